@@ -1,0 +1,36 @@
+import { FormatRegistry, Type, type Static } from '@sinclair/typebox';
+
+// RFC 3339 timestamps with an explicit offset ("Z" or "+01:00"). A timestamp without a
+// zone is ambiguous in a hospital that spans summer time, so it is refused.
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+if (!FormatRegistry.Has('date-time')) {
+  FormatRegistry.Set('date-time', (value) => RFC3339.test(value) && !Number.isNaN(Date.parse(value)));
+}
+
+export const DateTime = Type.String({ format: 'date-time', description: 'RFC 3339 timestamp with offset' });
+
+export const PatientId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:-]+$' });
+export const EncounterId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:-]+$' });
+export const EventId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' });
+
+export const EventSource = Type.Union(
+  [
+    Type.Literal('synthetic'),
+    Type.Literal('meds'),
+    Type.Literal('fhir'),
+    Type.Literal('csv'),
+    Type.Literal('api'),
+    Type.Literal('feature-service'),
+    Type.Literal('scoring-service'),
+  ],
+  { description: 'Where the message came from' },
+);
+export type EventSource = Static<typeof EventSource>;
+
+export const Spo2Scale = Type.Union([Type.Literal(1), Type.Literal(2)], {
+  description: 'NEWS2 SpO2 scale chosen by the clinician: 2 only for hypercapnic respiratory failure (target 88–92 %)',
+});
+export type Spo2Scale = Static<typeof Spo2Scale>;
+
+/** Finite number (JSON cannot carry NaN or Infinity anyway, but in-process callers can). */
+export const FiniteNumber = Type.Number({ minimum: -1e12, maximum: 1e12 });

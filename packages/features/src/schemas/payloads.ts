@@ -1,0 +1,92 @@
+import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
+import { LAB_KINDS, VITAL_KINDS } from '../clinical/signals.js';
+import { FiniteNumber, Spo2Scale } from './common.js';
+
+// The cast keeps the literal union in the static type (VitalKind, not string).
+const literals = <T extends string>(values: readonly T[], description: string) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    { description },
+  ) as unknown as TUnion<TLiteral<T>[]>;
+
+export const VitalKindSchema = literals(VITAL_KINDS, 'Which vital sign');
+export const LabKindSchema = literals(LAB_KINDS, 'Which laboratory test');
+
+export const VitalSignPayload = Type.Object(
+  {
+    kind: VitalKindSchema,
+    value: FiniteNumber,
+    unit: Type.String({ minLength: 1, maxLength: 32, description: 'UCUM unit as sent; normalised by the feature service' }),
+    method: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+export type VitalSignPayload = Static<typeof VitalSignPayload>;
+
+export const LabResultPayload = Type.Object(
+  {
+    kind: LabKindSchema,
+    value: FiniteNumber,
+    unit: Type.String({ minLength: 1, maxLength: 32 }),
+    loinc: Type.Optional(Type.String({ maxLength: 16 })),
+    itemId: Type.Optional(Type.Integer()),
+  },
+  { additionalProperties: false },
+);
+export type LabResultPayload = Static<typeof LabResultPayload>;
+
+export const NOTE_MAX_CHARS = 100_000;
+
+export const ClinicalNotePayload = Type.Object(
+  {
+    category: Type.Union([Type.Literal('nursing'), Type.Literal('progress'), Type.Literal('physician'), Type.Literal('other')]),
+    text: Type.String({ maxLength: NOTE_MAX_CHARS }),
+    author: Type.Optional(Type.String({ maxLength: 128 })),
+  },
+  { additionalProperties: false },
+);
+export type ClinicalNotePayload = Static<typeof ClinicalNotePayload>;
+
+const Category = Type.String({ minLength: 1, maxLength: 64 });
+
+export const AdmissionPayload = Type.Object(
+  {
+    admissionType: Category,
+    unit: Category,
+    department: Type.Optional(Category),
+    gender: Type.Optional(Type.Union([Type.Literal('F'), Type.Literal('M'), Type.Literal('U')])),
+    age: Type.Optional(Type.Number({ minimum: 0, maximum: 130 })),
+    spo2Scale: Type.Optional(Spo2Scale),
+  },
+  { additionalProperties: false },
+);
+export type AdmissionPayload = Static<typeof AdmissionPayload>;
+
+export const TransferPayload = Type.Object(
+  {
+    fromUnit: Type.Optional(Category),
+    toUnit: Category,
+    icu: Type.Boolean({ description: 'True when the patient moves into intensive care' }),
+    spo2Scale: Type.Optional(Spo2Scale),
+  },
+  { additionalProperties: false },
+);
+export type TransferPayload = Static<typeof TransferPayload>;
+
+export const DischargeOutcome = Type.Union([
+  Type.Literal('home'),
+  Type.Literal('facility'),
+  Type.Literal('transferred'),
+  Type.Literal('died'),
+  Type.Literal('other'),
+]);
+export type DischargeOutcome = Static<typeof DischargeOutcome>;
+
+export const DischargePayload = Type.Object(
+  {
+    outcome: DischargeOutcome,
+    location: Type.Optional(Category),
+  },
+  { additionalProperties: false },
+);
+export type DischargePayload = Static<typeof DischargePayload>;

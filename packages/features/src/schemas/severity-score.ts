@@ -1,0 +1,45 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { DateTime, EventId } from './common.js';
+import { envelope } from './envelope.js';
+import { FeatureValues } from './feature-vector.js';
+
+export const SeverityBand = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]);
+export type SeverityBand = Static<typeof SeverityBand>;
+
+export const News2Band = Type.Union([Type.Literal('low'), Type.Literal('low_medium'), Type.Literal('medium'), Type.Literal('high')]);
+export type News2Band = Static<typeof News2Band>;
+
+export const TopFeature = Type.Object(
+  {
+    feature: Type.String(),
+    value: Type.Union([Type.Number(), Type.Null()]),
+    contribution: Type.Number({ description: 'Change in probability of severe attributed to this feature (tree-path attribution)' }),
+  },
+  { additionalProperties: false },
+);
+export type TopFeature = Static<typeof TopFeature>;
+
+export const SeverityScorePayload = Type.Object(
+  {
+    scoreId: EventId,
+    featureEventId: EventId,
+    eventTime: DateTime,
+    scoredAt: DateTime,
+    mode: Type.Union([Type.Literal('model'), Type.Literal('news2_only')], {
+      description: 'news2_only when no model is loaded: probability is null and the band follows NEWS2',
+    }),
+    probability: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]),
+    band: SeverityBand,
+    news2: Type.Union([Type.Integer({ minimum: 0, maximum: 20 }), Type.Null()]),
+    news2Band: Type.Union([News2Band, Type.Null()]),
+    model: Type.Union([Type.Object({ name: Type.String(), version: Type.String() }, { additionalProperties: false }), Type.Null()]),
+    features: FeatureValues,
+    topFeatures: Type.Array(TopFeature, { maxItems: 50 }),
+    latencyMs: Type.Number({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type SeverityScorePayload = Static<typeof SeverityScorePayload>;
+
+export const SeverityScoreEvent = envelope('severity_score', 1, SeverityScorePayload);
+export type SeverityScoreEvent = Static<typeof SeverityScoreEvent>;
