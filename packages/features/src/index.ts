@@ -12,3 +12,4 @@ export * from './clinical/signals.js';
 export * from './clinical/news2.js';
 export * from './clinical/qsofa.js';
 export * from './json-schema.js';
+export * from './random.js';
