@@ -1,0 +1,5 @@
+export * from './types.js';
+export * from './partitioner.js';
+export * from './memory-bus.js';
+export * from './kafka-bus.js';
+export * from './env.js';

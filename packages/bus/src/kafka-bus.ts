@@ -1,0 +1,335 @@
+import type { ConnectionOptions } from 'node:tls';
+import type { DependencyStatus, Logger } from '@ehr/runtime';
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type KafkaMessage,
+  type LogEntry,
+  type Producer,
+  type SASLOptions,
+} from 'kafkajs';
+import type {
+  Bus,
+  BusRecord,
+  OutgoingRecord,
+  SubscribeOptions,
+  Subscription,
+  TopicPartition,
+  TopicPartitionOffset,
+  TopicSpec,
+} from './types.js';
+
+export interface KafkaBusOptions {
+  brokers: readonly string[];
+  clientId: string;
+  logger: Logger;
+  ssl?: boolean | ConnectionOptions;
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  /** Partitions for topics this bus creates. */
+  defaultPartitions?: number;
+  replicationFactor?: number;
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** How long a silent consumer keeps its partitions before the group moves them. */
+  sessionTimeoutMs?: number;
+}
+
+const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+function kafkaLogCreator(logger: Logger) {
+  // kafkajs's INFO is chatty (every join, every pause): keep it at debug.
+  return () =>
+    ({ level, log, namespace }: LogEntry) => {
+      const { message, ...extra } = log;
+      const line = { namespace, ...extra };
+      if (level === logLevel.ERROR) logger.error(line, `kafkajs: ${message}`);
+      else if (level === logLevel.WARN) logger.warn(line, `kafkajs: ${message}`);
+      else logger.debug(line, `kafkajs: ${message}`);
+    };
+}
+
+function toRecord(topic: string, partition: number, m: KafkaMessage): BusRecord {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(m.headers ?? {})) {
+    if (value !== undefined) headers[name] = Buffer.isBuffer(value) ? value.toString() : String(value);
+  }
+  return {
+    topic,
+    partition,
+    offset: m.offset,
+    key: m.key ? m.key.toString() : null,
+    value: m.value ?? Buffer.alloc(0),
+    headers,
+    timestamp: Number(m.timestamp),
+  };
+}
+
+/** The real engine: kafkajs with an idempotent producer and explicit commits after success. */
+export class KafkaBus implements Bus {
+  readonly kind = 'kafka' as const;
+  private readonly kafka: Kafka;
+  private readonly producer: Producer;
+  private readonly admin: Admin;
+  private readonly subscriptions = new Set<KafkaSubscription>();
+  private state: DependencyStatus = { state: 'down', detail: 'not connected' };
+  private cachedClusterId: string | null = null;
+
+  constructor(private readonly options: KafkaBusOptions) {
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: [...options.brokers],
+      ...(options.ssl !== undefined ? { ssl: options.ssl } : {}),
+      ...(options.sasl ? { sasl: options.sasl as SASLOptions } : {}),
+      connectionTimeout: options.connectionTimeoutMs ?? 3_000,
+      requestTimeout: options.requestTimeoutMs ?? 30_000,
+      logLevel: logLevel.INFO,
+      logCreator: kafkaLogCreator(options.logger.child({ component: 'kafkajs' })),
+      retry: { initialRetryTime: 300, retries: 8 },
+    });
+    // Idempotent: a retried send never writes a record twice; one request in flight
+    // keeps per-partition order across retries.
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    this.admin = this.kafka.admin();
+    this.producer.on(this.producer.events.DISCONNECT, () => {
+      this.state = { state: 'down', detail: 'producer disconnected' };
+    });
+  }
+
+  async connect(): Promise<void> {
+    await this.admin.connect();
+    await this.producer.connect();
+    this.state = { state: 'up', detail: `kafka ${this.options.brokers.join(',')}` };
+  }
+
+  async clusterId(): Promise<string> {
+    this.cachedClusterId ??= (await this.admin.describeCluster()).clusterId;
+    return this.cachedClusterId;
+  }
+
+  async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
+    const existing = new Set(await this.admin.listTopics());
+    const missing = specs.filter((s) => !existing.has(s.topic));
+    if (missing.length === 0) return;
+    await this.admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((s) => ({
+        topic: s.topic,
+        numPartitions: s.partitions ?? this.options.defaultPartitions ?? 3,
+        replicationFactor: this.options.replicationFactor ?? 1,
+        configEntries: s.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+      })),
+    });
+  }
+
+  async produce(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.producer.send({
+      topic,
+      acks: -1,
+      messages: records.map((r) => ({ key: r.key, value: r.value, ...(r.headers ? { headers: r.headers } : {}) })),
+    });
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: 1_000,
+      rebalanceTimeout: 30_000,
+      maxWaitTimeInMs: 250,
+      allowAutoTopicCreation: false,
+    });
+    const subscription = new KafkaSubscription(consumer, options, this.options.logger.child({ group: options.groupId }));
+    await subscription.start();
+    this.subscriptions.add(subscription);
+    subscription.onStopped(() => this.subscriptions.delete(subscription));
+    return subscription;
+  }
+
+  status(): DependencyStatus {
+    const crashed = [...this.subscriptions].find((s) => s.crashed);
+    return crashed ? { state: 'down', detail: `consumer ${crashed.groupId} crashed: ${crashed.crashed}` } : this.state;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    await this.producer.disconnect();
+    await this.admin.disconnect();
+    this.state = { state: 'down', detail: 'closed' };
+  }
+}
+
+class KafkaSubscription implements Subscription {
+  private owned: TopicPartition[] = [];
+  /** Per partition since the last (re)assignment: the first offset to hand over. */
+  private readonly floors = new Map<string, bigint>();
+  private readonly backoff = new Map<string, { failures: number; timer: NodeJS.Timeout | null }>();
+  private readonly lags = new Map<string, number>();
+  private isPaused = false;
+  private stopping: Promise<void> | null = null;
+  private stoppedListeners: (() => void)[] = [];
+  crashed: string | null = null;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly options: SubscribeOptions,
+    private readonly logger: Logger,
+  ) {
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      const assignment = event.payload.memberAssignment;
+      this.owned = Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic, partition })));
+      // A new generation may hand back partitions with other positions: ask again.
+      this.floors.clear();
+      this.lags.clear();
+    });
+    consumer.on(consumer.events.CRASH, (event) => {
+      const { error, restart } = event.payload;
+      this.logger.error({ err: error, restart }, 'consumer crashed');
+      if (!restart) this.crashed = error.message;
+    });
+  }
+
+  get groupId(): string {
+    return this.options.groupId;
+  }
+
+  onStopped(listener: () => void): void {
+    this.stoppedListeners.push(listener);
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning ?? true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const { topic, partition } = batch;
+    const heartbeat = () => payload.heartbeat();
+    const key = tpKey(topic, partition);
+    if (!this.floors.has(key)) {
+      const start = await this.options.onPartitionStart?.({ topic, partition });
+      this.floors.set(key, start?.resumeAt !== undefined ? BigInt(start.resumeAt) : -1n);
+    }
+    const floor = this.floors.get(key)!;
+    const records: BusRecord[] = [];
+    for (const message of batch.messages) {
+      if (!payload.isRunning() || payload.isStale()) return;
+      if (BigInt(message.offset) >= floor) records.push(toRecord(topic, partition, message));
+    }
+    if (records.length === 0) {
+      if (batch.messages.length > 0) payload.resolveOffset(batch.lastOffset());
+      if (floor > BigInt(batch.lastOffset()) + 1n) this.consumer.seek({ topic, partition, offset: floor.toString() });
+      return;
+    }
+
+    const first = records[0]!.offset;
+    const last = records[records.length - 1]!.offset;
+    try {
+      await this.options.handler({ topic, partition, records, highWatermark: batch.highWatermark }, { heartbeat });
+    } catch (err) {
+      if (this.stopping) return; // leaving the group: the next owner starts from the last commit
+      this.retryLater(topic, partition, first, err);
+      return;
+    }
+    this.clearBackoff(key);
+    payload.resolveOffset(last);
+    this.lags.set(key, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
+    if (this.options.autoCommit ?? true) {
+      await this.commit([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
+    }
+    await heartbeat();
+  }
+
+  /** Redeliver from `offset` after an exponential backoff; other partitions keep flowing. */
+  private retryLater(topic: string, partition: number, offset: string, err: unknown): void {
+    const key = tpKey(topic, partition);
+    const failures = (this.backoff.get(key)?.failures ?? 0) + 1;
+    const initial = this.options.retry?.initialMs ?? 200;
+    const max = this.options.retry?.maxMs ?? 30_000;
+    const delay = Math.min(max, initial * 2 ** (failures - 1));
+    this.logger.warn({ err, topic, partition, offset, failures, retryInMs: delay }, 'batch failed; will redeliver');
+    clearTimeout(this.backoff.get(key)?.timer ?? undefined);
+    this.consumer.seek({ topic, partition, offset });
+    this.consumer.pause([{ topic, partitions: [partition] }]);
+    const timer = setTimeout(() => {
+      if (!this.isPaused && !this.stopping) this.consumer.resume([{ topic, partitions: [partition] }]);
+      const entry = this.backoff.get(key);
+      if (entry) entry.timer = null;
+    }, delay);
+    timer.unref();
+    this.backoff.set(key, { failures, timer });
+  }
+
+  private clearBackoff(key: string): void {
+    const entry = this.backoff.get(key);
+    if (entry?.timer) clearTimeout(entry.timer);
+    this.backoff.delete(key);
+  }
+
+  get paused(): boolean {
+    return this.isPaused;
+  }
+
+  pause(): void {
+    this.isPaused = true;
+    this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
+  }
+
+  resume(): void {
+    this.isPaused = false;
+    this.consumer.resume(this.options.topics.map((topic) => ({ topic })));
+    // Partitions still waiting out a retry backoff stay paused until their timer fires.
+    for (const [key, entry] of this.backoff) {
+      if (entry.timer === null) continue;
+      const [topic, partition] = key.split('\u0000') as [string, string];
+      this.consumer.pause([{ topic, partitions: [Number(partition)] }]);
+    }
+  }
+
+  async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    const owned = offsets.filter((o) => this.owned.some((tp) => tp.topic === o.topic && tp.partition === o.partition));
+    if (owned.length === 0) return;
+    try {
+      await this.consumer.commitOffsets(owned.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })));
+    } catch (err) {
+      // Typically a rebalance: the partition's next owner resumes from the previous commit.
+      this.logger.warn({ err, offsets: owned }, 'offset commit failed; records after the last commit will be redelivered');
+    }
+  }
+
+  assignment(): TopicPartition[] {
+    return this.owned.map((tp) => ({ ...tp }));
+  }
+
+  lag(): number {
+    let total = 0;
+    for (const v of this.lags.values()) total += v;
+    return total;
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const entry of this.backoff.values()) if (entry.timer) clearTimeout(entry.timer);
+      await this.consumer.stop();
+      await this.consumer.disconnect();
+      for (const listener of this.stoppedListeners) listener();
+    })();
+    return this.stopping;
+  }
+}

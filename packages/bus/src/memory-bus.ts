@@ -1,0 +1,471 @@
+import { randomUUID } from 'node:crypto';
+import type { DependencyStatus } from '@ehr/runtime';
+import { partitionForKey } from './partitioner.js';
+import type {
+  Bus,
+  BusRecord,
+  OutgoingRecord,
+  SubscribeOptions,
+  Subscription,
+  TopicPartition,
+  TopicPartitionOffset,
+  TopicSpec,
+} from './types.js';
+
+export interface MemoryBrokerOptions {
+  /** Partitions of a topic created on first use. */
+  defaultPartitions?: number;
+  /**
+   * Producers wait while a partition holds more than this many records not yet committed
+   * by a live consumer group: the in-memory bus pushes back instead of growing without bound.
+   */
+  maxBacklogPerPartition?: number;
+  /** Hard cap on records kept per partition, committed or not. */
+  maxRetainedPerPartition?: number;
+}
+
+const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+class MemoryPartition {
+  base = 0;
+  readonly records: BusRecord[] = [];
+
+  get end(): number {
+    return this.base + this.records.length;
+  }
+
+  read(from: number, max: number): BusRecord[] {
+    const start = Math.max(from, this.base) - this.base;
+    return this.records.slice(start, start + max);
+  }
+
+  /** Drops records below `offset`, in chunks so that appends stay cheap. */
+  trimBelow(offset: number, chunk = 5_000): void {
+    const drop = Math.min(offset, this.end) - this.base;
+    if (drop >= chunk) {
+      this.records.splice(0, drop);
+      this.base += drop;
+    }
+  }
+}
+
+interface MemoryTopic {
+  partitions: MemoryPartition[];
+  compacted: boolean;
+}
+
+/**
+ * The shared state of an in-memory "cluster": topics with partitions and offsets, and
+ * consumer groups with committed offsets. Several `MemoryBus` clients (one per service
+ * in `npm start`) share one broker as services share a Kafka cluster.
+ */
+export class MemoryBroker {
+  readonly id = `memory-${randomUUID()}`;
+  readonly topics = new Map<string, MemoryTopic>();
+  private readonly groups = new Map<string, MemoryGroup>();
+  private capacityWaiters: (() => void)[] = [];
+  readonly defaultPartitions: number;
+  private readonly maxBacklog: number;
+  private readonly maxRetained: number;
+
+  constructor(options: MemoryBrokerOptions = {}) {
+    this.defaultPartitions = options.defaultPartitions ?? 3;
+    this.maxBacklog = options.maxBacklogPerPartition ?? 50_000;
+    this.maxRetained = options.maxRetainedPerPartition ?? 500_000;
+  }
+
+  createTopic(spec: TopicSpec): MemoryTopic {
+    let topic = this.topics.get(spec.topic);
+    if (!topic) {
+      const count = spec.partitions ?? this.defaultPartitions;
+      topic = { partitions: Array.from({ length: count }, () => new MemoryPartition()), compacted: spec.compacted ?? false };
+      this.topics.set(spec.topic, topic);
+      for (const group of this.groups.values()) group.topicsChanged();
+    }
+    return topic;
+  }
+
+  group(groupId: string): MemoryGroup {
+    let group = this.groups.get(groupId);
+    if (!group) {
+      group = new MemoryGroup(this, groupId);
+      this.groups.set(groupId, group);
+    }
+    return group;
+  }
+
+  append(topicName: string, records: readonly OutgoingRecord[]): void {
+    const topic = this.createTopic({ topic: topicName });
+    const now = Date.now();
+    for (const record of records) {
+      const partitionIndex = partitionForKey(record.key, topic.partitions.length);
+      const partition = topic.partitions[partitionIndex]!;
+      partition.records.push({
+        topic: topicName,
+        partition: partitionIndex,
+        offset: String(partition.end),
+        key: record.key,
+        value: typeof record.value === 'string' ? Buffer.from(record.value) : record.value,
+        headers: { ...record.headers },
+        timestamp: now,
+      });
+      if (partition.records.length > this.maxRetained) partition.trimBelow(partition.end - this.maxRetained, 1);
+    }
+    for (const group of this.groups.values()) if (group.subscribes(topicName)) group.wakeAll();
+  }
+
+  /** Resolves once no partition of `topic` is over the backlog limit of a live group. */
+  async waitForCapacity(topicName: string): Promise<void> {
+    while (this.overBacklog(topicName)) {
+      await new Promise<void>((resolve) => this.capacityWaiters.push(resolve));
+    }
+  }
+
+  private overBacklog(topicName: string): boolean {
+    const topic = this.topics.get(topicName);
+    if (!topic) return false;
+    const live = [...this.groups.values()].filter((g) => g.live && g.subscribes(topicName));
+    if (live.length === 0) return false;
+    return topic.partitions.some((p, i) => live.some((g) => p.end - g.committedOffset(topicName, i, p.base) > this.maxBacklog));
+  }
+
+  /** After a commit: release waiting producers and drop what every group has committed. */
+  committed(topicName: string, partitionIndex: number): void {
+    const partition = this.topics.get(topicName)?.partitions[partitionIndex];
+    if (partition) {
+      const groups = [...this.groups.values()].filter((g) => g.hasCommitted(topicName, partitionIndex));
+      if (groups.length > 0) {
+        const low = Math.min(...groups.map((g) => g.committedOffset(topicName, partitionIndex, partition.base)));
+        partition.trimBelow(low);
+      }
+    }
+    this.releaseProducers();
+  }
+
+  /** Waiting producers re-check their backlog (after a commit, or a group going away). */
+  releaseProducers(): void {
+    const waiters = this.capacityWaiters;
+    this.capacityWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+/**
+ * A consumer group: members, assignment, committed offsets. Rebalances stop the world
+ * (no member starts a batch until every in-flight batch has finished), as Kafka's eager
+ * protocol does, so one partition is never processed by two members at once.
+ */
+class MemoryGroup {
+  private readonly members: MemoryConsumer[] = [];
+  private readonly commits = new Map<string, number>();
+  private rebalancePending = false;
+
+  constructor(
+    private readonly broker: MemoryBroker,
+    readonly groupId: string,
+  ) {}
+
+  get live(): boolean {
+    return this.members.length > 0;
+  }
+
+  get rebalancing(): boolean {
+    return this.rebalancePending;
+  }
+
+  subscribes(topic: string): boolean {
+    return this.members.some((m) => m.topics.includes(topic));
+  }
+
+  hasCommitted(topic: string, partition: number): boolean {
+    return this.commits.has(tpKey(topic, partition));
+  }
+
+  committedOffset(topic: string, partition: number, fallback: number): number {
+    return this.commits.get(tpKey(topic, partition)) ?? fallback;
+  }
+
+  commit(topic: string, partition: number, offset: number): void {
+    this.commits.set(tpKey(topic, partition), offset);
+    this.broker.committed(topic, partition);
+  }
+
+  join(member: MemoryConsumer): void {
+    this.members.push(member);
+    this.requestRebalance();
+  }
+
+  leave(member: MemoryConsumer): void {
+    const i = this.members.indexOf(member);
+    if (i >= 0) this.members.splice(i, 1);
+    this.requestRebalance();
+    this.broker.releaseProducers();
+  }
+
+  topicsChanged(): void {
+    if (this.members.length > 0) this.requestRebalance();
+  }
+
+  private requestRebalance(): void {
+    this.rebalancePending = true;
+    this.tryCompleteRebalance();
+  }
+
+  /** Members call this whenever they go idle; the last one to do so completes the rebalance. */
+  tryCompleteRebalance(): void {
+    if (!this.rebalancePending || this.members.some((m) => m.busy)) return;
+    this.rebalancePending = false;
+    const topics = [...new Set(this.members.flatMap((m) => m.topics))].sort();
+    const partitions: TopicPartition[] = topics.flatMap((topic) =>
+      (this.broker.topics.get(topic)?.partitions ?? []).map((_, partition) => ({ topic, partition })),
+    );
+    const assignments = new Map<MemoryConsumer, TopicPartition[]>(this.members.map((m) => [m, []]));
+    partitions.forEach((tp, i) => {
+      const eligible = this.members.filter((m) => m.topics.includes(tp.topic));
+      if (eligible.length > 0) assignments.get(eligible[i % eligible.length]!)!.push(tp);
+    });
+    for (const [member, assigned] of assignments) member.assign(assigned);
+    this.wakeAll();
+  }
+
+  wakeAll(): void {
+    for (const m of this.members) m.wake();
+  }
+}
+
+class MemoryConsumer implements Subscription {
+  readonly topics: string[];
+  busy = false;
+  private owned: TopicPartition[] = [];
+  private readonly positions = new Map<string, number>();
+  private readonly started = new Set<string>();
+  private readonly backoff = new Map<string, { until: number; failures: number }>();
+  private cursor = 0;
+  private isPaused = false;
+  private stopping = false;
+  private wakeUp: (() => void) | null = null;
+  private loop: Promise<void> | null = null;
+  private readonly group: MemoryGroup;
+
+  constructor(
+    private readonly broker: MemoryBroker,
+    private readonly options: SubscribeOptions,
+    private readonly onError: (err: unknown, tp: TopicPartition) => void,
+  ) {
+    this.topics = [...options.topics];
+    this.group = broker.group(options.groupId);
+  }
+
+  start(): void {
+    for (const topic of this.topics) this.broker.createTopic({ topic });
+    this.group.join(this);
+    this.loop = this.run();
+  }
+
+  get paused(): boolean {
+    return this.isPaused;
+  }
+
+  pause(): void {
+    this.isPaused = true;
+  }
+
+  resume(): void {
+    this.isPaused = false;
+    this.wake();
+  }
+
+  assignment(): TopicPartition[] {
+    return this.owned.map((tp) => ({ ...tp }));
+  }
+
+  lag(): number {
+    let total = 0;
+    for (const { topic, partition } of this.owned) {
+      const p = this.broker.topics.get(topic)?.partitions[partition];
+      if (p) total += Math.max(0, p.end - (this.positions.get(tpKey(topic, partition)) ?? p.base));
+    }
+    return total;
+  }
+
+  async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    for (const { topic, partition, offset } of offsets) {
+      if (this.owns(topic, partition)) this.group.commit(topic, partition, Number(offset));
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return this.loop ?? undefined;
+    this.stopping = true;
+    this.wake();
+    await this.loop;
+    this.group.leave(this);
+  }
+
+  assign(partitions: TopicPartition[]): void {
+    this.owned = partitions;
+    this.positions.clear();
+    this.started.clear();
+    this.backoff.clear();
+    for (const { topic, partition } of partitions) {
+      const p = this.broker.topics.get(topic)!.partitions[partition]!;
+      const start = this.options.fromBeginning === false ? p.end : p.base;
+      this.positions.set(tpKey(topic, partition), this.group.committedOffset(topic, partition, start));
+    }
+  }
+
+  wake(): void {
+    const wake = this.wakeUp;
+    this.wakeUp = null;
+    wake?.();
+  }
+
+  private owns(topic: string, partition: number): boolean {
+    return this.owned.some((tp) => tp.topic === topic && tp.partition === partition);
+  }
+
+  private sleep(ms?: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = ms === undefined ? undefined : setTimeout(() => this.wake(), ms);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      if (this.group.rebalancing) {
+        this.group.tryCompleteRebalance();
+        if (this.group.rebalancing) await this.sleep();
+        continue;
+      }
+      const work = this.pickWork();
+      if (work.tp === null) {
+        await this.sleep(work.retryInMs);
+        continue;
+      }
+      this.busy = true;
+      try {
+        await this.process(work.tp);
+      } finally {
+        this.busy = false;
+      }
+    }
+  }
+
+  private pickWork(): { tp: TopicPartition | null; retryInMs?: number } {
+    if (this.isPaused || this.owned.length === 0) return { tp: null };
+    const now = Date.now();
+    let retryInMs: number | undefined;
+    for (let i = 0; i < this.owned.length; i++) {
+      const tp = this.owned[(this.cursor + i) % this.owned.length]!;
+      const key = tpKey(tp.topic, tp.partition);
+      const backoff = this.backoff.get(key);
+      if (backoff && backoff.until > now) {
+        retryInMs = Math.min(retryInMs ?? Infinity, backoff.until - now);
+        continue;
+      }
+      const partition = this.broker.topics.get(tp.topic)!.partitions[tp.partition]!;
+      if (!this.started.has(key) || (this.positions.get(key) ?? 0) < partition.end) {
+        this.cursor = (this.cursor + i + 1) % this.owned.length;
+        return { tp };
+      }
+    }
+    return { tp: null, ...(retryInMs === undefined ? {} : { retryInMs }) };
+  }
+
+  private async process(tp: TopicPartition): Promise<void> {
+    const key = tpKey(tp.topic, tp.partition);
+    if (!this.started.has(key)) {
+      const start = await this.options.onPartitionStart?.(tp);
+      this.started.add(key);
+      if (start?.resumeAt !== undefined) {
+        this.positions.set(key, Math.max(this.positions.get(key) ?? 0, Number(start.resumeAt)));
+      }
+      return;
+    }
+    const partition = this.broker.topics.get(tp.topic)!.partitions[tp.partition]!;
+    const from = Math.max(this.positions.get(key) ?? 0, partition.base);
+    const records = partition.read(from, this.options.maxBatchRecords ?? 500);
+    if (records.length === 0) return;
+    const next = Number(records[records.length - 1]!.offset) + 1;
+    try {
+      await this.options.handler(
+        { topic: tp.topic, partition: tp.partition, records, highWatermark: String(partition.end) },
+        { heartbeat: async () => undefined },
+      );
+    } catch (err) {
+      // Redeliver the same records after a backoff; a stopping member just leaves.
+      this.positions.set(key, from);
+      const failures = (this.backoff.get(key)?.failures ?? 0) + 1;
+      const initial = this.options.retry?.initialMs ?? 200;
+      const max = this.options.retry?.maxMs ?? 30_000;
+      this.backoff.set(key, { until: Date.now() + Math.min(max, initial * 2 ** (failures - 1)), failures });
+      if (!this.stopping) this.onError(err, tp);
+      return;
+    }
+    this.backoff.delete(key);
+    this.positions.set(key, next);
+    if (this.options.autoCommit ?? true) this.group.commit(tp.topic, tp.partition, next);
+  }
+}
+
+export interface MemoryBusOptions extends MemoryBrokerOptions {
+  /** Share one broker between several buses (one per service in one process). */
+  broker?: MemoryBroker;
+  onHandlerError?: (err: unknown, tp: TopicPartition) => void;
+}
+
+/** The embedded default: Kafka's semantics (partitions, offsets, groups) in one process. */
+export class MemoryBus implements Bus {
+  readonly kind = 'memory' as const;
+  readonly broker: MemoryBroker;
+  private readonly subscriptions = new Set<MemoryConsumer>();
+  private closed = false;
+
+  constructor(private readonly options: MemoryBusOptions = {}) {
+    this.broker = options.broker ?? new MemoryBroker(options);
+  }
+
+  async connect(): Promise<void> {
+    this.closed = false;
+  }
+
+  async clusterId(): Promise<string> {
+    return this.broker.id;
+  }
+
+  async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
+    for (const spec of specs) this.broker.createTopic(spec);
+  }
+
+  async produce(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
+    if (this.closed) throw new Error(`cannot produce to ${topic}: bus is closed`);
+    await this.broker.waitForCapacity(topic);
+    this.broker.append(topic, records);
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    if (this.closed) throw new Error(`cannot subscribe group ${options.groupId}: bus is closed`);
+    const consumer = new MemoryConsumer(this.broker, options, this.options.onHandlerError ?? (() => undefined));
+    this.subscriptions.add(consumer);
+    consumer.start();
+    const stop = consumer.stop.bind(consumer);
+    consumer.stop = async () => {
+      await stop();
+      this.subscriptions.delete(consumer);
+    };
+    return consumer;
+  }
+
+  status(): DependencyStatus {
+    return this.closed ? { state: 'down', detail: 'in-memory bus closed' } : { state: 'up', detail: 'in-memory bus' };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    this.closed = true;
+  }
+}

@@ -1,0 +1,237 @@
+// The bus contract: what every service relies on, run against the in-memory bus and a
+// real Kafka broker alike so that the two cannot drift.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Bus, BusRecord, Subscription } from '../src/index.js';
+
+export interface BusHarness {
+  /** A connected bus client; the suite closes it. */
+  connect(clientId: string): Promise<Bus>;
+}
+
+let counter = 0;
+const unique = (what: string) => `contract.${what}.${process.pid}.${Date.now()}.${counter++}`;
+
+export async function waitFor(predicate: () => boolean, timeoutMs = 60_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function deferred<T = void>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+const text = (r: BusRecord) => r.value.toString();
+
+export function busContract(name: string, harness: () => BusHarness): void {
+  describe(`bus contract: ${name}`, () => {
+    const open: Bus[] = [];
+    const subs: Subscription[] = [];
+    const connect = async (id: string) => {
+      const bus = await harness().connect(id);
+      open.push(bus);
+      return bus;
+    };
+    afterEach(async () => {
+      await Promise.all(subs.splice(0).map((s) => s.stop()));
+      await Promise.all(open.splice(0).map((b) => b.close()));
+    });
+
+    it('keeps each key in order, on one partition, across partitions', async () => {
+      const bus = await connect('order');
+      const topic = unique('order');
+      await bus.ensureTopics([{ topic, partitions: 4 }]);
+      const keys = Array.from({ length: 20 }, (_, i) => `patient-${i}`);
+      for (let round = 0; round < 5; round++) {
+        await bus.produce(
+          topic,
+          Array.from({ length: 10 }, (_, j) => keys.map((key) => ({ key, value: `${key}:${round * 10 + j}` }))).flat(),
+        );
+      }
+      const seen = new Map<string, { seq: number[]; partitions: Set<number> }>();
+      let total = 0;
+      subs.push(
+        await bus.subscribe({
+          groupId: unique('g'),
+          topics: [topic],
+          handler: async ({ records }) => {
+            for (const r of records) {
+              const entry = seen.get(r.key!) ?? { seq: [], partitions: new Set<number>() };
+              entry.seq.push(Number(text(r).split(':')[1]));
+              entry.partitions.add(r.partition);
+              seen.set(r.key!, entry);
+              total++;
+            }
+          },
+        }),
+      );
+      await waitFor(() => total >= 1000, 60_000, '1000 records');
+      const usedPartitions = new Set<number>();
+      for (const key of keys) {
+        const entry = seen.get(key)!;
+        expect(entry.seq).toEqual(Array.from({ length: 50 }, (_, i) => i));
+        expect(entry.partitions.size).toBe(1);
+        usedPartitions.add([...entry.partitions][0]!);
+      }
+      expect(usedPartitions.size).toBeGreaterThan(1);
+    });
+
+    it('redelivers what a consumer had not committed when it died to the next group member', async () => {
+      const bus = await connect('redeliver');
+      const topic = unique('redeliver');
+      const groupId = unique('g');
+      await bus.ensureTopics([{ topic, partitions: 2 }]);
+      await bus.produce(topic, Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: `m${i}` })));
+
+      const gate = deferred();
+      const firstBatch = deferred();
+      const seenByDying: string[] = [];
+      const dying = await bus.subscribe({
+        groupId,
+        topics: [topic],
+        handler: async ({ records }) => {
+          seenByDying.push(...records.map(text));
+          firstBatch.resolve();
+          await gate.promise; // the process dies here, before its commit
+        },
+      });
+      await firstBatch.promise;
+      const stopping = dying.stop();
+      gate.reject(new Error('process died'));
+      await stopping;
+
+      const seenByNext: string[] = [];
+      const bus2 = await connect('redeliver-2');
+      subs.push(await bus2.subscribe({ groupId, topics: [topic], handler: async ({ records }) => void seenByNext.push(...records.map(text)) }));
+      await waitFor(() => seenByNext.length >= 10, 60_000, 'redelivery');
+      expect(seenByDying.length).toBeGreaterThan(0);
+      for (const m of seenByDying) expect(seenByNext).toContain(m);
+      expect(new Set(seenByNext).size).toBe(10);
+    });
+
+    it('stops handing over records while paused and catches up on resume', async () => {
+      const bus = await connect('pause');
+      const topic = unique('pause');
+      await bus.ensureTopics([{ topic, partitions: 2 }]);
+      let received = 0;
+      const sub = await bus.subscribe({ groupId: unique('g'), topics: [topic], handler: async ({ records }) => void (received += records.length) });
+      subs.push(sub);
+      await bus.produce(topic, Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: 'before' })));
+      await waitFor(() => received === 10, 60_000, 'first records');
+
+      sub.pause();
+      expect(sub.paused).toBe(true);
+      await new Promise((r) => setTimeout(r, 500)); // a fetch already in flight may still land
+      const atPause = received;
+      await bus.produce(topic, Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: 'during' })));
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(received).toBe(atPause);
+
+      sub.resume();
+      await waitFor(() => received === 20, 60_000, 'records after resume');
+    });
+
+    it('round-trips a 10,000-message batch, each message once', async () => {
+      const bus = await connect('bulk');
+      const topic = unique('bulk');
+      await bus.ensureTopics([{ topic, partitions: 3 }]);
+      const payload = 'x'.repeat(200);
+      await bus.produce(topic, Array.from({ length: 10_000 }, (_, i) => ({ key: `p${i % 300}`, value: `${i}|${payload}` })));
+      const ids = new Set<number>();
+      let count = 0;
+      subs.push(
+        await bus.subscribe({
+          groupId: unique('g'),
+          topics: [topic],
+          handler: async ({ records }) => {
+            for (const r of records) ids.add(Number(text(r).split('|')[0]));
+            count += records.length;
+          },
+        }),
+      );
+      await waitFor(() => count >= 10_000, 120_000, '10,000 records');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(count).toBe(10_000);
+      expect(ids.size).toBe(10_000);
+    });
+
+    it('redelivers a failed batch after a backoff, in order', async () => {
+      const bus = await connect('retry');
+      const topic = unique('retry');
+      await bus.ensureTopics([{ topic, partitions: 1 }]);
+      await bus.produce(topic, Array.from({ length: 5 }, (_, i) => ({ key: 'same', value: `m${i}` })));
+      const seen: string[] = [];
+      let failed = false;
+      subs.push(
+        await bus.subscribe({
+          groupId: unique('g'),
+          topics: [topic],
+          retry: { initialMs: 50, maxMs: 200 },
+          handler: async ({ records }) => {
+            if (!failed) {
+              failed = true;
+              throw new Error('warehouse unavailable');
+            }
+            seen.push(...records.map(text));
+          },
+        }),
+      );
+      await waitFor(() => seen.length >= 5, 60_000, 'redelivered records');
+      expect(seen).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+    });
+
+    it('starts a partition where the consumer says (resumeAt), skipping what it already has', async () => {
+      const bus = await connect('resume');
+      const topic = unique('resume');
+      await bus.ensureTopics([{ topic, partitions: 1 }]);
+      await bus.produce(topic, Array.from({ length: 10 }, (_, i) => ({ key: 'same', value: `m${i}` })));
+      const offsets: string[] = [];
+      subs.push(
+        await bus.subscribe({
+          groupId: unique('g'),
+          topics: [topic],
+          onPartitionStart: async () => ({ resumeAt: '6' }),
+          handler: async ({ records }) => void offsets.push(...records.map((r) => r.offset)),
+        }),
+      );
+      await waitFor(() => offsets.length >= 4, 60_000, 'records from offset 6');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(offsets).toEqual(['6', '7', '8', '9']);
+    });
+
+    it('with autoCommit off, commits only what the consumer commits', async () => {
+      const bus = await connect('manual');
+      const topic = unique('manual');
+      const groupId = unique('g');
+      await bus.ensureTopics([{ topic, partitions: 1 }]);
+      await bus.produce(topic, Array.from({ length: 6 }, (_, i) => ({ key: 'same', value: `m${i}` })));
+
+      const run = async (commitThrough: number | null) => {
+        const seen: BusRecord[] = [];
+        const sub = await bus.subscribe({ groupId, topics: [topic], autoCommit: false, handler: async ({ records }) => void seen.push(...records) });
+        await waitFor(() => seen.length > 0 && Number(seen[seen.length - 1]!.offset) === 5, 60_000, 'all records');
+        if (commitThrough !== null) await sub.commit([{ topic, partition: 0, offset: String(commitThrough + 1) }]);
+        await sub.stop();
+        return seen.map(text);
+      };
+      expect(await run(null)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
+      expect(await run(3)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
+      expect(await run(null)).toEqual(['m4', 'm5']);
+    });
+
+    it('reports a cluster id and its own health', async () => {
+      const bus = await connect('health');
+      expect(await bus.clusterId()).toMatch(/\S+/);
+      expect(bus.status().state).toBe('up');
+    });
+  });
+}

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryBroker, MemoryBus, partitionForKey } from '../src/index.js';
+import { busContract, waitFor } from './contract.js';
+
+const broker = new MemoryBroker({ defaultPartitions: 3 });
+
+busContract('in-memory', () => ({
+  connect: async () => {
+    const bus = new MemoryBus({ broker });
+    await bus.connect();
+    return bus;
+  },
+}));
+
+describe('in-memory bus specifics', () => {
+  it('places keys on the partitions Kafka would (murmur2)', async () => {
+    const { Partitioners } = await import('kafkajs');
+    const kafkaPartitioner = Partitioners.DefaultPartitioner();
+    const metadata = Array.from({ length: 6 }, (_, i) => ({ partitionId: i, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
+    for (let i = 0; i < 200; i++) {
+      const key = `patient-${i}-${'x'.repeat(i % 7)}`;
+      expect(partitionForKey(key, 6)).toBe(kafkaPartitioner({ topic: 't', partitionMetadata: metadata, message: { key, value: '' } }));
+    }
+  });
+
+  it('holds producers back when a live group falls far behind, and lets them go as it commits', async () => {
+    const bus = new MemoryBus({ defaultPartitions: 1, maxBacklogPerPartition: 100 });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let handled = 0;
+    const sub = await bus.subscribe({
+      groupId: 'slow',
+      topics: ['t'],
+      maxBatchRecords: 50,
+      handler: async ({ records }) => {
+        await gate;
+        handled += records.length;
+      },
+    });
+    await bus.produce('t', Array.from({ length: 150 }, () => ({ key: 'k', value: 'v' })));
+    let produced = false;
+    const blocked = bus.produce('t', [{ key: 'k', value: 'late' }]).then(() => (produced = true));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(produced).toBe(false);
+    release();
+    await blocked;
+    await waitFor(() => handled === 151, 5_000, 'all records');
+    await sub.stop();
+    await bus.close();
+  });
+
+  it('begins a new cluster (new id, offsets from 0) for each new broker', async () => {
+    const a = new MemoryBus(), b = new MemoryBus();
+    expect(await a.clusterId()).not.toBe(await b.clusterId());
+  });
+});

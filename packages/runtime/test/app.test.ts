@@ -1,0 +1,93 @@
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Counter, createLogger, createMetricsRegistry, createServiceApp, Readiness } from '../src/index.js';
+
+function captureLogs() {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { lines, destination };
+}
+
+describe('service app', () => {
+  const apps: { close(): Promise<unknown> }[] = [];
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => a.close()));
+  });
+
+  function build(readiness = new Readiness('svc')) {
+    const logger = createLogger({ service: 'svc', level: 'silent' });
+    const metrics = createMetricsRegistry('svc', { defaultMetrics: false });
+    const app = createServiceApp({ service: 'svc', logger, metrics, readiness });
+    apps.push(app);
+    return { app, metrics };
+  }
+
+  it('answers liveness without checking anything', async () => {
+    const r = await build().app.inject({ method: 'GET', url: '/health/live' });
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toMatchObject({ status: 'live', service: 'svc' });
+  });
+
+  it('is ready, degraded or not ready according to its dependencies', async () => {
+    const readiness = new Readiness('svc');
+    const setBus = readiness.track('bus', { state: 'down', detail: 'connecting' });
+    const setModel = readiness.track('model', { state: 'up' }, { critical: false });
+    const { app } = build(readiness);
+
+    let r = await app.inject({ method: 'GET', url: '/health/ready' });
+    expect(r.statusCode).toBe(503);
+    expect(r.json()).toEqual({
+      status: 'not_ready',
+      service: 'svc',
+      dependencies: { bus: { state: 'down', detail: 'connecting', critical: true }, model: { state: 'up', critical: false } },
+    });
+
+    setBus({ state: 'up' });
+    r = await app.inject({ method: 'GET', url: '/health/ready' });
+    expect([r.statusCode, r.json().status]).toEqual([200, 'ready']);
+
+    setModel({ state: 'down', detail: 'no model: scoring with NEWS2 only' });
+    r = await app.inject({ method: 'GET', url: '/health/ready' });
+    expect([r.statusCode, r.json().status]).toEqual([200, 'degraded']);
+  });
+
+  it('turns a throwing check into a down dependency', async () => {
+    const readiness = new Readiness('svc').register('warehouse', () => {
+      throw new Error('connection refused');
+    });
+    const r = await build(readiness).app.inject({ method: 'GET', url: '/health/ready' });
+    expect(r.statusCode).toBe(503);
+    expect(r.json().dependencies.warehouse).toEqual({ state: 'down', detail: 'connection refused', critical: true });
+  });
+
+  it('exposes its own metrics registry in Prometheus text', async () => {
+    const { app, metrics } = build();
+    new Counter({ name: 'ehr_things_total', help: 'things', registers: [metrics] }).inc(3);
+    await app.inject({ method: 'GET', url: '/health/live' });
+    const r = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(r.headers['content-type']).toContain('text/plain');
+    expect(r.body).toContain('ehr_things_total{service="svc"} 3');
+    expect(r.body).toContain('ehr_http_request_duration_seconds_count{service="svc",method="GET",route="/health/live",status="200"} 1');
+  });
+});
+
+describe('logger', () => {
+  it('redacts patient identifiers, keys and secrets at any depth', () => {
+    const { lines, destination } = captureLogs();
+    const logger = createLogger({ service: 'svc', destination });
+    logger.info({ patientId: 'P123', event: { patientId: 'P123', encounterId: 'E9' }, key: 'P123', password: 'hunter2' }, 'hello');
+    logger.info({ kafka: { sasl: { password: 'pw' } }, snowflake: { privateKey: '-----BEGIN' } }, 'config');
+    const text = JSON.stringify(lines);
+    expect(text).not.toContain('P123');
+    expect(text).not.toContain('E9');
+    expect(text).not.toContain('hunter2');
+    expect(text).not.toContain('BEGIN');
+    expect(text).not.toContain('"pw"');
+    expect(lines[0]).toMatchObject({ level: 'info', service: 'svc', msg: 'hello', patientId: '[redacted]' });
+  });
+});
