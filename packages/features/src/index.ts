@@ -13,3 +13,4 @@ export * from './clinical/news2.js';
 export * from './clinical/qsofa.js';
 export * from './json-schema.js';
 export * from './random.js';
+export * from './dead-letters.js';

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { Histogram, type Registry } from 'prom-client';
 import type { Logger } from './logger.js';
 import type { Readiness } from './readiness.js';
@@ -28,7 +28,7 @@ export function createServiceApp(options: ServiceAppOptions): FastifyInstance {
     ...options.fastify,
     loggerInstance: fastifyLogger,
     // Request URLs can carry patient ids (`/patients/:id`): log the route pattern instead.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
   });
 
@@ -49,6 +49,11 @@ export function createServiceApp(options: ServiceAppOptions): FastifyInstance {
       if (reply.statusCode >= 500) logger.error(line, 'request failed');
       else logger.debug(line, 'request');
     }
+  });
+
+  // Request logging is off, so errors are logged here, with the route pattern only.
+  app.addHook('onError', async (request, _reply, error) => {
+    logger.error({ err: error, method: request.method, route: request.routeOptions.url ?? 'unmatched' }, 'request error');
   });
 
   app.get('/health/live', async () => ({ status: 'live', service, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) }));

@@ -4,3 +4,4 @@ export * from './readiness.js';
 export * from './metrics.js';
 export * from './app.js';
 export * from './shutdown.js';
+export * from './run.js';

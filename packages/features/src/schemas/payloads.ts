@@ -2,12 +2,12 @@ import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox
 import { LAB_KINDS, VITAL_KINDS } from '../clinical/signals.js';
 import { FiniteNumber, Spo2Scale } from './common.js';
 
-// The cast keeps the literal union in the static type (VitalKind, not string).
-const literals = <T extends string>(values: readonly T[], description: string) =>
+// Generic over T so the static type keeps the literal union (VitalKind, not string).
+const literals = <T extends string>(values: readonly T[], description: string): TUnion<TLiteral<T>[]> =>
   Type.Union(
     values.map((v) => Type.Literal(v)),
     { description },
-  ) as unknown as TUnion<TLiteral<T>[]>;
+  );
 
 export const VitalKindSchema = literals(VITAL_KINDS, 'Which vital sign');
 export const LabKindSchema = literals(LAB_KINDS, 'Which laboratory test');

@@ -1,0 +1,84 @@
+import { deterministicId } from './ids.js';
+import { parseJson, type Validation } from './validation.js';
+import type { DeadLetter, DeadLetterReason, ValidationIssue } from './schemas/dead-letter.js';
+
+export interface RejectedMessage {
+  topic: string;
+  partition: number | null;
+  offset: string | null;
+  key: string | null;
+  value: Uint8Array;
+}
+
+export interface Rejection {
+  service: string;
+  reason: DeadLetterReason;
+  error: string;
+  issues?: readonly ValidationIssue[];
+  /** What could be read of the rejected message, if anything. */
+  patientId?: string | null;
+  originalEventId?: string | null;
+}
+
+/** Best effort: the ids of a message that failed validation, for the audit trail. */
+export function peekIds(value: unknown): { patientId: string | null; originalEventId: string | null } {
+  if (typeof value !== 'object' || value === null) return { patientId: null, originalEventId: null };
+  const v = value as { patientId?: unknown; eventId?: unknown };
+  const clip = (x: unknown) => (typeof x === 'string' ? x.slice(0, 256) : null);
+  return { patientId: clip(v.patientId), originalEventId: clip(v.eventId) };
+}
+
+/**
+ * The dead letter for a rejected message: the reason, the details, where it came from
+ * and its exact bytes. The id derives from the source position and the service, so a
+ * redelivered message dead-letters to the same id (and lands once in the audit table).
+ */
+export function buildDeadLetter(message: RejectedMessage, rejection: Rejection, now: Date = new Date()): DeadLetter {
+  const position = message.partition === null ? deterministicId('dl-bytes', Buffer.from(message.value).toString('base64')) : `${message.partition}:${message.offset}`;
+  return {
+    schema: 'dead_letter',
+    schemaVersion: 1,
+    eventId: deterministicId('dead-letter', rejection.service, message.topic, position, rejection.reason),
+    patientId: rejection.patientId ?? message.key,
+    originalEventId: rejection.originalEventId ?? null,
+    producedAt: now.toISOString(),
+    service: rejection.service,
+    reason: rejection.reason,
+    error: rejection.error.slice(0, 4096),
+    details: (rejection.issues ?? []).slice(0, 50).map((i) => ({ path: i.path, message: i.message })),
+    sourceTopic: message.topic,
+    sourcePartition: message.partition,
+    sourceOffset: message.offset,
+    originalKey: message.key,
+    originalBytes: Buffer.from(message.value).toString('base64'),
+  };
+}
+
+export interface TriageResult<T, R extends RejectedMessage> {
+  accepted: { record: R; value: T }[];
+  rejected: DeadLetter[];
+}
+
+/**
+ * Splits consumed messages into those that decode and dead letters for the rest, so a
+ * service never throws on poison input (which would redeliver it forever).
+ */
+export function triage<T, R extends RejectedMessage>(
+  records: readonly R[],
+  decode: (bytes: Uint8Array) => Validation<T>,
+  service: string,
+  now: Date = new Date(),
+): TriageResult<T, R> {
+  const result: TriageResult<T, R> = { accepted: [], rejected: [] };
+  for (const record of records) {
+    const decoded = decode(record.value);
+    if (decoded.ok) {
+      result.accepted.push({ record, value: decoded.value });
+      continue;
+    }
+    const parsed = decoded.reason === 'unparseable' ? null : parseJson(record.value);
+    const ids = parsed?.ok ? peekIds(parsed.value) : {};
+    result.rejected.push(buildDeadLetter(record, { service, reason: decoded.reason, error: decoded.error, issues: decoded.issues, ...ids }, now));
+  }
+  return result;
+}

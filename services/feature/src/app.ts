@@ -1,0 +1,13 @@
+import { createServiceApp, type Logger, type Readiness, type Registry } from '@ehr/runtime';
+import type { FastifyInstance } from 'fastify';
+
+export interface FeatureAppDeps {
+  logger: Logger;
+  metrics: Registry;
+  readiness: Readiness;
+}
+
+/** The feature service's HTTP face: health, readiness, metrics. Never listens. */
+export function buildApp(deps: FeatureAppDeps): FastifyInstance {
+  return createServiceApp({ service: 'feature', ...deps });
+}

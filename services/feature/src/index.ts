@@ -1,0 +1,4 @@
+export * from './config.js';
+export * from './app.js';
+export * from './processor.js';
+export * from './service.js';

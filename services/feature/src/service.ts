@@ -1,0 +1,39 @@
+import type { Bus, Subscription } from '@ehr/bus';
+import { TOPICS } from '@ehr/features';
+import { createMetricsRegistry, Readiness, type Logger, type RunnableService } from '@ehr/runtime';
+import { buildApp } from './app.js';
+import type { FeatureConfig } from './config.js';
+import { createFeatureProcessor } from './processor.js';
+
+export interface FeatureServiceDeps {
+  config: Pick<FeatureConfig, 'FEATURE_GROUP_ID' | 'KAFKA_TOPIC_PARTITIONS'>;
+  logger: Logger;
+  bus: Bus;
+}
+
+/** Wires the feature service from its dependencies; `main.ts` (or `npm start`) runs it. */
+export function createFeatureService({ config, logger, bus }: FeatureServiceDeps): RunnableService & { readiness: Readiness } {
+  const metrics = createMetricsRegistry('feature');
+  const readiness = new Readiness('feature').register('bus', () => bus.status());
+  const setConsumer = readiness.track('consumer', { state: 'down', detail: 'not started' });
+  const app = buildApp({ logger, metrics, readiness });
+  const processor = createFeatureProcessor({ bus, logger, metrics });
+  let subscription: Subscription | null = null;
+
+  return {
+    app,
+    readiness,
+    async start() {
+      await bus.connect();
+      const partitions = config.KAFKA_TOPIC_PARTITIONS;
+      await bus.ensureTopics([{ topic: TOPICS.events, partitions }, { topic: TOPICS.features, partitions }, { topic: TOPICS.deadLetter, partitions }]);
+      subscription = await bus.subscribe({ groupId: config.FEATURE_GROUP_ID, topics: [TOPICS.events], handler: (batch) => processor.handle(batch) });
+      setConsumer({ state: 'up', detail: `group ${config.FEATURE_GROUP_ID}` });
+    },
+    async stop() {
+      setConsumer({ state: 'down', detail: 'stopping' });
+      await subscription?.stop();
+      await bus.close();
+    },
+  };
+}

@@ -1,0 +1,13 @@
+import { createServiceApp, type Logger, type Readiness, type Registry } from '@ehr/runtime';
+import type { FastifyInstance } from 'fastify';
+
+export interface SinkAppDeps {
+  logger: Logger;
+  metrics: Registry;
+  readiness: Readiness;
+}
+
+/** The sink service's HTTP face: health, readiness, metrics. Never listens. */
+export function buildApp(deps: SinkAppDeps): FastifyInstance {
+  return createServiceApp({ service: 'sink', ...deps });
+}

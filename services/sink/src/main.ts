@@ -1,0 +1,19 @@
+// The sink service as a process: env → config → real bus → listen → graceful shutdown.
+import { createBus } from '@ehr/bus';
+import { createLogger, startAndListen } from '@ehr/runtime';
+import { loadConfig } from './config.js';
+import { createSinkService } from './service.js';
+
+const config = loadConfig(process.env);
+const logger = createLogger({ service: 'sink', level: config.LOG_LEVEL });
+const bus = createBus(config, { clientId: 'sink', logger });
+const service = createSinkService({ config, logger, bus });
+const { url } = await startAndListen(service, {
+  service: 'sink',
+  host: config.HOST,
+  port: config.PORT,
+  logger,
+  shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  exitOnSignals: true,
+});
+logger.info({ url, bus: bus.kind }, `sink ready: ${url}/health/ready`);
