@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { DateTime, EventId } from './common.js';
+import { DateTime, EventId, Spo2Scale } from './common.js';
 import { envelope } from './envelope.js';
 import { FeatureValues } from './feature-vector.js';
 
@@ -19,6 +19,20 @@ export const TopFeature = Type.Object(
 );
 export type TopFeature = Static<typeof TopFeature>;
 
+/**
+ * Where the patient was when scored, copied from the feature vector's context (optional:
+ * the dashboard filters by unit with it and shows "unknown" without it).
+ */
+export const ScoreContext = Type.Object(
+  {
+    unit: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
+    department: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+    spo2Scale: Type.Optional(Spo2Scale),
+  },
+  { additionalProperties: false },
+);
+export type ScoreContext = Static<typeof ScoreContext>;
+
 export const SeverityScorePayload = Type.Object(
   {
     scoreId: EventId,
@@ -36,6 +50,7 @@ export const SeverityScorePayload = Type.Object(
     features: FeatureValues,
     topFeatures: Type.Array(TopFeature, { maxItems: 50 }),
     latencyMs: Type.Number({ minimum: 0 }),
+    context: Type.Optional(ScoreContext),
   },
   { additionalProperties: false },
 );
