@@ -46,7 +46,10 @@ function kafkaLogCreator(logger: Logger) {
     ({ level, log, namespace }: LogEntry) => {
       const { message, ...extra } = log;
       const line = { namespace, ...extra };
-      if (level === logLevel.ERROR) logger.error(line, `kafkajs: ${message}`);
+      // Connection-level errors are protocol responses kafkajs retries (a coordinator still
+      // loading, a leader moving): worth a warning, not an error.
+      if (level === logLevel.ERROR && namespace !== 'Connection') logger.error(line, `kafkajs: ${message}`);
+      else if (level === logLevel.ERROR) logger.warn(line, `kafkajs: ${message}`);
       else if (level === logLevel.WARN) logger.warn(line, `kafkajs: ${message}`);
       else logger.debug(line, `kafkajs: ${message}`);
     };
@@ -92,8 +95,11 @@ export class KafkaBus implements Bus {
     });
     // Idempotent: a retried send never writes a record twice; one request in flight
     // keeps per-partition order across retries.
+    // Unlimited retries (with kafkajs's capped backoff) are part of the idempotence contract:
+    // a produce waits out a broker restart instead of failing and being re-sent by hand.
     this.producer = this.kafka.producer({
       idempotent: true,
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,

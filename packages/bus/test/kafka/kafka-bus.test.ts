@@ -1,9 +1,10 @@
 import { createLogger } from '@ehr/runtime';
+import type {} from '@ehr/kafka-local/vitest';
 import { inject } from 'vitest';
 import { KafkaBus } from '../../src/index.js';
 import { busContract } from '../contract.js';
 
-const logger = createLogger({ service: 'bus-test', level: 'warn' });
+const logger = createLogger({ service: 'bus-test', level: 'error' });
 
 busContract('kafka (real broker)', () => ({
   connect: async (clientId: string) => {
@@ -12,9 +13,3 @@ busContract('kafka (real broker)', () => ({
     return bus;
   },
 }));
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    kafkaBrokers: string;
-  }
-}
