@@ -79,7 +79,7 @@ describe('result encodings', () => {
       `INSERT INTO enc SELECT 12.5, -3, 0.25, 'x''y', TRUE, '2024-02-29', '2024-01-01 12:34:56.789', '2024-01-01T10:00:00+02:00', '2024-01-01T00:00:00Z', PARSE_JSON('{"k":[1,"two",null]}'), PARSE_JSON('{"a":1}'), PARSE_JSON('[1,2]')`,
     );
     const { rows, stmt } = await exec(c, 'SELECT * FROM enc');
-    expect(stmt.getColumns().map((col) => col.getType())).toEqual(['fixed', 'fixed', 'real', 'text', 'boolean', 'date', 'timestamp_ntz', 'timestamp_tz', 'timestamp_ltz', 'variant', 'object', 'array']);
+    expect(stmt.getColumns()!.map((col) => col.getType())).toEqual(['fixed', 'fixed', 'real', 'text', 'boolean', 'date', 'timestamp_ntz', 'timestamp_tz', 'timestamp_ltz', 'variant', 'object', 'array']);
     const r = rows[0]!;
     expect(r.N).toBe(12.5);
     expect(r.I).toBe(-3);
