@@ -1,0 +1,309 @@
+// Random Forest trainer: quantile bins computed once (Uint8, column-major), bootstrap per
+// tree, features drawn per split, gini, trees grown in parallel on worker threads. Each
+// tree's RNG comes from (seed, tree index) only, so the forest is identical for any number
+// of workers.
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { binColumns } from './binning.js';
+import { featureDistribution, type FeatureDistribution } from './drift.js';
+import { concatTrees, type FlatForest } from './forest.js';
+import { toColumnMajor, type ColumnMatrix, type MatrixInput } from './matrix.js';
+import { growTree, MAX_ROWS, type BinnedData, type RawTree, type TreeParams } from './tree.js';
+
+export type MaxFeatures = 'sqrt' | 'log2' | 'all' | number;
+
+export interface ForestOptions {
+  /** Trees (default 100). */
+  nTrees?: number;
+  /** Maximum depth; the root is depth 0 (default 12; Infinity = unlimited). */
+  maxDepth?: number;
+  /**
+   * Features drawn per split: 'sqrt' (default), 'log2', 'all', a fraction in (0, 1) of the
+   * features, or an integer count >= 1. Rounded down, at least 1 (as scikit-learn).
+   */
+  maxFeatures?: MaxFeatures;
+  /** Minimum distinct training rows in a leaf (default 1). */
+  minSamplesLeaf?: number;
+  /** Minimum distinct training rows to split a node (default 2). */
+  minSamplesSplit?: number;
+  /** 'balanced' = n / (2 · count(class)) as scikit-learn, or explicit [w0, w1]. Default none. */
+  classWeight?: 'balanced' | [number, number] | null;
+  /** Bootstrap rows per tree (default true). */
+  bootstrap?: boolean;
+  /** Bootstrap draws per tree: a fraction in (0, 1) of the rows, or an integer count >= 2 (1 means all rows). Default: all rows. */
+  maxSamples?: number | null;
+  /** Real-value bins per feature, 2..255 (missing gets its own extra bin). Default 255. */
+  maxBins?: number;
+  /** Seed (uint32). Default 0. */
+  seed?: number;
+  /** Worker threads (default min(2, cores)). 1 (or 0) grows trees on the calling thread. */
+  workers?: number;
+  /** Called after each tree with (trees done, total). */
+  onProgress?: (done: number, total: number) => void;
+  /** Override the worker script (default: dist/worker.js of this package). */
+  workerUrl?: URL;
+  /** Feature names (for the training distribution). */
+  featureNames?: readonly string[];
+}
+
+/** The hyperparameters that define the forest (recorded in the artifact). */
+export interface ForestHyperparameters {
+  nTrees: number;
+  maxDepth: number;
+  maxFeatures: MaxFeatures;
+  maxFeaturesResolved: number;
+  minSamplesLeaf: number;
+  minSamplesSplit: number;
+  classWeight: 'balanced' | [number, number] | null;
+  classWeightResolved: [number, number];
+  bootstrap: boolean;
+  maxSamples: number | null;
+  samplesPerTree: number;
+  maxBins: number;
+  criterion: 'gini';
+}
+
+export interface TrainedForest {
+  forest: FlatForest;
+  /** Mean decrease in impurity per feature, normalised to sum 1. */
+  featureImportance: Float64Array;
+  hyperparameters: ForestHyperparameters;
+  seed: number;
+  rows: number;
+  positives: number;
+  /** Training distribution of each feature (for PSI). */
+  distribution: FeatureDistribution[];
+  /** The trainer's bin edges per feature (threshold of "bin <= b" is edges[f][b]). */
+  binEdges: Float64Array[];
+}
+
+export function resolveMaxFeatures(mf: MaxFeatures, nFeatures: number): number {
+  let k: number;
+  if (mf === 'sqrt') k = Math.floor(Math.sqrt(nFeatures));
+  else if (mf === 'log2') k = Math.floor(Math.log2(nFeatures));
+  else if (mf === 'all') k = nFeatures;
+  else if (typeof mf === 'number' && Number.isFinite(mf) && mf > 0 && mf < 1) k = Math.floor(mf * nFeatures);
+  else if (typeof mf === 'number' && Number.isInteger(mf) && mf >= 1) k = mf;
+  else throw new RangeError(`maxFeatures must be 'sqrt', 'log2', 'all', a fraction in (0, 1) or an integer >= 1, got ${String(mf)}`);
+  return Math.max(1, Math.min(nFeatures, k));
+}
+
+function positiveInt(name: string, v: number, min: number): number {
+  if (!Number.isInteger(v) || v < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${v}`);
+  return v;
+}
+
+export function defaultWorkerUrl(): URL {
+  const here = import.meta.url;
+  // From src/ (tests, tsx) the worker still has to be built JavaScript: use dist/.
+  return here.endsWith('.ts') ? new URL('../dist/worker.js', here) : new URL('./worker.js', here);
+}
+
+export function defaultWorkers(): number {
+  return Math.max(1, Math.min(2, availableParallelism()));
+}
+
+export async function trainForest(X: MatrixInput, y: ArrayLike<number>, options: ForestOptions = {}): Promise<TrainedForest> {
+  return trainForestColumns(toColumnMajor(X), y, options);
+}
+
+/** As trainForest, from a column-major matrix (missing already MISSING_SENTINEL). */
+export async function trainForestColumns(matrix: ColumnMatrix, y: ArrayLike<number>, options: ForestOptions = {}): Promise<TrainedForest> {
+  const { rows, cols, columns } = matrix;
+  if (columns.length !== rows * cols) throw new RangeError(`column matrix: ${columns.length} values, expected ${rows}×${cols}`);
+  if (y.length !== rows) throw new RangeError(`labels: ${y.length} values for ${rows} rows`);
+  if (rows > MAX_ROWS) throw new RangeError(`at most ${MAX_ROWS} rows`);
+  if (cols === 0) throw new RangeError('training matrix has no features');
+  const labels = new Uint8Array(rows);
+  let positives = 0;
+  for (let i = 0; i < rows; i++) {
+    const v = y[i];
+    if (v !== 0 && v !== 1) throw new RangeError(`labels must be 0 or 1; row ${i} has ${String(v)}`);
+    labels[i] = v;
+    positives += v;
+  }
+  if (positives === 0 || positives === rows) throw new RangeError('labels must contain both classes');
+
+  const nTrees = positiveInt('nTrees', options.nTrees ?? 100, 1);
+  const maxDepth = options.maxDepth === undefined ? 12 : options.maxDepth === Infinity ? Infinity : positiveInt('maxDepth', options.maxDepth, 1);
+  const maxFeatures = options.maxFeatures ?? 'sqrt';
+  const minSamplesLeaf = positiveInt('minSamplesLeaf', options.minSamplesLeaf ?? 1, 1);
+  const minSamplesSplit = positiveInt('minSamplesSplit', options.minSamplesSplit ?? 2, 2);
+  const maxBins = positiveInt('maxBins', options.maxBins ?? 255, 2);
+  if (maxBins > 255) throw new RangeError(`maxBins must be <= 255, got ${maxBins}`);
+  const seed = options.seed ?? 0;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`seed must be a uint32, got ${seed}`);
+  const bootstrap = options.bootstrap ?? true;
+  const maxSamples = options.maxSamples ?? null;
+  let samplesPerTree = rows;
+  if (maxSamples !== null) {
+    if (maxSamples > 0 && maxSamples <= 1 && !Number.isInteger(maxSamples)) samplesPerTree = Math.max(1, Math.round(maxSamples * rows));
+    else if (Number.isInteger(maxSamples) && maxSamples >= 1) samplesPerTree = maxSamples === 1 ? rows : maxSamples;
+    else throw new RangeError(`maxSamples must be a fraction in (0, 1] or a count, got ${maxSamples}`);
+    if (samplesPerTree > MAX_ROWS) throw new RangeError(`maxSamples must be <= ${MAX_ROWS}`);
+  }
+  const classWeight = options.classWeight ?? null;
+  let cw: [number, number] = [1, 1];
+  if (classWeight === 'balanced') cw = [rows / (2 * (rows - positives)), rows / (2 * positives)];
+  else if (Array.isArray(classWeight)) {
+    if (classWeight.length !== 2 || !classWeight.every((w) => Number.isFinite(w) && w > 0)) throw new RangeError('classWeight must be two positive numbers');
+    cw = [classWeight[0], classWeight[1]];
+  }
+  const mtry = resolveMaxFeatures(maxFeatures, cols);
+  const names = options.featureNames ?? Array.from({ length: cols }, (_, f) => `f${f}`);
+  if (names.length !== cols) throw new RangeError(`featureNames has ${names.length} names for ${cols} features`);
+
+  const distribution: FeatureDistribution[] = new Array<FeatureDistribution>(cols);
+  const binned = binColumns(columns, rows, cols, maxBins, (f, sorted, missing) => {
+    distribution[f] = featureDistribution(names[f]!, sorted, missing);
+  });
+
+  const params: TreeParams = {
+    maxDepth,
+    minSamplesLeaf,
+    minSamplesSplit,
+    maxFeatures: mtry,
+    classWeight: cw,
+    bootstrap,
+    samplesPerTree,
+  };
+  const nWorkers = Math.min(nTrees, Math.max(0, Math.floor(options.workers ?? defaultWorkers())));
+  const raw = nWorkers <= 1
+    ? await growInThread(binned.bins, binned.nBins, labels, rows, cols, params, seed, nTrees, options.onProgress)
+    : await growInWorkers(binned.bins, binned.nBins, labels, rows, cols, params, seed, nTrees, nWorkers, options.workerUrl ?? defaultWorkerUrl(), options.onProgress);
+
+  const trees = raw.map((t) => {
+    const threshold = new Float64Array(t.feature.length);
+    for (let k = 0; k < t.feature.length; k++) {
+      const f = t.feature[k]!;
+      if (f >= 0) threshold[k] = binned.edges[f]![t.bin[k]!]!;
+    }
+    return { ...t, threshold };
+  });
+  const forest = concatTrees(cols, trees);
+
+  const importance = new Float64Array(cols);
+  for (const t of raw) {
+    let s = 0;
+    for (let f = 0; f < cols; f++) s += t.importance[f]!;
+    if (s > 0) for (let f = 0; f < cols; f++) importance[f] = importance[f]! + t.importance[f]! / s;
+  }
+  let total = 0;
+  for (let f = 0; f < cols; f++) total += importance[f]!;
+  if (total > 0) for (let f = 0; f < cols; f++) importance[f] = importance[f]! / total;
+
+  return {
+    forest,
+    featureImportance: importance,
+    hyperparameters: {
+      nTrees,
+      maxDepth,
+      maxFeatures,
+      maxFeaturesResolved: mtry,
+      minSamplesLeaf,
+      minSamplesSplit,
+      classWeight,
+      classWeightResolved: cw,
+      bootstrap,
+      maxSamples,
+      samplesPerTree,
+      maxBins,
+      criterion: 'gini',
+    },
+    seed,
+    rows,
+    positives,
+    distribution,
+    binEdges: binned.edges,
+  };
+}
+
+async function growInThread(
+  bins: Uint8Array,
+  nBins: Int32Array,
+  y: Uint8Array,
+  rows: number,
+  cols: number,
+  params: TreeParams,
+  seed: number,
+  nTrees: number,
+  onProgress?: (done: number, total: number) => void,
+): Promise<RawTree[]> {
+  const data: BinnedData = { rows, cols, bins, nBins, y };
+  const out: RawTree[] = [];
+  for (let t = 0; t < nTrees; t++) {
+    out.push(growTree(data, params, seed, t));
+    onProgress?.(t + 1, nTrees);
+    // Let timers and I/O run between trees.
+    if (t + 1 < nTrees) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return out;
+}
+
+function growInWorkers(
+  bins: Uint8Array,
+  nBins: Int32Array,
+  y: Uint8Array,
+  rows: number,
+  cols: number,
+  params: TreeParams,
+  seed: number,
+  nTrees: number,
+  nWorkers: number,
+  workerUrl: URL,
+  onProgress?: (done: number, total: number) => void,
+): Promise<RawTree[]> {
+  if (workerUrl.protocol === 'file:' && !existsSync(fileURLToPath(workerUrl))) {
+    return Promise.reject(new Error(`worker script ${fileURLToPath(workerUrl)} not found: build @ehr/model first (npm run build -w @ehr/model) or pass workers: 1`));
+  }
+  const binsShared = new SharedArrayBuffer(bins.length);
+  new Uint8Array(binsShared).set(bins);
+  const yShared = new SharedArrayBuffer(y.length);
+  new Uint8Array(yShared).set(y);
+  const workerData = { rows, cols, bins: binsShared, y: yShared, nBins, params, seed };
+
+  return new Promise<RawTree[]>((resolve, reject) => {
+    const results = new Array<RawTree | undefined>(nTrees);
+    const workers: Worker[] = [];
+    let next = 0;
+    let done = 0;
+    let failed = false;
+    const stopAll = (): void => {
+      for (const w of workers) void w.terminate();
+    };
+    const fail = (err: Error): void => {
+      if (failed) return;
+      failed = true;
+      stopAll();
+      reject(err);
+    };
+    const dispatch = (w: Worker): void => {
+      if (next < nTrees) w.postMessage({ tree: next++ });
+    };
+    for (let i = 0; i < nWorkers; i++) {
+      const w = new Worker(workerUrl, { workerData });
+      workers.push(w);
+      w.on('message', (msg: { tree: number; result?: RawTree; error?: string }) => {
+        if (failed) return;
+        if (msg.error !== undefined || !msg.result) {
+          fail(new Error(`tree ${msg.tree} failed in a worker: ${msg.error ?? 'no result'}`));
+          return;
+        }
+        results[msg.tree] = msg.result;
+        done++;
+        onProgress?.(done, nTrees);
+        if (done === nTrees) {
+          stopAll();
+          resolve(results as RawTree[]);
+        } else dispatch(w);
+      });
+      w.on('error', (err) => fail(err));
+      w.on('exit', (code) => {
+        if (!failed && done < nTrees && code !== 0) fail(new Error(`worker exited with code ${code} before the forest was complete`));
+      });
+      dispatch(w);
+    }
+  });
+}
