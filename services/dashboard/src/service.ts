@@ -1,0 +1,123 @@
+import type { Bus, RecordBatch, Subscription } from '@ehr/bus';
+import { decodeSeverityScore, TOPICS } from '@ehr/features';
+import { Counter, createMetricsRegistry, Gauge, Readiness, type Logger, type RunnableService } from '@ehr/runtime';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import { parseServiceUrls, type DashboardConfig, type ServiceUrl } from './config.js';
+import { HealthPoller } from './health.js';
+import { WardStream } from './stream.js';
+import { WardState } from './ward.js';
+
+export interface DashboardServiceDeps {
+  config: Pick<
+    DashboardConfig,
+    | 'DASHBOARD_GROUP_ID'
+    | 'KAFKA_TOPIC_PARTITIONS'
+    | 'DASHBOARD_SERVICE_URLS'
+    | 'DASHBOARD_HEALTH_INTERVAL_MS'
+    | 'DASHBOARD_PUSH_INTERVAL_MS'
+    | 'DASHBOARD_HISTORY_POINTS'
+    | 'DASHBOARD_SPARK_POINTS'
+    | 'DASHBOARD_MAX_PATIENTS'
+    | 'DASHBOARD_PATIENT_TTL_MS'
+    | 'DASHBOARD_ALERT_TTL_MS'
+  >;
+  logger: Logger;
+  bus: Bus;
+  /** Services whose readiness the page shows (name → base URL); overrides DASHBOARD_SERVICE_URLS. */
+  serviceHealthUrls?: Readonly<Record<string, string>>;
+}
+
+export interface DashboardService extends RunnableService {
+  readiness: Readiness;
+  ward: WardState;
+  stream: WardStream;
+  health: HealthPoller;
+  app: FastifyInstance;
+}
+
+/**
+ * Wires the dashboard from its dependencies; `main.ts` (or `npm start`) runs it.
+ *
+ * Live semantics: the group (`DASHBOARD_GROUP_ID`) starts at the end of the scores topic
+ * the first time (`fromBeginning: false`) and commits as it goes, so a restarted dashboard
+ * catches up from where it stopped; scores whose broker time is older than the patient
+ * TTL are skipped on the way (they would be evicted at once). The in-memory bus of
+ * `npm start` is new on every start, so there the page fills as scores arrive.
+ */
+export function createDashboardService({ config, logger, bus, serviceHealthUrls }: DashboardServiceDeps): DashboardService {
+  const metrics = createMetricsRegistry('dashboard');
+  const readiness = new Readiness('dashboard').register('bus', () => bus.status());
+  const setConsumer = readiness.track('consumer', { state: 'down', detail: 'not started' });
+
+  const ward = new WardState({
+    historyPoints: config.DASHBOARD_HISTORY_POINTS,
+    maxPatients: config.DASHBOARD_MAX_PATIENTS,
+    patientTtlMs: config.DASHBOARD_PATIENT_TTL_MS,
+    alertTtlMs: config.DASHBOARD_ALERT_TTL_MS,
+  });
+  const services: ServiceUrl[] = serviceHealthUrls
+    ? Object.entries(serviceHealthUrls).map(([name, url]) => ({ name, url: url.replace(/\/+$/, '') }))
+    : parseServiceUrls(config.DASHBOARD_SERVICE_URLS);
+  const health = new HealthPoller({ services, intervalMs: config.DASHBOARD_HEALTH_INTERVAL_MS, logger });
+  const stream = new WardStream({ ward, health: () => health.list(), logger, metrics, intervalMs: config.DASHBOARD_PUSH_INTERVAL_MS, sparkPoints: config.DASHBOARD_SPARK_POINTS });
+  health.onChange(() => stream.markHealthChanged());
+
+  const scores = new Counter({ name: 'ehr_dashboard_scores_total', help: 'scores consumed, by outcome', labelNames: ['outcome'], registers: [metrics] });
+  new Gauge({
+    name: 'ehr_dashboard_patients',
+    help: 'patients on the ward view',
+    registers: [metrics],
+    collect() {
+      this.set(ward.size);
+    },
+  });
+  const app = buildApp({ logger, metrics, readiness, ward, stream, health });
+  const staleAfterMs = config.DASHBOARD_PATIENT_TTL_MS;
+
+  const handle = async (batch: RecordBatch): Promise<void> => {
+    const now = Date.now();
+    let invalid = 0;
+    for (const record of batch.records) {
+      if (now - record.timestamp > staleAfterMs) {
+        scores.inc({ outcome: 'stale' });
+        continue;
+      }
+      const decoded = decodeSeverityScore(record.value);
+      if (!decoded.ok) {
+        invalid++;
+        continue;
+      }
+      scores.inc({ outcome: ward.apply(decoded.value, now) });
+    }
+    if (invalid > 0) {
+      // The sink dead-letters bad scores; the dashboard only counts and skips them (no ids logged).
+      scores.inc({ outcome: 'invalid' }, invalid);
+      logger.warn({ count: invalid, topic: batch.topic, partition: batch.partition }, 'skipped invalid scores');
+    }
+  };
+
+  let subscription: Subscription | null = null;
+  return {
+    app,
+    readiness,
+    ward,
+    stream,
+    health,
+    async start() {
+      stream.start();
+      health.start();
+      await bus.connect();
+      await bus.ensureTopics([{ topic: TOPICS.scores, partitions: config.KAFKA_TOPIC_PARTITIONS }]);
+      subscription = await bus.subscribe({ groupId: config.DASHBOARD_GROUP_ID, topics: [TOPICS.scores], fromBeginning: false, handler: handle });
+      setConsumer({ state: 'up', detail: `group ${config.DASHBOARD_GROUP_ID}` });
+    },
+    async stop() {
+      setConsumer({ state: 'down', detail: 'stopping' });
+      stream.stop();
+      await health.stop();
+      await subscription?.stop();
+      await bus.close();
+    },
+  };
+}

@@ -1,0 +1,302 @@
+import type { SeverityBand, SeverityScoreEvent, TopFeature } from '@ehr/features';
+import { KEY_VITALS, VitalExtractor, type VitalKey } from './vitals.js';
+
+export const BAND_RANK: Readonly<Record<SeverityBand, number>> = { low: 0, medium: 1, high: 2 };
+
+/**
+ * One score on a patient's time series, as compact as JSON allows:
+ * `[eventTime ms, probability, news2, hr, rr, spo2, sbp, temp]` (null where unknown).
+ */
+export type Point = [number, ...(number | null)[]];
+export const POINT_FIELDS = ['t', 'p', 'n2', ...KEY_VITALS.map((v) => v.key)] as const;
+
+export interface BandAlert {
+  patientId: string;
+  unit: string | null;
+  from: SeverityBand;
+  to: SeverityBand;
+  /** Event time of the score that raised the band (epoch ms). */
+  t: number;
+  /** When the dashboard saw it (epoch ms). */
+  at: number;
+}
+
+/** What the ward view shows for one patient: the latest score, flattened. */
+export interface PatientView {
+  id: string;
+  enc: string | null;
+  unit: string | null;
+  band: SeverityBand;
+  /** Model probability of severe (null when scoring on NEWS2 alone). */
+  p: number | null;
+  n2: number | null;
+  n2b: string | null;
+  mode: 'model' | 'news2_only';
+  model: { name: string; version: string } | null;
+  /** Event time of the latest score (epoch ms). */
+  t: number;
+  scoredAt: number;
+  /** When the dashboard received it (epoch ms). */
+  at: number;
+  latencyMs: number;
+  v: Record<VitalKey, number | null>;
+  top: TopFeature[];
+  alert: BandAlert | null;
+}
+
+export type PatientWire = PatientView & { add?: Point[]; hist?: Point[] };
+
+export interface ModelSeen {
+  mode: 'model' | 'news2_only';
+  name: string | null;
+  version: string | null;
+  lastScoredAt: number;
+  scores: number;
+}
+
+export interface WardDelta {
+  upserts: PatientWire[];
+  removed: string[];
+  alerts: BandAlert[];
+  models?: ModelSeen[];
+}
+
+export interface WardSnapshot {
+  generatedAt: number;
+  patients: (PatientView & { hist: Point[] })[];
+  alerts: BandAlert[];
+  models: ModelSeen[];
+}
+
+export interface WardOptions {
+  historyPoints: number;
+  maxPatients: number;
+  patientTtlMs: number;
+  alertTtlMs: number;
+  topFeatures?: number;
+  vitals?: VitalExtractor;
+  now?: () => number;
+}
+
+interface PatientState {
+  view: PatientView;
+  scoreId: string;
+  history: Point[];
+  lastSeen: number;
+}
+
+interface Pending {
+  /** Points appended at the end since the last drain (sent as `add`). */
+  added: Point[];
+  /** History changed other than by appending (a late score): resend it whole. */
+  reset: boolean;
+}
+
+const round = (x: number | null, digits: number): number | null => {
+  if (x === null || !Number.isFinite(x)) return null;
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+};
+
+/**
+ * The ward picture, bounded: the latest score and a ring of recent points per patient,
+ * patients evicted after a TTL without scores or past a cap (longest idle first), and
+ * the changes since the last drain so that updates to browsers can be coalesced.
+ */
+export class WardState {
+  private readonly patients = new Map<string, PatientState>();
+  private readonly pending = new Map<string, Pending>();
+  private readonly removed = new Set<string>();
+  private newAlerts: BandAlert[] = [];
+  private alerts: BandAlert[] = [];
+  private readonly models = new Map<string, ModelSeen>();
+  private modelsChanged = false;
+  private readonly vitals: VitalExtractor;
+  private readonly now: () => number;
+
+  constructor(private readonly options: WardOptions) {
+    this.vitals = options.vitals ?? new VitalExtractor();
+    this.now = options.now ?? Date.now;
+  }
+
+  get size(): number {
+    return this.patients.size;
+  }
+
+  get activeAlerts(): number {
+    return this.alerts.length;
+  }
+
+  /** Folds one score in. Late scores (older than the latest) only join the time series. */
+  apply(score: SeverityScoreEvent, receivedAt = this.now()): 'new' | 'updated' | 'late' {
+    const p = score.payload;
+    const t = Date.parse(p.eventTime);
+    const vitals = this.vitals.extract(p.features);
+    for (const { key } of KEY_VITALS) vitals[key] = round(vitals[key], 1);
+    const probability = round(p.probability, 4);
+    const point: Point = [t, probability, p.news2, ...KEY_VITALS.map(({ key }) => vitals[key])];
+    const unit = p.context?.unit ?? null;
+
+    const id = score.patientId;
+    let state = this.patients.get(id);
+    const outcome: 'new' | 'updated' | 'late' = !state ? 'new' : t >= state.view.t ? 'updated' : 'late';
+    this.noteModel(p.mode, p.model, Date.parse(p.scoredAt));
+
+    if (state && outcome === 'late') {
+      const reset = this.insertPoint(state, point);
+      this.touch(id, state, receivedAt);
+      this.mark(id, point, reset);
+      return outcome;
+    }
+
+    const view: PatientView = {
+      id,
+      enc: score.encounterId,
+      unit: unit ?? state?.view.unit ?? null,
+      band: p.band,
+      p: probability,
+      n2: p.news2,
+      n2b: p.news2Band,
+      mode: p.mode,
+      model: p.model,
+      t,
+      scoredAt: Date.parse(p.scoredAt),
+      at: receivedAt,
+      latencyMs: p.latencyMs,
+      v: vitals,
+      top: p.topFeatures.slice(0, this.options.topFeatures ?? 5),
+      alert: state?.view.alert ?? null,
+    };
+    if (state && state.scoreId !== p.scoreId && BAND_RANK[p.band] > BAND_RANK[state.view.band]) {
+      const alert: BandAlert = { patientId: id, unit: view.unit, from: state.view.band, to: p.band, t, at: receivedAt };
+      view.alert = alert;
+      this.alerts.push(alert);
+      this.newAlerts.push(alert);
+    }
+
+    if (!state) {
+      state = { view, scoreId: p.scoreId, history: [], lastSeen: receivedAt };
+      this.evictOverCap();
+    }
+    state.view = view;
+    state.scoreId = p.scoreId;
+    const reset = this.insertPoint(state, point);
+    this.touch(id, state, receivedAt);
+    this.mark(id, point, reset);
+    return outcome;
+  }
+
+  /** Evicts patients idle past the TTL and expires alerts. Returns how many patients left. */
+  sweep(now = this.now()): number {
+    let evicted = 0;
+    const cutoff = now - this.options.patientTtlMs;
+    // Map order is least recently seen first (touch re-inserts), so stop at the first fresh one.
+    for (const [id, state] of this.patients) {
+      if (state.lastSeen >= cutoff) break;
+      this.remove(id);
+      evicted++;
+    }
+    const alertCutoff = now - this.options.alertTtlMs;
+    while (this.alerts.length > 0 && this.alerts[0]!.at < alertCutoff) {
+      const expired = this.alerts.shift()!;
+      const state = this.patients.get(expired.patientId);
+      if (state && state.view.alert === expired) {
+        state.view = { ...state.view, alert: null };
+        if (!this.pending.has(expired.patientId)) this.pending.set(expired.patientId, { added: [], reset: false });
+      }
+    }
+    return evicted;
+  }
+
+  /** The changes since the last drain, or null when nothing changed. */
+  drain(sparkPoints: number): WardDelta | null {
+    if (this.pending.size === 0 && this.removed.size === 0 && this.newAlerts.length === 0 && !this.modelsChanged) return null;
+    const upserts: PatientWire[] = [];
+    for (const [id, change] of this.pending) {
+      const state = this.patients.get(id);
+      if (!state) continue;
+      if (change.reset || change.added.length > sparkPoints) upserts.push({ ...state.view, hist: state.history.slice(-sparkPoints) });
+      else upserts.push({ ...state.view, add: change.added });
+    }
+    const delta: WardDelta = { upserts, removed: [...this.removed], alerts: this.newAlerts };
+    if (this.modelsChanged) delta.models = [...this.models.values()];
+    this.pending.clear();
+    this.removed.clear();
+    this.newAlerts = [];
+    this.modelsChanged = false;
+    return delta;
+  }
+
+  snapshot(sparkPoints: number): WardSnapshot {
+    const patients = [...this.patients.values()].map((s) => ({ ...s.view, hist: s.history.slice(-sparkPoints) }));
+    return { generatedAt: this.now(), patients, alerts: [...this.alerts], models: [...this.models.values()] };
+  }
+
+  patient(id: string): (PatientView & { hist: Point[] }) | undefined {
+    const state = this.patients.get(id);
+    return state ? { ...state.view, hist: [...state.history] } : undefined;
+  }
+
+  private touch(id: string, state: PatientState, receivedAt: number): void {
+    state.lastSeen = Math.max(state.lastSeen, receivedAt);
+    this.patients.delete(id);
+    this.patients.set(id, state);
+    this.removed.delete(id);
+  }
+
+  private mark(id: string, point: Point, reset: boolean): void {
+    let change = this.pending.get(id);
+    if (!change) {
+      change = { added: [], reset: false };
+      this.pending.set(id, change);
+    }
+    if (reset) change.reset = true;
+    else change.added.push(point);
+  }
+
+  /** Keeps the history sorted by event time, bounded, one point per event time. True unless it was a plain append. */
+  private insertPoint(state: PatientState, point: Point): boolean {
+    const h = state.history;
+    const max = this.options.historyPoints;
+    const last = h[h.length - 1];
+    if (!last || last[0] < point[0]) {
+      h.push(point);
+      if (h.length > max) h.splice(0, h.length - max);
+      return false;
+    }
+    let i = h.length - 1;
+    while (i >= 0 && h[i]![0] > point[0]) i--;
+    if (i >= 0 && h[i]![0] === point[0]) h[i] = point;
+    else if (h.length < max || i >= 0) {
+      h.splice(i + 1, 0, point);
+      if (h.length > max) h.shift();
+    }
+    return true;
+  }
+
+  private remove(id: string): void {
+    this.patients.delete(id);
+    this.pending.delete(id);
+    this.removed.add(id);
+  }
+
+  private evictOverCap(): void {
+    while (this.patients.size >= this.options.maxPatients) {
+      const oldest = this.patients.keys().next();
+      if (oldest.done) return;
+      this.remove(oldest.value);
+    }
+  }
+
+  private noteModel(mode: 'model' | 'news2_only', model: { name: string; version: string } | null, scoredAt: number): void {
+    const key = `${mode}|${model?.name ?? ''}|${model?.version ?? ''}`;
+    const seen = this.models.get(key);
+    if (seen) {
+      seen.scores++;
+      seen.lastScoredAt = Math.max(seen.lastScoredAt, scoredAt);
+      return;
+    }
+    this.models.set(key, { mode, name: model?.name ?? null, version: model?.version ?? null, lastScoredAt: scoredAt, scores: 1 });
+    this.modelsChanged = true;
+  }
+}
