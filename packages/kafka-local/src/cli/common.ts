@@ -1,0 +1,29 @@
+// What both CLIs share. They are CLIs, not services: plain lines on stdout/stderr.
+
+export function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** Runs `main` and turns its result or error into the exit code (errors on stderr, without a stack). */
+export function runCli(name: string, main: () => Promise<number>): void {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
+
+/** A TCP port from the environment, or `fallback` when unset; a clear error naming the variable otherwise. */
+export function parsePort(variable: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[variable]?.trim();
+  if (!raw) return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw new Error(`${variable} must be a TCP port (1-65535), got '${raw}'`);
+  }
+  return port;
+}

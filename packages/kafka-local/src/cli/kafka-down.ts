@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// npm run kafka:down: stops the broker kafka:up recorded (by pid: SIGTERM, SIGKILL after
+// 30 s) and removes its state and data. Saying so, not failing, when none runs.
+import { localHome } from '../paths.js';
+import { isKafkaBroker, terminate } from '../process.js';
+import { readState, removeState, stateFile } from '../state.js';
+import { runCli, say } from './common.js';
+
+runCli('kafka:down', async () => {
+  const home = localHome();
+  const state = readState(home);
+  if (!state) {
+    say(`no kafka broker running (no ${stateFile(home)})`);
+    return 0;
+  }
+  if (!isKafkaBroker(state.pid, state.propertiesFile)) {
+    removeState(home, state.dataDir);
+    say(`no kafka broker running (pid ${state.pid} recorded for ${state.brokers} is gone); state removed`);
+    return 0;
+  }
+  const ended = await terminate(state.pid, 30_000);
+  removeState(home, state.dataDir);
+  const how = ended === 'killed' ? 'killed after 30 s without a clean shutdown' : 'stopped';
+  say(`kafka ${state.brokers} (pid ${state.pid}) ${how}; removed ${state.dataDir}`);
+  return 0;
+});

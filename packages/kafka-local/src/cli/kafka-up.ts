@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// npm run kafka:up: a detached broker on 127.0.0.1:$KAFKA_PORT (9092), recorded in
+// $KAFKA_LOCAL_HOME/broker.json (<repo>/.kafka). Running it again while one runs says so.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { startKafkaBroker } from '../broker.js';
+import { ensureJars } from '../jars.js';
+import { localHome } from '../paths.js';
+import { isPortFree, LOOPBACK } from '../ports.js';
+import { isKafkaBroker } from '../process.js';
+import { readState, removeState, writeState } from '../state.js';
+import { parsePort, runCli, say } from './common.js';
+
+runCli('kafka:up', async () => {
+  const home = localHome();
+  const running = readState(home);
+  if (running) {
+    if (isKafkaBroker(running.pid, running.propertiesFile)) {
+      say(`kafka already running: ${running.brokers} (pid ${running.pid}, log ${running.logFile}); stop it with npm run kafka:down`);
+      say(`export KAFKA_BROKERS=${running.brokers}`);
+      return 0;
+    }
+    say(`the broker recorded in ${home} (pid ${running.pid}) is gone; clearing its state`);
+    removeState(home, running.dataDir);
+  }
+
+  const port = parsePort('KAFKA_PORT', 9092);
+  const controllerPort = process.env.KAFKA_CONTROLLER_PORT ? parsePort('KAFKA_CONTROLLER_PORT', 0) : undefined;
+  if (!(await isPortFree(port))) {
+    throw new Error(`${LOOPBACK}:${port} is already in use by something kafka:up did not start; stop it or set KAFKA_PORT`);
+  }
+  ensureJars();
+  const dataDir = join(home, 'data');
+  rmSync(dataDir, { recursive: true, force: true }); // leftovers of a broker that died without kafka:down
+  const broker = await startKafkaBroker({
+    port,
+    ...(controllerPort ? { controllerPort } : {}),
+    dataDir,
+    logFile: join(home, 'broker.log'),
+    detached: true,
+  });
+  writeState(home, {
+    pid: broker.pid,
+    brokers: broker.brokers,
+    port: broker.port,
+    controllerPort: broker.controllerPort,
+    dataDir: broker.dataDir,
+    propertiesFile: broker.propertiesFile,
+    logFile: broker.logFile,
+    kafkaVersion: broker.kafkaVersion,
+    startedAt: new Date().toISOString(),
+  });
+  const seconds = ((broker.timings.formatMs + broker.timings.readyMs) / 1000).toFixed(1);
+  say(`kafka ready: ${broker.brokers} (Kafka ${broker.kafkaVersion}, pid ${broker.pid}, ${seconds} s; log ${broker.logFile})`);
+  say(`export KAFKA_BROKERS=${broker.brokers}`);
+  return 0;
+});
