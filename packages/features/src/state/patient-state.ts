@@ -1,0 +1,226 @@
+// The per-patient state and its reducer. The state after a set of events does not depend
+// on the order they arrived in, as long as none was later than the lateness tolerance:
+// series are kept sorted, "latest" facts are chosen by (event time, id hash), and what
+// is pruned depends only on the latest event time.
+import { LAB_KINDS, VITAL_KINDS } from '../clinical/signals.js';
+import type { Signal } from '../cleaning/units.js';
+import { analyseNote } from '../text/lexicon.js';
+import type { RawEvent } from '../schemas/events.js';
+import { admissionTypeCode, departmentCode, genderCode, unitCode } from '../featurize/categories.js';
+import { idHash } from './hash.js';
+import { Series } from './series.js';
+
+export const SIGNALS: readonly Signal[] = [...VITAL_KINDS, ...LAB_KINDS];
+export const SIGNAL_INDEX: Readonly<Record<Signal, number>> = Object.fromEntries(SIGNALS.map((s, i) => [s, i])) as Record<Signal, number>;
+
+export const HOUR_MS = 3_600_000;
+/** The longest feature window. */
+export const MAX_WINDOW_MS = 24 * HOUR_MS;
+
+export interface StateOptions {
+  /** An event older than the patient's latest event by more than this is late (dead-lettered). */
+  latenessMs: number;
+}
+
+export const DEFAULT_STATE_OPTIONS: StateOptions = { latenessMs: HOUR_MS };
+
+/** How long observations and event ids are kept: the longest window plus the lateness tolerance. */
+export const retentionMs = (o: StateOptions) => MAX_WINDOW_MS + o.latenessMs;
+
+export interface NoteRecord {
+  time: number;
+  hash: number;
+  length: number;
+  words: number;
+  avgWordLength: number;
+  affirmed: number;
+  negated: number;
+}
+
+/** A fact that is replaced only by one that is later in (time, id hash). */
+interface Stamped {
+  time: number;
+  hash: number;
+}
+
+export interface AdmissionFacts extends Stamped {
+  admissionType: number;
+  department: number;
+  departmentName: string | null;
+  gender: number;
+  age: number;
+}
+
+export interface LocationFacts extends Stamped {
+  unit: number;
+  unitName: string;
+  icu: boolean;
+}
+
+export interface PatientState {
+  patientId: string;
+  encounter: (Stamped & { id: string }) | null;
+  /** Latest event time applied (epoch ms); -Infinity before the first. */
+  maxTime: number;
+  series: (Series | null)[];
+  /** (time, id hash) of every accepted event still within retention: deduplication. */
+  ledger: Series;
+  notes: NoteRecord[];
+  admission: AdmissionFacts | null;
+  location: LocationFacts | null;
+  spo2Scale: (Stamped & { scale: 1 | 2 }) | null;
+  /** Event time of the discharge that closed the stay; NaN while in hospital. */
+  dischargedAt: number;
+  /** asOf of the last emitted vector (debounce), NaN before the first. */
+  lastEmittedAt: number;
+}
+
+export function createPatientState(patientId: string): PatientState {
+  return {
+    patientId,
+    encounter: null,
+    maxTime: -Infinity,
+    series: SIGNALS.map(() => null),
+    ledger: new Series(16),
+    notes: [],
+    admission: null,
+    location: null,
+    spo2Scale: null,
+    dischargedAt: NaN,
+    lastEmittedAt: NaN,
+  };
+}
+
+export function clonePatientState(s: PatientState): PatientState {
+  return {
+    ...s,
+    series: s.series.map((x) => x?.clone() ?? null),
+    ledger: s.ledger.clone(),
+    notes: s.notes.slice(),
+  };
+}
+
+const later = (a: Stamped, b: Stamped | null) => b === null || a.time > b.time || (a.time === b.time && a.hash > b.hash);
+
+export type Verdict =
+  | { kind: 'accept'; time: number; hash: number; newStay: boolean }
+  | { kind: 'duplicate' }
+  | { kind: 'late'; error: string };
+
+/** Is this event new, a duplicate, or too late? Duplicates are checked first. */
+export function judge(state: PatientState | undefined, event: RawEvent, options: StateOptions): Verdict {
+  const time = Date.parse(event.occurredAt);
+  const hash = idHash(event.eventId);
+  if (!state) return { kind: 'accept', time, hash, newStay: false };
+  const { ledger } = state;
+  for (let i = 0; i < ledger.length; i++) if (ledger.values[i] === hash) return { kind: 'duplicate' };
+  if (!Number.isNaN(state.dischargedAt)) {
+    if (time > state.dischargedAt) return { kind: 'accept', time, hash, newStay: true };
+    return { kind: 'late', error: `event at ${event.occurredAt} arrived after the stay was closed by a discharge at ${iso(state.dischargedAt)}` };
+  }
+  if (time < state.maxTime - options.latenessMs) {
+    const hours = (state.maxTime - time) / HOUR_MS;
+    return { kind: 'late', error: `event at ${event.occurredAt} is ${hours.toFixed(2)} h older than the patient's latest event (${iso(state.maxTime)}); tolerance ${options.latenessMs / HOUR_MS} h` };
+  }
+  return { kind: 'accept', time, hash, newStay: false };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * Applies an accepted (cleaned, judged) event in place. Callers that need the old state
+ * (a batch that may fail) clone first; `reduce` is the pure form.
+ */
+export function applyEvent(state: PatientState, event: RawEvent, time: number, hash: number, options: StateOptions): void {
+  state.ledger.insert(time, hash);
+  if (event.encounterId !== null && later({ time, hash }, state.encounter)) state.encounter = { time, hash, id: event.encounterId };
+  switch (event.schema) {
+    case 'vital_sign':
+    case 'lab_result': {
+      const i = SIGNAL_INDEX[event.payload.kind];
+      const series = (state.series[i] ??= new Series(4));
+      series.insert(time, event.payload.value);
+      break;
+    }
+    case 'clinical_note': {
+      const a = analyseNote(event.payload.text);
+      const note: NoteRecord = { time, hash, length: a.length, words: a.words, avgWordLength: a.avgWordLength, affirmed: a.affirmed, negated: a.negated };
+      let at = state.notes.length;
+      while (at > 0 && later(state.notes[at - 1]!, note)) at--;
+      state.notes.splice(at, 0, note);
+      break;
+    }
+    case 'admission': {
+      const p = event.payload;
+      if (later({ time, hash }, state.admission)) {
+        state.admission = {
+          time,
+          hash,
+          admissionType: admissionTypeCode(p.admissionType),
+          department: departmentCode(p.department),
+          departmentName: p.department ?? null,
+          gender: genderCode(p.gender),
+          age: p.age ?? NaN,
+        };
+      }
+      setLocation(state, { time, hash, unit: unitCode(p.unit), unitName: p.unit, icu: unitCode(p.unit) === 4 });
+      if (p.spo2Scale !== undefined && later({ time, hash }, state.spo2Scale)) state.spo2Scale = { time, hash, scale: p.spo2Scale };
+      break;
+    }
+    case 'transfer': {
+      const p = event.payload;
+      setLocation(state, { time, hash, unit: unitCode(p.toUnit), unitName: p.toUnit, icu: p.icu });
+      if (p.spo2Scale !== undefined && later({ time, hash }, state.spo2Scale)) state.spo2Scale = { time, hash, scale: p.spo2Scale };
+      break;
+    }
+    case 'discharge':
+      break;
+  }
+  if (time > state.maxTime) {
+    state.maxTime = time;
+    prune(state, options);
+  } else {
+    // A late event's own series may now hold an extra stale point: prune keeps the form canonical.
+    prune(state, options);
+  }
+}
+
+function setLocation(state: PatientState, location: LocationFacts): void {
+  if (later(location, state.location)) state.location = location;
+}
+
+/** Keeps what windows, dedup and "last value" need: everything within retention, plus the latest of each signal. */
+function prune(state: PatientState, options: StateOptions): void {
+  const cutoff = state.maxTime - retentionMs(options);
+  for (const s of state.series) s?.pruneBefore(cutoff, 1);
+  state.ledger.pruneBefore(cutoff);
+  let drop = 0;
+  while (drop < state.notes.length - 1 && state.notes[drop]!.time < cutoff) drop++;
+  if (drop > 0) state.notes.splice(0, drop);
+}
+
+/**
+ * Closes the stay: the picture is dropped, only what recognises duplicates of its last
+ * events and rejects late ones remains (a few hundred bytes until evicted).
+ */
+export function closeStay(state: PatientState, dischargedAt: number, options: StateOptions): void {
+  state.dischargedAt = dischargedAt;
+  state.series = SIGNALS.map(() => null);
+  state.notes = [];
+  state.admission = null;
+  state.location = null;
+  state.spo2Scale = null;
+  state.ledger.pruneBefore(dischargedAt - options.latenessMs);
+}
+
+/** A fresh stay for a patient seen before (after a discharge): nothing carries over. */
+export function reopen(state: PatientState): PatientState {
+  return createPatientState(state.patientId);
+}
+
+/** Approximate bytes held by one patient's state (typed arrays, notes, fixed overhead). */
+export function stateBytes(state: PatientState): number {
+  let bytes = 400 + state.ledger.bytes + state.notes.length * 120;
+  for (const s of state.series) if (s) bytes += s.bytes + 64;
+  return bytes;
+}
