@@ -317,8 +317,15 @@ export class Executor {
       if (arrayRows === undefined) {
         results = [await this.runPrepared(conn, sqlFor(main), binds, undefined)];
       } else if (t.arrayForm) {
-        const prepared = await conn.prepare(finalizeParams(main));
-        const types = binds.map((b, i) => paramTypeOrUndefined(prepared, i + 1) ?? typeFromBind(b));
+        const plain = finalizeParams(main);
+        let inferred = session.inferredTypes.get(plain);
+        if (!inferred) {
+          const prepared = await conn.prepare(plain);
+          inferred = binds.map((_, i) => paramTypeOrUndefined(prepared, i + 1));
+          session.inferredTypes.set(plain, inferred);
+          if (session.inferredTypes.size > 100) session.inferredTypes.delete(session.inferredTypes.keys().next().value!);
+        }
+        const types = binds.map((b, i) => inferred[i] ?? typeFromBind(b));
         const text = sqlFor(t.arrayForm(types));
         const values: DuckDBValue[] = binds.map((b) => listValue(b.value as (string | null)[]));
         const listTypes = binds.map(() => LIST(VARCHAR));

@@ -28,6 +28,8 @@ interface TokenState {
 export class Session {
   inTransaction = false;
   lastUsedAt = Date.now();
+  /** Bind types DuckDB inferred per statement text (array binds), so a repeated batch is not prepared twice. */
+  readonly inferredTypes = new Map<string, (string | undefined)[]>();
   /** Statements of one session run one at a time, like a Snowflake session. */
   private chain: Promise<unknown> = Promise.resolve();
 

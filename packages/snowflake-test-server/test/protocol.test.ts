@@ -141,3 +141,18 @@ describe('session lifecycle', () => {
     await withTimeout(pool.drain().then(() => pool.clear()), 10_000, 'pool drain');
   });
 });
+
+describe('array binds above the stage threshold', () => {
+  test('the driver tries the stage path, is refused, and falls back to inline binds', async () => {
+    const c = await connect(server.url, { arrayBindingThreshold: 10 });
+    await exec(c, 'CREATE OR REPLACE TABLE staged (a INTEGER, b STRING, c VARIANT)');
+    const rows = Array.from({ length: 5 }, (_, k) => [k, `b${k}`, '{}']);
+    const failedBefore = server.stats().failedQueries;
+    const { stmt } = await exec(c, 'INSERT INTO staged (a, b, c) SELECT ?, ?, PARSE_JSON(?)', rows);
+    expect(stmt.getNumUpdatedRows()).toBe(5);
+    // the refused CREATE TEMPORARY STAGE SYSTEM$BIND
+    expect(server.stats().failedQueries).toBe(failedBefore + 1);
+    expect((await exec(c, 'SELECT COUNT(*) AS n FROM staged')).rows).toEqual([{ N: 5 }]);
+    await destroy(c);
+  });
+});

@@ -1108,6 +1108,14 @@ export function translate(sqlText: string, ctx: TranslateContext = {}): Translat
         return { kind: 'sql', statementType: 'DDL', statements: [render(out)], post: [], paramCount: tr.maxParam };
       }
       if (what === 'INDEX' || what === 'MACRO' || what === 'TYPE' || what === 'SECRET') throw tr.errAt(ts[k]);
+      if (what === 'STAGE') {
+        // the driver's stage path for large array binds (CREATE TEMPORARY STAGE SYSTEM$BIND …)
+        throw new SnowflakeError(
+          ErrorCode.UNSUPPORTED_FEATURE,
+          '0A000',
+          "Unsupported feature 'stage array binding': snowflake-test-server takes array binds inline only; set the connection's arrayBindingThreshold above rows x columns.",
+        );
+      }
       throw unsupported(`CREATE ${what ?? ''}`.trim());
     }
     case 'DROP': {
