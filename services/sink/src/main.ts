@@ -1,4 +1,4 @@
-// The sink service as a process: env → config → real bus → listen → graceful shutdown.
+// The sink service as a process: env → config → real bus and warehouse → listen → graceful shutdown.
 import { createBus } from '@ehr/bus';
 import { createLogger, startAndListen } from '@ehr/runtime';
 import { loadConfig } from './config.js';
@@ -7,7 +7,7 @@ import { createSinkService } from './service.js';
 const config = loadConfig(process.env);
 const logger = createLogger({ service: 'sink', level: config.LOG_LEVEL });
 const bus = createBus(config, { clientId: 'sink', logger });
-const service = createSinkService({ config, logger, bus });
+const service = createSinkService({ config, logger, bus, cwd: process.cwd() });
 const { url } = await startAndListen(service, {
   service: 'sink',
   host: config.HOST,
@@ -16,4 +16,4 @@ const { url } = await startAndListen(service, {
   shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   exitOnSignals: true,
 });
-logger.info({ url, bus: bus.kind }, `sink ready: ${url}/health/ready`);
+logger.info({ url, bus: bus.kind, warehouse: service.warehouse.description }, `sink ready: ${url}/health/ready`);

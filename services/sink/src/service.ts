@@ -1,39 +1,105 @@
-import type { Bus, Subscription } from '@ehr/bus';
+import type { Bus } from '@ehr/bus';
 import { TOPICS } from '@ehr/features';
 import { createMetricsRegistry, Readiness, type Logger, type RunnableService } from '@ehr/runtime';
 import { buildApp } from './app.js';
 import type { SinkConfig } from './config.js';
-import { createSinkProcessor } from './processor.js';
+import { SinkProcessor, type LandedEvent } from './processor.js';
+import { createWarehouse, type Warehouse } from './warehouse/index.js';
 
 export interface SinkServiceDeps {
-  config: Pick<SinkConfig, 'SINK_GROUP_ID' | 'KAFKA_TOPIC_PARTITIONS'>;
+  config: SinkConfig;
   logger: Logger;
   bus: Bus;
+  /** Defaults to the warehouse the config chooses (DuckDB unless Snowflake is configured). */
+  warehouse?: Warehouse;
+  /** Where a relative `DUCKDB_PATH` (and the repository root) is looked up; defaults to the process's. */
+  cwd?: string;
+  /** Called after every committed warehouse batch (benchmarks, tests). */
+  onLanded?: (event: LandedEvent) => void;
+  /** Records per batch handed over by the in-memory bus. */
+  maxBatchRecords?: number;
 }
 
-/** Wires the feature service from its dependencies; `main.ts` (or `npm start`) runs it. */
-export function createSinkService({ config, logger, bus }: SinkServiceDeps): RunnableService & { readiness: Readiness } {
+export type SinkService = RunnableService & { readiness: Readiness; warehouse: Warehouse; processor: () => SinkProcessor | null };
+
+/**
+ * Wires the sink: bus → processor → warehouse. Starting creates and migrates the tables;
+ * if the warehouse cannot be reached yet, the service keeps listening (not ready) and
+ * retries in the background, then starts consuming once it is there.
+ */
+export function createSinkService({ config, logger, bus, warehouse: given, cwd, onLanded, maxBatchRecords }: SinkServiceDeps): SinkService {
   const metrics = createMetricsRegistry('sink');
+  const warehouse = given ?? createWarehouse(config, logger, cwd ?? process.cwd());
   const readiness = new Readiness('sink').register('bus', () => bus.status());
+  const setWarehouse = readiness.track('warehouse', { state: 'down', detail: 'not connected' });
   const setConsumer = readiness.track('consumer', { state: 'down', detail: 'not started' });
   const app = buildApp({ logger, metrics, readiness });
-  const processor = createSinkProcessor({ bus, logger, metrics });
-  let subscription: Subscription | null = null;
+  let processor: SinkProcessor | null = null;
+  let stopped = false;
+  let initTimer: NodeJS.Timeout | null = null;
+  let starting: Promise<void> | null = null;
+
+  const consume = async () => {
+    const p = new SinkProcessor({
+      bus,
+      warehouse,
+      logger,
+      metrics,
+      groupId: config.SINK_GROUP_ID,
+      flush: { records: config.SINK_FLUSH_RECORDS, bytes: config.SINK_FLUSH_BYTES, ms: config.SINK_FLUSH_MS },
+      maxBufferedBytes: config.SINK_MAX_BUFFERED_BYTES,
+      retry: { initialMs: config.SINK_RETRY_INITIAL_MS, maxMs: config.SINK_RETRY_MAX_MS },
+      onWarehouseStatus: setWarehouse,
+      ...(onLanded ? { onLanded } : {}),
+      ...(maxBatchRecords ? { maxBatchRecords } : {}),
+    });
+    await p.start();
+    processor = p;
+    setConsumer({ state: 'up', detail: `group ${config.SINK_GROUP_ID}` });
+  };
+
+  /** Connect and migrate the warehouse, then consume; on failure retry with backoff. */
+  const bringUp = async (attempt: number): Promise<void> => {
+    try {
+      await warehouse.init();
+      setWarehouse({ state: 'up', detail: warehouse.description });
+      logger.info({ warehouse: warehouse.description }, 'warehouse ready');
+      if (!stopped) await consume();
+    } catch (err) {
+      const delay = Math.min(config.SINK_RETRY_MAX_MS, config.SINK_RETRY_INITIAL_MS * 2 ** Math.min(20, attempt));
+      setWarehouse({ state: 'down', detail: `cannot start (${err instanceof Error ? err.message : String(err)}); retry in ${delay} ms` });
+      logger.error({ err, retryInMs: delay, warehouse: warehouse.description }, 'warehouse not available at start; retrying');
+      if (stopped) return;
+      initTimer = setTimeout(() => {
+        initTimer = null;
+        starting = bringUp(attempt + 1);
+      }, delay);
+    }
+  };
 
   return {
     app,
     readiness,
+    warehouse,
+    processor: () => processor,
     async start() {
       await bus.connect();
       const partitions = config.KAFKA_TOPIC_PARTITIONS;
-      await bus.ensureTopics([{ topic: TOPICS.scores, partitions }, { topic: TOPICS.deadLetter, partitions }]);
-      subscription = await bus.subscribe({ groupId: config.SINK_GROUP_ID, topics: [TOPICS.scores], handler: (batch) => processor.handle(batch) });
-      setConsumer({ state: 'up', detail: `group ${config.SINK_GROUP_ID}` });
+      await bus.ensureTopics([
+        { topic: TOPICS.scores, partitions },
+        { topic: TOPICS.deadLetter, partitions },
+      ]);
+      starting = bringUp(0);
+      await starting;
     },
     async stop() {
+      stopped = true;
+      if (initTimer) clearTimeout(initTimer);
+      await starting;
       setConsumer({ state: 'down', detail: 'stopping' });
-      await subscription?.stop();
+      await processor?.stop();
       await bus.close();
+      await warehouse.close();
     },
   };
 }

@@ -1,0 +1,162 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { Logger } from '@ehr/runtime';
+import {
+  advanceOffsetSql,
+  bindRow,
+  type Column,
+  DEAD_LETTER_COLUMNS,
+  deadLettersInsertSql,
+  firstOffsetSql,
+  landedOffsetsSql,
+  MIGRATIONS,
+  migrationsTableDdl,
+  SCORE_COLUMNS,
+  scoresInsertSql,
+  TABLES,
+} from './schema.js';
+import { OffsetConflictError, type LandBatch, type LandResult, type Warehouse } from './types.js';
+
+const STAGE = { scores: 'sink_stage_scores', deadLetters: 'sink_stage_dead_letters' } as const;
+
+export interface DuckDbWarehouseOptions {
+  /** A file path, or ':memory:'. */
+  path: string;
+  logger: Logger;
+}
+
+/**
+ * The embedded default: one DuckDB file, one connection, writes serialized. A batch goes
+ * through the appender into a temporary staging table, then into the real table with
+ * its offset move, all in one transaction (DuckDB's WAL makes the commit durable).
+ */
+export class DuckDbWarehouse implements Warehouse {
+  readonly kind = 'duckdb' as const;
+  readonly description: string;
+  private instance: DuckDBInstance | null = null;
+  private connection: DuckDBConnection | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: DuckDbWarehouseOptions) {
+    this.description = `duckdb ${options.path}`;
+  }
+
+  /** Runs `work` after every earlier operation: one connection, one transaction at a time. */
+  private serialize<T>(work: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    const run = this.queue.then(async () => {
+      if (!this.connection) throw new Error('duckdb warehouse is not open');
+      return work(this.connection);
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async init(): Promise<void> {
+    if (!this.connection) {
+      if (this.options.path !== ':memory:') mkdirSync(dirname(this.options.path), { recursive: true });
+      this.instance = await DuckDBInstance.create(this.options.path);
+      this.connection = await this.instance.connect();
+    }
+    await this.serialize(async (c) => {
+      await c.run(migrationsTableDdl('duckdb'));
+      const reader = await c.runAndReadAll(`SELECT COALESCE(MAX(version), 0) FROM ${TABLES.migrations}`);
+      const applied = Number(reader.getRows()[0]?.[0] ?? 0);
+      for (const m of MIGRATIONS.filter((x) => x.version > applied)) {
+        await c.run('BEGIN TRANSACTION');
+        try {
+          for (const sql of m.statements('duckdb')) await c.run(sql);
+          await c.run(`INSERT INTO ${TABLES.migrations} (version, description) VALUES (?, ?)`, [m.version, m.description]);
+          await c.run('COMMIT');
+        } catch (err) {
+          await c.run('ROLLBACK').catch(() => undefined);
+          throw err;
+        }
+        this.options.logger.info({ version: m.version, description: m.description }, 'warehouse schema migrated');
+      }
+      const stageColumns = (names: readonly { name: string }[]) => names.map((n) => `${n.name} VARCHAR`).join(', ');
+      await c.run(`CREATE TEMP TABLE IF NOT EXISTS ${STAGE.scores} (${stageColumns(SCORE_COLUMNS)})`);
+      await c.run(`CREATE TEMP TABLE IF NOT EXISTS ${STAGE.deadLetters} (${stageColumns(DEAD_LETTER_COLUMNS)})`);
+    });
+  }
+
+  async landedOffsets(cluster: string, topic: string): Promise<Map<number, bigint>> {
+    return this.serialize(async (c) => {
+      const reader = await c.runAndReadAll(landedOffsetsSql, [cluster, topic]);
+      return new Map(reader.getRows().map((row) => [Number(row[0]), BigInt(row[1] as bigint | number)]));
+    });
+  }
+
+  async land(batch: LandBatch): Promise<LandResult> {
+    return this.serialize(async (c) => {
+      await c.run('BEGIN TRANSACTION');
+      try {
+        const scoresInserted = await this.insert(c, STAGE.scores, batch.scores, SCORE_COLUMNS, scoresInsertSql('duckdb', STAGE.scores));
+        const deadLettersInserted = await this.insert(
+          c,
+          STAGE.deadLetters,
+          batch.deadLetters,
+          DEAD_LETTER_COLUMNS,
+          deadLettersInsertSql('duckdb', STAGE.deadLetters),
+        );
+        const moved =
+          batch.expectedLastOffset < 0n
+            ? await c.run(firstOffsetSql('duckdb'), [batch.cluster, batch.topic, String(batch.partition), String(batch.lastOffset)])
+            : await c.run(advanceOffsetSql, [String(batch.lastOffset), batch.cluster, batch.topic, String(batch.partition), String(batch.expectedLastOffset)]);
+        if (moved.rowsChanged !== 1) throw new OffsetConflictError(batch, batch.expectedLastOffset);
+        await c.run('COMMIT');
+        return { scoresInserted, deadLettersInserted };
+      } catch (err) {
+        await c.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  private async insert<R>(
+    c: DuckDBConnection,
+    stage: string,
+    rows: readonly R[],
+    columns: readonly Column<R>[],
+    sql: string,
+  ): Promise<number> {
+    if (rows.length === 0) return 0;
+    const appender = await c.createAppender(stage, 'main', 'temp');
+    try {
+      for (const row of rows) {
+        for (const value of bindRow(columns, row)) {
+          if (value === null) appender.appendNull();
+          else appender.appendVarchar(value);
+        }
+        appender.endRow();
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+    const inserted = await c.run(sql);
+    await c.run(`DELETE FROM ${stage}`);
+    return inserted.rowsChanged;
+  }
+
+  /** Read-only helper for tests, benchmarks and tools: rows as JSON-safe objects. */
+  async query(sql: string, params: (string | number | null)[] = []): Promise<Record<string, unknown>[]> {
+    return this.serialize(async (c) => (await c.runAndReadAll(sql, params)).getRowObjectsJson() as Record<string, unknown>[]);
+  }
+
+  async ping(): Promise<void> {
+    await this.serialize((c) => c.run('SELECT 1'));
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    const connection = this.connection;
+    this.connection = null;
+    if (connection) {
+      await connection.run('CHECKPOINT').catch(() => undefined);
+      connection.closeSync();
+    }
+    this.instance?.closeSync();
+    this.instance = null;
+  }
+}

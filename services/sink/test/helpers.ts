@@ -1,0 +1,72 @@
+// Valid severity_score messages for tests and the benchmark, deterministic from (run, index).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRandom, decodeSeverityScore, deterministicId, type SeverityScoreEvent } from '@ehr/features';
+
+export interface ScoreOptions {
+  /** Distinguishes runs: the same (run, i) always gives the same score id. */
+  run?: string;
+  patients?: number;
+  /** Base of event times, epoch ms. */
+  baseTime?: number;
+}
+
+export function makeScore(i: number, { run = 'r1', patients = 50, baseTime = Date.UTC(2025, 0, 1) }: ScoreOptions = {}): SeverityScoreEvent {
+  let seed = i + 1;
+  for (const ch of run) seed = (seed * 31 + ch.charCodeAt(0)) >>> 0;
+  const rng = createRandom(seed);
+  const rand = () => rng.next();
+  const scoreId = deterministicId('test-score', run, i);
+  const eventTime = new Date(baseTime + i * 1000).toISOString();
+  const probability = Math.round(rand() * 1e6) / 1e6;
+  const news2 = Math.floor(rand() * 12);
+  const patient = `p${i % patients}`;
+  const event: SeverityScoreEvent = {
+    schema: 'severity_score',
+    schemaVersion: 1,
+    eventId: scoreId,
+    patientId: patient,
+    encounterId: `e${i % patients}`,
+    occurredAt: eventTime,
+    producedAt: new Date(baseTime + i * 1000 + 50).toISOString(),
+    source: 'scoring-service',
+    payload: {
+      scoreId,
+      featureEventId: deterministicId('test-feature', run, i),
+      eventTime,
+      scoredAt: new Date(baseTime + i * 1000 + 40).toISOString(),
+      mode: 'model',
+      probability,
+      band: probability > 0.7 ? 'high' : probability > 0.3 ? 'medium' : 'low',
+      news2,
+      news2Band: news2 >= 7 ? 'high' : news2 >= 5 ? 'medium' : news2 > 0 ? 'low_medium' : 'low',
+      model: { name: 'severity-rf', version: '1.0.0' },
+      features: { heart_rate: 60 + Math.round(rand() * 60), resp_rate: 12 + Math.round(rand() * 10), spo2: 90 + Math.round(rand() * 10), lactate: null },
+      topFeatures: [
+        { feature: 'heart_rate', value: 88, contribution: 0.12 },
+        { feature: 'spo2', value: 93, contribution: -0.04 },
+      ],
+      latencyMs: Math.round(rand() * 200) / 10,
+      context: { unit: `ward-${i % 4}`, department: null },
+    },
+  };
+  const check = decodeSeverityScore(JSON.stringify(event));
+  if (!check.ok) throw new Error(`test score is invalid: ${check.error}`);
+  return event;
+}
+
+export const scoreMessage = (event: SeverityScoreEvent) => ({ key: event.patientId, value: JSON.stringify(event) });
+
+export function tempDir(prefix = 'sink-test-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
