@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createRandom,
+  decodeState,
+  DEFAULT_ENGINE_OPTIONS,
+  encodeState,
+  evictable,
+  featureIndex,
+  featurize,
+  processEvent,
+  reducePatient,
+  type EngineOptions,
+  type PatientState,
+  type RawEvent,
+} from '../src/index.js';
+import { admission, discharge, H, lab, note, T0, transfer, vital } from './helpers.js';
+
+const HOURS = 3;
+const HR = featureIndex('heart_rate');
+const options: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, latenessMs: HOURS * H };
+
+function run(events: RawEvent[], o: EngineOptions = options) {
+  const store = new Map<string, PatientState>();
+  const outcomes = events.map((e) => processEvent(store, e, o));
+  return { store, outcomes, kinds: outcomes.map((x) => x.kind) };
+}
+
+function stay(p: string): RawEvent[] {
+  const events: RawEvent[] = [admission(p, 0, { gender: 'M', age: 70 })];
+  for (let h = 0; h < 40; h += 0.5) {
+    events.push(vital(p, 'heart_rate', 80 + (h % 7) * 3, h), vital(p, 'respiratory_rate', 14 + (h % 5), h), vital(p, 'temperature', 36.5 + (h % 3) / 2, h));
+    if (h % 6 === 0) events.push(lab(p, 'creatinine', 1 + h / 40, h), note(p, h % 12 === 0 ? 'Denies chest pain.' : 'Febrile, confused.', h));
+  }
+  events.push(transfer(p, 20, 'MICU', true, 2));
+  return events.sort((a, b) => a.occurredAt.localeCompare(b.occurredAt));
+}
+
+/** Shuffles events, but never moves one more than `hours` later than a newer event of the same patient. */
+function shuffleWithin(events: RawEvent[], hours: number, seed: number): RawEvent[] {
+  const rnd = createRandom(seed);
+  const keyed = events.map((e) => ({ e, key: Date.parse(e.occurredAt) + rnd.next() * hours * H }));
+  return keyed.sort((a, b) => a.key - b.key).map((x) => x.e);
+}
+
+describe('the per-patient reducer', () => {
+  it('gives the same state and vector whatever the arrival order within the lateness tolerance', () => {
+    const events = stay('p1');
+    const ordered = run(events).store.get('p1')!;
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const shuffled = shuffleWithin(events, HOURS * 0.9, seed);
+      expect(shuffled).not.toEqual(events);
+      const r = run(shuffled);
+      expect(r.kinds.every((k) => k === 'featurized')).toBe(true);
+      const s = r.store.get('p1')!;
+      expect({ ...decodeState(encodeState(s)).state, lastEmittedAt: 0 }).toEqual({ ...decodeState(encodeState(ordered)).state, lastEmittedAt: 0 });
+      expect(featurize(s, s.maxTime, 'vital_sign')).toEqual(featurize(ordered, ordered.maxTime, 'vital_sign'));
+    }
+  });
+
+  it('ignores a duplicate event id, even with other content', () => {
+    const e = vital('p2', 'heart_rate', 80, 0, { id: 'same' });
+    const r = run([e, vital('p2', 'heart_rate', 120, 0.1, { id: 'same' }), e]);
+    expect(r.kinds).toEqual(['featurized', 'duplicate', 'duplicate']);
+    expect(r.store.get('p2')!.series[0]!.length).toBe(1);
+  });
+
+  it('dead-letters an event later than the tolerance as late_event, and keeps one within it', () => {
+    const r = run([vital('p3', 'heart_rate', 80, 10), vital('p3', 'heart_rate', 90, 10 - HOURS + 0.01), vital('p3', 'heart_rate', 99, 10 - HOURS - 0.01)]);
+    expect(r.kinds).toEqual(['featurized', 'featurized', 'rejected']);
+    expect(r.outcomes[2]).toMatchObject({ reason: 'late_event' });
+    expect(r.outcomes[2]!.kind === 'rejected' && r.outcomes[2]!.error).toMatch(/3\.01 h older.*tolerance 3 h/);
+  });
+
+  it('rejects cleaning failures before looking at the state', () => {
+    const r = run([vital('p4', 'heart_rate', 999, 0)]);
+    expect(r.outcomes[0]).toMatchObject({ kind: 'rejected', reason: 'implausible_value' });
+    expect(r.store.size).toBe(0);
+  });
+
+  it('keeps 24 h plus the tolerance of history, and always the last value of each signal', () => {
+    const r = run([lab('p5', 'lactate', 2, 0), vital('p5', 'heart_rate', 70, 0), vital('p5', 'heart_rate', 80, 1), vital('p5', 'heart_rate', 90, 40)]);
+    const s = r.store.get('p5')!;
+    expect(s.series[0]!.length).toBe(1); // 0 h and 1 h are older than 24 h + 3 h
+    expect(s.series.find((x, i) => i > 11 && x)!.length).toBe(1); // the only lactate stays
+    expect(s.ledger.length).toBe(1);
+  });
+
+  it('a discharge emits the final picture, then closes the stay to a small stub', () => {
+    const r = run([admission('p6', 0), vital('p6', 'heart_rate', 80, 1), discharge('p6', 2, { id: 'd' }), vital('p6', 'heart_rate', 99, 1.5)]);
+    expect(r.kinds).toEqual(['featurized', 'featurized', 'featurized', 'rejected']);
+    const final = r.outcomes[2]!;
+    expect(final.kind === 'featurized' && final.vector?.values[HR]).toBe(80);
+    expect(r.outcomes[3]).toMatchObject({ reason: 'late_event' });
+    const stub = r.store.get('p6')!;
+    expect(stub.series.every((x) => x === null)).toBe(true);
+    // The discharge itself is still recognised, and a later event opens a new stay.
+    const again = run([]);
+    again.store.set('p6', stub);
+    expect(processEvent(again.store, discharge('p6', 2, { id: 'd' }), options).kind).toBe('duplicate');
+    const readmit = processEvent(again.store, vital('p6', 'heart_rate', 100, 30), options);
+    expect(readmit.kind === 'featurized' && readmit.vector?.values[HR]).toBe(100);
+    expect(again.store.get('p6')!.dischargedAt).toBeNaN();
+  });
+
+  it('evicts discharged stubs and silent patients once the event-time watermark has passed them', () => {
+    const r = run([vital('a', 'heart_rate', 80, 0), discharge('a', 1), vital('b', 'heart_rate', 80, 0), vital('c', 'heart_rate', 80, 100)]);
+    const o = { ...options, stubRetentionMs: 48 * H, idleRetentionMs: 72 * H };
+    expect([...evictable(r.store, T0 + 48 * H, o)]).toEqual([]);
+    expect([...evictable(r.store, T0 + 50 * H, o)]).toEqual(['a']);
+    expect([...evictable(r.store, T0 + 73 * H, o)]).toEqual(['a', 'b']);
+  });
+
+  it('reducePatient is pure: the input state is never changed', () => {
+    const first = reducePatient(undefined, vital('p7', 'heart_rate', 80, 0));
+    const before = encodeState(first.state!);
+    const second = reducePatient(first.state, vital('p7', 'heart_rate', 90, 1));
+    expect(encodeState(first.state!)).toBe(before);
+    expect(second.state!.series[0]!.length).toBe(2);
+    const dup = reducePatient(second.state, vital('p7', 'heart_rate', 90, 1, { id: 'x' }));
+    expect(reducePatient(dup.state, vital('p7', 'heart_rate', 90, 1, { id: 'x' })).outcome.kind).toBe('duplicate');
+  });
+
+  it('survives encode/decode exactly (the changelog form)', () => {
+    const s = run(stay('p8')).store.get('p8')!;
+    const { state, meta } = decodeState(encodeState(s, { partition: 3 }));
+    expect(meta).toEqual({ partition: 3 });
+    expect(featurize(state, s.maxTime, 'vital_sign')).toEqual(featurize(s, s.maxTime, 'vital_sign'));
+    expect(encodeState(state)).toBe(encodeState(s));
+  });
+});
+
+describe('emission policy (event time)', () => {
+  const events = (p: string) => [0, 0.01, 0.02, 0.5, 1, 1.01, 3].map((h) => vital(p, 'heart_rate', 80 + h, h));
+  const emitted = (o: Partial<EngineOptions>) =>
+    run(events('e'), { ...options, ...o }).outcomes.map((x) => (x.kind === 'featurized' && x.vector ? 1 : 0));
+
+  it('debounce 0: every accepted trigger emits', () => expect(emitted({ debounceMs: 0 })).toEqual([1, 1, 1, 1, 1, 1, 1]));
+  it('debounce 1 h: merges triggers within an hour of the last vector, the next one carries them', () => {
+    expect(emitted({ debounceMs: H })).toEqual([1, 0, 0, 0, 1, 0, 1]);
+  });
+  it('only the configured event types trigger', () => {
+    const r = run([admission('t', 0), vital('t', 'heart_rate', 80, 1), note('t', 'ok', 2)], { ...options, triggers: new Set(['vital_sign']) });
+    expect(r.outcomes.map((x) => (x.kind === 'featurized' && x.vector ? 1 : 0))).toEqual([0, 1, 0]);
+  });
+  it('a discharge emits even inside the debounce window', () => {
+    const r = run([vital('d', 'heart_rate', 80, 0), discharge('d', 0.1)], { ...options, debounceMs: H });
+    expect(r.outcomes.map((x) => (x.kind === 'featurized' && x.vector ? 1 : 0))).toEqual([1, 1]);
+  });
+  it('a vector describes the latest event time of the patient, also when triggered by a late event', () => {
+    const r = run([vital('l', 'heart_rate', 80, 2), vital('l', 'heart_rate', 70, 1)]);
+    const late = r.outcomes[1]!;
+    expect(late.kind === 'featurized' && late.vector && [late.vector.asOf, late.vector.values[HR]]).toEqual([T0 + 2 * H, 80]);
+  });
+});
