@@ -8,6 +8,9 @@ import type { Bus } from './types.js';
 /** The bus variables every service reads. Unset `KAFKA_BROKERS` means the in-memory bus. */
 export const BusEnv = Type.Object({
   KAFKA_BROKERS: Type.Optional(Type.String({ pattern: '^[^,\\s]+(,[^,\\s]+)*$', description: 'comma-separated bootstrap servers (host:port); unset = in-memory bus' })),
+  KAFKA_TOPIC_PREFIX: Type.Optional(
+    Type.String({ pattern: '^[A-Za-z0-9._-]+$', description: 'prefix on every topic name on the wire (share a cluster between pipelines or test runs)' }),
+  ),
   KAFKA_CLIENT_ID: Type.Optional(Type.String({ minLength: 1, description: 'Kafka client id (default: the service name)' })),
   KAFKA_TOPIC_PARTITIONS: Type.Integer({ minimum: 1, default: 6, description: 'partitions of topics the service creates' }),
   KAFKA_REPLICATION_FACTOR: Type.Integer({ minimum: 1, default: 1, description: 'replication factor of topics the service creates' }),
@@ -76,6 +79,7 @@ export function createBus(env: BusEnv, wiring: BusWiring): Bus {
     logger: wiring.logger,
     defaultPartitions: env.KAFKA_TOPIC_PARTITIONS,
     replicationFactor: env.KAFKA_REPLICATION_FACTOR,
+    ...(env.KAFKA_TOPIC_PREFIX ? { topicPrefix: env.KAFKA_TOPIC_PREFIX } : {}),
     ...(ssl ? { ssl } : {}),
     ...(sasl ? { sasl } : {}),
   });

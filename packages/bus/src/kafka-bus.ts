@@ -36,6 +36,29 @@ export interface KafkaBusOptions {
   requestTimeoutMs?: number;
   /** How long a silent consumer keeps its partitions before the group moves them. */
   sessionTimeoutMs?: number;
+  /**
+   * Prepended to every topic name on the wire (e.g. `staging.`), so several pipelines or
+   * test runs can share one cluster. Services keep using the plain names.
+   */
+  topicPrefix?: string;
+  /** Records per produce request are capped at about this many bytes. */
+  maxRequestBytes?: number;
+}
+
+function* slicesBySize(records: readonly OutgoingRecord[], maxBytes: number): Generator<readonly OutgoingRecord[]> {
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    const size = (typeof r.value === 'string' ? Buffer.byteLength(r.value) : r.value.length) + Buffer.byteLength(r.key) + 64;
+    if (i > start && bytes + size > maxBytes) {
+      yield records.slice(start, i);
+      start = i;
+      bytes = 0;
+    }
+    bytes += size;
+  }
+  if (start < records.length) yield records.slice(start);
 }
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -80,8 +103,11 @@ export class KafkaBus implements Bus {
   private readonly subscriptions = new Set<KafkaSubscription>();
   private state: DependencyStatus = { state: 'down', detail: 'not connected' };
   private cachedClusterId: string | null = null;
+  private readonly wire: (topic: string) => string;
 
   constructor(private readonly options: KafkaBusOptions) {
+    const prefix = options.topicPrefix ?? '';
+    this.wire = (topic) => prefix + topic;
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
@@ -123,12 +149,12 @@ export class KafkaBus implements Bus {
 
   async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
     const existing = new Set(await this.admin.listTopics());
-    const missing = specs.filter((s) => !existing.has(s.topic));
+    const missing = specs.filter((s) => !existing.has(this.wire(s.topic)));
     if (missing.length === 0) return;
     await this.admin.createTopics({
       waitForLeaders: true,
       topics: missing.map((s) => ({
-        topic: s.topic,
+        topic: this.wire(s.topic),
         numPartitions: s.partitions ?? this.options.defaultPartitions ?? 3,
         replicationFactor: this.options.replicationFactor ?? 1,
         configEntries: s.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
@@ -137,12 +163,15 @@ export class KafkaBus implements Bus {
   }
 
   async produce(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    await this.producer.send({
-      topic,
-      acks: -1,
-      messages: records.map((r) => ({ key: r.key, value: r.value, ...(r.headers ? { headers: r.headers } : {}) })),
-    });
+    // The broker refuses a record batch over message.max.bytes (1 MiB by default): send in
+    // slices well under it, one after another so per-key order holds.
+    for (const slice of slicesBySize(records, this.options.maxRequestBytes ?? 512 * 1024)) {
+      await this.producer.send({
+        topic: this.wire(topic),
+        acks: -1,
+        messages: slice.map((r) => ({ key: r.key, value: r.value, ...(r.headers ? { headers: r.headers } : {}) })),
+      });
+    }
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
@@ -154,7 +183,7 @@ export class KafkaBus implements Bus {
       maxWaitTimeInMs: 250,
       allowAutoTopicCreation: false,
     });
-    const subscription = new KafkaSubscription(consumer, options, this.options.logger.child({ group: options.groupId }));
+    const subscription = new KafkaSubscription(consumer, options, this.options.logger.child({ group: options.groupId }), this.options.topicPrefix ?? '');
     await subscription.start();
     this.subscriptions.add(subscription);
     subscription.onStopped(() => this.subscriptions.delete(subscription));
@@ -189,10 +218,11 @@ class KafkaSubscription implements Subscription {
     private readonly consumer: Consumer,
     private readonly options: SubscribeOptions,
     private readonly logger: Logger,
+    private readonly prefix: string,
   ) {
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       const assignment = event.payload.memberAssignment;
-      this.owned = Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic, partition })));
+      this.owned = Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic: this.plain(topic), partition })));
       // A new generation may hand back partitions with other positions: ask again.
       this.floors.clear();
       this.lags.clear();
@@ -208,13 +238,21 @@ class KafkaSubscription implements Subscription {
     return this.options.groupId;
   }
 
+  private wire(topic: string): string {
+    return this.prefix + topic;
+  }
+
+  private plain(topic: string): string {
+    return topic.startsWith(this.prefix) ? topic.slice(this.prefix.length) : topic;
+  }
+
   onStopped(listener: () => void): void {
     this.stoppedListeners.push(listener);
   }
 
   async start(): Promise<void> {
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning ?? true });
+    await this.consumer.subscribe({ topics: this.options.topics.map((t) => this.wire(t)), fromBeginning: this.options.fromBeginning ?? true });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -225,7 +263,8 @@ class KafkaSubscription implements Subscription {
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
-    const { topic, partition } = batch;
+    const { partition } = batch;
+    const topic = this.plain(batch.topic);
     const heartbeat = () => payload.heartbeat();
     const key = tpKey(topic, partition);
     if (!this.floors.has(key)) {
@@ -240,7 +279,7 @@ class KafkaSubscription implements Subscription {
     }
     if (records.length === 0) {
       if (batch.messages.length > 0) payload.resolveOffset(batch.lastOffset());
-      if (floor > BigInt(batch.lastOffset()) + 1n) this.consumer.seek({ topic, partition, offset: floor.toString() });
+      if (floor > BigInt(batch.lastOffset()) + 1n) this.consumer.seek({ topic: batch.topic, partition, offset: floor.toString() });
       return;
     }
 
@@ -271,10 +310,10 @@ class KafkaSubscription implements Subscription {
     const delay = Math.min(max, initial * 2 ** (failures - 1));
     this.logger.warn({ err, topic, partition, offset, failures, retryInMs: delay }, 'batch failed; will redeliver');
     clearTimeout(this.backoff.get(key)?.timer ?? undefined);
-    this.consumer.seek({ topic, partition, offset });
-    this.consumer.pause([{ topic, partitions: [partition] }]);
+    this.consumer.seek({ topic: this.wire(topic), partition, offset });
+    this.consumer.pause([{ topic: this.wire(topic), partitions: [partition] }]);
     const timer = setTimeout(() => {
-      if (!this.isPaused && !this.stopping) this.consumer.resume([{ topic, partitions: [partition] }]);
+      if (!this.isPaused && !this.stopping) this.consumer.resume([{ topic: this.wire(topic), partitions: [partition] }]);
       const entry = this.backoff.get(key);
       if (entry) entry.timer = null;
     }, delay);
@@ -294,17 +333,17 @@ class KafkaSubscription implements Subscription {
 
   pause(): void {
     this.isPaused = true;
-    this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
+    this.consumer.pause(this.options.topics.map((topic) => ({ topic: this.wire(topic) })));
   }
 
   resume(): void {
     this.isPaused = false;
-    this.consumer.resume(this.options.topics.map((topic) => ({ topic })));
+    this.consumer.resume(this.options.topics.map((topic) => ({ topic: this.wire(topic) })));
     // Partitions still waiting out a retry backoff stay paused until their timer fires.
     for (const [key, entry] of this.backoff) {
       if (entry.timer === null) continue;
       const [topic, partition] = key.split('\u0000') as [string, string];
-      this.consumer.pause([{ topic, partitions: [Number(partition)] }]);
+      this.consumer.pause([{ topic: this.wire(topic), partitions: [Number(partition)] }]);
     }
   }
 
@@ -312,7 +351,7 @@ class KafkaSubscription implements Subscription {
     const owned = offsets.filter((o) => this.owned.some((tp) => tp.topic === o.topic && tp.partition === o.partition));
     if (owned.length === 0) return;
     try {
-      await this.consumer.commitOffsets(owned.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })));
+      await this.consumer.commitOffsets(owned.map((o) => ({ topic: this.wire(o.topic), partition: o.partition, offset: o.offset })));
     } catch (err) {
       // Typically a rebalance: the partition's next owner resumes from the previous commit.
       this.logger.warn({ err, offsets: owned }, 'offset commit failed; records after the last commit will be redelivered');

@@ -164,6 +164,20 @@ export function busContract(name: string, harness: () => BusHarness): void {
       expect(ids.size).toBe(10_000);
     });
 
+    it('accepts a produce call larger than the broker takes in one request (3 MiB to one partition)', async () => {
+      const bus = await connect('large');
+      const topic = unique('large');
+      await bus.ensureTopics([{ topic, partitions: 1 }]);
+      const kib = 'k'.repeat(1024);
+      await bus.produce(topic, Array.from({ length: 3000 }, (_, i) => ({ key: 'one-patient', value: `${i}|${kib}` })));
+      const seen: number[] = [];
+      subs.push(
+        await bus.subscribe({ groupId: unique('g'), topics: [topic], handler: async ({ records }) => void seen.push(...records.map((r) => Number(text(r).split('|')[0]))) }),
+      );
+      await waitFor(() => seen.length >= 3000, 120_000, '3000 large records');
+      expect(seen).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    });
+
     it('redelivers a failed batch after a backoff, in order', async () => {
       const bus = await connect('retry');
       const topic = unique('retry');

@@ -1,13 +1,143 @@
+import { timingSafeEqual } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import { FeatureValues, FeatureVectorEvent, type FeatureVectorEvent as FeatureVector } from '@ehr/features';
 import { createServiceApp, type Logger, type Readiness, type Registry } from '@ehr/runtime';
-import type { FastifyInstance } from 'fastify';
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { DriftMonitor } from './drift.js';
+import { ModelRejectedError, type ModelHolder } from './model-holder.js';
+import { scoreVector } from './scorer.js';
 
 export interface ScoringAppDeps {
   logger: Logger;
   metrics: Registry;
   readiness: Readiness;
+  models: ModelHolder;
+  drift: DriftMonitor;
+  adminToken: string | undefined;
+  topK: number;
+  bodyLimit: number;
+  now?: () => Date;
 }
 
-/** The scoring service's HTTP face: health, readiness, metrics. Never listens. */
+/** Schemas for HTTP validation: plain JSON Schema copies without the message $ids. */
+const plain = (schema: TSchema): TSchema => JSON.parse(JSON.stringify({ ...schema, $id: undefined })) as TSchema;
+
+const Snapshot = Type.Object(
+  {
+    features: FeatureValues,
+    patientId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    asOf: Type.Optional(Type.String({ format: 'date-time' })),
+    context: Type.Optional(Type.Object({ unit: Type.Optional(Type.String({ maxLength: 64 })) })),
+  },
+  { additionalProperties: false, description: 'Named feature values (a patient snapshot); missing names count as missing values' },
+);
+
+const ScoreRequest = Type.Union([plain(FeatureVectorEvent), Snapshot], { description: 'A feature_vector message, or a snapshot of named feature values' });
+
+function snapshotToVector(body: { features: Record<string, number | null>; patientId?: string; asOf?: string; context?: { unit?: string } }, now: Date): FeatureVector {
+  const at = body.asOf ?? now.toISOString();
+  return {
+    schema: 'feature_vector',
+    schemaVersion: 1,
+    eventId: 'http-snapshot',
+    patientId: body.patientId ?? 'snapshot',
+    encounterId: null,
+    occurredAt: at,
+    producedAt: now.toISOString(),
+    source: 'api',
+    payload: {
+      featureSetVersion: 'snapshot',
+      asOf: at,
+      triggerEventId: 'http-snapshot',
+      features: body.features,
+      context: { unit: body.context?.unit ?? null, department: null, spo2Scale: 1 },
+    },
+  };
+}
+
+/** The scoring service's HTTP face: health, metrics, the model, synchronous scoring. Never listens. */
 export function buildApp(deps: ScoringAppDeps): FastifyInstance {
-  return createServiceApp({ service: 'scoring', ...deps });
+  const now = deps.now ?? (() => new Date());
+  const app = createServiceApp({ service: 'scoring', logger: deps.logger, metrics: deps.metrics, readiness: deps.readiness, bodyLimit: deps.bodyLimit });
+
+  void app.register(swagger, {
+    openapi: {
+      info: { title: 'EHR severity: scoring service', version: '1.0.0', description: 'Severity scores (Random Forest + NEWS2), the model, and model swaps.' },
+      components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+
+  const requireAdmin = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!deps.adminToken) {
+      return reply.code(403).send({ error: 'admin endpoints are disabled: set SCORING_ADMIN_TOKEN to enable them' });
+    }
+    const header = request.headers.authorization ?? '';
+    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
+    const expected = Buffer.from(deps.adminToken);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      return reply.code(401).send({ error: 'a valid bearer token is required' });
+    }
+  };
+
+  app.after(() => {
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+    app.get('/model', { schema: { summary: 'The model in use (or NEWS2-only mode), its metrics and features', tags: ['model'] } }, async () => {
+      const m = deps.models.current;
+      if (!m) return { loaded: false, mode: 'news2_only', error: deps.models.error };
+      const a = m.artifact;
+      return {
+        loaded: true,
+        mode: 'model',
+        name: m.name,
+        version: m.version,
+        contentHash: m.contentHash,
+        createdAt: a.createdAt,
+        featureSchemaVersion: m.featureSchemaVersion,
+        trees: m.nTrees,
+        hyperparameters: a.hyperparameters,
+        bands: m.bands,
+        calibration: m.calibration.method,
+        metrics: a.metrics,
+        training: a.training,
+        featureNames: m.featureNames,
+        featureImportance: m.featureImportance().slice(0, 25),
+        drift: deps.drift.latest(),
+        lastError: deps.models.error,
+      };
+    });
+
+    app.post(
+      '/model/reload',
+      {
+        preHandler: requireAdmin,
+        schema: { summary: 'Load the artifact at MODEL_PATH again and swap it in (refused artifacts leave the current model serving)', tags: ['model'], security: [{ adminToken: [] }] },
+      },
+      async (_request, reply) => {
+        const previous = deps.models.current?.version ?? null;
+        try {
+          const m = await deps.models.reload();
+          return { loaded: true, version: m.version, previous };
+        } catch (err) {
+          if (err instanceof ModelRejectedError) return reply.code(422).send({ error: err.message, reasons: err.reasons, serving: previous });
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return reply.code(404).send({ error: 'no model artifact at MODEL_PATH', serving: previous });
+          throw err;
+        }
+      },
+    );
+
+    app.post(
+      '/score',
+      { schema: { summary: 'Score one feature vector or snapshot synchronously (nothing is published)', tags: ['scoring'], body: ScoreRequest } },
+      async (request) => {
+        const body = request.body as FeatureVector | { features: Record<string, number | null> };
+        const vector = 'schema' in body ? body : snapshotToVector(body, now());
+        const { score, inferenceMicros } = scoreVector(vector, deps.models.current, { topK: deps.topK, now });
+        return { ...score.payload, inferenceMicros };
+      },
+    );
+  });
+
+  return app;
 }

@@ -8,6 +8,15 @@ export const ScoringEnv = Type.Composite([
   BusEnv,
   Type.Object({
     SCORING_GROUP_ID: Type.String({ minLength: 1, default: 'scoring-service', description: 'consumer group of the scoring service' }),
+    MODEL_PATH: Type.String({ minLength: 1, default: 'data/model/severity-model.json', description: 'model artifact to load (and watch)' }),
+    MODEL_WATCH: Type.Boolean({ default: true, description: 'reload the model when the artifact file changes' }),
+    MODEL_WATCH_INTERVAL_MS: Type.Integer({ minimum: 100, default: 2_000, description: 'how often the artifact file is checked for changes' }),
+    SCORING_ADMIN_TOKEN: Type.Optional(
+      Type.String({ minLength: 16, description: 'bearer token for POST /model/reload; admin endpoints are refused while unset' }),
+    ),
+    SCORING_TOP_FEATURES: Type.Integer({ minimum: 0, maximum: 50, default: 5, description: 'contributing features kept per score' }),
+    SCORING_DRIFT_WINDOW: Type.Integer({ minimum: 100, default: 5_000, description: 'live feature vectors per drift (PSI) window' }),
+    SCORING_BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1024 * 1024, description: 'largest accepted HTTP request body' }),
   }),
 ]);
 export type ScoringConfig = Static<typeof ScoringEnv>;

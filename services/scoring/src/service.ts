@@ -1,37 +1,93 @@
 import type { Bus, Subscription } from '@ehr/bus';
 import { TOPICS } from '@ehr/features';
-import { createMetricsRegistry, Readiness, type Logger, type RunnableService } from '@ehr/runtime';
+import { Counter, createMetricsRegistry, Gauge, Readiness, type Logger, type RunnableService } from '@ehr/runtime';
 import { buildApp } from './app.js';
 import type { ScoringConfig } from './config.js';
+import { createDriftMonitor } from './drift.js';
+import { ModelHolder } from './model-holder.js';
 import { createScoringProcessor } from './processor.js';
 
 export interface ScoringServiceDeps {
-  config: Pick<ScoringConfig, 'SCORING_GROUP_ID' | 'KAFKA_TOPIC_PARTITIONS'>;
+  config: Pick<
+    ScoringConfig,
+    | 'SCORING_GROUP_ID'
+    | 'KAFKA_TOPIC_PARTITIONS'
+    | 'MODEL_PATH'
+    | 'MODEL_WATCH'
+    | 'MODEL_WATCH_INTERVAL_MS'
+    | 'SCORING_ADMIN_TOKEN'
+    | 'SCORING_TOP_FEATURES'
+    | 'SCORING_DRIFT_WINDOW'
+    | 'SCORING_BODY_LIMIT_BYTES'
+  >;
   logger: Logger;
   bus: Bus;
+  now?: () => Date;
 }
 
-/** Wires the feature service from its dependencies; `main.ts` (or `npm start`) runs it. */
-export function createScoringService({ config, logger, bus }: ScoringServiceDeps): RunnableService & { readiness: Readiness } {
+/** Wires the scoring service from its dependencies; `main.ts` (or `npm start`) runs it. */
+export function createScoringService({ config, logger, bus, now }: ScoringServiceDeps): RunnableService & { readiness: Readiness; models: ModelHolder } {
   const metrics = createMetricsRegistry('scoring');
+  const modelInfo = new Gauge({ name: 'ehr_scoring_model_info', help: 'the model in use (1), by name and version', labelNames: ['name', 'version', 'mode'], registers: [metrics] });
+  const modelLoads = new Counter({ name: 'ehr_scoring_model_loads_total', help: 'model load attempts, by result', labelNames: ['result'], registers: [metrics] });
+  const lag = new Gauge({ name: 'ehr_scoring_consumer_lag', help: 'feature vectors behind the head of the topic', registers: [metrics] });
+
+  const models = new ModelHolder(config.MODEL_PATH, logger, (event) => {
+    modelLoads.inc({ result: event.kind });
+    if (event.kind === 'loaded' && models.current) {
+      modelInfo.reset();
+      modelInfo.set({ name: models.current.name, version: models.current.version, mode: 'model' }, 1);
+    }
+  });
+  modelInfo.set({ name: 'news2', version: 'none', mode: 'news2_only' }, 1);
+
   const readiness = new Readiness('scoring').register('bus', () => bus.status());
   const setConsumer = readiness.track('consumer', { state: 'down', detail: 'not started' });
-  const app = buildApp({ logger, metrics, readiness });
-  const processor = createScoringProcessor({ bus, logger, metrics });
+  // Without a model the service still scores (NEWS2 only): degraded, not down.
+  readiness.register(
+    'model',
+    () => {
+      const m = models.current;
+      return m ? { state: 'up', detail: `${m.name}@${m.version}` } : { state: 'degraded', detail: models.error ?? 'no model loaded: NEWS2 only' };
+    },
+    { critical: false },
+  );
+
+  const drift = createDriftMonitor(metrics, config.SCORING_DRIFT_WINDOW);
+  const app = buildApp({
+    logger,
+    metrics,
+    readiness,
+    models,
+    drift,
+    adminToken: config.SCORING_ADMIN_TOKEN,
+    topK: config.SCORING_TOP_FEATURES,
+    bodyLimit: config.SCORING_BODY_LIMIT_BYTES,
+    ...(now ? { now } : {}),
+  });
+  const processor = createScoringProcessor({ bus, logger, metrics, models, drift, topK: config.SCORING_TOP_FEATURES, ...(now ? { now } : {}) });
   let subscription: Subscription | null = null;
+  let lagTimer: NodeJS.Timeout | null = null;
 
   return {
     app,
     readiness,
+    models,
     async start() {
+      await models.loadInitial();
+      if (config.MODEL_WATCH) models.watch(config.MODEL_WATCH_INTERVAL_MS);
       await bus.connect();
       const partitions = config.KAFKA_TOPIC_PARTITIONS;
       await bus.ensureTopics([{ topic: TOPICS.features, partitions }, { topic: TOPICS.scores, partitions }, { topic: TOPICS.deadLetter, partitions }]);
       subscription = await bus.subscribe({ groupId: config.SCORING_GROUP_ID, topics: [TOPICS.features], handler: (batch) => processor.handle(batch) });
+      lagTimer = setInterval(() => lag.set(subscription?.lag() ?? 0), 1000);
+      lagTimer.unref();
       setConsumer({ state: 'up', detail: `group ${config.SCORING_GROUP_ID}` });
     },
     async stop() {
       setConsumer({ state: 'down', detail: 'stopping' });
+      models.stopWatching();
+      if (lagTimer) clearInterval(lagTimer);
       await subscription?.stop();
       await bus.close();
     },

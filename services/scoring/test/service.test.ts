@@ -1,10 +1,33 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MemoryBus } from '@ehr/bus';
-import { decodeDeadLetter, TOPICS, type DeadLetter } from '@ehr/features';
+import { decodeDeadLetter, decodeSeverityScore, TOPICS, type SeverityScoreEvent } from '@ehr/features';
 import { createLogger } from '@ehr/runtime';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createScoringService, loadConfig } from '../src/index.js';
+import { syntheticFeatures, trainTestModel, vectorEvent } from './fixtures.js';
 
 const logger = createLogger({ service: 'scoring', level: 'silent' });
+const TOKEN = 'test-admin-token-0123456789';
+const dir = mkdtempSync(join(tmpdir(), 'scoring-'));
+const modelA = join(dir, 'a.json');
+const modelB = join(dir, 'b.json');
+let versionA = '';
+let versionB = '';
+
+beforeAll(async () => {
+  versionA = (await trainTestModel(modelA, { seed: 1, name: 'model-a' })).version;
+  versionB = (await trainTestModel(modelB, { seed: 2, name: 'model-b' })).version;
+}, 120_000);
+
+async function waitFor(predicate: () => boolean, what: string, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 describe('scoring service', () => {
   const running: { stop(): Promise<void>; app: { close(): Promise<unknown> } }[] = [];
@@ -15,42 +38,138 @@ describe('scoring service', () => {
     }
   });
 
-  it('answers health, readiness and metrics, and is ready only once consuming', async () => {
-    const service = createScoringService({ config: loadConfig({}), logger, bus: new MemoryBus() });
+  async function started(env: Record<string, string>) {
+    const bus = new MemoryBus();
+    const config = loadConfig({ MODEL_WATCH_INTERVAL_MS: '100', SCORING_DRIFT_WINDOW: '100', ...env });
+    const service = createScoringService({ config, logger, bus });
     running.push(service);
-    expect((await service.app.inject('/health/live')).statusCode).toBe(200);
-    const before = await service.app.inject('/health/ready');
-    expect([before.statusCode, before.json().status]).toEqual([503, 'not_ready']);
     await service.start();
-    const after = await service.app.inject('/health/ready');
-    expect([after.statusCode, after.json().status]).toEqual([200, 'ready']);
-    const metrics = await service.app.inject('/metrics');
-    expect(metrics.body).toContain('ehr_scoring_events_total');
+    const scores: SeverityScoreEvent[] = [];
+    const sub = await bus.subscribe({
+      groupId: 'check',
+      topics: [TOPICS.scores],
+      handler: async ({ records }) => {
+        for (const r of records) {
+          const s = decodeSeverityScore(r.value);
+          if (!s.ok) throw new Error(s.error);
+          scores.push(s.value);
+        }
+      },
+    });
+    running.unshift({ stop: () => sub.stop(), app: { close: async () => undefined } });
+    return { bus, service, scores };
+  }
+
+  it('without a model scores with NEWS2 alone, marked as such, and reports degraded', async () => {
+    const { bus, service, scores } = await started({ MODEL_PATH: join(dir, 'missing.json') });
+    const ready = await service.app.inject('/health/ready');
+    expect([ready.statusCode, ready.json().status]).toEqual([200, 'degraded']);
+    expect(ready.json().dependencies.model.state).toBe('degraded');
+
+    const features = syntheticFeatures(5, true);
+    features.news2_total = 7;
+    await bus.produce(TOPICS.features, [{ key: 'p1', value: JSON.stringify(vectorEvent('p1', features)) }]);
+    await waitFor(() => scores.length === 1, 'a score');
+    expect(scores[0]!.payload).toMatchObject({ mode: 'news2_only', probability: null, model: null, news2: 7, news2Band: 'high', band: 'high', topFeatures: [] });
+    expect((await service.app.inject('/model')).json()).toMatchObject({ loaded: false, mode: 'news2_only' });
   });
 
-  it('dead-letters what it cannot read, with the reason and the original bytes', async () => {
-    const bus = new MemoryBus();
-    const service = createScoringService({ config: loadConfig({}), logger, bus });
-    running.push(service);
-    await service.start();
-    const letters: DeadLetter[] = [];
+  it('scores with the model: probability, band from the artifact thresholds, top features, version, lineage', async () => {
+    const { bus, service, scores } = await started({ MODEL_PATH: modelA });
+    expect((await service.app.inject('/health/ready')).json().status).toBe('ready');
+    const severe = vectorEvent('p-severe', syntheticFeatures(11, true));
+    const stable = vectorEvent('p-stable', syntheticFeatures(12, false));
+    await bus.produce(TOPICS.features, [severe, stable].map((v) => ({ key: v.patientId, value: JSON.stringify(v) })));
+    await waitFor(() => scores.length === 2, 'two scores');
+    const byPatient = Object.fromEntries(scores.map((s) => [s.patientId, s.payload]));
+    const a = byPatient['p-severe']!, b = byPatient['p-stable']!;
+    expect(a.mode).toBe('model');
+    expect(a.model).toEqual({ name: 'model-a', version: versionA });
+    expect(a.probability!).toBeGreaterThan(b.probability!);
+    expect(a.featureEventId).toBe(severe.eventId);
+    expect(a.features).toEqual(severe.payload.features);
+    expect(a.topFeatures.length).toBe(5);
+    expect(a.topFeatures.map((t) => t.feature)).toContain('heart_rate');
+    expect(a.context).toEqual({ unit: 'ward-a', department: 'medicine', spo2Scale: 1 });
+    expect(['low', 'medium', 'high']).toContain(a.band);
+  });
+
+  it('swaps models on POST /model/reload only with the token, and refuses a mismatched artifact while serving the old one', async () => {
+    const path = join(dir, 'live.json');
+    writeFileSync(path, JSON.stringify(JSON.parse((await import('node:fs')).readFileSync(modelA, 'utf8'))));
+    const { service } = await started({ MODEL_PATH: path, MODEL_WATCH: 'false', SCORING_ADMIN_TOKEN: TOKEN });
+    expect((await service.app.inject('/model')).json().version).toBe(versionA);
+
+    expect((await service.app.inject({ method: 'POST', url: '/model/reload' })).statusCode).toBe(401);
+    expect((await service.app.inject({ method: 'POST', url: '/model/reload', headers: { authorization: 'Bearer wrong-token-0123456789' } })).statusCode).toBe(401);
+
+    (await import('node:fs')).copyFileSync(modelB, path);
+    const ok = await service.app.inject({ method: 'POST', url: '/model/reload', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect([ok.statusCode, ok.json()]).toEqual([200, { loaded: true, version: versionB, previous: versionA }]);
+
+    await trainTestModel(path, { seed: 3, featureSchemaVersion: '0.0.1-old' });
+    const refused = await service.app.inject({ method: 'POST', url: '/model/reload', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json().reasons.join()).toMatch(/feature schema 0\.0\.1-old does not match/);
+    expect((await service.app.inject('/model')).json().version).toBe(versionB);
+  });
+
+  it('refuses admin calls when no token is configured', async () => {
+    const { service } = await started({ MODEL_PATH: modelA });
+    const r = await service.app.inject({ method: 'POST', url: '/model/reload', headers: { authorization: 'Bearer anything-at-all-here' } });
+    expect(r.statusCode).toBe(403);
+    expect(r.json().error).toContain('SCORING_ADMIN_TOKEN');
+  });
+
+  it('picks up a new artifact written over the watched file', async () => {
+    const path = join(dir, 'watched.json');
+    (await import('node:fs')).copyFileSync(modelA, path);
+    const { service } = await started({ MODEL_PATH: path });
+    expect(service.models.current?.version).toBe(versionA);
+    (await import('node:fs')).copyFileSync(modelB, path);
+    await waitFor(() => service.models.current?.version === versionB, 'the watcher to swap');
+  });
+
+  it('scores synchronously over HTTP, validates the request, and describes itself in OpenAPI', async () => {
+    const { service } = await started({ MODEL_PATH: modelA });
+    const snapshot = await service.app.inject({ method: 'POST', url: '/score', payload: { features: syntheticFeatures(20, true) } });
+    expect(snapshot.statusCode).toBe(200);
+    expect(snapshot.json()).toMatchObject({ mode: 'model', model: { version: versionA } });
+    expect(snapshot.json().probability).toBeGreaterThanOrEqual(0);
+
+    const vector = await service.app.inject({ method: 'POST', url: '/score', payload: vectorEvent('p9', syntheticFeatures(21, false)) });
+    expect(vector.statusCode).toBe(200);
+
+    const bad = await service.app.inject({ method: 'POST', url: '/score', payload: { features: { heart_rate: 'fast' } } });
+    expect(bad.statusCode).toBe(400);
+
+    const spec = (await service.app.inject('/openapi.json')).json();
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/model', '/model/reload', '/score']));
+  });
+
+  it('dead-letters unreadable vectors and reports drift per feature', async () => {
+    const { bus, service, scores } = await started({ MODEL_PATH: modelA });
+    const letters: string[] = [];
     const sub = await bus.subscribe({
       groupId: 'audit',
       topics: [TOPICS.deadLetter],
       handler: async ({ records }) => {
         for (const r of records) {
           const d = decodeDeadLetter(r.value);
-          if (d.ok) letters.push(d.value);
+          if (d.ok) letters.push(d.value.reason);
         }
       },
     });
-    const garbage = Buffer.from('{"schema":"x",');
-    await bus.produce(TOPICS.features, [{ key: 'p1', value: garbage }]);
-    const deadline = Date.now() + 5000;
-    while (letters.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    await sub.stop();
-    expect(letters).toHaveLength(1);
-    expect(letters[0]).toMatchObject({ reason: 'unparseable', service: 'scoring', sourceTopic: TOPICS.features, sourceOffset: '0' });
-    expect(Buffer.from(letters[0]!.originalBytes, 'base64')).toEqual(garbage);
+    running.unshift({ stop: () => sub.stop(), app: { close: async () => undefined } });
+    await bus.produce(TOPICS.features, [{ key: 'p1', value: '{"schema":"feature_vector","schemaVersion":1}' }]);
+    await bus.produce(
+      TOPICS.features,
+      Array.from({ length: 100 }, (_, i) => vectorEvent(`p${i}`, syntheticFeatures(100 + i, i % 3 === 0))).map((v) => ({ key: v.patientId, value: JSON.stringify(v) })),
+    );
+    await waitFor(() => letters.length === 1 && scores.length === 100, 'scores and a dead letter');
+    expect(letters).toEqual(['schema_invalid']);
+    const metrics = (await service.app.inject('/metrics')).body;
+    expect(metrics).toMatch(/ehr_scoring_feature_psi\{feature="heart_rate",service="scoring"\} \d/);
+    expect(metrics).toContain('ehr_scoring_dead_letters_total{reason="schema_invalid",service="scoring"} 1');
   });
 });

@@ -8,7 +8,8 @@ const logger = createLogger({ service: 'bus-test', level: 'error' });
 
 busContract('kafka (real broker)', () => ({
   connect: async (clientId: string) => {
-    const bus = new KafkaBus({ brokers: inject('kafkaBrokers').split(','), clientId, logger });
+    // A prefix on the wire isolates this run from others on the shared broker (and exercises it).
+    const bus = new KafkaBus({ brokers: inject('kafkaBrokers').split(','), clientId, logger, topicPrefix: `bus-test-${process.pid}.` });
     await bus.connect();
     return bus;
   },

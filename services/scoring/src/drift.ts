@@ -1,0 +1,59 @@
+import type { FeatureValues } from '@ehr/features';
+import type { SeverityModel } from '@ehr/model';
+import { Gauge, type Registry } from '@ehr/runtime';
+
+/**
+ * Population stability index of live features against the training distribution stored
+ * in the artifact, over tumbling windows of `window` vectors. PSI above 0.25 is the usual
+ * "investigate" line; 0.1–0.25 a moderate shift.
+ */
+export function createDriftMonitor(metrics: Registry, window: number) {
+  const psiGauge = new Gauge({
+    name: 'ehr_scoring_feature_psi',
+    help: 'population stability index of each model feature over the last complete window',
+    labelNames: ['feature'],
+    registers: [metrics],
+  });
+  const maxGauge = new Gauge({ name: 'ehr_scoring_feature_psi_max', help: 'largest feature PSI over the last complete window', registers: [metrics] });
+  let model: SeverityModel | null = null;
+  let columns: (number | null)[][] = [];
+  let filled = 0;
+  let latest: Record<string, number> = {};
+
+  const reset = (next: SeverityModel | null) => {
+    model = next;
+    columns = next ? next.featureNames.map(() => new Array<number | null>(window).fill(null)) : [];
+    filled = 0;
+  };
+
+  return {
+    observe(current: SeverityModel | null, features: FeatureValues): void {
+      if (current !== model) {
+        reset(current);
+        psiGauge.reset();
+      }
+      if (!model) return;
+      model.featureNames.forEach((name, i) => {
+        columns[i]![filled] = features[name] ?? null;
+      });
+      filled++;
+      if (filled < window) return;
+      const m = model;
+      const result: Record<string, number> = {};
+      let max = 0;
+      m.featureNames.forEach((name, i) => {
+        const value = m.psi(i, m.liveCounts(i, columns[i]!));
+        result[name] = value;
+        psiGauge.set({ feature: name }, value);
+        max = Math.max(max, value);
+      });
+      maxGauge.set(max);
+      latest = result;
+      filled = 0;
+    },
+    /** PSI per feature of the last complete window (empty before the first one). */
+    latest: (): Record<string, number> => latest,
+  };
+}
+
+export type DriftMonitor = ReturnType<typeof createDriftMonitor>;

@@ -1,0 +1,64 @@
+import { createRandom, FEATURE_NAMES, FEATURE_SET_VERSION, type FeatureValues, type FeatureVectorEvent } from '@ehr/features';
+import { saveModelArtifact, trainSeverityModel, type ModelArtifact } from '@ehr/model';
+
+/** Feature values where severity follows heart rate and NEWS2, the rest noise or missing. */
+export function syntheticFeatures(seed: number, severe: boolean): FeatureValues {
+  const rng = createRandom(seed);
+  const features: FeatureValues = {};
+  for (const name of FEATURE_NAMES) features[name] = rng.chance(0.3) ? null : rng.normal(0, 1);
+  features.heart_rate = severe ? rng.normal(118, 10) : rng.normal(80, 10);
+  features.news2_total = severe ? rng.int(5, 10) : rng.int(0, 4);
+  features.news2_heart_rate = severe ? 2 : 0;
+  features.news2_respiratory_rate = 0;
+  return features;
+}
+
+/** A small, real model trained on the served feature list. */
+export async function trainTestModel(path: string, options: { seed?: number; name?: string; featureSchemaVersion?: string } = {}): Promise<ModelArtifact> {
+  const seed = options.seed ?? 1;
+  const rng = createRandom(seed);
+  const rows: (number | null)[][] = [];
+  const y: number[] = [];
+  for (let i = 0; i < 600; i++) {
+    const severe = rng.chance(0.3);
+    const f = syntheticFeatures(seed * 1000 + i, severe);
+    rows.push(FEATURE_NAMES.map((n) => f[n] ?? null));
+    y.push(severe ? 1 : 0);
+  }
+  const X = rows.map((r) => r.map((v) => (v === null ? NaN : v)));
+  const { artifact } = await trainSeverityModel({
+    X,
+    y,
+    name: options.name ?? 'test-severity',
+    featureNames: FEATURE_NAMES,
+    featureSchemaVersion: options.featureSchemaVersion ?? FEATURE_SET_VERSION,
+    seed,
+    forest: { nTrees: 20, maxDepth: 6, minSamplesLeaf: 3, seed, workers: 0 },
+    createdAt: '2026-01-01T00:00:00.000Z',
+  });
+  await saveModelArtifact(path, artifact);
+  return artifact;
+}
+
+let counter = 0;
+
+export function vectorEvent(patientId: string, features: FeatureValues, at = '2026-03-01T10:00:00.000Z'): FeatureVectorEvent {
+  counter++;
+  return {
+    schema: 'feature_vector',
+    schemaVersion: 1,
+    eventId: `fv-${patientId}-${counter}`,
+    patientId,
+    encounterId: `enc-${patientId}`,
+    occurredAt: at,
+    producedAt: new Date().toISOString(),
+    source: 'feature-service',
+    payload: {
+      featureSetVersion: FEATURE_SET_VERSION,
+      asOf: at,
+      triggerEventId: `raw-${counter}`,
+      features,
+      context: { unit: 'ward-a', department: 'medicine', spo2Scale: 1 },
+    },
+  };
+}
