@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { localHome, repoRoot } from '../src/paths.js';
-import { readState, removeState, stateFile, writeState, type BrokerState } from '../src/state.js';
+import { acquireStartLock, readState, removeState, stateFile, writeState, type BrokerState } from '../src/state.js';
 
 const homes: string[] = [];
 afterEach(() => homes.splice(0).forEach((home) => rmSync(home, { recursive: true, force: true })));
@@ -58,5 +59,34 @@ describe('localHome', () => {
     expect(localHome({})).toBe(join(repoRoot, '.kafka'));
     expect(localHome({ KAFKA_LOCAL_HOME: '/tmp/elsewhere' })).toBe('/tmp/elsewhere');
     expect(existsSync(join(repoRoot, 'packages', 'kafka-local', 'package.json'))).toBe(true);
+  });
+});
+
+describe('acquireStartLock', () => {
+  it('lets one holder in at a time and waits for the other', async () => {
+    const home = newHome();
+    const release = await acquireStartLock(home);
+    const waitedFor: number[] = [];
+    let secondIn = false;
+    const second = acquireStartLock(home, { onWait: (pid) => waitedFor.push(pid) }).then((releaseSecond) => {
+      secondIn = true;
+      return releaseSecond;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(secondIn).toBe(false);
+    expect(waitedFor).toEqual([process.pid]);
+    release();
+    (await second)();
+    expect(secondIn).toBe(true);
+  });
+
+  it('takes over the lock of a holder that died', async () => {
+    const home = newHome();
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    writeFileSync(join(home, 'up.lock'), String(dead));
+    const release = await acquireStartLock(home, { timeoutMs: 1_000 });
+    expect(readFileSync(join(home, 'up.lock'), 'utf8')).toBe(String(process.pid));
+    release();
+    expect(existsSync(join(home, 'up.lock'))).toBe(false);
   });
 });

@@ -3,11 +3,23 @@
 // 30 s) and removes its state and data. Saying so, not failing, when none runs.
 import { localHome } from '../paths.js';
 import { isKafkaBroker, terminate } from '../process.js';
-import { readState, removeState, stateFile } from '../state.js';
+import { acquireStartLock, readState, removeState, stateFile } from '../state.js';
 import { runCli, say } from './common.js';
 
 runCli('kafka:down', async () => {
   const home = localHome();
+  // A kafka:up still starting a broker finishes first, so that broker is stopped too.
+  const release = await acquireStartLock(home, {
+    onWait: (pid) => say(`kafka:up (pid ${pid}) is starting a broker; waiting for it`),
+  });
+  try {
+    return await down(home);
+  } finally {
+    release();
+  }
+});
+
+async function down(home: string): Promise<number> {
   const state = readState(home);
   if (!state) {
     say(`no kafka broker running (no ${stateFile(home)})`);
@@ -23,4 +35,4 @@ runCli('kafka:down', async () => {
   const how = ended === 'killed' ? 'killed after 30 s without a clean shutdown' : 'stopped';
   say(`kafka ${state.brokers} (pid ${state.pid}) ${how}; removed ${state.dataDir}`);
   return 0;
-});
+}

@@ -8,11 +8,22 @@ import { ensureJars } from '../jars.js';
 import { localHome } from '../paths.js';
 import { isPortFree, LOOPBACK } from '../ports.js';
 import { isKafkaBroker } from '../process.js';
-import { readState, removeState, writeState } from '../state.js';
+import { acquireStartLock, readState, removeState, writeState } from '../state.js';
 import { parsePort, runCli, say } from './common.js';
 
 runCli('kafka:up', async () => {
   const home = localHome();
+  const release = await acquireStartLock(home, {
+    onWait: (pid) => say(`another kafka:up (pid ${pid}) is starting a broker; waiting for it`),
+  });
+  try {
+    return await up(home);
+  } finally {
+    release();
+  }
+});
+
+async function up(home: string): Promise<number> {
   const running = readState(home);
   if (running) {
     if (isKafkaBroker(running.pid, running.propertiesFile)) {
@@ -54,4 +65,4 @@ runCli('kafka:up', async () => {
   say(`kafka ready: ${broker.brokers} (Kafka ${broker.kafkaVersion}, pid ${broker.pid}, ${seconds} s; log ${broker.logFile})`);
   say(`export KAFKA_BROKERS=${broker.brokers}`);
   return 0;
-});
+}

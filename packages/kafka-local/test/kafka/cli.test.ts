@@ -68,6 +68,17 @@ describe('kafka:up / kafka:down', () => {
     expect(downAgain.stdout).toContain('no kafka broker running');
   });
 
+  it('two kafka:up at once start one broker: the second waits and reports it', async () => {
+    const [first, second] = await Promise.all([cli('kafka-up'), cli('kafka-up')]);
+    const outputs = [first.stdout, second.stdout].join('\n');
+    expect(first.code, first.stderr).toBe(0);
+    expect(second.code, second.stderr).toBe(0);
+    expect(outputs.match(/kafka ready: /g)).toHaveLength(1);
+    expect(outputs).toContain(`kafka already running: 127.0.0.1:${port} (pid ${readState(home)!.pid}`);
+    expect(outputs).toContain('is starting a broker; waiting for it');
+    expect((await cli('kafka-down')).code).toBe(0);
+  });
+
   it('refuses a taken port with a message naming KAFKA_PORT', async () => {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
