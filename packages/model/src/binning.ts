@@ -77,10 +77,32 @@ export interface BinnedMatrix {
 }
 
 /**
- * Bins a column-major matrix (missing already mapped to MISSING_SENTINEL) into at most
- * `maxBins` real-value bins per feature plus bin 0 for missing: at most 256 values, Uint8.
- * `sortedColumns` returns each feature's sorted real values (so callers can reuse them).
+ * Bins feature `f` of a column-major matrix (missing already MISSING_SENTINEL) into `bins`
+ * (same layout): bin 0 for missing, then at most `maxBins` real-value bins (≤ 256 values,
+ * Uint8). Returns the feature's edges, its sorted real values and its missing count.
  */
+export function binFeature(
+  columns: Float64Array,
+  rows: number,
+  f: number,
+  maxBins: number,
+  bins: Uint8Array,
+): { edges: Float64Array; sorted: Float64Array; missing: number } {
+  if (maxBins < 2 || maxBins > 255) throw new RangeError(`maxBins must be in [2, 255], got ${maxBins}`);
+  const off = f * rows;
+  const real = new Float64Array(rows);
+  let m = 0;
+  for (let i = 0; i < rows; i++) {
+    const v = columns[off + i]!;
+    if (v > MISSING_SENTINEL) real[m++] = v;
+  }
+  const sorted = real.subarray(0, m).sort();
+  const edges = m === 0 ? new Float64Array(0) : Float64Array.from([sorted[0]!, ...quantileCuts(sorted, maxBins)]);
+  for (let i = 0; i < rows; i++) bins[off + i] = binOf(edges, columns[off + i]!);
+  return { edges, sorted, missing: rows - m };
+}
+
+/** Bins every feature (see binFeature); `onSorted` sees each feature's sorted real values. */
 export function binColumns(
   columns: Float64Array,
   rows: number,
@@ -88,24 +110,14 @@ export function binColumns(
   maxBins: number,
   onSorted?: (feature: number, sortedReal: Float64Array, missing: number) => void,
 ): BinnedMatrix {
-  if (maxBins < 2 || maxBins > 255) throw new RangeError(`maxBins must be in [2, 255], got ${maxBins}`);
   const bins = new Uint8Array(rows * cols);
   const edges: Float64Array[] = [];
   const nBins = new Int32Array(cols);
-  const scratch = new Float64Array(rows);
   for (let f = 0; f < cols; f++) {
-    const off = f * rows;
-    let m = 0;
-    for (let i = 0; i < rows; i++) {
-      const v = columns[off + i]!;
-      if (v > MISSING_SENTINEL) scratch[m++] = v;
-    }
-    const sorted = scratch.slice(0, m).sort();
-    onSorted?.(f, sorted, rows - m);
-    const e = m === 0 ? new Float64Array(0) : Float64Array.from([sorted[0]!, ...quantileCuts(sorted, maxBins)]);
-    edges.push(e);
-    nBins[f] = e.length + 1;
-    for (let i = 0; i < rows; i++) bins[off + i] = binOf(e, columns[off + i]!);
+    const r = binFeature(columns, rows, f, maxBins, bins);
+    onSorted?.(f, r.sorted, r.missing);
+    edges.push(r.edges);
+    nBins[f] = r.edges.length + 1;
   }
   return { rows, cols, bins, edges, nBins };
 }

@@ -57,6 +57,8 @@ export class ForestPredictor {
   private readonly f64: Float64Array;
   private readonly i32: Int32Array;
   private readonly scratch: Float64Array;
+  private block: Float64Array | undefined;
+  private static readonly BLOCK = 256;
 
   constructor(forest: FlatForest) {
     this.forest = forest;
@@ -129,19 +131,53 @@ export class ForestPredictor {
 
   /**
    * Batch prediction. `rows` is either an array of rows or a row-major Float64Array of
-   * `rows.length / nFeatures` rows (NaN = missing).
+   * `rows.length / nFeatures` rows (NaN = missing). Rows are scored in blocks, tree by tree,
+   * so each tree stays in cache for the whole block; results are bit-identical to
+   * predictProba (trees are summed in the same order).
    */
   predictProbaBatch(rows: Float64Array | readonly Row[], out?: Float64Array): Float64Array {
     const nF = this.forest.nFeatures;
+    let n: number;
+    let rowAt: (i: number) => Row;
     if (rows instanceof Float64Array) {
       if (rows.length % nF !== 0) throw new RangeError(`matrix length ${rows.length} is not a multiple of ${nF} features`);
-      const n = rows.length / nF;
-      const res = out ?? new Float64Array(n);
-      for (let i = 0; i < n; i++) res[i] = this.predictPrepared(this.prepare(rows.subarray(i * nF, (i + 1) * nF)));
+      n = rows.length / nF;
+      rowAt = (i) => rows.subarray(i * nF, (i + 1) * nF);
+    } else {
+      n = rows.length;
+      rowAt = (i) => rows[i]!;
+    }
+    const res = out ?? new Float64Array(n);
+    if (res.length < n) throw new RangeError(`output has room for ${res.length} rows, ${n} given`);
+    if (!this.packed) {
+      for (let i = 0; i < n; i++) res[i] = this.predictPrepared(this.prepare(rowAt(i)));
       return res;
     }
-    const res = out ?? new Float64Array(rows.length);
-    for (let i = 0; i < rows.length; i++) res[i] = this.predictPrepared(this.prepare(rows[i]!));
+    const BLOCK = ForestPredictor.BLOCK;
+    const block = (this.block ??= new Float64Array(BLOCK * nF));
+    const sums = new Float64Array(BLOCK);
+    const { roots, nTrees } = this.forest;
+    const f64 = this.f64;
+    const i32 = this.i32;
+    for (let s = 0; s < n; s += BLOCK) {
+      const m = Math.min(BLOCK, n - s);
+      for (let i = 0; i < m; i++) block.set(this.prepare(rowAt(s + i)), i * nF);
+      sums.fill(0);
+      for (let t = 0; t < nTrees; t++) {
+        const root = roots[t]!;
+        for (let i = 0; i < m; i++) {
+          const base = i * nF;
+          let node = root;
+          let f = i32[4 * node + 2]!;
+          while (f >= 0) {
+            node = block[base + f]! < f64[2 * node]! ? node + 1 : i32[4 * node + 3]!;
+            f = i32[4 * node + 2]!;
+          }
+          sums[i] = sums[i]! + f64[2 * node]!;
+        }
+      }
+      for (let i = 0; i < m; i++) res[s + i] = sums[i]! / nTrees;
+    }
     return res;
   }
 
@@ -235,4 +271,21 @@ export function concatTrees(
     off += n;
   });
   return forest;
+}
+
+/** The first `k` trees of a forest. Tree t depends only on (seed, t), so this equals training k trees. */
+export function firstTrees(forest: FlatForest, k: number): FlatForest {
+  if (!Number.isInteger(k) || k < 1 || k > forest.nTrees) throw new RangeError(`k must be in 1..${forest.nTrees}, got ${k}`);
+  const end = k < forest.nTrees ? forest.roots[k]! : forest.feature.length;
+  return {
+    nTrees: k,
+    nFeatures: forest.nFeatures,
+    roots: forest.roots.slice(0, k),
+    feature: forest.feature.slice(0, end),
+    threshold: forest.threshold.slice(0, end),
+    left: forest.left.slice(0, end),
+    right: forest.right.slice(0, end),
+    value: forest.value.slice(0, end),
+    samples: forest.samples.slice(0, end),
+  };
 }

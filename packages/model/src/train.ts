@@ -155,11 +155,6 @@ export async function trainForestColumns(matrix: ColumnMatrix, y: ArrayLike<numb
   const names = options.featureNames ?? Array.from({ length: cols }, (_, f) => `f${f}`);
   if (names.length !== cols) throw new RangeError(`featureNames has ${names.length} names for ${cols} features`);
 
-  const distribution: FeatureDistribution[] = new Array<FeatureDistribution>(cols);
-  const binned = binColumns(columns, rows, cols, maxBins, (f, sorted, missing) => {
-    distribution[f] = featureDistribution(names[f]!, sorted, missing);
-  });
-
   const params: TreeParams = {
     maxDepth,
     minSamplesLeaf,
@@ -170,15 +165,36 @@ export async function trainForestColumns(matrix: ColumnMatrix, y: ArrayLike<numb
     samplesPerTree,
   };
   const nWorkers = Math.min(nTrees, Math.max(0, Math.floor(options.workers ?? defaultWorkers())));
-  const raw = nWorkers <= 1
-    ? await growInThread(binned.bins, binned.nBins, labels, rows, cols, params, seed, nTrees, options.onProgress)
-    : await growInWorkers(binned.bins, binned.nBins, labels, rows, cols, params, seed, nTrees, nWorkers, options.workerUrl ?? defaultWorkerUrl(), options.onProgress);
+  let edges: Float64Array[];
+  let distribution: FeatureDistribution[];
+  let raw: RawTree[];
+  if (nWorkers <= 1) {
+    distribution = new Array<FeatureDistribution>(cols);
+    const binned = binColumns(columns, rows, cols, maxBins, (f, sorted, missing) => {
+      distribution[f] = featureDistribution(names[f]!, sorted, missing);
+    });
+    edges = binned.edges;
+    raw = await growInThread({ rows, cols, bins: binned.bins, nBins: binned.nBins, y: labels }, params, seed, nTrees, options.onProgress);
+  } else {
+    ({ edges, distribution, raw } = await trainInWorkers(
+      { rows, cols, columns },
+      labels,
+      names,
+      maxBins,
+      params,
+      seed,
+      nTrees,
+      nWorkers,
+      options.workerUrl ?? defaultWorkerUrl(),
+      options.onProgress,
+    ));
+  }
 
   const trees = raw.map((t) => {
     const threshold = new Float64Array(t.feature.length);
     for (let k = 0; k < t.feature.length; k++) {
       const f = t.feature[k]!;
-      if (f >= 0) threshold[k] = binned.edges[f]![t.bin[k]!]!;
+      if (f >= 0) threshold[k] = edges[f]![t.bin[k]!]!;
     }
     return { ...t, threshold };
   });
@@ -216,22 +232,17 @@ export async function trainForestColumns(matrix: ColumnMatrix, y: ArrayLike<numb
     rows,
     positives,
     distribution,
-    binEdges: binned.edges,
+    binEdges: edges,
   };
 }
 
 async function growInThread(
-  bins: Uint8Array,
-  nBins: Int32Array,
-  y: Uint8Array,
-  rows: number,
-  cols: number,
+  data: BinnedData,
   params: TreeParams,
   seed: number,
   nTrees: number,
   onProgress?: (done: number, total: number) => void,
 ): Promise<RawTree[]> {
-  const data: BinnedData = { rows, cols, bins, nBins, y };
   const out: RawTree[] = [];
   for (let t = 0; t < nTrees; t++) {
     out.push(growTree(data, params, seed, t));
@@ -242,68 +253,115 @@ async function growInThread(
   return out;
 }
 
-function growInWorkers(
-  bins: Uint8Array,
-  nBins: Int32Array,
-  y: Uint8Array,
-  rows: number,
-  cols: number,
+interface Reply {
+  type: string;
+  [k: string]: unknown;
+}
+
+/** A fixed set of workers; each request gets one reply; requests go to whichever worker is free. */
+class WorkerPool {
+  private readonly workers: Worker[] = [];
+  private readonly pending: ({ resolve: (r: Reply) => void; reject: (e: Error) => void } | null)[] = [];
+  private closed = false;
+
+  constructor(url: URL, n: number) {
+    for (let i = 0; i < n; i++) {
+      const w = new Worker(url);
+      this.pending.push(null);
+      w.on('message', (msg: Reply) => {
+        const p = this.pending[i];
+        this.pending[i] = null;
+        if (!p) return;
+        if (msg.type === 'error') p.reject(new Error(`worker ${i}: ${String(msg.error)}`));
+        else p.resolve(msg);
+      });
+      w.on('error', (err) => this.failAll(err));
+      w.on('exit', (code) => {
+        if (!this.closed) this.failAll(new Error(`worker ${i} exited with code ${code}`));
+      });
+      this.workers.push(w);
+    }
+  }
+
+  private failAll(err: Error): void {
+    this.pending.forEach((p, i) => {
+      this.pending[i] = null;
+      p?.reject(err);
+    });
+  }
+
+  private request(i: number, msg: unknown): Promise<Reply> {
+    if (this.closed) return Promise.reject(new Error('worker pool closed'));
+    return new Promise<Reply>((resolve, reject) => {
+      this.pending[i] = { resolve, reject };
+      this.workers[i]!.postMessage(msg);
+    });
+  }
+
+  /** The same request to every worker. */
+  async broadcast(msg: unknown): Promise<void> {
+    await Promise.all(this.workers.map((_, i) => this.request(i, msg)));
+  }
+
+  /** Each request to the next free worker; replies in request order. */
+  async run(requests: unknown[], onReply?: (reply: Reply, index: number) => void): Promise<Reply[]> {
+    const replies = new Array<Reply>(requests.length);
+    let next = 0;
+    const loop = async (i: number): Promise<void> => {
+      while (next < requests.length) {
+        const k = next++;
+        replies[k] = await this.request(i, requests[k]);
+        onReply?.(replies[k], k);
+      }
+    };
+    await Promise.all(this.workers.map((_, i) => loop(i)));
+    return replies;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.failAll(new Error('worker pool closed'));
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** Binning (features spread over the workers) and tree growth on worker threads. */
+async function trainInWorkers(
+  matrix: ColumnMatrix,
+  labels: Uint8Array,
+  names: readonly string[],
+  maxBins: number,
   params: TreeParams,
   seed: number,
   nTrees: number,
   nWorkers: number,
   workerUrl: URL,
   onProgress?: (done: number, total: number) => void,
-): Promise<RawTree[]> {
+): Promise<{ edges: Float64Array[]; distribution: FeatureDistribution[]; raw: RawTree[] }> {
   if (workerUrl.protocol === 'file:' && !existsSync(fileURLToPath(workerUrl))) {
-    return Promise.reject(new Error(`worker script ${fileURLToPath(workerUrl)} not found: build @ehr/model first (npm run build -w @ehr/model) or pass workers: 1`));
+    throw new Error(`worker script ${fileURLToPath(workerUrl)} not found: build @ehr/model first (npm run build -w @ehr/model) or pass workers: 1`);
   }
-  const binsShared = new SharedArrayBuffer(bins.length);
-  new Uint8Array(binsShared).set(bins);
-  const yShared = new SharedArrayBuffer(y.length);
-  new Uint8Array(yShared).set(y);
-  const workerData = { rows, cols, bins: binsShared, y: yShared, nBins, params, seed };
-
-  return new Promise<RawTree[]>((resolve, reject) => {
-    const results = new Array<RawTree | undefined>(nTrees);
-    const workers: Worker[] = [];
-    let next = 0;
+  const { rows, cols, columns } = matrix;
+  const pool = new WorkerPool(workerUrl, nWorkers); // starts loading while the data is copied
+  try {
+    const columnsShared = new SharedArrayBuffer(columns.byteLength);
+    new Float64Array(columnsShared).set(columns);
+    const binsShared = new SharedArrayBuffer(rows * cols);
+    await pool.broadcast({ type: 'data', columns: columnsShared, bins: binsShared, rows, cols, maxBins, names: [...names] });
+    const binned = await pool.run(Array.from({ length: cols }, (_, f) => ({ type: 'bin', f })));
+    const edges = binned.map((r) => r.edges as Float64Array);
+    const distribution = binned.map((r) => r.distribution as FeatureDistribution);
+    const nBins = Int32Array.from(edges, (e) => e.length + 1);
+    const yShared = new SharedArrayBuffer(rows);
+    new Uint8Array(yShared).set(labels);
+    await pool.broadcast({ type: 'grow', y: yShared, nBins, params, seed });
     let done = 0;
-    let failed = false;
-    const stopAll = (): void => {
-      for (const w of workers) void w.terminate();
-    };
-    const fail = (err: Error): void => {
-      if (failed) return;
-      failed = true;
-      stopAll();
-      reject(err);
-    };
-    const dispatch = (w: Worker): void => {
-      if (next < nTrees) w.postMessage({ tree: next++ });
-    };
-    for (let i = 0; i < nWorkers; i++) {
-      const w = new Worker(workerUrl, { workerData });
-      workers.push(w);
-      w.on('message', (msg: { tree: number; result?: RawTree; error?: string }) => {
-        if (failed) return;
-        if (msg.error !== undefined || !msg.result) {
-          fail(new Error(`tree ${msg.tree} failed in a worker: ${msg.error ?? 'no result'}`));
-          return;
-        }
-        results[msg.tree] = msg.result;
-        done++;
-        onProgress?.(done, nTrees);
-        if (done === nTrees) {
-          stopAll();
-          resolve(results as RawTree[]);
-        } else dispatch(w);
-      });
-      w.on('error', (err) => fail(err));
-      w.on('exit', (code) => {
-        if (!failed && done < nTrees && code !== 0) fail(new Error(`worker exited with code ${code} before the forest was complete`));
-      });
-      dispatch(w);
-    }
-  });
+    const grown = await pool.run(Array.from({ length: nTrees }, (_, t) => ({ type: 'tree', t })), () => {
+      done++;
+      onProgress?.(done, nTrees);
+    });
+    return { edges, distribution, raw: grown.map((r) => r.result as RawTree) };
+  } finally {
+    await pool.close();
+  }
 }

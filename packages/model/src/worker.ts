@@ -1,34 +1,61 @@
-// Worker-thread entry: receives the shared bin matrix once, then grows the trees it is
-// asked for (by index) and posts them back (typed arrays transferred, not copied).
-import { parentPort, workerData } from 'node:worker_threads';
+// Worker-thread entry. Protocol (each request gets exactly one reply):
+//   { type: 'data', columns, bins, rows, cols, maxBins, names }  shared buffers   → { type: 'ok' }
+//   { type: 'bin', f }             bins feature f into the shared bin matrix      → { type: 'binned', f, edges, distribution }
+//   { type: 'grow', y, nBins, params, seed }  private copy of the bins            → { type: 'ok' }
+//   { type: 'tree', t }            grows tree t (typed arrays transferred)        → { type: 'tree', t, result }
+// Any failure → { type: 'error', error }.
+import { parentPort } from 'node:worker_threads';
+import { binFeature } from './binning.js';
+import { featureDistribution } from './drift.js';
 import { growTree, type BinnedData, type TreeParams } from './tree.js';
 
-interface Init {
-  rows: number;
-  cols: number;
-  bins: SharedArrayBuffer;
-  y: SharedArrayBuffer;
-  nBins: Int32Array;
-  params: TreeParams;
-  seed: number;
+type Request =
+  | { type: 'data'; columns: SharedArrayBuffer; bins: SharedArrayBuffer; rows: number; cols: number; maxBins: number; names: string[] }
+  | { type: 'bin'; f: number }
+  | { type: 'grow'; y: SharedArrayBuffer; nBins: Int32Array; params: TreeParams; seed: number }
+  | { type: 'tree'; t: number };
+
+let shared: Extract<Request, { type: 'data' }> | undefined;
+let growing: { data: BinnedData; params: TreeParams; seed: number } | undefined;
+
+function handle(msg: Request): void {
+  switch (msg.type) {
+    case 'data':
+      shared = msg;
+      parentPort!.postMessage({ type: 'ok' });
+      return;
+    case 'bin': {
+      if (!shared) throw new Error('bin before data');
+      const r = binFeature(new Float64Array(shared.columns), shared.rows, msg.f, shared.maxBins, new Uint8Array(shared.bins));
+      const distribution = featureDistribution(shared.names[msg.f]!, r.sorted, r.missing);
+      parentPort!.postMessage({ type: 'binned', f: msg.f, edges: r.edges, distribution }, [r.edges.buffer as ArrayBuffer]);
+      return;
+    }
+    case 'grow': {
+      if (!shared) throw new Error('grow before data');
+      growing = {
+        // A private copy: V8 optimises loads from ordinary typed arrays at least as well as shared ones.
+        data: { rows: shared.rows, cols: shared.cols, bins: new Uint8Array(shared.bins).slice(), y: new Uint8Array(msg.y).slice(), nBins: msg.nBins },
+        params: msg.params,
+        seed: msg.seed,
+      };
+      parentPort!.postMessage({ type: 'ok' });
+      return;
+    }
+    case 'tree': {
+      if (!growing) throw new Error('tree before grow');
+      const tree = growTree(growing.data, growing.params, growing.seed, msg.t);
+      const transfer = [tree.feature, tree.bin, tree.left, tree.right, tree.value, tree.samples, tree.importance].map((a) => a.buffer as ArrayBuffer);
+      parentPort!.postMessage({ type: 'tree', t: msg.t, result: tree }, transfer);
+      return;
+    }
+  }
 }
 
-const init = workerData as Init;
-const data: BinnedData = {
-  rows: init.rows,
-  cols: init.cols,
-  // A private copy: V8 optimises loads from ordinary typed arrays better than from shared ones.
-  bins: new Uint8Array(init.bins).slice(),
-  y: new Uint8Array(init.y).slice(),
-  nBins: init.nBins,
-};
-
-parentPort!.on('message', (msg: { tree: number }) => {
+parentPort!.on('message', (msg: Request) => {
   try {
-    const tree = growTree(data, init.params, init.seed, msg.tree);
-    const transfer = [tree.feature, tree.bin, tree.left, tree.right, tree.value, tree.samples, tree.importance].map((a) => a.buffer as ArrayBuffer);
-    parentPort!.postMessage({ tree: msg.tree, result: tree }, transfer);
+    handle(msg);
   } catch (err) {
-    parentPort!.postMessage({ tree: msg.tree, error: err instanceof Error ? err.stack ?? err.message : String(err) });
+    parentPort!.postMessage({ type: 'error', error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   }
 });
