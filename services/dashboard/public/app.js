@@ -115,7 +115,7 @@ function patchRow(p) {
   cells.enc.textContent = data.enc ?? '';
   cells.unit.textContent = data.unit ?? 'unknown';
   cells.unit.classList.toggle('unknown', !data.unit);
-  cells.badge.dataset.band = data.band;
+  cells.badge.dataset.level = data.band;
   cells.badge.textContent = BAND_LABEL[data.band] ?? data.band;
 
   const scoreValues = column(hist, 'p');
@@ -344,7 +344,10 @@ function renderChrome() {
     }),
   );
 
-  const active = state.alerts.filter((a) => !state.dismissed.has(alertKey(a)) && state.patients.has(a.patientId)).reverse();
+  // The latest rise per patient still on the ward and not dismissed, newest first.
+  const latest = new Map();
+  for (const a of state.alerts) latest.set(a.patientId, a);
+  const active = [...latest.values()].filter((a) => !state.dismissed.has(alertKey(a)) && state.patients.get(a.patientId)?.data.alert).reverse();
   els.alerts.hidden = active.length === 0;
   els.alertList.replaceChildren(
     ...active.slice(0, MAX_ALERTS_SHOWN).map((a) => {
@@ -526,8 +529,14 @@ document.addEventListener('keydown', (e) => {
   }
 });
 
-for (const el of [els.unitFilter, els.bandFilter]) el.addEventListener('change', () => { state.filterDirty = true; schedule(); });
-els.search.addEventListener('input', () => { state.filterDirty = true; schedule(); });
+// A filter the user changed applies at once (not on the next frame).
+const refilter = () => {
+  state.filterDirty = true;
+  if (state.frame) cancelAnimationFrame(state.frame);
+  render();
+};
+for (const el of [els.unitFilter, els.bandFilter]) el.addEventListener('change', refilter);
+els.search.addEventListener('input', refilter);
 els.detailClose.addEventListener('click', () => { location.hash = '#/'; });
 els.detail.addEventListener('click', (e) => { if (e.target === els.detail) location.hash = '#/'; });
 

@@ -25,7 +25,10 @@ interface Client {
   res: ServerResponse;
   /** Waiting for a full snapshot (new, or resyncing after it fell behind). */
   needsSnapshot: boolean;
+  /** Its socket buffer is over the high-water mark: updates are skipped until it drains. */
   congested: boolean;
+  /** An update was skipped while congested, so the page is behind and needs a snapshot. */
+  missed: boolean;
 }
 
 /**
@@ -94,7 +97,7 @@ export class WardStream {
 
   /** Takes over a response: the snapshot follows on the next push, then updates. */
   attach(res: ServerResponse): void {
-    const client: Client = { id: this.nextId++, res, needsSnapshot: true, congested: false };
+    const client: Client = { id: this.nextId++, res, needsSnapshot: true, congested: false, missed: false };
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -103,9 +106,9 @@ export class WardStream {
     });
     res.write('retry: 2000\n\n');
     res.on('drain', () => {
-      if (!client.congested) return;
       client.congested = false;
-      client.needsSnapshot = true;
+      if (client.missed) client.needsSnapshot = true;
+      client.missed = false;
     });
     res.on('close', () => this.clients.delete(client.id));
     this.clients.set(client.id, client);
@@ -127,7 +130,11 @@ export class WardStream {
       const frame = `event: update\ndata: ${JSON.stringify({ ...(delta ?? { upserts: [], removed: [], alerts: [] }), ...(health ? { health } : {}) })}\n\n`;
       let sent = 0;
       for (const client of this.clients.values()) {
-        if (client.needsSnapshot || client.congested) continue;
+        if (client.needsSnapshot) continue;
+        if (client.congested) {
+          client.missed = true;
+          continue;
+        }
         this.write(client, frame);
         sent++;
       }

@@ -84,6 +84,21 @@ describe('dashboard service', () => {
     expect(p1.flatMap((u) => u.add ?? []).map((pt) => pt[0])).toEqual([T0 + 60_000, T0 + 120_000]);
   });
 
+  it('sends one snapshot per page, however large, and then only updates', async () => {
+    const { bus, service, url } = await start();
+    await service.start();
+    // 300 patients: a snapshot far above the socket's high-water mark.
+    await bus.produce(TOPICS.scores, Array.from({ length: 300 }, (_, i) => ({ key: `p-${i}`, value: scoreBytes({ patientId: `p-${i}`, t: T0, band: 'low' }) })));
+    await expect.poll(() => service.ward.size).toBe(300);
+    const sse = await openSse(`${url}/events`);
+    cleanup.push(async () => sse.close());
+    expect(JSON.parse((await sse.next((e) => e.event === 'snapshot')).data).patients).toHaveLength(300);
+    await bus.produce(TOPICS.scores, [{ key: 'p-1', value: scoreBytes({ patientId: 'p-1', t: T0 + 1000, band: 'high' }) }]);
+    const next = await sse.next((e) => e.event !== 'message');
+    expect(next.event).toBe('update');
+    expect(JSON.parse(next.data).upserts.map((u: { id: string }) => u.id)).toEqual(['p-1']);
+  });
+
   it('gives the full time series of one patient, and 404 for an unknown one', async () => {
     const { bus, service } = await start();
     await service.start();
