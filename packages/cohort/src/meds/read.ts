@@ -1,0 +1,363 @@
+// The MIMIC-IV demo in MEDS (one row per event: subject_id, time, code, value) → the
+// project's raw events. MEDS has no admission or stay ids, so events are linked to a
+// hospital admission by time; `value` is float32, so numbers are rounded on the way in.
+import { existsSync } from 'node:fs';
+import { asyncBufferFromFile, parquetRead } from 'hyparquet';
+import { deterministicId, LAB_UNITS, VITAL_UNITS, type DischargeOutcome, type RawEvent } from '@ehr/features';
+import { LAB_LOINC, MIMIC_GCS_ITEMS, MIMIC_ITEMS } from '../codes.js';
+import { HOUR, iso } from '../time.js';
+
+/** Where the MIMIC-IV demo lives beside a checkout (tests and CLIs resolve it from the repo root). */
+export const MEDS_DEMO_RELATIVE_PATH = '../shared/data/mimic-iv-demo-meds/mimic_iv_demo_meds_events.parquet';
+
+export interface MedsRow {
+  subjectId: number;
+  /** Epoch ms, or null for static facts (gender). */
+  time: number | null;
+  code: string;
+  value: number | null;
+}
+
+export interface MedsAdmission {
+  encounterId: string;
+  admitTime: string;
+  dischargeTime: string | null;
+  admissionType: string;
+  /** First care unit (ward or ICU) of the stay. */
+  unit: string;
+  dischargeLocation: string | null;
+  died: boolean;
+  icuStays: { unit: string; inTime: string; outTime: string | null }[];
+}
+
+export interface MedsPatient {
+  subjectId: number;
+  patientId: string;
+  gender: 'F' | 'M' | 'U';
+  birthTime: string | null;
+  deathTime: string | null;
+  admissions: MedsAdmission[];
+}
+
+export interface MedsStats {
+  /** Rows the mapping looked at (of the codes it uses). */
+  rows: number;
+  mapped: number;
+  /** Mapped codes with no value (MEDS keeps text values out). */
+  withoutValue: number;
+  /** Chart or lab events outside any hospital admission (outpatient labs). */
+  outsideAdmission: number;
+  /** GCS charted without all three components at one time. */
+  incompleteGcs: number;
+}
+
+export interface MedsData {
+  patients: MedsPatient[];
+  /** Raw events with MIMIC's (shifted) times, each patient's in time order. */
+  events: RawEvent[];
+  stats: MedsStats;
+}
+
+/** The shortest decimal that is the same float32: 98.4000015 → 98.4. */
+export function roundFloat32(v: number): number {
+  const f = Math.fround(v);
+  for (let p = 1; p <= 9; p++) {
+    const candidate = Number(f.toPrecision(p));
+    if (Math.fround(candidate) === f) return candidate;
+  }
+  return f;
+}
+
+const round = (x: number, decimals: number) => Math.round(x * 10 ** decimals) / 10 ** decimals;
+
+/** Codes the mapping uses: mapped items, admissions, ICU stays, transfers, demographics. */
+function relevant(code: string): boolean {
+  if (code.startsWith('LAB//')) {
+    const item = Number(code.slice(5, code.indexOf('//', 5)));
+    return MIMIC_ITEMS.has(item) || MIMIC_GCS_ITEMS.has(item);
+  }
+  return /^(HOSPITAL_|ICU_|TRANSFER_TO\/\/|ED_REGISTRATION|GENDER|MEDS_BIRTH|MEDS_DEATH)/.test(code);
+}
+
+/** The rows of a MEDS parquet file that the mapping uses (read column-wise: most of the file is medications and diagnoses). */
+export async function readMedsRows(file: string): Promise<MedsRow[]> {
+  if (!existsSync(file)) throw new Error(`MEDS file not found: ${file}`);
+  const buffer = await asyncBufferFromFile(file);
+  const columns = new Map<string, { rowStart: number; data: ArrayLike<unknown> }[]>();
+  await parquetRead({
+    file: buffer,
+    columns: ['subject_id', 'time', 'code', 'value'],
+    onChunk: (chunk) => {
+      const list = columns.get(chunk.columnName) ?? [];
+      list.push({ rowStart: chunk.rowStart, data: chunk.columnData });
+      columns.set(chunk.columnName, list);
+    },
+  });
+  const column = (name: string): unknown[] => {
+    const out: unknown[] = [];
+    for (const c of (columns.get(name) ?? []).sort((a, b) => a.rowStart - b.rowStart)) for (let i = 0; i < c.data.length; i++) out[c.rowStart + i] = c.data[i];
+    return out;
+  };
+  const codes = column('code') as string[];
+  const subjects = column('subject_id') as (bigint | number)[];
+  const times = column('time') as (Date | null | undefined)[];
+  const values = column('value') as (number | null | undefined)[];
+  const keep = new Map<string, boolean>();
+  const rows: MedsRow[] = [];
+  for (let i = 0; i < codes.length; i++) {
+    const code = codes[i]!;
+    let k = keep.get(code);
+    if (k === undefined) keep.set(code, (k = relevant(code)));
+    if (!k) continue;
+    const time = times[i];
+    rows.push({ subjectId: Number(subjects[i]), time: time ? time.getTime() : null, code, value: values[i] ?? null });
+  }
+  return rows;
+}
+
+const DISCHARGE_OUTCOMES: Record<string, DischargeOutcome> = {
+  DIED: 'died',
+  HOME: 'home',
+  'HOME HEALTH CARE': 'home',
+  'SKILLED NURSING FACILITY': 'facility',
+  REHAB: 'facility',
+  'CHRONIC/LONG TERM ACUTE CARE': 'facility',
+  HOSPICE: 'facility',
+  'PSYCH FACILITY': 'facility',
+  'ACUTE HOSPITAL': 'transferred',
+};
+
+const compact = (ms: number) => iso(ms).replace(/[-:]/g, '').slice(0, 13);
+const category = (s: string) => s.slice(0, 64) || 'UNKNOWN';
+
+interface Window {
+  admission: MedsAdmission;
+  from: number;
+  to: number;
+}
+
+/** Maps MEDS rows to raw events; rows of one subject may come in any order. */
+export function mapMeds(rows: readonly MedsRow[]): MedsData {
+  const bySubject = new Map<number, { row: MedsRow; index: number }[]>();
+  rows.forEach((row, index) => {
+    const list = bySubject.get(row.subjectId) ?? [];
+    list.push({ row, index });
+    bySubject.set(row.subjectId, list);
+  });
+  const stats: MedsStats = { rows: rows.length, mapped: 0, withoutValue: 0, outsideAdmission: 0, incompleteGcs: 0 };
+  const patients: MedsPatient[] = [];
+  const events: RawEvent[] = [];
+  for (const [subjectId, list] of [...bySubject].sort((a, b) => a[0] - b[0])) {
+    list.sort((a, b) => (a.row.time ?? -Infinity) - (b.row.time ?? -Infinity) || a.index - b.index);
+    const { patient, events: mapped } = mapSubject(subjectId, list, stats);
+    patients.push(patient);
+    events.push(...mapped);
+  }
+  stats.mapped = events.length;
+  return { patients, events, stats };
+}
+
+function mapSubject(subjectId: number, list: { row: MedsRow; index: number }[], stats: MedsStats): { patient: MedsPatient; events: RawEvent[] } {
+  const patientId = `mimic-${subjectId}`;
+  const patient: MedsPatient = { subjectId, patientId, gender: 'U', birthTime: null, deathTime: null, admissions: [] };
+  const windows: Window[] = [];
+  // Where a stay starts before its admission row: the emergency department, or a
+  // same-day surgical patient moved between units before being formally admitted.
+  let preAdmitSince: number | null = null;
+  let open: Window | null = null;
+
+  // Pass 1a: hospital admissions and their time windows.
+  for (const { row } of list) {
+    const [head, a = ''] = row.code.split('//');
+    const t = row.time;
+    if (head === 'GENDER') patient.gender = a === 'F' || a === 'M' ? a : 'U';
+    else if (head === 'MEDS_BIRTH' && t !== null) patient.birthTime = iso(t);
+    else if (head === 'MEDS_DEATH' && t !== null) patient.deathTime = iso(t);
+    if (t === null) continue;
+    if (!open && (head === 'ED_REGISTRATION' || head === 'TRANSFER_TO' || head === 'ICU_ADMISSION')) {
+      if (preAdmitSince === null || t - preAdmitSince > 24 * HOUR) preAdmitSince = t;
+    } else if (head === 'HOSPITAL_ADMISSION') {
+      const admission: MedsAdmission = { encounterId: `${patientId}-${compact(t)}`, admitTime: iso(t), dischargeTime: null, admissionType: category(a), unit: '', dischargeLocation: null, died: false, icuStays: [] };
+      const from = preAdmitSince !== null && preAdmitSince <= t && t - preAdmitSince <= 24 * HOUR ? preAdmitSince : t;
+      open = { admission, from, to: Infinity };
+      windows.push(open);
+      patient.admissions.push(admission);
+    } else if (head === 'HOSPITAL_DISCHARGE' && open) {
+      open.admission.dischargeTime = iso(t);
+      open.admission.dischargeLocation = a || null;
+      open.admission.died = a === 'DIED';
+      open.to = t;
+      open = null;
+      preAdmitSince = null;
+    }
+  }
+  const windowAt = (t: number) => windows.find((w) => t >= w.from && t <= w.to) ?? null;
+
+  // Pass 1b: first care unit and ICU stays of each admission.
+  for (const { row } of list) {
+    const t = row.time;
+    const w = t === null ? null : windowAt(t);
+    if (t === null || !w) continue;
+    const [head, a = '', b = ''] = row.code.split('//');
+    if (head === 'TRANSFER_TO' && a === 'admit' && !w.admission.unit && b !== 'Discharge Lounge') w.admission.unit = category(b);
+    else if (head === 'ICU_ADMISSION') {
+      w.admission.icuStays.push({ unit: category(a), inTime: iso(t), outTime: null });
+      if (!w.admission.unit) w.admission.unit = category(a);
+    } else if (head === 'ICU_DISCHARGE') {
+      const stay = w.admission.icuStays.findLast((s) => s.outTime === null);
+      if (stay) stay.outTime = iso(t);
+    }
+  }
+  for (const w of windows) if (!w.admission.unit) w.admission.unit = 'UNKNOWN';
+
+  // Pass 2: the events, each tied to the admission whose window holds it.
+  const timed: { t: number; e: RawEvent }[] = [];
+  const events = { push: (e: RawEvent) => void timed.push({ t: Date.parse(e.occurredAt), e }) };
+  const age = (t: number) => (patient.birthTime ? Math.max(0, Math.min(130, Math.floor((t - Date.parse(patient.birthTime)) / (365.25 * 24 * HOUR)))) : undefined);
+  const envelope = (index: number, t: number, encounterId: string, part = '') => ({
+    schemaVersion: 1 as const,
+    eventId: deterministicId('meds', subjectId, index, part),
+    patientId,
+    encounterId,
+    occurredAt: iso(t),
+    producedAt: iso(t),
+    source: 'meds' as const,
+  });
+  const gcs = new Map<number, { parts: Partial<Record<'eye' | 'verbal' | 'motor', number>>; index: number; encounterId: string }>();
+  const currentUnit = new Map<string, string>();
+
+  for (const { row, index } of list) {
+    const t = row.time;
+    if (t === null) continue;
+    const [head, a = '', b = ''] = row.code.split('//');
+    const w = windowAt(t);
+    if (head === 'HOSPITAL_ADMISSION') {
+      const adm = windows.find((x) => x.admission.admitTime === iso(t))!.admission;
+      currentUnit.set(adm.encounterId, adm.unit);
+      const years = age(t);
+      events.push({
+        schema: 'admission',
+        ...envelope(index, t, adm.encounterId),
+        payload: { admissionType: adm.admissionType, unit: adm.unit, gender: patient.gender, ...(years === undefined ? {} : { age: years }) },
+      });
+      continue;
+    }
+    if (!w) {
+      if (head === 'LAB' && (MIMIC_ITEMS.has(Number(a)) || MIMIC_GCS_ITEMS.has(Number(a)))) stats.outsideAdmission++;
+      continue;
+    }
+    const encounterId = w.admission.encounterId;
+    if (head === 'HOSPITAL_DISCHARGE') {
+      events.push({ schema: 'discharge', ...envelope(index, t, encounterId), payload: { outcome: DISCHARGE_OUTCOMES[a] ?? 'other', location: category(a || 'UNKNOWN') } });
+    } else if (head === 'ICU_ADMISSION') {
+      const from = currentUnit.get(encounterId);
+      events.push({ schema: 'transfer', ...envelope(index, t, encounterId), payload: { ...(from && from !== category(a) ? { fromUnit: from } : {}), toUnit: category(a), icu: true } });
+      currentUnit.set(encounterId, category(a));
+    } else if (head === 'ICU_DISCHARGE') {
+      const next = list.find((x) => x.row.time === t && x.row.code.startsWith('TRANSFER_TO//'))?.row.code.split('//')[2];
+      const toUnit = category(next && next !== 'UNK' ? next : 'ward');
+      events.push({ schema: 'transfer', ...envelope(index, t, encounterId), payload: { fromUnit: category(a), toUnit, icu: false } });
+      currentUnit.set(encounterId, toUnit);
+    } else if (head === 'LAB') {
+      const item = Number(a);
+      const gcsPart = MIMIC_GCS_ITEMS.get(item);
+      if (gcsPart) {
+        if (row.value === null) {
+          stats.withoutValue++;
+          continue;
+        }
+        const entry = gcs.get(t) ?? { parts: {}, index, encounterId };
+        entry.parts[gcsPart] = roundFloat32(row.value);
+        gcs.set(t, entry);
+        continue;
+      }
+      const signal = MIMIC_ITEMS.get(item);
+      if (!signal) continue;
+      if (row.value === null) {
+        stats.withoutValue++;
+        continue;
+      }
+      const raw = roundFloat32(row.value);
+      if (signal.type === 'lab') {
+        events.push({ schema: 'lab_result', ...envelope(index, t, encounterId), payload: { kind: signal.kind, value: raw, unit: LAB_UNITS[signal.kind], loinc: LAB_LOINC[signal.kind], itemId: item } });
+        continue;
+      }
+      let value = raw;
+      let unit = VITAL_UNITS[signal.kind];
+      if (item === 223761) value = round(((raw - 32) * 5) / 9, 2);
+      else if (signal.kind === 'fio2') value = raw > 1 ? round(raw / 100, 3) : raw;
+      else if (signal.kind === 'temperature') unit = 'Cel';
+      events.push({ schema: 'vital_sign', ...envelope(index, t, encounterId), payload: { kind: signal.kind, value, unit, ...(signal.method ? { method: signal.method } : {}) } });
+      if (signal.kind === 'o2_flow' && raw > 0) {
+        events.push({ schema: 'vital_sign', ...envelope(index, t, encounterId, 'o2'), payload: { kind: 'supplemental_o2', value: 1, unit: VITAL_UNITS.supplemental_o2, method: 'derived from O2 flow' } });
+      }
+    }
+  }
+  for (const [t, { parts, index, encounterId }] of gcs) {
+    if (parts.eye === undefined || parts.verbal === undefined || parts.motor === undefined) {
+      stats.incompleteGcs++;
+      continue;
+    }
+    events.push({ schema: 'vital_sign', ...envelope(index, t, encounterId, 'gcs'), payload: { kind: 'gcs', value: parts.eye + parts.verbal + parts.motor, unit: VITAL_UNITS.gcs, method: 'sum of MIMIC eye, verbal, motor' } });
+  }
+  // The admission opens the encounter in the stream: dated at the admission time, or at the
+  // encounter's first event when that came earlier (emergency department, same-day surgery).
+  const first = new Map<string, number>();
+  for (const { t, e } of timed) if (e.encounterId && t < (first.get(e.encounterId) ?? Infinity)) first.set(e.encounterId, t);
+  for (const x of timed) {
+    if (x.e.schema !== 'admission' || !x.e.encounterId) continue;
+    const t = first.get(x.e.encounterId) ?? x.t;
+    if (t < x.t) {
+      x.t = t;
+      x.e = { ...x.e, occurredAt: iso(t), producedAt: iso(t) };
+    }
+  }
+  timed.sort((x, y) => x.t - y.t || Number(y.e.schema === 'admission') - Number(x.e.schema === 'admission'));
+  return { patient, events: timed.map((x) => x.e) };
+}
+
+/** Reads and maps a MEDS parquet file (e.g. the MIMIC-IV demo). */
+export async function readMeds(file: string): Promise<MedsData> {
+  return mapMeds(await readMedsRows(file));
+}
+
+export interface ReplayShift {
+  /** Where the first stay starts (epoch ms), usually now. */
+  startMs: number;
+  /** Between one patient's start and the next (default 30 min of event time). */
+  staggerMinutes?: number;
+  /** Longer gaps between one patient's admissions are shortened to this (default 24 h). */
+  maxGapHours?: number;
+}
+
+/**
+ * Moves every patient's timeline to start near `startMs` (patients staggered, gaps between
+ * a patient's admissions capped), keeping each admission's internal timing exact. Returns
+ * all events in event-time order.
+ */
+export function shiftMedsTimeline(data: MedsData, shift: ReplayShift): RawEvent[] {
+  const stagger = (shift.staggerMinutes ?? 30) * 60_000;
+  const maxGap = (shift.maxGapHours ?? 24) * HOUR;
+  const byPatient = new Map<string, RawEvent[]>();
+  for (const e of data.events) {
+    const list = byPatient.get(e.patientId) ?? [];
+    list.push(e);
+    byPatient.set(e.patientId, list);
+  }
+  const out: { e: RawEvent; t: number; k: number }[] = [];
+  let k = 0;
+  let slot = 0;
+  for (const list of byPatient.values()) {
+    let offset = shift.startMs + slot++ * stagger - Date.parse(list[0]!.occurredAt);
+    let previous = Date.parse(list[0]!.occurredAt);
+    for (const e of list) {
+      const t = Date.parse(e.occurredAt);
+      if (t - previous > maxGap) offset -= t - previous - maxGap;
+      previous = t;
+      const at = iso(t + offset);
+      out.push({ e: { ...e, occurredAt: at, producedAt: at }, t: t + offset, k: k++ });
+    }
+  }
+  out.sort((a, b) => a.t - b.t || a.k - b.k);
+  return out.map((x) => x.e);
+}
