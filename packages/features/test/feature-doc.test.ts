@@ -21,4 +21,4 @@ describe('the feature list and its documentation', () => {
   });
 });
 
-const PINNED_DIGEST = '7d7f1cc83eabb128';
+const PINNED_DIGEST = '267d4ca7aeb75f69';

@@ -299,3 +299,12 @@ describe('coverage', () => {
     expect(FEATURE_NAMES.filter((n) => !checked.has(n))).toEqual([]);
   });
 });
+
+describe('categorical codes', () => {
+  it('match the synthetic cohort, MIMIC and free text by keyword, 0 when unknown', async () => {
+    const { unitCode, departmentCode, admissionTypeCode } = await import('../src/index.js');
+    expect(['MED-A', 'SURG-1', 'RESP', 'GI', 'Medicine', 'ICU', 'Medical Intensive Care Unit (MICU)', 'Emergency Department', 'Step-down unit', '', 'PACU'].map(unitCode)).toEqual([2, 2, 2, 2, 2, 4, 4, 1, 3, 0, 5]);
+    expect(['medicine', 'surgery', 'respiratory', 'gastroenterology', 'cardiology', 'geriatrics', '', 'dermatology'].map(departmentCode)).toEqual([1, 2, 6, 11, 3, 12, 0, 10]);
+    expect(['emergency', 'urgent', 'elective', 'observation', 'EW EMER.', 'SURGICAL SAME DAY ADMISSION', '', 'x'].map(admissionTypeCode)).toEqual([1, 2, 3, 4, 1, 5, 0, 6]);
+  });
+});

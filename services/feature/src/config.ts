@@ -1,5 +1,6 @@
 import { BusEnv } from '@ehr/bus';
-import { portEnv, readConfig, ServiceEnv, type Static } from '@ehr/runtime';
+import { DEFAULT_ENGINE_OPTIONS, HOUR_MS, RAW_EVENT_SCHEMA_NAMES, type EngineOptions, type RawEventSchemaName } from '@ehr/features';
+import { ConfigError, portEnv, readConfig, ServiceEnv, type Static } from '@ehr/runtime';
 import { Type } from '@sinclair/typebox';
 
 export const FeatureEnv = Type.Composite([
@@ -8,8 +9,44 @@ export const FeatureEnv = Type.Composite([
   BusEnv,
   Type.Object({
     FEATURE_GROUP_ID: Type.String({ minLength: 1, default: 'feature-service', description: 'consumer group of the feature service' }),
+    FEATURE_TRIGGERS: Type.String({
+      default: RAW_EVENT_SCHEMA_NAMES.join(','),
+      description: `comma-separated event schemas that emit a vector (of ${RAW_EVENT_SCHEMA_NAMES.join(', ')})`,
+    }),
+    FEATURE_DEBOUNCE_SECONDS: Type.Number({ minimum: 0, default: 0, description: 'event-time seconds after a vector during which a patient\'s further events are merged into the next one' }),
+    FEATURE_LATENESS_MINUTES: Type.Number({ minimum: 0, default: DEFAULT_ENGINE_OPTIONS.latenessMs / 60_000, description: 'events older than a patient\'s latest by more than this are dead-lettered as late_event' }),
+    FEATURE_STUB_RETENTION_HOURS: Type.Number({ minimum: 0, default: DEFAULT_ENGINE_OPTIONS.stubRetentionMs / HOUR_MS, description: 'event-time hours a discharged patient\'s stub is kept' }),
+    FEATURE_IDLE_RETENTION_HOURS: Type.Number({ minimum: 1, default: DEFAULT_ENGINE_OPTIONS.idleRetentionMs / HOUR_MS, description: 'event-time hours a silent patient\'s state is kept' }),
+    FEATURE_STATE_CHANGELOG: Type.Union([Type.Literal('auto'), Type.Literal('on'), Type.Literal('off')], {
+      default: 'auto',
+      description: 'keep state in the compacted changelog topic (auto: on with Kafka, off with the in-memory bus)',
+    }),
+    FEATURE_CHECKPOINT_INTERVAL_MS: Type.Integer({ minimum: 0, default: 2000, description: 'how often a partition\'s changed states are written and its offset committed' }),
+    FEATURE_CHECKPOINT_MAX_EVENTS: Type.Integer({ minimum: 1, default: 20_000, description: 'checkpoint a partition after this many events even inside the interval' }),
+    FEATURE_RESTORE_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 120_000, description: 'give up (and retry) a state restore after this long' }),
   }),
 ]);
 export type FeatureConfig = Static<typeof FeatureEnv>;
 
-export const loadConfig = (env: Readonly<Record<string, string | undefined>>): FeatureConfig => readConfig(FeatureEnv, env, 'feature');
+export const loadConfig = (env: Readonly<Record<string, string | undefined>>): FeatureConfig => {
+  const config = readConfig(FeatureEnv, env, 'feature');
+  engineOptions(config); // fail fast on a bad trigger list
+  return config;
+};
+
+/** The engine's options from the service's config: the same knobs the batch API takes. */
+export function engineOptions(config: FeatureConfig): EngineOptions {
+  const triggers = config.FEATURE_TRIGGERS.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = triggers.filter((t) => !(RAW_EVENT_SCHEMA_NAMES as readonly string[]).includes(t));
+  if (unknown.length > 0) {
+    const message = `unknown event schema(s) ${unknown.join(', ')}; expected ${RAW_EVENT_SCHEMA_NAMES.join(', ')}`;
+    throw new ConfigError(`invalid configuration for feature:\n  FEATURE_TRIGGERS: ${message}`, [{ variable: 'FEATURE_TRIGGERS', message }]);
+  }
+  return {
+    triggers: new Set(triggers as RawEventSchemaName[]),
+    debounceMs: config.FEATURE_DEBOUNCE_SECONDS * 1000,
+    latenessMs: config.FEATURE_LATENESS_MINUTES * 60_000,
+    stubRetentionMs: config.FEATURE_STUB_RETENTION_HOURS * HOUR_MS,
+    idleRetentionMs: config.FEATURE_IDLE_RETENTION_HOURS * HOUR_MS,
+  };
+}

@@ -2,37 +2,75 @@ import type { Bus, Subscription } from '@ehr/bus';
 import { TOPICS } from '@ehr/features';
 import { createMetricsRegistry, Readiness, type Logger, type RunnableService } from '@ehr/runtime';
 import { buildApp } from './app.js';
-import type { FeatureConfig } from './config.js';
-import { createFeatureProcessor } from './processor.js';
+import { engineOptions, type FeatureConfig } from './config.js';
+import { createFeatureProcessor, type FeatureProcessor } from './processor.js';
 
 export interface FeatureServiceDeps {
-  config: Pick<FeatureConfig, 'FEATURE_GROUP_ID' | 'KAFKA_TOPIC_PARTITIONS'>;
+  config: FeatureConfig;
   logger: Logger;
   bus: Bus;
 }
 
 /** Wires the feature service from its dependencies; `main.ts` (or `npm start`) runs it. */
-export function createFeatureService({ config, logger, bus }: FeatureServiceDeps): RunnableService & { readiness: Readiness } {
+export function createFeatureService({ config, logger, bus }: FeatureServiceDeps): RunnableService & { readiness: Readiness; processor: FeatureProcessor } {
   const metrics = createMetricsRegistry('feature');
   const readiness = new Readiness('feature').register('bus', () => bus.status());
   const setConsumer = readiness.track('consumer', { state: 'down', detail: 'not started' });
+  const setState = readiness.track('state', { state: 'down', detail: 'not restored' });
   const app = buildApp({ logger, metrics, readiness });
-  const processor = createFeatureProcessor({ bus, logger, metrics });
+  const changelog = config.FEATURE_STATE_CHANGELOG === 'on' || (config.FEATURE_STATE_CHANGELOG === 'auto' && bus.kind === 'kafka');
+  const processor = createFeatureProcessor({
+    bus,
+    logger,
+    metrics,
+    options: {
+      engine: engineOptions(config),
+      changelog,
+      changelogPartitions: config.KAFKA_TOPIC_PARTITIONS,
+      groupId: config.FEATURE_GROUP_ID,
+      checkpointIntervalMs: config.FEATURE_CHECKPOINT_INTERVAL_MS,
+      checkpointMaxEvents: config.FEATURE_CHECKPOINT_MAX_EVENTS,
+      restoreTimeoutMs: config.FEATURE_RESTORE_TIMEOUT_MS,
+    },
+    onRestoring: (restoring) => setState(restoring ? { state: 'down', detail: 'restoring from the changelog' } : { state: 'up', detail: stateDetail() }),
+  });
+  const stateDetail = () => (changelog ? `changelog ${TOPICS.featureState}` : 'in memory only (no changelog)');
   let subscription: Subscription | null = null;
+  let inflight: Promise<void> = Promise.resolve();
 
   return {
     app,
     readiness,
+    processor,
     async start() {
       await bus.connect();
       const partitions = config.KAFKA_TOPIC_PARTITIONS;
-      await bus.ensureTopics([{ topic: TOPICS.events, partitions }, { topic: TOPICS.features, partitions }, { topic: TOPICS.deadLetter, partitions }]);
-      subscription = await bus.subscribe({ groupId: config.FEATURE_GROUP_ID, topics: [TOPICS.events], handler: (batch) => processor.handle(batch) });
+      await bus.ensureTopics([
+        { topic: TOPICS.events, partitions },
+        { topic: TOPICS.features, partitions },
+        { topic: TOPICS.deadLetter, partitions },
+        ...(changelog ? [{ topic: TOPICS.featureState, partitions, compacted: true }] : []),
+      ]);
+      await processor.restoreAtStart();
+      setState({ state: 'up', detail: stateDetail() });
+      subscription = await bus.subscribe({
+        groupId: config.FEATURE_GROUP_ID,
+        topics: [TOPICS.events],
+        autoCommit: false,
+        handler: (batch, context) => (inflight = processor.handle(batch, context)),
+      });
+      processor.attach(subscription);
       setConsumer({ state: 'up', detail: `group ${config.FEATURE_GROUP_ID}` });
     },
     async stop() {
       setConsumer({ state: 'down', detail: 'stopping' });
-      await subscription?.stop();
+      if (subscription) {
+        // Let the batch in hand finish, then checkpoint so a restart replays nothing.
+        subscription.pause();
+        await inflight.catch(() => undefined);
+        await processor.checkpointAll().catch((err: unknown) => logger.warn({ err }, 'final checkpoint failed; a restart replays from the last one'));
+        await subscription.stop();
+      }
       await bus.close();
     },
   };

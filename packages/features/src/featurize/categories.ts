@@ -8,7 +8,7 @@ export const ADMISSION_TYPE_CODES = { unknown: 0, emergency: 1, urgent: 2, elect
 export const UNIT_CODES = { unknown: 0, emergency: 1, ward: 2, step_down: 3, icu: 4, other: 5 } as const;
 export const DEPARTMENT_CODES = {
   unknown: 0, medicine: 1, surgery: 2, cardiology: 3, neurology: 4, oncology: 5, pulmonology: 6, orthopedics: 7,
-  emergency: 8, obstetrics: 9, other: 10,
+  emergency: 8, obstetrics: 9, other: 10, gastroenterology: 11, geriatrics: 12,
 } as const;
 export const EVENT_TYPE_CODES = { vital_sign: 1, lab_result: 2, clinical_note: 3, admission: 4, transfer: 5, discharge: 6 } as const;
 
@@ -35,8 +35,9 @@ export function unitCode(unit: string | undefined | null): number {
   if (has(u, 'icu', 'intensive', ' ccu', '(ccu)', 'critical care', 'itu')) return UNIT_CODES.icu;
   if (has(u, 'step', 'intermediate', 'hdu', 'high dependency')) return UNIT_CODES.step_down;
   if (has(u, 'emergency', ' ed ', ' ed)', '(ed', 'a&e')) return UNIT_CODES.emergency;
-  if (has(u, 'ward', 'medicine', 'medical', 'surg', 'floor', 'telemetry', 'general', 'cardiology', 'neurology', 'oncology', 'obstetric', 'ortho')) return UNIT_CODES.ward;
-  return UNIT_CODES.other;
+  if (has(u, 'theatre', 'operating', ' or ', 'recovery', 'pacu', 'dialysis', 'radiology', 'procedure')) return UNIT_CODES.other;
+  // Any other named unit is a bed on a ward (MED-A, SURG-1, RESP, "Medicine", ...).
+  return UNIT_CODES.ward;
 }
 
 export function departmentCode(department: string | undefined | null): number {
@@ -49,6 +50,8 @@ export function departmentCode(department: string | undefined | null): number {
   if (has(d, 'ortho', 'trauma')) return DEPARTMENT_CODES.orthopedics;
   if (has(d, 'emerg')) return DEPARTMENT_CODES.emergency;
   if (has(d, 'obstet', 'gyn', 'matern', 'labor', 'labour')) return DEPARTMENT_CODES.obstetrics;
+  if (has(d, 'gastro', 'hepat', 'digestive')) return DEPARTMENT_CODES.gastroenterology;
+  if (has(d, 'geriat', 'elderly', 'aged care')) return DEPARTMENT_CODES.geriatrics;
   if (has(d, 'surg')) return DEPARTMENT_CODES.surgery;
   if (has(d, 'medic', 'internal', 'general')) return DEPARTMENT_CODES.medicine;
   return DEPARTMENT_CODES.other;
