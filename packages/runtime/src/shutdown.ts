@@ -75,8 +75,6 @@ export class GracefulShutdown {
       }
       void this.run(signal).then((ok) => exit(ok ? 0 : 1));
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   }

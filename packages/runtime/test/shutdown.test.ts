@@ -22,4 +22,20 @@ describe('graceful shutdown', () => {
     const s = new GracefulShutdown(logger, 50).add('stuck', () => new Promise<void>(() => undefined));
     expect(await s.run('test')).toBe(false);
   });
+
+  it('one SIGTERM runs the steps and exits 0 (it is not mistaken for a second signal)', async () => {
+    const before = [...process.listeners('SIGTERM'), ...process.listeners('SIGINT')];
+    const exits: number[] = [];
+    const steps: string[] = [];
+    new GracefulShutdown(logger, 1000).add('flush', () => void steps.push('flush')).exitOnSignals((code) => exits.push(code));
+    try {
+      process.emit('SIGTERM', 'SIGTERM');
+      await new Promise((r) => setTimeout(r, 50));
+      expect(steps).toEqual(['flush']);
+      expect(exits).toEqual([0]);
+    } finally {
+      for (const l of process.listeners('SIGTERM')) if (!before.includes(l)) process.removeListener('SIGTERM', l);
+      for (const l of process.listeners('SIGINT')) if (!before.includes(l)) process.removeListener('SIGINT', l);
+    }
+  });
 });
