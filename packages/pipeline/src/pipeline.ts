@@ -1,4 +1,5 @@
 import { createBus, MemoryBroker } from '@ehr/bus';
+import { createDashboardService, loadConfig as dashboardConfig } from '@ehr/dashboard';
 import { createFeatureService, loadConfig as featureConfig } from '@ehr/feature';
 import { createProducerService, loadConfig as producerConfig } from '@ehr/producer';
 import { createLogger, startAndListen, type Logger, type RunnableService } from '@ehr/runtime';
@@ -67,6 +68,18 @@ export async function startPipeline({ env, say, logDestination }: PipelineOption
 
   const started: { name: string; stop: () => Promise<boolean> }[] = [];
   const urls: Record<string, string> = {};
+
+  // The dashboard first: it only reads the scores topic, so it sees every score from the
+  // start; it shows the health of the four services once they listen.
+  {
+    const config = dashboardConfig(envFor('DASHBOARD_PORT', 3000));
+    const logger = loggerFor('dashboard');
+    const serviceHealthUrls = () => Object.fromEntries(SERVICES.filter((s) => urls[s.name]).map((s) => [s.name, urls[s.name]!]));
+    const service = createDashboardService({ config, logger, bus: createBus(config, wiring('dashboard', logger)), serviceHealthUrls });
+    const { url, shutdown } = await startAndListen(service, { service: 'dashboard', host: config.HOST, port: config.PORT, logger, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS });
+    started.push({ name: 'dashboard', stop: () => shutdown.run('pipeline stopping') });
+    urls.dashboard = url;
+  }
   // Downstream first, so nothing is produced before its consumer is there.
   for (const { name, port, portVar } of [...SERVICES].reverse()) {
     const built = create[name](portVar, port);
@@ -86,6 +99,7 @@ export async function startPipeline({ env, say, logDestination }: PipelineOption
     }
   }
   for (const { name } of SERVICES) say(`${name} ready: ${urls[name]}/health/ready`);
+  say(`dashboard: ${urls.dashboard}/`);
 
   return {
     urls,

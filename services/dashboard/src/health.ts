@@ -20,7 +20,8 @@ interface ReadyBody {
 }
 
 export interface HealthPollerOptions {
-  services: readonly ServiceUrl[];
+  /** The services to poll: a list, or a function asked on every round (URLs known only once they listen). */
+  services: readonly ServiceUrl[] | (() => readonly ServiceUrl[]);
   intervalMs: number;
   timeoutMs?: number;
   logger: Logger;
@@ -40,9 +41,27 @@ export class HealthPoller {
   constructor(private readonly options: HealthPollerOptions) {
     this.fetchImpl = options.fetch ?? fetch;
     this.now = options.now ?? Date.now;
-    for (const s of options.services) {
-      this.states.set(s.name, { name: s.name, url: s.url, state: 'unknown', httpStatus: null, detail: null, checkedAt: null, latencyMs: null });
+    this.sync();
+  }
+
+  private services(): readonly ServiceUrl[] {
+    const { services } = this.options;
+    return typeof services === 'function' ? services() : services;
+  }
+
+  /** Keeps one entry per configured service, in configured order. True when the list changed. */
+  private sync(): boolean {
+    const services = this.services();
+    const names = services.map((s) => `${s.name}\u0000${s.url}`).join('\u0001');
+    const current = [...this.states.values()].map((s) => `${s.name}\u0000${s.url}`).join('\u0001');
+    if (names === current) return false;
+    const previous = new Map(this.states);
+    this.states.clear();
+    for (const s of services) {
+      const old = previous.get(s.name);
+      this.states.set(s.name, old && old.url === s.url ? old : { name: s.name, url: s.url, state: 'unknown', httpStatus: null, detail: null, checkedAt: null, latencyMs: null });
     }
+    return true;
   }
 
   onChange(listener: () => void): void {
@@ -54,7 +73,7 @@ export class HealthPoller {
   }
 
   start(): void {
-    if (this.timer || this.options.services.length === 0) return;
+    if (this.timer) return;
     void this.pollOnce();
     this.timer = setInterval(() => void this.pollOnce(), this.options.intervalMs);
     this.timer.unref();
@@ -68,10 +87,11 @@ export class HealthPoller {
 
   /** One round over every service (a round still running is joined, not doubled). */
   pollOnce(): Promise<void> {
-    this.inFlight ??= Promise.all(this.options.services.map((s) => this.check(s))).then(
+    const listChanged = this.sync();
+    this.inFlight ??= Promise.all(this.services().map((s) => this.check(s))).then(
       (results) => {
         this.inFlight = null;
-        if (results.some(Boolean)) this.listener?.();
+        if (listChanged || results.some(Boolean)) this.listener?.();
       },
       () => {
         this.inFlight = null;

@@ -24,8 +24,12 @@ export interface DashboardServiceDeps {
   >;
   logger: Logger;
   bus: Bus;
-  /** Services whose readiness the page shows (name → base URL); overrides DASHBOARD_SERVICE_URLS. */
-  serviceHealthUrls?: Readonly<Record<string, string>>;
+  /**
+   * Services whose readiness the page shows (name → base URL); overrides
+   * DASHBOARD_SERVICE_URLS. A function is asked on every poll (for URLs known only once
+   * those services listen, as in `npm start`).
+   */
+  serviceHealthUrls?: Readonly<Record<string, string>> | (() => Readonly<Record<string, string>>);
 }
 
 export interface DashboardService extends RunnableService {
@@ -56,9 +60,14 @@ export function createDashboardService({ config, logger, bus, serviceHealthUrls 
     patientTtlMs: config.DASHBOARD_PATIENT_TTL_MS,
     alertTtlMs: config.DASHBOARD_ALERT_TTL_MS,
   });
-  const services: ServiceUrl[] = serviceHealthUrls
-    ? Object.entries(serviceHealthUrls).map(([name, url]) => ({ name, url: url.replace(/\/+$/, '') }))
-    : parseServiceUrls(config.DASHBOARD_SERVICE_URLS);
+  const toList = (urls: Readonly<Record<string, string>>): ServiceUrl[] =>
+    Object.entries(urls).map(([name, url]) => ({ name, url: url.replace(/\/+$/, '') }));
+  const services: ServiceUrl[] | (() => ServiceUrl[]) =
+    typeof serviceHealthUrls === 'function'
+      ? () => toList(serviceHealthUrls())
+      : serviceHealthUrls
+        ? toList(serviceHealthUrls)
+        : parseServiceUrls(config.DASHBOARD_SERVICE_URLS);
   const health = new HealthPoller({ services, intervalMs: config.DASHBOARD_HEALTH_INTERVAL_MS, logger });
   const stream = new WardStream({ ward, health: () => health.list(), logger, metrics, intervalMs: config.DASHBOARD_PUSH_INTERVAL_MS, sparkPoints: config.DASHBOARD_SPARK_POINTS });
   health.onChange(() => stream.markHealthChanged());
