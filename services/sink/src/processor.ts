@@ -45,6 +45,11 @@ export interface SinkProcessorDeps {
   onLanded?: (event: LandedEvent) => void;
   /** Records per batch the in-memory bus hands over. */
   maxBatchRecords?: number;
+  /**
+   * The bus's topic prefix on the wire (`KAFKA_TOPIC_PREFIX`): lineage and the offsets
+   * table name the real Kafka topic, so pipelines sharing a cluster never share offsets.
+   */
+  topicPrefix?: string;
 }
 
 interface Entry {
@@ -115,6 +120,12 @@ export class SinkProcessor {
         registers,
       }),
       buffered: new Gauge({ name: 'ehr_sink_buffered_records', help: 'records buffered, not yet in the warehouse', registers }),
+      offset: new Gauge({
+        name: 'ehr_sink_warehouse_offset',
+        help: 'last offset the warehouse holds, per topic (on the wire) and partition',
+        labelNames: ['topic', 'partition'],
+        registers,
+      }),
     };
   }
 
@@ -122,9 +133,9 @@ export class SinkProcessor {
   async start(): Promise<void> {
     this.cluster = await this.deps.bus.clusterId();
     for (const topic of [TOPICS.scores, TOPICS.deadLetter]) {
-      for (const [partition, offset] of await this.deps.warehouse.landedOffsets(this.cluster, topic)) {
+      for (const [partition, offset] of await this.deps.warehouse.landedOffsets(this.cluster, this.wire(topic))) {
         const state = this.state(topic, partition);
-        state.landed = offset;
+        this.setLanded(state, offset);
         state.taken = offset;
       }
     }
@@ -154,6 +165,19 @@ export class SinkProcessor {
     if (left > 0) this.deps.logger.warn({ records: left }, 'stopping with records not in the warehouse; they will be consumed again');
   }
 
+  private setLanded(s: PartitionState, offset: bigint): void {
+    s.landed = offset;
+    this.m.offset.set({ topic: this.wire(s.topic), partition: String(s.partition) }, Number(offset));
+  }
+
+  private wire(topic: string): string {
+    return (this.deps.topicPrefix ?? '') + topic;
+  }
+
+  private onWire(record: BusRecord): BusRecord {
+    return this.deps.topicPrefix ? { ...record, topic: this.wire(record.topic) } : record;
+  }
+
   bufferedRecords(): number {
     let n = 0;
     for (const s of this.states.values()) n += s.entries.length;
@@ -180,8 +204,8 @@ export class SinkProcessor {
     const s = this.state(topic, partition);
     await s.flushing;
     try {
-      const landed = (await this.deps.warehouse.landedOffsets(this.cluster, topic)).get(partition) ?? -1n;
-      s.landed = landed;
+      const landed = (await this.deps.warehouse.landedOffsets(this.cluster, this.wire(topic))).get(partition) ?? -1n;
+      this.setLanded(s, landed);
     } catch (err) {
       // The last known offset is still safe: the guarded write catches anything stale.
       this.deps.logger.warn({ err, topic, partition }, 'cannot read the warehouse offset; resuming from the last known one');
@@ -229,7 +253,7 @@ export class SinkProcessor {
         rejected.map((d) => ({ key: d.patientId ?? 'unknown', value: JSON.stringify(d) })),
       );
     }
-    const rows = new Map(accepted.map(({ record, value }) => [record, scoreRow(this.cluster, record, value)]));
+    const rows = new Map(accepted.map(({ record, value }) => [record, scoreRow(this.cluster, this.onWire(record), value)]));
     return records.map((r) => {
       const score = rows.get(r);
       return { offset: BigInt(r.offset), bytes: r.value.length, timestamp: r.timestamp, ...(score ? { score } : {}) };
@@ -243,7 +267,7 @@ export class SinkProcessor {
       const letter = decoded.ok
         ? decoded.value
         : buildDeadLetter(r, { service: 'sink', reason: decoded.reason, error: decoded.error, issues: decoded.issues });
-      return { offset: BigInt(r.offset), bytes: r.value.length, timestamp: r.timestamp, deadLetter: deadLetterRow(this.cluster, r, letter) };
+      return { offset: BigInt(r.offset), bytes: r.value.length, timestamp: r.timestamp, deadLetter: deadLetterRow(this.cluster, this.onWire(r), letter) };
     });
   }
 
@@ -301,7 +325,7 @@ export class SinkProcessor {
       try {
         const result = await this.deps.warehouse.land({
           cluster: this.cluster,
-          topic: s.topic,
+          topic: this.wire(s.topic),
           partition: s.partition,
           expectedLastOffset: s.landed,
           lastOffset,
@@ -310,7 +334,7 @@ export class SinkProcessor {
         });
         const committedAt = Date.now();
         this.m.flushSeconds.observe((performance.now() - started) / 1000);
-        s.landed = lastOffset;
+        this.setLanded(s, lastOffset);
         this.m.flushes.inc({ trigger });
         this.m.rows.inc({ table: 'severity_scores' }, result.scoresInserted);
         this.m.rows.inc({ table: 'dead_letters' }, result.deadLettersInserted);
@@ -356,11 +380,11 @@ export class SinkProcessor {
 
   /** Re-reads what the warehouse holds for a topic and drops what is already there. */
   private async reconcile(topic: string): Promise<void> {
-    const offsets = await this.deps.warehouse.landedOffsets(this.cluster, topic);
+    const offsets = await this.deps.warehouse.landedOffsets(this.cluster, this.wire(topic));
     for (const s of this.states.values()) {
       if (s.topic !== topic) continue;
       const landed = offsets.get(s.partition) ?? -1n;
-      s.landed = landed;
+      this.setLanded(s, landed);
       if (landed > s.taken) s.taken = landed;
       const before = s.entries.length;
       s.entries = s.entries.filter((e) => e.offset > landed);

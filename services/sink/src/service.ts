@@ -52,6 +52,7 @@ export function createSinkService({ config, logger, bus, warehouse: given, cwd, 
       onWarehouseStatus: setWarehouse,
       ...(onLanded ? { onLanded } : {}),
       ...(maxBatchRecords ? { maxBatchRecords } : {}),
+      ...(bus.kind === 'kafka' && config.KAFKA_TOPIC_PREFIX ? { topicPrefix: config.KAFKA_TOPIC_PREFIX } : {}),
     });
     await p.start();
     processor = p;

@@ -130,9 +130,11 @@ export class SnowflakeWarehouse implements Warehouse {
       application: 'ehr-severity-sink',
       arrayBindingThreshold: ARRAY_BIND_THRESHOLD,
       timeout: o.timeoutMs,
-      // A login that cannot reach the server fails fast; the sink retries with its own backoff.
-      sfRetryMaxLoginRetries: 1,
       clientSessionKeepAlive: true,
+      // The driver would retry a dead server for minutes (it looks like a hang); the sink
+      // has its own backoff, which re-reads the warehouse offsets before writing again.
+      sfRetryMaxLoginRetries: 2,
+      ...({ sfRetryMaxNumRetries: 3, sfRetryStartingSleepTime: 0.25, sfRetryMaxSleepTime: 2 } as Partial<ConnectionOptions>),
     };
   }
 
