@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+// npm run stack: every service as its own process against a real Kafka (KAFKA_BROKERS, else
+// the broker `npm run kafka:up` runs, else one started now), one combined readable log.
+// Ctrl-C sends each service one SIGTERM, waits, and reports how each exited.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { isKafkaBroker, localHome, readState } from '@ehr/kafka-local';
+import { formatLogLine, wantsColors } from '../log-format.js';
+import { findRepoRoot, isServiceName, SERVICE_NAMES, type ServiceName } from '../services.js';
+import { startStack, type ExitReport, type Stack } from '../stack.js';
+
+const USAGE = `usage: npm run stack [-- --services producer,feature,... --port producer=4001 ...]
+  --services  which services to run (default: ${SERVICE_NAMES.join(',')})
+  --port      NAME=PORT, repeatable (default ports: dashboard 3000, producer 3001, feature 3002, scoring 3003, sink 3004)
+Uses KAFKA_BROKERS when set, else the broker of \`npm run kafka:up\` (started when none runs).`;
+
+const say = (line: string) => void process.stdout.write(`stack: ${line}\n`);
+
+function fail(message: string): never {
+  process.stderr.write(`stack: ${message}\n`);
+  process.exit(1);
+}
+
+function parseCommandLine(argv: string[]): { services: ServiceName[]; ports: Partial<Record<ServiceName, number>> } {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { services: { type: 'string' }, port: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
+    }));
+  } catch (error) {
+    fail(`${(error as Error).message}\n${USAGE}`);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const services = (values.services ?? SERVICE_NAMES.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const s of services) if (!isServiceName(s)) fail(`unknown service '${s}' (known: ${SERVICE_NAMES.join(', ')})`);
+  const ports: Partial<Record<ServiceName, number>> = {};
+  for (const item of values.port ?? []) {
+    const [name = '', raw = ''] = item.split('=');
+    const port = Number(raw);
+    if (!isServiceName(name) || !Number.isInteger(port) || port < 1 || port > 65_535) fail(`--port wants NAME=PORT, got '${item}'`);
+    ports[name] = port;
+  }
+  return { services: services as ServiceName[], ports };
+}
+
+/** The broker to use, starting one with kafka:up when none runs. */
+function findOrStartBroker(root: string): string {
+  const fromEnv = process.env.KAFKA_BROKERS?.trim();
+  if (fromEnv) {
+    say(`using Kafka from KAFKA_BROKERS: ${fromEnv}`);
+    return fromEnv;
+  }
+  const home = localHome();
+  const running = readState(home);
+  if (running && isKafkaBroker(running.pid, running.propertiesFile)) {
+    say(`using the Kafka broker of npm run kafka:up: ${running.brokers} (pid ${running.pid})`);
+    return running.brokers;
+  }
+  say('no Kafka broker running: starting one (npm run kafka:up)…');
+  const up = spawnSync(process.execPath, [join(root, 'packages/kafka-local/dist/cli/kafka-up.js')], { stdio: 'inherit' });
+  const started = readState(home);
+  if (up.status !== 0 || !started) fail('could not start a Kafka broker (see above); or set KAFKA_BROKERS=host:port');
+  say(`the broker keeps running after the stack stops; stop it with: npm run kafka:down`);
+  return started.brokers;
+}
+
+function describe(report: ExitReport): string {
+  if (report.forced) return `killed after the shutdown grace (pid ${report.pid})`;
+  if (report.signal) return `ended by ${report.signal}`;
+  return report.code === 0 ? 'exited cleanly (code 0)' : `exited with code ${report.code}`;
+}
+
+const { services, ports } = parseCommandLine(process.argv.slice(2));
+const root = findRepoRoot();
+const brokers = findOrStartBroker(root);
+const colors = wantsColors(process.stdout);
+const serviceWidth = Math.max(...services.map((s) => s.length));
+
+let stack: Stack | null = null;
+let stopping = false;
+const startup = new AbortController();
+
+async function shutdown(reason: string, exitCode: number): Promise<never> {
+  stopping = true;
+  say(`${reason}: stopping the services (SIGTERM, up to 20 s each)…`);
+  const reports = stack ? await stack.stop() : [];
+  for (const report of reports) say(`${report.service.padEnd(serviceWidth)} ${describe(report)}`);
+  const clean = reports.every((r) => r.code === 0 && !r.forced);
+  process.exit(exitCode !== 0 ? exitCode : clean ? 0 : 1);
+}
+
+let signals = 0;
+for (const name of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(name, () => {
+    signals += 1;
+    if (signals > 1) {
+      say('second signal: killing the services now');
+      process.exit(130); // the exit hook of startStack SIGKILLs what still runs
+    }
+    if (!stack) {
+      startup.abort(new Error(name));
+      return;
+    }
+    void shutdown(name, 0);
+  });
+}
+
+say(`starting ${services.join(', ')}…`);
+try {
+  stack = await startStack({
+    brokers,
+    services,
+    ports,
+    signal: startup.signal,
+    logSink: ({ service, line }) => void process.stdout.write(`${formatLogLine(service, line, { colors, serviceWidth })}\n`),
+    onUnexpectedExit: (report) => {
+      if (stopping) return;
+      say(`${report.service} ${describe(report)} unexpectedly`);
+      void shutdown(`${report.service} stopped`, 1);
+    },
+  });
+} catch (error) {
+  if (startup.signal.aborted) {
+    say('start-up interrupted; services stopped');
+    process.exit(130);
+  }
+  fail((error as Error).message);
+}
+
+for (const service of services) {
+  say(service === 'dashboard' ? `dashboard: ${stack.url(service)}/` : `${service} ready: ${stack.url(service)}/health/ready`);
+}
+say(`Kafka: ${brokers}. Ctrl-C stops the services.`);
