@@ -131,20 +131,28 @@ function patchRow(p) {
     cells.vitals[i].cell.title = value === null ? `${v.label}: not measured` : `${v.label} ${fmt(value, v.digits)} ${v.unit}`;
   });
 
-  cells.tops.replaceChildren(
-    ...data.top.slice(0, 3).map((f) => {
-      const li = document.createElement('li');
-      const name = document.createElement('span');
-      name.textContent = `${prettyFeature(f.feature)} ${f.value === null ? '' : +f.value.toFixed(2)} `;
-      const c = document.createElement('span');
-      c.className = `contrib ${f.contribution >= 0 ? 'pos' : 'neg'}`;
-      c.textContent = `${f.contribution >= 0 ? '+' : '−'}${Math.abs(f.contribution * 100).toFixed(1)}%`;
-      li.append(name, c);
-      return li;
-    }),
-  );
-  cells.time.dateTime = new Date(data.t).toISOString();
-  cells.time.textContent = clock(data.t);
+  // Rebuilt only when the features changed (most updates only move the numbers).
+  const topsKey = data.top.slice(0, 3).map((f) => `${f.feature}\u0000${f.value}\u0000${f.contribution}`).join('\u0001');
+  if (p.topsKey !== topsKey) {
+    p.topsKey = topsKey;
+    cells.tops.replaceChildren(
+      ...data.top.slice(0, 3).map((f) => {
+        const li = document.createElement('li');
+        const name = document.createElement('span');
+        name.textContent = `${prettyFeature(f.feature)} ${f.value === null ? '' : +f.value.toFixed(2)} `;
+        const c = document.createElement('span');
+        c.className = `contrib ${f.contribution >= 0 ? 'pos' : 'neg'}`;
+        c.textContent = `${f.contribution >= 0 ? '+' : '−'}${Math.abs(f.contribution * 100).toFixed(1)}%`;
+        li.append(name, c);
+        return li;
+      }),
+    );
+  }
+  if (p.shownT !== data.t) {
+    p.shownT = data.t;
+    cells.time.dateTime = new Date(data.t).toISOString();
+    cells.time.textContent = clock(data.t);
+  }
   state.rendered.push([data.id, data.t]);
 }
 
@@ -250,41 +258,86 @@ function matchesFilter(p) {
 
 function render() {
   state.frame = 0;
+  const started = performance.now();
+  const phases = {};
+  let mark = started;
+  const lap = (name) => {
+    const now = performance.now();
+    phases[name] = now - mark;
+    mark = now;
+  };
   for (const p of state.patients.values()) {
     if (!p.dirty) continue;
     p.dirty = false;
     patchRow(p);
   }
+  lap('patch');
   if (state.orderDirty) {
     state.orderDirty = false;
-    const ordered = [...state.patients.values()].sort(compare);
-    // Move only what is out of place: a patient rising to the top is one move.
-    let cursor = els.rows.firstElementChild;
-    for (const p of ordered) {
-      if (p.row === cursor) cursor = cursor.nextElementSibling;
-      else els.rows.insertBefore(p.row, cursor);
-    }
-    state.filterDirty = true;
+    reorder([...state.patients.values()].sort(compare));
   }
+  lap('order');
   if (state.filterDirty) {
     state.filterDirty = false;
     applyFilter();
   }
+  lap('filter');
   if (state.chromeDirty) {
     state.chromeDirty = false;
     renderChrome();
   }
   if (state.detail?.dirty) renderDetail();
+  lap('chrome');
   const rendered = state.rendered;
   state.rendered = [];
   document.body.dataset.patients = String(state.patients.size);
-  if (rendered.length) window.dispatchEvent(new CustomEvent('dashboard:render', { detail: { rendered, at: Date.now() } }));
+  // For tests and the bench: which rows were patched, when, and how long the frame's work took.
+  if (rendered.length) window.dispatchEvent(new CustomEvent('dashboard:render', { detail: { rendered, at: Date.now(), ms: performance.now() - started, phases } }));
+}
+
+/**
+ * Puts the rows in the given order with the fewest DOM moves: rows on the longest run
+ * already in order stay, the others move (a patient rising to the top is one move).
+ */
+function reorder(ordered) {
+  const position = new Map();
+  let i = 0;
+  for (const row of els.rows.children) position.set(row, i++);
+  const seq = ordered.map((p) => position.get(p.row) ?? -1);
+  const keep = longestIncreasing(seq);
+  let anchor = null;
+  for (let k = ordered.length - 1; k >= 0; k--) {
+    const row = ordered[k].row;
+    if (!keep.has(k)) els.rows.insertBefore(row, anchor);
+    anchor = row;
+  }
+}
+
+/** Indices of a longest strictly increasing subsequence of seq (entries < 0 never kept). O(n log n). */
+function longestIncreasing(seq) {
+  const tails = []; // index into seq of the smallest tail of each length
+  const prev = new Array(seq.length).fill(-1);
+  for (let k = 0; k < seq.length; k++) {
+    const v = seq[k];
+    if (v < 0) continue;
+    let lo = 0;
+    let hi = tails.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (seq[tails[mid]] < v) lo = mid + 1;
+      else hi = mid;
+    }
+    prev[k] = lo > 0 ? tails[lo - 1] : -1;
+    tails[lo] = k;
+  }
+  const keep = new Set();
+  for (let k = tails.length ? tails[tails.length - 1] : -1; k >= 0; k = prev[k]) keep.add(k);
+  return keep;
 }
 
 function applyFilter() {
   const counts = { low: 0, medium: 0, high: 0 };
   let shown = 0;
-  let index = 1;
   for (const row of els.rows.children) {
     const p = state.patients.get(row.dataset.id);
     const visible = p ? matchesFilter(p) : false;
@@ -292,12 +345,10 @@ function applyFilter() {
     if (visible) {
       shown++;
       counts[p.data.band]++;
-      row.ariaRowIndex = String(++index);
     }
   }
   for (const band of Object.keys(counts)) $(`count-${band}`).textContent = String(counts[band]);
   $('count-shown').textContent = `${shown} / ${state.patients.size}`;
-  els.table.ariaRowCount = String(shown + 1);
   els.empty.hidden = state.patients.size > 0 && shown > 0;
   els.empty.textContent = state.patients.size === 0 ? 'Waiting for scores…' : 'No patient matches the filters.';
   // Units seen so far, sorted; "unknown" when the score carries none.
