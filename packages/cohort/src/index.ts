@@ -21,3 +21,4 @@ export { COLUMNS, CohortFormatError, FILES } from './csv/format.js';
 export { writeCohort, type WriteCohortInput, type WriteCohortResult } from './csv/write.js';
 export { readCohort, type CohortFiles, type ReadCohortOptions } from './csv/read.js';
 export * from './meds/read.js';
+export * from './fhir/observation.js';

@@ -1,6 +1,8 @@
 import { validateRawEvent, type RawEvent, type ValidationIssue } from '@ehr/features';
 import { createServiceApp, type Logger, type Readiness, type Registry } from '@ehr/runtime';
 import type { FastifyInstance } from 'fastify';
+import { registerFhirRoutes } from './fhir-routes.js';
+import { eventBatchSchema, registerOpenApi, undocumentedValidation } from './openapi.js';
 import type { EventPublisher } from './publisher.js';
 
 export interface ProducerAppDeps {
@@ -18,33 +20,53 @@ interface EventError {
   issues: ValidationIssue[];
 }
 
-/** The producer's HTTP face: health, readiness, metrics, and `POST /events`. Never listens. */
+/** The producer's HTTP face: health, readiness, metrics, `POST /events`, FHIR R4, `/openapi.json`. Never listens. */
 export function buildApp(deps: ProducerAppDeps): FastifyInstance {
   const app = createServiceApp({ service: 'producer', logger: deps.logger, metrics: deps.metrics, readiness: deps.readiness, bodyLimit: deps.bodyLimit });
 
-  // A batch in the project's own schema. All or nothing: a batch with one bad event is
-  // refused whole, with every bad event named, so a client can fix and resend it.
-  app.post('/events', async (request, reply) => {
-    const body: unknown = request.body;
-    const list: unknown = Array.isArray(body) ? body : (body as { events?: unknown } | null)?.events;
-    if (!Array.isArray(list)) {
-      return reply.code(400).send({ error: 'body must be an array of events or {"events": [...]}' });
-    }
-    if (list.length > deps.maxBatchEvents) {
-      return reply.code(413).send({ error: `at most ${deps.maxBatchEvents} events per request (got ${list.length})` });
-    }
-    const events: RawEvent[] = [];
-    const errors: EventError[] = [];
-    list.forEach((item, index) => {
-      const result = validateRawEvent(item);
-      if (result.ok) events.push(result.value);
-      else errors.push({ index, reason: result.reason, issues: result.issues });
-    });
-    if (errors.length > 0) {
-      return reply.code(400).send({ error: `${errors.length} of ${list.length} events are invalid; none were accepted`, errors });
-    }
-    await deps.publisher.publish(events);
-    return reply.code(202).send({ accepted: events.length });
+  // The OpenAPI plugin must see the routes being added, so they are declared after it loads.
+  registerOpenApi(app);
+  app.register(async (api) => {
+    api.get('/openapi.json', { schema: { hide: true } }, async () => api.swagger());
+
+    // A batch in the project's own schema. All or nothing: a batch with one bad event is
+    // refused whole, with every bad event named, so a client can fix and resend it.
+    api.post(
+      '/events',
+      {
+        schema: {
+          summary: 'Ingest a batch of raw events in the project schema',
+          description: 'All or nothing: 202 with the count, or 400 naming every invalid event (index, reason, field). 413 past the batch or body limit.',
+          tags: ['events'],
+          body: eventBatchSchema,
+        },
+        ...undocumentedValidation,
+      },
+      async (request, reply) => {
+        const body: unknown = request.body;
+        const list: unknown = Array.isArray(body) ? body : (body as { events?: unknown } | null)?.events;
+        if (!Array.isArray(list)) {
+          return reply.code(400).send({ error: 'body must be an array of events or {"events": [...]}' });
+        }
+        if (list.length > deps.maxBatchEvents) {
+          return reply.code(413).send({ error: `at most ${deps.maxBatchEvents} events per request (got ${list.length})` });
+        }
+        const events: RawEvent[] = [];
+        const errors: EventError[] = [];
+        list.forEach((item, index) => {
+          const result = validateRawEvent(item);
+          if (result.ok) events.push(result.value);
+          else errors.push({ index, reason: result.reason, issues: result.issues });
+        });
+        if (errors.length > 0) {
+          return reply.code(400).send({ error: `${errors.length} of ${list.length} events are invalid; none were accepted`, errors });
+        }
+        await deps.publisher.publish(events);
+        return reply.code(202).send({ accepted: events.length });
+      },
+    );
+
+    registerFhirRoutes(api, { publisher: deps.publisher, maxEntries: deps.maxBatchEvents });
   });
 
   return app;

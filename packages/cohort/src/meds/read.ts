@@ -229,7 +229,7 @@ function mapSubject(subjectId: number, list: { row: MedsRow; index: number }[], 
   for (const { row, index } of list) {
     const t = row.time;
     if (t === null) continue;
-    const [head, a = '', b = ''] = row.code.split('//');
+    const [head, a = ''] = row.code.split('//');
     const w = windowAt(t);
     if (head === 'HOSPITAL_ADMISSION') {
       const adm = windows.find((x) => x.admission.admitTime === iso(t))!.admission;

@@ -1,0 +1,294 @@
+// FHIR R4 Observations (vital signs and laboratory, coded in LOINC) → raw events.
+// Checks what the pipeline relies on, naming the element (FHIRPath) and the reason;
+// reports codes it does not use instead of dropping them silently.
+import type { BundleEntry, OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
+import { deterministicId, type RawEvent } from '@ehr/features';
+import { BP_PANEL_LOINC, LOINC_SIGNALS, type SignalRef } from '../codes.js';
+import { iso } from '../time.js';
+
+export const LOINC_SYSTEM = 'http://loinc.org';
+
+export type IssueSeverity = OperationOutcomeIssue['severity'];
+
+export interface FhirIssue {
+  severity: IssueSeverity;
+  /** FHIR issue type: required, value, invalid, structure, not-supported, informational, … */
+  code: OperationOutcomeIssue['code'];
+  diagnostics: string;
+  /** FHIRPath of the element concerned, e.g. `Observation.valueQuantity.value`. */
+  expression: string;
+}
+
+export interface UnsupportedCode {
+  expression: string;
+  system: string | null;
+  code: string | null;
+  display: string | null;
+}
+
+export interface ObservationMapping {
+  /** False when the resource has an error: it yields no event. */
+  valid: boolean;
+  events: RawEvent[];
+  issues: FhirIssue[];
+  unsupported: UnsupportedCode[];
+}
+
+const STATUSES = new Set(['registered', 'preliminary', 'final', 'amended', 'corrected', 'cancelled', 'entered-in-error', 'unknown']);
+// Results a clinician may act on; the rest are not measurements (yet, or any more).
+const RESULT_STATUSES = new Set(['preliminary', 'final', 'amended', 'corrected']);
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export interface MapObservationOptions {
+  /** FHIRPath of the resource, e.g. `Bundle.entry[2].resource` (default `Observation`). */
+  path?: string;
+  /** When the server received it: the events' `producedAt`. */
+  receivedAt?: Date;
+}
+
+/** Parses an R4 dateTime/instant: a full timestamp with offset, or a date (taken as 00:00 UTC, with a warning). */
+function parseEffective(value: unknown, expression: string, issues: FhirIssue[]): number | null {
+  if (typeof value !== 'string') {
+    issues.push({ severity: 'error', code: 'value', expression, diagnostics: 'must be a dateTime string' });
+    return null;
+  }
+  if (DATE_ONLY.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+    issues.push({ severity: 'warning', code: 'value', expression, diagnostics: `date without a time (${value}): taken as ${value}T00:00:00Z` });
+    return Date.parse(`${value}T00:00:00Z`);
+  }
+  if (DATE_TIME.test(value) && !Number.isNaN(Date.parse(value))) return Date.parse(value);
+  issues.push({ severity: 'error', code: 'value', expression, diagnostics: `not a FHIR dateTime with a time zone, or a date: ${JSON.stringify(value).slice(0, 80)}` });
+  return null;
+}
+
+/** `Patient/123`, `https://host/fhir/Patient/123`, or `urn:uuid:…` (a Patient in the same transaction) → the id. */
+function referenceId(ref: unknown, type: string): string | null {
+  if (!isObject(ref)) return null;
+  if (typeof ref.reference === 'string') {
+    const r = ref.reference;
+    const urn = /^urn:uuid:([0-9a-fA-F-]{36})$/.exec(r);
+    if (urn) return urn[1]!.toLowerCase();
+    const m = new RegExp(`(?:^|/)${type}/([^/]+)(?:/_history/[^/]+)?$`).exec(r);
+    return m && FHIR_ID.test(m[1]!) ? m[1]! : null;
+  }
+  if (isObject(ref.identifier) && typeof ref.identifier.value === 'string' && /^[A-Za-z0-9._:-]{1,64}$/.test(ref.identifier.value)) return ref.identifier.value;
+  return null;
+}
+
+function codings(concept: unknown): { system: string | null; code: string | null; display: string | null }[] {
+  if (!isObject(concept) || !Array.isArray(concept.coding)) return [];
+  return concept.coding.filter(isObject).map((c) => ({
+    system: typeof c.system === 'string' ? c.system : null,
+    code: typeof c.code === 'string' ? c.code : null,
+    display: typeof c.display === 'string' ? c.display : null,
+  }));
+}
+
+const loincOf = (concept: unknown) => codings(concept).find((c) => c.system === LOINC_SYSTEM && c.code) ?? null;
+
+interface Measured {
+  value: number;
+  unit: string;
+}
+
+/** valueQuantity → value and unit (the UCUM code when given, else the display unit). */
+function quantity(holder: Json, expression: string, issues: FhirIssue[], required: boolean): Measured | null {
+  const q = holder.valueQuantity;
+  if (q === undefined) {
+    if (holder.dataAbsentReason !== undefined) return null;
+    const other = Object.keys(holder).find((k) => k.startsWith('value'));
+    if (other) issues.push({ severity: 'error', code: 'value', expression: `${expression}.${other}`, diagnostics: `${other} is not used: a measurement needs valueQuantity` });
+    else if (required) issues.push({ severity: 'error', code: 'required', expression: `${expression}.value[x]`, diagnostics: 'a measurement needs valueQuantity, or dataAbsentReason' });
+    return null;
+  }
+  if (!isObject(q)) {
+    issues.push({ severity: 'error', code: 'structure', expression: `${expression}.valueQuantity`, diagnostics: 'must be a Quantity object' });
+    return null;
+  }
+  if (typeof q.value !== 'number' || !Number.isFinite(q.value)) {
+    issues.push({ severity: 'error', code: 'value', expression: `${expression}.valueQuantity.value`, diagnostics: `must be a number, got ${JSON.stringify(q.value) ?? 'nothing'}` });
+    return null;
+  }
+  const unit = typeof q.code === 'string' && q.code ? q.code : typeof q.unit === 'string' && q.unit ? q.unit : null;
+  if (!unit || unit.length > 32) {
+    issues.push({ severity: 'error', code: 'required', expression: `${expression}.valueQuantity.code`, diagnostics: unit ? 'unit longer than 32 characters' : 'a measurement needs its unit (UCUM code or unit)' });
+    return null;
+  }
+  return { value: q.value, unit };
+}
+
+/** Validates one Observation and maps it to raw events (none when it has an error). */
+export function mapObservation(resource: unknown, options: MapObservationOptions = {}): ObservationMapping {
+  const path = options.path ?? 'Observation';
+  const issues: FhirIssue[] = [];
+  const unsupported: UnsupportedCode[] = [];
+  const fail = (): ObservationMapping => ({ valid: false, events: [], issues, unsupported });
+  if (!isObject(resource)) {
+    issues.push({ severity: 'error', code: 'structure', expression: path, diagnostics: 'must be a JSON object (a FHIR resource)' });
+    return fail();
+  }
+  if (resource.resourceType !== 'Observation') {
+    issues.push({ severity: 'error', code: 'invalid', expression: `${path}.resourceType`, diagnostics: `expected Observation, got ${JSON.stringify(resource.resourceType) ?? 'nothing'}` });
+    return fail();
+  }
+  if (typeof resource.status !== 'string' || !STATUSES.has(resource.status)) {
+    issues.push({ severity: 'error', code: resource.status === undefined ? 'required' : 'code-invalid', expression: `${path}.status`, diagnostics: resource.status === undefined ? 'status is required' : `unknown status ${JSON.stringify(resource.status)}` });
+  }
+  if (!isObject(resource.code) || codings(resource.code).length === 0) {
+    issues.push({ severity: 'error', code: 'required', expression: `${path}.code`, diagnostics: 'code with at least one coding is required' });
+  }
+  const patientId = referenceId(resource.subject, 'Patient');
+  if (!patientId) {
+    issues.push({ severity: 'error', code: resource.subject === undefined ? 'required' : 'value', expression: `${path}.subject`, diagnostics: 'subject must reference a Patient (Patient/<id>, urn:uuid:<uuid>, or an identifier)' });
+  }
+  const encounterId = resource.encounter === undefined ? null : referenceId(resource.encounter, 'Encounter');
+  if (resource.encounter !== undefined && !encounterId) {
+    issues.push({ severity: 'error', code: 'value', expression: `${path}.encounter`, diagnostics: 'encounter must reference an Encounter (Encounter/<id>)' });
+  }
+  let effective: number | null = null;
+  if (resource.effectiveDateTime !== undefined) effective = parseEffective(resource.effectiveDateTime, `${path}.effectiveDateTime`, issues);
+  else if (resource.effectiveInstant !== undefined) effective = parseEffective(resource.effectiveInstant, `${path}.effectiveInstant`, issues);
+  else if (isObject(resource.effectivePeriod) && (resource.effectivePeriod.start ?? resource.effectivePeriod.end) !== undefined) {
+    const which = resource.effectivePeriod.start !== undefined ? 'start' : 'end';
+    effective = parseEffective(resource.effectivePeriod[which], `${path}.effectivePeriod.${which}`, issues);
+  } else {
+    issues.push({ severity: 'error', code: 'required', expression: `${path}.effective[x]`, diagnostics: 'when it was measured is required (effectiveDateTime, effectiveInstant or effectivePeriod)' });
+  }
+
+  // What it measures: a blood-pressure panel (components), or one LOINC code we use.
+  const loinc = loincOf(resource.code);
+  const measured: { signal: SignalRef; value: Measured; part: string }[] = [];
+  if (loinc && BP_PANEL_LOINC.has(loinc.code!)) {
+    const components = Array.isArray(resource.component) ? resource.component : [];
+    if (components.length === 0) issues.push({ severity: 'error', code: 'required', expression: `${path}.component`, diagnostics: 'a blood-pressure panel carries systolic and diastolic as components' });
+    components.forEach((c: unknown, i: number) => {
+      const expression = `${path}.component[${i}]`;
+      if (!isObject(c)) {
+        issues.push({ severity: 'error', code: 'structure', expression, diagnostics: 'must be an object' });
+        return;
+      }
+      const code = loincOf(c.code);
+      const signal = code ? LOINC_SIGNALS.get(code.code!) : undefined;
+      if (!code || !signal) {
+        unsupported.push({ expression: `${expression}.code`, ...(code ?? codings(c.code)[0] ?? { system: null, code: null, display: null }) });
+        return;
+      }
+      const value = quantity(c, expression, issues, true);
+      if (value) measured.push({ signal, value, part: code.code! });
+      else if (c.dataAbsentReason !== undefined) issues.push({ severity: 'information', code: 'informational', expression: `${expression}.dataAbsentReason`, diagnostics: `${signal.kind} absent: no event` });
+    });
+  } else if (loinc && LOINC_SIGNALS.has(loinc.code!)) {
+    const signal = LOINC_SIGNALS.get(loinc.code!)!;
+    const value = quantity(resource, path, issues, true);
+    if (value) measured.push({ signal, value, part: loinc.code! });
+    else if (resource.dataAbsentReason !== undefined) issues.push({ severity: 'information', code: 'informational', expression: `${path}.dataAbsentReason`, diagnostics: `${signal.kind} absent: no event` });
+  } else if (isObject(resource.code)) {
+    const shown = loinc ?? codings(resource.code)[0] ?? { system: null, code: null, display: null };
+    unsupported.push({ expression: `${path}.code`, ...shown });
+  }
+  for (const u of unsupported) {
+    issues.push({
+      severity: 'warning',
+      code: 'not-supported',
+      expression: u.expression,
+      diagnostics: `${u.system === LOINC_SYSTEM ? 'LOINC' : (u.system ?? 'uncoded')} ${u.code ?? ''}${u.display ? ` (${u.display})` : ''} is not used by the pipeline: no event`.replace(/\s+/g, ' '),
+    });
+  }
+
+  if (issues.some((i) => i.severity === 'error' || i.severity === 'fatal')) return fail();
+  if (!RESULT_STATUSES.has(resource.status as string)) {
+    issues.push({ severity: 'warning', code: 'informational', expression: `${path}.status`, diagnostics: `status ${String(resource.status)} is not a result: no event` });
+    return { valid: true, events: [], issues, unsupported };
+  }
+
+  const receivedAt = iso(Math.floor((options.receivedAt ?? new Date()).getTime() / 1000) * 1000);
+  const identity = typeof resource.id === 'string' ? `id:${resource.id}` : `json:${deterministicId('fhir-json', JSON.stringify(resource))}`;
+  const events: RawEvent[] = measured.map((m) => {
+    const envelope = {
+      schemaVersion: 1 as const,
+      eventId: deterministicId('fhir', patientId!, identity, m.part),
+      patientId: patientId!,
+      encounterId,
+      occurredAt: iso(effective!),
+      producedAt: receivedAt,
+      source: 'fhir' as const,
+    };
+    return m.signal.type === 'vital'
+      ? { schema: 'vital_sign', ...envelope, payload: { kind: m.signal.kind, value: m.value.value, unit: m.value.unit } }
+      : { schema: 'lab_result', ...envelope, payload: { kind: m.signal.kind, value: m.value.value, unit: m.value.unit, loinc: m.part } };
+  });
+  return { valid: true, events, issues, unsupported };
+}
+
+export function operationOutcome(issues: readonly FhirIssue[]): OperationOutcome {
+  const list = issues.length > 0 ? issues : [{ severity: 'information' as const, code: 'informational' as const, diagnostics: 'ok', expression: '' }];
+  return {
+    resourceType: 'OperationOutcome',
+    issue: list.map((i) => ({ severity: i.severity, code: i.code, diagnostics: i.diagnostics, ...(i.expression ? { expression: [i.expression] } : {}) })),
+  };
+}
+
+export interface BundleEntryResult {
+  index: number;
+  resourceType: string | null;
+  mapping: ObservationMapping;
+}
+
+export interface BundleMapping {
+  type: 'transaction' | 'batch' | 'collection' | null;
+  /** Errors of the bundle itself (not of an entry). */
+  issues: FhirIssue[];
+  entries: BundleEntryResult[];
+}
+
+const BUNDLE_TYPES = new Set(['transaction', 'batch', 'collection']);
+
+/** Maps every entry of a transaction, batch or collection Bundle; other resources are reported as not supported. */
+export function mapBundle(resource: unknown, options: { receivedAt?: Date; maxEntries?: number } = {}): BundleMapping {
+  const issues: FhirIssue[] = [];
+  if (!isObject(resource) || resource.resourceType !== 'Bundle') {
+    issues.push({ severity: 'error', code: 'invalid', expression: 'Bundle.resourceType', diagnostics: `expected a Bundle, got ${isObject(resource) ? JSON.stringify(resource.resourceType) : 'no resource'}` });
+    return { type: null, issues, entries: [] };
+  }
+  if (typeof resource.type !== 'string' || !BUNDLE_TYPES.has(resource.type)) {
+    issues.push({ severity: 'error', code: 'not-supported', expression: 'Bundle.type', diagnostics: `Bundle.type must be transaction, batch or collection, got ${JSON.stringify(resource.type) ?? 'nothing'}` });
+    return { type: null, issues, entries: [] };
+  }
+  const type = resource.type as BundleMapping['type'];
+  const raw = resource.entry === undefined ? [] : resource.entry;
+  if (!Array.isArray(raw)) {
+    issues.push({ severity: 'error', code: 'structure', expression: 'Bundle.entry', diagnostics: 'must be an array' });
+    return { type, issues, entries: [] };
+  }
+  if (options.maxEntries !== undefined && raw.length > options.maxEntries) {
+    issues.push({ severity: 'error', code: 'too-costly', expression: 'Bundle.entry', diagnostics: `at most ${options.maxEntries} entries per Bundle (got ${raw.length})` });
+    return { type, issues, entries: [] };
+  }
+  const entries = (raw as unknown[]).map((entry, index): BundleEntryResult => {
+    const path = `Bundle.entry[${index}]`;
+    const e = entry as BundleEntry | undefined;
+    const r: unknown = isObject(e) ? e.resource : undefined;
+    const resourceType = isObject(r) && typeof r.resourceType === 'string' ? r.resourceType : null;
+    if (resourceType !== null && resourceType !== 'Observation') {
+      const issue: FhirIssue = { severity: 'warning', code: 'not-supported', expression: `${path}.resource`, diagnostics: `${resourceType} is not ingested (only Observation): ignored` };
+      return { index, resourceType, mapping: { valid: true, events: [], issues: [issue], unsupported: [] } };
+    }
+    const mapping = mapObservation(r, { path: `${path}.resource`, ...(options.receivedAt ? { receivedAt: options.receivedAt } : {}) });
+    const request = isObject(e) ? e.request : undefined;
+    if ((type === 'transaction' || type === 'batch') && request !== undefined) {
+      const method = isObject(request) ? request.method : undefined;
+      if (method !== 'POST' && method !== 'PUT') {
+        mapping.issues.push({ severity: 'error', code: 'not-supported', expression: `${path}.request.method`, diagnostics: `only POST (or PUT) of an Observation is accepted, got ${JSON.stringify(method)}` });
+        mapping.valid = false;
+        mapping.events = [];
+      }
+    }
+    return { index, resourceType, mapping };
+  });
+  return { type, issues, entries };
+}

@@ -1,0 +1,91 @@
+// The OpenAPI description (served at /openapi.json). Route schemas document the bodies;
+// the handlers validate by themselves so that errors name the event or FHIR element.
+import swagger from '@fastify/swagger';
+import { RawEvent } from '@ehr/features';
+import type { FastifyInstance } from 'fastify';
+
+/** Route options that keep a body schema in the docs without Fastify validating or serialising with it. */
+export const undocumentedValidation = {
+  validatorCompiler: () => () => true,
+  serializerCompiler: () => (data: unknown) => JSON.stringify(data),
+};
+
+// TypeBox schemas carry symbols and $ids; the docs want plain JSON Schema.
+const plain = (schema: unknown): Record<string, unknown> =>
+  JSON.parse(JSON.stringify(schema, (key, value: unknown) => (key === '$id' ? undefined : value))) as Record<string, unknown>;
+
+export const rawEventSchema = plain(RawEvent);
+
+export const eventBatchSchema = {
+  description: 'A batch of raw events in the project schema (packages/features/schemas), as an array or as {"events": [...]}',
+  oneOf: [
+    { type: 'array', items: rawEventSchema },
+    { type: 'object', required: ['events'], properties: { events: { type: 'array', items: rawEventSchema } } },
+  ],
+};
+
+export const observationSchema = {
+  description: 'A FHIR R4 Observation (http://hl7.org/fhir/R4/observation.html): vital signs or laboratory, coded in LOINC',
+  type: 'object',
+  required: ['resourceType', 'status', 'code', 'subject'],
+  properties: {
+    resourceType: { type: 'string', enum: ['Observation'] },
+    id: { type: 'string' },
+    status: { type: 'string', enum: ['registered', 'preliminary', 'final', 'amended', 'corrected', 'cancelled', 'entered-in-error', 'unknown'] },
+    code: { type: 'object', description: 'LOINC coding, e.g. 8867-4 heart rate, 85354-9 blood-pressure panel' },
+    subject: { type: 'object', description: 'Patient reference' },
+    encounter: { type: 'object' },
+    effectiveDateTime: { type: 'string' },
+    effectiveInstant: { type: 'string' },
+    effectivePeriod: { type: 'object' },
+    valueQuantity: { type: 'object', properties: { value: { type: 'number' }, unit: { type: 'string' }, system: { type: 'string' }, code: { type: 'string' } } },
+    component: { type: 'array', items: { type: 'object' } },
+  },
+  additionalProperties: true,
+};
+
+export const bundleSchema = {
+  description: 'A FHIR R4 Bundle (http://hl7.org/fhir/R4/bundle.html)',
+  type: 'object',
+  required: ['resourceType', 'type'],
+  properties: {
+    resourceType: { type: 'string', enum: ['Bundle'] },
+    type: { type: 'string', enum: ['transaction', 'batch', 'collection', 'transaction-response', 'batch-response'] },
+    entry: { type: 'array', items: { type: 'object', properties: { resource: { type: 'object' }, request: { type: 'object' }, response: { type: 'object' } } } },
+  },
+  additionalProperties: true,
+};
+
+export const operationOutcomeSchema = {
+  description: 'A FHIR R4 OperationOutcome: each issue with severity, code, diagnostics and the FHIRPath of the element',
+  type: 'object',
+  required: ['resourceType', 'issue'],
+  properties: {
+    resourceType: { type: 'string', enum: ['OperationOutcome'] },
+    issue: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { severity: { type: 'string' }, code: { type: 'string' }, diagnostics: { type: 'string' }, expression: { type: 'array', items: { type: 'string' } } },
+      },
+    },
+  },
+};
+
+/** Registers the OpenAPI generator on the root instance, so it sees every route added after it. */
+export function registerOpenApi(app: FastifyInstance): void {
+  app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'EHR severity pipeline: producer',
+        version: '1.0.0',
+        description: 'Raw clinical events in: the project schema (POST /events) and FHIR R4 Observations (POST /fhir/Observation, POST /fhir). Health, readiness and metrics are under /health and /metrics.',
+      },
+      tags: [
+        { name: 'events', description: 'the project schema' },
+        { name: 'fhir', description: 'FHIR R4' },
+      ],
+    },
+  });
+}
