@@ -227,6 +227,11 @@ export class SnowflakeWarehouse implements Warehouse {
     });
   }
 
+  /** Helper for tests, benchmarks and tools: one statement on a pooled connection, rows as arrays. */
+  async query(sql: string, binds: Bind[] = []): Promise<unknown[][]> {
+    return this.withConnection(async (c) => (await execute(c, sql, binds.length > 0 ? binds : undefined)).rows);
+  }
+
   async ping(): Promise<void> {
     await this.withConnection((c) => execute(c, 'SELECT 1'));
   }
