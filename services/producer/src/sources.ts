@@ -58,7 +58,7 @@ export async function openSource(spec: SourceSpec, now: number = Date.now()): Pr
     }
     case 'csv': {
       if (!spec.file) throw new Error('the csv source needs a cohort directory');
-      const cohort = await readCohort(spec.file);
+      const cohort = await readCohort(spec.file, { source: 'csv' });
       return { events: cohort.events, pace: replayPace(), ...(spec.shift === false ? {} : { shiftTo: now }), description: `cohort CSV replay (${cohort.patients.length} patients)` };
     }
   }

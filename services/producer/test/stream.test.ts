@@ -69,6 +69,7 @@ describe('sources', () => {
     await streamEvents({ ...opened, shiftTo: opened.shiftTo!, publish: async (b) => void out.push(...b) });
     expect(out.map((e) => e.eventId)).toEqual(events.map((e) => e.eventId));
     expect(out[0]!.occurredAt.startsWith('2030-01-01')).toBe(true);
+    expect(new Set(out.map((e) => e.source))).toEqual(new Set(['csv']));
   });
 
   it('reads the producer config: none by default, synthetic demo at 50 events/s, a file for replays', () => {
