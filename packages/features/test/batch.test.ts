@@ -41,3 +41,20 @@ describe('buildTrainingRows', () => {
     expect(rows.stats.rejected).toEqual({ unsupported_schema_version: 1 });
   });
 });
+
+describe('serializeFeatureVector', () => {
+  it('writes exactly what JSON.stringify of the message writes, and it validates', async () => {
+    const { processEvent, DEFAULT_ENGINE_OPTIONS, serializeFeatureVector, toFeatureVectorEvent, decodeFeatureVector } = await import('../src/index.js');
+    const store = new Map();
+    const { note: mkNote } = await import('./helpers.js');
+    const events = [admission('s', 0, { gender: 'M', department: 'cardiology' }), vital('s', 'temperature', 37.123456789, 1), mkNote('s', 'Denies "chest" pain\\', 1.5)];
+    const when = new Date('2024-01-01T00:00:00Z');
+    for (const e of events) {
+      const o = processEvent(store, e, DEFAULT_ENGINE_OPTIONS);
+      if (o.kind !== 'featurized' || !o.vector) throw new Error('expected a vector');
+      const text = serializeFeatureVector(o.vector, when);
+      expect(text).toBe(JSON.stringify(toFeatureVectorEvent(o.vector, when)));
+      expect(decodeFeatureVector(text).ok).toBe(true);
+    }
+  });
+});

@@ -5,11 +5,10 @@ import {
   encodeState,
   peekIds,
   processEvent,
-  toFeatureVectorEvent,
+  serializeFeatureVector,
   TOPICS,
   type DeadLetter,
   type EngineOptions,
-  type FeatureVectorEvent,
 } from '@ehr/features';
 import { Counter, Gauge, type Logger, type Registry } from '@ehr/runtime';
 import { offsetKey, restoreState, type RestoredPartition } from './changelog.js';
@@ -197,7 +196,7 @@ export function createFeatureProcessor({ bus, logger, metrics, options, onRestor
       if (records.length === 0) return;
 
       const tx = state.begin();
-      const out: FeatureVectorEvent[] = [];
+      const out: OutgoingRecord[] = [];
       const letters: DeadLetter[] = [];
       let accepted = 0;
       let dups = 0;
@@ -218,12 +217,12 @@ export function createFeatureProcessor({ bus, logger, metrics, options, onRestor
           accepted++;
           tx.accepted(Date.parse(outcome.event.occurredAt));
           if (outcome.correction) fixes.push(outcome.correction);
-          if (outcome.vector) out.push(toFeatureVectorEvent(outcome.vector));
+          if (outcome.vector) out.push({ key: outcome.vector.patientId, value: serializeFeatureVector(outcome.vector) });
         }
       }
       // Output first; only then does the state move on (a failure here redelivers the batch to the old state).
       await Promise.all([
-        bus.produce(TOPICS.features, out.map((v) => ({ key: v.patientId, value: JSON.stringify(v) }))),
+        bus.produce(TOPICS.features, out),
         bus.produce(TOPICS.deadLetter, letters.map((d) => ({ key: d.patientId ?? 'unknown', value: JSON.stringify(d) }))),
       ]);
       tx.commit(BigInt(records[records.length - 1]!.offset), records.length);

@@ -1,6 +1,6 @@
 import { deterministicId } from '../ids.js';
 import type { FeatureVectorEvent } from '../schemas/feature-vector.js';
-import { FEATURE_SET_VERSION } from './catalog.js';
+import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_SET_VERSION } from './catalog.js';
 import type { FeatureDraft } from './engine.js';
 import { toFeatureValues } from './featurize.js';
 
@@ -28,4 +28,25 @@ export function toFeatureVectorEvent(draft: FeatureDraft, producedAt: Date = new
       context: draft.context,
     },
   };
+}
+
+// `"name":` for every feature, built once: the hot path concatenates instead of building
+// a 200-key object and stringifying it (a third of the service's time went there).
+const KEY_PREFIXES = FEATURE_NAMES.map((n, i) => `${i === 0 ? '' : ','}${JSON.stringify(n)}:`);
+
+/** Exactly `JSON.stringify(toFeatureVectorEvent(draft, producedAt))`, several times faster. */
+export function serializeFeatureVector(draft: FeatureDraft, producedAt: Date = new Date()): string {
+  const asOf = JSON.stringify(new Date(draft.asOf).toISOString());
+  let features = '';
+  for (let i = 0; i < FEATURE_COUNT; i++) {
+    const v = draft.values[i]!;
+    features += KEY_PREFIXES[i]! + (Number.isFinite(v) ? String(v) : 'null');
+  }
+  const trigger = JSON.stringify(draft.triggerEventId);
+  return (
+    `{"schema":"feature_vector","schemaVersion":1,"eventId":${JSON.stringify(featureVectorId(draft.patientId, draft.triggerEventId))}` +
+    `,"patientId":${JSON.stringify(draft.patientId)},"encounterId":${JSON.stringify(draft.encounterId)},"occurredAt":${asOf}` +
+    `,"producedAt":${JSON.stringify(producedAt.toISOString())},"source":"feature-service","payload":{"featureSetVersion":${JSON.stringify(FEATURE_SET_VERSION)}` +
+    `,"asOf":${asOf},"triggerEventId":${trigger},"features":{${features}},"context":${JSON.stringify(draft.context)}}}`
+  );
 }
