@@ -5,7 +5,7 @@
 // BENCH_MESSAGES (200000), BENCH_MESSAGE_BYTES (1024), BENCH_BATCH_SIZE (500) tune it;
 // with KAFKA_BROKERS set, throughput is measured on that broker instead of the fresh one.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { ensureJars, repoRoot, startKafkaBroker } from '../src/index.js';
@@ -21,11 +21,14 @@ const messageBytes = int('BENCH_MESSAGE_BYTES', 1024);
 const batchSize = int('BENCH_BATCH_SIZE', 500);
 const partitions = 3;
 
+const round1 = (x: number) => Math.round(x * 10) / 10;
 const rate = (count: number, ms: number) => Math.round((count * 1000) / ms);
 const mbPerSec = (count: number, ms: number) => Number(((count * messageBytes) / 1e6 / (ms / 1000)).toFixed(1));
 
 async function main() {
   const jars = ensureJars();
+  // Other work on the machine skews every figure: record how busy it was.
+  const loadBefore = loadavg()[0]!;
 
   const coldStarted = performance.now();
   const broker = await startKafkaBroker();
@@ -50,7 +53,13 @@ async function main() {
     const result = {
       benchmark: 'kafka-ceiling',
       at: new Date().toISOString(),
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryMb: Math.round(totalmem() / 2 ** 20), node: process.version },
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model,
+        memoryMb: Math.round(totalmem() / 2 ** 20),
+        node: process.version,
+        loadAverage1m: { before: round1(loadBefore), after: round1(loadavg()[0]!) },
+      },
       kafka: { version: jars.kafkaVersion, brokers, external: Boolean(external), client: 'kafkajs 2.2.4' },
       config: { messages: total, messageBytes, batchSize, partitions, acks: -1, idempotent: true, compression: 'none' },
       coldStart,
@@ -68,7 +77,8 @@ async function main() {
         `produce ${n(total)} × ${messageBytes} B in batches of ${batchSize}, acks=-1 idempotent: ` +
         `${n(produce.messagesPerSec)} msg/s, ${produce.mbPerSec} MB/s | ` +
         `consume (eachBatch): ${n(consume.messagesPerSec)} msg/s, ${consume.mbPerSec} MB/s ` +
-        `(+${(consume.groupJoinMs / 1000).toFixed(1)} s group join) → bench-results/kafka-ceiling.json\n`,
+        `(+${(consume.groupJoinMs / 1000).toFixed(1)} s group join)` +
+        `${loadBefore > cpus().length ? ` [machine busy: load ${round1(loadBefore)}]` : ''} → bench-results/kafka-ceiling.json\n`,
     );
   } finally {
     await broker.stop();

@@ -1,16 +1,16 @@
 // One real Kafka broker (combined broker+controller KRaft node) as a local Java process.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { findJars } from './jars.js';
 import { defaultJarsDir } from './paths.js';
-import { freePorts, isPortFree, isPortOpen, LOOPBACK } from './ports.js';
+import { freePorts, isPortFree, LOOPBACK } from './ports.js';
 import { terminate } from './process.js';
 import { log4jProperties, newClusterId, serverProperties } from './properties.js';
+import { waitUntilReady } from './ready.js';
 
 export interface KafkaBrokerOptions {
   /** Client (PLAINTEXT) port; a free one when omitted. */
@@ -85,61 +85,40 @@ interface LaunchConfig extends KafkaBrokerOptions {
 
 async function launch(config: LaunchConfig): Promise<KafkaBroker> {
   const { port, controllerPort, dataDir, logFile, ownsDataDir } = config;
-  const logDirs = join(dataDir, 'kraft');
-  const propertiesFile = join(dataDir, 'server.properties');
-  const log4jFile = join(dataDir, 'log4j.properties');
   const where = ownsDataDir ? 'its log' : `log ${logFile}`;
-  mkdirSync(logDirs, { recursive: true });
-  writeFileSync(
-    propertiesFile,
-    serverProperties({
-      host: LOOPBACK,
-      port,
-      controllerPort,
-      logDirs,
-      partitions: config.partitions ?? 3,
-      ...(config.properties ? { overrides: config.properties } : {}),
-    }),
-  );
-  writeFileSync(log4jFile, log4jProperties());
-
+  const files = writeConfig(config);
   const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
-  const classPath = join(config.jarsDir, '*'); // expanded by java, never by a shell
-  const log4j = `-Dlog4j.configuration=${pathToFileURL(log4jFile).href}`;
+  const jvm = [`-Dlog4j.configuration=${pathToFileURL(files.log4j).href}`, '-cp', join(config.jarsDir, '*')]; // java expands the *
   const logFd = openSync(logFile, 'w');
 
   let formatMs = 0;
+  let child: ChildProcess;
   try {
-    if (!existsSync(join(logDirs, 'meta.properties'))) {
+    if (!existsSync(join(files.logDirs, 'meta.properties'))) {
       const started = Date.now();
       // A short-lived JVM: C1 only and the serial collector start fastest.
-      const format = spawnSync(
-        java,
-        ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', log4j, '-cp', classPath,
-          'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', propertiesFile],
-        { stdio: ['ignore', logFd, logFd] },
-      );
-      if (format.error) throw javaError(java, format.error);
-      if (format.status !== 0) {
-        throw new Error(`formatting Kafka storage in ${logDirs} failed (exit ${format.status}); ${where}:\n${logTail(logFile)}`);
+      const format = await runToExit(java, ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', ...jvm,
+        'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', files.properties], logFd);
+      if (format !== 0) {
+        throw new Error(`formatting Kafka storage in ${files.logDirs} failed (exit ${format}); ${where}:\n${logTail(logFile)}`);
       }
       formatMs = Date.now() - started;
     }
+    const heapMb = config.heapMb ?? 512;
+    child = spawn(
+      java,
+      [`-Xms${Math.min(256, heapMb)}m`, `-Xmx${heapMb}m`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20',
+        '-XX:+ExitOnOutOfMemoryError', '-Djava.awt.headless=true', `-Dkafka.logs.dir=${dataDir}`, ...jvm,
+        'kafka.Kafka', files.properties],
+      { detached: config.detached ?? false, stdio: ['ignore', logFd, logFd] },
+    );
   } catch (error) {
-    closeSync(logFd);
-    throw error;
+    throw javaError(java, error);
+  } finally {
+    closeSync(logFd); // a running broker holds its own copy
   }
 
-  const heapMb = config.heapMb ?? 512;
   const started = Date.now();
-  const child = spawn(
-    java,
-    [`-Xms${Math.min(256, heapMb)}m`, `-Xmx${heapMb}m`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20',
-      '-XX:+ExitOnOutOfMemoryError', '-Djava.awt.headless=true', log4j, `-Dkafka.logs.dir=${dataDir}`,
-      '-cp', classPath, 'kafka.Kafka', propertiesFile],
-    { detached: config.detached ?? false, stdio: ['ignore', logFd, logFd] },
-  );
-  closeSync(logFd); // the child holds its own copy
   let exit: string | undefined;
   child.once('error', (error) => (exit ??= javaError(java, error).message));
   child.once('exit', (code, signal) => (exit ??= `exited early (${signal ?? `code ${code}`})`));
@@ -186,12 +165,41 @@ async function launch(config: LaunchConfig): Promise<KafkaBroker> {
     dataDir,
     port,
     controllerPort,
-    propertiesFile,
+    propertiesFile: files.properties,
     logFile,
     kafkaVersion: config.kafkaVersion,
     timings: { formatMs, readyMs },
     stop,
   };
+}
+
+function writeConfig(config: LaunchConfig): { properties: string; log4j: string; logDirs: string } {
+  const logDirs = join(config.dataDir, 'kraft');
+  const properties = join(config.dataDir, 'server.properties');
+  const log4j = join(config.dataDir, 'log4j.properties');
+  mkdirSync(logDirs, { recursive: true });
+  writeFileSync(
+    properties,
+    serverProperties({
+      host: LOOPBACK,
+      port: config.port,
+      controllerPort: config.controllerPort,
+      logDirs,
+      partitions: config.partitions ?? 3,
+      ...(config.properties ? { overrides: config.properties } : {}),
+    }),
+  );
+  writeFileSync(log4j, log4jProperties());
+  return { properties, log4j, logDirs };
+}
+
+/** Runs a short-lived process with its output into `logFd`, without blocking the event loop. */
+function runToExit(command: string, args: string[], logFd: number): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', logFd, logFd] });
+    child.once('error', reject);
+    child.once('exit', (code) => resolve(code));
+  });
 }
 
 async function choosePorts(port?: number, controllerPort?: number): Promise<[number, number]> {
@@ -208,70 +216,13 @@ async function choosePorts(port?: number, controllerPort?: number): Promise<[num
   return [chosenPort, chosenController];
 }
 
-/** Port open first (cheap), then real admin round trips: metadata with this broker in it, a group coordinator. */
-async function waitUntilReady(brokers: string, port: number, deadline: number, exited: () => string | undefined) {
-  let lastError = '';
-  const check = () => {
-    const reason = exited();
-    if (reason !== undefined) throw new Error(reason);
-    if (Date.now() > deadline) throw new Error(`did not become ready in time${lastError && ` (last: ${lastError})`}`);
-  };
-  while (!(await isPortOpen(port))) {
-    check();
-    await sleep(100);
-  }
-  const kafka = new Kafka({
-    clientId: 'kafka-local-ready',
-    brokers: [brokers],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 2_000,
-    requestTimeout: 5_000,
-    retry: { retries: 0 },
-  });
-  for (;;) {
-    const admin = kafka.admin();
-    try {
-      await admin.connect();
-      await admin.listTopics();
-      const cluster = await admin.describeCluster();
-      if (cluster.brokers.length > 0) {
-        await warmUp(kafka, admin);
-        return;
-      }
-    } catch (error) {
-      // not yet: the broker answers before it is unfenced and before the coordinators load
-      lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
-    check();
-    await sleep(200);
-  }
-}
-
-/**
- * The first group and the first idempotent producer of a fresh broker are refused while
- * it creates __consumer_offsets and fetches a block of producer ids; trigger both here so
- * tests and benches do not start with "coordinator not available/loading" errors.
- * `admin` must have fetched metadata already (FindCoordinator needs it).
- */
-async function warmUp(kafka: Kafka, admin: Admin): Promise<void> {
-  await admin.describeGroups(['kafka-local-ready']); // FindCoordinator creates __consumer_offsets
-  const producer = kafka.producer({ idempotent: true, retry: { retries: 1, initialRetryTime: 100 } });
-  try {
-    await producer.connect(); // InitProducerId
-  } finally {
-    await producer.disconnect().catch(() => undefined);
-  }
-}
-
-function javaError(java: string, error: Error): Error {
+function javaError(java: string, error: unknown): Error {
   if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
     return new Error(
       `cannot run '${java}': install a Java 17+ runtime (e.g. \`apt-get install openjdk-17-jre-headless\`) or set JAVA_HOME`,
     );
   }
-  return error;
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** The last lines of the broker's log, for error messages. */
