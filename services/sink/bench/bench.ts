@@ -107,12 +107,13 @@ async function endToEnd(target: Target, flushMs: number, rate: number, seconds: 
   const service = createSinkService({ config: loadConfig({ ...env, SINK_FLUSH_MS: String(flushMs) }), logger, bus: new MemoryBus({ broker }), onLanded });
   await service.start();
   const producer = new MemoryBus({ broker });
+  const messages = Array.from({ length: total }, (_, i) => scoreMessage(makeScore(i, { run: `e2e-${runs}`, patients: 500 })));
   const tick = 50;
   const perTick = Math.max(1, Math.round((rate * tick) / 1000));
   const started = performance.now();
   for (let sent = 0; sent < total; ) {
     const n = Math.min(perTick, total - sent);
-    await producer.produce(TOPICS.scores, Array.from({ length: n }, (_, k) => scoreMessage(makeScore(sent + k, { run: `e2e-${runs}`, patients: 500 }))));
+    await producer.produce(TOPICS.scores, messages.slice(sent, sent + n));
     sent += n;
     const due = started + (sent / rate) * 1000;
     const wait = due - performance.now();
