@@ -112,8 +112,10 @@ export function timeChart({ title, unit, times, values, minSpan = 0, format = (v
   const from = document.createElement('span');
   const to = document.createElement('span');
   const scale = document.createElement('span');
-  from.textContent = times.length ? clock(t0) : '';
-  to.textContent = times.length ? clock(t1) : '';
+  // Series longer than a day show the date too.
+  const stamp = t1 - t0 > 20 * 3_600_000 ? (t) => `${DAY.format(t)} ${clock(t)}` : clock;
+  from.textContent = times.length ? stamp(t0) : '';
+  to.textContent = times.length ? stamp(t1) : '';
   scale.textContent = range ? `${format(range[0])} – ${format(range[1])}` : 'no values';
   axis.append(from, scale, to);
   figure.append(caption, svg, axis);
@@ -122,6 +124,7 @@ export function timeChart({ title, unit, times, values, minSpan = 0, format = (v
 
 // One formatter, reused: toLocaleTimeString builds a new one per call (slow for 1,000 rows).
 const TIME = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+const DAY = new Intl.DateTimeFormat([], { day: 'numeric', month: 'short' });
 export function clock(t) {
   return TIME.format(t);
 }
