@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// npm run train -- [--data <dir> | --meds <parquet> | --synthetic …] [--out <file>] [--seed <n>] [--trees <n>] …
+import { performance } from 'node:perf_hooks';
+import { parseTrainArgs, TRAIN_USAGE, trainCommand } from '../args.js';
+import type { Evaluation } from '../evaluate.js';
+import { createProgress } from '../progress.js';
+import { evaluateModel, trainModel } from '../train.js';
+
+const write = (text: string) => void process.stdout.write(text);
+
+function summary(e: Evaluation): string {
+  const ci = (i: { low: number; high: number } | undefined) => (i ? ` [${i.low.toFixed(3)}, ${i.high.toFixed(3)}]` : '');
+  return [
+    `  ${e.rows} rows, ${e.patients} patients, ${e.positives} positive rows (${((e.positives / e.rows) * 100).toFixed(1)} %)`,
+    `  model : AUROC ${e.model.auroc.toFixed(3)}${ci(e.model.ci?.auroc)}  AUPRC ${e.model.auprc.toFixed(3)}${ci(e.model.ci?.auprc)}  Brier ${e.model.brier.toFixed(4)}  ECE ${e.model.ece.toFixed(4)}`,
+    `  NEWS2 : AUROC ${e.news2.auroc.toFixed(3)}${ci(e.news2.ci?.auroc)}  AUPRC ${e.news2.auprc.toFixed(3)}${ci(e.news2.ci?.auprc)}  Brier ${e.news2.brier.toFixed(4)}  ECE ${e.news2.ece.toFixed(4)}`,
+    `  model − NEWS2: AUROC ${e.difference.auroc >= 0 ? '+' : ''}${e.difference.auroc.toFixed(3)}${ci(e.difference.ci?.auroc)}, AUPRC ${e.difference.auprc >= 0 ? '+' : ''}${e.difference.auprc.toFixed(3)}${ci(e.difference.ci?.auprc)}`,
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const command = parseTrainArgs(argv);
+  if (command.mode === 'help') {
+    write(`${TRAIN_USAGE}\n`);
+    return;
+  }
+  const progress = createProgress({ tty: process.stdout.isTTY === true, write });
+  const started = performance.now();
+  if (command.mode === 'evaluate') {
+    const r = await evaluateModel({ ...command.options, progress });
+    progress.done();
+    write(`model ${r.model.version} on ${r.dataset.sourceDescription} (${r.dataset.labelDescription}):\n${summary(r.evaluation)}\nreport: ${r.reportPath}\n`);
+    return;
+  }
+  const env: Record<string, string> = process.env.SOURCE_DATE_EPOCH ? { SOURCE_DATE_EPOCH: process.env.SOURCE_DATE_EPOCH } : {};
+  const r = await trainModel({ ...command.options, progress, reproduce: trainCommand(argv, env) });
+  progress.done();
+  const seconds = (performance.now() - started) / 1000;
+  write(
+    `model ${r.modelPath}: version ${r.artifact.version} (content hash ${r.artifact.contentHash}), ` +
+      `${r.artifact.hyperparameters.nTrees} trees, ${r.artifact.featureNames.length} features, in ${seconds.toFixed(1)} s\n` +
+      `splits by patient: ${r.splits.map((s) => `${s.name} ${s.rows} rows / ${s.patients} patients / ${s.positives} positive`).join('; ')}\n` +
+      `test set against NEWS2 (${r.dataset.labelDescription}):\n${summary(r.evaluation)}\n` +
+      (r.reportPath ? `report: ${r.reportPath}\n` : '') +
+      (r.exportPath ? `ml-random-forest: ${r.exportPath}\n` : ''),
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`train: ${err instanceof Error ? err.message : String(err)}\n(npm run train -- --help for usage)\n`);
+  process.exit(1);
+});

@@ -1,0 +1,63 @@
+// Patient-level split: every patient's rows go to exactly one of train, validation and
+// test, so no split sees a patient another split was trained or tuned on. Patients with
+// at least one positive row and those without are shuffled and cut separately, so small
+// cohorts (the MIMIC-IV demo has 100 patients) still get positives in every split.
+import { createRandom } from '@ehr/features';
+
+export interface SplitFractions {
+  train: number;
+  validation: number;
+  test: number;
+}
+
+export const DEFAULT_SPLIT: SplitFractions = { train: 0.6, validation: 0.2, test: 0.2 };
+
+export interface PatientSplit {
+  /** Row indices of each part, ascending. */
+  train: Uint32Array;
+  validation: Uint32Array;
+  test: Uint32Array;
+  /** Patient indices of each part, ascending. */
+  patients: { train: number[]; validation: number[]; test: number[] };
+}
+
+export function parseSplit(text: string): SplitFractions {
+  const parts = text.split(',').map(Number);
+  if (parts.length !== 3 || parts.some((x) => !(x >= 0)) || !(parts[0]! > 0)) throw new RangeError(`split must be three fractions train,validation,test (e.g. 0.6,0.2,0.2), got '${text}'`);
+  const sum = parts[0]! + parts[1]! + parts[2]!;
+  return { train: parts[0]! / sum, validation: parts[1]! / sum, test: parts[2]! / sum };
+}
+
+/**
+ * Splits rows by patient. `patientOf[i]` is row i's patient index (0..nPatients-1).
+ * Deterministic in (seed, patients, labels).
+ */
+export function splitByPatient(patientOf: ArrayLike<number>, y: ArrayLike<number>, nPatients: number, fractions: SplitFractions = DEFAULT_SPLIT, seed = 0): PatientSplit {
+  const positive = new Uint8Array(nPatients);
+  for (let i = 0; i < patientOf.length; i++) if (y[i] === 1) positive[patientOf[i]!] = 1;
+  const part = new Int8Array(nPatients); // 0 train, 1 validation, 2 test
+  const rng = createRandom(seed >>> 0).fork('patient-split');
+  for (const stratum of [1, 0]) {
+    const ids: number[] = [];
+    for (let p = 0; p < nPatients; p++) if (positive[p] === stratum) ids.push(p);
+    for (let i = ids.length - 1; i > 0; i--) {
+      const j = Math.floor(rng.next() * (i + 1));
+      [ids[i], ids[j]] = [ids[j]!, ids[i]!];
+    }
+    const nTest = fractions.test > 0 ? Math.max(ids.length >= 3 ? 1 : 0, Math.round(ids.length * fractions.test)) : 0;
+    const nVal = fractions.validation > 0 ? Math.max(ids.length >= 3 ? 1 : 0, Math.round(ids.length * fractions.validation)) : 0;
+    ids.forEach((p, k) => {
+      part[p] = k < nTest ? 2 : k < nTest + nVal ? 1 : 0;
+    });
+  }
+  const rows: number[][] = [[], [], []];
+  for (let i = 0; i < patientOf.length; i++) rows[part[patientOf[i]!]!]!.push(i);
+  const patients: number[][] = [[], [], []];
+  for (let p = 0; p < nPatients; p++) patients[part[p]!]!.push(p);
+  return {
+    train: Uint32Array.from(rows[0]!),
+    validation: Uint32Array.from(rows[1]!),
+    test: Uint32Array.from(rows[2]!),
+    patients: { train: patients[0]!, validation: patients[1]!, test: patients[2]! },
+  };
+}
