@@ -311,6 +311,12 @@ export class SinkProcessor {
 
   private async land(s: PartitionState, trigger: FlushTrigger): Promise<boolean> {
     for (let attempt = 0; attempt < 3; attempt++) {
+      // Never offer the warehouse what it already holds (after a re-read moved `landed`).
+      if (s.entries.length > 0 && s.entries[0]!.offset <= s.landed) {
+        s.entries = s.entries.filter((e) => e.offset > s.landed);
+        s.bytes = s.entries.reduce((n, e) => n + e.bytes, 0);
+        if (s.entries.length === 0) s.since = null;
+      }
       const cut = s.entries;
       if (cut.length === 0) return true;
       const cutBytes = s.bytes;
