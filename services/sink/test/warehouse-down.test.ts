@@ -60,7 +60,7 @@ describe('sink with the warehouse down', () => {
     await service.start();
     const producer = new MemoryBus({ broker });
     const count = async () => Number((await flaky.inner.query('SELECT count(*) AS n FROM severity_scores'))[0]!.n);
-    const ready = async () => (await service.app.inject('/health/ready')).json() as { status: string; dependencies: Record<string, { state: string; detail?: string }> };
+    const ready = async () => (await service.app.inject('/health/ready')).json<{ status: string; dependencies: Record<string, { state: string; detail?: string }> }>();
     const scores = Array.from({ length: 600 }, (_, i) => makeScore(i, { run: 'down' }));
 
     await producer.produce(TOPICS.scores, scores.slice(0, 200).map(scoreMessage));
