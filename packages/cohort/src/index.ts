@@ -22,3 +22,4 @@ export { writeCohort, type WriteCohortInput, type WriteCohortResult } from './cs
 export { readCohort, type CohortFiles, type ReadCohortOptions } from './csv/read.js';
 export * from './meds/read.js';
 export * from './fhir/observation.js';
+export * from './stats.js';
