@@ -60,7 +60,11 @@ export function createFeatureProcessor({ bus, logger, metrics, options, onRestor
   const evicted = new Counter({ name: 'ehr_feature_evicted_patients_total', help: 'patient states dropped (discharged long enough ago, or silent)', registers });
 
   const partitions = new Map<number, PartitionState>();
-  /** States read at start-up, waiting for their partition's first batch. */
+  /**
+   * The changelog as last read, for partitions not started yet. An entry may be stale (the
+   * partition moved on elsewhere since): the offset check in `partitionFor` catches that,
+   * because a partition's committed offset never passes the offset stored with its states.
+   */
   let pool: Map<number, RestoredPartition> | null = null;
   let subscription: Subscription | null = null;
   let lastAssignment = '';
@@ -128,22 +132,32 @@ export function createFeatureProcessor({ bus, logger, metrics, options, onRestor
     if (pool && owned.length > 0) for (const p of pool.keys()) if (!owned.includes(p)) pool.delete(p);
   }
 
+  async function reread(context?: HandlerContext, forPartition?: number): Promise<void> {
+    pool = await restore(context ? () => context.heartbeat() : undefined);
+    // Partitions already running have their state in hand: do not hold a second copy.
+    for (const p of partitions.keys()) if (p !== forPartition) pool.delete(p);
+  }
+
+  /** A partition's state from the last read of the changelog (nothing stored: it starts at offset 0). */
+  function fromPool(partition: number): PartitionState {
+    const restored = pool?.get(partition);
+    pool?.delete(partition);
+    return new PartitionState(partition, restored?.states, restored?.nextOffset ?? (options.changelog ? 0n : null));
+  }
+
   async function partitionFor(partition: number, firstOffset: bigint, context: HandlerContext): Promise<PartitionState> {
     let state = partitions.get(partition);
-    const fresh = () => {
-      const restored = pool?.get(partition);
-      pool?.delete(partition);
-      return new PartitionState(partition, restored?.states, restored?.nextOffset ?? null);
-    };
-    if (!state) state = fresh();
+    if (!state) {
+      if (options.changelog && !pool) await reread(context, partition);
+      state = fromPool(partition);
+    }
     // Records we have not seen were processed by someone else: our state is stale.
     if (state.lastApplied !== null && firstOffset > state.lastApplied + 1n && options.changelog) {
       logger.info({ partition, firstOffset: String(firstOffset), lastApplied: String(state.lastApplied) }, 'partition moved on elsewhere; restoring its state');
-      pool = await restore(() => context.heartbeat());
-      state = fresh();
-      pool = null;
+      await reread(context, partition);
+      state = fromPool(partition);
       if (state.lastApplied !== null && firstOffset > state.lastApplied + 1n) {
-        logger.error({ partition }, 'changelog is behind the committed offset; continuing from the state it has');
+        logger.warn({ partition, firstOffset: String(firstOffset) }, 'the changelog has no state up to the committed offset (new changelog, or input trimmed): continuing from what it has');
         state.lastApplied = null;
       }
     }
@@ -183,7 +197,7 @@ export function createFeatureProcessor({ bus, logger, metrics, options, onRestor
 
     /** Reads the changelog before consuming, so that readiness means "state restored". */
     async restoreAtStart(): Promise<void> {
-      pool = await restore();
+      if (options.changelog) await reread();
     },
 
     async handle(batch: RecordBatch, context: HandlerContext): Promise<void> {

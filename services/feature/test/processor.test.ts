@@ -113,25 +113,30 @@ describe('feature service on the in-memory bus', () => {
     await out.stop();
   });
 
-  it('a rebalance (a second member joins mid-stream) changes nothing in the vectors', async () => {
+  it('rebalances (a member joins mid-stream, later crashes) change nothing in the vectors', async () => {
     const reference = await buildTrainingRows(fixture.events, engineOptions(loadConfig({})));
     const broker = new MemoryBroker({ defaultPartitions: 3 });
-    const env = { FEATURE_STATE_CHANGELOG: 'on' };
+    const env = { FEATURE_STATE_CHANGELOG: 'on', FEATURE_CHECKPOINT_INTERVAL_MS: '50' };
     const observer = new MemoryBus({ broker });
     const out = await collect(observer, TOPICS.features, 'test-vectors');
     const a = start(new MemoryBus({ broker }), env);
     await a.start();
     const third = Math.floor(fixture.records.length / 3);
+    const processed = async () => (await metric(a, 'ehr_feature_events_total')) + (await metric(b, 'ehr_feature_events_total'));
     await observer.produce(TOPICS.events, fixture.records.slice(0, third));
     await waitFor('first third', async () => (await metric(a, 'ehr_feature_events_total')) >= third * 0.5);
-    const b = start(new MemoryBus({ broker }), env);
+    const busB = new MemoryBus({ broker });
+    const b = start(busB, env);
     await b.start();
-    await observer.produce(TOPICS.events, fixture.records.slice(third));
+    await observer.produce(TOPICS.events, fixture.records.slice(third, 2 * third));
+    await waitFor('B takes part', async () => (await metric(b, 'ehr_feature_events_total')) > 0 && (await processed()) >= 1.5 * third);
+    await busB.close(); // B crashes: its partitions go back to A, which must restore them
+    await observer.produce(TOPICS.events, fixture.records.slice(2 * third));
     await waitFor('every vector', () => byIdSafe(out.records).size >= reference.meta.length);
     const got = byId(decodeAll<FeatureVectorEvent>(out.records, decodeFeatureVector));
     expect(got.size).toBe(reference.meta.length);
     reference.meta.forEach((m, i) => expect(asRow(got.get(m.vectorId) as FeatureVectorEvent)).toEqual(reference.matrix.data.slice(i * reference.matrix.cols, (i + 1) * reference.matrix.cols)));
-    expect(b.processor.partitions.size).toBeGreaterThan(0);
+    expect(await metric(a, 'ehr_feature_state_restores_total')).toBeGreaterThan(1);
     await out.stop();
   });
 });
