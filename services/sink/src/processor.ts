@@ -229,15 +229,16 @@ export class SinkProcessor {
     // A flush may have re-read the warehouse while we produced dead letters.
     const kept = entries.filter((e) => e.offset > s.taken);
     if (kept.length === 0) return;
-    if (s.since === null) s.since = Date.now();
+    s.taken = kept[kept.length - 1]!.offset;
+    // One at a time, so a count or size threshold cuts the batch where it is reached.
     for (const e of kept) {
+      if (s.since === null) s.since = Date.now();
       s.entries.push(e);
       s.bytes += e.bytes;
+      const trigger = this.dueTrigger(s);
+      if ((trigger === 'records' || trigger === 'bytes') && !this.failing) await this.flush(s, trigger);
     }
-    s.taken = kept[kept.length - 1]!.offset;
     this.updateBufferedGauge();
-    const trigger = this.dueTrigger(s);
-    if (trigger && !this.failing) await this.flush(s, trigger);
     this.applyBackpressure();
   }
 
