@@ -2,6 +2,7 @@ export { findRepoRoot, isServiceName, PIPELINE_SERVICES, SERVICE_NAMES, SERVICES
 export { isolatedEnv, startStack, type Env, type ExitReport, type Readiness, type Stack, type StackLogEntry, type StackOptions } from './stack.js';
 export { formatLogLine, formatValue, levelName, parseLogRecord, wantsColors, type LogFormatOptions, type LogRecord } from './log-format.js';
 export {
+  buildOf,
   checkComposeFile,
   mergeDocuments,
   checkReferences,

@@ -56,7 +56,8 @@ export function levelName(level: LogRecord['level']): string {
 
 function paint(text: string, styles: readonly Style[] | undefined, colors: boolean): string {
   if (!colors || !styles) return text;
-  return styles.reduce((out, style) => styleText(style, out), text);
+  // validateStream: false — whether to colour is decided here (by the caller), not by process.stdout.
+  return styles.reduce((out, style) => styleText(style, out, { validateStream: false }), text);
 }
 
 function clock(time: LogRecord['time'], options: LogFormatOptions): string {

@@ -91,7 +91,7 @@ export function prepareContext(root: string, target: string): { files: number } 
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const abs = join(dir, entry.name);
       const rel = relative(root, abs).split('\\').join('/');
-      if (ig.ignores(entry.isDirectory() ? `${rel}/` : rel)) continue;
+      if (ig.ignores(rel)) continue;
       if (entry.isDirectory()) walk(abs);
       else if (entry.isFile() || entry.isSymbolicLink()) {
         mkdirSync(join(target, relative(root, dir)), { recursive: true });

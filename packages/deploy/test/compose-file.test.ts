@@ -1,0 +1,132 @@
+// The repository's docker-compose.yml: valid, consistent with the Dockerfiles, and every
+// container's environment accepted by that service's own configuration schema.
+import { join } from 'node:path';
+import { loadConfig as dashboardConfig } from '@ehr/dashboard';
+import { loadConfig as featureConfig } from '@ehr/feature';
+import { ALL_TOPICS, COMPACTED_TOPICS } from '@ehr/features';
+import { loadConfig as producerConfig } from '@ehr/producer';
+import { loadConfig as scoringConfig } from '@ehr/scoring';
+import { loadConfig as sinkConfig, warehouseKind } from '@ehr/sink';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { checkComposeFile, containerEnv, dependsOn, loadCompose, type ComposeService } from '../src/compose/check.js';
+import { parsePortSpec, publishedPorts } from '../src/compose/ports.js';
+import { readDockerfile, serviceImageFacts } from '../src/dockerfile.js';
+import { findRepoRoot, PIPELINE_SERVICES, SERVICE_NAMES, serviceInfo, type ServiceName } from '../src/services.js';
+
+const root = findRepoRoot();
+const composeFile = join(root, 'docker-compose.yml');
+const keyFile = join(root, 'docker-compose.snowflake-key.yml');
+const SNOWFLAKE_ENV = { SNOWFLAKE_ACCOUNT: 'myorg-acct', SNOWFLAKE_USER: 'PIPELINE', SNOWFLAKE_PASSWORD: 'secret', SNOWFLAKE_DATABASE: 'EHR' };
+const LOADERS: Record<ServiceName, (env: Record<string, string>) => unknown> = {
+  producer: producerConfig,
+  feature: featureConfig,
+  scoring: scoringConfig,
+  sink: sinkConfig,
+  dashboard: dashboardConfig,
+};
+
+const services = (shell: Record<string, string> = {}) => loadCompose(composeFile, shell).document.services as Record<string, ComposeService>;
+
+describe('docker-compose.yml', () => {
+  it('is a valid Compose file whose references hold, with and without Snowflake variables', () => {
+    expect(checkComposeFile(composeFile)).toEqual([]);
+    expect(checkComposeFile(composeFile, SNOWFLAKE_ENV)).toEqual([]);
+    expect(checkComposeFile(composeFile, { EHR_BIND_ADDRESS: '0.0.0.0', KAFKA_HOST_PORT: '39092', LOG_LEVEL: 'debug' })).toEqual([]);
+  });
+
+  it('runs Kafka from the official image in KRaft mode, with a health check and its data in a volume', () => {
+    const kafka = services().kafka!;
+    expect(kafka.image).toMatch(/^apache\/kafka:3\.9\.\d+$/);
+    const env = containerEnv(kafka, {});
+    expect(env.KAFKA_PROCESS_ROLES?.split(',').sort()).toEqual(['broker', 'controller']);
+    expect(env.CLUSTER_ID).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(env.KAFKA_AUTO_CREATE_TOPICS_ENABLE).toBe('false');
+    expect(kafka.healthcheck?.test).toBeDefined();
+    expect(kafka.volumes).toContain(`kafka-data:${env.KAFKA_LOG_DIRS}`);
+  });
+
+  it('builds every service from its own Dockerfile and starts it after Kafka is healthy and the topics exist', () => {
+    const all = services();
+    for (const name of SERVICE_NAMES) {
+      const service = all[name];
+      expect(service, name).toBeDefined();
+      expect(service!.build).toEqual({ context: '.', dockerfile: `services/${name}/Dockerfile` });
+      expect(dependsOn(service!)).toEqual({ kafka: 'service_healthy', topics: 'service_completed_successfully' });
+    }
+  });
+
+  it('gives every service an environment its own config accepts, on the port its image declares', () => {
+    const all = services();
+    for (const name of SERVICE_NAMES) {
+      const env = containerEnv(all[name]!, {});
+      expect(() => LOADERS[name](env), name).not.toThrow();
+      const facts = serviceImageFacts(readDockerfile(join(root, `services/${name}/Dockerfile`)));
+      expect(env.PORT, name).toBe(String(facts.port));
+      expect(env.HOST, name).toBe('0.0.0.0');
+      const targets = (all[name]!.ports ?? []).map((p) => (typeof p === 'object' ? p.target : parsePortSpec(p)?.container.start));
+      expect(targets, name).toEqual([facts.port]);
+    }
+  });
+
+  it('points every service at the broker listener Kafka advertises inside the network', () => {
+    const all = services();
+    const advertised = containerEnv(all.kafka!, {}).KAFKA_ADVERTISED_LISTENERS!.split(',').map((l) => l.replace(/^\w+:\/\//, ''));
+    for (const name of [...SERVICE_NAMES, 'topics']) expect(advertised, name).toContain(containerEnv(all[name]!, {}).KAFKA_BROKERS);
+  });
+
+  it('keeps the sink on DuckDB in a named volume by default', () => {
+    const sink = services().sink!;
+    const config = sinkConfig(containerEnv(sink, {}));
+    expect(warehouseKind(config)).toBe('duckdb');
+    const volume = (sink.volumes as string[]).map((v) => v.split(':')).find(([, target]) => config.DUCKDB_PATH!.startsWith(`${target}/`));
+    expect(volume?.[0]).toBe('warehouse');
+  });
+
+  it('puts the sink on Snowflake when the Snowflake variables are set in the shell or .env', () => {
+    const env = containerEnv(services(SNOWFLAKE_ENV).sink!, SNOWFLAKE_ENV);
+    const config = sinkConfig(env);
+    expect(warehouseKind(config)).toBe('snowflake');
+    expect(config.SNOWFLAKE_ACCOUNT).toBe('myorg-acct');
+  });
+
+  it('hands the Snowflake private key to the sink as a secret file with the key override', () => {
+    expect(checkComposeFile([composeFile, keyFile], SNOWFLAKE_ENV)[0]?.message).toMatch(/SNOWFLAKE_PRIVATE_KEY_FILE/);
+    const shell = { ...SNOWFLAKE_ENV, SNOWFLAKE_PASSWORD: '', SNOWFLAKE_PRIVATE_KEY_FILE: keyFile };
+    expect(checkComposeFile([composeFile, keyFile], shell)).toEqual([]);
+    const override = loadCompose(keyFile, shell).document.services!.sink!;
+    const env = { ...containerEnv(services(shell).sink!, shell), ...containerEnv(override, shell) };
+    const config = sinkConfig(env);
+    expect(warehouseKind(config)).toBe('snowflake');
+    expect(config.SNOWFLAKE_PRIVATE_KEY_PATH).toBe('/run/secrets/snowflake_private_key');
+  });
+
+  it('lets the stream workers scale: no container names, no fixed host ports', () => {
+    const all = services();
+    for (const name of ['feature', 'scoring', 'sink']) {
+      expect(all[name]!.container_name, name).toBeUndefined();
+      expect((all[name]!.ports ?? []).map((p) => publishedPorts(p)), name).toEqual((all[name]!.ports ?? []).map(() => []));
+    }
+  });
+
+  it('shows the dashboard the readiness of every pipeline service at its address in the network', () => {
+    const env = containerEnv(services().dashboard!, {});
+    const urls = Object.fromEntries(env.DASHBOARD_SERVICE_URLS!.split(',').map((pair) => pair.split('=')));
+    expect(Object.keys(urls).sort()).toEqual([...PIPELINE_SERVICES].sort());
+    for (const name of PIPELINE_SERVICES) expect(urls[name]).toBe(`http://${name}:${serviceInfo(name).defaultPort}`);
+  });
+
+  it('creates the topics of @ehr/features in a one-shot step from a service image, never spelling a topic name', () => {
+    const topics = services().topics!;
+    expect(topics.build).toEqual(services().producer!.build);
+    expect(topics.restart).toBe('no');
+    const script = (topics.command as string[]).at(-1)!;
+    expect(script).toContain('ALL_TOPICS');
+    expect(script).toContain('COMPACTED_TOPICS');
+    expect(COMPACTED_TOPICS.size).toBeGreaterThan(0);
+    for (const file of [composeFile, keyFile, ...SERVICE_NAMES.map((n) => join(root, `services/${n}/Dockerfile`))]) {
+      const text = readFileSync(file, 'utf8');
+      for (const topic of ALL_TOPICS) expect(text, `${file} spells ${topic}`).not.toContain(topic);
+    }
+  });
+});

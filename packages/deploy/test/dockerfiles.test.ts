@@ -1,0 +1,113 @@
+// Every service's Dockerfile: the shape the issue asks for, read from the file itself.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseDockerfile, readDockerfile, serviceImageFacts, stageArgs, type Dockerfile } from '../src/dockerfile.js';
+import { findRepoRoot, SERVICES } from '../src/services.js';
+
+const root = findRepoRoot();
+const rootManifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { packageManager: string; devDependencies: Record<string, string> };
+const turboVersion = (JSON.parse(readFileSync(join(root, 'node_modules/turbo/package.json'), 'utf8')) as { version: string }).version;
+
+interface DockerIgnore {
+  add(patterns: string): DockerIgnore;
+  ignores(path: string): boolean;
+}
+const createIgnore = createRequire(import.meta.url)('@balena/dockerignore') as () => DockerIgnore;
+
+const instructions = (dockerfile: Dockerfile, stageName: string, keyword: string) =>
+  dockerfile.stages.find((s) => s.name === stageName)?.instructions.filter((i) => i.keyword === keyword) ?? [];
+
+describe.each(SERVICES.map((s) => [s.name, s] as const))('services/%s/Dockerfile', (name, info) => {
+  const path = join(root, info.workspace, 'Dockerfile');
+  const dockerfile = existsSync(path) ? readDockerfile(path) : parseDockerfile('', path);
+  const facts = existsSync(path) ? serviceImageFacts(dockerfile) : null;
+
+  it('exists', () => expect(existsSync(path)).toBe(true));
+
+  it('builds every stage on node:20-bookworm-slim (the Node the tests run on)', () => {
+    expect(new Set(facts!.baseImages)).toEqual(new Set(['node:20-bookworm-slim']));
+    expect(process.versions.node.split('.')[0]).toBe('20');
+  });
+
+  it(`prunes the monorepo to ${info.packageName} and builds it with its dependencies`, () => {
+    expect(facts!.pruneTarget).toBe(info.packageName);
+    expect(instructions(dockerfile, 'build', 'RUN').map((i) => i.content)).toContainEqual(expect.stringContaining(`--filter=${info.packageName}...`));
+  });
+
+  it('installs from the pruned lockfile before copying sources (a cached layer), and copies the root tsconfig turbo prune leaves out', () => {
+    const build = dockerfile.stages.find((s) => s.name === 'build')!.instructions.map((i) => `${i.keyword} ${i.flags.from ?? ''} ${i.content}`);
+    const json = build.findIndex((l) => l.includes('/app/out/json/'));
+    const ci = build.findIndex((l) => /^RUN\s+npm ci\b/.test(l));
+    const full = build.findIndex((l) => l.includes('/app/out/full/'));
+    const tsconfig = build.findIndex((l) => /^COPY\s+tsconfig\.base\.json/.test(l));
+    expect([json, ci, full].every((i) => i >= 0)).toBe(true);
+    expect(json).toBeLessThan(ci);
+    expect(ci).toBeLessThan(full);
+    expect(tsconfig).toBeGreaterThan(full);
+  });
+
+  it('pins npm and turbo to the versions the repository uses', () => {
+    const prune = dockerfile.stages.find((s) => s.name === 'prune')!;
+    const build = dockerfile.stages.find((s) => s.name === 'build')!;
+    expect(stageArgs(dockerfile, prune).TURBO_VERSION).toBe(turboVersion);
+    expect(rootManifest.devDependencies.turbo).toBe(turboVersion);
+    expect(`npm@${stageArgs(dockerfile, build).NPM_VERSION}`).toBe(rootManifest.packageManager);
+  });
+
+  it(`runs the built entry point as a non-root user on port ${info.defaultPort}`, () => {
+    expect(facts!.cmd).toEqual(['node', info.entry]);
+    expect(facts!.workdir).toBe('/app');
+    expect(facts!.user).toMatch(/^(?!root$|0$)\S+/);
+    expect(facts!.port).toBe(info.defaultPort);
+    expect(facts!.exposed).toEqual([info.defaultPort]);
+    expect(facts!.env.HOST).toBe('0.0.0.0');
+    const manifest = JSON.parse(readFileSync(join(root, info.workspace, 'package.json'), 'utf8')) as { scripts: { start: string } };
+    expect(`${info.workspace}/${manifest.scripts.start.replace(/^node\s+/, '')}`).toBe(info.entry);
+  });
+
+  it('declares a HEALTHCHECK on /health/ready at $PORT', () => {
+    expect(facts!.healthcheck?.none).toBe(false);
+    expect(facts!.healthcheck!.command.join(' ')).toMatch(/process\.env\.PORT.*\/health\/ready/);
+    expect(facts!.healthcheck!.flags).toMatchObject({ interval: expect.any(String) as string, 'start-period': expect.any(String) as string });
+  });
+
+  it('gives the non-root user a writable /app/data (where volumes mount)', () => {
+    expect(instructions(dockerfile, 'runtime', 'RUN').map((i) => i.content)).toContainEqual(expect.stringMatching(/chown node:node \/app\/data/));
+  });
+});
+
+describe('.dockerignore', () => {
+  const ig = createIgnore().add(readFileSync(join(root, '.dockerignore'), 'utf8'));
+
+  it('keeps installs, builds, data, secrets and the git history out of the build context', () => {
+    for (const path of [
+      'node_modules',
+      'services/sink/node_modules',
+      'packages/features/dist',
+      '.git',
+      '.kafka',
+      'data',
+      'data/warehouse.duckdb',
+      'services/sink/local.duckdb',
+      '.env',
+      '.env.production',
+      'packages/model/bench-results',
+      'services/feature/test',
+    ]) {
+      expect(ig.ignores(path), path).toBe(true);
+    }
+  });
+
+  it('keeps what turbo prune and the build need', () => {
+    for (const path of ['package.json', 'package-lock.json', 'turbo.json', 'tsconfig.base.json', 'services/dashboard/public/index.html']) {
+      expect(ig.ignores(path), path).toBe(false);
+    }
+    for (const info of SERVICES) {
+      for (const path of [`${info.workspace}/package.json`, `${info.workspace}/src/main.ts`, `${info.workspace}/tsconfig.build.json`]) {
+        expect(ig.ignores(path), path).toBe(false);
+      }
+    }
+  });
+});

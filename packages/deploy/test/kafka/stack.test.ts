@@ -1,0 +1,104 @@
+// The stack on a real broker: every service as its own process, ready; one killed and
+// restarted; a clean stop. And the compose file's topic step, run against the broker.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ALL_TOPICS, COMPACTED_TOPICS } from '@ehr/features';
+import { freePorts } from '@ehr/kafka-local';
+import type {} from '@ehr/kafka-local/vitest';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { containerEnv, loadCompose } from '../../src/compose/check.js';
+import { findRepoRoot, SERVICE_NAMES } from '../../src/services.js';
+import { isolatedEnv, startStack, type Stack, type StackLogEntry } from '../../src/stack.js';
+
+const root = findRepoRoot();
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'stack-kafka-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('startStack on Kafka', () => {
+  let stack: Stack;
+  const logs: StackLogEntry[] = [];
+  const unexpected: string[] = [];
+
+  beforeAll(async () => {
+    const ports = await freePorts(SERVICE_NAMES.length);
+    stack = await startStack({
+      brokers: inject('kafkaBrokers'),
+      ports: Object.fromEntries(SERVICE_NAMES.map((s, i) => [s, ports[i]])),
+      inheritEnv: false,
+      env: { ...isolatedEnv(`deploy-stack-${process.pid}-${Date.now()}`), DUCKDB_PATH: join(dir, 'warehouse.duckdb'), KAFKA_TOPIC_PARTITIONS: '3' },
+      logSink: (entry) => logs.push(entry),
+      onUnexpectedExit: (report) => unexpected.push(report.service),
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('starts every service as its own process, each ready on Kafka', async () => {
+    const readiness = await stack.readiness();
+    for (const service of SERVICE_NAMES) {
+      expect(readiness[service]?.status, `${service}: ${JSON.stringify(readiness[service]?.body)}`).toBe(200);
+      expect(['ready', 'degraded']).toContain((readiness[service]?.body as { status: string }).status);
+    }
+    expect(new Set(SERVICE_NAMES.map((s) => stack.pid(s))).size).toBe(SERVICE_NAMES.length);
+    const buses = logs.filter((l) => l.record && typeof l.record.bus === 'string').map((l) => [l.service, l.record!.bus]);
+    expect(new Set(buses.map(([, bus]) => bus))).toEqual(new Set(['kafka']));
+  });
+
+  it('survives a killed service: it restarts, rejoins its group and is ready again', async () => {
+    const report = await stack.kill('scoring');
+    expect(report.signal).toBe('SIGKILL');
+    await stack.restart('scoring');
+    expect((await stack.readiness()).scoring?.status).toBe(200);
+    expect(unexpected).toEqual([]);
+  });
+
+  it('stops every service cleanly', async () => {
+    const reports = await stack.stop();
+    expect(reports.map((r) => [r.service, r.code, r.forced])).toEqual(SERVICE_NAMES.map((s) => [s, 0, false]));
+  });
+});
+
+describe("docker-compose.yml's topics step", () => {
+  it('creates every topic of @ehr/features on the broker, compacted where @ehr/features says', async () => {
+    const topics = loadCompose(join(root, 'docker-compose.yml')).document.services!.topics!;
+    const prefix = `deploy-topics-${process.pid}-${Date.now()}.`;
+    const env = { PATH: process.env.PATH, ...containerEnv(topics, {}), KAFKA_BROKERS: inject('kafkaBrokers'), KAFKA_TOPIC_PREFIX: prefix };
+    const argv = topics.command as string[];
+    // The repository root stands for the image's /app: the same workspace links under node_modules/@ehr.
+    const result = await new Promise<{ code: number | null; output: string }>((done) => {
+      const child = spawn(argv[0]!, argv.slice(1), { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+      child.once('close', (code) => done({ code, output }));
+    });
+    expect(result.code, result.output).toBe(0);
+
+    const admin = new Kafka({ brokers: inject('kafkaBrokers').split(','), clientId: 'deploy-test', logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      for (const topic of ALL_TOPICS) expect(existing.has(`${prefix}${topic}`), topic).toBe(true);
+      const configs = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: ALL_TOPICS.map((topic) => ({ type: ConfigResourceTypes.TOPIC, name: `${prefix}${topic}`, configNames: ['cleanup.policy'] })),
+      });
+      for (const resource of configs.resources) {
+        const topic = resource.resourceName.slice(prefix.length) as (typeof ALL_TOPICS)[number];
+        const policy = resource.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue;
+        expect(policy, topic).toBe(COMPACTED_TOPICS.has(topic) ? 'compact' : 'delete');
+      }
+      const metadata = await admin.fetchTopicMetadata({ topics: ALL_TOPICS.map((t) => `${prefix}${t}`) });
+      for (const topic of metadata.topics) expect(topic.partitions.length, topic.name).toBe(Number(containerEnv(topics, {}).KAFKA_TOPIC_PARTITIONS));
+    } finally {
+      await admin.disconnect();
+    }
+  });
+});
