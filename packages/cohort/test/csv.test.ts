@@ -79,3 +79,22 @@ describe('cohort CSV files', () => {
     await expect(readCohort(tmp())).rejects.toThrow(/not a cohort directory/);
   });
 });
+
+describe('a cohort directory written by hand', () => {
+  it('reads without cohort.json, patients, labels or seq: files merged by delivery time, source csv', async () => {
+    const dir = tmp();
+    writeFileSync(
+      join(dir, 'vitals.csv'),
+      'event_id,patient_id,encounter_id,time,available_time,artefact,kind,value,unit,method\n' +
+        'v1,p1,,2026-01-01T10:00:00Z,,,heart_rate,80,/min,\n' +
+        'v2,p1,,2026-01-01T12:00:00Z,,,temperature,37.2,Cel,\n',
+    );
+    writeFileSync(join(dir, 'labs.csv'), 'event_id,patient_id,encounter_id,time,kind,value,unit\nl1,p1,e1,2026-01-01T11:00:00Z,lactate,2.5,mmol/L\n');
+    const files = await readCohort(dir);
+    expect([files.meta, files.patients, files.labels]).toEqual([null, [], []]);
+    const events = [];
+    for await (const e of files.events) events.push(e);
+    expect(events.map((e) => e.eventId)).toEqual(['v1', 'l1', 'v2']);
+    expect(events[1]).toMatchObject({ schema: 'lab_result', source: 'csv', encounterId: 'e1', producedAt: '2026-01-01T11:00:00Z', payload: { kind: 'lactate', value: 2.5, unit: 'mmol/L' } });
+  });
+});

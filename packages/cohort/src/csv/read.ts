@@ -70,21 +70,30 @@ async function* fileEvents(dir: string, file: EventFile, options: Required<Pick<
   }
 }
 
-/** The event files merged back into one stream by `seq` (files are each in stream order). */
+/**
+ * The event files merged back into one stream by `seq` (files are each in stream order).
+ * Files written by hand without `seq` are merged by delivery time, each file in time order.
+ */
 async function* merged(dir: string, options: Required<Pick<ReadCohortOptions, 'validate' | 'source' | 'withoutArtefacts'>>): AsyncGenerator<CohortEvent> {
-  type Head = { seq: number; record: CohortEvent; it: AsyncIterator<{ record: CohortEvent; seq: number }>; file: number };
-  const heap = new MinHeap<Head>((a, b) => a.seq < b.seq || (a.seq === b.seq && a.file < b.file));
+  type Head = { seq: number; at: number; record: CohortEvent; it: AsyncIterator<{ record: CohortEvent; seq: number }>; file: number };
+  const heap = new MinHeap<Head>((a, b) => a.seq < b.seq || (a.seq === b.seq && (a.at < b.at || (a.at === b.at && a.file < b.file))));
+  const head = (value: { record: CohortEvent; seq: number }, it: Head['it'], file: number): Head => ({
+    ...value,
+    at: value.seq >= 0 ? 0 : Date.parse(value.record.availableAt),
+    it,
+    file,
+  });
   const its = EVENT_FILES.map((f) => fileEvents(dir, f, options));
   try {
     for (const [file, it] of its.entries()) {
       const r = await it.next();
-      if (!r.done) heap.push({ ...r.value, it, file });
+      if (!r.done) heap.push(head(r.value, it, file));
     }
     while (heap.size > 0) {
-      const head = heap.pop()!;
-      if (!(options.withoutArtefacts && head.record.artefact)) yield head.record;
-      const r = await head.it.next();
-      if (!r.done) heap.push({ ...r.value, it: head.it, file: head.file });
+      const top = heap.pop()!;
+      if (!(options.withoutArtefacts && top.record.artefact)) yield top.record;
+      const r = await top.it.next();
+      if (!r.done) heap.push(head(r.value, top.it, top.file));
     }
   } finally {
     for (const it of its) await it.return(undefined);
