@@ -1,5 +1,7 @@
 // The sink's Snowflake path end to end: the real snowflake-sdk against the
 // Snowflake-protocol test server, which refuses SQL Snowflake would not accept.
+import { generateKeyPairSync } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryBroker, MemoryBus } from '@ehr/bus';
 import { TOPICS } from '@ehr/features';
@@ -74,6 +76,26 @@ describe('sink → Snowflake (real snowflake-sdk, Snowflake-protocol test server
     expect(latest).toEqual([{ N: 50 }]);
     const versions = await a.query('SELECT MAX(version) AS V FROM sink_schema_migrations');
     expect(versions).toEqual([{ V: 2 }]);
+  });
+
+  it('logs in with a key pair (SNOWFLAKE_JWT, encrypted private key file), the production authentication', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'key-passphrase' },
+    });
+    const keyPath = join(dir, 'sink.p8');
+    writeFileSync(keyPath, privateKey, { mode: 0o600 });
+    const sf = await startSnowflakeTestServer({ port: 0, databasePath: join(dir, 'sf.duckdb'), publicKeys: { SINK_SVC: publicKey } });
+    cleanups.push(() => sf.stop());
+    const { SNOWFLAKE_PASSWORD: _password, ...env } = snowflakeEnv(sf.url);
+    const config = loadConfig({ ...env, SNOWFLAKE_USER: 'SINK_SVC', SNOWFLAKE_PRIVATE_KEY_PATH: keyPath, SNOWFLAKE_PRIVATE_KEY_PASSPHRASE: 'key-passphrase' });
+    const w = createWarehouse(config, logger, dir);
+    cleanups.push(() => w.close());
+    await w.init();
+    expect(await w.land(batch(0, 9, -1n))).toEqual({ scoresInserted: 10, deadLettersInserted: 0 });
   });
 
   it('runs the sink service on Snowflake: every score once, through a test-server restart mid-stream', async () => {
