@@ -6,7 +6,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { createRandom } from '@ehr/features';
+import { createRandom, type Random } from '@ehr/features';
 import { buildDataset, type Dataset, type DatasetProgress } from './dataset.js';
 
 export interface BenchSetOptions {
@@ -39,59 +39,58 @@ const COHORT_HOURS = 120;
 /** Feature rows per patient of a 120-hour cohort, measured (≈ 560), a little under to over-generate. */
 const ROWS_PER_PATIENT = 480;
 
-function take(data: Dataset, patients: number[], want: number, cols: number): BenchPart {
-  const rowsOf = new Map<number, number[]>();
-  for (let i = 0; i < data.rows; i++) {
-    const p = data.patientOf[i]!;
-    let list = rowsOf.get(p);
-    if (!list) rowsOf.set(p, (list = []));
-    list.push(i);
+/** `want` rows drawn at random (seeded) from the rows of `patients`, kept in stream order. */
+function take(data: Dataset, patients: ReadonlySet<number>, want: number, cols: number, rng: Random): BenchPart {
+  const pool: number[] = [];
+  for (let i = 0; i < data.rows; i++) if (patients.has(data.patientOf[i]!)) pool.push(i);
+  if (pool.length < want) throw new Error(`bench set: only ${pool.length} of ${want} rows`);
+  for (let k = 0; k < want; k++) {
+    const j = k + Math.floor(rng.next() * (pool.length - k));
+    [pool[k], pool[j]] = [pool[j]!, pool[k]!];
   }
+  const chosen = pool.slice(0, want).sort((a, b) => a - b);
   const X = new Float64Array(want * cols);
   const y = new Uint8Array(want);
-  let k = 0;
-  let used = 0;
+  const used = new Set<number>();
   let positives = 0;
-  for (const p of patients) {
-    if (k >= want) break;
-    used++;
-    for (const i of rowsOf.get(p) ?? []) {
-      if (k >= want) break;
-      for (let j = 0; j < cols; j++) X[k * cols + j] = data.X[i * data.cols + j]!;
-      y[k] = data.y[i]!;
-      positives += y[k]!;
-      k++;
-    }
-  }
-  if (k < want) throw new Error(`bench set: only ${k} of ${want} rows`);
-  return { X, y, rows: want, patients: used, positives };
+  chosen.forEach((i, k) => {
+    for (let j = 0; j < cols; j++) X[k * cols + j] = data.X[i * data.cols + j]!;
+    y[k] = data.y[i]!;
+    positives += y[k];
+    used.add(data.patientOf[i]!);
+  });
+  return { X, y, rows: want, patients: used.size, positives };
 }
 
 export async function buildBenchSet(options: BenchSetOptions): Promise<BenchSet> {
   const seed = options.seed ?? 7;
   const testRows = Math.ceil(options.rows / 4);
-  let patients = Math.max(20, Math.ceil((options.rows + testRows) / ROWS_PER_PATIENT));
+  const total = options.rows + testRows;
+  // Enough patients for the rows, and for small sets at least ~1 patient per 25 rows, so a
+  // few patients' correlated rows do not make the whole set.
+  let patients = Math.max(20, Math.ceil(total / ROWS_PER_PATIENT), Math.min(150, Math.ceil(total / 25)));
   for (;;) {
     const data = await buildDataset({ kind: 'synthetic', seed, patients, hours: COHORT_HOURS }, undefined, options.progress);
-    if (data.rows < (options.rows + testRows) * 1.05) {
+    if (data.rows < total * 1.05) {
       patients = Math.ceil(patients * 1.5);
       continue;
     }
     const cols = Math.min(options.features ?? data.cols, data.cols);
-    // Patients in a seeded order: the test set takes patients from the front until it has its
-    // rows, the training set takes the rest; no patient has rows in both.
-    const order = Array.from({ length: data.patients.length }, (_, i) => i);
+    // Patients in a seeded order: the test side takes patients from the front until it holds
+    // its share of the rows, the training side the rest; no patient has rows in both.
     const rng = createRandom(seed).fork('bench-split');
+    const order = Array.from({ length: data.patients.length }, (_, i) => i);
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(rng.next() * (i + 1));
       [order[i], order[j]] = [order[j]!, order[i]!];
     }
     const count = new Map<number, number>();
     for (let i = 0; i < data.rows; i++) count.set(data.patientOf[i]!, (count.get(data.patientOf[i]!) ?? 0) + 1);
+    const testShare = Math.max(testRows, Math.round((data.rows * testRows) / total));
     let cut = 0;
-    for (let acc = 0; cut < order.length && acc < testRows; cut++) acc += count.get(order[cut]!) ?? 0;
-    const test = take(data, order.slice(0, cut), testRows, cols);
-    const train = take(data, order.slice(cut), options.rows, cols);
+    for (let acc = 0; cut < order.length && acc < testShare; cut++) acc += count.get(order[cut]!) ?? 0;
+    const test = take(data, new Set(order.slice(0, cut)), testRows, cols, rng.fork('test'));
+    const train = take(data, new Set(order.slice(cut)), options.rows, cols, rng.fork('train'));
     return { featureNames: data.featureNames.slice(0, cols), train, test, cohort: { patients, hours: COHORT_HOURS, seed }, featureSeconds: data.stats.seconds };
   }
 }
