@@ -10,6 +10,7 @@ Needs numpy, pandas, scikit-learn in a virtualenv; never committed.
 """
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -55,14 +56,16 @@ def main():
         random_state=a.seed,
     )
     t0 = time.perf_counter()
+    c0 = time.process_time()
     clf.fit(xtr, ytr)
     train_s = time.perf_counter() - t0
+    cpu_s = time.process_time() - c0  # all threads of the process
     t0 = time.perf_counter()
     proba = clf.predict_proba(xte)[:, 1]
     predict_s = time.perf_counter() - t0
     if a.predictions:
         np.savetxt(a.predictions, proba, fmt="%.10g")
-    print(f"predict {predict_s:.2f}s for {len(yte)} rows", file=sys.stderr)
+    print(f"fit {train_s:.2f}s (CPU {cpu_s:.2f}s, load {os.getloadavg()[0]:.1f}); predict {predict_s:.2f}s for {len(yte)} rows", file=sys.stderr)
     print(json.dumps({
         "impl": "scikit-learn",
         "jobs": a.jobs,

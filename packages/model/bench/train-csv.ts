@@ -8,6 +8,7 @@
 // Writes predictions.csv (one raw forest probability per test row) beside the test CSV and
 // prints, as its very last line, {"rows","features","trees","trainSeconds","auroc","auprc"}.
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -62,8 +63,10 @@ process.stderr.write(`read ${train.X.rows}+${test.X.rows} rows × ${train.X.cols
 if (test.X.cols !== train.X.cols) throw new Error(`test has ${test.X.cols} features, train has ${train.X.cols}`);
 
 const start = performance.now();
+const cpu0 = process.cpuUsage();
 const trained = await trainForest(train.X, train.y, { ...options, featureNames: train.featureNames });
 const trainSeconds = (performance.now() - start) / 1000;
+const cpu = process.cpuUsage(cpu0); // all threads of the process, workers included
 
 const predictor = new ForestPredictor(trained.forest);
 const p0 = performance.now();
@@ -71,7 +74,8 @@ const proba = predictor.predictProbaBatch(test.X.data);
 const predictMs = performance.now() - p0;
 writeFileSync(join(dirname(testPath), 'predictions.csv'), Array.from(proba, (p) => String(p)).join('\n') + '\n');
 process.stderr.write(
-  `trained ${trained.forest.nTrees} trees (${trained.forest.feature.length} nodes) in ${trainSeconds.toFixed(2)} s; ` +
+  `trained ${trained.forest.nTrees} trees (${trained.forest.feature.length} nodes) in ${trainSeconds.toFixed(2)} s ` +
+    `(CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, load ${loadavg()[0]!.toFixed(1)}); ` +
     `predicted ${test.X.rows} rows in ${predictMs.toFixed(0)} ms (${((predictMs * 1000) / test.X.rows).toFixed(2)} µs/row)\n`,
 );
 

@@ -47,15 +47,23 @@ export interface Explanation {
 }
 
 /**
- * A forest laid out for prediction: one 16-byte record per node (threshold or leaf value
- * as float64, then feature and right child as int32), left child = next record. Built from
- * a FlatForest whose trees are in pre-order; other layouts fall back to the plain arrays.
+ * A forest laid out for prediction. Each tree is re-laid in pre-order as 16-byte records
+ * (threshold as float64, then feature and right child as int32; left child = next record).
+ * A leaf is a record that loops to itself (threshold −∞, right = itself), so every tree can
+ * be walked a fixed number of steps (its depth) without testing for leaves, and 8 trees are
+ * walked in lockstep: their memory loads overlap instead of waiting on each other.
+ * Leaves' values are summed in tree order, in the single-row and the batch paths alike, so
+ * both give bit-identical results.
  */
 export class ForestPredictor {
   readonly forest: FlatForest;
-  private readonly packed: boolean;
   private readonly f64: Float64Array;
   private readonly i32: Int32Array;
+  private readonly leafValue: Float64Array;
+  private readonly roots: Int32Array;
+  private readonly depth: Int32Array;
+  /** Max depth of each group of 8 consecutive trees. */
+  private readonly groupDepth: Int32Array;
   private readonly scratch: Float64Array;
   private block: Float64Array | undefined;
   private static readonly BLOCK = 256;
@@ -63,25 +71,44 @@ export class ForestPredictor {
   constructor(forest: FlatForest) {
     this.forest = forest;
     const n = forest.feature.length;
-    let preorder = true;
-    for (let i = 0; i < n; i++) {
-      if (forest.feature[i]! >= 0 && forest.left[i] !== i + 1) {
-        preorder = false;
-        break;
+    const T = forest.nTrees;
+    const buf = new ArrayBuffer(n * 16);
+    const f64 = (this.f64 = new Float64Array(buf));
+    const i32 = (this.i32 = new Int32Array(buf));
+    const leafValue = (this.leafValue = new Float64Array(n));
+    this.roots = new Int32Array(T);
+    this.depth = new Int32Array(T);
+    let next = 0;
+    const stack: number[] = []; // (node, depth, parent record, isRight) quadruples
+    for (let t = 0; t < T; t++) {
+      this.roots[t] = next;
+      let maxDepth = 0;
+      stack.push(forest.roots[t]!, 0, -1, 0);
+      while (stack.length > 0) {
+        const isRight = stack.pop()!;
+        const parent = stack.pop()!;
+        const d = stack.pop()!;
+        const node = stack.pop()!;
+        if (next >= n) throw new RangeError('forest nodes are shared between paths or form a cycle');
+        const id = next++;
+        if (isRight) i32[4 * parent + 3] = id;
+        const f = forest.feature[node]!;
+        if (f < 0) {
+          f64[2 * id] = -Infinity;
+          i32[4 * id + 2] = 0;
+          i32[4 * id + 3] = id;
+          leafValue[id] = forest.value[node]!;
+          if (d > maxDepth) maxDepth = d;
+        } else {
+          f64[2 * id] = forest.threshold[node]!;
+          i32[4 * id + 2] = f;
+          stack.push(forest.right[node]!, d + 1, id, 1, forest.left[node]!, d + 1, id, 0);
+        }
       }
+      this.depth[t] = maxDepth;
     }
-    this.packed = preorder;
-    const buf = new ArrayBuffer(preorder ? n * 16 : 0);
-    this.f64 = new Float64Array(buf);
-    this.i32 = new Int32Array(buf);
-    if (preorder) {
-      for (let i = 0; i < n; i++) {
-        const leaf = forest.feature[i]! < 0;
-        this.f64[2 * i] = leaf ? forest.value[i]! : forest.threshold[i]!;
-        this.i32[4 * i + 2] = forest.feature[i]!;
-        this.i32[4 * i + 3] = forest.right[i]!;
-      }
-    }
+    this.groupDepth = new Int32Array(Math.ceil(T / 8));
+    for (let t = 0; t < T; t++) this.groupDepth[t >> 3] = Math.max(this.groupDepth[t >> 3]!, this.depth[t]!);
     this.scratch = new Float64Array(forest.nFeatures);
   }
 
@@ -97,31 +124,52 @@ export class ForestPredictor {
     return x;
   }
 
+  /** sum + the leaf values of trees t..t+7 (in order) for the row at x[o..]. */
+  private group8(x: Float64Array, o: number, t: number, sum: number): number {
+    const f64 = this.f64;
+    const i32 = this.i32;
+    const r = this.roots;
+    let a = r[t]!, b = r[t + 1]!, c = r[t + 2]!, d = r[t + 3]!;
+    let e = r[t + 4]!, g = r[t + 5]!, h = r[t + 6]!, k = r[t + 7]!;
+    for (let step = this.groupDepth[t >> 3]!; step > 0; step--) {
+      a = x[o + i32[4 * a + 2]!]! < f64[2 * a]! ? a + 1 : i32[4 * a + 3]!;
+      b = x[o + i32[4 * b + 2]!]! < f64[2 * b]! ? b + 1 : i32[4 * b + 3]!;
+      c = x[o + i32[4 * c + 2]!]! < f64[2 * c]! ? c + 1 : i32[4 * c + 3]!;
+      d = x[o + i32[4 * d + 2]!]! < f64[2 * d]! ? d + 1 : i32[4 * d + 3]!;
+      e = x[o + i32[4 * e + 2]!]! < f64[2 * e]! ? e + 1 : i32[4 * e + 3]!;
+      g = x[o + i32[4 * g + 2]!]! < f64[2 * g]! ? g + 1 : i32[4 * g + 3]!;
+      h = x[o + i32[4 * h + 2]!]! < f64[2 * h]! ? h + 1 : i32[4 * h + 3]!;
+      k = x[o + i32[4 * k + 2]!]! < f64[2 * k]! ? k + 1 : i32[4 * k + 3]!;
+    }
+    const lv = this.leafValue;
+    sum += lv[a]!;
+    sum += lv[b]!;
+    sum += lv[c]!;
+    sum += lv[d]!;
+    sum += lv[e]!;
+    sum += lv[g]!;
+    sum += lv[h]!;
+    sum += lv[k]!;
+    return sum;
+  }
+
+  /** sum + the leaf value of tree t for the row at x[o..]. */
+  private single(x: Float64Array, o: number, t: number, sum: number): number {
+    const f64 = this.f64;
+    const i32 = this.i32;
+    let a = this.roots[t]!;
+    for (let step = this.depth[t]!; step > 0; step--) a = x[o + i32[4 * a + 2]!]! < f64[2 * a]! ? a + 1 : i32[4 * a + 3]!;
+    return sum + this.leafValue[a]!;
+  }
+
   /** Mean positive-class probability over trees for a prepared row. */
   private predictPrepared(x: Float64Array): number {
-    const { roots, nTrees } = this.forest;
+    const T = this.forest.nTrees;
+    const full = T & ~7;
     let sum = 0;
-    if (this.packed) {
-      const f64 = this.f64;
-      const i32 = this.i32;
-      for (let t = 0; t < nTrees; t++) {
-        let node = roots[t]!;
-        let f = i32[4 * node + 2]!;
-        while (f >= 0) {
-          node = x[f]! < f64[2 * node]! ? node + 1 : i32[4 * node + 3]!;
-          f = i32[4 * node + 2]!;
-        }
-        sum += f64[2 * node]!;
-      }
-    } else {
-      const { feature, threshold, left, right, value } = this.forest;
-      for (let t = 0; t < nTrees; t++) {
-        let node = roots[t]!;
-        while (feature[node]! >= 0) node = x[feature[node]!]! < threshold[node]! ? left[node]! : right[node]!;
-        sum += value[node]!;
-      }
-    }
-    return sum / nTrees;
+    for (let t = 0; t < full; t += 8) sum = this.group8(x, 0, t, sum);
+    for (let t = full; t < T; t++) sum = this.single(x, 0, t, sum);
+    return sum / T;
   }
 
   /** Raw forest probability of the positive class. */
@@ -131,9 +179,9 @@ export class ForestPredictor {
 
   /**
    * Batch prediction. `rows` is either an array of rows or a row-major Float64Array of
-   * `rows.length / nFeatures` rows (NaN = missing). Rows are scored in blocks, tree by tree,
-   * so each tree stays in cache for the whole block; results are bit-identical to
-   * predictProba (trees are summed in the same order).
+   * `rows.length / nFeatures` rows (NaN = missing). Rows are scored in blocks, 8 trees at a
+   * time, so those trees stay in cache for the whole block; results are bit-identical to
+   * predictProba.
    */
   predictProbaBatch(rows: Float64Array | readonly Row[], out?: Float64Array): Float64Array {
     const nF = this.forest.nFeatures;
@@ -149,34 +197,18 @@ export class ForestPredictor {
     }
     const res = out ?? new Float64Array(n);
     if (res.length < n) throw new RangeError(`output has room for ${res.length} rows, ${n} given`);
-    if (!this.packed) {
-      for (let i = 0; i < n; i++) res[i] = this.predictPrepared(this.prepare(rowAt(i)));
-      return res;
-    }
     const BLOCK = ForestPredictor.BLOCK;
     const block = (this.block ??= new Float64Array(BLOCK * nF));
     const sums = new Float64Array(BLOCK);
-    const { roots, nTrees } = this.forest;
-    const f64 = this.f64;
-    const i32 = this.i32;
+    const T = this.forest.nTrees;
+    const full = T & ~7;
     for (let s = 0; s < n; s += BLOCK) {
       const m = Math.min(BLOCK, n - s);
       for (let i = 0; i < m; i++) block.set(this.prepare(rowAt(s + i)), i * nF);
       sums.fill(0);
-      for (let t = 0; t < nTrees; t++) {
-        const root = roots[t]!;
-        for (let i = 0; i < m; i++) {
-          const base = i * nF;
-          let node = root;
-          let f = i32[4 * node + 2]!;
-          while (f >= 0) {
-            node = block[base + f]! < f64[2 * node]! ? node + 1 : i32[4 * node + 3]!;
-            f = i32[4 * node + 2]!;
-          }
-          sums[i] = sums[i]! + f64[2 * node]!;
-        }
-      }
-      for (let i = 0; i < m; i++) res[s + i] = sums[i]! / nTrees;
+      for (let t = 0; t < full; t += 8) for (let i = 0; i < m; i++) sums[i] = this.group8(block, i * nF, t, sums[i]!);
+      for (let t = full; t < T; t++) for (let i = 0; i < m; i++) sums[i] = this.single(block, i * nF, t, sums[i]!);
+      for (let i = 0; i < m; i++) res[s + i] = sums[i]! / T;
     }
     return res;
   }

@@ -297,8 +297,10 @@ export function growTree(data: BinnedData, params: TreeParams, seed: number, t: 
 
     if (depth >= params.maxDepth || count < minSplit || wPos === 0 || wNeg === 0) continue;
 
-    // Split search over features drawn per split (scikit-learn: visit features in random
-    // order until maxFeatures non-constant ones have been evaluated).
+    // Split search over features drawn per split, as scikit-learn's BestSplitter: draw
+    // features without replacement; every drawn feature counts towards maxFeatures, constant
+    // ones included, except that drawing goes on while every feature drawn so far was
+    // constant in this node.
     const parentProxy = (wPos * wPos + wNeg * wNeg) / W;
     best.proxy = -Infinity;
     best.bin = -1;
@@ -306,7 +308,7 @@ export function growTree(data: BinnedData, params: TreeParams, seed: number, t: 
     let bestF = -1;
     let visited = 0;
     let nonConstant = 0;
-    while (visited < nF && nonConstant < mtry) {
+    while (visited < nF && (visited < mtry || nonConstant === 0)) {
       const j = visited + Math.floor(rng.next() * (nF - visited));
       const f = perm[j]!;
       perm[j] = perm[visited]!;

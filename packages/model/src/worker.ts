@@ -1,7 +1,7 @@
 // Worker-thread entry. Protocol (each request gets exactly one reply):
 //   { type: 'data', columns, bins, rows, cols, maxBins, names }  shared buffers   → { type: 'ok' }
 //   { type: 'bin', f }             bins feature f into the shared bin matrix      → { type: 'binned', f, edges, distribution }
-//   { type: 'grow', y, nBins, params, seed }  private copy of the bins            → { type: 'ok' }
+//   { type: 'grow', y, nBins, params, seed }  ready to grow trees                   → { type: 'ok' }
 //   { type: 'tree', t }            grows tree t (typed arrays transferred)        → { type: 'tree', t, result }
 // Any failure → { type: 'error', error }.
 import { parentPort } from 'node:worker_threads';
@@ -34,8 +34,8 @@ function handle(msg: Request): void {
     case 'grow': {
       if (!shared) throw new Error('grow before data');
       growing = {
-        // A private copy: V8 optimises loads from ordinary typed arrays at least as well as shared ones.
-        data: { rows: shared.rows, cols: shared.cols, bins: new Uint8Array(shared.bins).slice(), y: new Uint8Array(msg.y).slice(), nBins: msg.nBins },
+        // The shared bin matrix itself (measured: no slower than a private copy, half the cache footprint).
+        data: { rows: shared.rows, cols: shared.cols, bins: new Uint8Array(shared.bins), y: new Uint8Array(msg.y), nBins: msg.nBins },
         params: msg.params,
         seed: msg.seed,
       };
