@@ -3,6 +3,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { MemoryBroker, MemoryBus } from '@ehr/bus';
 import { TOPICS } from '@ehr/features';
 import { createLogger } from '@ehr/runtime';
@@ -96,6 +97,31 @@ describe('sink → Snowflake (real snowflake-sdk, Snowflake-protocol test server
     cleanups.push(() => w.close());
     await w.init();
     expect(await w.land(batch(0, 9, -1n))).toEqual({ scoresInserted: 10, deadLettersInserted: 0 });
+  });
+
+  it('keeps retrying a warehouse it cannot log in to, not ready, and never logs or reports the secret', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const sf = await startSnowflakeTestServer({ port: 0, databasePath: join(dir, 'sf.duckdb'), users: { sink: 'the-right-one' } });
+    cleanups.push(() => sf.stop());
+    let logs = '';
+    const captured = createLogger({ service: 'sink', level: 'trace', destination: new Writable({ write: (c: Buffer, _e, done) => void ((logs += c.toString()), done()) }) });
+    const secret = 'Sup3r-Secret-Passw0rd';
+    const config = loadConfig({ ...snowflakeEnv(sf.url), SNOWFLAKE_PASSWORD: secret, SINK_RETRY_INITIAL_MS: '50' });
+    const service = createSinkService({ config, logger: captured, bus: new MemoryBus() });
+    cleanups.push(async () => {
+      await service.stop();
+      await service.app.close();
+    });
+    await service.start();
+    await waitFor(() => /warehouse not available at start/.test(logs) && (logs.match(/retrying/g) ?? []).length >= 2, 30_000, 'two failed attempts');
+    const ready = await service.app.inject('/health/ready');
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json().dependencies.warehouse.state).toBe('down');
+    expect(ready.body).toMatch(/Incorrect username or password/);
+    expect(logs).toContain('Incorrect username or password');
+    expect(logs).not.toContain(secret);
+    expect(ready.body).not.toContain(secret);
   });
 
   it('runs the sink service on Snowflake: every score once, through a test-server restart mid-stream', async () => {
