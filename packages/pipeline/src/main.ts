@@ -5,7 +5,7 @@ const say = (line: string) => void process.stdout.write(`${line}\n`);
 // The demo stream is on by default: a synthetic ward of 300 beds at ~50 events/s (see
 // @ehr/producer's PRODUCER_* variables; PRODUCER_SOURCE=none turns it off).
 const env = { PRODUCER_SOURCE: 'synthetic', ...process.env };
-const pipeline = await startPipeline({ env, say }).catch((err: unknown) => {
+const pipeline = await startPipeline({ env, say, defaultModel: true }).catch((err: unknown) => {
   process.stderr.write(`pipeline failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

@@ -5,6 +5,7 @@ import { createProducerService, loadConfig as producerConfig } from '@ehr/produc
 import { createLogger, startAndListen, type Logger, type RunnableService } from '@ehr/runtime';
 import { createScoringService, loadConfig as scoringConfig } from '@ehr/scoring';
 import { createSinkService, loadConfig as sinkConfig } from '@ehr/sink';
+import { ensureDefaultModel } from '@ehr/training';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -14,6 +15,8 @@ export interface PipelineOptions {
   say: (line: string) => void;
   /** Where services' JSON logs go; defaults to stderr at LOG_LEVEL (warn). */
   logDestination?: NodeJS.WritableStream;
+  /** Train the default model first when MODEL_PATH holds no artifact (npm start does; default off). */
+  defaultModel?: boolean;
 }
 
 export interface RunningPipeline {
@@ -34,7 +37,7 @@ type ServiceName = (typeof SERVICES)[number]['name'];
  * Runs the four services in one process. Each keeps its own bus client, registry and
  * logger, exactly as it would alone; on the in-memory bus they share one broker.
  */
-export async function startPipeline({ env, say, logDestination }: PipelineOptions): Promise<RunningPipeline> {
+export async function startPipeline({ env, say, logDestination, defaultModel = false }: PipelineOptions): Promise<RunningPipeline> {
   const memoryBroker = env.KAFKA_BROKERS ? undefined : new MemoryBroker();
   const level = env.LOG_LEVEL ?? 'warn';
   const loggerFor = (service: string): Logger =>
@@ -65,6 +68,9 @@ export async function startPipeline({ env, say, logDestination }: PipelineOption
       return { service: createSinkService({ config, logger, bus: createBus(config, wiring('sink', logger)) }), host: config.HOST, port: config.PORT, timeout: config.SHUTDOWN_TIMEOUT_MS, logger };
     },
   };
+
+  // Before any service starts, so scoring loads the model at once (scoring's own MODEL_PATH default).
+  if (defaultModel) await ensureDefaultModel({ path: scoringConfig(envFor('SCORING_PORT', 3003)).MODEL_PATH, say, env });
 
   const started: { name: string; stop: () => Promise<boolean> }[] = [];
   const urls: Record<string, string> = {};

@@ -1,0 +1,30 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startPipeline } from '../src/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ehr-pipeline-model-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('npm start default model', () => {
+  it('trains the default model before the services start when MODEL_PATH has none, prints how to reproduce it, and scoring serves it', async () => {
+    const modelPath = join(dir, 'model', 'severity-model.json');
+    const lines: string[] = [];
+    const sink = new Writable({ write: (_c, _e, done) => done() });
+    const env = { PRODUCER_PORT: '0', FEATURE_PORT: '0', SCORING_PORT: '0', SINK_PORT: '0', DASHBOARD_PORT: '0', MODEL_PATH: modelPath, DUCKDB_PATH: join(dir, 'w.duckdb') };
+    const pipeline = await startPipeline({ env, say: (l) => lines.push(l), logDestination: sink, defaultModel: true });
+    try {
+      expect(existsSync(modelPath)).toBe(true);
+      const reproduce = lines.findIndex((l) => /^reproduce it byte for byte .*: SOURCE_DATE_EPOCH=\d+ npm run train -- --synthetic .* --out \S+$/.test(l));
+      expect(reproduce).toBeGreaterThan(0);
+      expect(lines[0]).toMatch(/^no model at .*: training the default model/);
+      expect(reproduce).toBeLessThan(lines.findIndex((l) => l.startsWith('producer ready')));
+      const model = (await (await fetch(`${pipeline.urls.scoring}/model`)).json()) as { loaded: boolean; trees: number };
+      expect(model).toMatchObject({ loaded: true, trees: 100 });
+    } finally {
+      await pipeline.stop();
+    }
+  }, 300_000);
+});
