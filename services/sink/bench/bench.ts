@@ -9,9 +9,10 @@
 process.env.SNOWFLAKE_DISABLE_PLATFORM_DETECTION = 'true';
 process.env.SF_TELEMETRY_DISABLE_CONNECTION_SHAPE = '1';
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { MemoryBroker, MemoryBus } from '@ehr/bus';
 import { TOPICS } from '@ehr/features';
 import { createLogger } from '@ehr/runtime';
@@ -25,7 +26,11 @@ const SIZES = (process.env.BENCH_SIZES ?? '100,1000,5000').split(',').map(Number
 const SAT_ROWS = Number(process.env.BENCH_SAT_ROWS ?? 60_000);
 const RATE = Number(process.env.BENCH_RATE ?? 1_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const out = (line = '') => void process.stdout.write(`${line}\n`);
+const report: string[] = [];
+const out = (line = '') => {
+  report.push(line);
+  process.stdout.write(`${line}\n`);
+};
 
 const dir = mkdtempSync(join(tmpdir(), 'sink-bench-'));
 let runs = 0;
@@ -189,4 +194,8 @@ for (const target of targets) {
   }
 }
 rmSync(dir, { recursive: true, force: true });
+const results = fileURLToPath(new URL('../../../bench-results/', import.meta.url));
+mkdirSync(results, { recursive: true });
+writeFileSync(join(results, 'sink.md'), `${report.join('\n')}\n`);
+process.stdout.write('→ bench-results/sink.md\n');
 process.exit(0);

@@ -160,6 +160,8 @@ export class SinkProcessor {
     this.subscription?.pause();
     await this.flushAll('shutdown');
     await this.subscription?.stop();
+    // Left the group: what lands now is committed to the warehouse only (the truth anyway).
+    this.subscription = null;
     await this.flushAll('shutdown');
     const left = this.bufferedRecords();
     if (left > 0) this.deps.logger.warn({ records: left }, 'stopping with records not in the warehouse; they will be consumed again');
