@@ -34,28 +34,29 @@ export function createSinkService({ config, logger, bus, warehouse: given, cwd, 
   const setWarehouse = readiness.track('warehouse', { state: 'down', detail: 'not connected' });
   const setConsumer = readiness.track('consumer', { state: 'down', detail: 'not started' });
   const app = buildApp({ logger, metrics, readiness });
-  let processor: SinkProcessor | null = null;
+  // Created once (its metrics register once); started when the warehouse is there.
+  const processor = new SinkProcessor({
+    bus,
+    warehouse,
+    logger,
+    metrics,
+    groupId: config.SINK_GROUP_ID,
+    flush: { records: config.SINK_FLUSH_RECORDS, bytes: config.SINK_FLUSH_BYTES, ms: config.SINK_FLUSH_MS },
+    maxBufferedBytes: config.SINK_MAX_BUFFERED_BYTES,
+    retry: { initialMs: config.SINK_RETRY_INITIAL_MS, maxMs: config.SINK_RETRY_MAX_MS },
+    onWarehouseStatus: setWarehouse,
+    ...(onLanded ? { onLanded } : {}),
+    ...(maxBatchRecords ? { maxBatchRecords } : {}),
+    ...(bus.kind === 'kafka' && config.KAFKA_TOPIC_PREFIX ? { topicPrefix: config.KAFKA_TOPIC_PREFIX } : {}),
+  });
+  let consuming = false;
   let stopped = false;
   let initTimer: NodeJS.Timeout | null = null;
   let starting: Promise<void> | null = null;
 
   const consume = async () => {
-    const p = new SinkProcessor({
-      bus,
-      warehouse,
-      logger,
-      metrics,
-      groupId: config.SINK_GROUP_ID,
-      flush: { records: config.SINK_FLUSH_RECORDS, bytes: config.SINK_FLUSH_BYTES, ms: config.SINK_FLUSH_MS },
-      maxBufferedBytes: config.SINK_MAX_BUFFERED_BYTES,
-      retry: { initialMs: config.SINK_RETRY_INITIAL_MS, maxMs: config.SINK_RETRY_MAX_MS },
-      onWarehouseStatus: setWarehouse,
-      ...(onLanded ? { onLanded } : {}),
-      ...(maxBatchRecords ? { maxBatchRecords } : {}),
-      ...(bus.kind === 'kafka' && config.KAFKA_TOPIC_PREFIX ? { topicPrefix: config.KAFKA_TOPIC_PREFIX } : {}),
-    });
-    await p.start();
-    processor = p;
+    await processor.start();
+    consuming = true;
     setConsumer({ state: 'up', detail: `group ${config.SINK_GROUP_ID}` });
   };
 
@@ -82,7 +83,7 @@ export function createSinkService({ config, logger, bus, warehouse: given, cwd, 
     app,
     readiness,
     warehouse,
-    processor: () => processor,
+    processor: () => (consuming ? processor : null),
     async start() {
       await bus.connect();
       const partitions = config.KAFKA_TOPIC_PARTITIONS;
@@ -98,7 +99,7 @@ export function createSinkService({ config, logger, bus, warehouse: given, cwd, 
       if (initTimer) clearTimeout(initTimer);
       await starting;
       setConsumer({ state: 'down', detail: 'stopping' });
-      await processor?.stop();
+      if (consuming) await processor.stop();
       await bus.close();
       await warehouse.close();
     },
