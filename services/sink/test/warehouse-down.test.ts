@@ -84,4 +84,24 @@ describe('sink with the warehouse down', () => {
     const [row] = await flaky.inner.query('SELECT count(*) AS n, count(DISTINCT score_id) AS ids, count(DISTINCT src_partition || \':\' || src_offset) AS positions FROM severity_scores');
     expect(row).toEqual({ n: '600', ids: '600', positions: '600' });
   });
+
+  it('retries a start that failed after migrating (offsets unreadable), then consumes', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const flaky = new FlakyWarehouse(new DuckDbWarehouse({ path: join(dir, 'w.duckdb'), logger }));
+    flaky.mode = 'down';
+    const broker = new MemoryBroker({ defaultPartitions: 2 });
+    const service = createSinkService({ config: loadConfig({ SINK_FLUSH_MS: '30', SINK_RETRY_INITIAL_MS: '50' }), logger, bus: new MemoryBus({ broker }), warehouse: flaky });
+    cleanups.push(async () => {
+      await service.stop();
+      await service.app.close();
+    });
+    await service.start();
+    expect((await service.app.inject('/health/ready')).statusCode).toBe(503);
+    await new Promise((r) => setTimeout(r, 200));
+    flaky.mode = 'up';
+    await new MemoryBus({ broker }).produce(TOPICS.scores, Array.from({ length: 50 }, (_, i) => scoreMessage(makeScore(i, { run: 'late' }))));
+    await waitFor(async () => Number((await flaky.inner.query('SELECT count(*) AS n FROM severity_scores'))[0]!.n) === 50, 20_000, '50 rows');
+    expect((await service.app.inject('/health/ready')).json()).toMatchObject({ status: 'ready' });
+  });
 });
