@@ -27,13 +27,13 @@ describe('process control by pid', () => {
   });
 
   it('terminate ends a process with SIGTERM', async () => {
-    const pid = await nodeChild('setInterval(() => {}, 1000); console.log("up")');
+    const pid = await nodeChild('setInterval(() => {}, 1000); process.stdout.write("up\\n")');
     expect(await terminate(pid, 5_000)).toBe('terminated');
     expect(isAlive(pid)).toBe(false);
   });
 
   it('terminate falls back to SIGKILL when SIGTERM is ignored', async () => {
-    const pid = await nodeChild('process.on("SIGTERM", () => {}); setInterval(() => {}, 1000); console.log("up")');
+    const pid = await nodeChild('process.on("SIGTERM", () => {}); setInterval(() => {}, 1000); process.stdout.write("up\\n")');
     expect(await terminate(pid, 300)).toBe('killed');
     expect(isAlive(pid)).toBe(false);
   });
