@@ -68,6 +68,8 @@ export function scoreVector(
       payload: {
         scoreId,
         featureEventId: vector.eventId,
+        // The raw event whose arrival produced the vector: lets the warehouse trace every input.
+        triggerEventId: vector.payload.triggerEventId,
         eventTime: vector.payload.asOf,
         scoredAt: scoredAt.toISOString(),
         mode: model ? 'model' : 'news2_only',

@@ -37,6 +37,7 @@ export const SeverityScorePayload = Type.Object(
   {
     scoreId: EventId,
     featureEventId: EventId,
+    triggerEventId: Type.Optional(EventId),
     eventTime: DateTime,
     scoredAt: DateTime,
     mode: Type.Union([Type.Literal('model'), Type.Literal('news2_only')], {
