@@ -33,8 +33,9 @@ const fmt = (v: number) => (Math.round(v * 10) / 10).toString();
 /** A plot on [0, 1] × [0, 1]. */
 export function linePlot(o: LinePlotOptions): string {
   const width = o.width ?? 420;
-  const height = o.height ?? 360;
-  const m = { left: 52, right: 16, top: 30, bottom: 46 };
+  const legendH = 16 * o.series.length + 6;
+  const height = (o.height ?? 360) + legendH;
+  const m = { left: 52, right: 16, top: 30, bottom: 46 + legendH };
   const w = width - m.left - m.right;
   const h = height - m.top - m.bottom;
   const sx = (x: number) => m.left + Math.min(1, Math.max(0, x)) * w;
@@ -51,7 +52,7 @@ export function linePlot(o: LinePlotOptions): string {
     parts.push(`<text x="${m.left - 6}" y="${fmt(sy(v) + 4)}" text-anchor="end" class="tick">${v.toFixed(1)}</text>`);
   }
   parts.push(`<rect x="${m.left}" y="${m.top}" width="${w}" height="${h}" class="frame"/>`);
-  parts.push(`<text x="${m.left + w / 2}" y="${height - 8}" text-anchor="middle" class="axis">${escapeHtml(o.xLabel)}</text>`);
+  parts.push(`<text x="${m.left + w / 2}" y="${m.top + h + 34}" text-anchor="middle" class="axis">${escapeHtml(o.xLabel)}</text>`);
   parts.push(`<text transform="translate(14 ${m.top + h / 2}) rotate(-90)" text-anchor="middle" class="axis">${escapeHtml(o.yLabel)}</text>`);
   if (o.diagonal) parts.push(`<line x1="${sx(0)}" y1="${sy(0)}" x2="${sx(1)}" y2="${sy(1)}" class="reference"/>`);
   if (o.hline) {
@@ -64,9 +65,10 @@ export function linePlot(o: LinePlotOptions): string {
       parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''} data-series="${escapeHtml(s.name)}"/>`);
       if (s.markers) for (const [x, y] of s.points) parts.push(`<circle cx="${fmt(sx(x))}" cy="${fmt(sy(y))}" r="3.5" fill="${s.color}"/>`);
     }
-    const ly = m.top + 14 + k * 16;
-    parts.push(`<line x1="${m.left + w - 150}" y1="${ly - 4}" x2="${m.left + w - 130}" y2="${ly - 4}" stroke="${s.color}" stroke-width="3"/>`);
-    parts.push(`<text x="${m.left + w - 125}" y="${ly}" class="legend">${escapeHtml(s.name)}</text>`);
+    // Legend under the plot, where it hides no curve.
+    const ly = m.top + h + 56 + k * 16;
+    parts.push(`<line x1="${m.left}" y1="${ly - 4}" x2="${m.left + 20}" y2="${ly - 4}" stroke="${s.color}" stroke-width="3"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    parts.push(`<text x="${m.left + 26}" y="${ly}" class="legend">${escapeHtml(s.name)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('');
