@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isPortFree } from '@ehr/kafka-local';
 import { parseLogRecord, type LogRecord } from './log-format.js';
+import { createPipelineTopics } from './topics.js';
 import { findRepoRoot, SERVICE_NAMES, serviceInfo, type ServiceName } from './services.js';
 
 export type Env = Record<string, string | undefined>;
@@ -37,6 +38,8 @@ export interface StackOptions {
   readyTimeoutMs?: number;
   /** Grace after SIGTERM before SIGKILL (default 20 s; services have 10 s to shut down). */
   stopTimeoutMs?: number;
+  /** With `brokers`: create every pipeline topic before the services start (default true). */
+  createTopics?: boolean;
   /** Aborting while the services start stops them and rejects (Ctrl-C during start-up). */
   signal?: AbortSignal;
 }
@@ -275,6 +278,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     })();
     return stopping;
   };
+
+  if (options.brokers && options.createTopics !== false) {
+    const env = baseEnv(options.inheritEnv ?? true);
+    applyEnv(env, options.env);
+    env.KAFKA_BROKERS = options.brokers;
+    try {
+      await createPipelineTopics(env);
+    } catch (error) {
+      throw new Error(`could not create the pipeline's topics on ${options.brokers}: ${(error as Error).message}`);
+    }
+  }
 
   for (const service of services) launch(service);
   try {

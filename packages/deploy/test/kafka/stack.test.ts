@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { containerEnv, loadCompose } from '../../src/compose/check.js';
 import { findRepoRoot, SERVICE_NAMES } from '../../src/services.js';
 import { isolatedEnv, startStack, type Stack, type StackLogEntry } from '../../src/stack.js';
+import { createPipelineTopics } from '../../src/topics.js';
 
 const root = findRepoRoot();
 let dir: string;
@@ -65,6 +66,40 @@ describe('startStack on Kafka', () => {
   });
 });
 
+/** Every topic of @ehr/features exists under `prefix`, with its partitions and cleanup policy. */
+async function expectPipelineTopics(prefix: string, partitions: number): Promise<void> {
+  const admin = new Kafka({ brokers: inject('kafkaBrokers').split(','), clientId: 'deploy-test', logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    for (const topic of ALL_TOPICS) expect(existing.has(`${prefix}${topic}`), topic).toBe(true);
+    const configs = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: ALL_TOPICS.map((topic) => ({ type: ConfigResourceTypes.TOPIC, name: `${prefix}${topic}`, configNames: ['cleanup.policy'] })),
+    });
+    for (const resource of configs.resources) {
+      const topic = resource.resourceName.slice(prefix.length) as (typeof ALL_TOPICS)[number];
+      const policy = resource.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue;
+      expect(policy, topic).toBe(COMPACTED_TOPICS.has(topic) ? 'compact' : 'delete');
+    }
+    const metadata = await admin.fetchTopicMetadata({ topics: ALL_TOPICS.map((t) => `${prefix}${t}`) });
+    for (const topic of metadata.topics) expect(topic.partitions.length, topic.name).toBe(partitions);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+describe('createPipelineTopics (what startStack runs before the services)', () => {
+  it('creates every topic of @ehr/features with the variables the services read', async () => {
+    const prefix = `deploy-create-${process.pid}-${Date.now()}.`;
+    await createPipelineTopics({ KAFKA_BROKERS: inject('kafkaBrokers'), KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: '2' });
+    await expectPipelineTopics(prefix, 2);
+    // Again: existing topics are left as they are.
+    await createPipelineTopics({ KAFKA_BROKERS: inject('kafkaBrokers'), KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: '4' });
+    await expectPipelineTopics(prefix, 2);
+  });
+});
+
 describe("docker-compose.yml's topics step", () => {
   it('creates every topic of @ehr/features on the broker, compacted where @ehr/features says', async () => {
     const topics = loadCompose(join(root, 'docker-compose.yml')).document.services!.topics!;
@@ -81,24 +116,6 @@ describe("docker-compose.yml's topics step", () => {
     });
     expect(result.code, result.output).toBe(0);
 
-    const admin = new Kafka({ brokers: inject('kafkaBrokers').split(','), clientId: 'deploy-test', logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    try {
-      const existing = new Set(await admin.listTopics());
-      for (const topic of ALL_TOPICS) expect(existing.has(`${prefix}${topic}`), topic).toBe(true);
-      const configs = await admin.describeConfigs({
-        includeSynonyms: false,
-        resources: ALL_TOPICS.map((topic) => ({ type: ConfigResourceTypes.TOPIC, name: `${prefix}${topic}`, configNames: ['cleanup.policy'] })),
-      });
-      for (const resource of configs.resources) {
-        const topic = resource.resourceName.slice(prefix.length) as (typeof ALL_TOPICS)[number];
-        const policy = resource.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue;
-        expect(policy, topic).toBe(COMPACTED_TOPICS.has(topic) ? 'compact' : 'delete');
-      }
-      const metadata = await admin.fetchTopicMetadata({ topics: ALL_TOPICS.map((t) => `${prefix}${t}`) });
-      for (const topic of metadata.topics) expect(topic.partitions.length, topic.name).toBe(Number(containerEnv(topics, {}).KAFKA_TOPIC_PARTITIONS));
-    } finally {
-      await admin.disconnect();
-    }
+    await expectPipelineTopics(prefix, Number(containerEnv(topics, {}).KAFKA_TOPIC_PARTITIONS));
   });
 });
