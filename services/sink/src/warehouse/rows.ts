@@ -8,7 +8,9 @@ export function scoreRow(cluster: string, record: BusRecord, event: SeverityScor
   const p = event.payload;
   return {
     scoreId: p.scoreId,
-    eventId: event.eventId,
+    // The raw event the score traces back to (the architecture's `event_id`); scores from
+    // before triggerEventId existed name their own envelope id, as they always did.
+    eventId: p.triggerEventId ?? event.eventId,
     featureEventId: p.featureEventId,
     patientId: event.patientId,
     encounterId: event.encounterId,
