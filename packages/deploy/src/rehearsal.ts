@@ -37,6 +37,8 @@ export interface Rehearsal {
   steps: RehearsalStep[];
   /** GET /health/ready of the started entry point. */
   ready: { status: number; body: unknown };
+  /** Status of each probed path (`probes`) while the service ran. */
+  probes: Record<string, number>;
   /** Exit code of the Dockerfile's HEALTHCHECK command against the running service. */
   healthcheckExit: number | null;
   /** How the service ended on SIGTERM. */
@@ -58,6 +60,8 @@ export interface RehearsalOptions {
   turboCacheDir?: string;
   /** Extra variables for the started service (e.g. DUCKDB_PATH). */
   runEnv?: Record<string, string>;
+  /** More paths to GET while the service runs (default /health/live and /metrics). */
+  probes?: string[];
   /** How long the service gets to answer 200 on /health/ready (default 90 s). */
   readyTimeoutMs?: number;
   /** Each step as it finishes. */
@@ -262,7 +266,14 @@ export async function rehearseImage(options: RehearsalOptions): Promise<Rehearsa
     startAndProbe(facts.cmd!, appDir, runEnv, `http://127.0.0.1:${port}`, options.readyTimeoutMs ?? 90_000),
   );
   let healthcheckExit: number | null = null;
+  const probes: Record<string, number> = {};
   try {
+    for (const path of options.probes ?? ['/health/live', '/metrics']) {
+      probes[path] = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(5_000) }).then(
+        async (r) => (await r.arrayBuffer(), r.status),
+        () => 0,
+      );
+    }
     if (facts.healthcheck && !facts.healthcheck.none) {
       healthcheckExit = await timed('HEALTHCHECK command', () => exitCode(facts.healthcheck!.command, appDir, runEnv));
     }
@@ -270,7 +281,7 @@ export async function rehearseImage(options: RehearsalOptions): Promise<Rehearsa
     const stopped = await timed('SIGTERM until exit', () => started.stop());
     started.stopped = stopped;
   }
-  return { dockerfile: dockerfilePath, facts, appDir, steps, ready: started.ready, healthcheckExit, stopped: started.stopped, log: started.log };
+  return { dockerfile: dockerfilePath, facts, appDir, steps, ready: started.ready, probes, healthcheckExit, stopped: started.stopped, log: started.log };
 }
 
 /** The stage the final stage copies /app from (`COPY --from=build /app /app`). */

@@ -1,6 +1,6 @@
 // The deployable services: where each lives, its package, its default port. The stack
 // runner, the compose checks and the build rehearsal all read this one table.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -49,13 +49,22 @@ export function isServiceName(name: string): name is ServiceName {
   return (SERVICE_NAMES as readonly string[]).includes(name);
 }
 
-/** The monorepo root: the nearest folder above this file whose package.json declares workspaces. */
+function declaresWorkspaces(manifest: string): boolean {
+  try {
+    return Array.isArray((JSON.parse(readFileSync(manifest, 'utf8')) as { workspaces?: unknown }).workspaces);
+  } catch {
+    return false;
+  }
+}
+
+/** The monorepo root: the nearest folder at or above `from` whose package.json declares workspaces. */
 export function findRepoRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {
   let dir = resolve(from);
   for (;;) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'turbo.json'))) return dir;
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && declaresWorkspaces(manifest)) return dir;
     const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no repository root (package.json beside turbo.json) above ${from}`);
+    if (parent === dir) throw new Error(`no repository root (a package.json with workspaces) above ${from}`);
     dir = parent;
   }
 }

@@ -65,10 +65,13 @@ describe('image build rehearsal', () => {
           context,
           turboCacheDir: join(work, 'turbo-cache'),
           runEnv: { DUCKDB_PATH: join(work, `${name}.duckdb`), LOG_LEVEL: 'warn' },
+          // The dashboard's page comes from services/dashboard/public: it must be in the image.
+          probes: ['/health/live', '/metrics', ...(name === 'dashboard' ? ['/'] : [])],
         });
         expect(rehearsal.facts.pruneTarget).toBe(info.packageName);
         expect(rehearsal.ready.status, JSON.stringify(rehearsal.ready.body)).toBe(200);
         expect(['ready', 'degraded']).toContain((rehearsal.ready.body as { status: string }).status);
+        expect(Object.values(rehearsal.probes), JSON.stringify(rehearsal.probes)).toEqual(Object.values(rehearsal.probes).map(() => 200));
         expect(rehearsal.healthcheckExit).toBe(0);
         expect(rehearsal.stopped).toEqual({ code: 0, signal: null });
 

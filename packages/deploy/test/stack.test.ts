@@ -1,6 +1,6 @@
 // startStack with separate processes on the in-memory bus (nothing flows between them; the
 // real-Kafka run is in test/kafka). What is tested here: processes, ports, logs, signals.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '@ehr/kafka-local';
 import { startStack, type ExitReport, type Stack, type StackLogEntry } from '../src/stack.js';
 import { createPipelineTopics } from '../src/topics.js';
+import { findRepoRoot } from '../src/services.js';
 
 let dir: string;
 beforeAll(() => {
@@ -148,5 +149,13 @@ describe('createPipelineTopics', () => {
 
   it('names the variable when the bus settings are invalid', async () => {
     await expect(createPipelineTopics({ KAFKA_BROKERS: 'a:1', KAFKA_TOPIC_PARTITIONS: 'many' })).rejects.toThrow(/KAFKA_TOPIC_PARTITIONS/);
+  });
+});
+
+describe('findRepoRoot', () => {
+  it('finds the folder whose package.json declares the workspaces, not a package with a turbo.json of its own', () => {
+    const root = findRepoRoot();
+    expect(existsSync(join(root, 'services', 'sink', 'package.json'))).toBe(true);
+    expect(findRepoRoot(join(root, 'packages', 'deploy', 'src'))).toBe(root);
   });
 });
