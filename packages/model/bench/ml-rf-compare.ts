@@ -3,6 +3,8 @@
 // at 5,000 × 60 take a long time) and reports seconds per tree, the extrapolation to 200,
 // and the test AUROC/AUPRC of its vote share (its predictProbability drops a vote, so the
 // share is computed from predictionValues). Missing cells become MISSING_SENTINEL.
+// Options: all features per tree (ml-random-forest bags features per tree, not per split),
+// maxDepth and minNumSamples from the flags, ml-cart's other defaults (gainThreshold 0.01).
 //
 //   tsx bench/ml-rf-compare.ts --train train.csv --test test.csv [--rows 5000] [--trees 10]
 import { createRequire } from 'node:module';
@@ -49,8 +51,10 @@ const rf = new RandomForestClassifier({
   treeOptions: { maxDepth: num('depth', 12), minNumSamples: num('min-leaf', 5) },
 });
 const t0 = performance.now();
+const c0 = process.cpuUsage();
 rf.train(X, y);
 const trainSeconds = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(c0);
 const votes = rf.predictionValues(Xt);
 const share = new Float64Array(testRows);
 for (let i = 0; i < testRows; i++) share[i] = votes.getRow(i).reduce((a, b) => a + b, 0) / trees;
@@ -61,6 +65,7 @@ process.stdout.write(
     features: nF,
     trees,
     trainSeconds: +trainSeconds.toFixed(2),
+    cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(2),
     secondsPerTree: +(trainSeconds / trees).toFixed(2),
     extrapolated200TreesSeconds: Math.round((trainSeconds / trees) * 200),
     testRows,
