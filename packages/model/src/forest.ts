@@ -60,6 +60,8 @@ export class ForestPredictor {
   private readonly f64: Float64Array;
   private readonly i32: Int32Array;
   private readonly leafValue: Float64Array;
+  /** Every record's node value (internal nodes too), for contributions. */
+  private readonly nodeValue: Float64Array;
   private readonly roots: Int32Array;
   private readonly depth: Int32Array;
   /** Max depth of each group of 8 consecutive trees. */
@@ -76,6 +78,7 @@ export class ForestPredictor {
     const f64 = (this.f64 = new Float64Array(buf));
     const i32 = (this.i32 = new Int32Array(buf));
     const leafValue = (this.leafValue = new Float64Array(n));
+    const nodeValue = (this.nodeValue = new Float64Array(n));
     this.roots = new Int32Array(T);
     this.depth = new Int32Array(T);
     let next = 0;
@@ -92,6 +95,7 @@ export class ForestPredictor {
         if (next >= n) throw new RangeError('forest nodes are shared between paths or form a cycle');
         const id = next++;
         if (isRight) i32[4 * parent + 3] = id;
+        nodeValue[id] = forest.value[node]!;
         const f = forest.feature[node]!;
         if (f < 0) {
           f64[2 * id] = -Infinity;
@@ -234,20 +238,22 @@ export class ForestPredictor {
    */
   explain(row: Row, topK = 5, names?: readonly string[]): Explanation {
     const x = this.prepare(row);
-    const { roots, nTrees, nFeatures, feature, threshold, left, right, value } = this.forest;
+    const { nTrees, nFeatures } = this.forest;
+    const { f64, i32, nodeValue, leafValue, roots, depth } = this;
     const all = new Float64Array(nFeatures);
     let bias = 0;
     let pred = 0;
     for (let t = 0; t < nTrees; t++) {
-      let node = roots[t]!;
-      bias += value[node]!;
-      while (feature[node]! >= 0) {
-        const f = feature[node]!;
-        const next = x[f]! < threshold[node]! ? left[node]! : right[node]!;
-        all[f] = all[f]! + value[next]! - value[node]!;
-        node = next;
+      let a = roots[t]!;
+      bias += nodeValue[a]!;
+      // A leaf loops to itself (feature 0, difference 0), so walking `depth` steps is exact.
+      for (let step = depth[t]!; step > 0; step--) {
+        const f = i32[4 * a + 2]!;
+        const next = x[f]! < f64[2 * a]! ? a + 1 : i32[4 * a + 3]!;
+        all[f] = all[f]! + (nodeValue[next]! - nodeValue[a]!);
+        a = next;
       }
-      pred += value[node]!;
+      pred += leafValue[a]!;
     }
     for (let f = 0; f < nFeatures; f++) all[f] = all[f]! / nTrees;
     const order = Array.from({ length: nFeatures }, (_, f) => f)
