@@ -1,0 +1,91 @@
+// Reads what the sink landed, straight from the DuckDB file: the sink's own file, or the
+// file under the Snowflake test server (where each Snowflake schema is a DuckDB schema).
+// Open it only when no other process holds it (after the sink, or the test server, stopped).
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { DeadLetterRowLite, ScoreRowLite } from './accounting.js';
+
+export interface WarehouseScore extends ScoreRowLite {
+  patientId: string;
+  encounterId: string | null;
+  /** Epoch ms. */
+  ingestedAt: number;
+  scoredAt: number;
+  srcTopic: string;
+  srcPartition: number;
+  srcOffset: string;
+}
+
+export interface WarehouseDeadLetter extends DeadLetterRowLite {
+  ingestedAt: number;
+}
+
+export interface WarehouseContents {
+  scores: WarehouseScore[];
+  deadLetters: WarehouseDeadLetter[];
+  /** sink_offsets rows: `topic/partition` → last offset. */
+  offsets: Map<string, bigint>;
+}
+
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : typeof v === 'string' ? v : JSON.stringify(v));
+const ms = (v: unknown): number => (v === null || v === undefined ? Number.NaN : Number(v) / 1000);
+
+/** Every score, dead letter and offset row in the file (read-only). */
+export async function readWarehouse(path: string): Promise<WarehouseContents> {
+  const instance = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
+  const connection = await instance.connect();
+  try {
+    const schemaOf = async (table: string): Promise<string> => {
+      const reader = await connection.runAndReadAll(`SELECT table_schema FROM information_schema.tables WHERE lower(table_name) = '${table}' ORDER BY table_schema`);
+      const row = reader.getRows()[0];
+      if (!row) throw new Error(`${path} has no table ${table}: did the sink ever start on it?`);
+      return `"${String(row[0])}"`;
+    };
+    const rows = async (sql: string) => (await connection.runAndReadAll(sql)).getRowObjects();
+    const scoresSchema = await schemaOf('severity_scores');
+    const scores = (
+      await rows(
+        `SELECT score_id, event_id, feature_event_id, patient_id, encounter_id, epoch_us(ingested_at) AS ingested_us, epoch_us(scored_at) AS scored_us, src_topic, src_partition, CAST(src_offset AS VARCHAR) AS src_offset FROM ${scoresSchema}.severity_scores`,
+      )
+    ).map(
+      (r): WarehouseScore => ({
+        scoreId: String(r.score_id),
+        eventId: String(r.event_id),
+        featureEventId: str(r.feature_event_id),
+        patientId: String(r.patient_id),
+        encounterId: str(r.encounter_id),
+        ingestedAt: ms(r.ingested_us),
+        scoredAt: ms(r.scored_us),
+        srcTopic: String(r.src_topic),
+        srcPartition: Number(r.src_partition),
+        srcOffset: String(r.src_offset),
+      }),
+    );
+    const lettersSchema = await schemaOf('dead_letters');
+    const deadLetters = (
+      await rows(
+        `SELECT dead_letter_id, service, reason, source_topic, source_partition, CAST(source_offset AS VARCHAR) AS source_offset, original_event_id, original_bytes, epoch_us(ingested_at) AS ingested_us FROM ${lettersSchema}.dead_letters`,
+      )
+    ).map(
+      (r): WarehouseDeadLetter => ({
+        deadLetterId: String(r.dead_letter_id),
+        service: String(r.service),
+        reason: String(r.reason),
+        sourceTopic: str(r.source_topic),
+        sourcePartition: r.source_partition === null ? null : Number(r.source_partition),
+        sourceOffset: str(r.source_offset),
+        originalEventId: str(r.original_event_id),
+        originalBytes: str(r.original_bytes),
+        ingestedAt: ms(r.ingested_us),
+      }),
+    );
+    const offsetsSchema = await schemaOf('sink_offsets');
+    const offsets = new Map<string, bigint>();
+    for (const r of await rows(`SELECT topic, partition_id, CAST(last_offset AS VARCHAR) AS last_offset FROM ${offsetsSchema}.sink_offsets`)) {
+      offsets.set(`${String(r.topic)}/${String(r.partition_id)}`, BigInt(String(r.last_offset)));
+    }
+    return { scores, deadLetters, offsets };
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}

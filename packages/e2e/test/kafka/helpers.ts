@@ -1,0 +1,73 @@
+// What every real-broker test of this package does at the end of a run: the pipeline
+// drained, every service ready, the warehouse read, every raw record accounted for, and
+// no patient id, encounter id or secret in any line any service printed.
+import type {} from '@ehr/kafka-local/vitest';
+import { expect } from 'vitest';
+import { account, summarize, type Accounting } from '../../src/accounting.js';
+import { findLeaks, idNeedles, secretNeedles } from '../../src/log-safety.js';
+import type { PipelineRun } from '../../src/pipeline.js';
+import { readWarehouse, type WarehouseContents } from '../../src/warehouse.js';
+import { TOPICS } from '@ehr/features';
+
+export const say = (line: string) => process.stdout.write(`[e2e] ${line}\n`);
+
+/** Every service answers 200 on /health/ready (ready, or degraded with a reason). */
+export async function expectAllReady(run: PipelineRun): Promise<void> {
+  const readiness = await run.stack.readiness();
+  for (const service of run.stack.services) {
+    const r = readiness[service];
+    expect(r?.status, `${service} readiness: ${JSON.stringify(r?.body)}`).toBe(200);
+    expect(['ready', 'degraded'], `${service}: ${JSON.stringify(r?.body)}`).toContain((r?.body as { status?: string }).status);
+  }
+}
+
+export interface Finish {
+  accounting: Accounting;
+  warehouse: WarehouseContents;
+}
+
+/**
+ * Drains the run, checks readiness, stops the services, reads the warehouse (`read`: the
+ * DuckDB file by default) and accounts for every raw record. Also the log-safety check.
+ */
+export async function finishRun(
+  run: PipelineRun,
+  options: {
+    drainMs?: number;
+    patients: Iterable<{ patientId: string; encounterId: string | null }>;
+    read?: () => Promise<WarehouseContents>;
+    /** Runs after the drain, while the services still run (metrics, HTTP checks). */
+    beforeStop?: () => Promise<void>;
+  },
+): Promise<Finish> {
+  const started = Date.now();
+  await run.drain(options.drainMs ?? 180_000, say);
+  say(`drained in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  await expectAllReady(run);
+  await options.beforeStop?.();
+  expect(run.unexpectedExits, 'no service exited on its own').toEqual([]);
+  const records = [...run.observer.records];
+  const reports = await run.stop({ cleanup: false });
+  try {
+    expect(reports.map((r) => [r.service, r.code, r.forced]), 'every service stops cleanly on SIGTERM').toEqual(
+      run.stack.services.map((s) => [s, 0, false]),
+    );
+    const warehouse = options.read ? await options.read() : await readWarehouse(run.duckdbPath!);
+    const accounting = account(records, warehouse.scores, warehouse.deadLetters, { eventsTopics: [TOPICS.events, `${run.prefix}${TOPICS.events}`] });
+    say(summarize(accounting));
+    expect(accounting.problems, summarize(accounting)).toEqual([]);
+    expect(accounting.scored + accounting.deadLettered + accounting.duplicates).toBe(accounting.published);
+    expectNoLeaks(run, options.patients);
+    return { accounting, warehouse };
+  } finally {
+    const { rmSync } = await import('node:fs');
+    rmSync(run.dir, { recursive: true, force: true });
+  }
+}
+
+/** No line any service printed contains a patient id, an encounter id or a configured secret. */
+export function expectNoLeaks(run: PipelineRun, patients: Iterable<{ patientId: string; encounterId: string | null }>): void {
+  const leaks = findLeaks(run.logs, [...idNeedles(patients), ...secretNeedles(run.secrets)]);
+  expect(leaks, `${leaks.length} log lines carry an identifier or a secret`).toEqual([]);
+  expect(run.logs.length, 'the services printed something (the capture works)').toBeGreaterThan(0);
+}
