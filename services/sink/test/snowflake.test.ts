@@ -9,7 +9,7 @@ import { TOPICS } from '@ehr/features';
 import { createLogger } from '@ehr/runtime';
 import { startSnowflakeTestServer, type SnowflakeTestServer } from '@ehr/snowflake-test-server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSinkService, createWarehouse, loadConfig, OffsetConflictError, scoreRow, type LandBatch, type SinkService, type Warehouse } from '../src/index.js';
+import { createSinkService, createWarehouse, LATEST_SCHEMA_VERSION, loadConfig, OffsetConflictError, scoreRow, type LandBatch, type SinkService, type Warehouse } from '../src/index.js';
 import { makeScore, scoreMessage, tempDir, waitFor } from './helpers.js';
 import { analyst, snowflakeEnv } from './snowflake-helpers.js';
 
@@ -76,7 +76,30 @@ describe('sink → Snowflake (real snowflake-sdk, Snowflake-protocol test server
     const latest = await a.query('SELECT COUNT(*) AS N FROM severity_scores_latest');
     expect(latest).toEqual([{ N: 50 }]);
     const versions = await a.query('SELECT MAX(version) AS V FROM sink_schema_migrations');
-    expect(versions).toEqual([{ V: 2 }]);
+    expect(versions).toEqual([{ V: LATEST_SCHEMA_VERSION }]);
+    expect(await a.query("SELECT partition_id AS P, last_offset AS O FROM sink_offsets WHERE cluster_id = 'cluster-a'")).toEqual([{ P: 0, O: 199 }]);
+  });
+
+  it('is not blocked by a writer that died inside its transaction (a detached Snowflake transaction)', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const sf = await server(join(dir, 'sf.duckdb'));
+    cleanups.push(() => sf.stop());
+    const w = createWarehouse(loadConfig(snowflakeEnv(sf.url)), logger, dir);
+    cleanups.push(() => w.close());
+    await w.init();
+    await w.land(batch(0, 9, -1n));
+    // A sink killed between its last statement and COMMIT: its session stays open, in a transaction.
+    const zombie = await analyst(sf.url);
+    cleanups.push(() => zombie.close());
+    await zombie.query('BEGIN TRANSACTION');
+    await zombie.query(
+      `INSERT INTO sink_offset_log (cluster_id, topic, partition_id, last_offset, records, committed_at) SELECT 'cluster-a', '${TOPICS.scores}', 0, 19, 10, CURRENT_TIMESTAMP`,
+    );
+    // The next owner lands the same range: not blocked, not refused.
+    expect(await w.land(batch(10, 19, 9n))).toEqual({ scoresInserted: 10, deadLettersInserted: 0 });
+    expect(await w.land(batch(20, 29, 19n))).toEqual({ scoresInserted: 10, deadLettersInserted: 0 });
+    expect((await w.landedOffsets('cluster-a', TOPICS.scores)).get(0)).toBe(29n);
   });
 
   it('logs in with a key pair (SNOWFLAKE_JWT, encrypted private key file), the production authentication', async () => {

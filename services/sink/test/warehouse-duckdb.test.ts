@@ -3,7 +3,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { createLogger } from '@ehr/runtime';
 import { TOPICS } from '@ehr/features';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DuckDbWarehouse, LATEST_SCHEMA_VERSION, OffsetConflictError, scoreRow, type LandBatch } from '../src/index.js';
+import { DuckDbWarehouse, LATEST_SCHEMA_VERSION, MIGRATIONS, migrationsTableDdl, OffsetConflictError, scoreRow, type LandBatch } from '../src/index.js';
 import { makeScore, tempDir } from './helpers.js';
 
 const logger = createLogger({ service: 'sink', level: 'silent' });
@@ -56,6 +56,30 @@ describe('DuckDB warehouse', () => {
     expect(types.event_time).toBe('TIMESTAMP WITH TIME ZONE');
   });
 
+  it('migrates a file from schema version 2 (one offsets row per partition) without losing its offsets', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const path = join(dir, 'w.duckdb');
+    const instance = await DuckDBInstance.create(path);
+    const c = await instance.connect();
+    await c.run(migrationsTableDdl('duckdb'));
+    for (const m of MIGRATIONS.filter((x) => x.version <= 2)) {
+      for (const sql of m.statements('duckdb')) await c.run(sql);
+      await c.run(`INSERT INTO sink_schema_migrations (version, description) VALUES (${m.version}, 'old')`);
+    }
+    await c.run(`INSERT INTO sink_offsets (cluster_id, topic, partition_id, last_offset) VALUES ('cluster-a', '${TOPICS.scores}', 0, 41)`);
+    c.closeSync();
+    instance.closeSync();
+
+    const w = new DuckDbWarehouse({ path, logger });
+    await w.init();
+    expect((await w.landedOffsets('cluster-a', TOPICS.scores)).get(0)).toBe(41n);
+    await expect(w.land(batch(0, 9, -1n))).rejects.toBeInstanceOf(OffsetConflictError);
+    expect(await w.land(batch(42, 45, 41n))).toEqual({ scoresInserted: 4, deadLettersInserted: 0 });
+    expect(await w.query('SELECT last_offset FROM sink_offsets')).toEqual([{ last_offset: '45' }]);
+    await w.close();
+  });
+
   it('lands a batch and its offset together, and refuses a batch cut from a stale offset', async () => {
     const { dir, cleanup } = tempDir();
     cleanups.push(cleanup);
@@ -73,6 +97,17 @@ describe('DuckDB warehouse', () => {
     await w.close();
     const [row] = await query(path, 'SELECT count(*) AS n, count(DISTINCT score_id) AS ids, max(src_offset) AS last FROM severity_scores');
     expect(row).toEqual({ n: '15', ids: '15', last: '14' });
+  });
+
+  it('keeps the offset log short: superseded rows are dropped every 100 batches', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const w = new DuckDbWarehouse({ path: join(dir, 'w.duckdb'), logger });
+    await w.init();
+    for (let i = 0; i < 101; i++) await w.land(batch(i, i, BigInt(i - 1)));
+    expect(await w.query('SELECT count(*) AS n, max(last_offset) AS last FROM sink_offset_log')).toEqual([{ n: '2', last: '100' }]);
+    expect((await w.landedOffsets('cluster-a', TOPICS.scores)).get(0)).toBe(100n);
+    await w.close();
   });
 
   it('keeps one row per score id even when the same score arrives at another offset', async () => {

@@ -3,12 +3,13 @@ import { dirname } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from '@ehr/runtime';
 import {
-  advanceOffsetSql,
+  appendOffsetBinds,
+  appendOffsetSql,
   bindRow,
   type Column,
   DEAD_LETTER_COLUMNS,
   deadLettersInsertSql,
-  firstOffsetSql,
+  compactOffsetsSql,
   landedOffsetsSql,
   MIGRATIONS,
   migrationsTableDdl,
@@ -16,7 +17,7 @@ import {
   scoresInsertSql,
   TABLES,
 } from './schema.js';
-import { OffsetConflictError, type LandBatch, type LandResult, type Warehouse } from './types.js';
+import { CompactionSchedule, OffsetConflictError, type LandBatch, type LandResult, type Warehouse } from './types.js';
 
 const STAGE = { scores: 'sink_stage_scores', deadLetters: 'sink_stage_dead_letters' } as const;
 
@@ -37,6 +38,7 @@ export class DuckDbWarehouse implements Warehouse {
   private instance: DuckDBInstance | null = null;
   private connection: DuckDBConnection | null = null;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly compaction = new CompactionSchedule();
 
   constructor(private readonly options: DuckDbWarehouseOptions) {
     this.description = `duckdb ${options.path}`;
@@ -99,12 +101,12 @@ export class DuckDbWarehouse implements Warehouse {
           DEAD_LETTER_COLUMNS,
           deadLettersInsertSql('duckdb', STAGE.deadLetters),
         );
-        const moved =
-          batch.expectedLastOffset < 0n
-            ? await c.run(firstOffsetSql('duckdb'), [batch.cluster, batch.topic, String(batch.partition), String(batch.lastOffset)])
-            : await c.run(advanceOffsetSql, [String(batch.lastOffset), batch.cluster, batch.topic, String(batch.partition), String(batch.expectedLastOffset)]);
+        const moved = await c.run(appendOffsetSql('duckdb'), appendOffsetBinds(batch, batch.scores.length + batch.deadLetters.length));
         if (moved.rowsChanged !== 1) throw new OffsetConflictError(batch, batch.expectedLastOffset);
         await c.run('COMMIT');
+        if (this.compaction.due(batch)) {
+          await c.run(compactOffsetsSql('duckdb'), [batch.cluster, batch.topic, String(batch.partition), String(batch.lastOffset)]).catch(() => undefined);
+        }
         return { scoresInserted, deadLettersInserted };
       } catch (err) {
         await c.run('ROLLBACK').catch(() => undefined);

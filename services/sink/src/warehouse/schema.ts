@@ -73,7 +73,10 @@ export const DEAD_LETTER_COLUMNS: readonly Column<DeadLetterRow>[] = [
 export const TABLES = {
   scores: 'severity_scores',
   deadLetters: 'dead_letters',
+  /** v1–v2: one row per partition, moved by a guarded UPDATE. Since v3, a view over the log. */
   offsets: 'sink_offsets',
+  /** Since v3: append-only, one row per landed batch; a partition's offset is its MAX. */
+  offsetLog: 'sink_offset_log',
   migrations: 'sink_schema_migrations',
   latestView: 'severity_scores_latest',
 } as const;
@@ -114,6 +117,22 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE OR REPLACE VIEW ${TABLES.latestView} AS SELECT * FROM ${TABLES.scores} ` +
         `QUALIFY ROW_NUMBER() OVER (PARTITION BY patient_id ORDER BY event_time DESC, scored_at DESC, score_id DESC) = 1`,
     ],
+  },
+  {
+    version: 3,
+    description: 'sink_offset_log: append-only batch offsets (no row locks a crashed writer could leave behind); sink_offsets becomes a view',
+    statements: (d) => {
+      const t = physical[d];
+      return [
+        `CREATE TABLE IF NOT EXISTS ${TABLES.offsetLog} (cluster_id ${t.text} NOT NULL, topic ${t.text} NOT NULL, partition_id ${t.int} NOT NULL, ` +
+          `last_offset ${t.bigint} NOT NULL, records ${t.int} NOT NULL, committed_at ${t.timestamp} NOT NULL DEFAULT CURRENT_TIMESTAMP)`,
+        `INSERT INTO ${TABLES.offsetLog} (cluster_id, topic, partition_id, last_offset, records, committed_at) ` +
+          `SELECT cluster_id, topic, partition_id, last_offset, 0, updated_at FROM ${TABLES.offsets}`,
+        `DROP TABLE IF EXISTS ${TABLES.offsets}`,
+        `CREATE OR REPLACE VIEW ${TABLES.offsets} AS SELECT cluster_id, topic, partition_id, MAX(last_offset) AS last_offset, MAX(committed_at) AS updated_at ` +
+          `FROM ${TABLES.offsetLog} GROUP BY cluster_id, topic, partition_id`,
+      ];
+    },
   },
 ];
 
@@ -169,15 +188,37 @@ export const scoresInsertSql = (d: Dialect, source: string | null) => insertSql(
 export const deadLettersInsertSql = (d: Dialect, source: string | null) =>
   insertSql(d, TABLES.deadLetters, DEAD_LETTER_COLUMNS, 'dead_letter_id', 'produced_at', source);
 
-/** Guarded move of a partition's offset: changes one row only if it still holds `expected`. */
-export const advanceOffsetSql = `UPDATE ${TABLES.offsets} SET last_offset = CAST(? AS ${'BIGINT'}), updated_at = CURRENT_TIMESTAMP WHERE cluster_id = ? AND topic = ? AND partition_id = CAST(? AS INTEGER) AND last_offset = CAST(? AS BIGINT)`;
+/**
+ * The guarded offset move, as an append: inserts the batch's offset row only if the
+ * partition's offset (the MAX over the log, committed rows and this transaction's) is still
+ * the one the batch was cut from. An INSERT takes no lock in Snowflake, so a writer killed
+ * between this statement and its COMMIT leaves nothing that blocks the next writer (an
+ * UPDATE would hold the table's lock until Snowflake aborts the detached transaction, hours
+ * later). Binds: cluster, topic, partition, last offset, records, then cluster, topic,
+ * partition, expected offset.
+ */
+export const appendOffsetSql = (d: Dialect) =>
+  `INSERT INTO ${TABLES.offsetLog} (cluster_id, topic, partition_id, last_offset, records, committed_at) ` +
+  `SELECT ?, ?, CAST(? AS ${physical[d].int}), CAST(? AS ${physical[d].bigint}), CAST(? AS ${physical[d].int}), CURRENT_TIMESTAMP ` +
+  `FROM (SELECT COALESCE(MAX(last_offset), -1) AS landed FROM ${TABLES.offsetLog} WHERE cluster_id = ? AND topic = ? AND partition_id = CAST(? AS ${physical[d].int})) cur ` +
+  `WHERE cur.landed = CAST(? AS ${physical[d].bigint})`;
 
-/** First offset of a partition: inserts its row only if there is none. */
-export const firstOffsetSql = (d: Dialect) =>
-  `MERGE INTO ${TABLES.offsets} t USING (SELECT ? AS cluster_id, ? AS topic, CAST(? AS ${physical[d].int}) AS partition_id, CAST(? AS ${physical[d].bigint}) AS last_offset) s ` +
-  `ON t.cluster_id = s.cluster_id AND t.topic = s.topic AND t.partition_id = s.partition_id ` +
-  `WHEN NOT MATCHED THEN INSERT (cluster_id, topic, partition_id, last_offset, updated_at) VALUES (s.cluster_id, s.topic, s.partition_id, s.last_offset, CURRENT_TIMESTAMP)`;
+export const appendOffsetBinds = (b: { cluster: string; topic: string; partition: number; lastOffset: bigint; expectedLastOffset: bigint }, records: number) => [
+  b.cluster,
+  b.topic,
+  String(b.partition),
+  String(b.lastOffset),
+  String(records),
+  b.cluster,
+  b.topic,
+  String(b.partition),
+  String(b.expectedLastOffset),
+];
 
-export const landedOffsetsSql = `SELECT partition_id, last_offset FROM ${TABLES.offsets} WHERE cluster_id = ? AND topic = ?`;
+export const landedOffsetsSql = `SELECT partition_id, MAX(last_offset) AS last_offset FROM ${TABLES.offsetLog} WHERE cluster_id = ? AND topic = ? GROUP BY partition_id`;
+
+/** Keeps the log short: drops a partition's rows below its latest (autocommit, after a landed batch). */
+export const compactOffsetsSql = (d: Dialect) =>
+  `DELETE FROM ${TABLES.offsetLog} WHERE cluster_id = ? AND topic = ? AND partition_id = CAST(? AS ${physical[d].int}) AND last_offset < CAST(? AS ${physical[d].bigint})`;
 
 export const bindRow = <R>(columns: readonly Column<R>[], row: R): (string | null)[] => columns.map((c) => c.value(row));

@@ -2,11 +2,12 @@ import type { Logger } from '@ehr/runtime';
 import type { Bind, Connection, ConnectionOptions, ConfigureOptions, Pool as SdkPool } from 'snowflake-sdk';
 import type { SnowflakeAuth } from '../config.js';
 import {
-  advanceOffsetSql,
+  appendOffsetBinds,
+  appendOffsetSql,
   bindRow,
   DEAD_LETTER_COLUMNS,
   deadLettersInsertSql,
-  firstOffsetSql,
+  compactOffsetsSql,
   landedOffsetsSql,
   MIGRATIONS,
   migrationsTableDdl,
@@ -14,7 +15,7 @@ import {
   scoresInsertSql,
   TABLES,
 } from './schema.js';
-import { OffsetConflictError, type LandBatch, type LandResult, type Warehouse } from './types.js';
+import { CompactionSchedule, OffsetConflictError, type LandBatch, type LandResult, type Warehouse } from './types.js';
 
 export interface SnowflakeWarehouseOptions {
   account: string;
@@ -104,6 +105,7 @@ export class SnowflakeWarehouse implements Warehouse {
   readonly kind = 'snowflake' as const;
   readonly description: string;
   private pool: Pool | null = null;
+  private readonly compaction = new CompactionSchedule();
 
   constructor(private readonly options: SnowflakeWarehouseOptions) {
     // Never the credentials: account, database and schema only.
@@ -202,6 +204,8 @@ export class SnowflakeWarehouse implements Warehouse {
 
   async land(batch: LandBatch): Promise<LandResult> {
     return this.withConnection(async (c) => {
+      // INSERTs only, no UPDATE or MERGE: an INSERT takes no lock in Snowflake, so a sink
+      // killed before COMMIT leaves no detached transaction blocking the next one.
       await execute(c, 'BEGIN TRANSACTION');
       let scoresInserted = 0;
       let deadLettersInserted = 0;
@@ -213,16 +217,17 @@ export class SnowflakeWarehouse implements Warehouse {
       for (const chunk of chunks(batch.deadLetters, deadLetterRows)) {
         deadLettersInserted += (await execute(c, deadLettersInsertSql('snowflake', null), chunk.map((r) => bindRow(DEAD_LETTER_COLUMNS, r)))).updated;
       }
-      // Last, so the lock on the offsets table is held for as short a time as possible.
-      const moved =
-        batch.expectedLastOffset < 0n
-          ? await execute(c, firstOffsetSql('snowflake'), [batch.cluster, batch.topic, String(batch.partition), String(batch.lastOffset)])
-          : await execute(c, advanceOffsetSql, [String(batch.lastOffset), batch.cluster, batch.topic, String(batch.partition), String(batch.expectedLastOffset)]);
+      // Last: the guard looks at the offset as late as possible before the commit.
+      const moved = await execute(c, appendOffsetSql('snowflake'), appendOffsetBinds(batch, batch.scores.length + batch.deadLetters.length));
       if (moved.updated !== 1) {
         await execute(c, 'ROLLBACK');
         throw new OffsetConflictError(batch, batch.expectedLastOffset);
       }
       await execute(c, 'COMMIT');
+      if (this.compaction.due(batch)) {
+        // Autocommit, one statement: nothing is left locked if the sink dies meanwhile.
+        await execute(c, compactOffsetsSql('snowflake'), [batch.cluster, batch.topic, String(batch.partition), String(batch.lastOffset)]).catch(() => undefined);
+      }
       return { scoresInserted, deadLettersInserted };
     });
   }

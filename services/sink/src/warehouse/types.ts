@@ -108,3 +108,15 @@ export interface Warehouse {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** When to drop a partition's superseded offset rows: every `every` landed batches. */
+export class CompactionSchedule {
+  private readonly counts = new Map<string, number>();
+  constructor(private readonly every = 100) {}
+  due(key: PartitionKey): boolean {
+    const k = `${key.cluster}\u0000${key.topic}\u0000${key.partition}`;
+    const n = (this.counts.get(k) ?? 0) + 1;
+    this.counts.set(k, n % this.every);
+    return n % this.every === 0;
+  }
+}

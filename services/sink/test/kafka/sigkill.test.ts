@@ -98,6 +98,8 @@ describe('sink process on a real broker: crash and restart mid-stream', () => {
       await sf.stop();
     }
     const rest = produce(stream.length);
+    // Awaited below; if the test fails before that, its rejection is not left unhandled.
+    rest.catch(() => undefined);
     if (killSink) {
       await sleep(300);
       await sink.kill('SIGKILL');
@@ -115,14 +117,20 @@ describe('sink process on a real broker: crash and restart mid-stream', () => {
     await rest;
 
     await waitFor(() => seen === stream.length, 60_000, 'the check consumer to see every record');
-    await waitFor(
-      async () => {
-        const offsets = await sink.warehouseOffsets();
-        return [...lastOffsets].every(([p, last]) => offsets.get(`${prefix}${TOPICS.scores}/${p}`) === last);
-      },
-      90_000,
-      'the warehouse offsets to reach the end of every partition',
-    );
+    let offsets = new Map<string, number>();
+    try {
+      await waitFor(
+        async () => {
+          offsets = await sink.warehouseOffsets();
+          return [...lastOffsets].every(([p, last]) => offsets.get(`${prefix}${TOPICS.scores}/${p}`) === last);
+        },
+        90_000,
+        'the warehouse offsets to reach the end of every partition',
+      );
+    } catch (err) {
+      const lines = sink.output().split('\n').filter((l) => !l.includes('"level":"info"') && !l.includes('"level":30'));
+      throw new Error(`${(err as Error).message}\nend of topic: ${JSON.stringify([...lastOffsets])}\nwarehouse: ${JSON.stringify([...offsets])}\nsink log:\n${lines.slice(-40).join('\n')}`);
+    }
 
     let rows: { id: string; partition: number; offset: number }[];
     if (warehouse === 'duckdb') {
