@@ -148,18 +148,32 @@ export class KafkaBus implements Bus {
   }
 
   async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
-    const existing = new Set(await this.admin.listTopics());
-    const missing = specs.filter((s) => !existing.has(this.wire(s.topic)));
-    if (missing.length === 0) return;
-    await this.admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((s) => ({
-        topic: this.wire(s.topic),
-        numPartitions: s.partitions ?? this.options.defaultPartitions ?? 3,
-        replicationFactor: this.options.replicationFactor ?? 1,
-        configEntries: s.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
-      })),
-    });
+    // Services starting side by side race to create the same topics; a loser sees
+    // "already exists" or UNKNOWN_TOPIC_OR_PARTITION while the winner's topic settles.
+    // So: create what is missing, then re-check, a few times, before giving up.
+    let lastError: unknown = null;
+    for (let attempt = 0; attempt < 6; attempt++) {
+      const existing = new Set(await this.admin.listTopics());
+      const missing = specs.filter((s) => !existing.has(this.wire(s.topic)));
+      if (missing.length === 0) return;
+      try {
+        await this.admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((s) => ({
+            topic: this.wire(s.topic),
+            numPartitions: s.partitions ?? this.options.defaultPartitions ?? 3,
+            replicationFactor: this.options.replicationFactor ?? 1,
+            configEntries: s.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+          })),
+        });
+        return;
+      } catch (err) {
+        lastError = err;
+        this.options.logger.warn({ err, attempt, topics: missing.map((s) => s.topic) }, 'topic creation raced or failed; checking again');
+        await new Promise((r) => setTimeout(r, 250 * (attempt + 1)));
+      }
+    }
+    throw new Error(`could not create topics ${specs.map((s) => s.topic).join(', ')}: ${String(lastError)}`);
   }
 
   async produce(topic: string, records: readonly OutgoingRecord[]): Promise<void> {

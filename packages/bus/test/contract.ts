@@ -242,6 +242,13 @@ export function busContract(name: string, harness: () => BusHarness): void {
       expect(await run(null)).toEqual(['m4', 'm5']);
     });
 
+    it('lets several clients create the same topics at once (services starting side by side)', async () => {
+      const buses = await Promise.all([1, 2, 3, 4].map((i) => connect(`race-${i}`)));
+      const topics = [unique('race-a'), unique('race-b'), unique('race-c')].map((topic) => ({ topic, partitions: 3 }));
+      await Promise.all(buses.map((b) => b.ensureTopics(topics)));
+      await buses[0]!.produce(topics[0]!.topic, [{ key: 'k', value: 'v' }]);
+    });
+
     it('reports a cluster id and its own health', async () => {
       const bus = await connect('health');
       expect(await bus.clusterId()).toMatch(/\S+/);
