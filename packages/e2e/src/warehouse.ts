@@ -27,6 +27,8 @@ export interface WarehouseContents {
 }
 
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : typeof v === 'string' ? v : JSON.stringify(v));
+// The test server keeps Snowflake's upper-case column names: alias every column in lower case.
+const named = (...columns: string[]) => columns.map((c) => `${c} AS "${c}"`).join(', ');
 const ms = (v: unknown): number => (v === null || v === undefined ? Number.NaN : Number(v) / 1000);
 
 /** Every score, dead letter and offset row in the file (read-only). */
@@ -44,7 +46,8 @@ export async function readWarehouse(path: string): Promise<WarehouseContents> {
     const scoresSchema = await schemaOf('severity_scores');
     const scores = (
       await rows(
-        `SELECT score_id, event_id, feature_event_id, patient_id, encounter_id, epoch_us(ingested_at) AS ingested_us, epoch_us(scored_at) AS scored_us, src_topic, src_partition, CAST(src_offset AS VARCHAR) AS src_offset FROM ${scoresSchema}.severity_scores`,
+        `SELECT ${named('score_id', 'event_id', 'feature_event_id', 'patient_id', 'encounter_id', 'src_topic', 'src_partition')}, epoch_us(ingested_at) AS "ingested_us", ` +
+          `epoch_us(scored_at) AS "scored_us", CAST(src_offset AS VARCHAR) AS "src_offset" FROM ${scoresSchema}.severity_scores`,
       )
     ).map(
       (r): WarehouseScore => ({
@@ -63,7 +66,8 @@ export async function readWarehouse(path: string): Promise<WarehouseContents> {
     const lettersSchema = await schemaOf('dead_letters');
     const deadLetters = (
       await rows(
-        `SELECT dead_letter_id, service, reason, source_topic, source_partition, CAST(source_offset AS VARCHAR) AS source_offset, original_event_id, original_bytes, epoch_us(ingested_at) AS ingested_us FROM ${lettersSchema}.dead_letters`,
+        `SELECT ${named('dead_letter_id', 'service', 'reason', 'source_topic', 'source_partition', 'original_event_id', 'original_bytes')}, ` +
+          `CAST(source_offset AS VARCHAR) AS "source_offset", epoch_us(ingested_at) AS "ingested_us" FROM ${lettersSchema}.dead_letters`,
       )
     ).map(
       (r): WarehouseDeadLetter => ({
@@ -80,7 +84,7 @@ export async function readWarehouse(path: string): Promise<WarehouseContents> {
     );
     const offsetsSchema = await schemaOf('sink_offsets');
     const offsets = new Map<string, bigint>();
-    for (const r of await rows(`SELECT topic, partition_id, CAST(last_offset AS VARCHAR) AS last_offset FROM ${offsetsSchema}.sink_offsets`)) {
+    for (const r of await rows(`SELECT ${named('topic', 'partition_id')}, CAST(last_offset AS VARCHAR) AS "last_offset" FROM ${offsetsSchema}.sink_offsets`)) {
       offsets.set(`${String(r.topic)}/${String(r.partition_id)}`, BigInt(String(r.last_offset)));
     }
     return { scores, deadLetters, offsets };

@@ -1,6 +1,7 @@
 // What every real-broker test of this package does at the end of a run: the pipeline
 // drained, every service ready, the warehouse read, every raw record accounted for, and
 // no patient id, encounter id or secret in any line any service printed.
+import { rmSync } from 'node:fs';
 import type {} from '@ehr/kafka-local/vitest';
 import { expect } from 'vitest';
 import { account, summarize, type Accounting } from '../../src/accounting.js';
@@ -60,7 +61,6 @@ export async function finishRun(
     expectNoLeaks(run, options.patients);
     return { accounting, warehouse };
   } finally {
-    const { rmSync } = await import('node:fs');
     rmSync(run.dir, { recursive: true, force: true });
   }
 }
