@@ -12,9 +12,16 @@ export interface ServerPropertiesInput {
   overrides?: Record<string, string | number | boolean>;
 }
 
-/** A KRaft cluster id: 16 random bytes, base64url without padding (22 characters). */
-export function newClusterId(): string {
-  return randomBytes(16).toString('base64url');
+/**
+ * A KRaft cluster id: 16 random bytes, base64url without padding (22 characters). Never
+ * starting with '-': `kafka-storage format -t -abc…` reads such an id as an option and
+ * fails (1 start in 64); Kafka's own Uuid.randomUuid() draws again for the same reason.
+ */
+export function newClusterId(draw: () => Buffer = () => randomBytes(16)): string {
+  for (;;) {
+    const id = draw().toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 export function serverProperties(input: ServerPropertiesInput): string {

@@ -50,6 +50,13 @@ describe('newClusterId', () => {
     for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(new Set(ids).size).toBe(ids.length);
   });
+
+  it("never starts with '-' (kafka-storage format would take it for an option)", () => {
+    // 0xf8 encodes as '-' in base64url: the first draw is refused, the second kept.
+    const draws = [Buffer.alloc(16, 0xf8), Buffer.alloc(16, 0x41)];
+    expect(newClusterId(() => draws.shift()!)).toBe(Buffer.alloc(16, 0x41).toString('base64url'));
+    expect(draws).toHaveLength(0);
+  });
 });
 
 describe('log4jProperties', () => {
