@@ -102,6 +102,23 @@ describe('VARIANT access', () => {
   });
 });
 
+describe('Snowflake-only restrictions', () => {
+  test.each([
+    ["INSERT INTO t (a, v) VALUES (?, PARSE_JSON(?))", 'PARSE_JSON(?)'],
+    ["INSERT INTO t VALUES (1, TO_VARIANT('x'))", "TO_VARIANT('x')"],
+    ["INSERT INTO t VALUES (1, OBJECT_CONSTRUCT('a', 1))", "OBJECT_CONSTRUCT('a', 1)"],
+  ])('semi-structured constructors are refused in VALUES: %s', (q, shown) => {
+    const e = refused(q);
+    expect(e).toMatchObject({ code: '002014', sqlState: '22000' });
+    expect(e.message).toContain(`Invalid expression [${shown}] in VALUES clause`);
+  });
+
+  test('but allowed in INSERT … SELECT and in plain VALUES', () => {
+    expect(() => translate('INSERT INTO t (a, v) SELECT ?, PARSE_JSON(?)')).not.toThrow();
+    expect(() => translate('INSERT INTO t (a, b) VALUES (?, CURRENT_TIMESTAMP())')).not.toThrow();
+  });
+});
+
 describe('refused DuckDB-only syntax', () => {
   test.each([
     ['INSERT INTO t VALUES (1) ON CONFLICT DO NOTHING', 'CONFLICT'],
@@ -166,10 +183,10 @@ describe('statements handled by the server itself', () => {
 
 describe('array binds', () => {
   test('INSERT … VALUES becomes one set-based INSERT over all bind rows', () => {
-    const t = sql('INSERT INTO t (a, b) VALUES (?, PARSE_JSON(?))');
+    const t = sql('INSERT INTO t (a, b) VALUES (?, UPPER(?))');
     const form = finalizeParams(t.arrayForm!(['VARCHAR', 'VARCHAR']));
     expect(form).toBe(
-      'INSERT INTO T (A, B) SELECT __SF_BINDS.P1, sf_parse_json(__SF_BINDS.P2) FROM (SELECT CAST(U1 AS VARCHAR) AS P1, CAST(U2 AS VARCHAR) AS P2 FROM (SELECT UNNEST($1::VARCHAR[]) AS U1, UNNEST($2::VARCHAR[]) AS U2)) AS __SF_BINDS',
+      'INSERT INTO T (A, B) SELECT __SF_BINDS.P1, upper(__SF_BINDS.P2) FROM (SELECT CAST(U1 AS VARCHAR) AS P1, CAST(U2 AS VARCHAR) AS P2 FROM (SELECT UNNEST($1::VARCHAR[]) AS U1, UNNEST($2::VARCHAR[]) AS U2)) AS __SF_BINDS',
     );
   });
 

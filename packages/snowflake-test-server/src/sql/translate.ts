@@ -981,6 +981,33 @@ function translateAlterTable(ts: Token[], tr: Translator): SqlTranslation | Comm
 }
 
 /** Translates one Snowflake SQL text (exactly one statement). */
+// Snowflake evaluates INSERT … VALUES rows as constants: semi-structured constructors
+// there fail ("Invalid expression [PARSE_JSON(?)] in VALUES clause"); INSERT … SELECT works.
+const NOT_IN_VALUES = new Set(['PARSE_JSON', 'TRY_PARSE_JSON', 'TO_VARIANT', 'TO_OBJECT', 'TO_ARRAY', 'OBJECT_CONSTRUCT', 'OBJECT_CONSTRUCT_KEEP_NULL', 'ARRAY_CONSTRUCT', 'PARSE_XML']);
+
+function refuseVariantFunctionsInValues(ts: Token[], sqlText: string, tr: Translator): void {
+  let depth = 0;
+  let inValues = false;
+  for (let k = 0; k < ts.length; k++) {
+    const t = ts[k]!;
+    if (t.kind === 'op' && t.value === '(') depth++;
+    else if (t.kind === 'op' && t.value === ')') depth--;
+    else if (t.kind === 'word' && depth === 0) {
+      const word = t.value.toUpperCase();
+      if (word === 'VALUES') inValues = true;
+      else if (word === 'SELECT') return;
+    }
+    if (!inValues || t.kind !== 'word') continue;
+    const next = ts[k + 1];
+    if (NOT_IN_VALUES.has(t.value.toUpperCase()) && next?.kind === 'op' && next.value === '(') {
+      const close = tr.matching(k + 1);
+      const end = ts[close]!;
+      const text = sqlText.slice(t.start, end.end);
+      throw new SnowflakeError('002014', '22000', `SQL compilation error:\nInvalid expression [${text}] in VALUES clause`);
+    }
+  }
+}
+
 export function translate(sqlText: string, ctx: TranslateContext = {}): Translation {
   const all = tokenize(sqlText);
   const statements = splitStatements(all);
@@ -1140,6 +1167,7 @@ export function translate(sqlText: string, ctx: TranslateContext = {}): Translat
   if (lead !== undefined && NOT_EMULATED_LEADING.has(lead)) throw unsupported(lead);
   if (lead !== undefined && !['SELECT', 'WITH', 'INSERT', 'UPDATE', 'DELETE', 'MERGE'].includes(lead)) throw tr.errAt(first);
 
+  if (lead === 'INSERT') refuseVariantFunctionsInValues(ts, sqlText, tr);
   const statementType = statementTypeOf(ts);
   const out = tr.sub(0, ts.length);
   const paramCount = tr.maxParam;
