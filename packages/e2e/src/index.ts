@@ -6,3 +6,4 @@ export * from './observer.js';
 export * from './pipeline.js';
 export * from './procstat.js';
 export * from './warehouse.js';
+export * from './slow-proxy.js';
