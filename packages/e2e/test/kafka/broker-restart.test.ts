@@ -60,7 +60,7 @@ describe('fault: the broker restarted mid-stream (SASL/PLAIN clients)', () => {
     });
     const current = run;
 
-    let restart: Promise<void> | null = null;
+    let restart = null as Promise<void> | null;
     const stats = await postEvents(() => current.stack.url('producer'), events, {
       batchSize: 100,
       rate: 200,
