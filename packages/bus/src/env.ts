@@ -22,8 +22,8 @@ export const BusEnv = Type.Object({
   KAFKA_SASL_MECHANISM: Type.Optional(
     Type.Union([Type.Literal('plain'), Type.Literal('scram-sha-256'), Type.Literal('scram-sha-512')], { description: 'SASL mechanism' }),
   ),
-  KAFKA_SASL_USERNAME: Type.Optional(Type.String()),
-  KAFKA_SASL_PASSWORD: Type.Optional(Type.String()),
+  KAFKA_SASL_USERNAME: Type.Optional(Type.String({ description: 'SASL user name (with KAFKA_SASL_MECHANISM)' })),
+  KAFKA_SASL_PASSWORD: Type.Optional(Type.String({ description: 'SASL password (with KAFKA_SASL_MECHANISM); never logged' })),
 });
 export type BusEnv = Static<typeof BusEnv>;
 

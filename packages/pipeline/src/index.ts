@@ -1,1 +1,2 @@
 export * from './pipeline.js';
+export * from './config-reference.js';
