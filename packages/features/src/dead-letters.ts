@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { deterministicId } from './ids.js';
 import { parseJson, type Validation } from './validation.js';
 import type { DeadLetter, DeadLetterReason, ValidationIssue } from './schemas/dead-letter.js';
@@ -29,12 +30,28 @@ export function peekIds(value: unknown): { patientId: string | null; originalEve
 }
 
 /**
+ * Most bytes of a rejected message a dead letter carries. Kafka refuses messages above
+ * about 1 MB (`message.max.bytes`), and base64 grows the bytes by a third: a dead letter
+ * carrying a 900 KB message whole could never be written, and the partition it came from
+ * would be stuck on it forever. Past this, the first bytes are kept and a detail says how
+ * many there were and their sha256.
+ */
+export const DEAD_LETTER_MAX_ORIGINAL_BYTES = 256 * 1024;
+
+/**
  * The dead letter for a rejected message: the reason, the details, where it came from
- * and its exact bytes. The id derives from the source position and the service, so a
- * redelivered message dead-letters to the same id (and lands once in the audit table).
+ * and its exact bytes (the first DEAD_LETTER_MAX_ORIGINAL_BYTES of a larger one). The id
+ * derives from the source position and the service, so a redelivered message
+ * dead-letters to the same id (and lands once in the audit table).
  */
 export function buildDeadLetter(message: RejectedMessage, rejection: Rejection, now: Date = new Date()): DeadLetter {
   const position = message.partition === null ? deterministicId('dl-bytes', Buffer.from(message.value).toString('base64')) : `${message.partition}:${message.offset}`;
+  const bytes = Buffer.from(message.value);
+  const kept = bytes.length > DEAD_LETTER_MAX_ORIGINAL_BYTES ? bytes.subarray(0, DEAD_LETTER_MAX_ORIGINAL_BYTES) : bytes;
+  const truncated =
+    kept.length < bytes.length
+      ? [{ path: 'originalBytes', message: `truncated: the message had ${bytes.length} bytes (sha256 ${createHash('sha256').update(bytes).digest('hex')}); the first ${kept.length} are kept` }]
+      : [];
   return {
     schema: 'dead_letter',
     schemaVersion: 1,
@@ -45,12 +62,12 @@ export function buildDeadLetter(message: RejectedMessage, rejection: Rejection, 
     service: rejection.service,
     reason: rejection.reason,
     error: rejection.error.slice(0, 4096),
-    details: (rejection.issues ?? []).slice(0, 50).map((i) => ({ path: i.path, message: i.message })),
+    details: [...truncated, ...(rejection.issues ?? []).slice(0, 50 - truncated.length).map((i) => ({ path: i.path, message: i.message }))],
     sourceTopic: message.topic,
     sourcePartition: message.partition,
     sourceOffset: message.offset,
     originalKey: message.key,
-    originalBytes: Buffer.from(message.value).toString('base64'),
+    originalBytes: kept.toString('base64'),
   };
 }
 

@@ -1,0 +1,31 @@
+// A dead letter must always be writable: one carrying a huge rejected message whole would
+// exceed Kafka's message size limit and stall its source partition forever.
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { buildDeadLetter, DEAD_LETTER_MAX_ORIGINAL_BYTES, decodeDeadLetter } from '../src/index.js';
+
+const message = (value: Buffer) => ({ topic: 'ehr.events.v1', partition: 2, offset: '41', key: 'P1', value });
+const rejection = { service: 'feature', reason: 'schema_invalid' as const, error: 'too long', issues: [{ path: 'payload.text', message: 'too long' }] };
+
+describe('buildDeadLetter', () => {
+  it('keeps a message of ordinary size exactly', () => {
+    const value = Buffer.from('{"not":"an event"}');
+    const letter = buildDeadLetter(message(value), rejection);
+    expect(Buffer.from(letter.originalBytes, 'base64').equals(value)).toBe(true);
+    expect(letter.details).toEqual([{ path: 'payload.text', message: 'too long' }]);
+  });
+
+  it('keeps only the first bytes of a huge message, saying how many there were and their hash', () => {
+    const value = Buffer.alloc(900_000, 0x78);
+    const letter = buildDeadLetter(message(value), rejection);
+    expect(Buffer.from(letter.originalBytes, 'base64').equals(value.subarray(0, DEAD_LETTER_MAX_ORIGINAL_BYTES))).toBe(true);
+    expect(letter.details[0]!.path).toBe('originalBytes');
+    expect(letter.details[0]!.message).toContain('900000 bytes');
+    expect(letter.details[0]!.message).toContain(createHash('sha256').update(value).digest('hex'));
+    expect(letter.details[1]).toEqual({ path: 'payload.text', message: 'too long' });
+    // Under Kafka's default 1 MB message limit, and still a valid dead letter.
+    const encoded = JSON.stringify(letter);
+    expect(Buffer.byteLength(encoded)).toBeLessThan(1_000_000);
+    expect(decodeDeadLetter(encoded).ok).toBe(true);
+  });
+});
