@@ -27,6 +27,8 @@ export interface InputRecord {
   eventId: string | null;
   /** Broker (create) time, epoch ms: when it was published. */
   timestamp: number;
+  /** The record's `e2e-case` header, when a test labelled what it injected. */
+  label?: string;
 }
 
 export interface ScoreRowLite {

@@ -78,7 +78,8 @@ export async function startObserver(options: KafkaClientOptions & { prefix: stri
     eachBatch: async ({ batch }) => {
       if (batch.topic === wire(TOPICS.events)) {
         for (const m of batch.messages) {
-          records.push({ partition: batch.partition, offset: m.offset, eventId: parseEventId(m.value), timestamp: Number(m.timestamp) });
+          const label = m.headers?.['e2e-case']?.toString();
+          records.push({ partition: batch.partition, offset: m.offset, eventId: parseEventId(m.value), timestamp: Number(m.timestamp), ...(label ? { label } : {}) });
           read.set(batch.partition, BigInt(m.offset) + 1n);
         }
       } else if (batch.topic === wire(TOPICS.features)) {

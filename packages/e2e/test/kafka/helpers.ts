@@ -42,7 +42,16 @@ export async function finishRun(
   },
 ): Promise<Finish> {
   const started = Date.now();
-  await run.drain(options.drainMs ?? 180_000, say);
+  try {
+    await run.drain(options.drainMs ?? 180_000, say);
+  } catch (error) {
+    // What the services said last (their logs carry no ids or secrets: that is tested).
+    for (const service of run.stack.services) {
+      const lines = run.logs.filter((l) => l.service === service).slice(-15);
+      say(`--- ${service}, last ${lines.length} lines ---\n${lines.map((l) => l.line.slice(0, 600)).join('\n')}`);
+    }
+    throw error;
+  }
   say(`drained in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   await expectAllReady(run);
   await options.beforeStop?.();
