@@ -170,6 +170,7 @@ export function account(records: readonly InputRecord[], scores: readonly ScoreR
     const downstream = r.eventId && !claimed.has(r.eventId) ? downstreamByTrigger.get(r.eventId) : undefined;
     if (firstClaim) {
       claimed.add(r.eventId!);
+      if (downstream) usedLetters.add(downstream.deadLetterId);
       if (downstream) problem('scored_and_dead_lettered', `event ${r.eventId} was scored and its vector or score was also dead-lettered (${downstream.reason})`);
       outcomes.set(key, 'scored');
       scored++;

@@ -10,7 +10,8 @@ export interface Needle {
 
 export interface Leak {
   service: string;
-  kind: Needle['kind'];
+  /** What the line carries, in the order found. */
+  kinds: Needle['kind'][];
   /** The line with every needle replaced by `<kind>`. */
   masked: string;
 }
@@ -23,13 +24,13 @@ export function findLeaks(lines: readonly Pick<StackLogEntry, 'service' | 'line'
   const leaks: Leak[] = [];
   for (const { service, line } of lines) {
     let masked = line;
-    let kind: Needle['kind'] | null = null;
+    const kinds: Needle['kind'][] = [];
     for (const n of usable) {
       if (!masked.includes(n.value)) continue;
-      kind ??= n.kind;
+      if (!kinds.includes(n.kind)) kinds.push(n.kind);
       masked = masked.split(n.value).join(`<${n.kind}>`);
     }
-    if (kind) leaks.push({ service, kind, masked: masked.length > 400 ? `${masked.slice(0, 400)}…` : masked });
+    if (kinds.length > 0) leaks.push({ service, kinds, masked: masked.length > 400 ? `${masked.slice(0, 400)}…` : masked });
   }
   return leaks;
 }
