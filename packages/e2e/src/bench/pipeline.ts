@@ -1,0 +1,209 @@
+#!/usr/bin/env node
+// The pipeline benchmark (`npm run bench`, or `npm run bench -w packages/e2e` after a
+// build): the four services as processes on real Kafka, a synthetic cohort through the
+// producer's POST /events, in two phases:
+//   1. saturation: BENCH_EVENTS events offered as fast as the producer takes them; the
+//      sustained rate is events ÷ (last warehouse row − first publication);
+//   2. latency: BENCH_RATE events/s (default half the saturation rate) for BENCH_SECONDS;
+//      delay from each event's publication (its Kafka timestamp) to its warehouse row
+//      (ingested_at), HDR histogram, p50/p95/p99, split at scored_at into stages.
+// Per-service CPU and memory from /proc during each phase; every event accounted for
+// afterwards (a benchmark that loses events measures nothing). Writes
+// bench-results/pipeline.json, then the report (pipeline.md + SVG plots) with the raw
+// Kafka ceiling of @ehr/kafka-local's bench from the same `npm run bench`.
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { TOPICS, type RawEvent } from '@ehr/features';
+import { repoRoot, startKafkaBroker, type KafkaBroker } from '@ehr/kafka-local';
+import { account, summarize } from '../accounting.js';
+import { cohortEvents, postEvents } from '../inputs.js';
+import { ensureDefaultSizedModel } from '../model.js';
+import { startPipeline, type PipelineRun } from '../pipeline.js';
+import { startSampler, type ProcSummary } from '../procstat.js';
+import { readWarehouse } from '../warehouse.js';
+import { runStartedAtFromEnv, writePipelineReport, type PipelineBenchResult, type PhaseResult } from './report.js';
+import { perSecond, summarizeLatencies } from './stats.js';
+
+const say = (line: string) => process.stdout.write(`pipeline bench: ${line}\n`);
+const int = (name: string, fallback: number) => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${raw}`);
+  return n;
+};
+
+const EVENTS = int('BENCH_EVENTS', 30_000);
+const SECONDS = int('BENCH_SECONDS', 30);
+const PARTITIONS = int('BENCH_PARTITIONS', 3);
+const FIXED_RATE = process.env.BENCH_RATE ? int('BENCH_RATE', 1) : null;
+const SINK_FLUSH_MS = String(int('BENCH_SINK_FLUSH_MS', 1_000));
+
+/** A cohort of at least `count` events (≈ 6 events per patient-hour), cut to `count`. */
+function cohortOf(seed: number, count: number): RawEvent[] {
+  const hours = 48;
+  const patients = Math.max(20, Math.ceil((count / (6 * hours)) * 1.15));
+  const events = cohortEvents({ seed, patients, hours });
+  if (events.length < count) throw new Error(`cohort of ${patients} patients has ${events.length} events, fewer than ${count}`);
+  return events.slice(0, count);
+}
+
+/** Bytes in the run's topic partitions on the broker's disk (own broker only). */
+function topicBytes(broker: KafkaBroker | null, prefix: string): Record<string, number> | null {
+  if (!broker) return null;
+  const dir = join(broker.dataDir, 'kraft');
+  const bytes: Record<string, number> = {};
+  for (const entry of readdirSync(dir)) {
+    if (!entry.startsWith(prefix)) continue;
+    const topic = entry.slice(prefix.length).replace(/-\d+$/, '');
+    for (const file of readdirSync(join(dir, entry))) {
+      if (file.endsWith('.log')) bytes[topic] = (bytes[topic] ?? 0) + statSync(join(dir, entry, file)).size;
+    }
+  }
+  return bytes;
+}
+
+async function phase(run: PipelineRun, broker: KafkaBroker | null, name: string, events: RawEvent[], rate: number | null): Promise<{ started: number; published: number; procs: ProcSummary[] }> {
+  const sampler = startSampler(() => ({
+    ...Object.fromEntries(run.stack.services.map((s) => [s, run.stack.pid(s)])),
+    ...(broker ? { kafka: broker.pid } : {}),
+  }));
+  const started = Date.now();
+  const batchSize = rate ? Math.max(10, Math.round(rate / 10)) : 500;
+  await postEvents(() => run.stack.url('producer'), events, { batchSize, ...(rate ? { rate } : {}) });
+  const published = Date.now();
+  say(`${name}: ${events.length} events posted in ${((published - started) / 1000).toFixed(1)} s; waiting for the warehouse`);
+  await run.drain(600_000, (line) => say(`${name}: ${line}`));
+  const procs = sampler.stop();
+  say(`${name}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return { started, published, procs };
+}
+
+async function main(): Promise<void> {
+  const root = repoRoot;
+  const outDir = join(root, 'bench-results');
+  mkdirSync(outDir, { recursive: true });
+  const loadBefore = loadavg()[0]!;
+  const external = process.env.KAFKA_BROKERS?.trim();
+  let broker: KafkaBroker | null = null;
+  if (!external) {
+    say('starting a Kafka broker for the bench');
+    broker = await startKafkaBroker({ partitions: PARTITIONS });
+  }
+  const brokers = external ?? broker!.brokers;
+  let run: PipelineRun | null = null;
+  try {
+    const modelPath = await ensureDefaultSizedModel(say);
+    const saturationEvents = cohortOf(101, EVENTS);
+    run = await startPipeline({
+      brokers,
+      runId: `bench-${process.pid}-${Date.now()}`,
+      modelPath,
+      partitions: PARTITIONS,
+      env: { SINK_FLUSH_MS },
+    });
+    say(`pipeline up on ${brokers} (${PARTITIONS} partitions, model ${modelPath}, SINK_FLUSH_MS=${SINK_FLUSH_MS})`);
+
+    const a = await phase(run, broker, 'saturation', saturationEvents, null);
+    const saturationIds = new Set(saturationEvents.map((e) => e.eventId));
+    // Throughput known only from the warehouse; estimate from the drain for the rate now.
+    const estimate = Math.round((EVENTS / (Date.now() - a.started)) * 1000);
+    const rate = FIXED_RATE ?? Math.max(20, Math.round(estimate / 2));
+    const latencyEvents = cohortOf(202, rate * SECONDS);
+    const b = await phase(run, broker, `latency at ${rate}/s`, latencyEvents, rate);
+    const latencyIds = new Set(latencyEvents.map((e) => e.eventId));
+
+    const kafkaBytes = topicBytes(broker, run.prefix);
+    const records = [...run.observer.records];
+    const duckdbPath = run.duckdbPath!;
+    const prefix = run.prefix;
+    const readiness = await run.stack.readiness();
+    await run.stop({ cleanup: false });
+    const warehouse = await readWarehouse(duckdbPath);
+    const { rmSync } = await import('node:fs');
+    rmSync(run.dir, { recursive: true, force: true });
+    run = null;
+
+    const accounting = account(records, warehouse.scores, warehouse.deadLetters, { eventsTopics: [TOPICS.events, `${prefix}${TOPICS.events}`] });
+    say(summarize(accounting));
+    if (accounting.problems.length > 0) throw new Error(`events were not accounted for: ${JSON.stringify(accounting.problems.slice(0, 5))}`);
+
+    const scoreByEvent = new Map(warehouse.scores.map((s) => [s.eventId, s]));
+    const letterAt = new Map(warehouse.deadLetters.map((d) => [`${d.sourcePartition}:${d.sourceOffset}`, d]));
+    const measure = (ids: Set<string>, started: number, published: number, procs: ProcSummary[], rateOffered: number | null): PhaseResult => {
+      const e2e: number[] = [];
+      const toScore: number[] = [];
+      const toRow: number[] = [];
+      const landedAt: number[] = [];
+      const publishedAt: number[] = [];
+      const seen = new Set<string>();
+      let first = Infinity;
+      let last = 0;
+      for (const r of records) {
+        if (!r.eventId || !ids.has(r.eventId) || seen.has(r.eventId)) continue;
+        seen.add(r.eventId);
+        publishedAt.push(r.timestamp);
+        first = Math.min(first, r.timestamp);
+        const s = scoreByEvent.get(r.eventId);
+        const d = letterAt.get(`${r.partition}:${r.offset}`);
+        const ingested = s?.ingestedAt ?? d?.ingestedAt;
+        if (ingested === undefined) continue;
+        landedAt.push(ingested);
+        last = Math.max(last, ingested);
+        e2e.push(ingested - r.timestamp);
+        if (s) {
+          toScore.push(s.scoredAt - r.timestamp);
+          toRow.push(s.ingestedAt - s.scoredAt);
+        }
+      }
+      return {
+        events: seen.size,
+        rateOffered,
+        postSeconds: (published - started) / 1000,
+        throughputPerSec: Math.round((seen.size / Math.max(1, last - first)) * 1000 * 10) / 10,
+        seconds: (last - first) / 1000,
+        latencyMs: summarizeLatencies(e2e),
+        toScoreMs: summarizeLatencies(toScore),
+        scoreToRowMs: summarizeLatencies(toRow),
+        publishedPerSecond: perSecond(publishedAt, first),
+        landedPerSecond: perSecond(landedAt, first),
+        processes: procs,
+      };
+    };
+
+    const result: PipelineBenchResult = {
+      benchmark: 'pipeline',
+      at: new Date().toISOString(),
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryMb: Math.round(totalmem() / 2 ** 20), node: process.version, loadAverage1m: { before: loadBefore, after: loadavg()[0]! } },
+      kafka: { brokers, external: Boolean(external), partitions: PARTITIONS },
+      config: { events: EVENTS, latencySeconds: SECONDS, sinkFlushMs: Number(SINK_FLUSH_MS), model: modelPath.replace(`${root}/`, ''), warehouse: 'duckdb' },
+      accounting: {
+        published: accounting.published,
+        scored: accounting.scored,
+        deadLettered: accounting.deadLettered,
+        duplicates: accounting.duplicates,
+        problems: accounting.problems.length,
+      },
+      readiness: Object.fromEntries(Object.entries(readiness).map(([s, r]) => [s, r.status])),
+      kafkaBytes,
+      saturation: measure(saturationIds, a.started, a.published, a.procs, null),
+      latency: measure(latencyIds, b.started, b.published, b.procs, rate),
+    };
+    const file = join(outDir, 'pipeline.json');
+    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+    say(`wrote ${file}`);
+    const started = runStartedAtFromEnv();
+    const report = writePipelineReport(outDir, started === undefined ? {} : { runStartedAt: started });
+    say(`wrote ${report.markdown}`);
+    process.stdout.write(`${report.summary}\n`);
+  } finally {
+    if (run) await run.stop();
+    if (broker) await broker.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`pipeline bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,167 @@
+// The pipeline benchmark's report: bench-results/pipeline.md with two SVG plots, from
+// bench-results/pipeline.json and the raw Kafka ceiling that @ehr/kafka-local's bench
+// wrote (bench-results/kafka-ceiling.json) in the same `npm run bench`: the pipeline as a
+// fraction of what Kafka does on this machine.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ProcSummary } from '../procstat.js';
+import type { LatencySummary } from './stats.js';
+import { latencyChart, rateChart } from './svg.js';
+
+export interface PhaseResult {
+  events: number;
+  /** Events/s offered (null: as fast as the producer took them). */
+  rateOffered: number | null;
+  postSeconds: number;
+  /** Events ÷ (last warehouse row − first publication). */
+  throughputPerSec: number;
+  seconds: number;
+  /** Publication (Kafka timestamp of the raw event) → warehouse row (ingested_at). */
+  latencyMs: LatencySummary;
+  /** Publication → scored_at (producer, feature, scoring). */
+  toScoreMs: LatencySummary;
+  /** scored_at → ingested_at (the sink, including its flush interval). */
+  scoreToRowMs: LatencySummary;
+  publishedPerSecond: number[];
+  landedPerSecond: number[];
+  processes: ProcSummary[];
+}
+
+export interface PipelineBenchResult {
+  benchmark: 'pipeline';
+  at: string;
+  machine: { cpus: number; cpuModel: string; memoryMb: number; node: string; loadAverage1m: { before: number; after: number } };
+  kafka: { brokers: string; external: boolean; partitions: number };
+  config: { events: number; latencySeconds: number; sinkFlushMs: number; model: string; warehouse: string };
+  accounting: { published: number; scored: number; deadLettered: number; duplicates: number; problems: number };
+  readiness: Record<string, number>;
+  /** Bytes of the run's topics on the broker's disk (own broker only). */
+  kafkaBytes: Record<string, number> | null;
+  saturation: PhaseResult;
+  latency: PhaseResult;
+}
+
+interface Ceiling {
+  at: string;
+  produce: { messagesPerSec: number; mbPerSec: number };
+  consume: { messagesPerSec: number; mbPerSec: number };
+  config: { messageBytes: number; partitions: number };
+  kafka: { brokers: string; external: boolean };
+  machine?: { loadAverage1m?: { before: number; after: number } };
+}
+
+/** BENCH_RUN_STARTED_AT (epoch ms), set by the root `npm run bench` for every bench of one run. */
+export const runStartedAtFromEnv = (env: NodeJS.ProcessEnv = process.env): number | undefined => {
+  const n = Number(env.BENCH_RUN_STARTED_AT);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+};
+
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—');
+const mib = (b: number) => fmt(b / 2 ** 20);
+
+export function renderReport(result: PipelineBenchResult, ceiling: Ceiling | null, ceilingNote: string): { markdown: string; summary: string } {
+  const s = result.saturation;
+  const l = result.latency;
+  const totalBytes = result.kafkaBytes ? Object.values(result.kafkaBytes).reduce((a, b) => a + b, 0) : null;
+  const eventsInRun = s.events + l.events;
+  const bytesPerEvent = totalBytes !== null && eventsInRun > 0 ? totalBytes / eventsInRun : null;
+  const pipelineMBps = bytesPerEvent !== null ? (s.throughputPerSec * bytesPerEvent) / 1e6 : null;
+  const lines: string[] = [];
+  lines.push('# Pipeline benchmark', '');
+  lines.push(
+    `${result.at} · ${result.machine.cpus} × ${result.machine.cpuModel}, ${fmt(result.machine.memoryMb)} MB, Node ${result.machine.node} · ` +
+      `load average ${fmt(result.machine.loadAverage1m.before, 1)} → ${fmt(result.machine.loadAverage1m.after, 1)} (other work on the machine lowers every figure)`,
+    '',
+  );
+  lines.push(
+    `Producer → feature → scoring → sink (DuckDB) as four processes on ${result.kafka.external ? 'the broker of KAFKA_BROKERS' : 'a local Kafka broker started for the bench'} ` +
+      `(${result.kafka.partitions} partitions), the model \`${result.config.model}\`, \`SINK_FLUSH_MS=${result.config.sinkFlushMs}\`. ` +
+      `A synthetic cohort through the producer's \`POST /events\`. Every event accounted for afterwards: ${fmt(result.accounting.published)} published = ` +
+      `${fmt(result.accounting.scored)} scored + ${fmt(result.accounting.deadLettered)} dead-lettered + ${fmt(result.accounting.duplicates)} duplicates, ${result.accounting.problems} problems.`,
+    '',
+  );
+  lines.push('## Throughput', '');
+  lines.push('| what | figure |', '| --- | ---: |');
+  lines.push(`| sustained through the whole pipeline (${fmt(s.events)} events offered at once; events ÷ first publication → last warehouse row) | **${fmt(s.throughputPerSec)} events/s** |`);
+  lines.push(`| producer intake (\`POST /events\`, batches of 500) | ${fmt(s.events / s.postSeconds)} events/s |`);
+  if (ceiling) {
+    lines.push(`| raw Kafka ceiling: produce (${ceiling.config.messageBytes} B messages, kafkajs, acks=all, idempotent) | ${fmt(ceiling.produce.messagesPerSec)} msg/s, ${fmt(ceiling.produce.mbPerSec, 1)} MB/s |`);
+    lines.push(`| raw Kafka ceiling: consume | ${fmt(ceiling.consume.messagesPerSec)} msg/s, ${fmt(ceiling.consume.mbPerSec, 1)} MB/s |`);
+    lines.push(`| pipeline events/s as a fraction of raw produce messages/s | **${fmt((100 * s.throughputPerSec) / ceiling.produce.messagesPerSec, 1)} %** |`);
+    if (pipelineMBps !== null) lines.push(`| Kafka bytes the pipeline writes at that rate (${fmt(bytesPerEvent! / 1000, 1)} kB per event) as a fraction of raw produce MB/s | **${fmt((100 * pipelineMBps) / ceiling.produce.mbPerSec, 1)} %** (${fmt(pipelineMBps, 1)} MB/s) |`);
+  } else {
+    lines.push('| raw Kafka ceiling | not measured in this run (run `npm run bench` from the root) |');
+  }
+  lines.push('', ceilingNote, '');
+  if (result.kafkaBytes) {
+    lines.push('Bytes each event becomes on Kafka (topic logs on the broker\'s disk, both phases):', '');
+    lines.push('| topic | bytes per event |', '| --- | ---: |');
+    for (const [topic, bytes] of Object.entries(result.kafkaBytes).sort(([x], [y]) => x.localeCompare(y))) lines.push(`| ${topic} | ${fmt(bytes / eventsInRun)} |`);
+    lines.push('');
+  }
+  lines.push('![events per second](pipeline-throughput.svg)', '');
+  lines.push(`## Delay from event to warehouse row (${fmt(l.events)} events at ${fmt(l.rateOffered ?? 0)} events/s for ${fmt(l.seconds, 0)} s)`, '');
+  lines.push('HDR histogram (hdr-histogram-js, 1 ms resolution). From the raw event\'s Kafka timestamp (its publication) to the `ingested_at` of its row; split at `scored_at`.', '');
+  lines.push('| stage | p50 ms | p95 ms | p99 ms | p99.9 ms | max ms |', '| --- | ---: | ---: | ---: | ---: | ---: |');
+  const row = (name: string, h: LatencySummary) => lines.push(`| ${name} | ${fmt(h.p50)} | ${fmt(h.p95)} | ${fmt(h.p99)} | ${fmt(h.p999)} | ${fmt(h.max)} |`);
+  row('**event → warehouse row**', l.latencyMs);
+  row('event → scored (producer, feature, scoring)', l.toScoreMs);
+  row('scored → row (sink: buffer up to SINK_FLUSH_MS, one transaction)', l.scoreToRowMs);
+  row('event → row, at saturation (queueing included)', s.latencyMs);
+  lines.push('', '![latency percentiles](pipeline-latency.svg)', '');
+  lines.push('## CPU and memory per process', '');
+  lines.push('From `/proc/<pid>/stat` and `/proc/<pid>/status`, sampled every 250 ms during each phase. CPU in cores busy on average (1.0 = one core all the time).', '');
+  lines.push('| process | saturation: CPU cores | saturation: RSS mean / max MiB | latency phase: CPU cores | latency phase: RSS mean / max MiB |', '| --- | ---: | ---: | ---: | ---: |');
+  const names = [...new Set([...s.processes.map((p) => p.name), ...l.processes.map((p) => p.name)])];
+  for (const name of names) {
+    const a = s.processes.find((p) => p.name === name);
+    const b = l.processes.find((p) => p.name === name);
+    lines.push(
+      `| ${name} | ${a ? fmt(a.cpuCores, 2) : '—'} | ${a ? `${mib(a.rssMeanBytes)} / ${mib(a.rssMaxBytes)}` : '—'} | ${b ? fmt(b.cpuCores, 2) : '—'} | ${b ? `${mib(b.rssMeanBytes)} / ${mib(b.rssMaxBytes)}` : '—'} |`,
+    );
+  }
+  lines.push('', `Reproduce: \`npm run bench\` (all benches, one at a time) or, after a build, \`npm run bench -w packages/e2e\`. Knobs: \`BENCH_EVENTS\` (${result.config.events}), \`BENCH_RATE\` (default half the measured saturation rate), \`BENCH_SECONDS\` (${result.config.latencySeconds}), \`BENCH_PARTITIONS\` (${result.kafka.partitions}), \`BENCH_SINK_FLUSH_MS\` (${result.config.sinkFlushMs}), \`KAFKA_BROKERS\`.`, '');
+  const summary =
+    `pipeline: ${fmt(s.throughputPerSec)} events/s sustained${ceiling ? ` (${fmt((100 * s.throughputPerSec) / ceiling.produce.messagesPerSec, 1)} % of the raw Kafka produce ceiling, ${fmt(ceiling.produce.messagesPerSec)} msg/s)` : ''}; ` +
+    `event → warehouse row at ${fmt(l.rateOffered ?? 0)}/s: p50 ${fmt(l.latencyMs.p50)} ms, p95 ${fmt(l.latencyMs.p95)} ms, p99 ${fmt(l.latencyMs.p99)} ms`;
+  return { markdown: `${lines.join('\n')}\n`, summary };
+}
+
+/** Reads pipeline.json (and kafka-ceiling.json if any) from `dir`; writes pipeline.md and the plots there. */
+export function writePipelineReport(dir: string, options: { runStartedAt?: number } = {}): { markdown: string; summary: string } {
+  const result = JSON.parse(readFileSync(join(dir, 'pipeline.json'), 'utf8')) as PipelineBenchResult;
+  const ceilingFile = join(dir, 'kafka-ceiling.json');
+  let ceiling: Ceiling | null = null;
+  let note: string;
+  if (existsSync(ceilingFile)) {
+    ceiling = JSON.parse(readFileSync(ceilingFile, 'utf8')) as Ceiling;
+    // `npm run bench` sets BENCH_RUN_STARTED_AT for every bench it runs.
+    const sameRun = options.runStartedAt !== undefined && Date.parse(ceiling.at) >= options.runStartedAt;
+    note =
+      `The ceiling is \`bench-results/kafka-ceiling.json\` (@ehr/kafka-local's bench, ${ceiling.at}, on ${ceiling.kafka.external ? ceiling.kafka.brokers : 'a fresh local broker'}, ` +
+      `load average ${fmt(ceiling.machine?.loadAverage1m?.before ?? Number.NaN, 1)})` +
+      (sameRun ? ', measured in the same `npm run bench`.' : ', from an earlier run, not this one: `npm run bench` from the root measures both in one run.');
+  } else {
+    note = 'No raw Kafka ceiling in bench-results/ yet: `npm run bench` from the root measures it in the same run.';
+  }
+  const { markdown, summary } = renderReport(result, ceiling, note);
+  writeFileSync(join(dir, 'pipeline.md'), markdown);
+  writeFileSync(
+    join(dir, 'pipeline-latency.svg'),
+    latencyChart('Delay from event to warehouse row', [
+      { name: `at ${fmt(result.latency.rateOffered ?? 0)} events/s`, curve: result.latency.latencyMs.curve, color: '#1f77b4' },
+      { name: 'event → scored', curve: result.latency.toScoreMs.curve, color: '#2ca02c' },
+      { name: 'at saturation', curve: result.saturation.latencyMs.curve, color: '#d62728' },
+    ]),
+  );
+  writeFileSync(
+    join(dir, 'pipeline-throughput.svg'),
+    rateChart('Events per second: published and landed in the warehouse', [
+      { name: 'saturation: published', perSecond: result.saturation.publishedPerSecond, color: '#ff9896' },
+      { name: 'saturation: landed', perSecond: result.saturation.landedPerSecond, color: '#d62728' },
+      { name: 'latency phase: published', perSecond: result.latency.publishedPerSecond, color: '#aec7e8' },
+      { name: 'latency phase: landed', perSecond: result.latency.landedPerSecond, color: '#1f77b4' },
+    ]),
+  );
+  return { markdown: join(dir, 'pipeline.md'), summary };
+}
