@@ -2,11 +2,12 @@
 // npm start is trained from these same arguments, so the command it prints reproduces it.
 import { DEFAULT_HORIZON_HOURS } from '@ehr/cohort';
 import type { MaxFeatures } from '@ehr/model';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DataSource, LabelSpec } from './dataset.js';
 import { DEFAULT_THRESHOLD_RULE, type ThresholdRule } from './labels.js';
 import { DEFAULT_SPLIT, parseSplit } from './split.js';
-import { DEFAULT_FOREST, type EvaluateOptions, type TrainingOptions } from './train.js';
+import { DEFAULT_FOREST, type CrossValidationOptions, type EvaluateOptions, type TrainingOptions } from './train.js';
 
 export const DEFAULT_MODEL_PATH = 'data/model/severity-model.json';
 
@@ -38,9 +39,17 @@ model:
 evaluate an existing model instead of training:
   --evaluate <model.json> --report <file>   scores every labelled row of the source against NEWS2
 
+cross-validate instead of training (small data sets, e.g. the MIMIC-IV demo's 100 patients):
+  --folds 5 [--report <file>]   k patient folds, each scored by a model that never saw it, pooled
+                          against NEWS2 (report only, default cv-report.html beside --out; no model saved)
+
 The same arguments give the same model (content hash); set SOURCE_DATE_EPOCH to fix createdAt too.`;
 
-export type TrainCommand = { mode: 'train'; options: TrainingOptions } | { mode: 'evaluate'; options: EvaluateOptions } | { mode: 'help' };
+export type TrainCommand =
+  | { mode: 'train'; options: TrainingOptions }
+  | { mode: 'evaluate'; options: EvaluateOptions }
+  | { mode: 'cross-validate'; options: CrossValidationOptions }
+  | { mode: 'help' };
 
 function num(name: string, v: string | undefined, fallback: number, check: (n: number) => boolean = Number.isFinite): number {
   if (v === undefined) return fallback;
@@ -84,6 +93,7 @@ const OPTIONS = {
   split: { type: 'string' },
   bootstrap: { type: 'string' },
   evaluate: { type: 'string' },
+  folds: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -142,6 +152,8 @@ export function parseTrainArgs(argv: readonly string[]): TrainCommand {
     return { mode: 'evaluate', options: { source, label, model: v.evaluate, report: v.report, seed, ...(bootstrap >= 0 ? { bootstrap } : {}) } };
   }
 
+  if (v.folds !== undefined && (v.export !== undefined || v.split !== undefined)) throw new Error('--folds does not combine with --export or --split');
+
   const mf = v['max-features'] ?? String(DEFAULT_FOREST.maxFeatures);
   const maxFeatures: MaxFeatures = mf === 'sqrt' || mf === 'log2' || mf === 'all' ? mf : num('max-features', mf, 0, (n) => n > 0);
   const cw = v['class-weight'];
@@ -170,6 +182,11 @@ export function parseTrainArgs(argv: readonly string[]): TrainCommand {
     ...(bootstrap >= 0 ? { bootstrap } : {}),
   };
   if (options.report === undefined) delete options.report;
+  if (v.folds !== undefined) {
+    const { report: _report, exportMlRandomForest: _export, split: _split, out: _out, ...rest } = options;
+    if (v.report === 'none') throw new Error('--folds writes a report: give --report <file> or leave the default');
+    return { mode: 'cross-validate', options: { ...rest, folds: num('folds', v.folds, 5, (n) => Number.isInteger(n) && n >= 3 && n <= 255), report: v.report ?? join(dirname(out), 'cv-report.html') } };
+  }
   return { mode: 'train', options };
 }
 

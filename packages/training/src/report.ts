@@ -176,8 +176,8 @@ ${confusionTables(e.model)}
 ${confusionTables(e.news2)}
 </div>
 
-<h2>Feature importance</h2>
-<figure id="importance">${importance}</figure>
+${r.model.importance.length ? `<h2>Feature importance</h2>
+<figure id="importance">${importance}</figure>` : ''}
 
 <h2>Data</h2>
 ${kv([

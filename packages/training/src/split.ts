@@ -61,3 +61,27 @@ export function splitByPatient(patientOf: ArrayLike<number>, y: ArrayLike<number
     patients: { train: patients[0]!, validation: patients[1]!, test: patients[2]! },
   };
 }
+
+/**
+ * k patient folds for cross-validation: patients with and without a positive row are
+ * shuffled (seeded) and dealt round-robin, so each fold gets its share of both.
+ * Returns each patient's fold (0..k-1).
+ */
+export function patientFolds(patientOf: ArrayLike<number>, y: ArrayLike<number>, nPatients: number, k: number, seed = 0): Uint8Array {
+  if (!Number.isInteger(k) || k < 3 || k > 255) throw new RangeError(`folds must be an integer from 3 to 255, got ${k}`);
+  const positive = new Uint8Array(nPatients);
+  for (let i = 0; i < patientOf.length; i++) if (y[i] === 1) positive[patientOf[i]!] = 1;
+  const fold = new Uint8Array(nPatients);
+  const rng = createRandom(seed >>> 0).fork('patient-folds');
+  let next = 0;
+  for (const stratum of [1, 0]) {
+    const ids: number[] = [];
+    for (let p = 0; p < nPatients; p++) if (positive[p] === stratum) ids.push(p);
+    for (let i = ids.length - 1; i > 0; i--) {
+      const j = Math.floor(rng.next() * (i + 1));
+      [ids[i], ids[j]] = [ids[j]!, ids[i]!];
+    }
+    for (const p of ids) fold[p] = next++ % k;
+  }
+  return fold;
+}

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { parseTrainArgs, TRAIN_USAGE, trainCommand } from '../args.js';
 import type { Evaluation } from '../evaluate.js';
 import { createProgress } from '../progress.js';
-import { evaluateModel, trainModel } from '../train.js';
+import { crossValidate, evaluateModel, trainModel } from '../train.js';
 
 const write = (text: string) => void process.stdout.write(text);
 
@@ -31,6 +31,16 @@ async function main(): Promise<void> {
     const r = await evaluateModel({ ...command.options, progress });
     progress.done();
     write(`model ${r.model.version} on ${r.dataset.sourceDescription} (${r.dataset.labelDescription}):\n${summary(r.evaluation)}\nreport: ${r.reportPath}\n`);
+    return;
+  }
+  if (command.mode === 'cross-validate') {
+    const r = await crossValidate({ ...command.options, progress, reproduce: trainCommand(argv) });
+    progress.done();
+    write(
+      `${command.options.folds}-fold cross-validation by patient on ${r.dataset.sourceDescription} (${r.dataset.labelDescription}):\n` +
+        `  per fold AUROC model / NEWS2: ${r.folds.map((f) => `${f.auroc.toFixed(3)} / ${f.news2Auroc.toFixed(3)}`).join(', ')}\n` +
+        `pooled:\n${summary(r.evaluation)}\nreport: ${r.reportPath}\n`,
+    );
     return;
   }
   const env: Record<string, string> = process.env.SOURCE_DATE_EPOCH ? { SOURCE_DATE_EPOCH: process.env.SOURCE_DATE_EPOCH } : {};
