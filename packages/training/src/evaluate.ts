@@ -36,7 +36,10 @@ export interface ScorerEvaluation {
   ci: { auroc: Interval; auprc: Interval; brier: Interval } | null;
   roc: { fpr: number; tpr: number }[];
   pr: { recall: number; precision: number }[];
+  /** 10 equal-width bins (the ECE's). */
   calibration: CalibrationBin[];
+  /** 10 equal-count bins by predicted probability (readable when the outcome is rare). */
+  reliability: { meanPredicted: number; fractionPositive: number; count: number }[];
   confusion: { label: string; matrix: ConfusionMatrix }[];
 }
 
@@ -165,6 +168,26 @@ function interval(values: number[]): Interval {
   return { low: r4(percentile(s, 0.025)), high: r4(percentile(s, 0.975)) };
 }
 
+/** Rows sorted by predicted probability, cut into `bins` groups of about equal size (ties kept together). */
+export function equalCountBins(y: ArrayLike<number>, p: ArrayLike<number>, bins: number): { meanPredicted: number; fractionPositive: number; count: number }[] {
+  const order = Array.from({ length: p.length }, (_, i) => i).sort((a, b) => p[a]! - p[b]! || a - b);
+  const out: { meanPredicted: number; fractionPositive: number; count: number }[] = [];
+  let start = 0;
+  for (let b = 1; b <= bins && start < order.length; b++) {
+    let end = Math.max(start + 1, Math.round((order.length * b) / bins));
+    while (end < order.length && p[order[end]!] === p[order[end - 1]!]) end++;
+    let sp = 0;
+    let sy = 0;
+    for (let k = start; k < end; k++) {
+      sp += p[order[k]!]!;
+      sy += y[order[k]!]!;
+    }
+    out.push({ meanPredicted: sp / (end - start), fractionPositive: sy / (end - start), count: end - start });
+    start = end;
+  }
+  return out;
+}
+
 function scorer(name: string, y: ArrayLike<number>, rank: ArrayLike<number>, prob: ArrayLike<number>, confusion: { label: string; score: ArrayLike<number>; threshold: number }[]): ScorerEvaluation {
   return {
     name,
@@ -176,6 +199,7 @@ function scorer(name: string, y: ArrayLike<number>, rank: ArrayLike<number>, pro
     roc: thin(rocCurve(y, rank).map((p) => ({ fpr: p.fpr, tpr: p.tpr }))),
     pr: thin(prCurve(y, rank).map((p) => ({ recall: p.recall, precision: p.precision }))),
     calibration: calibrationCurve(y, prob),
+    reliability: equalCountBins(y, prob, 10),
     confusion: confusion.map((c) => ({ label: c.label, matrix: confusionMatrix(y, c.score, c.threshold) })),
   };
 }

@@ -46,12 +46,14 @@ const MODEL_COLOR = '#c0392b';
 const NEWS2_COLOR = '#2c7fb8';
 
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '–');
+const f4 = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : '–');
+const ci4 = (i: Interval | undefined) => (i ? ` <span class="ci">[${f4(i.low)}, ${f4(i.high)}]</span>` : '');
 const ci = (i: Interval | undefined) => (i ? ` <span class="ci">[${f3(i.low)}, ${f3(i.high)}]</span>` : '');
 const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : '–');
 
 function metricsTable(e: Evaluation): string {
   const row = (name: string, s: Pick<ScorerEvaluation, 'auroc' | 'auprc' | 'brier' | 'ece'> & { ci?: ScorerEvaluation['ci'] }) =>
-    `<tr><th>${escapeHtml(name)}</th><td>${f3(s.auroc)}${ci(s.ci?.auroc)}</td><td>${f3(s.auprc)}${ci(s.ci?.auprc)}</td><td>${f3(s.brier)}${ci(s.ci?.brier)}</td><td>${f3(s.ece)}</td></tr>`;
+    `<tr><th>${escapeHtml(name)}</th><td>${f3(s.auroc)}${ci(s.ci?.auroc)}</td><td>${f3(s.auprc)}${ci(s.ci?.auprc)}</td><td>${f4(s.brier)}${ci4(s.ci?.brier)}</td><td>${f4(s.ece)}</td></tr>`;
   const d = e.difference;
   return `<table class="metrics" id="metrics">
 <thead><tr><th></th><th>AUROC</th><th>AUPRC</th><th>Brier</th><th>ECE (10 bins)</th></tr></thead>
@@ -72,7 +74,7 @@ function verdict(e: Evaluation): string {
   if (lo !== undefined && hi !== undefined && lo > 0) text = `The model ranks better than NEWS2 on these rows: AUROC ${f3(e.model.auroc)} vs ${f3(e.news2.auroc)}, and the 95 % interval of the difference excludes 0.`;
   else if (lo !== undefined && hi !== undefined && hi < 0) text = `The model does NOT beat NEWS2 here: NEWS2 ranks better (AUROC ${f3(e.news2.auroc)} vs ${f3(e.model.auroc)}), and the interval of the difference excludes 0.`;
   else text = `No clear winner on ranking: AUROC ${f3(e.model.auroc)} (model) vs ${f3(e.news2.auroc)} (NEWS2), and the 95 % interval of the difference includes 0${d.ci ? '' : ' (no bootstrap)'}.`;
-  const cal = e.model.brier <= e.news2.brier ? `Its Brier score is lower (${f3(e.model.brier)} vs ${f3(e.news2.brier)}).` : `Its Brier score is higher than NEWS2's event-rate mapping (${f3(e.model.brier)} vs ${f3(e.news2.brier)}).`;
+  const cal = e.model.brier <= e.news2.brier ? `Its Brier score is lower (${f4(e.model.brier)} vs ${f4(e.news2.brier)}).` : `Its Brier score is higher than NEWS2's event-rate mapping (${f4(e.model.brier)} vs ${f4(e.news2.brier)}).`;
   return `<p class="verdict" id="verdict">${escapeHtml(text)} ${escapeHtml(cal)}</p>`;
 }
 
@@ -115,14 +117,21 @@ export function renderReport(r: ReportInput): string {
       { name: `NEWS2 (${f3(e.news2.auprc)})`, color: NEWS2_COLOR, points: e.news2.pr.map((p) => [p.recall, p.precision]) },
     ],
   });
+  // Zoom in when every prediction and rate is small (rare outcomes), else the curve is a dot.
+  const calPoints = [...e.model.reliability, ...e.news2.reliability];
+  const calMax = Math.max(...calPoints.map((b) => Math.max(b.meanPredicted, b.fractionPositive)), 0);
+  // Five round ticks: the range is 5 × the smallest step of 1, 2 or 5 × 10^k that holds every point.
+  const step = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05].find((st) => 5 * st >= calMax * 1.05);
+  const calRange = calMax < 0.2 && step !== undefined ? 5 * step : 1;
   const calibration = linePlot({
-    title: 'Calibration (10 equal-width bins)',
+    title: `Calibration (deciles of predicted probability)${calRange < 1 ? ', zoomed' : ''}`,
+    range: calRange,
     xLabel: 'mean predicted probability',
     yLabel: 'observed event rate',
     diagonal: true,
     series: [
-      { name: `Random Forest (ECE ${f3(e.model.ece)})`, color: MODEL_COLOR, markers: true, points: e.model.calibration.filter((b) => b.count > 0).map((b) => [b.meanPredicted, b.fractionPositive]) },
-      { name: `NEWS2 rate (ECE ${f3(e.news2.ece)})`, color: NEWS2_COLOR, markers: true, dashed: true, points: e.news2.calibration.filter((b) => b.count > 0).map((b) => [b.meanPredicted, b.fractionPositive]) },
+      { name: `Random Forest (ECE ${f3(e.model.ece)})`, color: MODEL_COLOR, markers: true, points: e.model.reliability.map((b) => [b.meanPredicted, b.fractionPositive]) },
+      { name: `NEWS2 rate (ECE ${f3(e.news2.ece)})`, color: NEWS2_COLOR, markers: true, dashed: true, points: e.news2.reliability.map((b) => [b.meanPredicted, b.fractionPositive]) },
     ],
   });
   const importance = barChart(
@@ -167,7 +176,7 @@ ${metricsTable(e)}
 <figure id="pr">${pr}</figure>
 <figure id="calibration">${calibration}</figure>
 </div>
-<details><summary>Calibration bins (model)</summary><table><thead><tr><th>bin</th><th>rows</th><th>mean predicted</th><th>observed rate</th></tr></thead><tbody>${bins}</tbody></table></details>
+<details><summary>Calibration bins of the ECE (model, 10 equal-width bins)</summary><table><thead><tr><th>bin</th><th>rows</th><th>mean predicted</th><th>observed rate</th></tr></thead><tbody>${bins}</tbody></table></details>
 
 <h2>Confusion matrices at the operating thresholds</h2>
 <p class="small">Model: the artifact's band thresholds (${r.model.bands ? `${escapeHtml(r.model.bands.rule)} rule, targets medium ${r.model.bands.targets.medium}, high ${r.model.bands.targets.high}, chosen on the validation rows` : 'none'}); NEWS2: its clinical thresholds.</p>

@@ -26,11 +26,13 @@ export interface LinePlotOptions {
   hline?: { y: number; label: string };
   width?: number;
   height?: number;
+  /** Upper end of both axes (default 1): zooms in on small probabilities. */
+  range?: number;
 }
 
 const fmt = (v: number) => (Math.round(v * 10) / 10).toString();
 
-/** A plot on [0, 1] × [0, 1]. */
+/** A plot on [0, range] × [0, range] (default [0, 1]²). */
 export function linePlot(o: LinePlotOptions): string {
   const width = o.width ?? 420;
   const legendH = 16 * o.series.length + 6;
@@ -38,26 +40,28 @@ export function linePlot(o: LinePlotOptions): string {
   const m = { left: 52, right: 16, top: 30, bottom: 46 + legendH };
   const w = width - m.left - m.right;
   const h = height - m.top - m.bottom;
-  const sx = (x: number) => m.left + Math.min(1, Math.max(0, x)) * w;
-  const sy = (y: number) => m.top + (1 - Math.min(1, Math.max(0, y))) * h;
+  const range = o.range ?? 1;
+  const sx = (x: number) => m.left + Math.min(1, Math.max(0, x / range)) * w;
+  const sy = (y: number) => m.top + (1 - Math.min(1, Math.max(0, y / range))) * h;
+  const tick = (v: number) => v.toFixed(range >= 0.5 ? 1 : range >= 0.05 ? 2 : 3);
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" role="img" class="plot" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" aria-label="${escapeHtml(o.title)}">`);
   parts.push(`<title>${escapeHtml(o.title)}</title>`);
   parts.push(`<text x="${width / 2}" y="18" text-anchor="middle" class="plot-title">${escapeHtml(o.title)}</text>`);
   for (let k = 0; k <= 5; k++) {
-    const v = k / 5;
+    const v = (k / 5) * range;
     parts.push(`<line x1="${fmt(sx(v))}" y1="${m.top}" x2="${fmt(sx(v))}" y2="${m.top + h}" class="grid"/>`);
     parts.push(`<line x1="${m.left}" y1="${fmt(sy(v))}" x2="${m.left + w}" y2="${fmt(sy(v))}" class="grid"/>`);
-    parts.push(`<text x="${fmt(sx(v))}" y="${m.top + h + 16}" text-anchor="middle" class="tick">${v.toFixed(1)}</text>`);
-    parts.push(`<text x="${m.left - 6}" y="${fmt(sy(v) + 4)}" text-anchor="end" class="tick">${v.toFixed(1)}</text>`);
+    parts.push(`<text x="${fmt(sx(v))}" y="${m.top + h + 16}" text-anchor="middle" class="tick">${tick(v)}</text>`);
+    parts.push(`<text x="${m.left - 6}" y="${fmt(sy(v) + 4)}" text-anchor="end" class="tick">${tick(v)}</text>`);
   }
   parts.push(`<rect x="${m.left}" y="${m.top}" width="${w}" height="${h}" class="frame"/>`);
   parts.push(`<text x="${m.left + w / 2}" y="${m.top + h + 34}" text-anchor="middle" class="axis">${escapeHtml(o.xLabel)}</text>`);
   parts.push(`<text transform="translate(14 ${m.top + h / 2}) rotate(-90)" text-anchor="middle" class="axis">${escapeHtml(o.yLabel)}</text>`);
-  if (o.diagonal) parts.push(`<line x1="${sx(0)}" y1="${sy(0)}" x2="${sx(1)}" y2="${sy(1)}" class="reference"/>`);
+  if (o.diagonal) parts.push(`<line x1="${sx(0)}" y1="${sy(0)}" x2="${sx(range)}" y2="${sy(range)}" class="reference"/>`);
   if (o.hline) {
-    parts.push(`<line x1="${sx(0)}" y1="${fmt(sy(o.hline.y))}" x2="${sx(1)}" y2="${fmt(sy(o.hline.y))}" class="reference"/>`);
-    parts.push(`<text x="${sx(1) - 4}" y="${fmt(sy(o.hline.y) - 4)}" text-anchor="end" class="tick">${escapeHtml(o.hline.label)}</text>`);
+    parts.push(`<line x1="${sx(0)}" y1="${fmt(sy(o.hline.y))}" x2="${sx(range)}" y2="${fmt(sy(o.hline.y))}" class="reference"/>`);
+    parts.push(`<text x="${sx(range) - 4}" y="${fmt(sy(o.hline.y) - 4)}" text-anchor="end" class="tick">${escapeHtml(o.hline.label)}</text>`);
   }
   o.series.forEach((s, k) => {
     if (s.points.length > 0) {

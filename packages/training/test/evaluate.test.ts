@@ -1,7 +1,7 @@
 import { createRandom } from '@ehr/features';
 import { auprc, auroc } from '@ehr/model';
 import { describe, expect, it } from 'vitest';
-import { evaluate, weightedRanking } from '../src/index.js';
+import { equalCountBins, evaluate, weightedRanking } from '../src/index.js';
 
 function sample(n: number, seed: number) {
   const r = createRandom(seed);
@@ -58,5 +58,16 @@ describe('evaluation against NEWS2', () => {
     expect(e.news2Calibration).toBe('test (in-sample)');
     // The same seed gives the same intervals.
     expect(evaluate({ y, probability: p, rawProbability: p, news2, patientOf, bands: null, bootstrap: 100, seed: 3 }).model.ci).toEqual(e.model.ci);
+  });
+
+  it('the reliability plot bins rows by predicted probability into groups of about equal size, ties together', () => {
+    const { y, p } = sample(2000, 4);
+    const bins = equalCountBins(y, p, 10);
+    expect(bins.reduce((a, b) => a + b.count, 0)).toBe(2000);
+    for (let k = 1; k < bins.length; k++) expect(bins[k]!.meanPredicted).toBeGreaterThan(bins[k - 1]!.meanPredicted);
+    let positives = 0;
+    for (const v of y) positives += v;
+    expect(bins.reduce((a, b) => a + b.fractionPositive * b.count, 0)).toBeCloseTo(positives, 6);
+    expect(equalCountBins([0, 1, 0, 1], [0.2, 0.2, 0.2, 0.2], 4)).toEqual([{ meanPredicted: 0.2, fractionPositive: 0.5, count: 4 }]);
   });
 });
