@@ -31,6 +31,7 @@ export async function rawBus(kafka: KafkaClientOptions, prefix: string): Promise
     logger: createLogger({ service: 'e2e-input', level: 'silent' }),
     topicPrefix: prefix,
     ...(kafka.sasl ? { sasl: kafka.sasl } : {}),
+    ...(kafka.tls ? { ssl: { ca: [kafka.tls.ca] } } : {}),
   });
   await bus.connect();
   return bus;

@@ -10,6 +10,8 @@ import type { InputRecord } from './accounting.js';
 export interface KafkaClientOptions {
   brokers: string;
   sasl?: { mechanism: 'plain'; username: string; password: string };
+  /** TLS, trusting this CA (PEM). */
+  tls?: { ca: string };
 }
 
 export function kafkaClient(options: KafkaClientOptions, clientId: string): Kafka {
@@ -19,6 +21,7 @@ export function kafkaClient(options: KafkaClientOptions, clientId: string): Kafk
     logLevel: logLevel.NOTHING,
     retry: { retries: 30, initialRetryTime: 200, maxRetryTime: 2_000 },
     ...(options.sasl ? { sasl: options.sasl } : {}),
+    ...(options.tls ? { ssl: { ca: [options.tls.ca] } } : {}),
   };
   return new Kafka(config);
 }

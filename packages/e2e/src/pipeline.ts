@@ -2,7 +2,7 @@
 // @ehr/deploy's startStack), on their own topics and consumer groups (isolatedEnv), with a
 // warehouse of their own (a DuckDB file, or the Snowflake test server), every line they
 // print captured, and a test-side observer of the topics.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isolatedEnv, PIPELINE_SERVICES, startStack, type Env, type ExitReport, type ServiceName, type Stack, type StackLogEntry } from '@ehr/deploy';
@@ -28,6 +28,8 @@ export interface PipelineOptions {
   partitions?: number;
   /** SASL/PLAIN credentials for every client (the services and the observer). */
   sasl?: { username: string; password: string };
+  /** TLS for every client, trusting the CA in this PEM file (KAFKA_SSL, KAFKA_SSL_CA_FILE). */
+  tls?: { caFile: string };
   /** Extra variables for every service / for one. */
   env?: Env;
   serviceEnv?: Partial<Record<ServiceName, Env>>;
@@ -126,11 +128,13 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineR
         }
       : {}),
     ...(options.sasl ? { KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: options.sasl.username, KAFKA_SASL_PASSWORD: options.sasl.password } : {}),
+    ...(options.tls ? { KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: options.tls.caFile } : {}),
     ...options.env,
   };
   const kafka: KafkaClientOptions = {
     brokers: options.brokers,
     ...(options.sasl ? { sasl: { mechanism: 'plain', username: options.sasl.username, password: options.sasl.password } } : {}),
+    ...(options.tls ? { tls: { ca: readFileSync(options.tls.caFile, 'utf8') } } : {}),
   };
 
   const logs: StackLogEntry[] = [];
