@@ -13,6 +13,8 @@ export interface WarehouseScore extends ScoreRowLite {
   srcTopic: string;
   srcPartition: number;
   srcOffset: string;
+  /** `model` or `news2_only`. */
+  mode: string | null;
 }
 
 export interface WarehouseDeadLetter extends DeadLetterRowLite {
@@ -46,7 +48,7 @@ export async function readWarehouse(path: string): Promise<WarehouseContents> {
     const scoresSchema = await schemaOf('severity_scores');
     const scores = (
       await rows(
-        `SELECT ${named('score_id', 'event_id', 'feature_event_id', 'patient_id', 'encounter_id', 'src_topic', 'src_partition')}, epoch_us(ingested_at) AS "ingested_us", ` +
+        `SELECT ${named('score_id', 'event_id', 'feature_event_id', 'patient_id', 'encounter_id', 'src_topic', 'src_partition', 'scoring_mode')}, epoch_us(ingested_at) AS "ingested_us", ` +
           `epoch_us(scored_at) AS "scored_us", CAST(src_offset AS VARCHAR) AS "src_offset" FROM ${scoresSchema}.severity_scores`,
       )
     ).map(
@@ -61,6 +63,7 @@ export async function readWarehouse(path: string): Promise<WarehouseContents> {
         srcTopic: String(r.src_topic),
         srcPartition: Number(r.src_partition),
         srcOffset: String(r.src_offset),
+        mode: str(r.scoring_mode),
       }),
     );
     const lettersSchema = await schemaOf('dead_letters');

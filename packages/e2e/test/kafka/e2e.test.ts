@@ -39,6 +39,8 @@ describe('end to end on Kafka: producer → feature → scoring → sink (DuckDB
         feature.scored = metricValue(scoring, 'ehr_scoring_scores_total');
         feature.scoringDeadLetters = metricValue(scoring, 'ehr_scoring_dead_letters_total');
         await safeDefaults(current);
+        // The model is loaded: scoring says ready, not degraded.
+        expect(((await current.stack.readiness()).scoring?.body as { status?: string }).status).toBe('ready');
       },
     });
     run = undefined;
@@ -58,6 +60,7 @@ describe('end to end on Kafka: producer → feature → scoring → sink (DuckDB
     expect(Number.isNaN(feature.scoringDeadLetters) ? 0 : feature.scoringDeadLetters).toBe(0);
     // Scored by the model, not NEWS2 alone.
     expect(warehouse.scores.length).toBe(accounting.scored);
+    expect(new Set(warehouse.scores.map((s) => s.mode))).toEqual(new Set(['model']));
   });
 });
 
