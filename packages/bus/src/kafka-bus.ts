@@ -189,15 +189,16 @@ export class KafkaBus implements Bus {
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
-    const consumer = this.kafka.consumer({
-      groupId: options.groupId,
-      sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
-      heartbeatInterval: 1_000,
-      rebalanceTimeout: 30_000,
-      maxWaitTimeInMs: 250,
-      allowAutoTopicCreation: false,
-    });
-    const subscription = new KafkaSubscription(consumer, options, this.options.logger.child({ group: options.groupId }), this.options.topicPrefix ?? '');
+    const createConsumer = () =>
+      this.kafka.consumer({
+        groupId: options.groupId,
+        sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
+        heartbeatInterval: 1_000,
+        rebalanceTimeout: 30_000,
+        maxWaitTimeInMs: 250,
+        allowAutoTopicCreation: false,
+      });
+    const subscription = new KafkaSubscription(createConsumer, options, this.options.logger.child({ group: options.groupId }), this.options.topicPrefix ?? '');
     await subscription.start();
     this.subscriptions.add(subscription);
     subscription.onStopped(() => this.subscriptions.delete(subscription));
@@ -217,7 +218,8 @@ export class KafkaBus implements Bus {
   }
 }
 
-class KafkaSubscription implements Subscription {
+/** @internal exported for tests: one consumer group member over kafkajs. */
+export class KafkaSubscription implements Subscription {
   private owned: TopicPartition[] = [];
   /** Per partition since the last (re)assignment: the first offset to hand over. */
   private readonly floors = new Map<string, bigint>();
@@ -226,26 +228,73 @@ class KafkaSubscription implements Subscription {
   private isPaused = false;
   private stopping: Promise<void> | null = null;
   private stoppedListeners: (() => void)[] = [];
+  private consumer: Consumer;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private restarts = 0;
   crashed: string | null = null;
 
   constructor(
-    private readonly consumer: Consumer,
+    private readonly createConsumer: () => Consumer,
     private readonly options: SubscribeOptions,
     private readonly logger: Logger,
     private readonly prefix: string,
   ) {
+    this.consumer = this.newConsumer();
+  }
+
+  private newConsumer(): Consumer {
+    const consumer = this.createConsumer();
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       const assignment = event.payload.memberAssignment;
       this.owned = Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic: this.plain(topic), partition })));
       // A new generation may hand back partitions with other positions: ask again.
       this.floors.clear();
       this.lags.clear();
+      this.crashed = null;
+      this.restarts = 0;
     });
     consumer.on(consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload;
       this.logger.error({ err: error, restart }, 'consumer crashed');
-      if (!restart) this.crashed = error.message;
+      // kafkajs restarts itself after retriable errors only. A broker that stays away past
+      // the retries ("failed to find group coordinator") would leave this consumer dead for
+      // good: start a fresh one, with a growing pause, until the broker is back.
+      if (!restart && !this.stopping) {
+        this.crashed = error.message;
+        this.scheduleRestart();
+      }
     });
+    return consumer;
+  }
+
+  private scheduleRestart(): void {
+    if (this.restartTimer || this.stopping) return;
+    const delay = Math.min(30_000, 1_000 * 2 ** Math.min(this.restarts, 5));
+    this.restarts++;
+    this.logger.warn({ retryInMs: delay, attempt: this.restarts }, 'restarting the crashed consumer');
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      void this.restart();
+    }, delay);
+    this.restartTimer.unref();
+  }
+
+  private async restart(): Promise<void> {
+    if (this.stopping) return;
+    const old = this.consumer;
+    await old.disconnect().catch(() => undefined);
+    this.owned = [];
+    this.floors.clear();
+    this.lags.clear();
+    this.consumer = this.newConsumer();
+    try {
+      await this.start();
+      if (this.isPaused) this.consumer.pause(this.options.topics.map((topic) => ({ topic: this.wire(topic) })));
+    } catch (err) {
+      this.logger.warn({ err }, 'consumer restart failed; will try again');
+      await this.consumer.disconnect().catch(() => undefined);
+      this.scheduleRestart();
+    }
   }
 
   get groupId(): string {
@@ -384,6 +433,7 @@ class KafkaSubscription implements Subscription {
 
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      if (this.restartTimer) clearTimeout(this.restartTimer);
       for (const entry of this.backoff.values()) if (entry.timer) clearTimeout(entry.timer);
       await this.consumer.stop();
       await this.consumer.disconnect();
