@@ -1,2 +1,3 @@
 export * from './pipeline.js';
 export * from './config-reference.js';
+export * from './summary.js';

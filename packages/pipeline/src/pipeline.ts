@@ -6,6 +6,7 @@ import { createLogger, startAndListen, type Logger, type RunnableService } from 
 import { createScoringService, loadConfig as scoringConfig } from '@ehr/scoring';
 import { createSinkService, loadConfig as sinkConfig } from '@ehr/sink';
 import { ensureDefaultModel } from '@ehr/training';
+import { startSummary } from './summary.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -17,6 +18,8 @@ export interface PipelineOptions {
   logDestination?: NodeJS.WritableStream;
   /** Train the default model first when MODEL_PATH holds no artifact (npm start does; default off). */
   defaultModel?: boolean;
+  /** Print a live one-line summary (events/s, patients, patients per band) this often. */
+  summary?: { intervalMs: number; show: (line: string) => void };
 }
 
 export interface RunningPipeline {
@@ -37,7 +40,7 @@ type ServiceName = (typeof SERVICES)[number]['name'];
  * Runs the four services in one process. Each keeps its own bus client, registry and
  * logger, exactly as it would alone; on the in-memory bus they share one broker.
  */
-export async function startPipeline({ env, say, logDestination, defaultModel = false }: PipelineOptions): Promise<RunningPipeline> {
+export async function startPipeline({ env, say, logDestination, defaultModel = false, summary }: PipelineOptions): Promise<RunningPipeline> {
   const memoryBroker = env.KAFKA_BROKERS ? undefined : new MemoryBroker();
   const level = env.LOG_LEVEL ?? 'warn';
   const loggerFor = (service: string): Logger =>
@@ -107,10 +110,26 @@ export async function startPipeline({ env, say, logDestination, defaultModel = f
   for (const { name } of SERVICES) say(`${name} ready: ${urls[name]}/health/ready`);
   say(`dashboard: ${urls.dashboard}/`);
 
+  let summarizer: { stop(): Promise<void> } | null = null;
+  if (summary) {
+    const config = producerConfig(envFor('PRODUCER_PORT', 3001));
+    const logger = loggerFor('pipeline');
+    const bus = createBus(config, wiring('pipeline-summary', logger));
+    await bus.connect();
+    const running = await startSummary({ bus, show: summary.show, intervalMs: summary.intervalMs, ...(urls.sink ? { sinkUrl: urls.sink } : {}) });
+    summarizer = {
+      stop: async () => {
+        await running.stop();
+        await bus.close();
+      },
+    };
+  }
+
   return {
     urls,
     // Upstream first: stop producing, then let each stage drain and commit.
     async stop() {
+      await summarizer?.stop();
       for (const s of [...started].reverse()) await s.stop();
     },
   };

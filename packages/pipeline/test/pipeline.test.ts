@@ -1,22 +1,52 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { startPipeline } from '../src/index.js';
 
+const dir = mkdtempSync(join(tmpdir(), 'ehr-pipeline-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const ports = { PRODUCER_PORT: '0', FEATURE_PORT: '0', SCORING_PORT: '0', SINK_PORT: '0', DASHBOARD_PORT: '0' };
+
+async function readiness(url: string) {
+  const r = await fetch(`${url}/health/ready`);
+  return { status: r.status, body: (await r.json()) as { status: string } };
+}
+
 describe('npm start pipeline', () => {
-  it('starts four services and the dashboard on their ports, each ready, and stops cleanly', async () => {
+  it('starts four services and the dashboard, each ready (scoring degraded without a model), and stops cleanly', async () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (_c, _e, done) => done() });
-    const env = { PRODUCER_PORT: '0', FEATURE_PORT: '0', SCORING_PORT: '0', SINK_PORT: '0', DASHBOARD_PORT: '0' };
+    const env = { ...ports, MODEL_PATH: join(dir, 'no-model.json'), DUCKDB_PATH: join(dir, 'a.duckdb') };
     const pipeline = await startPipeline({ env, say: (l) => lines.push(l), logDestination: sink });
     try {
       expect(lines.map((l) => l.split(':')[0])).toEqual(['producer ready', 'feature ready', 'scoring ready', 'sink ready', 'dashboard']);
       for (const line of lines.slice(0, 4)) expect(line).toMatch(/^\w+ ready: http:\/\/127\.0\.0\.1:\d+\/health\/ready$/);
       expect(lines[4]).toMatch(/^dashboard: http:\/\/127\.0\.0\.1:\d+\/$/);
-      for (const url of Object.values(pipeline.urls)) {
-        const r = await fetch(`${url}/health/ready`);
-        expect(r.status).toBe(200);
-        expect(((await r.json()) as { status: string }).status).toBe('ready');
+      for (const [name, url] of Object.entries(pipeline.urls)) {
+        const { status, body } = await readiness(url);
+        expect(status, name).toBe(200);
+        // Without a model scoring serves NEWS2 alone and says so.
+        expect(body.status, name).toBe(name === 'scoring' ? 'degraded' : 'ready');
       }
+    } finally {
+      await pipeline.stop();
+    }
+  });
+
+  it('streams the synthetic ward through to the warehouse and prints a live summary', async () => {
+    const summaries: string[] = [];
+    const sink = new Writable({ write: (_c, _e, done) => done() });
+    const env = { ...ports, PRODUCER_SOURCE: 'synthetic', PRODUCER_RATE: '200', MODEL_PATH: join(dir, 'no-model.json'), DUCKDB_PATH: join(dir, 'b.duckdb'), SINK_FLUSH_MS: '200' };
+    const pipeline = await startPipeline({ env, say: () => undefined, logDestination: sink, summary: { intervalMs: 300, show: (l) => summaries.push(l) } });
+    try {
+      const deadline = Date.now() + 60_000;
+      const landed = () => summaries.some((l) => /warehouse [1-9][\d,]* rows/.test(l) && /events\/s [1-9]/.test(l));
+      while (!landed() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(summaries.at(-1)).toMatch(/^events\/s \d+\.\d · patients \d+ · low \d+ · medium \d+ · high \d+ · scores [\d,]+ · warehouse [\d,]+ rows$/);
+      expect(landed()).toBe(true);
     } finally {
       await pipeline.stop();
     }

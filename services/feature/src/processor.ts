@@ -246,7 +246,7 @@ export function createFeatureProcessor({ bus, logger, metrics, options, onRestor
       duplicates.inc(dups);
       for (const d of letters) deadLetters.inc({ reason: d.reason });
       for (const kind of fixes) corrections.inc({ kind });
-      if (letters.length > 0) logger.warn({ count: letters.length, topic: batch.topic, partition: batch.partition }, 'dead-lettered raw events');
+      if (letters.length > 0) logger.info({ count: letters.length, topic: batch.topic, partition: batch.partition }, 'dead-lettered raw events (see ehr_feature_dead_letters_total by reason)');
       state.eventsSinceEviction += records.length;
       if (state.eventsSinceEviction >= EVICT_EVERY) {
         state.eventsSinceEviction = 0;

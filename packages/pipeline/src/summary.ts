@@ -1,0 +1,114 @@
+// The live one-line summary `npm start` prints: events/s, patients on the ward, patients
+// per band, and rows in the warehouse. It reads the bus like any other consumer (its own
+// groups, from now on), so it sees what the services see without reaching into them.
+import { decodeSeverityScore, TOPICS, type SeverityBand } from '@ehr/features';
+import type { Bus, Subscription } from '@ehr/bus';
+
+export interface SummaryOptions {
+  bus: Bus;
+  /** Prints one summary. On a terminal the caller rewrites the line in place. */
+  show: (line: string) => void;
+  intervalMs: number;
+  /** Base URL of the sink, for the warehouse row count (from its metrics). */
+  sinkUrl?: string;
+  /** A patient leaves the count after this long without a new score (wall clock). */
+  patientTtlMs?: number;
+  now?: () => number;
+}
+
+export interface WardSummary {
+  eventsPerSecond: number;
+  patients: number;
+  bands: Record<SeverityBand, number>;
+  scores: number;
+  warehouseRows: number | null;
+}
+
+export function formatSummary(s: WardSummary): string {
+  const rows = s.warehouseRows === null ? '' : ` · warehouse ${s.warehouseRows.toLocaleString('en-GB')} rows`;
+  return (
+    `events/s ${s.eventsPerSecond.toFixed(1)} · patients ${s.patients} · low ${s.bands.low} · medium ${s.bands.medium} · high ${s.bands.high}` +
+    ` · scores ${s.scores.toLocaleString('en-GB')}${rows}`
+  );
+}
+
+async function warehouseRows(sinkUrl: string | undefined): Promise<number | null> {
+  if (!sinkUrl) return null;
+  try {
+    const text = await (await fetch(`${sinkUrl}/metrics`, { signal: AbortSignal.timeout(2_000) })).text();
+    const m = /^ehr_sink_rows_landed_total\{[^}]*table="severity_scores"[^}]*\} (\d+)/m.exec(text);
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return null;
+  }
+}
+
+export async function startSummary(options: SummaryOptions): Promise<{ stop(): Promise<void>; current(): Promise<WardSummary> }> {
+  const now = options.now ?? Date.now;
+  const ttl = options.patientTtlMs ?? 15 * 60_000;
+  const latest = new Map<string, { band: SeverityBand; at: number }>();
+  let events = 0;
+  let scores = 0;
+  let windowStart = now();
+  let windowEvents = 0;
+  const subs: Subscription[] = [];
+  const group = `pipeline-summary-${process.pid}`;
+
+  subs.push(
+    await options.bus.subscribe({
+      groupId: `${group}-events`,
+      topics: [TOPICS.events],
+      fromBeginning: false,
+      handler: async ({ records }) => void (events += records.length),
+    }),
+  );
+  subs.push(
+    await options.bus.subscribe({
+      groupId: `${group}-scores`,
+      topics: [TOPICS.scores],
+      fromBeginning: false,
+      handler: async ({ records }) => {
+        for (const r of records) {
+          const s = decodeSeverityScore(r.value);
+          if (!s.ok) continue;
+          scores++;
+          latest.set(s.value.patientId, { band: s.value.payload.band, at: now() });
+        }
+      },
+    }),
+  );
+
+  const current = async (): Promise<WardSummary> => {
+    const t = now();
+    const bands: Record<SeverityBand, number> = { low: 0, medium: 0, high: 0 };
+    for (const [patient, entry] of latest) {
+      if (t - entry.at > ttl) latest.delete(patient);
+      else bands[entry.band]++;
+    }
+    const seconds = Math.max(0.001, (t - windowStart) / 1000);
+    const rate = (events - windowEvents) / seconds;
+    windowStart = t;
+    windowEvents = events;
+    return { eventsPerSecond: rate, patients: latest.size, bands, scores, warehouseRows: await warehouseRows(options.sinkUrl) };
+  };
+
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void current()
+      .then((s) => options.show(formatSummary(s)))
+      .finally(() => {
+        busy = false;
+      });
+  }, options.intervalMs);
+  timer.unref();
+
+  return {
+    current,
+    async stop() {
+      clearInterval(timer);
+      await Promise.all(subs.map((s) => s.stop()));
+    },
+  };
+}
