@@ -12,6 +12,19 @@ import { TOPICS } from '@ehr/features';
 
 export const say = (line: string) => process.stdout.write(`[e2e] ${line}\n`);
 
+/** Every phase of a run's end has its own deadline, so a hang names the phase instead of timing out the test. */
+async function phase<T>(name: string, ms: number, work: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${name}: not done after ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([work(), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Every service answers 200 on /health/ready (ready, or degraded with a reason). */
 export async function expectAllReady(run: PipelineRun): Promise<void> {
   const readiness = await run.stack.readiness();
@@ -53,16 +66,16 @@ export async function finishRun(
     throw error;
   }
   say(`drained in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  await expectAllReady(run);
-  await options.beforeStop?.();
+  await phase('readiness after the drain', 30_000, () => expectAllReady(run));
+  await phase('checks before stopping', 120_000, async () => options.beforeStop?.());
   expect(run.unexpectedExits, 'no service exited on its own').toEqual([]);
   const records = [...run.observer.records];
-  const reports = await run.stop({ cleanup: false });
+  const reports = await phase('stopping the services', 90_000, () => run.stop({ cleanup: false }));
   try {
     expect(reports.map((r) => [r.service, r.code, r.forced]), 'every service stops cleanly on SIGTERM').toEqual(
       run.stack.services.map((s) => [s, 0, false]),
     );
-    const warehouse = options.read ? await options.read() : await readWarehouse(run.duckdbPath!);
+    const warehouse = await phase('reading the warehouse', 60_000, () => (options.read ? options.read() : readWarehouse(run.duckdbPath!)));
     const accounting = account(records, warehouse.scores, warehouse.deadLetters, { eventsTopics: [TOPICS.events, `${run.prefix}${TOPICS.events}`] });
     say(summarize(accounting));
     expect(accounting.problems, summarize(accounting)).toEqual([]);
