@@ -25,20 +25,26 @@ function fakeConsumer(log: string[], id: number) {
   return { consumer: consumer as unknown as Consumer, emit: (event: string, payload: unknown) => emitter.emit(event, { payload }) };
 }
 
+/** A subscription whose every kafkajs consumer is a fake, numbered from 1 as they are made. */
+function subscriptionOverFakes() {
+  const log: string[] = [];
+  const made: ReturnType<typeof fakeConsumer>[] = [];
+  const sub = new KafkaSubscription(
+    () => {
+      const fake = fakeConsumer(log, made.length + 1);
+      made.push(fake);
+      return fake.consumer;
+    },
+    { groupId: 'g', topics: ['t'], handler: async () => undefined },
+    logger,
+    '',
+  );
+  return { log, made, sub };
+}
+
 describe('kafka subscription after a crash kafkajs does not restart', () => {
   it('starts a fresh consumer, reports down meanwhile, and up once it has joined', async () => {
-    const log: string[] = [];
-    const made: ReturnType<typeof fakeConsumer>[] = [];
-    const sub = new KafkaSubscription(
-      () => {
-        const fake = fakeConsumer(log, made.length + 1);
-        made.push(fake);
-        return fake.consumer;
-      },
-      { groupId: 'g', topics: ['t'], handler: async () => undefined },
-      logger,
-      '',
-    );
+    const { log, made, sub } = subscriptionOverFakes();
     await sub.start();
     made[0]!.emit('crash', { error: new Error('Failed to find group coordinator'), restart: false });
     expect(sub.crashed).toBe('Failed to find group coordinator');
@@ -51,18 +57,7 @@ describe('kafka subscription after a crash kafkajs does not restart', () => {
   });
 
   it('leaves a crash kafkajs restarts itself to kafkajs', async () => {
-    const log: string[] = [];
-    const made: ReturnType<typeof fakeConsumer>[] = [];
-    const sub = new KafkaSubscription(
-      () => {
-        const fake = fakeConsumer(log, made.length + 1);
-        made.push(fake);
-        return fake.consumer;
-      },
-      { groupId: 'g', topics: ['t'], handler: async () => undefined },
-      logger,
-      '',
-    );
+    const { made, sub } = subscriptionOverFakes();
     await sub.start();
     made[0]!.emit('crash', { error: new Error('connection lost'), restart: true });
     await new Promise((r) => setTimeout(r, 1_500));
