@@ -3,9 +3,10 @@
 // the broker `npm run kafka:up` runs, else one started now), one combined readable log.
 // Ctrl-C sends each service one SIGTERM, waits, and reports how each exited.
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isKafkaBroker, localHome, readState } from '@ehr/kafka-local';
+import { ensureDefaultModel } from '@ehr/training';
 import { formatLogLine, wantsColors } from '../log-format.js';
 import { findRepoRoot, isServiceName, SERVICE_NAMES, type ServiceName } from '../services.js';
 import { startStack, type ExitReport, type Stack } from '../stack.js';
@@ -113,12 +114,19 @@ for (const name of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+// Like npm start: a model to score with (trained once, seeded, when none exists) and the
+// synthetic ward streaming, unless the environment says otherwise.
+if (services.includes('scoring')) {
+  const modelPath = resolve(root, process.env.MODEL_PATH ?? 'data/model/severity-model.json');
+  await ensureDefaultModel({ path: modelPath, say, env: process.env });
+}
 say(`starting ${services.join(', ')}…`);
 try {
   stack = await startStack({
     brokers,
     services,
     ports,
+    serviceEnv: { producer: { PRODUCER_SOURCE: process.env.PRODUCER_SOURCE ?? 'synthetic' } },
     signal: startup.signal,
     logSink: ({ service, line }) => void process.stdout.write(`${formatLogLine(service, line, { colors, serviceWidth })}\n`),
     onUnexpectedExit: (report) => {
