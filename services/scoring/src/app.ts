@@ -1,6 +1,14 @@
 import { timingSafeEqual } from 'node:crypto';
 import swagger from '@fastify/swagger';
-import { FeatureValues, FeatureVectorEvent, type FeatureVectorEvent as FeatureVector } from '@ehr/features';
+import {
+  buildTrainingRows,
+  FeatureValues,
+  FeatureVectorEvent,
+  toFeatureVectorEvent,
+  type FeatureDraft,
+  type FeatureVectorEvent as FeatureVector,
+  type RawEvent,
+} from '@ehr/features';
 import { createServiceApp, type Logger, type Readiness, type Registry } from '@ehr/runtime';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -33,7 +41,41 @@ const Snapshot = Type.Object(
   { additionalProperties: false, description: 'Named feature values (a patient snapshot); missing names count as missing values' },
 );
 
-const ScoreRequest = Type.Union([plain(FeatureVectorEvent), Snapshot], { description: 'A feature_vector message, or a snapshot of named feature values' });
+const MAX_SNAPSHOT_EVENTS = 10_000;
+
+const EventsSnapshot = Type.Object(
+  {
+    events: Type.Array(Type.Object({}, { additionalProperties: true }), {
+      minItems: 1,
+      maxItems: MAX_SNAPSHOT_EVENTS,
+      description: "One patient's raw events (the project's own schema); they go through the feature service's own code",
+    }),
+  },
+  { additionalProperties: false },
+);
+
+const ScoreRequest = Type.Union([plain(FeatureVectorEvent), Snapshot, EventsSnapshot], {
+  description: "A feature_vector message, named feature values, or one patient's raw events",
+});
+
+/** One patient's raw events → the feature vector the feature service would emit after the last of them. */
+async function vectorFromEvents(events: unknown[], now: Date): Promise<{ vector: FeatureVector } | { error: string }> {
+  let last: FeatureDraft | null = null;
+  const patients = new Set<string>();
+  const rows = await buildTrainingRows(events as RawEvent[], {
+    onVector: (draft) => {
+      last = draft;
+      patients.add(draft.patientId);
+    },
+  });
+  if (patients.size > 1) return { error: `events of one patient only (got ${patients.size})` };
+  const draft = last as FeatureDraft | null;
+  if (!draft) {
+    const why = Object.entries(rows.stats.rejected).map(([reason, n]) => `${n} ${reason}`).join(', ');
+    return { error: `no event could be featurized${why ? ` (${why})` : ''}` };
+  }
+  return { vector: toFeatureVectorEvent(draft, now) };
+}
 
 function snapshotToVector(body: { features: Record<string, number | null>; patientId?: string; asOf?: string; context?: { unit?: string } }, now: Date): FeatureVector {
   const at = body.asOf ?? now.toISOString();
@@ -130,9 +172,15 @@ export function buildApp(deps: ScoringAppDeps): FastifyInstance {
     app.post(
       '/score',
       { schema: { summary: 'Score one feature vector or snapshot synchronously (nothing is published)', tags: ['scoring'], body: ScoreRequest } },
-      async (request) => {
-        const body = request.body as FeatureVector | { features: Record<string, number | null> };
-        const vector = 'schema' in body ? body : snapshotToVector(body, now());
+      async (request, reply) => {
+        const body = request.body as FeatureVector | { features: Record<string, number | null> } | { events: unknown[] };
+        let vector: FeatureVector;
+        if ('schema' in body) vector = body;
+        else if ('events' in body) {
+          const built = await vectorFromEvents(body.events, now());
+          if ('error' in built) return reply.code(422).send({ error: built.error });
+          vector = built.vector;
+        } else vector = snapshotToVector(body, now());
         const { score, inferenceMicros } = scoreVector(vector, deps.models.current, { topK: deps.topK, now });
         return { ...score.payload, inferenceMicros };
       },

@@ -140,6 +140,22 @@ describe('scoring service', () => {
     const vector = await service.app.inject({ method: 'POST', url: '/score', payload: vectorEvent('p9', syntheticFeatures(21, false)) });
     expect(vector.statusCode).toBe(200);
 
+    // A patient snapshot as raw events goes through the feature code, then the model.
+    const at = (m: number) => new Date(Date.UTC(2026, 2, 1, 10, m)).toISOString();
+    const raw = (m: number, kind: string, value: number, unit: string) => ({
+      schema: 'vital_sign', schemaVersion: 1, eventId: `raw-${m}-${kind}`, patientId: 'p-snap', encounterId: 'e-snap',
+      occurredAt: at(m), producedAt: at(m), source: 'api', payload: { kind, value, unit },
+    });
+    const events = await service.app.inject({
+      method: 'POST',
+      url: '/score',
+      payload: { events: [raw(0, 'heart_rate', 128, '/min'), raw(1, 'respiratory_rate', 26, '/min'), raw(2, 'systolic_bp', 88, 'mm[Hg]')] },
+    });
+    expect(events.statusCode).toBe(200);
+    expect(events.json()).toMatchObject({ mode: 'model', features: expect.objectContaining({ news2_total: 8 }), news2: 8, news2Band: 'high' });
+    const empty = await service.app.inject({ method: 'POST', url: '/score', payload: { events: [{ schema: 'vital_sign', schemaVersion: 1 }] } });
+    expect([empty.statusCode, empty.json().error]).toEqual([422, expect.stringMatching(/no event could be featurized \(1 schema_invalid\)/)]);
+
     const bad = await service.app.inject({ method: 'POST', url: '/score', payload: { features: { heart_rate: 'fast' } } });
     expect(bad.statusCode).toBe(400);
 
