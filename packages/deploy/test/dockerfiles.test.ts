@@ -74,7 +74,7 @@ describe.each(SERVICES.map((s) => [s.name, s] as const))('services/%s/Dockerfile
   });
 
   it('gives the non-root user a writable /app/data (where volumes mount)', () => {
-    expect(instructions(dockerfile, 'runtime', 'RUN').map((i) => i.content)).toContainEqual(expect.stringMatching(/chown node:node \/app\/data/));
+    expect(instructions(dockerfile, 'runtime', 'RUN').map((i) => i.content)).toContainEqual(expect.stringMatching(/chown (-R )?node:node \/app\/data/));
   });
 });
 
@@ -109,5 +109,14 @@ describe('.dockerignore', () => {
         expect(ig.ignores(path), path).toBe(false);
       }
     }
+  });
+});
+
+describe('the scoring image and its model volume', () => {
+  it('creates /app/data/model owned by the non-root user, so a new named volume there is writable', () => {
+    const dockerfile = readDockerfile(join(root, 'services/scoring/Dockerfile'));
+    expect(instructions(dockerfile, 'runtime', 'RUN').map((i) => i.content)).toContainEqual(
+      expect.stringMatching(/mkdir -p \/app\/data\/model && chown -R node:node \/app\/data/),
+    );
   });
 });
