@@ -1,5 +1,5 @@
 // A small seeded PRNG (sfc32, seeded through splitmix32) so that generators, sampling and
-// training reproduce exactly from a seed. Math.random() is never used for data.
+// training reproduce exactly from a seed. The unseeded global generator is never used for data.
 
 export interface Random {
   /** Uniform in [0, 1). */
