@@ -1,4 +1,4 @@
-import { createBus, MemoryBroker } from '@ehr/bus';
+import { createBus, MemoryBroker, type Bus, type BusEnv } from '@ehr/bus';
 import { createDashboardService, loadConfig as dashboardConfig } from '@ehr/dashboard';
 import { createFeatureService, loadConfig as featureConfig } from '@ehr/feature';
 import { createProducerService, loadConfig as producerConfig } from '@ehr/producer';
@@ -27,14 +27,19 @@ export interface RunningPipeline {
   stop(): Promise<void>;
 }
 
-const SERVICES = [
-  { name: 'producer', port: 3001, portVar: 'PRODUCER_PORT' },
-  { name: 'feature', port: 3002, portVar: 'FEATURE_PORT' },
-  { name: 'scoring', port: 3003, portVar: 'SCORING_PORT' },
-  { name: 'sink', port: 3004, portVar: 'SINK_PORT' },
-] as const;
+/** The four stages, in flow order (the order of the ready lines). */
+const SERVICES = ['producer', 'feature', 'scoring', 'sink'] as const;
 
-type ServiceName = (typeof SERVICES)[number]['name'];
+const PORTS: Record<string, { port: number; portVar: string }> = {
+  producer: { port: 3001, portVar: 'PRODUCER_PORT' },
+  feature: { port: 3002, portVar: 'FEATURE_PORT' },
+  scoring: { port: 3003, portVar: 'SCORING_PORT' },
+  sink: { port: 3004, portVar: 'SINK_PORT' },
+  dashboard: { port: 3000, portVar: 'DASHBOARD_PORT' },
+};
+
+/** What every service's config has, enough to wire its bus and listen. */
+type ListenableConfig = BusEnv & { HOST: string; PORT: number; SHUTDOWN_TIMEOUT_MS: number };
 
 /**
  * Runs the four services in one process. Each keeps its own bus client, registry and
@@ -49,65 +54,42 @@ export async function startPipeline({ env, say, logDestination, defaultModel = f
   const envFor = (portVar: string, port: number): Env => ({ ...env, PORT: env[portVar] ?? String(port), LOG_LEVEL: level });
   const wiring = (service: string, logger: Logger) => ({ clientId: `${service}-service`, logger, ...(memoryBroker ? { memoryBroker } : {}) });
 
-  const create: Record<ServiceName, (portVar: string, port: number) => { service: RunnableService; host: string; port: number; timeout: number; logger: Logger }> = {
-    producer: (portVar, port) => {
-      const config = producerConfig(envFor(portVar, port));
-      const logger = loggerFor('producer');
-      return { service: createProducerService({ config, logger, bus: createBus(config, wiring('producer', logger)) }), host: config.HOST, port: config.PORT, timeout: config.SHUTDOWN_TIMEOUT_MS, logger };
-    },
-    feature: (portVar, port) => {
-      const config = featureConfig(envFor(portVar, port));
-      const logger = loggerFor('feature');
-      return { service: createFeatureService({ config, logger, bus: createBus(config, wiring('feature', logger)) }), host: config.HOST, port: config.PORT, timeout: config.SHUTDOWN_TIMEOUT_MS, logger };
-    },
-    scoring: (portVar, port) => {
-      const config = scoringConfig(envFor(portVar, port));
-      const logger = loggerFor('scoring');
-      return { service: createScoringService({ config, logger, bus: createBus(config, wiring('scoring', logger)) }), host: config.HOST, port: config.PORT, timeout: config.SHUTDOWN_TIMEOUT_MS, logger };
-    },
-    sink: (portVar, port) => {
-      const config = sinkConfig(envFor(portVar, port));
-      const logger = loggerFor('sink');
-      return { service: createSinkService({ config, logger, bus: createBus(config, wiring('sink', logger)) }), host: config.HOST, port: config.PORT, timeout: config.SHUTDOWN_TIMEOUT_MS, logger };
-    },
-  };
-
   // Before any service starts, so scoring loads the model at once (scoring's own MODEL_PATH default).
   if (defaultModel) await ensureDefaultModel({ path: scoringConfig(envFor('SCORING_PORT', 3003)).MODEL_PATH, say, env });
 
   const started: { name: string; stop: () => Promise<boolean> }[] = [];
   const urls: Record<string, string> = {};
 
-  // The dashboard first: it only reads the scores topic, so it sees every score from the
-  // start; it shows the health of the four services once they listen.
-  {
-    const config = dashboardConfig(envFor('DASHBOARD_PORT', 3000));
-    const logger = loggerFor('dashboard');
-    const serviceHealthUrls = () => Object.fromEntries(SERVICES.filter((s) => urls[s.name]).map((s) => [s.name, urls[s.name]!]));
-    const service = createDashboardService({ config, logger, bus: createBus(config, wiring('dashboard', logger)), serviceHealthUrls });
-    const { url, shutdown } = await startAndListen(service, { service: 'dashboard', host: config.HOST, port: config.PORT, logger, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS });
-    started.push({ name: 'dashboard', stop: () => shutdown.run('pipeline stopping') });
-    urls.dashboard = url;
-  }
-  // Downstream first, so nothing is produced before its consumer is there.
-  for (const { name, port, portVar } of [...SERVICES].reverse()) {
-    const built = create[name](portVar, port);
+  /** Config from the env (with this service's port), its own logger and bus client, then listen and start. */
+  const launch = async <C extends ListenableConfig>(
+    name: string,
+    load: (env: Env) => C,
+    make: (deps: { config: C; logger: Logger; bus: Bus }) => RunnableService,
+  ): Promise<void> => {
+    const { portVar, port } = PORTS[name]!;
     try {
-      const { url, shutdown } = await startAndListen(built.service, {
-        service: name,
-        host: built.host,
-        port: built.port,
-        logger: built.logger,
-        shutdownTimeoutMs: built.timeout,
-      });
+      const config = load(envFor(portVar, port));
+      const logger = loggerFor(name);
+      const service = make({ config, logger, bus: createBus(config, wiring(name, logger)) });
+      const { url, shutdown } = await startAndListen(service, { service: name, host: config.HOST, port: config.PORT, logger, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS });
       started.push({ name, stop: () => shutdown.run('pipeline stopping') });
       urls[name] = url;
     } catch (err) {
       for (const s of started.reverse()) await s.stop();
       throw err;
     }
-  }
-  for (const { name } of SERVICES) say(`${name} ready: ${urls[name]}/health/ready`);
+  };
+
+  // The dashboard first: it only reads the scores topic, so it sees every score from the
+  // start; it shows the health of the four services once they listen.
+  const serviceHealthUrls = () => Object.fromEntries(SERVICES.filter((s) => urls[s]).map((s) => [s, urls[s]!]));
+  await launch('dashboard', dashboardConfig, (deps) => createDashboardService({ ...deps, serviceHealthUrls }));
+  // Downstream first, so nothing is produced before its consumer is there.
+  await launch('sink', sinkConfig, createSinkService);
+  await launch('scoring', scoringConfig, createScoringService);
+  await launch('feature', featureConfig, createFeatureService);
+  await launch('producer', producerConfig, createProducerService);
+  for (const name of SERVICES) say(`${name} ready: ${urls[name]}/health/ready`);
   say(`dashboard: ${urls.dashboard}/`);
 
   let summarizer: { stop(): Promise<void> } | null = null;
