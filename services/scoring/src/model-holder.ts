@@ -84,8 +84,9 @@ export class ModelHolder {
   }
 
   /** Loads the artifact and swaps it in, or throws why not (keeping the current model). */
-  reload(path: string = this.path): Promise<SeverityModel> {
-    this.reloading ??= this.load(path).finally(() => {
+  reload(): Promise<SeverityModel> {
+    // Concurrent reloads (a file change and an HTTP call at once) share one load.
+    this.reloading ??= this.load(this.path).finally(() => {
       this.reloading = null;
     });
     return this.reloading;
@@ -94,7 +95,7 @@ export class ModelHolder {
   private async load(path: string): Promise<SeverityModel> {
     // Remember which version of the file this was, so the watcher neither reloads it nor
     // retries a refused file until it changes again.
-    if (path === this.path) this.lastSeen = await signatureOf(path);
+    this.lastSeen = await signatureOf(path);
     let next: SeverityModel;
     try {
       next = await loadModelArtifact(path);
