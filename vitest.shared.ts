@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type ViteUserConfig } from 'vitest/config';
 
-const kafkaGlobalSetup = fileURLToPath(new URL('./packages/kafka-local/dist/vitest-global-setup.js', import.meta.url));
+const kafkaGlobalSetup = fileURLToPath(new URL('./tools/kafka-local/dist/vitest-global-setup.js', import.meta.url));
 
 export function workspaceTestConfig(overrides: { unitTimeoutMs?: number; kafkaTimeoutMs?: number } = {}): ViteUserConfig {
   return defineConfig({

@@ -35,7 +35,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 turbo.on('exit', (code, signal) => {
-  const report = join(root, 'packages', 'e2e', 'dist', 'cli', 'bench-report.js');
+  const report = join(root, 'tools', 'e2e', 'dist', 'cli', 'bench-report.js');
   if (!interrupted && existsSync(report)) {
     spawnSync(process.execPath, [report], { cwd: root, stdio: 'inherit', env: { ...process.env, BENCH_RUN_STARTED_AT: runStartedAt } });
   }

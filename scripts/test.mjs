@@ -61,8 +61,8 @@ if (brokers) {
 } else {
   // Only what starting the broker needs; turbo builds the rest in dependency order.
   runOrExit(turboBin, ['run', 'build', '--filter=@ehr/kafka-local', '--output-logs=errors-only']);
-  runOrExit(process.execPath, [join(root, 'packages/kafka-local/scripts/fetch-jars.mjs'), '--quiet']);
-  const { startKafkaBroker } = await import(pathToFileURL(join(root, 'packages/kafka-local/dist/index.js')).href);
+  runOrExit(process.execPath, [join(root, 'tools/kafka-local/scripts/fetch-jars.mjs'), '--quiet']);
+  const { startKafkaBroker } = await import(pathToFileURL(join(root, 'tools/kafka-local/dist/index.js')).href);
   try {
     broker = await startKafkaBroker();
   } catch (error) {

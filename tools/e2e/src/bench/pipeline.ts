@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The pipeline benchmark (`npm run bench`, or `npm run bench -w packages/e2e` after a
+// The pipeline benchmark (`npm run bench`, or `npm run bench -w tools/e2e` after a
 // build): the four services as processes on real Kafka, a synthetic cohort through the
 // producer's POST /events, in two phases:
 //   1. saturation: BENCH_EVENTS events offered as fast as the producer takes them; the

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Copies a whole Kafka broker (and an slf4j binding) from Maven Central into
 // <repo>/.kafka/jars. Plain Node on purpose: it runs before anything is built.
-//   node packages/kafka-local/scripts/fetch-jars.mjs [--out <dir>] [--force] [--quiet]
+//   node tools/kafka-local/scripts/fetch-jars.mjs [--out <dir>] [--force] [--quiet]
 // Idempotent: a marker file records the version and the pom it came from; when it
 // matches, nothing is fetched (and neither java nor maven is needed).
 import { spawnSync } from 'node:child_process';

@@ -58,7 +58,7 @@ describe('localHome', () => {
   it('is <repo>/.kafka unless KAFKA_LOCAL_HOME says otherwise', () => {
     expect(localHome({})).toBe(join(repoRoot, '.kafka'));
     expect(localHome({ KAFKA_LOCAL_HOME: '/tmp/elsewhere' })).toBe('/tmp/elsewhere');
-    expect(existsSync(join(repoRoot, 'packages', 'kafka-local', 'package.json'))).toBe(true);
+    expect(existsSync(join(repoRoot, 'tools', 'kafka-local', 'package.json'))).toBe(true);
   });
 });
 

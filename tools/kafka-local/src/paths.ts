@@ -14,7 +14,7 @@ function findPackageDir(from: string): string {
   return dir;
 }
 
-/** packages/kafka-local */
+/** tools/kafka-local */
 export const packageDir = findPackageDir(dirname(fileURLToPath(import.meta.url)));
 /** The monorepo root. */
 export const repoRoot = resolve(packageDir, '../..');

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run audit:prod -w packages/e2e: the production dependency audit, with the exceptions
+// npm run audit:prod -w tools/e2e: the production dependency audit, with the exceptions
 // of audit-exceptions.json. Exit 1 on an unexplained high or critical advisory, 2 when the
 // registry cannot audit.
 import { dirname, join, resolve } from 'node:path';

@@ -66,7 +66,7 @@ function findOrStartBroker(root: string): string {
     return running.brokers;
   }
   say('no Kafka broker running: starting one (npm run kafka:up)…');
-  const up = spawnSync(process.execPath, [join(root, 'packages/kafka-local/dist/cli/kafka-up.js')], { stdio: 'inherit' });
+  const up = spawnSync(process.execPath, [join(root, 'tools/kafka-local/dist/cli/kafka-up.js')], { stdio: 'inherit' });
   const started = readState(home);
   if (up.status !== 0 || !started) fail('could not start a Kafka broker (see above); or set KAFKA_BROKERS=host:port');
   say(`the broker keeps running after the stack stops; stop it with: npm run kafka:down`);

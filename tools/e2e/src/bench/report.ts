@@ -120,7 +120,7 @@ export function renderReport(result: PipelineBenchResult, ceiling: Ceiling | nul
       `| ${name} | ${a ? fmt(a.cpuCores, 2) : '—'} | ${a ? `${mib(a.rssMeanBytes)} / ${mib(a.rssMaxBytes)}` : '—'} | ${b ? fmt(b.cpuCores, 2) : '—'} | ${b ? `${mib(b.rssMeanBytes)} / ${mib(b.rssMaxBytes)}` : '—'} |`,
     );
   }
-  lines.push('', `Reproduce: \`npm run bench\` (all benches, one at a time) or, after a build, \`npm run bench -w packages/e2e\`. Knobs: \`BENCH_EVENTS\` (${result.config.events}), \`BENCH_RATE\` (default half the measured saturation rate), \`BENCH_SECONDS\` (${result.config.latencySeconds}), \`BENCH_PARTITIONS\` (${result.kafka.partitions}), \`BENCH_SINK_FLUSH_MS\` (${result.config.sinkFlushMs}), \`KAFKA_BROKERS\`.`, '');
+  lines.push('', `Reproduce: \`npm run bench\` (all benches, one at a time) or, after a build, \`npm run bench -w tools/e2e\`. Knobs: \`BENCH_EVENTS\` (${result.config.events}), \`BENCH_RATE\` (default half the measured saturation rate), \`BENCH_SECONDS\` (${result.config.latencySeconds}), \`BENCH_PARTITIONS\` (${result.kafka.partitions}), \`BENCH_SINK_FLUSH_MS\` (${result.config.sinkFlushMs}), \`KAFKA_BROKERS\`.`, '');
   const summary =
     `pipeline: ${fmt(s.throughputPerSec)} events/s sustained${ceiling ? ` (${fmt((100 * s.throughputPerSec) / ceiling.produce.messagesPerSec, 1)} % of the raw Kafka produce ceiling, ${fmt(ceiling.produce.messagesPerSec)} msg/s)` : ''}; ` +
     `event → warehouse row at ${fmt(l.rateOffered ?? 0)}/s: p50 ${fmt(l.latencyMs.p50)} ms, p95 ${fmt(l.latencyMs.p95)} ms, p99 ${fmt(l.latencyMs.p99)} ms`;

@@ -156,6 +156,6 @@ describe('findRepoRoot', () => {
   it('finds the folder whose package.json declares the workspaces, not a package with a turbo.json of its own', () => {
     const root = findRepoRoot();
     expect(existsSync(join(root, 'services', 'sink', 'package.json'))).toBe(true);
-    expect(findRepoRoot(join(root, 'packages', 'deploy', 'src'))).toBe(root);
+    expect(findRepoRoot(join(root, 'tools', 'deploy', 'src'))).toBe(root);
   });
 });
