@@ -1,28 +1,16 @@
 // Every configuration variable of every service, read from the services' own env schemas,
 // so the README's table cannot drift from what the code accepts.
-import { DashboardEnv } from '@ehr/dashboard';
-import { FeatureEnv } from '@ehr/feature';
-import { ProducerEnv } from '@ehr/producer';
-import { ScoringEnv } from '@ehr/scoring';
-import { SinkEnv } from '@ehr/sink';
-import type { TObject, TSchema } from '@sinclair/typebox';
+import type { TSchema } from '@sinclair/typebox';
+import { portVariableOf, SERVICES } from './services.js';
 
-const SERVICE_ENVS: Record<string, TObject> = {
-  producer: ProducerEnv,
-  feature: FeatureEnv,
-  scoring: ScoringEnv,
-  sink: SinkEnv,
-  dashboard: DashboardEnv,
-};
-
-/** Variables only `npm start` (this package) reads. */
-const PIPELINE_VARIABLES: ConfigVariable[] = [
-  { variable: 'PRODUCER_PORT', default: '3001', description: '`npm start`: port of the producer (each service alone reads `PORT`)', services: ['npm start'], byService: {} },
-  { variable: 'FEATURE_PORT', default: '3002', description: '`npm start`: port of the feature service', services: ['npm start'], byService: {} },
-  { variable: 'SCORING_PORT', default: '3003', description: '`npm start`: port of the scoring service', services: ['npm start'], byService: {} },
-  { variable: 'SINK_PORT', default: '3004', description: '`npm start`: port of the sink', services: ['npm start'], byService: {} },
-  { variable: 'DASHBOARD_PORT', default: '3000', description: '`npm start`: port of the dashboard', services: ['npm start'], byService: {} },
-];
+/** Variables only `npm start` (this package) reads: one port per service (each service alone reads `PORT`). */
+const PIPELINE_VARIABLES: ConfigVariable[] = SERVICES.map((s) => ({
+  variable: portVariableOf(s.name),
+  default: String(s.defaultPort),
+  description: `\`npm start\`: port of the ${s.name} (alone, the service reads \`PORT\`)`,
+  services: ['npm start'],
+  byService: {},
+}));
 
 export interface ConfigVariable {
   variable: string;
@@ -48,7 +36,7 @@ function describeType(schema: TSchema): string {
 
 export function configReference(): ConfigVariable[] {
   const rows = new Map<string, ConfigVariable>();
-  for (const [service, env] of Object.entries(SERVICE_ENVS)) {
+  for (const { name: service, env } of SERVICES) {
     for (const [variable, schema] of Object.entries(env.properties)) {
       const def = describeDefault(schema);
       const row = rows.get(variable);
@@ -72,7 +60,7 @@ export function configReference(): ConfigVariable[] {
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 export function configReferenceMarkdown(): string {
-  const everyService = Object.keys(SERVICE_ENVS).length;
+  const everyService = SERVICES.length;
   const lines = ['| Variable | Default | Read by | What it does |', '|---|---|---|---|'];
   for (const row of configReference()) {
     const readBy = row.services.length === everyService ? 'every service' : row.services.join(', ');

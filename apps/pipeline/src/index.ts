@@ -1,3 +1,4 @@
 export * from './pipeline.js';
 export * from './config-reference.js';
 export * from './summary.js';
+export * from './services.js';

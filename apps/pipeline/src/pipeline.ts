@@ -1,14 +1,8 @@
-import { createBus, MemoryBroker, type Bus, type BusEnv } from '@ehr/bus';
-import { createDashboardService, loadConfig as dashboardConfig } from '@ehr/dashboard';
-import { createFeatureService, loadConfig as featureConfig } from '@ehr/feature';
-import { createProducerService, loadConfig as producerConfig } from '@ehr/producer';
-import { createLogger, startAndListen, type Logger, type RunnableService } from '@ehr/runtime';
-import { createScoringService, loadConfig as scoringConfig } from '@ehr/scoring';
-import { createSinkService, loadConfig as sinkConfig } from '@ehr/sink';
-import { ensureDefaultModel } from '@ehr/training';
+import { createBus, listenService, MemoryBroker, readyLineOf, type Env } from '@ehr/bus';
+import { prepareDefaultModel } from '@ehr/init';
+import { createLogger, type Logger } from '@ehr/runtime';
+import { portVariableOf, SERVICES } from './services.js';
 import { startSummary } from './summary.js';
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 export interface PipelineOptions {
   env: Env;
@@ -27,76 +21,44 @@ export interface RunningPipeline {
   stop(): Promise<void>;
 }
 
-/** The four stages, in flow order (the order of the ready lines). */
-const SERVICES = ['producer', 'feature', 'scoring', 'sink'] as const;
-
-const PORTS: Record<string, { port: number; portVar: string }> = {
-  producer: { port: 3001, portVar: 'PRODUCER_PORT' },
-  feature: { port: 3002, portVar: 'FEATURE_PORT' },
-  scoring: { port: 3003, portVar: 'SCORING_PORT' },
-  sink: { port: 3004, portVar: 'SINK_PORT' },
-  dashboard: { port: 3000, portVar: 'DASHBOARD_PORT' },
-};
-
-/** What every service's config has, enough to wire its bus and listen. */
-type ListenableConfig = BusEnv & { HOST: string; PORT: number; SHUTDOWN_TIMEOUT_MS: number };
-
 /**
- * Runs the four services in one process. Each keeps its own bus client, registry and
- * logger, exactly as it would alone; on the in-memory bus they share one broker.
+ * Runs every service of the list in one process. Each keeps its own bus client, registry
+ * and logger, exactly as it would alone; on the in-memory bus they share one broker.
  */
 export async function startPipeline({ env, say, logDestination, defaultModel = false, summary }: PipelineOptions): Promise<RunningPipeline> {
   const memoryBroker = env.KAFKA_BROKERS ? undefined : new MemoryBroker();
   const level = env.LOG_LEVEL ?? 'warn';
-  const loggerFor = (service: string): Logger =>
-    createLogger({ service, level, destination: logDestination ?? process.stderr });
+  const loggerFor = (service: string): Logger => createLogger({ service, level, destination: logDestination ?? process.stderr });
+  const envFor = (name: string, port: number): Env => ({ ...env, PORT: env[portVariableOf(name)] ?? String(port), LOG_LEVEL: level });
+  const wiring = { cwd: process.cwd(), logLevel: level, logDestination: logDestination ?? process.stderr, ...(memoryBroker ? { memoryBroker } : {}) };
 
-  const envFor = (portVar: string, port: number): Env => ({ ...env, PORT: env[portVar] ?? String(port), LOG_LEVEL: level });
-  const wiring = (service: string, logger: Logger) => ({ clientId: `${service}-service`, logger, ...(memoryBroker ? { memoryBroker } : {}) });
-
-  // Before any service starts, so scoring loads the model at once (scoring's own MODEL_PATH default).
-  if (defaultModel) await ensureDefaultModel({ path: scoringConfig(envFor('SCORING_PORT', 3003)).MODEL_PATH, say, env });
+  // A one-shot step before any service starts, so scoring loads the model at once.
+  if (defaultModel) await prepareDefaultModel(env, say);
 
   const started: { name: string; stop: () => Promise<boolean> }[] = [];
   const urls: Record<string, string> = {};
+  const stages = SERVICES.filter((s) => s.stage);
+  const peers = () => Object.fromEntries(stages.filter((s) => urls[s.name]).map((s) => [s.name, urls[s.name]!]));
 
-  /** Config from the env (with this service's port), its own logger and bus client, then listen and start. */
-  const launch = async <C extends ListenableConfig>(
-    name: string,
-    load: (env: Env) => C,
-    make: (deps: { config: C; logger: Logger; bus: Bus }) => RunnableService,
-  ): Promise<void> => {
-    const { portVar, port } = PORTS[name]!;
+  // Downstream first, so nothing is produced before its consumer is there; the dashboard,
+  // last in the list, starts first: it only reads the scores topic, so it sees every score.
+  for (const manifest of [...SERVICES].reverse()) {
     try {
-      const config = load(envFor(portVar, port));
-      const logger = loggerFor(name);
-      const service = make({ config, logger, bus: createBus(config, wiring(name, logger)) });
-      const { url, shutdown } = await startAndListen(service, { service: name, host: config.HOST, port: config.PORT, logger, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS });
-      started.push({ name, stop: () => shutdown.run('pipeline stopping') });
-      urls[name] = url;
+      const running = await listenService(manifest, envFor(manifest.name, manifest.defaultPort), { ...wiring, peers });
+      started.push({ name: manifest.name, stop: () => running.shutdown.run('pipeline stopping') });
+      urls[manifest.name] = running.url;
     } catch (err) {
       for (const s of started.reverse()) await s.stop();
       throw err;
     }
-  };
-
-  // The dashboard first: it only reads the scores topic, so it sees every score from the
-  // start; it shows the health of the four services once they listen.
-  const serviceHealthUrls = () => Object.fromEntries(SERVICES.filter((s) => urls[s]).map((s) => [s, urls[s]!]));
-  await launch('dashboard', dashboardConfig, (deps) => createDashboardService({ ...deps, serviceHealthUrls }));
-  // Downstream first, so nothing is produced before its consumer is there.
-  await launch('sink', sinkConfig, createSinkService);
-  await launch('scoring', scoringConfig, createScoringService);
-  await launch('feature', featureConfig, createFeatureService);
-  await launch('producer', producerConfig, createProducerService);
-  for (const name of SERVICES) say(`${name} ready: ${urls[name]}/health/ready`);
-  say(`dashboard: ${urls.dashboard}/`);
+  }
+  for (const manifest of SERVICES) say(readyLineOf(manifest, urls[manifest.name]!));
 
   let summarizer: { stop(): Promise<void> } | null = null;
   if (summary) {
-    const config = producerConfig(envFor('PRODUCER_PORT', 3001));
+    const config = SERVICES[0].checkConfig(envFor(SERVICES[0].name, SERVICES[0].defaultPort));
     const logger = loggerFor('pipeline');
-    const bus = createBus(config, wiring('pipeline-summary', logger));
+    const bus = createBus(config, { clientId: 'pipeline-summary', logger, ...(memoryBroker ? { memoryBroker } : {}) });
     await bus.connect();
     const running = await startSummary({ bus, show: summary.show, intervalMs: summary.intervalMs, ...(urls.sink ? { sinkUrl: urls.sink } : {}) });
     summarizer = {

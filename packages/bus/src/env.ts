@@ -68,6 +68,7 @@ export function createBus(env: BusEnv, wiring: BusWiring): Bus {
   if (!env.KAFKA_BROKERS) {
     return new MemoryBus({
       defaultPartitions: env.KAFKA_TOPIC_PARTITIONS,
+      logger: wiring.logger,
       ...(wiring.memoryBroker ? { broker: wiring.memoryBroker } : {}),
     });
   }

@@ -3,3 +3,4 @@ export * from './partitioner.js';
 export * from './memory-bus.js';
 export * from './kafka-bus.js';
 export * from './env.js';
+export * from './service.js';

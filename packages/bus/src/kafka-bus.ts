@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
-import type { DependencyStatus, Logger } from '@ehr/runtime';
+import { backoffDelay, type DependencyStatus, type Logger } from '@ehr/runtime';
 import {
   Kafka,
   logLevel,
@@ -269,8 +269,8 @@ export class KafkaSubscription implements Subscription {
 
   private scheduleRestart(): void {
     if (this.restartTimer || this.stopping) return;
-    const delay = Math.min(30_000, 1_000 * 2 ** Math.min(this.restarts, 5));
     this.restarts++;
+    const delay = backoffDelay({ initialMs: 1_000, maxMs: 30_000 }, this.restarts);
     this.logger.warn({ retryInMs: delay, attempt: this.restarts }, 'restarting the crashed consumer');
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
@@ -368,9 +368,7 @@ export class KafkaSubscription implements Subscription {
   private retryLater(topic: string, partition: number, offset: string, err: unknown): void {
     const key = tpKey(topic, partition);
     const failures = (this.backoff.get(key)?.failures ?? 0) + 1;
-    const initial = this.options.retry?.initialMs ?? 200;
-    const max = this.options.retry?.maxMs ?? 30_000;
-    const delay = Math.min(max, initial * 2 ** (failures - 1));
+    const delay = backoffDelay({ initialMs: this.options.retry?.initialMs ?? 200, maxMs: this.options.retry?.maxMs ?? 30_000 }, failures);
     this.logger.warn({ err, topic, partition, offset, failures, retryInMs: delay }, 'batch failed; will redeliver');
     clearTimeout(this.backoff.get(key)?.timer ?? undefined);
     this.consumer.seek({ topic: this.wire(topic), partition, offset });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DependencyStatus } from '@ehr/runtime';
+import { backoffDelay, type DependencyStatus, type Logger } from '@ehr/runtime';
 import { partitionForKey } from './partitioner.js';
 import type {
   Bus,
@@ -250,7 +250,7 @@ class MemoryConsumer implements Subscription {
   constructor(
     private readonly broker: MemoryBroker,
     private readonly options: SubscribeOptions,
-    private readonly onError: (err: unknown, tp: TopicPartition) => void,
+    private readonly onError: (err: unknown, tp: TopicPartition, redelivery: { offset: string; failures: number; retryInMs: number }) => void,
   ) {
     this.topics = [...options.topics];
     this.group = broker.group(options.groupId);
@@ -400,10 +400,9 @@ class MemoryConsumer implements Subscription {
       // Redeliver the same records after a backoff; a stopping member just leaves.
       this.positions.set(key, from);
       const failures = (this.backoff.get(key)?.failures ?? 0) + 1;
-      const initial = this.options.retry?.initialMs ?? 200;
-      const max = this.options.retry?.maxMs ?? 30_000;
-      this.backoff.set(key, { until: Date.now() + Math.min(max, initial * 2 ** (failures - 1)), failures });
-      if (!this.stopping) this.onError(err, tp);
+      const delay = backoffDelay({ initialMs: this.options.retry?.initialMs ?? 200, maxMs: this.options.retry?.maxMs ?? 30_000 }, failures);
+      this.backoff.set(key, { until: Date.now() + delay, failures });
+      if (!this.stopping) this.onError(err, tp, { offset: String(from), failures, retryInMs: delay });
       return;
     }
     this.backoff.delete(key);
@@ -415,6 +414,8 @@ class MemoryConsumer implements Subscription {
 export interface MemoryBusOptions extends MemoryBrokerOptions {
   /** Share one broker between several buses (one per service in one process). */
   broker?: MemoryBroker;
+  /** Failed batches are logged here exactly as the Kafka bus logs them. */
+  logger?: Logger;
   onHandlerError?: (err: unknown, tp: TopicPartition) => void;
 }
 
@@ -449,7 +450,11 @@ export class MemoryBus implements Bus {
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     if (this.closed) throw new Error(`cannot subscribe group ${options.groupId}: bus is closed`);
-    const consumer = new MemoryConsumer(this.broker, options, this.options.onHandlerError ?? (() => undefined));
+    const consumer = new MemoryConsumer(this.broker, options, (err, tp, redelivery) => {
+      // The Kafka bus's line, field for field: a handler that keeps failing must be visible.
+      this.options.logger?.warn({ err, topic: tp.topic, partition: tp.partition, ...redelivery }, 'batch failed; will redeliver');
+      this.options.onHandlerError?.(err, tp);
+    });
     this.subscriptions.add(consumer);
     consumer.start();
     const stop = consumer.stop.bind(consumer);

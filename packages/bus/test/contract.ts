@@ -1,11 +1,24 @@
 // The bus contract: what every service relies on, run against the in-memory bus and a
 // real Kafka broker alike so that the two cannot drift.
 import { afterEach, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { createLogger, type Logger } from '@ehr/runtime';
 import type { Bus, BusRecord, Subscription } from '../src/index.js';
 
 export interface BusHarness {
-  /** A connected bus client; the suite closes it. */
-  connect(clientId: string): Promise<Bus>;
+  /** A connected bus client logging to `logger`; the suite closes it. */
+  connect(clientId: string, logger: Logger): Promise<Bus>;
+}
+
+/** A pino logger at `warn` whose records land in `lines`. */
+function capturingLogger(lines: Record<string, unknown>[]): Logger {
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return createLogger({ service: 'bus-contract', level: 'warn', destination });
 }
 
 let counter = 0;
@@ -36,8 +49,9 @@ export function busContract(name: string, harness: () => BusHarness): void {
   describe(`bus contract: ${name}`, () => {
     const open: Bus[] = [];
     const subs: Subscription[] = [];
+    const logged: Record<string, unknown>[] = [];
     const connect = async (id: string) => {
-      const bus = await harness().connect(id);
+      const bus = await harness().connect(id, capturingLogger(logged));
       open.push(bus);
       return bus;
     };
@@ -201,6 +215,10 @@ export function busContract(name: string, harness: () => BusHarness): void {
       );
       await waitFor(() => seen.length >= 5, 60_000, 'redelivered records');
       expect(seen).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+      // Both buses say so in the same words: a failing handler is never silent.
+      const line = logged.find((l) => l.msg === 'batch failed; will redeliver' && l.topic === topic);
+      expect(line).toMatchObject({ level: 'warn', partition: 0, offset: '0', failures: 1, err: { message: 'warehouse unavailable' } });
+      expect(line?.retryInMs).toEqual(expect.any(Number));
     });
 
     it('starts a partition where the consumer says (resumeAt), skipping what it already has', async () => {

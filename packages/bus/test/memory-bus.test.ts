@@ -5,8 +5,8 @@ import { busContract, waitFor } from './contract.js';
 const broker = new MemoryBroker({ defaultPartitions: 3 });
 
 busContract('in-memory', () => ({
-  connect: async () => {
-    const bus = new MemoryBus({ broker });
+  connect: async (_clientId, logger) => {
+    const bus = new MemoryBus({ broker, logger });
     await bus.connect();
     return bus;
   },

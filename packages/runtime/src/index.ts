@@ -5,3 +5,5 @@ export * from './metrics.js';
 export * from './app.js';
 export * from './shutdown.js';
 export * from './run.js';
+export * from './backoff.js';
+export * from './errors.js';

@@ -2,8 +2,6 @@ import { BusEnv } from '@ehr/bus';
 import { ConfigError, portEnv, readConfig, ServiceEnv, type Static } from '@ehr/runtime';
 import { Type } from '@sinclair/typebox';
 
-export const DEFAULT_SERVICE_URLS = 'producer=http://127.0.0.1:3001,feature=http://127.0.0.1:3002,scoring=http://127.0.0.1:3003,sink=http://127.0.0.1:3004';
-
 export const DashboardEnv = Type.Composite([
   ServiceEnv,
   portEnv(3000),
@@ -15,8 +13,9 @@ export const DashboardEnv = Type.Composite([
       description: 'consumer group of the dashboard (give each dashboard replica its own: the group splits partitions between members)',
     }),
     DASHBOARD_SERVICE_URLS: Type.String({
-      default: DEFAULT_SERVICE_URLS,
-      description: 'services whose /health/ready the page shows: comma-separated name=baseUrl pairs (empty entries ignored)',
+      default: '',
+      description:
+        'services whose /health/ready the page shows: comma-separated name=baseUrl pairs (empty entries ignored); npm start, npm run stack and compose set it',
     }),
     DASHBOARD_HEALTH_INTERVAL_MS: Type.Integer({ minimum: 250, default: 5_000, description: 'how often the services are polled' }),
     DASHBOARD_PUSH_INTERVAL_MS: Type.Integer({ minimum: 20, maximum: 10_000, default: 250, description: 'updates to browsers are coalesced and sent at most this often' }),

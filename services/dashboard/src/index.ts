@@ -5,3 +5,4 @@ export * from './service.js';
 export * from './stream.js';
 export * from './vitals.js';
 export * from './ward.js';
+export * from './manifest.js';

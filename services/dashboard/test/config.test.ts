@@ -3,14 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig, parseServiceUrls } from '../src/index.js';
 
 describe('dashboard config', () => {
-  it('defaults to port 3000, its own group and the four services on 3001–3004', () => {
+  it('defaults to port 3000 and its own group; the services to watch come from whoever runs it', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ PORT: 3000, DASHBOARD_GROUP_ID: 'dashboard', DASHBOARD_PUSH_INTERVAL_MS: 250 });
-    expect(parseServiceUrls(config.DASHBOARD_SERVICE_URLS)).toEqual([
+    expect(parseServiceUrls(config.DASHBOARD_SERVICE_URLS)).toEqual([]);
+    expect(parseServiceUrls(loadConfig({ DASHBOARD_SERVICE_URLS: 'producer=http://127.0.0.1:3001,sink=http://sink:3004' }).DASHBOARD_SERVICE_URLS)).toEqual([
       { name: 'producer', url: 'http://127.0.0.1:3001' },
-      { name: 'feature', url: 'http://127.0.0.1:3002' },
-      { name: 'scoring', url: 'http://127.0.0.1:3003' },
-      { name: 'sink', url: 'http://127.0.0.1:3004' },
+      { name: 'sink', url: 'http://sink:3004' },
     ]);
   });
 

@@ -1,14 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import swagger from '@fastify/swagger';
-import {
-  buildTrainingRows,
-  FeatureValues,
-  FeatureVectorEvent,
-  toFeatureVectorEvent,
-  type FeatureDraft,
-  type FeatureVectorEvent as FeatureVector,
-  type RawEvent,
-} from '@ehr/features';
+import { FeatureValues, FeatureVectorEvent, vectorAfterEvents, vectorFromSnapshot, type FeatureVectorEvent as FeatureVector } from '@ehr/features';
 import { createServiceApp, type Logger, type Readiness, type Registry } from '@ehr/runtime';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -57,46 +49,6 @@ const EventsSnapshot = Type.Object(
 const ScoreRequest = Type.Union([plain(FeatureVectorEvent), Snapshot, EventsSnapshot], {
   description: "A feature_vector message, named feature values, or one patient's raw events",
 });
-
-/** One patient's raw events → the feature vector the feature service would emit after the last of them. */
-async function vectorFromEvents(events: unknown[], now: Date): Promise<{ vector: FeatureVector } | { error: string }> {
-  let last: FeatureDraft | null = null;
-  const patients = new Set<string>();
-  const rows = await buildTrainingRows(events as RawEvent[], {
-    onVector: (draft) => {
-      last = draft;
-      patients.add(draft.patientId);
-    },
-  });
-  if (patients.size > 1) return { error: `events of one patient only (got ${patients.size})` };
-  const draft = last as FeatureDraft | null;
-  if (!draft) {
-    const why = Object.entries(rows.stats.rejected).map(([reason, n]) => `${n} ${reason}`).join(', ');
-    return { error: `no event could be featurized${why ? ` (${why})` : ''}` };
-  }
-  return { vector: toFeatureVectorEvent(draft, now) };
-}
-
-function snapshotToVector(body: { features: Record<string, number | null>; patientId?: string; asOf?: string; context?: { unit?: string } }, now: Date): FeatureVector {
-  const at = body.asOf ?? now.toISOString();
-  return {
-    schema: 'feature_vector',
-    schemaVersion: 1,
-    eventId: 'http-snapshot',
-    patientId: body.patientId ?? 'snapshot',
-    encounterId: null,
-    occurredAt: at,
-    producedAt: now.toISOString(),
-    source: 'api',
-    payload: {
-      featureSetVersion: 'snapshot',
-      asOf: at,
-      triggerEventId: 'http-snapshot',
-      features: body.features,
-      context: { unit: body.context?.unit ?? null, department: null, spo2Scale: 1 },
-    },
-  };
-}
 
 /** The scoring service's HTTP face: health, metrics, the model, synchronous scoring. Never listens. */
 export function buildApp(deps: ScoringAppDeps): FastifyInstance {
@@ -177,10 +129,10 @@ export function buildApp(deps: ScoringAppDeps): FastifyInstance {
         let vector: FeatureVector;
         if ('schema' in body) vector = body;
         else if ('events' in body) {
-          const built = await vectorFromEvents(body.events, now());
+          const built = await vectorAfterEvents(body.events, now());
           if ('error' in built) return reply.code(422).send({ error: built.error });
           vector = built.vector;
-        } else vector = snapshotToVector(body, now());
+        } else vector = vectorFromSnapshot(body, now());
         const { score, inferenceMicros } = scoreVector(vector, deps.models.current, { topK: deps.topK, now });
         return { ...score.payload, inferenceMicros };
       },

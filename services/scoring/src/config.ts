@@ -9,10 +9,6 @@ export const ScoringEnv = Type.Composite([
   Type.Object({
     SCORING_GROUP_ID: Type.String({ minLength: 1, default: 'scoring-service', description: 'consumer group of the scoring service' }),
     MODEL_PATH: Type.String({ minLength: 1, default: 'data/model/severity-model.json', description: 'model artifact to load (and watch)' }),
-    MODEL_TRAIN_DEFAULT: Type.Boolean({
-      default: false,
-      description: 'train the default model (seeded, as npm start does) at start when MODEL_PATH holds none; for containers with a model volume',
-    }),
     MODEL_WATCH: Type.Boolean({ default: true, description: 'reload the model when the artifact file changes' }),
     MODEL_WATCH_INTERVAL_MS: Type.Integer({ minimum: 100, default: 2_000, description: 'how often the artifact file is checked for changes' }),
     SCORING_ADMIN_TOKEN: Type.Optional(

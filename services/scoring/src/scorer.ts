@@ -1,5 +1,6 @@
 import {
   deterministicId,
+  news2OfFeatures,
   type FeatureVectorEvent,
   type News2Band,
   type SeverityBand,
@@ -7,7 +8,6 @@ import {
   type TopFeature,
 } from '@ehr/features';
 import type { SeverityModel } from '@ehr/model';
-import { news2OfFeatures } from './news2.js';
 
 /** NEWS2's own response bands, folded onto the three severity bands (NEWS2-only mode). */
 export function bandFromNews2(band: News2Band | null): SeverityBand {

@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
 import type { Bus, Subscription } from '@ehr/bus';
 import { TOPICS } from '@ehr/features';
-import { ensureDefaultModel } from '@ehr/training';
 import { Counter, createMetricsRegistry, Gauge, Readiness, type Logger, type RunnableService } from '@ehr/runtime';
 import { buildApp } from './app.js';
 import type { ScoringConfig } from './config.js';
@@ -15,7 +13,6 @@ export interface ScoringServiceDeps {
     | 'SCORING_GROUP_ID'
     | 'KAFKA_TOPIC_PARTITIONS'
     | 'MODEL_PATH'
-    | 'MODEL_TRAIN_DEFAULT'
     | 'MODEL_WATCH'
     | 'MODEL_WATCH_INTERVAL_MS'
     | 'SCORING_ADMIN_TOKEN'
@@ -77,9 +74,6 @@ export function createScoringService({ config, logger, bus, now }: ScoringServic
     readiness,
     models,
     async start() {
-      if (config.MODEL_TRAIN_DEFAULT && !existsSync(config.MODEL_PATH)) {
-        await ensureDefaultModel({ path: config.MODEL_PATH, say: (line) => logger.info(line), env: {} });
-      }
       await models.loadInitial();
       if (config.MODEL_WATCH) models.watch(config.MODEL_WATCH_INTERVAL_MS);
       await bus.connect();

@@ -189,19 +189,3 @@ describe('scoring service', () => {
     expect(metrics).toContain('ehr_scoring_dead_letters_total{reason="schema_invalid",service="scoring"} 1');
   });
 });
-
-describe('scoring service in a container with an empty model volume', () => {
-  it('trains the default model at start when MODEL_TRAIN_DEFAULT is set, then scores with it', async () => {
-    const path = join(dir, 'volume', 'severity-model.json');
-    const bus = new MemoryBus();
-    const service = createScoringService({ config: loadConfig({ MODEL_PATH: path, MODEL_TRAIN_DEFAULT: 'true', MODEL_WATCH: 'false' }), logger, bus });
-    try {
-      await service.start();
-      expect(service.models.current?.nTrees).toBe(100);
-      expect((await service.app.inject('/health/ready')).json().status).toBe('ready');
-    } finally {
-      await service.stop();
-      await service.app.close();
-    }
-  }, 180_000);
-});

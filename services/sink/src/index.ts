@@ -3,3 +3,4 @@ export * from './app.js';
 export * from './processor.js';
 export * from './service.js';
 export * from './warehouse/index.js';
+export * from './manifest.js';

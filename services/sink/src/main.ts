@@ -1,19 +1,5 @@
-// The sink service as a process: env → config → real bus and warehouse → listen → graceful shutdown.
-import { createBus } from '@ehr/bus';
-import { createLogger, startAndListen } from '@ehr/runtime';
-import { loadConfig } from './config.js';
-import { createSinkService } from './service.js';
+// The sink as a process: env → config → real bus → listen → graceful shutdown.
+import { runService } from '@ehr/bus';
+import { manifest } from './manifest.js';
 
-const config = loadConfig(process.env);
-const logger = createLogger({ service: 'sink', level: config.LOG_LEVEL });
-const bus = createBus(config, { clientId: 'sink', logger });
-const service = createSinkService({ config, logger, bus, cwd: process.cwd() });
-const { url } = await startAndListen(service, {
-  service: 'sink',
-  host: config.HOST,
-  port: config.PORT,
-  logger,
-  shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-  exitOnSignals: true,
-});
-logger.info({ url, bus: bus.kind, warehouse: service.warehouse.description }, `sink ready: ${url}/health/ready`);
+await runService(manifest, process.env, process.cwd());

@@ -1,6 +1,6 @@
 import type { Bus, BusRecord, RecordBatch, Subscription, TopicPartition } from '@ehr/bus';
 import { buildDeadLetter, decodeDeadLetter, decodeSeverityScore, TOPICS, triage } from '@ehr/features';
-import { Counter, Gauge, Histogram, type DependencyStatus, type Logger, type Registry } from '@ehr/runtime';
+import { backoffDelay, Counter, errorMessage, Gauge, Histogram, type DependencyStatus, type Logger, type Registry } from '@ehr/runtime';
 import { deadLetterRow, scoreRow } from './warehouse/rows.js';
 import { OffsetConflictError, type DeadLetterRow, type ScoreRow, type Warehouse } from './warehouse/types.js';
 
@@ -75,7 +75,6 @@ interface PartitionState {
 }
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
-const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /**
  * Scores and dead letters in, warehouse rows out, exactly once:
@@ -416,7 +415,7 @@ export class SinkProcessor {
     this.failing.error = message;
     this.subscription?.pause();
     if (this.stopping) return;
-    const delay = Math.min(this.deps.retry.maxMs, this.deps.retry.initialMs * 2 ** Math.min(20, this.failing.failures - 1));
+    const delay = backoffDelay(this.deps.retry, this.failing.failures);
     this.deps.onWarehouseStatus?.({ state: 'degraded', detail: `write failed (${message}); retry ${this.failing.failures} in ${delay} ms, consumption paused` });
     if (this.failing.timer) clearTimeout(this.failing.timer);
     this.failing.timer = setTimeout(() => void this.retry(), delay);

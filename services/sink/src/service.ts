@@ -1,6 +1,6 @@
 import type { Bus } from '@ehr/bus';
 import { TOPICS } from '@ehr/features';
-import { createMetricsRegistry, Readiness, type Logger, type RunnableService } from '@ehr/runtime';
+import { backoffDelay, createMetricsRegistry, errorMessage, Readiness, type Logger, type RunnableService } from '@ehr/runtime';
 import { buildApp } from './app.js';
 import type { SinkConfig } from './config.js';
 import { SinkProcessor, type LandedEvent } from './processor.js';
@@ -68,8 +68,8 @@ export function createSinkService({ config, logger, bus, warehouse: given, cwd, 
       logger.info({ warehouse: warehouse.description }, 'warehouse ready');
       if (!stopped) await consume();
     } catch (err) {
-      const delay = Math.min(config.SINK_RETRY_MAX_MS, config.SINK_RETRY_INITIAL_MS * 2 ** Math.min(20, attempt));
-      setWarehouse({ state: 'down', detail: `cannot start (${err instanceof Error ? err.message : String(err)}); retry in ${delay} ms` });
+      const delay = backoffDelay({ initialMs: config.SINK_RETRY_INITIAL_MS, maxMs: config.SINK_RETRY_MAX_MS }, attempt + 1);
+      setWarehouse({ state: 'down', detail: `cannot start (${errorMessage(err)}); retry in ${delay} ms` });
       logger.error({ err, retryInMs: delay, warehouse: warehouse.description }, 'warehouse not available at start; retrying');
       if (stopped) return;
       initTimer = setTimeout(() => {

@@ -1,5 +1,4 @@
 export { findRepoRoot, isServiceName, PIPELINE_SERVICES, SERVICE_NAMES, SERVICES, serviceInfo, type ServiceInfo, type ServiceName } from './services.js';
-export { createPipelineTopics } from './topics.js';
 export { isolatedEnv, startStack, type Env, type ExitReport, type Readiness, type Stack, type StackLogEntry, type StackOptions } from './stack.js';
 export { formatLogLine, formatValue, levelName, parseLogRecord, wantsColors, type LogFormatOptions, type LogRecord } from './log-format.js';
 export {

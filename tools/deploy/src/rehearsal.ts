@@ -68,6 +68,8 @@ export interface RehearsalOptions {
   onStep?: (step: RehearsalStep) => void;
   /** Versions of the tools a Dockerfile installs globally, as the rehearsal has them (default: read from the repository). */
   tools?: { npm: string; turbo: string };
+  /** An image of one-shot steps (no server): its CMD is run to its exit instead of probed. */
+  oneShot?: boolean;
 }
 
 const APP = '/app';
@@ -262,6 +264,10 @@ export async function rehearseImage(options: RehearsalOptions): Promise<Rehearsa
     ...options.runEnv,
   };
   delete runEnv.KAFKA_BROKERS;
+  if (options.oneShot) {
+    const code = await timed(`CMD ${facts.cmd.join(' ')} until it exits`, () => exitCode(facts.cmd!, appDir, runEnv));
+    return { dockerfile: dockerfilePath, facts, appDir, steps, ready: { status: 0, body: 'one-shot image' }, probes: {}, healthcheckExit: null, stopped: { code, signal: null }, log: [] };
+  }
   const started = await timed(`CMD ${facts.cmd.join(' ')} until /health/ready answers 200`, () =>
     startAndProbe(facts.cmd!, appDir, runEnv, `http://127.0.0.1:${port}`, options.readyTimeoutMs ?? 90_000),
   );

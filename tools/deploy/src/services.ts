@@ -1,14 +1,15 @@
-// The deployable services: where each lives, its package, its default port. The stack
-// runner, the compose checks and the build rehearsal all read this one table.
+// The deployable services as the tools see them: each manifest (the launcher's list in
+// @ehr/pipeline) plus where its workspace, package and entry point live. The stack runner,
+// the compose checks and the build rehearsal all read this one table.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { manifestOf, SERVICE_NAMES, STAGES, type ServiceName } from '@ehr/pipeline';
 
-export const SERVICE_NAMES = ['producer', 'feature', 'scoring', 'sink', 'dashboard'] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+export { isServiceName, SERVICE_NAMES, type ServiceName } from '@ehr/pipeline';
 
-/** The four stream services, in pipeline order (the dashboard only watches). */
-export const PIPELINE_SERVICES: readonly ServiceName[] = ['producer', 'feature', 'scoring', 'sink'];
+/** The stream stages, in pipeline order (the dashboard only watches). */
+export const PIPELINE_SERVICES: readonly ServiceName[] = STAGES;
 
 export interface ServiceInfo {
   name: ServiceName;
@@ -21,33 +22,25 @@ export interface ServiceInfo {
   defaultPort: number;
   /** The variable naming its consumer group; null for the producer, which only produces. */
   groupIdVariable: string | null;
+  /** The variable that tells it the other services' URLs, for one that watches them. */
+  peersVariable: string | null;
 }
 
-const DEFAULT_PORTS: Record<ServiceName, number> = { dashboard: 3000, producer: 3001, feature: 3002, scoring: 3003, sink: 3004 };
-const GROUP_VARIABLES: Record<ServiceName, string | null> = {
-  producer: null,
-  feature: 'FEATURE_GROUP_ID',
-  scoring: 'SCORING_GROUP_ID',
-  sink: 'SINK_GROUP_ID',
-  dashboard: 'DASHBOARD_GROUP_ID',
-};
-
+/** Where a service lives and how it is built, from its manifest and the folder convention. */
 export function serviceInfo(name: ServiceName): ServiceInfo {
+  const manifest = manifestOf(name);
   return {
     name,
     packageName: `@ehr/${name}`,
     workspace: `services/${name}`,
     entry: `services/${name}/dist/main.js`,
-    defaultPort: DEFAULT_PORTS[name],
-    groupIdVariable: GROUP_VARIABLES[name],
+    defaultPort: manifest.defaultPort,
+    groupIdVariable: manifest.groupIdVariable,
+    peersVariable: manifest.peersVariable ?? null,
   };
 }
 
 export const SERVICES: readonly ServiceInfo[] = SERVICE_NAMES.map(serviceInfo);
-
-export function isServiceName(name: string): name is ServiceName {
-  return (SERVICE_NAMES as readonly string[]).includes(name);
-}
 
 function declaresWorkspaces(manifest: string): boolean {
   try {

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isPortFree } from '@ehr/kafka-local';
 import { parseLogRecord, type LogRecord } from './log-format.js';
-import { createPipelineTopics } from './topics.js';
+import { createPipelineTopics } from '@ehr/init';
 import { findRepoRoot, SERVICE_NAMES, serviceInfo, type ServiceName } from './services.js';
 
 export type Env = Record<string, string | undefined>;
@@ -174,9 +174,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     env.HOST = host;
     if (options.brokers) env.KAFKA_BROKERS = options.brokers;
     else delete env.KAFKA_BROKERS;
-    if (service === 'dashboard' && options.env?.DASHBOARD_SERVICE_URLS === undefined) {
-      env.DASHBOARD_SERVICE_URLS = services
-        .filter((s) => s !== 'dashboard')
+    const peersVariable = serviceInfo(service).peersVariable;
+    if (peersVariable && options.env?.[peersVariable] === undefined) {
+      env[peersVariable] = services
+        .filter((s) => s !== service)
         .map((s) => `${s}=${urls[s]}`)
         .join(',');
     }

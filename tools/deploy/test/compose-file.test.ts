@@ -1,30 +1,22 @@
 // The repository's docker-compose.yml: valid, consistent with the Dockerfiles, and every
 // container's environment accepted by that service's own configuration schema.
 import { join } from 'node:path';
-import { loadConfig as dashboardConfig } from '@ehr/dashboard';
-import { loadConfig as featureConfig } from '@ehr/feature';
 import { ALL_TOPICS, COMPACTED_TOPICS } from '@ehr/features';
-import { loadConfig as producerConfig } from '@ehr/producer';
-import { loadConfig as scoringConfig } from '@ehr/scoring';
+import { ModelStepEnv } from '@ehr/init';
+import { manifestOf } from '@ehr/pipeline';
+import { readConfig } from '@ehr/runtime';
 import { loadConfig as sinkConfig, warehouseKind } from '@ehr/sink';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkComposeFile, containerEnv, dependsOn, loadCompose, type ComposeService } from '../src/compose/check.js';
 import { parsePortSpec, publishedPorts } from '../src/compose/ports.js';
 import { readDockerfile, serviceImageFacts } from '../src/dockerfile.js';
-import { findRepoRoot, PIPELINE_SERVICES, SERVICE_NAMES, serviceInfo, type ServiceName } from '../src/services.js';
+import { findRepoRoot, PIPELINE_SERVICES, SERVICE_NAMES, serviceInfo } from '../src/services.js';
 
 const root = findRepoRoot();
 const composeFile = join(root, 'docker-compose.yml');
 const keyFile = join(root, 'docker-compose.snowflake-key.yml');
 const SNOWFLAKE_ENV = { SNOWFLAKE_ACCOUNT: 'myorg-acct', SNOWFLAKE_USER: 'PIPELINE', SNOWFLAKE_PASSWORD: 'secret', SNOWFLAKE_DATABASE: 'EHR' };
-const LOADERS: Record<ServiceName, (env: Record<string, string>) => unknown> = {
-  producer: producerConfig,
-  feature: featureConfig,
-  scoring: scoringConfig,
-  sink: sinkConfig,
-  dashboard: dashboardConfig,
-};
 
 const services = (shell: Record<string, string> = {}) => loadCompose(composeFile, shell).document.services as Record<string, ComposeService>;
 
@@ -46,21 +38,36 @@ describe('docker-compose.yml', () => {
     expect(kafka.volumes).toContain(`kafka-data:${env.KAFKA_LOG_DIRS}`);
   });
 
-  it('builds every service from its own Dockerfile and starts it after Kafka is healthy and the topics exist', () => {
+  it('builds every service from its own Dockerfile and starts it after Kafka is healthy and the topics exist (scoring: and the model step)', () => {
     const all = services();
     for (const name of SERVICE_NAMES) {
       const service = all[name];
       expect(service, name).toBeDefined();
       expect(service!.build).toEqual({ context: '.', dockerfile: `services/${name}/Dockerfile` });
-      expect(dependsOn(service!)).toEqual({ kafka: 'service_healthy', topics: 'service_completed_successfully' });
+      const model = name === 'scoring' ? { model: 'service_completed_successfully' } : {};
+      expect(dependsOn(service!), name).toEqual({ kafka: 'service_healthy', topics: 'service_completed_successfully', ...model });
     }
+  });
+
+  it('trains the default model in a one-shot step from the init image into the volume scoring reads', () => {
+    const all = services();
+    const model = all.model!;
+    expect(model.build).toEqual({ context: '.', dockerfile: 'apps/init/Dockerfile' });
+    expect(model.restart).toBe('no');
+    expect(model.command).toEqual(['node', 'apps/init/dist/cli/model.js']);
+    const step = readConfig(ModelStepEnv, containerEnv(model, {}), 'model');
+    expect(step.MODEL_PATH).toBe(containerEnv(all.scoring!, {}).MODEL_PATH);
+    const mountOf = (service: typeof model) => (service.volumes as string[]).find((v) => v.startsWith('model:'));
+    expect(mountOf(model)).toBe(mountOf(all.scoring!));
+    // The scoring image carries no training code.
+    expect(readFileSync(join(root, 'services/scoring/package.json'), 'utf8')).not.toContain('@ehr/training');
   });
 
   it('gives every service an environment its own config accepts, on the port its image declares', () => {
     const all = services();
     for (const name of SERVICE_NAMES) {
       const env = containerEnv(all[name]!, {});
-      expect(() => LOADERS[name](env), name).not.toThrow();
+      expect(() => manifestOf(name).checkConfig(env), name).not.toThrow();
       const facts = serviceImageFacts(readDockerfile(join(root, `services/${name}/Dockerfile`)));
       expect(env.PORT, name).toBe(String(facts.port));
       expect(env.HOST, name).toBe('0.0.0.0');
@@ -116,15 +123,16 @@ describe('docker-compose.yml', () => {
     for (const name of PIPELINE_SERVICES) expect(urls[name]).toBe(`http://${name}:${serviceInfo(name).defaultPort}`);
   });
 
-  it('creates the topics of @ehr/features in a one-shot step from a service image, never spelling a topic name', () => {
+  it('creates the topics of @ehr/features in a one-shot step from the init image, never spelling a topic name', () => {
     const topics = services().topics!;
-    expect(topics.build).toEqual(services().producer!.build);
+    expect(topics.build).toEqual({ context: '.', dockerfile: 'apps/init/Dockerfile' });
     expect(topics.restart).toBe('no');
-    const script = (topics.command as string[]).at(-1)!;
+    expect(topics.command).toEqual(['node', 'apps/init/dist/cli/topics.js']);
+    const script = readFileSync(join(root, 'apps/init/src/topics.ts'), 'utf8');
     expect(script).toContain('ALL_TOPICS');
     expect(script).toContain('COMPACTED_TOPICS');
     expect(COMPACTED_TOPICS.size).toBeGreaterThan(0);
-    for (const file of [composeFile, keyFile, ...SERVICE_NAMES.map((n) => join(root, `services/${n}/Dockerfile`))]) {
+    for (const file of [composeFile, keyFile, join(root, 'apps/init/Dockerfile'), ...SERVICE_NAMES.map((n) => join(root, `services/${n}/Dockerfile`))]) {
       const text = readFileSync(file, 'utf8');
       for (const topic of ALL_TOPICS) expect(text, `${file} spells ${topic}`).not.toContain(topic);
     }

@@ -8,7 +8,6 @@ import { freePorts } from '@ehr/kafka-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '@ehr/kafka-local';
 import { startStack, type ExitReport, type Stack, type StackLogEntry } from '../src/stack.js';
-import { createPipelineTopics } from '../src/topics.js';
 import { findRepoRoot } from '../src/services.js';
 
 let dir: string;
@@ -139,16 +138,6 @@ describe('startStack refuses to start', () => {
     abort.abort(new Error('SIGINT'));
     await expect(starting).rejects.toThrow(/SIGINT/);
     expect(await fetch(`http://127.0.0.1:${chosen.producer}/health/ready`).catch(() => null)).toBeNull();
-  });
-});
-
-describe('createPipelineTopics', () => {
-  it('does nothing on the in-memory bus (no KAFKA_BROKERS)', async () => {
-    await expect(createPipelineTopics({ KAFKA_TOPIC_PARTITIONS: '3' })).resolves.toBeUndefined();
-  });
-
-  it('names the variable when the bus settings are invalid', async () => {
-    await expect(createPipelineTopics({ KAFKA_BROKERS: 'a:1', KAFKA_TOPIC_PARTITIONS: 'many' })).rejects.toThrow(/KAFKA_TOPIC_PARTITIONS/);
   });
 });
 

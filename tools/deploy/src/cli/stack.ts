@@ -6,14 +6,14 @@ import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isKafkaBroker, localHome, readState } from '@ehr/kafka-local';
-import { ensureDefaultModel } from '@ehr/training';
+import { prepareDefaultModel } from '@ehr/init';
 import { formatLogLine, wantsColors } from '../log-format.js';
-import { findRepoRoot, isServiceName, SERVICE_NAMES, type ServiceName } from '../services.js';
+import { findRepoRoot, isServiceName, SERVICE_NAMES, SERVICES, type ServiceName } from '../services.js';
 import { startStack, type ExitReport, type Stack } from '../stack.js';
 
 const USAGE = `usage: npm run stack [-- --services producer,feature,... --port producer=4001 ...]
   --services  which services to run (default: ${SERVICE_NAMES.join(',')})
-  --port      NAME=PORT, repeatable (default ports: dashboard 3000, producer 3001, feature 3002, scoring 3003, sink 3004)
+  --port      NAME=PORT, repeatable (default ports: ${SERVICES.map((s) => `${s.name} ${s.defaultPort}`).join(', ')})
 Uses KAFKA_BROKERS when set, else the broker of \`npm run kafka:up\` (started when none runs).`;
 
 const say = (line: string) => void process.stdout.write(`stack: ${line}\n`);
@@ -117,8 +117,7 @@ for (const name of ['SIGINT', 'SIGTERM'] as const) {
 // Like npm start: a model to score with (trained once, seeded, when none exists) and the
 // synthetic ward streaming, unless the environment says otherwise.
 if (services.includes('scoring')) {
-  const modelPath = resolve(root, process.env.MODEL_PATH ?? 'data/model/severity-model.json');
-  await ensureDefaultModel({ path: modelPath, say, env: process.env });
+  await prepareDefaultModel({ ...process.env, MODEL_PATH: resolve(root, process.env.MODEL_PATH ?? 'data/model/severity-model.json') }, say);
 }
 say(`starting ${services.join(', ')}…`);
 try {

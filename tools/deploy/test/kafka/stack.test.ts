@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { containerEnv, loadCompose } from '../../src/compose/check.js';
 import { findRepoRoot, SERVICE_NAMES } from '../../src/services.js';
 import { isolatedEnv, startStack, type Stack, type StackLogEntry } from '../../src/stack.js';
-import { createPipelineTopics } from '../../src/topics.js';
+import { createPipelineTopics } from '@ehr/init';
 
 const root = findRepoRoot();
 let dir: string;

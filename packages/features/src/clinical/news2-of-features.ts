@@ -1,4 +1,6 @@
-import { news2Band, type FeatureValues, type News2Band, type News2Parts } from '@ehr/features';
+import type { FeatureValues } from '../schemas/feature-vector.js';
+import type { News2Band } from '../schemas/severity-score.js';
+import { news2Band, type News2Parts } from './news2.js';
 
 // The feature service publishes NEWS2 and each of its parts among the features, so the
 // score's NEWS2 is exactly the one the model saw.

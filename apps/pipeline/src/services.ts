@@ -1,0 +1,31 @@
+// Every service of the pipeline, in flow order. The launcher, `npm run stack`, the compose
+// checks and the configuration reference all loop over this list: a sixth service is one
+// folder under services/ and one entry here.
+import { manifest as dashboard } from '@ehr/dashboard';
+import { manifest as feature } from '@ehr/feature';
+import { manifest as producer } from '@ehr/producer';
+import { manifest as scoring } from '@ehr/scoring';
+import { manifest as sink } from '@ehr/sink';
+
+export const SERVICES = [producer, feature, scoring, sink, dashboard] as const;
+
+export type ServiceName = (typeof SERVICES)[number]['name'];
+export type PipelineManifest = (typeof SERVICES)[number];
+
+export const SERVICE_NAMES: readonly ServiceName[] = SERVICES.map((s) => s.name);
+
+/** The stages events flow through, in order (the dashboard only watches). */
+export const STAGES: readonly ServiceName[] = SERVICES.filter((s) => s.stage).map((s) => s.name);
+
+export function isServiceName(name: string): name is ServiceName {
+  return SERVICE_NAMES.some((n) => n === name);
+}
+
+export function manifestOf(name: ServiceName): PipelineManifest {
+  const found = SERVICES.find((s) => s.name === name);
+  if (!found) throw new Error(`unknown service '${name}'`);
+  return found;
+}
+
+/** `npm start`'s variable for one service's port (each service alone reads PORT). */
+export const portVariableOf = (name: string): string => `${name.toUpperCase()}_PORT`;
