@@ -12,7 +12,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // reach it: `npm exec` does not pass a SIGINT sent to this script on to turbo.
 const turboBin = join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'turbo.cmd' : 'turbo');
 // --continue: one failing workspace must not hide the others' results (the exit code still fails).
-const turboArgs = ['run', 'typecheck', 'lint', 'test', 'test:kafka', '--concurrency=2', '--continue', ...process.argv.slice(2)];
+const turboArgs = ['run', 'typecheck', 'lint', 'lint:repo', 'test', 'test:kafka', '--concurrency=2', '--continue', ...process.argv.slice(2)];
 const signalNumber = { SIGINT: 2, SIGTERM: 15 };
 const say = (line) => process.stdout.write(`npm test: ${line}\n`);
 

@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { drain, startProducer, type Started } from './helpers.js';
 
 // The official HL7 FHIR R4 examples (npm package hl7.fhir.r4.examples@4.0.1).
-const examplesDir = dirname(createRequire(import.meta.url).resolve('hl7.fhir.r4.examples/package.json'));
+const require = createRequire(import.meta.url);
+const examplesDir = dirname(require.resolve('hl7.fhir.r4.examples/package.json'));
 const example = (name: string): Record<string, unknown> => JSON.parse(readFileSync(join(examplesDir, `${name}.json`), 'utf8'));
 
 let producer: Started;

@@ -78,7 +78,8 @@ interface DockerIgnore {
   ignores(path: string): boolean;
 }
 // CommonJS whose typings claim an ES default export; require gives the factory itself.
-const createIgnore = createRequire(import.meta.url)('@balena/dockerignore') as () => DockerIgnore;
+const require = createRequire(import.meta.url);
+const createIgnore = require('@balena/dockerignore') as () => DockerIgnore;
 
 function toolVersions(root: string): { npm: string; turbo: string } {
   const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { packageManager?: string };
