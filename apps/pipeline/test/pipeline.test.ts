@@ -36,17 +36,21 @@ describe('npm start pipeline', () => {
     }
   });
 
-  it('streams the synthetic ward through to the warehouse and prints a live summary', async () => {
+  it('streams the synthetic ward through to the warehouse, says when the first score lands, and prints a live summary', async () => {
     const summaries: string[] = [];
+    const firsts: string[] = [];
     const sink = new Writable({ write: (_c, _e, done) => done() });
     const env = { ...ports, PRODUCER_SOURCE: 'synthetic', PRODUCER_RATE: '200', MODEL_PATH: join(dir, 'no-model.json'), DUCKDB_PATH: join(dir, 'b.duckdb'), SINK_FLUSH_MS: '200' };
-    const pipeline = await startPipeline({ env, say: () => undefined, logDestination: sink, summary: { intervalMs: 300, show: (l) => summaries.push(l) } });
+    const pipeline = await startPipeline({ env, say: () => undefined, logDestination: sink, summary: { intervalMs: 300, show: (l) => summaries.push(l), onFirstScore: (l) => firsts.push(l) } });
     try {
       const deadline = Date.now() + 60_000;
       const landed = () => summaries.some((l) => /warehouse [1-9][\d,]* rows/.test(l) && /events\/s [1-9]/.test(l));
       while (!landed() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
       expect(summaries.at(-1)).toMatch(/^events\/s \d+\.\d · patients \d+ · low \d+ · medium \d+ · high \d+ · scores [\d,]+ · warehouse [\d,]+ rows$/);
       expect(landed()).toBe(true);
+      // Once, without the patient's id (no model here: NEWS2 only).
+      expect(firsts).toHaveLength(1);
+      expect(firsts[0]).toMatch(/^first score \d+\.\d s after the services started: band (low|medium|high) · NEWS2 only · NEWS2 (\d+|–)$/);
     } finally {
       await pipeline.stop();
     }

@@ -36,16 +36,14 @@ describe.each(SERVICES.map((s) => [s.name, s] as const))('services/%s/Dockerfile
     expect(instructions(dockerfile, 'build', 'RUN').map((i) => i.content)).toContainEqual(expect.stringContaining(`--filter=${info.packageName}...`));
   });
 
-  it('installs from the pruned lockfile before copying sources (a cached layer), and copies the root tsconfig turbo prune leaves out', () => {
+  it('installs from the pruned lockfile before copying sources (a cached layer)', () => {
     const build = dockerfile.stages.find((s) => s.name === 'build')!.instructions.map((i) => `${i.keyword} ${i.flags.from ?? ''} ${i.content}`);
     const json = build.findIndex((l) => l.includes('/app/out/json/'));
     const ci = build.findIndex((l) => /^RUN\s+npm ci\b/.test(l));
     const full = build.findIndex((l) => l.includes('/app/out/full/'));
-    const tsconfig = build.findIndex((l) => /^COPY\s+tsconfig\.base\.json/.test(l));
     expect([json, ci, full].every((i) => i >= 0)).toBe(true);
     expect(json).toBeLessThan(ci);
     expect(ci).toBeLessThan(full);
-    expect(tsconfig).toBeGreaterThan(full);
   });
 
   it('pins npm and turbo to the versions the repository uses', () => {
@@ -105,7 +103,7 @@ describe('.dockerignore', () => {
       expect(ig.ignores(path), path).toBe(false);
     }
     for (const info of SERVICES) {
-      for (const path of [`${info.workspace}/package.json`, `${info.workspace}/src/main.ts`, `${info.workspace}/tsconfig.build.json`]) {
+      for (const path of [`${info.workspace}/package.json`, `${info.workspace}/src/main.ts`, `${info.workspace}/tsconfig.json`]) {
         expect(ig.ignores(path), path).toBe(false);
       }
     }
