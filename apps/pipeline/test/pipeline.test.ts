@@ -54,5 +54,5 @@ describe('npm start pipeline', () => {
     } finally {
       await pipeline.stop();
     }
-  });
+  }, 120_000);
 });
