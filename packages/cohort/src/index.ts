@@ -21,5 +21,8 @@ export { COLUMNS, CohortFormatError, FILES } from './csv/format.js';
 export { writeCohort, type WriteCohortInput, type WriteCohortResult } from './csv/write.js';
 export { readCohort, type CohortFiles, type ReadCohortOptions } from './csv/read.js';
 export * from './meds/read.js';
+export * from './physionet/columns.js';
+export * from './physionet/read.js';
+export * from './physionet/events.js';
 export * from './fhir/observation.js';
 export * from './stats.js';

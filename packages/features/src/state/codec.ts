@@ -56,7 +56,7 @@ export function decodeState(text: string | Buffer): { state: PatientState; meta:
   const s = e.state;
   const state = createPatientState(e.patientId);
   state.encounter = s.encounter;
-  state.admission = s.admission && { ...s.admission, age: s.admission.age ?? NaN };
+  state.admission = s.admission && { ...s.admission, age: s.admission.age ?? NaN, hospitalAdmitTime: s.admission.hospitalAdmitTime ?? NaN };
   state.location = s.location;
   state.spo2Scale = s.spo2Scale;
   state.maxTime = s.maxTime ?? -Infinity;

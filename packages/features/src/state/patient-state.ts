@@ -2,7 +2,7 @@
 // on the order they arrived in, as long as none was later than the lateness tolerance:
 // series are kept sorted, "latest" facts are chosen by (event time, id hash), and what
 // is pruned depends only on the latest event time.
-import { LAB_KINDS, VITAL_KINDS } from '../clinical/signals.js';
+import { CORE_LAB_KINDS, EXTENDED_LAB_KINDS, VITAL_KINDS } from '../clinical/signals.js';
 import type { Signal } from '../cleaning/units.js';
 import { analyseNote } from '../text/lexicon.js';
 import type { RawEvent } from '../schemas/events.js';
@@ -10,7 +10,9 @@ import { admissionTypeCode, departmentCode, genderCode, unitCode } from '../feat
 import { idHash } from './hash.js';
 import { Series } from './series.js';
 
-export const SIGNALS: readonly Signal[] = [...VITAL_KINDS, ...LAB_KINDS];
+// New signals are appended (EtCO2, then the extended labs), so a series keeps its index in
+// states written by the changelog before they existed.
+export const SIGNALS: readonly Signal[] = [...VITAL_KINDS.filter((v) => v !== 'etco2'), ...CORE_LAB_KINDS, 'etco2', ...EXTENDED_LAB_KINDS];
 export const SIGNAL_INDEX: Readonly<Record<Signal, number>> = Object.fromEntries(SIGNALS.map((s, i) => [s, i])) as Record<Signal, number>;
 
 export const HOUR_MS = 3_600_000;
@@ -49,6 +51,8 @@ export interface AdmissionFacts extends Stamped {
   departmentName: string | null;
   gender: number;
   age: number;
+  /** Epoch ms of the hospital admission, when this admission came later in the stay; NaN unknown. */
+  hospitalAdmitTime: number;
 }
 
 export interface LocationFacts extends Stamped {
@@ -161,6 +165,7 @@ export function applyEvent(state: PatientState, event: RawEvent, time: number, h
           departmentName: p.department ?? null,
           gender: genderCode(p.gender),
           age: p.age ?? NaN,
+          hospitalAdmitTime: p.hospitalAdmitTime === undefined ? NaN : Date.parse(p.hospitalAdmitTime),
         };
       }
       setLocation(state, { time, hash, unit: unitCode(p.unit), unitName: p.unit, icu: unitCode(p.unit) === 4 });
