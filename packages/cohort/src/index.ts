@@ -25,4 +25,5 @@ export * from './physionet/columns.js';
 export * from './physionet/read.js';
 export * from './physionet/events.js';
 export * from './fhir/observation.js';
+export * from './fhir/encounter.js';
 export * from './stats.js';

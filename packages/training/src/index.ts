@@ -8,3 +8,6 @@ export * from './progress.js';
 export * from './args.js';
 export * from './default-model.js';
 export * from './bench-set.js';
+export * from './physionet-data.js';
+export * from './challenge-utility.js';
+export * from './clinical-evaluation.js';
