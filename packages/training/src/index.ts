@@ -11,3 +11,7 @@ export * from './bench-set.js';
 export * from './physionet-data.js';
 export * from './challenge-utility.js';
 export * from './clinical-evaluation.js';
+export * from './real-data.js';
+export * from './physionet-train.js';
+export * from './physionet-path.js';
+export * from './evaluate-data.js';

@@ -25,7 +25,7 @@ import { splitByPatient, type SplitFractions } from './split.js';
 import { DEFAULT_MODEL_NAME, type ForestSettings, type TrainingProgress } from './train.js';
 
 /** The forest for real hourly data, from the table in README.md (validation patients). */
-export const PHYSIONET_FOREST: ForestSettings = { nTrees: 200, maxDepth: 24, maxFeatures: 'sqrt', minSamplesLeaf: 100, classWeight: 'balanced' };
+export const PHYSIONET_FOREST: ForestSettings = { nTrees: 300, maxDepth: 20, maxFeatures: 'sqrt', minSamplesLeaf: 10, classWeight: null, balancedBootstrap: 3 };
 export const PHYSIONET_SPLIT: SplitFractions = { train: 0.6, validation: 0.2, test: 0.2 };
 export const SEPSIS_LABEL = { name: 'SepsisLabel', description: 'PhysioNet/CinC 2019 SepsisLabel: 1 from 6 h before the clinical onset of sepsis (Sepsis-3) onward', horizonHours: 6 } as const;
 
@@ -128,6 +128,7 @@ export async function trainOnPhysioNet(options: PhysioNetTrainingOptions): Promi
     seed,
     validation: { X: valRows, y: valY },
     calibration: options.calibration ?? 'isotonic',
+    strictCalibration: true,
     // The lowest thresholds flagging no more validation hours than NEWS2 ≥ 5 and ≥ 7 do.
     bands: { rule: 'alertRate', medium: Math.max(mediumRate, 1e-6), high: Math.max(Math.min(highRate, mediumRate), 1e-6) },
     ...(options.createdAt ? { createdAt: options.createdAt } : {}),

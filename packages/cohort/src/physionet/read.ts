@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { asyncBufferFromFile, parquetRead } from 'hyparquet';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetRead } from 'hyparquet';
 import { KNOWN_COLUMNS, LABEL_COLUMN, TABLE_COLUMNS } from './columns.js';
 
 /** Where the data lives beside a checkout (relative to the repository root), unless PHYSIONET_PATH says otherwise. */
@@ -196,4 +196,10 @@ async function readPsv(path: string): Promise<PhysioNetTable> {
     missingColumns,
     hasLabels: seen.has(LABEL_COLUMN),
   };
+}
+
+/** Column names of a parquet file (to tell the PhysioNet layout from MEDS without reading the data). */
+export async function parquetColumnNames(path: string): Promise<string[]> {
+  const meta = await parquetMetadataAsync(await asyncBufferFromFile(path));
+  return meta.schema.slice(1).map((s) => s.name);
 }
