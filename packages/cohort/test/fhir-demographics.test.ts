@@ -88,6 +88,6 @@ describe('FHIR Bundle demographics: Patient and Encounter beside the Observation
 
   it('a Patient that no Encounter refers to is reported, not silently dropped', () => {
     const r = mapBundle({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'Patient', id: 'lonely', gender: 'male' } }] });
-    expect(r.entries[0]!.mapping.issues[0]).toMatchObject({ severity: 'warning' });
+    expect(r.entries[0]!.mapping.issues[0]).toMatchObject({ severity: 'warning', code: 'not-supported' });
   });
 });

@@ -153,7 +153,7 @@ export function mapDemographicEntries(entries: readonly BundleResource[], receiv
     const path = `Bundle.entry[${e.index}].resource`;
     const issues: FhirIssue[] = used.has(e.resource)
       ? [{ severity: 'information', code: 'informational', expression: path, diagnostics: 'Patient demographics (gender, birthDate) used by the Encounter(s) of the Bundle' }]
-      : [{ severity: 'warning', code: 'informational', expression: path, diagnostics: 'a Patient is used only with an Encounter of the same Bundle (its period.start dates the admission): none refers to it' }];
+      : [{ severity: 'warning', code: 'not-supported', expression: path, diagnostics: 'a Patient alone is not ingested: its demographics go with an Encounter of the same Bundle (whose period.start dates the admission), and none refers to it' }];
     out.set(e.index, { valid: true, events: [], issues, unsupported: [] });
   }
   return out;

@@ -43,6 +43,8 @@ export interface ReadPhysioNetOptions {
 /** Reads a packed parquet file, a directory of `.psv` files, or one `.psv` file. */
 export async function readPhysioNet(path: string, options: ReadPhysioNetOptions = {}): Promise<PhysioNetTable> {
   if (!existsSync(path)) throw new Error(`PhysioNet data not found: ${path}`);
+  // The shared directory holds the packed parquet beside psv-sample/: mean the parquet.
+  if (statSync(path).isDirectory() && existsSync(join(path, PHYSIONET_PARQUET_NAME))) path = join(path, PHYSIONET_PARQUET_NAME);
   const table = statSync(path).isDirectory() || path.toLowerCase().endsWith('.psv') ? await readPsv(path) : await readParquet(path);
   if (table.unknownColumns.length > 0) {
     options.warn?.(`${path}: ${table.unknownColumns.length} column(s) the PhysioNet mapping does not know, not used: ${table.unknownColumns.join(', ')}`);
