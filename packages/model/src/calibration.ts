@@ -125,8 +125,8 @@ export function fitIsotonic(scores: ArrayLike<number>, labels: ArrayLike<number>
 }
 
 /**
- * Tilts each flat block of an isotonic fit by a quarter of the gap to its neighbours'
- * values, so the map is strictly increasing: the reported probability keeps the forest's
+ * Tilts each flat block of an isotonic fit from a quarter of the way down to the block below
+ * to a quarter of the way up to the block above, so the map is strictly increasing: the reported probability keeps the forest's
  * ranking (no new ties: AUROC unchanged, thresholds at an alert rate land where asked)
  * while moving no block by more than a quarter of a step.
  */
@@ -141,8 +141,10 @@ export function strictIsotonic(fit: { x: number[]; y: number[] }): { x: number[]
       const v = y[i]!;
       const below = i > 0 ? v - y[i - 1]! : v;
       const above = j + 1 < y.length ? y[j + 1]! - v : 1 - v;
-      const d = 0.25 * Math.max(0, Math.min(below, above));
-      for (let k = i; k <= j; k++) out[k] = v - d + (2 * d * (x[k]! - x[i]!)) / (x[j]! - x[i]!);
+      // From a quarter of the way down to the block below to a quarter of the way up to the one above.
+      const lo = v - 0.25 * Math.max(0, below);
+      const hi = v + 0.25 * Math.max(0, above);
+      for (let k = i; k <= j; k++) out[k] = lo + ((hi - lo) * (x[k]! - x[i]!)) / (x[j]! - x[i]!);
     }
     i = j + 1;
   }
