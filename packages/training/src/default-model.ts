@@ -38,6 +38,8 @@ export interface EnsureDefaultModelOptions {
   args?: readonly string[];
   /** Prefer a model of real patients (PhysioNet) when the data is present (npm start, the scoring container). */
   realData?: boolean;
+  /** With realData: the synthetic arguments used when no real data is found (default DEFAULT_MODEL_ARGS; tests use a smaller cohort). */
+  fallbackArgs?: readonly string[];
   /** Where relative paths start (default the working directory: the repository root for npm scripts). */
   root?: string;
 }
@@ -85,11 +87,11 @@ export async function ensureDefaultModel(options: EnsureDefaultModelOptions): Pr
   if (real) {
     const shown = relative(root, real) || real;
     const argv = ['--physionet', shown, ...DEFAULT_PHYSIONET_MODEL_ARGS, '--out', path];
-    const command = parseTrainArgs(argv, env);
+    const command = parseTrainArgs(['--physionet', real, ...argv.slice(2)], env);
     if (command.mode !== 'train-physionet') throw new Error('default model arguments must train on PhysioNet');
     say(`no model at ${path}: training the default model on real ICU stays (${argv.join(' ')})`);
     const reproduce = trainCommand(argv, reproduceEnv);
-    const result = await trainOnPhysioNet({ ...command.options, createdAt: new Date(epoch * 1000).toISOString(), progress: lineProgress(say, 'default model: '), reproduce });
+    const result = await trainOnPhysioNet({ ...command.options, path: real, createdAt: new Date(epoch * 1000).toISOString(), progress: lineProgress(say, 'default model: '), reproduce });
     const e = result.evaluation;
     const seconds = (performance.now() - started) / 1000;
     say(
@@ -106,7 +108,7 @@ export async function ensureDefaultModel(options: EnsureDefaultModelOptions): Pr
       : options.realData === true
         ? `no PhysioNet data (PHYSIONET_PATH unset or missing, nothing at ../shared/data/physionet-2019-sepsis/): synthetic patients instead`
         : 'synthetic patients (real data not requested)';
-  const argv = [...(options.args ?? DEFAULT_MODEL_ARGS), '--out', path];
+  const argv = [...(options.args ?? options.fallbackArgs ?? DEFAULT_MODEL_ARGS), '--out', path];
   const command = parseTrainArgs(argv, env);
   if (command.mode !== 'train') throw new Error('default model arguments must train');
   say(`no model at ${path}: training the default model (${argv.join(' ')})`);
