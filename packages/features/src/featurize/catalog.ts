@@ -95,6 +95,11 @@ function buildCatalog(): FeatureSpec[] {
     f.push(lastValue(signal, unit), hoursSince(signal), count24h(signal));
   }
   f.push(
+    { name: 'vitals_count_stay', unit: 'count', definition: 'vital-sign values recorded since the stay began (how closely the patient is watched)', window: 'stay', missing: 'never null (0)' },
+    { name: 'labs_count_stay', unit: 'count', definition: 'lab results recorded since the stay began', window: 'stay', missing: 'never null (0)' },
+    { name: 'labs_per_day_stay', unit: 'per day', definition: 'labs_count_stay per 24 h since the stay\'s first event (at least 1 h)', window: 'stay', missing: 'null before the first event' },
+  );
+  f.push(
     { name: 'pulse_pressure', unit: 'mmHg', definition: 'latest systolic_bp − latest diastolic_bp', window: 'latest in stay', missing: 'null if either is missing' },
     { name: 'mean_arterial_pressure', unit: 'mmHg', definition: '(systolic_bp + 2 × diastolic_bp) / 3 from the latest values', window: 'latest in stay', missing: 'null if either is missing' },
     { name: 'shock_index', unit: 'ratio', definition: 'latest heart_rate / latest systolic_bp', window: 'latest in stay', missing: 'null if either is missing or systolic_bp is 0' },

@@ -162,6 +162,11 @@ export function featurize(state: PatientState, at: number, trigger: RawEventSche
   out[ix('department')] = state.admission?.department ?? 0;
   out[ix('event_type')] = EVENT_TYPE_CODES[trigger];
 
+  // How much was measured over the stay (ordering is itself a signal).
+  out[ix('vitals_count_stay')] = state.stayCounts.vitals;
+  out[ix('labs_count_stay')] = state.stayCounts.labs;
+  out[ix('labs_per_day_stay')] = Number.isFinite(state.firstTime) ? (state.stayCounts.labs * 24) / Math.max(1, (at - state.firstTime) / HOUR_MS) : NaN;
+
   // Derived haemodynamics and oxygen.
   const sbp = out[ix('systolic_bp')]!;
   const dbp = out[ix('diastolic_bp')]!;

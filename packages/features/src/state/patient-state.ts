@@ -77,6 +77,10 @@ export interface PatientState {
   dischargedAt: number;
   /** asOf of the last emitted vector (debounce), NaN before the first. */
   lastEmittedAt: number;
+  /** Vital-sign and lab values accepted since the stay began (never pruned: how much was measured is a signal). */
+  stayCounts: { vitals: number; labs: number };
+  /** Event time of the stay's earliest event; Infinity before the first. */
+  firstTime: number;
 }
 
 export function createPatientState(patientId: string): PatientState {
@@ -92,6 +96,8 @@ export function createPatientState(patientId: string): PatientState {
     spo2Scale: null,
     dischargedAt: NaN,
     lastEmittedAt: NaN,
+    stayCounts: { vitals: 0, labs: 0 },
+    firstTime: Infinity,
   };
 }
 
@@ -101,6 +107,7 @@ export function clonePatientState(s: PatientState): PatientState {
     series: s.series.map((x) => x?.clone() ?? null),
     ledger: s.ledger.clone(),
     notes: s.notes.slice(),
+    stayCounts: { ...s.stayCounts },
   };
 }
 
@@ -137,6 +144,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
  */
 export function applyEvent(state: PatientState, event: RawEvent, time: number, hash: number, options: StateOptions): void {
   state.ledger.insert(time, hash);
+  if (time < state.firstTime) state.firstTime = time;
   if (event.encounterId !== null && later({ time, hash }, state.encounter)) state.encounter = { time, hash, id: event.encounterId };
   switch (event.schema) {
     case 'vital_sign':
@@ -144,6 +152,8 @@ export function applyEvent(state: PatientState, event: RawEvent, time: number, h
       const i = SIGNAL_INDEX[event.payload.kind];
       const series = (state.series[i] ??= new Series(4));
       series.insert(time, event.payload.value);
+      if (event.schema === 'vital_sign') state.stayCounts.vitals++;
+      else state.stayCounts.labs++;
       break;
     }
     case 'clinical_note': {
@@ -215,6 +225,7 @@ export function closeStay(state: PatientState, dischargedAt: number, options: St
   state.admission = null;
   state.location = null;
   state.spo2Scale = null;
+  state.stayCounts = { vitals: 0, labs: 0 };
   state.ledger.pruneBefore(dischargedAt - options.latenessMs);
 }
 
