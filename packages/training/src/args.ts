@@ -23,6 +23,7 @@ source (one of; default: a synthetic cohort generated on the fly):
                           PHYSIONET_PATH, else ../shared/data/physionet-2019-sepsis/): hourly rows, label SepsisLabel,
                           a seeded patient split 60/20/20, report and evaluation.json on the test patients
                           [--stays <n>] a seeded subset of stays; [--balanced <r>] balanced bootstrap, r negatives per positive
+                          [--tune] depth, leaf size and ratio by 3-fold cross-validation on the training patients
   --synthetic             generate a cohort: --patients 300 --hours 120 [--cohort-seed <seed>] [--deterioration-rate 0.3]
 
 labels:
@@ -76,6 +77,7 @@ const OPTIONS = {
   stays: { type: 'string' },
   balanced: { type: 'string' },
   json: { type: 'string' },
+  tune: { type: 'boolean' },
   synthetic: { type: 'boolean' },
   patients: { type: 'string' },
   hours: { type: 'string' },
@@ -129,7 +131,7 @@ export function parseTrainArgs(argv: readonly string[], env: Readonly<Record<str
   if (sources > 1) throw new Error('give one source: --data, --meds, --physionet or --synthetic');
   const seed = num('seed', v.seed, 1, int);
   if (v.physionet !== undefined) return { mode: 'train-physionet', options: physionetOptions(v, seed, env) };
-  if (v.stays !== undefined || v.balanced !== undefined || v.json !== undefined) throw new Error('--stays, --balanced and --json apply to --physionet');
+  if (v.stays !== undefined || v.balanced !== undefined || v.json !== undefined || v.tune !== undefined) throw new Error('--stays, --balanced, --tune and --json apply to --physionet');
   let source: DataSource;
   if (v.data !== undefined) source = { kind: 'cohort', dir: v.data };
   else if (v.meds !== undefined) source = { kind: 'meds', file: v.meds };
@@ -263,5 +265,6 @@ function physionetOptions(v: Values, seed: number, env: Readonly<Record<string, 
     },
     calibration,
     bootstrap,
+    ...(v.tune ? { tune: {} } : {}),
   };
 }

@@ -15,3 +15,5 @@ export * from './real-data.js';
 export * from './physionet-train.js';
 export * from './physionet-path.js';
 export * from './evaluate-data.js';
+export * from './forest-tuning.js';
+export * from './clinical-summary.js';

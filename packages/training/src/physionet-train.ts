@@ -22,6 +22,7 @@ import { loadPhysioNetDataset, type HourlyDataset } from './physionet-data.js';
 import { column, demographicSubgroups, denseRows, predictRows } from './real-data.js';
 import { renderClinicalReport } from './clinical-report.js';
 import { splitByPatient, type SplitFractions } from './split.js';
+import { tuneForest, type ForestCandidate, type TuningResult } from './forest-tuning.js';
 import { DEFAULT_MODEL_NAME, type ForestSettings, type TrainingProgress } from './train.js';
 
 /** The forest for real hourly data, from the table in README.md (validation patients). */
@@ -53,9 +54,13 @@ export interface PhysioNetTrainingOptions {
   /** Already loaded rows. */
   dataset?: HourlyDataset;
   warn?: (message: string) => void;
+  /** Choose depth, leaf size and the balanced ratio by k-fold cross-validation on the training patients. */
+  tune?: { folds?: number; trees?: number; grid?: readonly ForestCandidate[] } | null;
 }
 
 export interface PhysioNetTrainingResult {
+  /** The cross-validation table, when tuned. */
+  tuning: TuningResult | null;
   artifact: ModelArtifact;
   model: SeverityModel;
   modelPath: string;
@@ -117,7 +122,26 @@ export async function trainOnPhysioNet(options: PhysioNetTrainingOptions): Promi
   const trainY = Uint8Array.from(split.train, (i) => data.y[i]!);
   const valRows = denseRows(data.X, data.cols, split.validation);
   const valY = Uint8Array.from(split.validation, (i) => data.y[i]!);
-  const forest = { ...PHYSIONET_FOREST, ...options.forest };
+  let forest: ForestSettings = { ...PHYSIONET_FOREST, ...options.forest };
+  let tuning: TuningResult | null = null;
+  if (options.tune) {
+    progress.stage?.('choosing depth and leaf size by cross-validation on the training patients');
+    const tt = performance.now();
+    tuning = await tuneForest({
+      X: data.X,
+      cols: data.cols,
+      y: data.y,
+      patientOf: data.patientOf,
+      rows: split.train,
+      nPatients: data.patients.length,
+      base: forest,
+      seed,
+      ...options.tune,
+      onCandidate: (done, total, row) => progress.stage?.(`cross-validation ${done}/${total}: ${JSON.stringify(row.candidate)} AUROC ${row.auroc.toFixed(4)}`),
+    });
+    forest = { ...forest, ...tuning.best };
+    timings.push({ label: `cross-validation on the training patients (${tuning.rows.length} candidates × ${tuning.folds} folds, ${tuning.trees} trees)`, seconds: (performance.now() - tt) / 1000 });
+  }
   const trained = await trainSeverityModel({
     name: options.name ?? `${DEFAULT_MODEL_NAME}-physionet`,
     X: trainRows,
@@ -181,7 +205,7 @@ export async function trainOnPhysioNet(options: PhysioNetTrainingOptions): Promi
   await saveModelArtifact(options.out, artifact);
   const reportPath = options.report === undefined ? join(dirname(options.out), 'report.html') : options.report;
   const jsonPath = options.json === undefined ? join(dirname(options.out), 'evaluation.json') : options.json;
-  const summary = { model: { name: artifact.name, version: artifact.version, contentHash: artifact.contentHash }, provenance: artifact.provenance, label: artifact.label, alarm: artifact.alarm, bands: { medium: artifact.bands?.medium, high: artifact.bands?.high, budget: artifact.bandBudget }, hyperparameters: artifact.hyperparameters, evaluatedOn: `test split: ${testIdx.length} hours of ${split.patients.test.length} patients never seen in training or validation`, splits, timings, evaluation };
+  const summary = { model: { name: artifact.name, version: artifact.version, contentHash: artifact.contentHash }, provenance: artifact.provenance, label: artifact.label, alarm: artifact.alarm, bands: { medium: artifact.bands?.medium, high: artifact.bands?.high, budget: artifact.bandBudget }, hyperparameters: artifact.hyperparameters, tuning, evaluatedOn: `test split: ${testIdx.length} hours of ${split.patients.test.length} patients never seen in training or validation`, splits, timings, evaluation };
   if (jsonPath) {
     await mkdir(dirname(jsonPath), { recursive: true });
     await writeFile(jsonPath, JSON.stringify(summary, null, 1) + '\n');
@@ -199,6 +223,7 @@ export async function trainOnPhysioNet(options: PhysioNetTrainingOptions): Promi
         splits,
         timings,
         notes: [
+          ...(tuning ? [`Forest chosen by ${tuning.folds}-fold cross-validation on the training patients (${tuning.trees} trees per candidate, pooled hourly AUROC): ${tuning.rows.map((r) => `depth ${r.candidate.maxDepth}, leaf ${r.candidate.minSamplesLeaf}, balanced ${r.candidate.balancedBootstrap ?? 'off'} → ${r.auroc.toFixed(4)}`).join('; ')}.`] : []),
           'Every choice (calibration, band thresholds, alarm threshold) was made on the validation patients; the test patients were only scored.',
           'NEWS2 here is what these data allow: no consciousness level (no GCS in the data, scored as missing, adding 0) and oxygen known only where FiO2 was charted.',
           'qSOFA likewise has no mentation item: RR ≥ 22 and SBP ≤ 100 only (0–2).',
@@ -207,5 +232,5 @@ export async function trainOnPhysioNet(options: PhysioNetTrainingOptions): Promi
       }),
     );
   }
-  return { artifact, model, modelPath: options.out, reportPath, jsonPath, evaluation, dataset: data, splits, timings };
+  return { artifact, model, modelPath: options.out, reportPath, jsonPath, evaluation, dataset: data, splits, timings, tuning };
 }

@@ -170,3 +170,21 @@ describe('training and evaluating on PhysioNet-format data (120 generated stays)
     expect(fallback.reason).toMatch(/no PhysioNet data/);
   }, 120_000);
 });
+
+describe('forest tuning by cross-validation on training patients', () => {
+  it('scores every candidate on held-out folds of the given rows only, and picks the best pooled AUROC', async () => {
+    const { tuneForest } = await import('../src/index.js');
+    if (!existsSync(data)) await writeFakePhysioNet(data, 120, 7);
+    const d = await loadPhysioNetDataset(data);
+    const rows = Array.from({ length: d.rows }, (_, i) => i).filter((i) => d.patientOf[i]! < 90);
+    const seen = new Set<number>();
+    const grid = [
+      { maxDepth: 2, minSamplesLeaf: 200, balancedBootstrap: 1 },
+      { maxDepth: 10, minSamplesLeaf: 5, balancedBootstrap: 1 },
+    ];
+    const r = await tuneForest({ X: d.X, cols: d.cols, y: d.y, patientOf: d.patientOf, rows, nPatients: d.patients.length, base: { maxFeatures: 'sqrt', workers: 1 }, grid, folds: 3, trees: 10, seed: 2, onCandidate: (_done, _total, row) => seen.add(row.foldAuroc.length) });
+    expect(r.rows).toHaveLength(2);
+    expect([...seen]).toEqual([3]);
+    expect(r.best).toEqual(r.rows[0]!.auroc >= r.rows[1]!.auroc ? grid[0] : grid[1]);
+  }, 60_000);
+});
