@@ -3,7 +3,7 @@
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatClinicalSummary } from '../clinical-summary.js';
-import { evaluateOnData, type DataKind } from '../evaluate-data.js';
+import { evaluateOnData } from '../evaluate-data.js';
 
 const USAGE = `usage: npm run evaluate -- --model <artifact.json> --data <path> [--out <file.json>] [--report <file.html>]
                             [--kind physionet|meds] [--horizon 12] [--bootstrap 200] [--seed 1]
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const r = await evaluateOnData({
     model: v.model,
     data: v.data,
-    ...(v.kind ? { kind: v.kind as DataKind } : {}),
+    ...(v.kind ? { kind: v.kind } : {}),
     json: out,
     report,
     horizonHours: number('horizon', v.horizon, 12),
