@@ -18,6 +18,8 @@ export interface Subgroup {
   name: string;
   /** The subgroup value of each patient (index → label), e.g. "F". */
   of: (patient: number) => string;
+  /** Order of the values in the table (others after, alphabetically). */
+  order?: readonly string[];
 }
 
 export interface ClinicalEvaluationInput {
@@ -246,7 +248,11 @@ export function evaluateClinically(input: ClinicalEvaluationInput): ClinicalEval
       entry.stays[k] = 1;
       for (const i of byPatient.get(p)!) entry.rows[i] = 1;
     });
-    for (const [value, e] of [...values].sort((a, b) => a[0].localeCompare(b[0]))) groupRows.push({ group: g.name, value, ...e });
+    const rank = (v: string) => {
+      const k = g.order?.indexOf(v) ?? -1;
+      return k < 0 ? Infinity : k;
+    };
+    for (const [value, e] of [...values].sort((a, b) => rank(a[0]) - rank(b[0]) || a[0].localeCompare(b[0]))) groupRows.push({ group: g.name, value, ...e });
   }
 
   // Patient bootstrap: every statistic on the same resamples.

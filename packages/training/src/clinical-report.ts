@@ -56,10 +56,10 @@ export function renderClinicalReport(r: ClinicalReportInput): string {
   const d = v.aurocDifference;
   const verdict =
     d.ci && d.ci.low > 0
-      ? `The model ranks hours better than NEWS2: hourly AUROC ${f3(v.hourly.model.auroc)} vs ${f3(v.hourly.news2.auroc)} (difference ${f3(d.value)}, 95 % interval ${f3(d.ci.low)} to ${f3(d.ci.high)}).`
+      ? `The model ranks rows better than NEWS2: AUROC per row ${f3(v.hourly.model.auroc)} vs ${f3(v.hourly.news2.auroc)} (difference ${f3(d.value)}, 95 % interval ${f3(d.ci.low)} to ${f3(d.ci.high)}).`
       : d.ci && d.ci.high < 0
-        ? `The model does NOT beat NEWS2 here: hourly AUROC ${f3(v.hourly.model.auroc)} vs ${f3(v.hourly.news2.auroc)} (difference ${f3(d.value)}, 95 % interval ${f3(d.ci.low)} to ${f3(d.ci.high)}).`
-        : `No clear winner: hourly AUROC ${f3(v.hourly.model.auroc)} vs NEWS2 ${f3(v.hourly.news2.auroc)} (difference ${f3(d.value)}${d.ci ? `, interval ${f3(d.ci.low)} to ${f3(d.ci.high)}` : ''}).`;
+        ? `The model does NOT beat NEWS2 here: AUROC per row ${f3(v.hourly.model.auroc)} vs ${f3(v.hourly.news2.auroc)} (difference ${f3(d.value)}, 95 % interval ${f3(d.ci.low)} to ${f3(d.ci.high)}).`
+        : `No clear winner: AUROC per row ${f3(v.hourly.model.auroc)} vs NEWS2 ${f3(v.hourly.news2.auroc)} (difference ${f3(d.value)}${d.ci ? `, interval ${f3(d.ci.low)} to ${f3(d.ci.high)}` : ''}).`;
   const groups = v.subgroups
     .map((g) => `<tr><th>${e(g.group)}</th><td>${e(g.value)}</td><td>${g.patients}</td><td>${g.rows}</td><td>${g.positives}</td><td>${f3(g.model.auroc)}${ci(g.model.ci?.auroc)}</td><td>${f3(g.news2.auroc)}${ci(g.news2.ci?.auroc)}</td><td>${f3(g.model.auprc)}${ci(g.model.ci?.auprc)}</td><td>${f3(g.news2.auprc)}${ci(g.news2.ci?.auprc)}</td></tr>`)
     .join('\n');
@@ -88,7 +88,7 @@ code { background: #f3f3f3; padding: 1px 4px; }
 <p class="verdict" id="verdict">${e(verdict)}</p>
 
 <h2>Discrimination: model, NEWS2 and qSOFA on the same rows</h2>
-<table id="discrimination"><thead><tr><th>per scored hour (${v.rows} hours, ${v.positives} positive)</th><th>AUROC</th><th>AUPRC</th></tr></thead><tbody>
+<table id="discrimination"><thead><tr><th>per scored row (${v.rows} rows — hours of PhysioNet stays, feature vectors of a MEDS replay — ${v.positives} positive)</th><th>AUROC</th><th>AUPRC</th></tr></thead><tbody>
 ${discRow('Random Forest', v.hourly.model)}
 ${discRow('NEWS2', v.hourly.news2)}
 ${discRow('qSOFA', v.hourly.qsofa)}

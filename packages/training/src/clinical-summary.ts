@@ -11,13 +11,13 @@ function op(o: OperatingStats): string {
 
 export function formatClinicalSummary(e: ClinicalEvaluation): string {
   const line = (name: string, h: Discrimination, s: Discrimination) =>
-    `  ${name.padEnd(6)} hourly AUROC ${f3(h.auroc)}${ci(h, 'auroc')} AUPRC ${f3(h.auprc)}${ci(h, 'auprc')} | per stay AUROC ${f3(s.auroc)}${ci(s, 'auroc')} AUPRC ${f3(s.auprc)}${ci(s, 'auprc')}`;
+    `  ${name.padEnd(6)} per row AUROC ${f3(h.auroc)}${ci(h, 'auroc')} AUPRC ${f3(h.auprc)}${ci(h, 'auprc')} | per stay AUROC ${f3(s.auroc)}${ci(s, 'auroc')} AUPRC ${f3(s.auprc)}${ci(s, 'auprc')}`;
   return [
-    `  ${e.rows} hours of ${e.patients} stays (${e.eventPatients} with an event), hourly prevalence ${pct(e.positives / Math.max(1, e.rows))}`,
+    `  ${e.rows} scored rows of ${e.patients} stays (${e.eventPatients} with an event), prevalence per row ${pct(e.positives / Math.max(1, e.rows))}`,
     line('model', e.hourly.model, e.stay.model),
     line('NEWS2', e.hourly.news2, e.stay.news2),
     line('qSOFA', e.hourly.qsofa, e.stay.qsofa),
-    `  model − NEWS2 hourly AUROC ${f3(e.aurocDifference.value)}${e.aurocDifference.ci ? ` [${f3(e.aurocDifference.ci.low)}, ${f3(e.aurocDifference.ci.high)}]` : ''}`,
+    `  model − NEWS2 per-row AUROC ${f3(e.aurocDifference.value)}${e.aurocDifference.ci ? ` [${f3(e.aurocDifference.ci.low)}, ${f3(e.aurocDifference.ci.high)}]` : ''}`,
     ...e.alarms.map((o) => `  ${op(o)}`),
     ...e.operatingPoints.flatMap((o) => [`  at ${o.budget}:`, `    ${op(o.news2)}`, `    ${op(o.model)}`]),
     `  calibration: slope ${f3(e.calibration.slope)}, intercept ${f3(e.calibration.intercept)}, ECE ${f3(e.calibration.ece)}, Brier ${e.calibration.brier.toFixed(4)}`,

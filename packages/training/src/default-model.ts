@@ -21,11 +21,12 @@ import { trainModel, type TrainingResult } from './train.js';
 export const DEFAULT_MODEL_ARGS: readonly string[] = ['--synthetic', '--seed', '1', '--patients', '200', '--hours', '96', '--trees', '100'];
 
 /**
- * The real-data default (without --physionet's path and --out): 4,000 of the 18,000 stays
- * (seeded), 200 trees. Measured in README.md: about 20 s on an idle machine, under 45 s with
- * the other core busy.
+ * The real-data default (without --physionet's path and --out): 3,000 of the 18,000 stays
+ * (seeded), 200 trees. Measured (README.md): 4,000 stays took 12.8 s on an idle machine and
+ * 43.6 s with one core spinning and another engineer's build on the rest; 3,000 keeps a
+ * margin under 45 s on a busy machine.
  */
-export const DEFAULT_PHYSIONET_MODEL_ARGS: readonly string[] = ['--stays', '4000', '--trees', '200', '--seed', '1', '--bootstrap', '50'];
+export const DEFAULT_PHYSIONET_MODEL_ARGS: readonly string[] = ['--stays', '3000', '--trees', '200', '--seed', '1', '--bootstrap', '50'];
 
 export interface EnsureDefaultModelOptions {
   /** MODEL_PATH. */

@@ -15,7 +15,7 @@ import { evaluateClinically, type ClinicalEvaluation, type Subgroup } from './cl
 import { renderClinicalReport } from './clinical-report.js';
 import { buildDataset } from './dataset.js';
 import { loadPhysioNetDataset } from './physionet-data.js';
-import { ageBand, column, demographicSubgroups, modelColumns, predictRows } from './real-data.js';
+import { AGE_BANDS, ageBand, column, demographicSubgroups, modelColumns, predictRows } from './real-data.js';
 
 export type DataKind = 'physionet' | 'meds';
 
@@ -40,6 +40,8 @@ export interface EvaluateDataOptions {
   report?: string | null;
   /** MEDS: hours ahead for death or ICU transfer (default 12). */
   horizonHours?: number;
+  /** MEDS: death in hospital only (default: death or ICU transfer, the issue's label). */
+  deathOnly?: boolean;
   bootstrap?: number;
   seed?: number;
   warn?: (message: string) => void;
@@ -106,7 +108,7 @@ export async function evaluateOnData(options: EvaluateDataOptions): Promise<Eval
   } else {
     stage('reading and featurizing (MEDS)');
     const horizon = options.horizonHours ?? DEFAULT_HORIZON_HOURS;
-    const data = await buildDataset({ kind: 'meds', file: options.data }, { kind: 'outcome', horizonHours: horizon, icuTransfer: true });
+    const data = await buildDataset({ kind: 'meds', file: options.data }, { kind: 'outcome', horizonHours: horizon, icuTransfer: options.deathOnly !== true });
     stage('scoring and evaluating');
     const all = Array.from({ length: data.rows }, (_, i) => i);
     const columns = modelColumns(model, data.featureNames, data.featureSetVersion);
@@ -115,7 +117,7 @@ export async function evaluateOnData(options: EvaluateDataOptions): Promise<Eval
     const at = (p: number, name: string) => data.X[first.get(p)! * data.cols + featureIndex(name)]!;
     const subgroups: Subgroup[] = [
       { name: 'sex', of: (p) => ({ 1: 'female', 2: 'male' })[at(p, 'gender')] ?? 'unknown' },
-      { name: 'age', of: (p) => ageBand(at(p, 'age')) },
+      { name: 'age', of: (p) => ageBand(at(p, 'age')), order: AGE_BANDS.map((b) => b.label) },
     ];
     const evaluation = evaluateClinically({
       y: data.y,

@@ -60,7 +60,7 @@ export function ageBand(age: number | null): string {
 export function demographicSubgroups(demographics: readonly PhysioNetDemographicsLike[]): Subgroup[] {
   return [
     { name: 'sex', of: (p) => ({ F: 'female', M: 'male', U: 'unknown' })[demographics[p]!.gender] },
-    { name: 'age', of: (p) => ageBand(demographics[p]!.age) },
+    { name: 'age', of: (p) => ageBand(demographics[p]!.age), order: AGE_BANDS.map((b) => b.label) },
     { name: 'ICU', of: (p) => demographics[p]!.unit },
   ];
 }

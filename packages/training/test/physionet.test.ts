@@ -160,7 +160,7 @@ describe('training and evaluating on PhysioNet-format data (120 generated stays)
     expect(real).toMatchObject({ trained: true, source: 'physionet' });
     expect(real.label).toMatch(/^SepsisLabel/);
     expect(real.reason).toMatch(/real ICU stays/);
-    expect(lines.at(-1)).toMatch(/npm run train -- --physionet psv --stays 4000/);
+    expect(lines.at(-1)).toMatch(/npm run train -- --physionet psv --stays 3000/);
     const existing = await ensureDefaultModel({ path, say: () => undefined });
     expect(existing).toMatchObject({ trained: false, source: 'existing' });
     expect(existing.card!.data.source).toBe('physionet');

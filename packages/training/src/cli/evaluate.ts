@@ -6,7 +6,7 @@ import { formatClinicalSummary } from '../clinical-summary.js';
 import { evaluateOnData } from '../evaluate-data.js';
 
 const USAGE = `usage: npm run evaluate -- --model <artifact.json> --data <path> [--out <file.json>] [--report <file.html>]
-                            [--kind physionet|meds] [--horizon 12] [--bootstrap 200] [--seed 1]
+                            [--kind physionet|meds] [--horizon 12] [--label death-or-icu|death] [--bootstrap 200] [--seed 1]
   --data     PhysioNet/CinC 2019 data (the packed parquet, a directory of .psv files, or one .psv; label SepsisLabel,
              every hour scored) or a MEDS parquet such as the MIMIC-IV demo (label: death or ICU transfer within
              --horizon hours; every feature vector scored). Detected from the file unless --kind says.
@@ -23,6 +23,7 @@ async function main(): Promise<void> {
       report: { type: 'string' },
       kind: { type: 'string' },
       horizon: { type: 'string' },
+      label: { type: 'string' },
       bootstrap: { type: 'string' },
       seed: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
   }
   if (!v.model || !v.data) throw new Error('--model and --data are required');
   if (v.kind !== undefined && v.kind !== 'physionet' && v.kind !== 'meds') throw new Error(`--kind must be physionet or meds, got '${v.kind}'`);
+  if (v.label !== undefined && v.label !== 'death' && v.label !== 'death-or-icu') throw new Error(`--label must be death-or-icu or death (MEDS), got '${v.label}'`);
   const number = (name: string, text: string | undefined, fallback: number) => {
     if (text === undefined) return fallback;
     const n = Number(text);
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
     json: out,
     report,
     horizonHours: number('horizon', v.horizon, 12),
+    deathOnly: v.label === 'death',
     bootstrap: number('bootstrap', v.bootstrap, 200),
     seed: number('seed', v.seed, 1),
     warn: (m) => process.stderr.write(`warning: ${m}\n`),
