@@ -236,7 +236,7 @@ function physionetOptions(v: Values, seed: number, env: Readonly<Record<string, 
     if (v[flag] !== undefined) throw new Error(`--${flag} does not apply to --physionet (label: SepsisLabel; evaluate with npm run evaluate)`);
   }
   const path = resolvePhysioNetArg(v.physionet!, env);
-  const out = v.out ?? 'data/model/physionet-model.json';
+  const out = v.out ?? 'data/model/physionet/severity-model.json';
   const mf = v['max-features'] ?? String(PHYSIONET_FOREST.maxFeatures);
   const maxFeatures: MaxFeatures = mf === 'sqrt' || mf === 'log2' || mf === 'all' ? mf : num('max-features', mf, 0, (n) => n > 0);
   const cw = v['class-weight'];

@@ -61,6 +61,6 @@ export function demographicSubgroups(demographics: readonly PhysioNetDemographic
   return [
     { name: 'sex', of: (p) => ({ F: 'female', M: 'male', U: 'unknown' })[demographics[p]!.gender] },
     { name: 'age', of: (p) => ageBand(demographics[p]!.age), order: AGE_BANDS.map((b) => b.label) },
-    { name: 'ICU', of: (p) => demographics[p]!.unit },
+    { name: 'ICU', of: (p) => (demographics[p]!.unit === 'ICU' ? 'not recorded' : demographics[p]!.unit), order: ['MICU', 'SICU', 'not recorded'] },
   ];
 }
