@@ -28,6 +28,7 @@ async function main(): Promise<void> {
   const r = await trainOnPhysioNet({ path, dataset, out: join(out, 'model.json'), report: join(out, 'report.html'), json: join(out, 'evaluation.json'), seed, bootstrap: 200, ...(v.trees ? { forest: { nTrees: Number(v.trees) } } : {}) });
   const train = r.timings.find((t) => t.label.startsWith('forest'))!;
   const result = {
+    model: r.artifact.version,
     stays: dataset.patients.length,
     rows: dataset.rows,
     features: dataset.cols,
