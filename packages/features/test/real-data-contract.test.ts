@@ -108,3 +108,10 @@ describe('rows sampled at chosen times (one per scored hour)', () => {
     expect(rows.data[rows.cols + featureIndex('heart_rate')]).toBe(70);
   });
 });
+
+describe('units are looked up as own keys', () => {
+  it('a unit spelled like an Object property is unknown, not a converter', () => {
+    expect(cleanEvent(lab('p', 'ph', 7.3, 0, { unit: 'constructor' }))).toMatchObject({ ok: false, reason: 'unknown_unit' });
+    expect(cleanEvent(vital('p', 'heart_rate', 80, 0, { unit: '__proto__' }))).toMatchObject({ ok: false, reason: 'unknown_unit' });
+  });
+});

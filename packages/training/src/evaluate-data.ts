@@ -19,6 +19,12 @@ import { AGE_BANDS, ageBand, column, demographicSubgroups, modelColumns, predict
 
 export type DataKind = 'physionet' | 'meds';
 
+/** The `gender` feature's codes (GENDER_CODES of @ehr/features). */
+const SEX_CODES = new Map<number, string>([
+  [1, 'female'],
+  [2, 'male'],
+]);
+
 /** A directory or .psv file is PhysioNet; a parquet is PhysioNet with patient_id, MEDS with subject_id and code. */
 export async function detectDataKind(path: string): Promise<DataKind> {
   if (!existsSync(path)) throw new Error(`data not found: ${path}`);
@@ -116,7 +122,7 @@ export async function evaluateOnData(options: EvaluateDataOptions): Promise<Eval
     for (let i = 0; i < data.rows; i++) if (!first.has(data.patientOf[i]!)) first.set(data.patientOf[i]!, i);
     const at = (p: number, name: string) => data.X[first.get(p)! * data.cols + featureIndex(name)]!;
     const subgroups: Subgroup[] = [
-      { name: 'sex', of: (p) => ({ 1: 'female', 2: 'male' })[at(p, 'gender')] ?? 'unknown' },
+      { name: 'sex', of: (p) => SEX_CODES.get(at(p, 'gender')) ?? 'unknown' },
       { name: 'age', of: (p) => ageBand(at(p, 'age')), order: AGE_BANDS.map((b) => b.label) },
     ];
     const evaluation = evaluateClinically({

@@ -24,9 +24,9 @@ export function findPhysioNetData(env: Readonly<Record<string, string | undefine
   return existsSync(shared) && shared.endsWith('.parquet') ? shared : null;
 }
 
-export function resolvePhysioNetArg(arg: string, env: Readonly<Record<string, string | undefined>>): string {
+export function resolvePhysioNetArg(arg: string, env: Readonly<Record<string, string | undefined>>, root = process.cwd()): string {
   if (arg !== PHYSIONET_DEFAULT_ARG) return physionetFileIn(arg);
-  const found = findPhysioNetData(env);
+  const found = findPhysioNetData(env, root);
   if (!found) throw new Error(`no PhysioNet data: set PHYSIONET_PATH or put it at ${PHYSIONET_RELATIVE_DIR}/ (relative to the repository root)`);
   return found;
 }

@@ -75,7 +75,10 @@ export const CORRECTIONS: readonly Correction[] = ['fahrenheit_charted_as_celsiu
  * an FiO2 "fraction" above 1 is a percent; an SpO2 "%" of at most 1 is a fraction.
  */
 export function normaliseUnit(signal: Signal, value: number, unit: string): Normalised {
-  const convert = UNITS[signal][unit.trim().toLowerCase()];
+  // The unit is input: look it up as an own key only ('constructor' is not a unit).
+  const table = UNITS[signal];
+  const key = unit.trim().toLowerCase();
+  const convert = Object.hasOwn(table, key) ? table[key] : undefined;
   if (!convert) {
     const known = Object.keys(UNITS[signal]).join(', ');
     return { ok: false, error: `unknown unit ${JSON.stringify(unit)} for ${signal} (known: ${known})` };

@@ -6,6 +6,7 @@
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { resolvePhysioNetArg, PHYSIONET_DEFAULT_ARG } from '../physionet-path.js';
 import { loadPhysioNetDataset } from '../physionet-data.js';
@@ -13,7 +14,9 @@ import { trainOnPhysioNet } from '../physionet-train.js';
 
 async function main(): Promise<void> {
   const { values: v } = parseArgs({ options: { data: { type: 'string' }, stays: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, trees: { type: 'string' } }, strict: true });
-  const path = resolvePhysioNetArg(v.data ?? PHYSIONET_DEFAULT_ARG, process.env);
+  // Run by npm in the package directory: the shared data is found from the repository root.
+  const root = fileURLToPath(new URL('../../../../', import.meta.url));
+  const path = resolvePhysioNetArg(v.data ?? PHYSIONET_DEFAULT_ARG, process.env, root);
   const out = v.out ?? 'bench-results/physionet';
   const seed = v.seed === undefined ? 1 : Number(v.seed);
   const cpu = () => process.cpuUsage();
