@@ -22,9 +22,8 @@ export const DEFAULT_MODEL_ARGS: readonly string[] = ['--synthetic', '--seed', '
 
 /**
  * The real-data default (without --physionet's path and --out): 3,000 of the 18,000 stays
- * (seeded), 200 trees. Measured (README.md): 4,000 stays took 12.8 s on an idle machine and
- * 43.6 s with one core spinning and another engineer's build on the rest; 3,000 keeps a
- * margin under 45 s on a busy machine.
+ * (seeded), 200 trees. Measured (README.md): 21 s with another engineer's build running, 22 s
+ * with one core spinning besides; 4,000 stays took 12.8 s idle but 43.6 s busy, too near 45 s.
  */
 export const DEFAULT_PHYSIONET_MODEL_ARGS: readonly string[] = ['--stays', '3000', '--trees', '200', '--seed', '1', '--bootstrap', '50'];
 
