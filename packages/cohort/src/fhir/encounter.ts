@@ -4,7 +4,7 @@
 // when it is part of a longer Encounter in the same Bundle); a finished one also a discharge.
 import { deterministicId, type DischargeOutcome, type RawEvent } from '@ehr/features';
 import { iso } from '../time.js';
-import type { FhirIssue, ObservationMapping } from './observation.js';
+import type { FhirIssue, ObservationMapping } from './types.js';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);

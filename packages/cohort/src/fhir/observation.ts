@@ -1,7 +1,8 @@
 // FHIR R4 Observations (vital signs and laboratory, coded in LOINC) → raw events.
 // Checks what the pipeline relies on, naming the element (FHIRPath) and the reason;
 // reports codes it does not use instead of dropping them silently.
-import type { BundleEntry, OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
+import type { BundleEntry, OperationOutcome } from 'fhir/r4.js';
+import type { FhirIssue, ObservationMapping, UnsupportedCode } from './types.js';
 import { deterministicId, type RawEvent } from '@ehr/features';
 import { BP_PANEL_LOINC, LOINC_SIGNALS, type SignalRef } from '../codes.js';
 import { iso } from '../time.js';
@@ -9,31 +10,7 @@ import { mapDemographicEntries, type BundleResource } from './encounter.js';
 
 export const LOINC_SYSTEM = 'http://loinc.org';
 
-export type IssueSeverity = OperationOutcomeIssue['severity'];
-
-export interface FhirIssue {
-  severity: IssueSeverity;
-  /** FHIR issue type: required, value, invalid, structure, not-supported, informational, … */
-  code: OperationOutcomeIssue['code'];
-  diagnostics: string;
-  /** FHIRPath of the element concerned, e.g. `Observation.valueQuantity.value`. */
-  expression: string;
-}
-
-export interface UnsupportedCode {
-  expression: string;
-  system: string | null;
-  code: string | null;
-  display: string | null;
-}
-
-export interface ObservationMapping {
-  /** False when the resource has an error: it yields no event. */
-  valid: boolean;
-  events: RawEvent[];
-  issues: FhirIssue[];
-  unsupported: UnsupportedCode[];
-}
+export type { FhirIssue, IssueSeverity, ObservationMapping, UnsupportedCode } from './types.js';
 
 const STATUSES = new Set(['registered', 'preliminary', 'final', 'amended', 'corrected', 'cancelled', 'entered-in-error', 'unknown']);
 // Results a clinician may act on; the rest are not measurements (yet, or any more).
