@@ -17,6 +17,7 @@ export const EventSource = Type.Union(
   [
     Type.Literal('synthetic'),
     Type.Literal('meds'),
+    Type.Literal('physionet'),
     Type.Literal('fhir'),
     Type.Literal('csv'),
     Type.Literal('api'),
