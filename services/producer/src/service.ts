@@ -9,7 +9,7 @@ import { describePace, streamEvents } from './stream.js';
 
 export interface ProducerServiceDeps {
   config: Pick<ProducerConfig, 'KAFKA_TOPIC_PARTITIONS' | 'PRODUCER_BODY_LIMIT_BYTES' | 'PRODUCER_MAX_BATCH_EVENTS'> &
-    Partial<Pick<ProducerConfig, 'PRODUCER_SOURCE' | 'PRODUCER_RATE' | 'PRODUCER_SPEED' | 'PRODUCER_SEED' | 'PRODUCER_CENSUS' | 'PRODUCER_ARTEFACT_RATE' | 'PRODUCER_FILE'>>;
+    Partial<Pick<ProducerConfig, 'PRODUCER_SOURCE' | 'PRODUCER_RATE' | 'PRODUCER_SPEED' | 'PRODUCER_SEED' | 'PRODUCER_CENSUS' | 'PRODUCER_ARTEFACT_RATE' | 'PRODUCER_FILE' | 'PRODUCER_STAYS'>>;
   logger: Logger;
   bus: Bus;
   /** Wall clock for the streamed source (tests pin it). */
@@ -27,6 +27,7 @@ export function sourceSpecFromConfig(config: ProducerServiceDeps['config']): Sou
     census: config.PRODUCER_CENSUS ?? 300,
     artefactRate: config.PRODUCER_ARTEFACT_RATE ?? 0.01,
     ...(kind === 'synthetic' ? { rate: config.PRODUCER_RATE ?? 50 } : {}),
+    ...(kind === 'physionet' ? { stays: config.PRODUCER_STAYS ?? 100 } : {}),
     ...(config.PRODUCER_SPEED !== undefined ? { speed: config.PRODUCER_SPEED } : {}),
   };
 }

@@ -22,3 +22,12 @@ describe('the physionet source', () => {
     expect(opened.description).toMatch(/2 of 3 ICU stays/);
   });
 });
+
+describe('PRODUCER_SOURCE=physionet (the service streams real ICU stays while it runs)', () => {
+  it('needs PRODUCER_FILE, naming it, and asks for PRODUCER_STAYS stays', async () => {
+    const { loadConfig, sourceSpecFromConfig } = await import('../src/index.js');
+    expect(() => loadConfig({ PRODUCER_SOURCE: 'physionet' })).toThrow(/PRODUCER_FILE: is required/);
+    const config = loadConfig({ PRODUCER_SOURCE: 'physionet', PRODUCER_FILE: dir, PRODUCER_STAYS: '7' });
+    expect(sourceSpecFromConfig(config)).toMatchObject({ kind: 'physionet', file: dir, stays: 7 });
+  });
+});
