@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
 import { KNOWN_COLUMNS, LABEL_COLUMN, TABLE_COLUMNS } from './columns.js';
 
 /** Where the data lives beside a checkout (relative to the repository root), unless PHYSIONET_PATH says otherwise. */
@@ -62,6 +63,7 @@ async function readParquet(path: string): Promise<PhysioNetTable> {
   const chunks = new Map<string, { rowStart: number; data: ArrayLike<unknown> }[]>();
   await parquetRead({
     file,
+    compressors,
     onChunk: (chunk) => {
       const list = chunks.get(chunk.columnName) ?? [];
       list.push({ rowStart: chunk.rowStart, data: chunk.columnData });
