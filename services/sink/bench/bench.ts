@@ -17,8 +17,8 @@ import { MemoryBroker, MemoryBus } from '@ehr/bus';
 import { TOPICS } from '@ehr/features';
 import { createLogger } from '@ehr/runtime';
 import { startSnowflakeTestServer, type SnowflakeTestServer } from '@ehr/snowflake-test-server';
-import { createSinkService, createWarehouse, loadConfig, scoreRow, type LandBatch, type LandedEvent, type Warehouse } from '../src/index.js';
-import { makeScore, scoreMessage } from '../test/helpers.js';
+import { createSinkService, createWarehouse, loadConfig, type LandBatch, type LandedEvent, type Warehouse } from '../src/index.js';
+import { makeScore, scoreBatch, scoreMessage } from '../test/helpers.js';
 
 const logger = createLogger({ service: 'sink-bench', level: 'error' });
 const ROWS = Number(process.env.BENCH_ROWS ?? 20_000);
@@ -66,12 +66,7 @@ const targets: Target[] = [
 ];
 
 function batchOf(from: number, size: number, expected: bigint): LandBatch {
-  const scores = [];
-  for (let i = from; i < from + size; i++) {
-    const event = makeScore(i, { run: 'bench', patients: 500 });
-    scores.push(scoreRow('bench', { topic: TOPICS.scores, partition: 0, offset: String(i), key: null, value: Buffer.alloc(0), headers: {}, timestamp: Date.now() }, event));
-  }
-  return { cluster: 'bench', topic: TOPICS.scores, partition: 0, expectedLastOffset: expected, lastOffset: BigInt(from + size - 1), scores, deadLetters: [] };
+  return scoreBatch(from, from + size - 1, expected, { run: 'bench', cluster: 'bench' });
 }
 
 /** The warehouse write alone: one partition, batches of `size`, each its own transaction. */

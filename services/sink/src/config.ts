@@ -25,6 +25,17 @@ export const SinkEnv = Type.Composite([
       default: 64 * 1024 * 1024,
       description: 'pause consumption while all buffers together hold more than this (backpressure)',
     }),
+    SINK_RECORD_MAX_ATTEMPTS: Type.Integer({
+      minimum: 1,
+      maximum: 100,
+      default: 3,
+      description: 'tries of a record whose conversion keeps throwing before it is dead-lettered as processing_error',
+    }),
+    SINK_STALL_MS: Type.Integer({
+      minimum: 100,
+      default: 30_000,
+      description: 'a partition with records waiting and nothing landed for this long makes readiness degraded, naming it',
+    }),
     SINK_RETRY_INITIAL_MS: Type.Integer({ minimum: 10, default: 500, description: 'first backoff after a failed warehouse write' }),
     SINK_RETRY_MAX_MS: Type.Integer({ minimum: 10, default: 30_000, description: 'longest backoff between warehouse retries' }),
     DUCKDB_PATH: optionalString('DuckDB file (default data/warehouse.duckdb under the repository root, else under the working directory)'),

@@ -64,10 +64,24 @@ export interface SnowflakeTestServerStats {
   heartbeats: number;
 }
 
+/** A statement held back by `holdNext` until the test releases it. */
+export interface HeldStatement {
+  /** Resolves when a matching statement arrived and is being held. */
+  reached: Promise<void>;
+  /** Lets it run. */
+  release(): void;
+}
+
 export interface SnowflakeTestServer {
   url: string;
   port: number;
   stop(): Promise<void>;
+  /**
+   * Holds the next statement whose SQL matches `pattern` before it runs, until released:
+   * tests use it to make two clients' transactions overlap exactly (a writer paused just
+   * before its COMMIT), which timing alone cannot do reliably.
+   */
+  holdNext(pattern: RegExp): HeldStatement;
   stats(): SnowflakeTestServerStats;
 }
 
@@ -162,8 +176,24 @@ export async function startSnowflakeTestServer(opts: SnowflakeTestServerOptions 
   const results = new LruResults(1000);
   const byRequestId = new LruResults(1000);
 
+  const holds: { pattern: RegExp; onReach: () => void; gate: Promise<void> }[] = [];
+  const holdNext = (pattern: RegExp): HeldStatement => {
+    let onReach!: () => void;
+    let release!: () => void;
+    const reached = new Promise<void>((r) => (onReach = r));
+    const gate = new Promise<void>((r) => (release = r));
+    holds.push({ pattern, onReach, gate });
+    return { reached, release };
+  };
+
   const runQuery = async (session: Session, body: QueryRequest, queryIdHint: { id?: string }): Promise<Json> => {
     counters.queries++;
+    const held = holds.findIndex((h) => h.pattern.test(body.sqlText));
+    if (held >= 0) {
+      const [hold] = holds.splice(held, 1);
+      hold!.onReach();
+      await hold!.gate;
+    }
     try {
       const data: QueryData = await session.run(() => executor.execute(session, body));
       queryIdHint.id = data.queryId;
@@ -374,6 +404,7 @@ export async function startSnowflakeTestServer(opts: SnowflakeTestServerOptions 
     url,
     port,
     stop,
+    holdNext,
     stats: () => ({
       url,
       sessionsOpen: registry.openCount,
