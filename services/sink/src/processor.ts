@@ -136,6 +136,11 @@ export class SinkProcessor {
     return n;
   }
 
+  /** The partitions this member owns right now. */
+  assignment(): TopicPartition[] {
+    return this.subscription?.assignment() ?? [];
+  }
+
   /** The warehouse offset the sink knows for a partition (-1: none). */
   landedOffset(topic: string, partition: number): bigint {
     return this.runs.get(tpKey(topic, partition))?.buffer.landed ?? -1n;
