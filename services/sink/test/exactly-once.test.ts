@@ -37,7 +37,7 @@ describe('exactly once, by offsets', () => {
   }
 
   const metrics = async (s: SinkService) => (await s.app.inject('/metrics')).body;
-  const offsetLog = (s: SinkService) => s.warehouse.read('SELECT first_offset AS f, last_offset AS l FROM sink_offset_log ORDER BY first_offset');
+  const offsetLog = (s: SinkService) => s.warehouse.read('SELECT first_offset AS f, last_offset AS l FROM sink_batches ORDER BY first_offset');
 
   it('resumes from what the warehouse holds: positions it has are never handed over again, though the topic now carries other score ids there', async () => {
     const { path, broker, config } = setup();
@@ -87,7 +87,7 @@ describe('exactly once, by offsets', () => {
     await w.init();
     cleanups.push(() => w.close());
     expect(await w.read('SELECT COUNT(*) AS n, COUNT(DISTINCT src_offset) AS positions FROM severity_scores')).toEqual([{ n: '100', positions: '100' }]);
-    expect(await w.read('SELECT first_offset AS f, last_offset AS l FROM sink_offset_log ORDER BY first_offset')).toEqual([
+    expect(await w.read('SELECT first_offset AS f, last_offset AS l FROM sink_batches ORDER BY first_offset')).toEqual([
       { f: '0', l: '59' },
       { f: '60', l: '99' },
     ]);

@@ -11,7 +11,7 @@ import { TOPICS } from '@ehr/features';
 import { createLogger } from '@ehr/runtime';
 import { startSnowflakeTestServer, type SnowflakeTestServer } from '@ehr/snowflake-test-server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSinkService, createWarehouse, loadConfig, OffsetConflictError, type SinkService } from '../src/index.js';
+import { createSinkService, createWarehouse, LATEST_SCHEMA_VERSION, loadConfig, MIGRATIONS, migrationsTableDdl, OffsetConflictError, type SinkService } from '../src/index.js';
 import { makeScore, metric, scoreBatch, scoreMessage, tempDir, waitFor } from './helpers.js';
 import { analyst, SF_USERS, snowflakeEnv } from './snowflake-helpers.js';
 
@@ -24,7 +24,7 @@ describe('sink → Snowflake (real snowflake-sdk, Snowflake-protocol test server
   });
 
   async function server(databasePath: string, port = 0): Promise<SnowflakeTestServer> {
-    return startSnowflakeTestServer({ port, databasePath, users: SF_USERS });
+    return startSnowflakeTestServer({ port, databasePath, users: SF_USERS, blockingIdleAbortSeconds: 1 });
   }
 
   async function serviceOn(url: string, env: Record<string, string>, bus: MemoryBus): Promise<SinkService> {
@@ -51,18 +51,52 @@ describe('sink → Snowflake (real snowflake-sdk, Snowflake-protocol test server
     const early = await analyst(sf.url);
     cleanups.push(() => early.close());
     await early.query('BEGIN TRANSACTION');
-    await early.query(`INSERT INTO sink_offset_log (cluster_id, topic, partition_id, first_offset, last_offset, records) SELECT 'cluster-a', '${TOPICS.scores}', 0, 10, 19, 10`);
+    await early.query(`INSERT INTO sink_batches (cluster_id, topic, partition_id, first_offset, last_offset, records) SELECT 'cluster-a', '${TOPICS.scores}', 0, 10, 19, 10`);
     expect(await w.land(scoreBatch(10, 19, 9n))).toEqual({ scoresInserted: 10, deadLettersInserted: 0 });
 
     // A sink killed between its guard and its COMMIT holds the partition row: the next writer is refused, not let through…
     const late = await analyst(sf.url);
+    cleanups.push(() => late.close());
     await late.query('BEGIN TRANSACTION');
     await late.query(`UPDATE sink_partitions SET last_offset = 29 WHERE cluster_id = 'cluster-a' AND topic = '${TOPICS.scores}' AND partition_id = 0 AND last_offset = 19`);
     await expect(w.land(scoreBatch(20, 29, 19n, { run: 'next-owner' }))).rejects.toBeInstanceOf(OffsetConflictError);
-    // …until that transaction ends (Snowflake aborts a detached transaction that blocks another one after 5 idle minutes; here its session is closed).
-    await late.close();
-    expect(await w.land(scoreBatch(20, 29, 19n, { run: 'next-owner' }))).toEqual({ scoresInserted: 10, deadLettersInserted: 0 });
+    // …until that transaction is rolled back: Snowflake does it once it has blocked another one for 5 idle minutes (this server: 1 s).
+    let outcome: unknown = null;
+    await waitFor(
+      async () => {
+        outcome = await w.land(scoreBatch(20, 29, 19n, { run: 'next-owner' })).catch((e: unknown) => e);
+        if (!(outcome instanceof OffsetConflictError)) return true;
+        await new Promise((r) => setTimeout(r, 200));
+        return false;
+      },
+      20_000,
+      'the idle blocker to be rolled back',
+    );
+    expect(outcome).toEqual({ scoresInserted: 10, deadLettersInserted: 0 });
     expect((await w.landedOffsets('cluster-a', TOPICS.scores)).get(0)).toBe(29n);
+    expect(await w.read('SELECT COUNT(*) AS n, COUNT(DISTINCT src_offset) AS positions FROM severity_scores')).toEqual([{ n: '30', positions: '30' }]);
+  });
+
+  it('migrates a schema-3 warehouse (offsets as an append-only log) to the partition rows without losing an offset', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const sf = await server(join(dir, 'sf.duckdb'));
+    cleanups.push(() => sf.stop());
+    const a = await analyst(sf.url);
+    cleanups.push(() => a.close());
+    await a.query(migrationsTableDdl('snowflake'));
+    for (const m of MIGRATIONS.filter((x) => x.version <= 3)) {
+      for (const sql of m.statements('snowflake')) await a.query(sql);
+      await a.query(`INSERT INTO sink_schema_migrations (version, description) SELECT ${m.version}, 'old'`);
+    }
+    await a.query(`INSERT INTO sink_offset_log (cluster_id, topic, partition_id, last_offset, records) SELECT 'cluster-a', '${TOPICS.scores}', 0, 41, 1`);
+    const w = createWarehouse(loadConfig(snowflakeEnv(sf.url)), logger, dir);
+    cleanups.push(() => w.close());
+    await w.init();
+    expect((await w.landedOffsets('cluster-a', TOPICS.scores)).get(0)).toBe(41n);
+    await expect(w.land(scoreBatch(0, 9, -1n))).rejects.toBeInstanceOf(OffsetConflictError);
+    expect(await w.land(scoreBatch(42, 45, 41n))).toEqual({ scoresInserted: 4, deadLettersInserted: 0 });
+    expect(await w.read('SELECT MAX(version) AS v FROM sink_schema_migrations')).toEqual([{ v: String(LATEST_SCHEMA_VERSION) }]);
   });
 
   it('logs in with a key pair (SNOWFLAKE_JWT, encrypted private key file), the production authentication', async () => {
@@ -133,7 +167,7 @@ describe('sink → Snowflake (real snowflake-sdk, Snowflake-protocol test server
     const [counts] = await a.query('SELECT COUNT(*) AS N, COUNT(DISTINCT score_id) AS IDS, COUNT(DISTINCT src_partition * 1000000 + src_offset) AS POS FROM severity_scores');
     expect(counts).toEqual({ N: total, IDS: total, POS: total });
     // The offset log: per partition, ranges that never overlap, ending at the end of the partition.
-    const log = await a.query('SELECT partition_id AS P, first_offset AS F, last_offset AS L FROM sink_offset_log ORDER BY partition_id, first_offset');
+    const log = await a.query('SELECT partition_id AS P, first_offset AS F, last_offset AS L FROM sink_batches ORDER BY partition_id, first_offset');
     for (let p = 0; p < 3; p++) {
       const ranges = log.filter((r) => r.P === p).map((r) => [Number(r.F), Number(r.L)] as const);
       for (let k = 1; k < ranges.length; k++) expect(ranges[k]![0]).toBe(ranges[k - 1]![1] + 1);

@@ -81,7 +81,7 @@ export function warehouseContract(name: string, harness: () => WarehouseHarness)
       expect(await w.read('SELECT MAX(version) AS v, COUNT(*) AS n FROM sink_schema_migrations')).toEqual([{ v: String(LATEST_SCHEMA_VERSION), n: String(LATEST_SCHEMA_VERSION) }]);
       // A missing column fails the statement.
       expect(await w.read(`SELECT ${ARCHITECTURE_COLUMNS.join(', ')} FROM severity_scores WHERE 1 = 0`)).toEqual([]);
-      expect(await w.read('SELECT cluster_id, topic, partition_id, first_offset, last_offset, records, committed_at FROM sink_offset_log WHERE 1 = 0')).toEqual([]);
+      expect(await w.read('SELECT cluster_id, topic, partition_id, first_offset, last_offset, records, committed_at FROM sink_batches WHERE 1 = 0')).toEqual([]);
     });
 
     it('lands a batch, its offset and its line in the offset log together, and refuses a batch cut from a stale offset without writing anything', async () => {
@@ -93,7 +93,7 @@ export function warehouseContract(name: string, harness: () => WarehouseHarness)
       await expect(w.land(scoreBatch(5, 12, 4n, { run: 'other' }))).rejects.toBeInstanceOf(OffsetConflictError);
       expect(await count(w, 'SELECT COUNT(*) AS n FROM severity_scores')).toBe(10);
       expect(await w.land(scoreBatch(10, 14, 9n))).toEqual({ scoresInserted: 5, deadLettersInserted: 0 });
-      expect(await w.read('SELECT first_offset AS f, last_offset AS l, records AS r FROM sink_offset_log ORDER BY last_offset')).toEqual([
+      expect(await w.read('SELECT first_offset AS f, last_offset AS l, records AS r FROM sink_batches ORDER BY last_offset')).toEqual([
         { f: '0', l: '9', r: '10' },
         { f: '10', l: '14', r: '5' },
       ]);
@@ -153,7 +153,7 @@ export function warehouseContract(name: string, harness: () => WarehouseHarness)
       expect(err).toBeInstanceOf(WarehouseDataError);
       expect(await landed(w)).toBe(9n);
       expect(await count(w, 'SELECT COUNT(*) AS n FROM severity_scores')).toBe(10);
-      expect(await count(w, 'SELECT COUNT(*) AS n FROM sink_offset_log')).toBe(1);
+      expect(await count(w, 'SELECT COUNT(*) AS n FROM sink_batches')).toBe(1);
       // The connection is fine afterwards.
       expect(await w.land(scoreBatch(10, 19, 9n, { score: small }))).toEqual({ scoresInserted: 10, deadLettersInserted: 0 });
     });
@@ -191,7 +191,7 @@ export function warehouseContract(name: string, harness: () => WarehouseHarness)
       }
       expect(await count(a, 'SELECT COUNT(*) AS n FROM severity_scores')).toBe(20);
       expect(await count(a, 'SELECT COUNT(DISTINCT src_offset) AS n FROM severity_scores')).toBe(20);
-      expect(await a.read('SELECT first_offset AS f, last_offset AS l FROM sink_offset_log ORDER BY first_offset')).toEqual([
+      expect(await a.read('SELECT first_offset AS f, last_offset AS l FROM sink_batches ORDER BY first_offset')).toEqual([
         { f: '0', l: '9' },
         { f: '10', l: '19' },
       ]);

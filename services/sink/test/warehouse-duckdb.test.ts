@@ -1,11 +1,14 @@
 // The warehouse contract against the embedded DuckDB warehouse (a file per test).
+import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { createLogger } from '@ehr/runtime';
-import { afterAll } from 'vitest';
-import { DuckDbWarehouse, MIGRATIONS } from '../src/index.js';
-import { tempDir } from './helpers.js';
+import { TOPICS } from '@ehr/features';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DuckDbWarehouse, MIGRATIONS, migrationsTableDdl, OffsetConflictError } from '../src/index.js';
+import { scoreBatch, tempDir, waitFor } from './helpers.js';
 import { warehouseContract } from './warehouse-contract.js';
 
 const logger = createLogger({ service: 'sink', level: 'silent' });
@@ -40,3 +43,91 @@ warehouseContract('DuckDB', () => ({
   jsonFirstText: (column, key) => `${column}->0->>'${key}'`,
 }));
 
+
+describe('DuckDB warehouse crash', () => {
+  it('opens again after the process is killed with SIGKILL right after migrating and landing (DuckDB replays its WAL)', async () => {
+    const path = join(dir, 'killed.duckdb');
+    const index = pathToFileURL(fileURLToPath(new URL('../dist/index.js', import.meta.url))).href;
+    // The whole life of a first start, in a process of its own: migrate, land three batches, then wait to be killed.
+    const script = `
+      const { DuckDbWarehouse } = await import(${JSON.stringify(index)});
+      const { createLogger } = await import('@ehr/runtime');
+      const w = new DuckDbWarehouse({ path: ${JSON.stringify(path)}, logger: createLogger({ service: 'sink', level: 'silent' }) });
+      await w.init();
+      const row = (i) => ({ scoreId: 's' + i, eventId: 'e' + i, featureEventId: 'f' + i, patientId: 'p', encounterId: null, eventTime: '2025-01-01T00:00:00Z', scoredAt: '2025-01-01T00:00:00Z',
+        mode: 'model', probability: 0.5, band: 'medium', news2: 3, news2Band: 'low_medium', modelName: null, modelVersion: null, features: '{}', topFeatures: '[]', latencyMs: 1,
+        unit: null, department: null, srcCluster: 'c', srcTopic: 't', srcPartition: 0, srcOffset: String(i), srcTimestamp: '2025-01-01T00:00:00Z' });
+      for (let b = 0; b < 3; b++) await w.land({ cluster: 'c', topic: 't', partition: 0, expectedLastOffset: BigInt(b * 10 - 1), firstOffset: BigInt(b * 10), lastOffset: BigInt(b * 10 + 9), records: 10, scores: Array.from({ length: 10 }, (_, k) => row(b * 10 + k)), deadLetters: [] });
+      process.stdout.write('landed\\n');
+      setInterval(() => {}, 1000);
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor(() => out.includes('landed') || child.exitCode !== null, 60_000, 'the child to land');
+    expect(out).toContain('landed');
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+
+    const w = new DuckDbWarehouse({ path, logger });
+    await w.init();
+    try {
+      expect((await w.landedOffsets('c', 't')).get(0)).toBe(29n);
+      expect(await w.read('SELECT COUNT(*) AS n FROM severity_scores')).toEqual([{ n: '30' }]);
+    } finally {
+      await w.close();
+    }
+  });
+});
+
+describe('DuckDB warehouse migrations', () => {
+  it('migrates a file from schema version 3 (offsets as an append-only log) to the partition rows without losing an offset', async () => {
+    const path = join(dir, 'v3.duckdb');
+    const instance = await DuckDBInstance.create(path);
+    const c = await instance.connect();
+    await c.run(migrationsTableDdl('duckdb'));
+    for (const m of MIGRATIONS.filter((x) => x.version <= 3)) {
+      for (const sql of m.statements('duckdb')) await c.run(sql);
+      await c.run(`INSERT INTO sink_schema_migrations (version, description) VALUES (${m.version}, 'old')`);
+    }
+    for (const [partition, last] of [
+      [0, 20],
+      [0, 41],
+      [1, 7],
+    ]) {
+      await c.run(`INSERT INTO sink_offset_log (cluster_id, topic, partition_id, last_offset, records) VALUES ('cluster-a', '${TOPICS.scores}', ${partition}, ${last}, 1)`);
+    }
+    c.closeSync();
+    instance.closeSync();
+
+    const w = new DuckDbWarehouse({ path, logger });
+    await w.init();
+    try {
+      expect(await w.landedOffsets('cluster-a', TOPICS.scores)).toEqual(
+        new Map([
+          [0, 41n],
+          [1, 7n],
+        ]),
+      );
+      await expect(w.land(scoreBatch(0, 9, -1n))).rejects.toBeInstanceOf(OffsetConflictError);
+      expect(await w.land(scoreBatch(42, 45, 41n))).toEqual({ scoresInserted: 4, deadLettersInserted: 0 });
+      expect(await w.read('SELECT partition_id AS p, last_offset AS o FROM sink_offsets ORDER BY partition_id')).toEqual([
+        { p: '0', o: '45' },
+        { p: '1', o: '7' },
+      ]);
+      expect(await w.read('SELECT batches AS b FROM sink_partitions WHERE partition_id = 0')).toEqual([{ b: '3' }]);
+      // The old log's lines moved to sink_batches, and the old table is gone.
+      expect(await w.read('SELECT partition_id AS p, first_offset AS f, last_offset AS l FROM sink_batches ORDER BY partition_id, last_offset')).toEqual([
+        { p: '0', f: null, l: '20' },
+        { p: '0', f: null, l: '41' },
+        { p: '0', f: '42', l: '45' },
+        { p: '1', f: null, l: '7' },
+      ]);
+      await expect(w.read('SELECT COUNT(*) AS n FROM sink_offset_log')).rejects.toThrow(/sink_offset_log/);
+    } finally {
+      await w.close();
+    }
+  });
+});

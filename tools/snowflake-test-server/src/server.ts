@@ -43,6 +43,11 @@ export interface SnowflakeTestServerOptions {
   tokenValiditySeconds?: number;
   /** Master token validity and idle-session lifetime in seconds (default 14400). */
   masterValiditySeconds?: number;
+  /**
+   * A transaction idle this long that blocks another session's write is rolled back, as
+   * Snowflake does after 5 minutes with a detached transaction (default 300).
+   */
+  blockingIdleAbortSeconds?: number;
   logger?: Logger;
 }
 
@@ -203,6 +208,7 @@ export async function startSnowflakeTestServer(opts: SnowflakeTestServerOptions 
       counters.failedQueries++;
       const err = fromDuckDbError(e);
       logger.debug({ code: err.code, sessionId: session.id }, 'statement failed');
+      if (err.code === ErrorCode.LOCK_CONFLICT) await registry.abortIdleBlockers(session, (opts.blockingIdleAbortSeconds ?? 300) * 1000);
       if (session.inTransaction) registry.persist();
       return errorBody(err);
     }

@@ -109,7 +109,8 @@ export class DuckDbWarehouse implements Warehouse {
       await c.run(migrationsTableDdl('duckdb'));
       const reader = await c.runAndReadAll(`SELECT COALESCE(MAX(version), 0) FROM ${TABLES.migrations}`);
       const applied = Number(reader.getRows()[0]?.[0] ?? 0);
-      for (const m of MIGRATIONS.filter((x) => x.version > applied)) {
+      const pending = MIGRATIONS.filter((x) => x.version > applied);
+      for (const m of pending) {
         await c.run('BEGIN TRANSACTION');
         try {
           for (const sql of m.statements('duckdb')) await c.run(sql);
@@ -121,6 +122,8 @@ export class DuckDbWarehouse implements Warehouse {
         }
         this.options.logger.info({ version: m.version, description: m.description }, 'warehouse schema migrated');
       }
+      // DDL out of the WAL at once: DuckDB's replay of some DDL after a crash is its least trodden path.
+      if (pending.length > 0) await c.run('CHECKPOINT');
       const stageColumns = (names: readonly { name: string }[]) => names.map((n) => `${n.name} VARCHAR`).join(', ');
       await c.run(`CREATE TEMP TABLE IF NOT EXISTS ${STAGE.scores} (${stageColumns(SCORE_COLUMNS)})`);
       await c.run(`CREATE TEMP TABLE IF NOT EXISTS ${STAGE.deadLetters} (${stageColumns(DEAD_LETTER_COLUMNS)})`);

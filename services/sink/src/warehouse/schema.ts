@@ -86,8 +86,10 @@ export const TABLES = {
   deadLetters: 'dead_letters',
   /** v1–v2: one row per partition (a table); v3: a view over the log; since v4: a view over sink_partitions. */
   offsets: 'sink_offsets',
-  /** Since v3: append-only, one row per landed batch (its offset range), for the audit trail. */
-  offsetLog: 'sink_offset_log',
+  /** v3: append-only, one row per landed batch, whose MAX was the offset. Copied into sink_batches and dropped by v4. */
+  legacyOffsetLog: 'sink_offset_log',
+  /** Since v4: the offset log, one row per landed batch (its first and last offset), for the audit trail. */
+  offsetLog: 'sink_batches',
   /** Since v4: one row per partition, the guard every batch transaction updates. */
   partitions: 'sink_partitions',
   migrations: 'sink_schema_migrations',
@@ -140,20 +142,20 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: (d) => {
       const t = physical[d];
       return [
-        `CREATE TABLE IF NOT EXISTS ${TABLES.offsetLog} (cluster_id ${t.text} NOT NULL, topic ${t.text} NOT NULL, partition_id ${t.int} NOT NULL, ` +
+        `CREATE TABLE IF NOT EXISTS ${TABLES.legacyOffsetLog} (cluster_id ${t.text} NOT NULL, topic ${t.text} NOT NULL, partition_id ${t.int} NOT NULL, ` +
           `last_offset ${t.bigint} NOT NULL, records ${t.int} NOT NULL, committed_at ${t.timestamp} NOT NULL DEFAULT CURRENT_TIMESTAMP)`,
-        `INSERT INTO ${TABLES.offsetLog} (cluster_id, topic, partition_id, last_offset, records, committed_at) ` +
+        `INSERT INTO ${TABLES.legacyOffsetLog} (cluster_id, topic, partition_id, last_offset, records, committed_at) ` +
           `SELECT cluster_id, topic, partition_id, last_offset, 0, updated_at FROM ${TABLES.offsets}`,
         `DROP TABLE IF EXISTS ${TABLES.offsets}`,
         `CREATE OR REPLACE VIEW ${TABLES.offsets} AS SELECT cluster_id, topic, partition_id, MAX(last_offset) AS last_offset, MAX(committed_at) AS updated_at ` +
-          `FROM ${TABLES.offsetLog} GROUP BY cluster_id, topic, partition_id`,
+          `FROM ${TABLES.legacyOffsetLog} GROUP BY cluster_id, topic, partition_id`,
       ];
     },
   },
   {
     version: 4,
     description:
-      'sink_partitions: one row per partition, moved by a guarded UPDATE inside each batch transaction (safe with several sinks); sink_offset_log records each batch range',
+      'sink_partitions: one row per partition, moved by a guarded UPDATE inside each batch transaction (safe with several sinks); sink_batches: the offset log with each batch range',
     statements: (d) => {
       const t = physical[d];
       return [
@@ -164,12 +166,26 @@ export const MIGRATIONS: readonly Migration[] = [
         `INSERT INTO ${TABLES.partitions} (cluster_id, topic, partition_id, last_offset, batches, updated_at) ` +
           `SELECT l.cluster_id, l.topic, l.partition_id, l.last_offset, l.batches, l.updated_at FROM (` +
           `SELECT cluster_id, topic, partition_id, MAX(last_offset) AS last_offset, COUNT(*) AS batches, MAX(committed_at) AS updated_at ` +
-          `FROM ${TABLES.offsetLog} GROUP BY cluster_id, topic, partition_id) l ` +
+          `FROM ${TABLES.legacyOffsetLog} GROUP BY cluster_id, topic, partition_id) l ` +
           `WHERE NOT EXISTS (SELECT 1 FROM ${TABLES.partitions} p WHERE ${partitionKey('p', 'l')})`,
-        `ALTER TABLE ${TABLES.offsetLog} ADD COLUMN IF NOT EXISTS first_offset ${t.bigint}`,
+        // A new table rather than a column added to the old log: DuckDB (1.5) cannot replay an
+        // ALTER TABLE of a table with a CURRENT_TIMESTAMP default from its WAL, so a crash
+        // before the next checkpoint would leave a file that no longer opens.
+        `CREATE TABLE IF NOT EXISTS ${TABLES.offsetLog} (cluster_id ${t.text} NOT NULL, topic ${t.text} NOT NULL, partition_id ${t.int} NOT NULL, ` +
+          `first_offset ${t.bigint}, last_offset ${t.bigint} NOT NULL, records ${t.int} NOT NULL, committed_at ${t.timestamp} NOT NULL DEFAULT CURRENT_TIMESTAMP)`,
+        `INSERT INTO ${TABLES.offsetLog} (cluster_id, topic, partition_id, last_offset, records, committed_at) ` +
+          `SELECT l.cluster_id, l.topic, l.partition_id, l.last_offset, l.records, l.committed_at FROM ${TABLES.legacyOffsetLog} l ` +
+          `WHERE NOT EXISTS (SELECT 1 FROM ${TABLES.offsetLog} b WHERE ${partitionKey('b', 'l')} AND b.last_offset = l.last_offset)`,
         `CREATE OR REPLACE VIEW ${TABLES.offsets} AS SELECT cluster_id, topic, partition_id, last_offset, updated_at FROM ${TABLES.partitions} WHERE last_offset >= 0`,
       ];
     },
+  },
+  {
+    // A step of its own: step 4 reads the old log, so it must be there if step 4 runs again
+    // (in Snowflake every DDL commits on its own, so a step can be interrupted half-way).
+    version: 5,
+    description: 'drop sink_offset_log (copied into sink_partitions and sink_batches by step 4)',
+    statements: () => [`DROP TABLE IF EXISTS ${TABLES.legacyOffsetLog}`],
   },
 ];
 
