@@ -1,9 +1,10 @@
 import type { Bus, RecordBatch, Subscription, TopicPartition } from '@ehr/bus';
 import { TOPICS, type SeverityScoreEvent, type Validation } from '@ehr/features';
-import { backoffDelay, errorMessage, type DependencyStatus, type Logger, type Registry } from '@ehr/runtime';
+import type { DependencyStatus, Logger, Registry } from '@ehr/runtime';
 import { convert, type Converted } from './convert.js';
 import { Lander, type Landed } from './lander.js';
 import { sinkMetrics, type SinkMetrics } from './metrics.js';
+import { Outage } from './outage.js';
 import { PartitionBuffer, type Cut, type FlushPolicy, type FlushTrigger } from './partition-buffer.js';
 import { partitionsStatus, registerProgressMetrics } from './progress.js';
 import { OffsetConflictError, type Warehouse } from './warehouse/types.js';
@@ -84,15 +85,23 @@ export class SinkProcessor {
   private readonly runs = new Map<string, PartitionRun>();
   private subscription: Subscription | null = null;
   private cluster = '';
-  private failing: { since: number; failures: number; timer: NodeJS.Timeout | null; error: string } | null = null;
   private stopping = false;
   private readonly m: SinkMetrics;
   private readonly lander: Lander;
+  private readonly outage: Outage;
 
   constructor(private readonly deps: SinkProcessorDeps) {
     this.m = sinkMetrics(deps.metrics);
     registerProgressMetrics(deps.metrics, { buffers: () => this.buffers(), wire: (t) => this.wire(t) });
     this.lander = new Lander(deps.warehouse, deps.logger);
+    this.outage = new Outage({
+      backoff: deps.retry,
+      logger: deps.logger,
+      description: deps.warehouse.description,
+      ...(deps.onWarehouseStatus ? { onStatus: deps.onWarehouseStatus } : {}),
+      pause: () => this.subscription?.pause(),
+      tryAgain: () => this.retry(),
+    });
   }
 
   /** Identifies the cluster, loads the warehouse offsets, subscribes to scores and dead letters. */
@@ -119,7 +128,7 @@ export class SinkProcessor {
   async stop(): Promise<void> {
     this.stopping = true;
     for (const run of this.runs.values()) this.clearTimer(run);
-    if (this.failing?.timer) clearTimeout(this.failing.timer);
+    this.outage.stop();
     this.subscription?.pause();
     await this.flushAll('shutdown');
     await this.subscription?.stop();
@@ -198,12 +207,12 @@ export class SinkProcessor {
     if (skipped > 0) this.m.skipped.inc(skipped);
     if (accepted === 0) return;
     if (batch.topic === TOPICS.scores) this.m.events.inc(accepted);
-    if (!this.failing && !this.stopping) {
+    if (!this.outage.active && !this.stopping) {
       if (run.buffer.full(this.deps.flush)) {
         // Both slots taken (a write in flight and the next batch full): the bus waits with us.
         if (run.flushing) await run.flushing;
         const full = run.buffer.full(this.deps.flush);
-        if (full && !run.flushing && !this.failing) void this.startFlush(run, full);
+        if (full && !run.flushing && !this.outage.active) void this.startFlush(run, full);
       }
       this.schedule(run);
     }
@@ -226,7 +235,7 @@ export class SinkProcessor {
 
   private onTimer(run: PartitionRun): void {
     run.timer = null;
-    if (this.stopping || this.failing || run.flushing) return; // the end of the write, or the retry, picks it up
+    if (this.stopping || this.outage.active || run.flushing) return; // the end of the write, or the retry, picks it up
     const trigger = run.buffer.due(this.deps.flush, Date.now());
     if (trigger) void this.startFlush(run, trigger);
     else this.schedule(run);
@@ -252,7 +261,7 @@ export class SinkProcessor {
 
   /** The next batch may already be due (it filled while this one was written). */
   private afterFlush(run: PartitionRun): void {
-    if (this.stopping || this.failing) return;
+    if (this.stopping || this.outage.active) return;
     const trigger = run.buffer.due(this.deps.flush, Date.now());
     if (trigger) void this.startFlush(run, trigger);
     else this.schedule(run);
@@ -336,7 +345,7 @@ export class SinkProcessor {
           this.onLanded(run, landed, trigger, started),
         );
         b.finish(cut);
-        if (this.failing) this.recovered();
+        this.recovered();
         return true;
       } catch (err) {
         if (err instanceof OffsetConflictError) {
@@ -401,29 +410,15 @@ export class SinkProcessor {
     }
   }
 
-  /** Warehouse unusable: pause, report degraded, retry with backoff. */
+  /** A write failed for another reason than a conflict: the warehouse is down (see outage.ts). */
   private failed(err: unknown): void {
-    const message = errorMessage(err);
-    if (!this.failing) {
-      this.failing = { since: Date.now(), failures: 0, timer: null, error: message };
-      this.deps.logger.error({ err }, 'warehouse write failed; pausing consumption and retrying');
-    }
-    this.failing.failures++;
-    this.failing.error = message;
-    this.subscription?.pause();
-    if (this.stopping) return;
-    const delay = backoffDelay(this.deps.retry, this.failing.failures);
-    this.deps.onWarehouseStatus?.({ state: 'degraded', detail: `write failed (${message}); retry ${this.failing.failures} in ${delay} ms, consumption paused` });
-    if (this.failing.timer) clearTimeout(this.failing.timer);
-    this.failing.timer = setTimeout(() => void this.retry(), delay);
-    this.failing.timer.unref();
+    this.outage.failed(err);
   }
 
+  /** After the backoff: re-read the warehouse (a commit whose answer was lost may have landed), then write what is buffered. */
   private async retry(): Promise<void> {
-    if (!this.failing || this.stopping) return;
-    this.failing.timer = null;
+    if (!this.outage.active || this.stopping) return;
     try {
-      // A commit whose answer was lost may have landed: ask before writing again.
       await this.reconcile(TOPICS.scores);
       await this.reconcile(TOPICS.deadLetter);
     } catch (err) {
@@ -432,16 +427,12 @@ export class SinkProcessor {
       return;
     }
     const ok = await this.flushAll('retry');
-    if (ok && this.failing) this.recovered();
+    if (ok) this.recovered();
   }
 
+  /** A write landed while the warehouse was failing: everything moves again. */
   private recovered(): void {
-    if (!this.failing) return;
-    const { since, failures } = this.failing;
-    if (this.failing.timer) clearTimeout(this.failing.timer);
-    this.failing = null;
-    this.deps.logger.info({ downMs: Date.now() - since, failures }, 'warehouse writes recovered; resuming consumption');
-    this.deps.onWarehouseStatus?.({ state: 'up', detail: this.deps.warehouse.description });
+    if (!this.outage.recovered()) return;
     for (const run of this.runs.values()) if (!run.flushing) this.afterFlush(run);
     this.applyBackpressure();
   }
@@ -453,9 +444,9 @@ export class SinkProcessor {
     let bytes = 0;
     for (const b of this.buffers()) bytes += b.heldBytes;
     const overMemory = bytes > this.deps.maxBufferedBytes;
-    if (this.failing || overMemory) {
+    if (this.outage.active || overMemory) {
       if (!sub.paused) sub.pause();
-      if (overMemory && !this.failing) {
+      if (overMemory && !this.outage.active) {
         for (const run of this.runs.values()) if (run.buffer.size > 0 && !run.flushing) void this.startFlush(run, 'bytes');
       }
     } else if (sub.paused) {
