@@ -49,7 +49,8 @@ const positionOf = (ctx: ConvertContext, r: BufferedRecord): Position => ({ topi
 /** Converts one record; throws only if the conversion itself fails (a bug, not bad input). */
 function convertOne(ctx: ConvertContext, r: BufferedRecord, toTopic: DeadLetter[]): { item: Item; quarantined: boolean } {
   const at = positionOf(ctx, r);
-  const asRejected = { topic: ctx.wireTopic, partition: ctx.partition, offset: at.offset, key: r.key, value: r.value };
+  // Dead letters name the topic as every service does (the plain name); rows keep the wire name as lineage.
+  const asRejected = { topic: ctx.topic, partition: ctx.partition, offset: at.offset, key: r.key, value: r.value };
   if (ctx.topic === ctx.deadLetterTopic) {
     const decoded = decodeDeadLetter(r.value);
     // A malformed dead letter cannot be dead-lettered again (a loop): keep it whole, as the sink's own.
@@ -57,7 +58,7 @@ function convertOne(ctx: ConvertContext, r: BufferedRecord, toTopic: DeadLetter[
     const row = deadLetterRow(ctx.cluster, at, letter);
     const problem = outOfBounds(DEAD_LETTER_COLUMNS, row);
     if (!problem) return { item: { record: r, deadLetter: row }, quarantined: false };
-    return { item: { record: r, deadLetter: sinkDeadLetterRow(ctx.cluster, at, r, 'warehouse_rejected', `dead letter outside the warehouse's bounds: ${problem}`) }, quarantined: true };
+    return { item: { record: r, deadLetter: sinkDeadLetterRow(ctx.cluster, at, r, 'warehouse_rejected', `dead letter outside the warehouse's bounds: ${problem}`, ctx.topic) }, quarantined: true };
   }
   const { accepted, rejected } = triage([asRejected], ctx.decodeScore ?? decodeSeverityScore, 'sink');
   const event = accepted[0]?.value;
@@ -68,7 +69,7 @@ function convertOne(ctx: ConvertContext, r: BufferedRecord, toTopic: DeadLetter[
   const row = scoreRow(ctx.cluster, at, event);
   const problem = outOfBounds(SCORE_COLUMNS, row);
   if (!problem) return { item: { record: r, score: row }, quarantined: false };
-  return { item: { record: r, deadLetter: sinkDeadLetterRow(ctx.cluster, at, r, 'warehouse_rejected', `score outside the warehouse's bounds: ${problem}`) }, quarantined: true };
+  return { item: { record: r, deadLetter: sinkDeadLetterRow(ctx.cluster, at, r, 'warehouse_rejected', `score outside the warehouse's bounds: ${problem}`, ctx.topic) }, quarantined: true };
 }
 
 export function convert(ctx: ConvertContext, records: readonly BufferedRecord[]): Converted {
@@ -89,7 +90,7 @@ export function convert(ctx: ConvertContext, records: readonly BufferedRecord[])
     if (done === null) {
       out.processingErrors++;
       const error = `conversion failed ${ctx.maxAttempts} time(s): ${errorMessage(lastError)}`;
-      out.items.push({ record: r, deadLetter: sinkDeadLetterRow(ctx.cluster, positionOf(ctx, r), r, 'processing_error', error) });
+      out.items.push({ record: r, deadLetter: sinkDeadLetterRow(ctx.cluster, positionOf(ctx, r), r, 'processing_error', error, ctx.topic) });
       continue;
     }
     if (done.quarantined) out.outOfBounds++;

@@ -9,6 +9,8 @@ import { WarehouseDataError, type LandBatch, type LandResult, type Warehouse } f
 
 export interface LandTarget {
   cluster: string;
+  /** The topic as services name it (dead letters' source_topic). */
+  topic: string;
   /** The topic as named on the wire (offsets and lineage). */
   wireTopic: string;
   partition: number;
@@ -87,7 +89,7 @@ export class Lander {
     const at = { topic: target.wireTopic, partition: target.partition, offset: String(item.record.offset), timestamp: item.record.timestamp };
     if (!item.score && !item.deadLetter) throw err; // nothing of the record's own was written: not its data
     this.logger.warn({ topic: target.wireTopic, partition: target.partition, offset: at.offset, err }, 'the warehouse refused a row: it lands as a warehouse_rejected dead letter');
-    const letter = sinkDeadLetterRow(target.cluster, at, item.record, 'warehouse_rejected', `the warehouse refused the row: ${err.message}`);
+    const letter = sinkDeadLetterRow(target.cluster, at, item.record, 'warehouse_rejected', `the warehouse refused the row: ${err.message}`, target.topic);
     try {
       await this.write(target, [{ record: item.record, deadLetter: letter }], expected(), onLanded, 1, 0);
     } catch (again) {

@@ -341,7 +341,7 @@ export class SinkProcessor {
         produced = true;
         const items = converted.items.filter((i) => i.record.offset > b.landed);
         const started = performance.now();
-        await this.lander.land({ cluster: this.cluster, wireTopic: this.wire(b.topic), partition: b.partition }, items, () => b.landed, (landed) =>
+        await this.lander.land({ cluster: this.cluster, topic: b.topic, wireTopic: this.wire(b.topic), partition: b.partition }, items, () => b.landed, (landed) =>
           this.onLanded(run, landed, trigger, started),
         );
         b.finish(cut);

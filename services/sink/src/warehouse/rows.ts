@@ -83,9 +83,11 @@ export function sinkDeadLetterRow(
   record: { key: string | null; value: Uint8Array },
   reason: Extract<DeadLetterReason, 'warehouse_rejected' | 'processing_error'>,
   error: string,
+  /** The topic as services name it (every dead letter's `source_topic`); lineage keeps the name on the wire. */
+  sourceTopic = at.topic,
   now = new Date(),
 ): DeadLetterRow {
-  const letter = buildDeadLetter({ topic: at.topic, partition: at.partition, offset: at.offset, key: record.key, value: record.value }, { service: 'sink', reason, error }, now);
+  const letter = buildDeadLetter({ topic: sourceTopic, partition: at.partition, offset: at.offset, key: record.key, value: record.value }, { service: 'sink', reason, error }, now);
   const row = deadLetterRow(cluster, at, letter);
   return {
     ...row,
