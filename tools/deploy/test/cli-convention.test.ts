@@ -17,6 +17,7 @@ const COMMANDS: Record<string, string> = {
   'kafka:down': 'tools/kafka-local/dist/cli/kafka-down.js',
   'kafka:jars': 'tools/kafka-local/scripts/fetch-jars.mjs',
   'docs:config': 'apps/pipeline/dist/cli/config-doc.js',
+  'snowflake-test-server': 'tools/snowflake-test-server/dist/cli.js',
 };
 
 beforeAll(() => {
