@@ -41,6 +41,8 @@ export function makeScore(i: number, { run = 'r1', patients = 50, baseTime = Dat
       mode: 'model',
       probability,
       band: probability > 0.7 ? 'high' : probability > 0.3 ? 'medium' : 'low',
+      bandSource: 'model',
+      bandReason: `model risk ${Math.round(probability * 100)} %`,
       news2,
       news2Band: news2 >= 7 ? 'high' : news2 >= 5 ? 'medium' : news2 > 0 ? 'low_medium' : 'low',
       model: { name: 'severity-rf', version: '1.0.0' },

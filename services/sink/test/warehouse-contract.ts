@@ -125,11 +125,14 @@ export function warehouseContract(name: string, harness: () => WarehouseHarness)
       await w.land(scoreBatch(0, 99, -1n));
       const expected = makeScore(7);
       const [row] = await w.read(
-        `SELECT probability, news2, band, ${harness().jsonNumber('features', 'heart_rate')} AS hr, ${harness().jsonFirstText('top_features', 'feature')} AS top, unit FROM severity_scores WHERE score_id = ?`,
+        `SELECT probability, news2, band, ${harness().jsonNumber('features', 'heart_rate')} AS hr, ${harness().jsonFirstText('top_features', 'feature')} AS top, unit, band_source, band_reason FROM severity_scores WHERE score_id = ?`,
         [expected.payload.scoreId],
       );
       expect(Number(row!.probability)).toBe(expected.payload.probability);
       expect(row).toMatchObject({ news2: String(expected.payload.news2), band: expected.payload.band, top: 'heart_rate', unit: 'ward-3' });
+      // Which rule set the band, and why (since schema v6; the latest view shows them too).
+      expect(row).toMatchObject({ band_source: 'model', band_reason: expected.payload.bandReason });
+      expect(await w.read("SELECT band_source FROM severity_scores_latest WHERE patient_id = 'p3'")).toEqual([{ band_source: 'model' }]);
       expect(Number(row!.hr)).toBe(expected.payload.features.heart_rate);
       expect(await count(w, 'SELECT COUNT(*) AS n FROM severity_scores_latest')).toBe(50);
       expect(await w.read("SELECT src_offset AS o FROM severity_scores_latest WHERE patient_id = 'p3'")).toEqual([{ o: '53' }]);

@@ -56,7 +56,7 @@ describe('DuckDB warehouse crash', () => {
       await w.init();
       const row = (i) => ({ scoreId: 's' + i, eventId: 'e' + i, featureEventId: 'f' + i, patientId: 'p', encounterId: null, eventTime: '2025-01-01T00:00:00Z', scoredAt: '2025-01-01T00:00:00Z',
         mode: 'model', probability: 0.5, band: 'medium', news2: 3, news2Band: 'low_medium', modelName: null, modelVersion: null, features: '{}', topFeatures: '[]', latencyMs: 1,
-        unit: null, department: null, srcCluster: 'c', srcTopic: 't', srcPartition: 0, srcOffset: String(i), srcTimestamp: '2025-01-01T00:00:00Z' });
+        unit: null, department: null, srcCluster: 'c', srcTopic: 't', srcPartition: 0, srcOffset: String(i), srcTimestamp: '2025-01-01T00:00:00Z', bandSource: 'model', bandReason: null });
       for (let b = 0; b < 3; b++) await w.land({ cluster: 'c', topic: 't', partition: 0, expectedLastOffset: BigInt(b * 10 - 1), firstOffset: BigInt(b * 10), lastOffset: BigInt(b * 10 + 9), records: 10, scores: Array.from({ length: 10 }, (_, k) => row(b * 10 + k)), deadLetters: [] });
       process.stdout.write('landed\\n');
       setInterval(() => {}, 1000);

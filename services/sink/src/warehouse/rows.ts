@@ -29,6 +29,8 @@ export function scoreRow(cluster: string, at: Position, event: SeverityScoreEven
     mode: p.mode,
     probability: p.probability,
     band: p.band,
+    bandSource: p.bandSource ?? null,
+    bandReason: p.bandReason ?? null,
     news2: p.news2,
     news2Band: p.news2Band,
     modelName: p.model?.name ?? null,

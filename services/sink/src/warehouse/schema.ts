@@ -58,7 +58,17 @@ export const SCORE_COLUMNS: readonly Column<ScoreRow>[] = [
   { name: 'src_partition', type: 'int', notNull: true, value: (r) => String(r.srcPartition) },
   { name: 'src_offset', type: 'bigint', notNull: true, value: (r) => r.srcOffset },
   { name: 'src_timestamp', type: 'timestamp', value: (r) => r.srcTimestamp },
+  // Since v6: which rule set the band (the model, or NEWS2's response tier as its floor) and why.
+  { name: 'band_source', type: 'text', maxLength: LABEL, value: (r) => r.bandSource },
+  { name: 'band_reason', type: 'text', maxLength: 1024, value: (r) => r.bandReason },
 ];
+
+/** Columns added to severity_scores after step 1, each by its own step (step 1 never changes). */
+const SCORE_COLUMNS_SINCE: ReadonlyMap<string, number> = new Map([
+  ['band_source', 6],
+  ['band_reason', 6],
+]);
+const scoreColumnsOf = (version: number) => SCORE_COLUMNS.filter((c) => (SCORE_COLUMNS_SINCE.get(c.name) ?? 1) === version);
 
 export const DEAD_LETTER_COLUMNS: readonly Column<DeadLetterRow>[] = [
   { name: 'dead_letter_id', type: 'text', notNull: true, maxLength: ID, value: (r) => r.deadLetterId },
@@ -121,7 +131,7 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: (d) => {
       const t = physical[d];
       return [
-        tableDdl(d, TABLES.scores, SCORE_COLUMNS, 'TO_DATE(event_time)'),
+        tableDdl(d, TABLES.scores, scoreColumnsOf(1), 'TO_DATE(event_time)'),
         tableDdl(d, TABLES.deadLetters, DEAD_LETTER_COLUMNS, 'TO_DATE(produced_at)'),
         `CREATE TABLE IF NOT EXISTS ${TABLES.offsets} (cluster_id ${t.text} NOT NULL, topic ${t.text} NOT NULL, partition_id ${t.int} NOT NULL, ` +
           `last_offset ${t.bigint} NOT NULL, updated_at ${t.timestamp} NOT NULL DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (cluster_id, topic, partition_id))`,
@@ -186,6 +196,16 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 5,
     description: 'drop sink_offset_log (copied into sink_partitions and sink_batches by step 4)',
     statements: () => [`DROP TABLE IF EXISTS ${TABLES.legacyOffsetLog}`],
+  },
+  {
+    version: 6,
+    description: 'severity_scores.band_source and band_reason: which rule set the band (model, or NEWS2 as its floor) and why',
+    statements: (d) => [
+      ...scoreColumnsOf(6).map((c) => `ALTER TABLE ${TABLES.scores} ADD COLUMN IF NOT EXISTS ${c.name} ${physical[d][c.type]}`),
+      // Snowflake binds a view's `*` when it is created: make it again so it shows the new columns.
+      `CREATE OR REPLACE VIEW ${TABLES.latestView} AS SELECT * FROM ${TABLES.scores} ` +
+        `QUALIFY ROW_NUMBER() OVER (PARTITION BY patient_id ORDER BY event_time DESC, scored_at DESC, score_id DESC) = 1`,
+    ],
   },
 ];
 

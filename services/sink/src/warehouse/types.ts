@@ -11,6 +11,8 @@ export interface ScoreRow {
   mode: string;
   probability: number | null;
   band: string;
+  bandSource: string | null;
+  bandReason: string | null;
   news2: number | null;
   news2Band: string | null;
   modelName: string | null;
