@@ -23,12 +23,17 @@ export type DismissReason = (typeof DISMISS_REASONS)[number];
 export const RESOLVE_REASONS = ['recovered', 'superseded', 'observations_taken', 'stale'] as const;
 export type ResolveReason = (typeof RESOLVE_REASONS)[number];
 
-const literals = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
-
-export const AlertKindSchema = literals(ALERT_KINDS);
-export const DismissReasonSchema = literals(DISMISS_REASONS);
-export const ResolveReasonSchema = literals(RESOLVE_REASONS);
-export const AlertEventTypeSchema = literals(ALERT_EVENT_TYPES);
+// Spelled out (not mapped from the arrays) so each schema keeps its literal types.
+export const AlertKindSchema = Type.Union([Type.Literal('deterioration'), Type.Literal('observations_overdue')]);
+export const DismissReasonSchema = Type.Union([
+  Type.Literal('already_managed'),
+  Type.Literal('expected_for_patient'),
+  Type.Literal('measurement_error'),
+  Type.Literal('end_of_life_care'),
+  Type.Literal('not_clinically_relevant'),
+]);
+export const ResolveReasonSchema = Type.Union([Type.Literal('recovered'), Type.Literal('superseded'), Type.Literal('observations_taken'), Type.Literal('stale')]);
+export const AlertEventTypeSchema = Type.Union([Type.Literal('raised'), Type.Literal('acknowledged'), Type.Literal('dismissed'), Type.Literal('escalated'), Type.Literal('resolved')]);
 
 /** Who acted (a staff or system identifier, never a patient's). */
 export const AlertActor = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:@-]+$' });
