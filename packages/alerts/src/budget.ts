@@ -69,6 +69,12 @@ export class BudgetLedger implements AlertBudget {
     this.uses.set(unitKey(use.unit), { ...use });
   }
 
+  /** Exactly these uses, nothing else. */
+  reset(uses: readonly BudgetUse[]): void {
+    this.uses.clear();
+    for (const u of uses) this.restore(u);
+  }
+
   get limit(): number | null {
     return this.budget.perUnitPerDay;
   }

@@ -29,6 +29,12 @@ export interface EngineTickResult {
   evicted: string[];
 }
 
+/** The engine as it was for some patients: what a failed publish rolls back to. */
+export interface EngineSnapshot {
+  states: Map<string, PatientAlertState | undefined>;
+  budget: BudgetUse[];
+}
+
 export interface OpenAlertView extends OpenAlert {
   patientId: string;
   encounterId: string | null;
@@ -111,6 +117,27 @@ export class AlertEngine {
       result.evicted.push(...r.evicted);
     }
     return result;
+  }
+
+  /** The states of these patients (states are immutable values: keeping them is cheap). */
+  snapshot(patientIds: Iterable<string>): EngineSnapshot {
+    const states = new Map<string, PatientAlertState | undefined>();
+    for (const id of patientIds) if (!states.has(id)) states.set(id, this.states.get(id));
+    return { states, budget: this.budget.entries() };
+  }
+
+  /** Puts those patients back as they were (their output could not be published). */
+  rollback(snapshot: EngineSnapshot): void {
+    for (const [id, state] of snapshot.states) {
+      if (state) this.put(state);
+      else this.drop(id);
+    }
+    this.budget.reset(snapshot.budget);
+  }
+
+  /** Every patient with state (the service's restart test compares them). */
+  patientIds(): string[] {
+    return [...this.states.keys()];
   }
 
   /** The patient an alert belongs to (open or recently closed). */

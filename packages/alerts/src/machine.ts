@@ -47,6 +47,8 @@ export interface Transition {
   resolveReason: ResolveReason | null;
   actor: string | null;
   secondsToAcknowledge: number | null;
+  /** Whether the alert had been acknowledged by then (the share acknowledged is counted on closing). */
+  acknowledged: boolean;
 }
 
 /** Why a score above the enter threshold raised nothing. */
@@ -115,6 +117,7 @@ function transitionOf(
     resolveReason: extra.resolveReason ?? null,
     actor: extra.actor ?? null,
     secondsToAcknowledge: extra.secondsToAcknowledge ?? null,
+    acknowledged: status === 'acknowledged' || (open?.acknowledgedAt ?? null) !== null,
   };
 }
 

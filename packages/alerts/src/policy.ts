@@ -1,6 +1,7 @@
 // An alert policy is data: one JSON document, validated against this schema, so a ward can
 // change when it is alerted without a release, and the replay can judge any policy file
 // on real patients before it goes live.
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { compileValidator, SeverityBand } from '@ehr/features';
@@ -127,6 +128,22 @@ export async function loadPolicy(pathOrName: string): Promise<AlertPolicy> {
   } catch (err) {
     throw new PolicyError(`cannot read policy ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, []);
   }
+  return parsePolicy(text, path);
+}
+
+/** The same, synchronously: a service reads its policy while it is assembled, so a bad one stops the start. */
+export function loadPolicySync(pathOrName: string): AlertPolicy {
+  const path = isShippedPolicy(pathOrName) ? shippedPolicyPath(pathOrName) : pathOrName;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new PolicyError(`cannot read policy ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, []);
+  }
+  return parsePolicy(text, path);
+}
+
+function parsePolicy(text: string, path: string): AlertPolicy {
   let value: unknown;
   try {
     value = JSON.parse(text);
