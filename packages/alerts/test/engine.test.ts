@@ -60,6 +60,24 @@ describe('the engine', () => {
   });
 });
 
+describe('rollback', () => {
+  it('puts patients and budgets back as they were when their output could not be published', () => {
+    const engine = new AlertEngine(testPolicy({ deterioration: { persistence: 1 }, budget: { perUnitPerDay: 3 } }));
+    engine.applyScore(score({ patient: 'a', minute: 0, p: 0.05 }));
+    const before = engine.snapshot(['a', 'b']);
+    const a = engine.applyScore(score({ patient: 'a', minute: 1, p: 0.5 })).transitions[0]!;
+    engine.applyScore(score({ patient: 'b', minute: 1, p: 0.5 }));
+    expect(engine.budget.use('ward-a')?.used).toBe(2);
+    engine.rollback(before);
+    expect(engine.patientIds()).toEqual(['a']);
+    expect(engine.openAlerts()).toEqual([]);
+    expect(engine.patientOf(a.alertId)).toBeUndefined();
+    expect(engine.budget.use('ward-a')).toBeUndefined();
+    // Redone, the same alert (same id) is raised again.
+    expect(engine.applyScore(score({ patient: 'a', minute: 1, p: 0.5, scoreId: a.scoreId! })).transitions[0]!.alertId).toBe(a.alertId);
+  });
+});
+
 describe('alert events', () => {
   it('are valid alert_event messages whose ids are the alert id and the type, the same on every replay', () => {
     const policy = testPolicy({ deterioration: { persistence: 1 } });
