@@ -34,6 +34,7 @@ describe('counting a policy over stays', () => {
     expect(r.removed.persistence).toBe(3);
     expect(r.alerts).toBe(1);
     expect(r.removed.budget).toBeNull();
+    expect(r.budget).toBe('no budget');
     const h = replayPolicy([quiet], policy, { overdue: false });
     expect(h.removed).toMatchObject({ thresholdOnlyAlerts: 2, persistence: 0, hysteresis: 1, reAlert: 0 });
   });
@@ -45,6 +46,16 @@ describe('counting a policy over stays', () => {
     expect(countPolicy([a, b], budgeted, { overdue: false }).alerts).toBe(1);
     expect(countPolicy([a, b], budgeted, { overdue: false, budget: false }).alerts).toBe(2);
     expect(replayPolicy([a, b], budgeted, { overdue: false }).removed.budget).toBe(1);
+    expect(replayPolicy([a, b], budgeted, { overdue: false, budget: false }).budget).toBe('not replayed (no dates)');
+  });
+
+  it('counts the parts the same way as the whole: a patient who left and came back starts a new episode in both', () => {
+    const back: ReplayStay = stay('back', [0.5, 0.5], null);
+    back.rows = [back.rows[0]!, { ...back.rows[1]!, at: T0 + 30 * HOUR, observedAt: T0 + 30 * HOUR }];
+    const p = testPolicy({ deterioration: { persistence: 1, reAlert: { rise: 0.1, withinHours: 72 } } });
+    const r = replayPolicy([back], p);
+    expect(r.alerts).toBe(2);
+    expect(r.removed.thresholdOnlyAlerts - r.removed.persistence - r.removed.hysteresis - r.removed.reAlert).toBe(r.alerts);
   });
 
   it('counts overdue-observation alerts when the observations stop', () => {
@@ -82,7 +93,7 @@ describe('the report', () => {
     });
     expect(html).toContain('<svg');
     expect(html).toContain('sensitivity per stay');
-    expect(html).toContain('not replayed');
+    expect(html).toContain('no budget');
     expect(html.replace('http://www.w3.org/2000/svg', '')).not.toMatch(/https?:\/\//);
     expect(html).not.toContain('<script');
   });

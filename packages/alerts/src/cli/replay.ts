@@ -41,7 +41,7 @@ function formatRow(r: ReplayResult): string {
   return (
     `${`${r.policy.name}@${r.policy.version}`.padEnd(20)} alerts/patient-day ${r.alertsPerPatientDay.toFixed(3)} · sensitivity per stay ${p(r.sensitivity)} (${r.staysAlerted}/${r.eventStays})` +
     ` · PPV ${p(r.ppv)} (${r.inTime}/${r.alerts}) · median lead ${r.medianLeadHours === null ? '–' : r.medianLeadHours.toFixed(1)} h` +
-    ` · removed: persistence ${rm.persistence}, hysteresis ${rm.hysteresis}, re-alert ${rm.reAlert}, budget ${rm.budget ?? 'not replayed'} (threshold alone: ${rm.thresholdOnlyAlerts})` +
+    ` · removed: persistence ${rm.persistence}, hysteresis ${rm.hysteresis}, re-alert ${rm.reAlert}, budget ${rm.budget ?? r.budget} (threshold alone: ${rm.thresholdOnlyAlerts})` +
     ` · overdue ${r.overduePerPatientDay.toFixed(3)}/patient-day`
   );
 }

@@ -14,7 +14,7 @@ export interface ReplayOptions {
   leadWindowHours?: number;
   /** Replay the unit budget (only meaningful when the data has real dates; default true). */
   budget?: boolean;
-  /** Also count overdue-observation alerts (ticks every hour; default true). */
+  /** Also raise and count overdue-observation alerts (default true). The clock ticks before every hour either way (escalation, patients who left). */
   overdue?: boolean;
 }
 
@@ -44,6 +44,8 @@ export interface ReplayResult extends ReplayCounts {
   policy: { name: string; version: string };
   /** Alerts removed by each part of the policy, in the order they apply (negative: that part added alerts, e.g. re-alerts on a rise). */
   removed: { persistence: number; hysteresis: number; reAlert: number; budget: number | null; thresholdOnlyAlerts: number };
+  /** Whether the unit budget was replayed: the policy has none, or the data has no dates to count days by. */
+  budget: 'replayed' | 'no budget' | 'not replayed (no dates)';
 }
 
 const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
@@ -76,7 +78,7 @@ export function countPolicy(stays: readonly ReplayStay[], policy: AlertPolicy, o
     const stay = stays[s]!;
     const row = stay.rows[h]!;
     const id = `${s}`;
-    if (overdue) for (const t of engine.tickPatient(id, row.at).transitions) if (t.type === 'raised' && t.kind === 'observations_overdue') overdueAlerts++;
+    for (const t of engine.tickPatient(id, row.at, { overdue }).transitions) if (t.type === 'raised' && t.kind === 'observations_overdue') overdueAlerts++;
     const { transitions } = engine.applyScore({ scoreId: `${s}:${h}`, patientId: id, encounterId: null, unit: stay.unit, ...row }, null);
     for (const t of transitions) {
       if (t.type !== 'raised' || t.kind !== 'deterioration') continue;
@@ -135,7 +137,8 @@ export function replayPolicy(stays: readonly ReplayStay[], policy: AlertPolicy, 
   const persistence = countPolicy(stays, variant(policy, { exit: d.enter, reAlert: noReAlert, news2Floor: d.news2Floor && { ...d.news2Floor, exit: d.news2Floor.enter } }, false), quick).alerts;
   const hysteresis = countPolicy(stays, variant(policy, { reAlert: noReAlert }, false), quick).alerts;
   const withoutBudget = countPolicy(stays, variant(policy, {}, false), quick).alerts;
-  const budgetReplayed = options.budget !== false && policy.budget.perUnitPerDay !== null;
+  const budget = policy.budget.perUnitPerDay === null ? 'no budget' : options.budget === false ? 'not replayed (no dates)' : 'replayed';
+  const budgetReplayed = budget === 'replayed';
   const full = countPolicy(stays, policy, options);
   return {
     policy: { name: policy.name, version: policy.version },
@@ -147,5 +150,6 @@ export function replayPolicy(stays: readonly ReplayStay[], policy: AlertPolicy, 
       reAlert: hysteresis - withoutBudget,
       budget: budgetReplayed ? withoutBudget - full.alerts : null,
     },
+    budget,
   };
 }
