@@ -207,7 +207,7 @@ export function applyScore(prev: PatientAlertState | undefined, input: ScoreInpu
   const reason = rising
     ? `${describeLevel(policy, level!)} rose further from ${describeLevel(policy, state.lastAlert!.level!)} (≥ +${describeThreshold(policy, d.reAlert.rise!)})`
     : level !== null && level >= d.enter - EPSILON
-      ? `${describeLevel(policy, level)} ≥ ${describeThreshold(policy, d.enter)} for ${state.streak} consecutive score${state.streak === 1 ? '' : 's'}`
+      ? `${describeLevel(policy, level)} ≥ ${describeThreshold(policy, d.enter)}${state.streak > 1 ? ` for ${state.streak} consecutive scores` : ''}`
       : `NEWS2 ${news2} ≥ ${floor!.enter} (the policy's NEWS2 floor)`;
   const alert: OpenAlert = {
     alertId: deterministicId('alert', input.patientId, 'deterioration', input.scoreId),

@@ -113,7 +113,7 @@ describe('signals', () => {
     const policy = testPolicy({ deterioration: { signal: 'news2', enter: 5, exit: 5, persistence: 1, reAlert: { rise: null, withinHours: 0 } } });
     const { transitions } = run(policy, [score({ minute: 0, news2: 4 }), score({ minute: 60, news2: 5 }), score({ minute: 120, news2: 6 }), score({ minute: 180, news2: 4 })]);
     expect(types(transitions)).toEqual(['raised', 'resolved:recovered']);
-    expect(transitions[0]!.reason).toBe('NEWS2 5 ≥ 5 for 1 consecutive score');
+    expect(transitions[0]!.reason).toBe('NEWS2 5 ≥ 5');
   });
 });
 
