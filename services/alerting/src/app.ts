@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import type { AlertEngine, AlertPolicy, OpenAlertView } from '@ehr/alerts';
-import { AlertActor, AlertKindSchema, compileValidator, DISMISS_REASONS, DismissReasonSchema, EventId, SeverityBand, type DismissReason } from '@ehr/features';
+import { AlertActor, AlertKindSchema, compileValidator, DISMISS_REASONS, DismissReasonSchema, EventId, SeverityBand } from '@ehr/features';
 import { createServiceApp, type Logger, type Readiness, type Registry } from '@ehr/runtime';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -152,7 +152,7 @@ export function buildApp(deps: AlertingAppDeps): FastifyInstance {
         const checked = dismissBody.validate(request.body ?? {});
         if (!checked.ok) return reply.code(400).send({ error: checked.error, issues: checked.issues, reasons: DISMISS_REASONS });
         if (!(await ready())) return unavailable(reply);
-        return answer(reply, await attempt(() => deps.processor.dismiss(request.params.id, checked.value.reason as DismissReason, checked.value.by ?? null)));
+        return answer(reply, await attempt(() => deps.processor.dismiss(request.params.id, checked.value.reason, checked.value.by ?? null)));
       },
     );
 
