@@ -14,7 +14,7 @@ describe('npm start default model', () => {
     const modelPath = join(dir, 'model', 'severity-model.json');
     const lines: string[] = [];
     const sink = new Writable({ write: (_c, _e, done) => done() });
-    const env = { PRODUCER_PORT: '0', FEATURE_PORT: '0', SCORING_PORT: '0', SINK_PORT: '0', DASHBOARD_PORT: '0', MODEL_PATH: modelPath, DUCKDB_PATH: join(dir, 'w.duckdb') };
+    const env = { PRODUCER_PORT: '0', FEATURE_PORT: '0', SCORING_PORT: '0', SINK_PORT: '0', ALERTING_PORT: '0', DASHBOARD_PORT: '0', MODEL_PATH: modelPath, DUCKDB_PATH: join(dir, 'w.duckdb') };
     const pipeline = await startPipeline({ env, say: (l) => lines.push(l), logDestination: sink, defaultModel: true });
     try {
       expect(existsSync(modelPath)).toBe(true);
@@ -39,7 +39,7 @@ describe('npm start default model', () => {
       const lines: string[] = [];
       const sink = new Writable({ write: (_c, _e, done) => done() });
       const env = {
-        PRODUCER_PORT: '0', FEATURE_PORT: '0', SCORING_PORT: '0', SINK_PORT: '0', DASHBOARD_PORT: '0', PRODUCER_SOURCE: 'none',
+        PRODUCER_PORT: '0', FEATURE_PORT: '0', SCORING_PORT: '0', SINK_PORT: '0', ALERTING_PORT: '0', DASHBOARD_PORT: '0', PRODUCER_SOURCE: 'none',
         MODEL_PATH: modelPath, DUCKDB_PATH: join(dir, 'real.duckdb'), PHYSIONET_PATH: physionet,
       };
       const pipeline = await startPipeline({ env, say: (l) => lines.push(l), logDestination: sink, defaultModel: true });

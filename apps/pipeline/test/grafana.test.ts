@@ -27,7 +27,7 @@ describe('the Grafana dashboard', () => {
     expect(queried.size).toBeGreaterThan(15);
 
     const dir = mkdtempSync(join(tmpdir(), 'grafana-'));
-    const env = { PRODUCER_PORT: '0', FEATURE_PORT: '0', SCORING_PORT: '0', SINK_PORT: '0', DASHBOARD_PORT: '0', PRODUCER_SOURCE: 'none', MODEL_PATH: join(dir, 'none.json'), DUCKDB_PATH: join(dir, 'w.duckdb') };
+    const env = { PRODUCER_PORT: '0', FEATURE_PORT: '0', SCORING_PORT: '0', SINK_PORT: '0', ALERTING_PORT: '0', DASHBOARD_PORT: '0', PRODUCER_SOURCE: 'none', MODEL_PATH: join(dir, 'none.json'), DUCKDB_PATH: join(dir, 'w.duckdb') };
     const pipeline = await startPipeline({ env, say: () => undefined, logDestination: new Writable({ write: (_c, _e, done) => done() }) });
     try {
       const exposed = new Set<string>();

@@ -8,6 +8,7 @@ export * from './schemas/events.js';
 export * from './schemas/feature-vector.js';
 export * from './schemas/severity-score.js';
 export * from './schemas/dead-letter.js';
+export * from './schemas/alert-event.js';
 export * from './clinical/signals.js';
 export * from './clinical/news2.js';
 export * from './clinical/news2-of-features.js';

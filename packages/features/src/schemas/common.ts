@@ -23,6 +23,7 @@ export const EventSource = Type.Union(
     Type.Literal('api'),
     Type.Literal('feature-service'),
     Type.Literal('scoring-service'),
+    Type.Literal('alerting-service'),
   ],
   { description: 'Where the message came from' },
 );
