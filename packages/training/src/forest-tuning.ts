@@ -7,7 +7,15 @@ import { denseRows } from './real-data.js';
 import { patientFolds } from './split.js';
 import type { ForestSettings } from './train.js';
 
-export type ForestCandidate = Pick<ForestSettings, 'maxDepth' | 'minSamplesLeaf' | 'balancedBootstrap'>;
+export type ForestCandidate = Pick<ForestSettings, 'maxDepth' | 'minSamplesLeaf' | 'balancedBootstrap' | 'maxFeatures' | 'maxSamples'>;
+
+/** A candidate in words, for progress lines and the report. */
+export function describeCandidate(c: ForestCandidate): string {
+  const parts = [`depth ${c.maxDepth ?? 'base'}`, `leaf ${c.minSamplesLeaf ?? 'base'}`, `balanced ${c.balancedBootstrap ?? 'off'}`];
+  if (c.maxFeatures !== undefined) parts.push(`features/split ${c.maxFeatures}`);
+  if (c.maxSamples !== undefined && c.maxSamples !== null) parts.push(`draws/tree ${c.maxSamples}`);
+  return parts.join(', ');
+}
 
 export const DEFAULT_TUNING_GRID: readonly ForestCandidate[] = [
   { maxDepth: 12, minSamplesLeaf: 5, balancedBootstrap: 3 },

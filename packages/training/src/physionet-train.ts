@@ -22,7 +22,7 @@ import { loadPhysioNetDataset, type HourlyDataset } from './physionet-data.js';
 import { column, demographicSubgroups, denseRows, predictRows } from './real-data.js';
 import { renderClinicalReport } from './clinical-report.js';
 import { splitByPatient, type SplitFractions } from './split.js';
-import { tuneForest, type ForestCandidate, type TuningResult } from './forest-tuning.js';
+import { describeCandidate, tuneForest, type ForestCandidate, type TuningResult } from './forest-tuning.js';
 import { DEFAULT_MODEL_NAME, type ForestSettings, type TrainingProgress } from './train.js';
 
 /**
@@ -141,7 +141,7 @@ export async function trainOnPhysioNet(options: PhysioNetTrainingOptions): Promi
       base: forest,
       seed,
       ...options.tune,
-      onCandidate: (done, total, row) => progress.stage?.(`cross-validation ${done}/${total}: ${JSON.stringify(row.candidate)} AUROC ${row.auroc.toFixed(4)}`),
+      onCandidate: (done, total, row) => progress.stage?.(`cross-validation ${done}/${total}: ${describeCandidate(row.candidate)} → AUROC ${row.auroc.toFixed(4)}`),
     });
     forest = { ...forest, ...tuning.best };
     timings.push({ label: `cross-validation on the training patients (${tuning.rows.length} candidates × ${tuning.folds} folds, ${tuning.trees} trees)`, seconds: (performance.now() - tt) / 1000 });
@@ -227,7 +227,7 @@ export async function trainOnPhysioNet(options: PhysioNetTrainingOptions): Promi
         splits,
         timings,
         notes: [
-          ...(tuning ? [`Forest chosen by ${tuning.folds}-fold cross-validation on the training patients (${tuning.trees} trees per candidate, pooled hourly AUROC): ${tuning.rows.map((r) => `depth ${r.candidate.maxDepth}, leaf ${r.candidate.minSamplesLeaf}, balanced ${r.candidate.balancedBootstrap ?? 'off'} → ${r.auroc.toFixed(4)}`).join('; ')}.`] : []),
+          ...(tuning ? [`Forest chosen by ${tuning.folds}-fold cross-validation on the training patients (${tuning.trees} trees per candidate, pooled hourly AUROC): ${tuning.rows.map((r) => `${describeCandidate(r.candidate)} → ${r.auroc.toFixed(4)}`).join('; ')}.`] : []),
           'Every choice (calibration, band thresholds, alarm threshold) was made on the validation patients; the test patients were only scored.',
           'NEWS2 here is what these data allow: no consciousness level (no GCS in the data, scored as missing, adding 0) and oxygen known only where FiO2 was charted.',
           'qSOFA likewise has no mentation item: RR ≥ 22 and SBP ≤ 100 only (0–2).',

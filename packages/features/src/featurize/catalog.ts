@@ -160,7 +160,11 @@ function buildCatalog(): FeatureSpec[] {
 /** Signals whose change from the stay's first value is a feature (the baseline Sepsis-3 measures a SOFA rise against). */
 export const BASELINE_SIGNALS = ['heart_rate', 'respiratory_rate', 'temperature', 'systolic_bp', 'creatinine', 'platelets', 'bilirubin', 'wbc', 'lactate'] as const satisfies readonly (VitalKind | LabKind)[];
 
-/** Sepsis criteria, organ-failure scores, ratios and lab orders (feature set 2.1.0). */
+/**
+ * Sepsis criteria, organ-failure scores, ratios and changes from the stay's first values
+ * (feature set 2.1.0). Lab draws in 6 h / 24 h and the kinds of lab drawn were measured too and
+ * left out: the per-lab counts and times since already carry them (packages/training/README.md).
+ */
 function sepsisSpecs(): FeatureSpec[] {
   const LATEST = 'latest in stay';
   const sofa = (part: string, what: string): FeatureSpec => ({ name: `sofa_${part}`, unit: 'points', definition: `SOFA (Vincent 1996) ${what}`, window: LATEST, missing: 'null if never measured' });
@@ -175,9 +179,6 @@ function sepsisSpecs(): FeatureSpec[] {
     { name: 'sofa_partial_change_from_first', unit: 'points', definition: 'coagulation + liver + cardiovascular + renal now minus the same parts from the stay\'s first values, over the parts known at both (Sepsis-3: a rise of ≥ 2 with infection)', window: 'stay', missing: 'null if no part is known at both' },
     { name: 'bun_creatinine_ratio', unit: 'ratio', definition: 'latest bun / latest creatinine (pre-renal vs renal failure)', window: LATEST, missing: 'null if either is missing or creatinine is 0' },
     { name: 'shock_index_worst_6h', unit: 'ratio', definition: 'heart_rate_max_6h / systolic_bp_min_6h', window: WINDOW('6 h'), missing: 'null if either was not measured in the last 6 h' },
-    { name: 'lab_draws_6h', unit: 'count', definition: 'distinct times at which any lab resulted (draws, not values: ordering is a signal)', window: WINDOW('6 h'), missing: 'never null (0)' },
-    { name: 'lab_draws_24h', unit: 'count', definition: 'distinct times at which any lab resulted', window: WINDOW('24 h'), missing: 'never null (0)' },
-    { name: 'lab_kinds_24h', unit: 'count', definition: 'kinds of lab (of 26) resulted in the window: the breadth of the work-up', window: WINDOW('24 h'), missing: 'never null (0)' },
   ];
   for (const signal of BASELINE_SIGNALS) {
     const unit = unitOf((VITAL_UNITS as Record<string, string>)[signal] ?? LAB_UNITS[signal as LabKind]);
