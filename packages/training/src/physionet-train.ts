@@ -30,7 +30,7 @@ import { DEFAULT_MODEL_NAME, type ForestSettings, type TrainingProgress } from '
  * depth and leaf size that 3-fold cross-validation on the training patients chose (`--tune`;
  * README.md has the table). `npm run train -- --physionet` without --tune grows this one.
  */
-export const PHYSIONET_FOREST: ForestSettings = { nTrees: 300, maxDepth: 28, maxFeatures: 'sqrt', minSamplesLeaf: 10, classWeight: null, balancedBootstrap: 3 };
+export const PHYSIONET_FOREST: ForestSettings = { nTrees: 500, maxDepth: 28, maxFeatures: 'sqrt', minSamplesLeaf: 10, classWeight: null, balancedBootstrap: 3 };
 export const PHYSIONET_SPLIT: SplitFractions = { train: 0.6, validation: 0.2, test: 0.2 };
 export const SEPSIS_LABEL = { name: 'SepsisLabel', description: 'PhysioNet/CinC 2019 SepsisLabel: 1 from 6 h before the clinical onset of sepsis (Sepsis-3) onward', horizonHours: 6 } as const;
 
@@ -58,7 +58,7 @@ export interface PhysioNetTrainingOptions {
   /** Already loaded rows. */
   dataset?: HourlyDataset;
   warn?: (message: string) => void;
-  /** Choose depth, leaf size and the balanced ratio by k-fold cross-validation on the training patients. */
+  /** Choose features per split, depth, leaf size and the balanced ratio by k-fold cross-validation on the training patients. */
   tune?: { folds?: number; trees?: number; grid?: readonly ForestCandidate[] } | null;
 }
 
