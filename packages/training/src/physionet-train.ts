@@ -26,11 +26,12 @@ import { describeCandidate, tuneForest, type ForestCandidate, type TuningResult 
 import { DEFAULT_MODEL_NAME, type ForestSettings, type TrainingProgress } from './train.js';
 
 /**
- * The forest for real hourly data: the balanced bootstrap (3 negatives per positive) and the
- * depth and leaf size that 3-fold cross-validation on the training patients chose (`--tune`;
- * README.md has the table). `npm run train -- --physionet` without --tune grows this one.
+ * The forest for real hourly data: the balanced bootstrap (3 negatives per positive), 500 trees,
+ * and the features per split, depth and leaf size that 3-fold cross-validation on the training
+ * patients chose (`--tune`; README.md has both rounds' tables). `npm run train -- --physionet`
+ * without --tune grows this one.
  */
-export const PHYSIONET_FOREST: ForestSettings = { nTrees: 500, maxDepth: 28, maxFeatures: 'sqrt', minSamplesLeaf: 10, classWeight: null, balancedBootstrap: 3 };
+export const PHYSIONET_FOREST: ForestSettings = { nTrees: 500, maxDepth: 28, maxFeatures: 0.1, minSamplesLeaf: 10, classWeight: null, balancedBootstrap: 3 };
 export const PHYSIONET_SPLIT: SplitFractions = { train: 0.6, validation: 0.2, test: 0.2 };
 export const SEPSIS_LABEL = { name: 'SepsisLabel', description: 'PhysioNet/CinC 2019 SepsisLabel: 1 from 6 h before the clinical onset of sepsis (Sepsis-3) onward', horizonHours: 6 } as const;
 
@@ -129,7 +130,7 @@ export async function trainOnPhysioNet(options: PhysioNetTrainingOptions): Promi
   let forest: ForestSettings = { ...PHYSIONET_FOREST, ...options.forest };
   let tuning: TuningResult | null = null;
   if (options.tune) {
-    progress.stage?.('choosing depth and leaf size by cross-validation on the training patients');
+    progress.stage?.('choosing features per split, depth, leaf size and ratio by cross-validation on the training patients');
     const tt = performance.now();
     tuning = await tuneForest({
       X: data.X,

@@ -74,6 +74,5 @@ export function writeSepsisFeatures(out: Float64Array, state: PatientState, at: 
   const sbpMin = out[SLOT.systolic_bp_min_6h]!;
   out[SLOT.shock_index_worst_6h] = sbpMin > 0 ? out[SLOT.heart_rate_max_6h]! / sbpMin : NaN;
 
-
   for (const b of BASELINE) out[b.slot] = out[b.latest]! - firstValue(state, b.signal);
 }
