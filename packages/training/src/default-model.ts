@@ -24,8 +24,8 @@ export const DEFAULT_MODEL_ARGS: readonly string[] = ['--synthetic', '--seed', '
 /**
  * The real-data default (without --physionet's path and --out): 3,000 of the 18,000 stays
  * (seeded), 200 trees, PHYSIONET_FOREST otherwise. Measured (README.md): round 2 (282 features,
- * 28 per split) 16.4 s at load 7 and 24.6 s with one core spinning besides; 4,000 stays took
- * 43.6 s busy in round 1, too near 45 s.
+ * 28 per split) 16.4 s at load 7, 24.6 s with both cores held by busy loops on top of that;
+ * 4,000 stays took 43.6 s busy in round 1, too near 45 s.
  */
 export const DEFAULT_PHYSIONET_MODEL_ARGS: readonly string[] = ['--stays', '3000', '--trees', '200', '--seed', '1', '--bootstrap', '50'];
 
