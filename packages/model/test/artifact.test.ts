@@ -161,6 +161,11 @@ describe('save / load', () => {
     expect(await problemsOf((a) => { delete a.forest; })).toMatch(/forest: expected an object/);
     expect(await problemsOf((a) => { (a.missing as Record<string, unknown>).sentinel = null; })).toMatch(/missing.sentinel/);
     expect(await problemsOf((a) => { (a.bands as Record<string, unknown>).high = -1; })).toMatch(/bands.high: must be >= 0/);
+    // The TypeBox schema names the place inside unions and nested objects, too.
+    expect(await problemsOf((a) => { (a.calibration as Record<string, unknown>).method = 'magic'; })).toMatch(/calibration.method: expected 'none' or 'platt' or 'isotonic', got "magic"/);
+    expect(await problemsOf((a) => { (a.hyperparameters as Record<string, unknown>).nTrees = 2.5; })).toMatch(/hyperparameters.nTrees: expected a whole number, got 2.5/);
+    expect(await problemsOf((a) => { (a.featureNames as string[])[3] = ''; })).toMatch(/featureNames\[3\]: expected a non-empty string/);
+    expect(await problemsOf((a) => { a.label = { name: 'SepsisLabel', description: 'x', horizonHours: -6 }; })).toMatch(/label.horizonHours: must be >= 0, got -6/);
     // content edited without re-hashing
     expect(await problemsOf((a) => { a.name = 'tampered'; }, false)).toMatch(/contentHash: the file says [0-9a-f]{64} but its content hashes to/);
     // a structurally broken forest (child pointing backwards) with a valid hash
