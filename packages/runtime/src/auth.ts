@@ -109,7 +109,8 @@ export class Authenticator {
     } else if (!this.open) {
       for (const scope of doors) {
         if (!this.entries.some((e) => e.scopes.has(scope) || e.scopes.has('admin'))) {
-          logger.warn({ scope }, `no token opens the ${scope} doors of ${service}: set ${VARIABLE[scope]} or AUTH_ADMIN_TOKENS`);
+          const set = scope === 'admin' ? (options.adminVariables ?? ['AUTH_ADMIN_TOKENS']).join(' or ') : `${VARIABLE[scope]} or AUTH_ADMIN_TOKENS`;
+          logger.warn({ scope }, `no token opens the ${scope} doors of ${service}: set ${set}`);
         }
       }
     }

@@ -80,7 +80,7 @@ describe('producer authentication', () => {
 describe('producer process that cannot start', () => {
   const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
   const run = (env: Record<string, string>) =>
-    spawnSync(process.execPath, [main], { env: { PATH: process.env.PATH ?? '', PORT: '0', ...env }, encoding: 'utf8', timeout: 30_000 });
+    spawnSync(process.execPath, [main], { env: { PATH: process.env.PATH ?? '', PORT: '0', ...env }, encoding: 'utf8', timeout: 20_000 });
 
   it('off loopback without tokens: exits 1 with one line naming the variables and ALLOW_INSECURE, no stack trace', () => {
     const r = run({ HOST: '0.0.0.0' });
