@@ -18,5 +18,9 @@ export async function prepareDefaultModel(
   args?: readonly string[],
 ): Promise<EnsuredModel> {
   const { MODEL_PATH } = readConfig(ModelStepEnv, env, 'model');
-  return ensureDefaultModel({ path: MODEL_PATH, say, env, ...(args ? { args } : {}) });
+  // Real ICU stays when the PhysioNet data is there (PHYSIONET_PATH or ../shared/data),
+  // synthetic patients otherwise; the returned reason says which, for the log and the ward.
+  const ensured = await ensureDefaultModel({ path: MODEL_PATH, say, env, realData: args === undefined, ...(args ? { args } : {}) });
+  say(`default model: ${ensured.reason}`);
+  return ensured;
 }

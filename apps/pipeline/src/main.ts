@@ -5,8 +5,8 @@ const say = (line: string) => void process.stdout.write(`${line}\n`);
 const tty = process.stdout.isTTY;
 // On a terminal the summary rewrites one line in place; in a log it is a line every 30 s.
 const summary = tty
-  ? { intervalMs: 2_000, show: (line: string) => void process.stdout.write(`\r\u001b[2K${line}`) }
-  : { intervalMs: 30_000, show: say };
+  ? { intervalMs: 2_000, show: (line: string) => void process.stdout.write(`\r\u001b[2K${line}`), onFirstScore: say }
+  : { intervalMs: 30_000, show: say, onFirstScore: say };
 // The demo stream is on by default: a synthetic ward of 300 beds at ~50 events/s (see
 // @ehr/producer's PRODUCER_* variables; PRODUCER_SOURCE=none turns it off).
 const env = { PRODUCER_SOURCE: 'synthetic', ...process.env };

@@ -13,7 +13,7 @@ export interface PipelineOptions {
   /** Train the default model first when MODEL_PATH holds no artifact (npm start does; default off). */
   defaultModel?: boolean;
   /** Print a live one-line summary (events/s, patients, patients per band) this often. */
-  summary?: { intervalMs: number; show: (line: string) => void };
+  summary?: { intervalMs: number; show: (line: string) => void; onFirstScore?: (line: string) => void };
 }
 
 export interface RunningPipeline {
@@ -60,7 +60,13 @@ export async function startPipeline({ env, say, logDestination, defaultModel = f
     const logger = loggerFor('pipeline');
     const bus = createBus(config, { clientId: 'pipeline-summary', logger, ...(memoryBroker ? { memoryBroker } : {}) });
     await bus.connect();
-    const running = await startSummary({ bus, show: summary.show, intervalMs: summary.intervalMs, ...(urls.sink ? { sinkUrl: urls.sink } : {}) });
+    const running = await startSummary({
+      bus,
+      show: summary.show,
+      intervalMs: summary.intervalMs,
+      ...(summary.onFirstScore ? { onFirstScore: summary.onFirstScore } : {}),
+      ...(urls.sink ? { sinkUrl: urls.sink } : {}),
+    });
     summarizer = {
       stop: async () => {
         await running.stop();

@@ -1,13 +1,14 @@
 // Every service of the pipeline, in flow order. The launcher, `npm run stack`, the compose
 // checks and the configuration reference all loop over this list: a sixth service is one
 // folder under services/ and one entry here.
+import { manifest as alerting } from '@ehr/alerting';
 import { manifest as dashboard } from '@ehr/dashboard';
 import { manifest as feature } from '@ehr/feature';
 import { manifest as producer } from '@ehr/producer';
 import { manifest as scoring } from '@ehr/scoring';
 import { manifest as sink } from '@ehr/sink';
 
-export const SERVICES = [producer, feature, scoring, sink, dashboard] as const;
+export const SERVICES = [producer, feature, scoring, sink, alerting, dashboard] as const;
 
 export type ServiceName = (typeof SERVICES)[number]['name'];
 export type PipelineManifest = (typeof SERVICES)[number];

@@ -1,7 +1,7 @@
 // The live one-line summary `npm start` prints: events/s, patients on the ward, patients
 // per band, and rows in the warehouse. It reads the bus like any other consumer (its own
 // groups, from now on), so it sees what the services see without reaching into them.
-import { decodeSeverityScore, TOPICS, type SeverityBand } from '@ehr/features';
+import { decodeSeverityScore, TOPICS, type SeverityBand, type SeverityScoreEvent } from '@ehr/features';
 import type { Bus, Subscription } from '@ehr/bus';
 
 export interface SummaryOptions {
@@ -14,6 +14,8 @@ export interface SummaryOptions {
   /** A patient leaves the count after this long without a new score (wall clock). */
   patientTtlMs?: number;
   now?: () => number;
+  /** Told once, the moment the first score lands (npm start prints it before the first summary). */
+  onFirstScore?: (line: string) => void;
 }
 
 export interface WardSummary {
@@ -30,6 +32,13 @@ export function formatSummary(s: WardSummary): string {
     `events/s ${s.eventsPerSecond.toFixed(1)} · patients ${s.patients} · low ${s.bands.low} · medium ${s.bands.medium} · high ${s.bands.high}` +
     ` · scores ${s.scores.toLocaleString('en-GB')}${rows}`
   );
+}
+
+/** The first score, without the patient's id: band, probability, NEWS2, and which model. */
+export function formatFirstScore(score: Pick<SeverityScoreEvent['payload'], 'band' | 'probability' | 'news2' | 'model'>, seconds: number): string {
+  const probability = score.probability === null ? 'NEWS2 only' : `probability ${score.probability.toFixed(2)}`;
+  const model = score.model ? ` · ${score.model.name}@${score.model.version}` : '';
+  return `first score ${seconds.toFixed(1)} s after the services started: band ${score.band} · ${probability} · NEWS2 ${score.news2 ?? '–'}${model}`;
 }
 
 async function warehouseRows(sinkUrl: string | undefined): Promise<number | null> {
@@ -53,6 +62,7 @@ export async function startSummary(options: SummaryOptions): Promise<{ stop(): P
   let windowEvents = 0;
   const subs: Subscription[] = [];
   const group = `pipeline-summary-${process.pid}`;
+  const startedAt = now();
 
   subs.push(
     await options.bus.subscribe({
@@ -72,6 +82,7 @@ export async function startSummary(options: SummaryOptions): Promise<{ stop(): P
           const s = decodeSeverityScore(r.value);
           if (!s.ok) continue;
           scores++;
+          if (scores === 1) options.onFirstScore?.(formatFirstScore(s.value.payload, (now() - startedAt) / 1000));
           latest.set(s.value.patientId, { band: s.value.payload.band, at: now() });
         }
       },

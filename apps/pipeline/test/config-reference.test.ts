@@ -10,8 +10,8 @@ describe('configuration reference', () => {
     for (const name of ['KAFKA_BROKERS', 'PORT', 'MODEL_PATH', 'DUCKDB_PATH', 'SNOWFLAKE_ACCOUNT', 'SCORING_ADMIN_TOKEN', 'LOG_LEVEL']) {
       expect(byName.has(name), name).toBe(true);
     }
-    expect(byName.get('PORT')!.default).toBe('producer: 3001, feature: 3002, scoring: 3003, sink: 3004, dashboard: 3000');
-    expect(byName.get('KAFKA_BROKERS')!.services).toHaveLength(5);
+    expect(byName.get('PORT')!.default).toBe('producer: 3001, feature: 3002, scoring: 3003, sink: 3004, alerting: 3005, dashboard: 3000');
+    expect(byName.get('KAFKA_BROKERS')!.services).toHaveLength(6);
     for (const row of rows) expect(row.description, `${row.variable} has a description`).not.toBe('');
   });
 

@@ -15,6 +15,22 @@ export const LAB_LOINC: Readonly<Record<LabKind, string>> = {
   bilirubin: '1975-2',
   bun: '3094-0',
   glucose: '2345-7',
+  ph: '2744-1',
+  paco2: '2019-8',
+  base_excess: '1925-7',
+  // SaO2 from a blood gas shares 2708-6 with SpO2 in many feeds (see LOINC_SIGNALS).
+  sao2: '2708-6',
+  ast: '1920-8',
+  alkaline_phosphatase: '6768-6',
+  calcium: '17861-6',
+  chloride: '2075-0',
+  bilirubin_direct: '1968-7',
+  magnesium: '19123-9',
+  phosphate: '2777-1',
+  troponin_i: '10839-9',
+  hematocrit: '4544-3',
+  ptt: '3173-2',
+  fibrinogen: '3255-7',
 };
 
 export type SignalRef = { type: 'vital'; kind: VitalKind } | { type: 'lab'; kind: LabKind };
@@ -40,7 +56,13 @@ export const LOINC_SIGNALS: ReadonlyMap<string, SignalRef> = new Map<string, Sig
   ['3150-0', vital('fio2')],
   ['19941-4', vital('o2_flow')],
   ['3151-8', vital('o2_flow')],
-  ...Object.entries(LAB_LOINC).map(([kind, code]) => [code, lab(kind as LabKind)] as [string, SignalRef]),
+  ['19889-5', vital('etco2')],
+  // 2708-6 stays SpO2 here (what most feeds mean by it); a laboratory-category Observation
+  // with it is SaO2 (observation.ts).
+  ...Object.entries(LAB_LOINC)
+    .filter(([kind]) => kind !== 'sao2')
+    .map(([kind, code]) => [code, lab(kind as LabKind)] as [string, SignalRef]),
+  ['14979-9', lab('ptt')],
   ['26464-8', lab('wbc')],
   ['2524-7', lab('lactate')],
   ['38483-4', lab('creatinine')],

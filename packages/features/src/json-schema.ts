@@ -1,4 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
+import { AlertEvent } from './schemas/alert-event.js';
 import { DeadLetter } from './schemas/dead-letter.js';
 import {
   AdmissionEvent,
@@ -22,6 +23,7 @@ export const MESSAGE_SCHEMAS: Readonly<Record<string, TSchema>> = {
   'feature_vector.v1': FeatureVectorEvent,
   'severity_score.v1': SeverityScoreEvent,
   'dead_letter.v1': DeadLetter,
+  'alert_event.v1': AlertEvent,
 };
 
 /** A plain JSON Schema (draft 2020-12) document: TypeBox's symbols dropped by the JSON round trip. */

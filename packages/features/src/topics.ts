@@ -10,6 +10,10 @@ export const TOPICS = {
   deadLetter: 'ehr.deadletter.v1',
   /** Compacted per-patient state changelog of the feature service. */
   featureState: 'ehr.feature-state.v1',
+  /** Alert events (raised, acknowledged, dismissed, escalated, resolved) of the alerting service. */
+  alerts: 'ehr.alerts.v1',
+  /** Compacted per-patient alert state of the alerting service (restored at start). */
+  alertState: 'ehr.alert-state.v1',
 } as const;
 
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
@@ -17,4 +21,4 @@ export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
 export const ALL_TOPICS: readonly TopicName[] = Object.values(TOPICS);
 
 /** Topics whose log is compacted (latest value per key) rather than deleted by time. */
-export const COMPACTED_TOPICS: ReadonlySet<TopicName> = new Set([TOPICS.featureState]);
+export const COMPACTED_TOPICS: ReadonlySet<TopicName> = new Set([TOPICS.featureState, TOPICS.alertState]);

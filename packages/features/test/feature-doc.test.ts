@@ -12,13 +12,14 @@ describe('the feature list and its documentation', () => {
     expect(new Set(FEATURE_NAMES).size).toBe(FEATURE_COUNT);
     for (const f of FEATURE_CATALOG) for (const field of ['unit', 'definition', 'window', 'missing'] as const) expect(f[field], `${f.name}.${field}`).not.toBe('');
     expect(FEATURE_COUNT).toBeGreaterThanOrEqual(80);
-    expect(FEATURE_COUNT).toBeLessThanOrEqual(220);
+    // A few hundred is the ceiling: every feature travels in every vector on the wire.
+    expect(FEATURE_COUNT).toBeLessThanOrEqual(300);
   });
 
   it('changing the list or its definitions means a new FEATURE_SET_VERSION (update both pins together)', () => {
     const digest = createHash('sha256').update(JSON.stringify(FEATURE_CATALOG)).digest('hex').slice(0, 16);
-    expect({ version: FEATURE_SET_VERSION, digest }).toEqual({ version: '1.0.0', digest: PINNED_DIGEST });
+    expect({ version: FEATURE_SET_VERSION, digest }).toEqual({ version: '2.0.0', digest: PINNED_DIGEST });
   });
 });
 
-const PINNED_DIGEST = '267d4ca7aeb75f69';
+const PINNED_DIGEST = 'c24726ab37bd0d48';

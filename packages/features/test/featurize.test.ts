@@ -294,6 +294,37 @@ describe('NEWS2 through featurize, at every band edge of the RCP chart', () => {
   });
 });
 
+describe('the wider ICU panel, stay counts, hospital admission', () => {
+  it('sparse signals: last value, hours since, count in 24 h; counts over the stay; hours since the hospital admission', () => {
+    const events: RawEvent[] = [admission('icu', 0, { hospitalAdmitTime: new Date(T0 - 10 * H).toISOString() })];
+    // Each sparse signal twice: 30 h before asOf (outside the 24 h window) and 2 h before.
+    const SPARSE = ['etco2', 'ph', 'paco2', 'base_excess', 'sao2', 'ast', 'alkaline_phosphatase', 'calcium', 'chloride', 'bilirubin_direct', 'magnesium', 'phosphate', 'troponin_i', 'hematocrit', 'ptt', 'fibrinogen'] as const;
+    const value = (i: number, k: number) => [35, 7.3, 40, -2, 95, 30, 80, 8.5, 100, 0.3, 2, 3.5, 0.05, 30, 30, 300][i]! + k * 0.01;
+    SPARSE.forEach((kind, i) => {
+      for (const [k, at] of [[0, 2], [1, 30]] as const) events.push(kind === 'etco2' ? vital('icu', 'etco2', value(i, k), at) : lab('icu', kind, value(i, k), at));
+    });
+    events.push(vital('icu', 'heart_rate', 90, 31));
+    const state = stateOf(events.sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt)));
+    const v = featurize(state, T0 + 32 * H, 'vital_sign');
+    SPARSE.forEach((kind, i) => {
+      check(v, kind, value(i, 1));
+      check(v, `${kind}_hours_since`, 2);
+      check(v, `${kind}_count_24h`, 1);
+    });
+    check(v, 'vitals_count_stay', 3);
+    check(v, 'labs_count_stay', 30);
+    check(v, 'labs_per_day_stay', (30 * 24) / 32);
+    check(v, 'hours_since_hospital_admission', 42);
+  });
+
+  it('before any event there is no rate; a fresh stay starts its counts at 0', () => {
+    const s = stateOf([admission('fresh', 0)]);
+    const v = featurize(s, T0 + H, 'admission');
+    expect(v[featureIndex('labs_count_stay')]).toBe(0);
+    expect(v[featureIndex('labs_per_day_stay')]).toBe(0);
+  });
+});
+
 describe('coverage', () => {
   it('every feature in the catalog has a hand-computed check above', () => {
     expect(FEATURE_NAMES.filter((n) => !checked.has(n))).toEqual([]);

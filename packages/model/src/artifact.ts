@@ -57,6 +57,8 @@ export interface ArtifactHyperparameters {
   bootstrap: boolean;
   maxSamples: number | null;
   samplesPerTree: number;
+  /** Negatives drawn per positive by the balanced bootstrap (absent: plain bootstrap). */
+  balancedBootstrap?: number | null;
   maxBins: number;
   criterion: 'gini';
 }
@@ -114,6 +116,83 @@ export interface ModelArtifact {
   metrics: { validation: SplitMetrics | null; test: SplitMetrics | null };
   /** Training distribution of each feature (same order as featureNames), for PSI. */
   trainingDistribution: FeatureDistribution[];
+  /** What the model learned from (absent in artifacts written before it existed). */
+  provenance?: ArtifactProvenance;
+  /** What it predicts. */
+  label?: ArtifactLabel;
+  /** The binary alarm (the Challenge's utility needs one), chosen on validation patients. */
+  alarm?: ArtifactAlarm;
+  /** How the band thresholds were set, in words a ward understands. */
+  bandBudget?: { medium: string; high: string; validationRates: { medium: number; high: number } };
+  /** Patients the model was trained or tuned on, so an evaluation can leave them out. */
+  seenPatients?: SeenPatients;
+}
+
+export interface ArtifactProvenance {
+  /** physionet, meds, synthetic or cohort. */
+  source: string;
+  /** One line: the data, e.g. "PhysioNet/CinC 2019 set B (physionet2019_setB_train.parquet)". */
+  description: string;
+  /** File (or directory) name, without the machine's path. */
+  file: string | null;
+  /** sha256 of the file (or of the .psv files in name order), when read from files. */
+  sha256: string | null;
+  patients: number;
+  rows: number;
+  /** How the patients were split. */
+  split: { seed: number; train: number; validation: number; test: number } | null;
+}
+
+export interface ArtifactLabel {
+  /** e.g. SepsisLabel, death_or_icu_transfer, synthetic_outcome. */
+  name: string;
+  description: string;
+  /** Hours ahead the label looks (PhysioNet's SepsisLabel: 6). */
+  horizonHours: number;
+}
+
+export interface ArtifactAlarm {
+  /** Alarm when the reported probability ≥ threshold. */
+  threshold: number;
+  rule: string;
+  /** Normalised utility on the validation patients at this threshold. */
+  validationUtility: number;
+}
+
+export interface SeenPatients {
+  /** How `ids` is written: the first 8 hex digits of sha256(patient id), sorted, concatenated. */
+  encoding: 'sha256-8-sorted';
+  count: number;
+  ids: string;
+}
+
+/** The compact, sorted hash list of the patients a model saw. */
+export function seenPatientsOf(ids: Iterable<string>): SeenPatients {
+  const hashes = [...new Set([...ids].map(patientHash8))].sort();
+  return { encoding: 'sha256-8-sorted', count: hashes.length, ids: hashes.join('') };
+}
+
+export const patientHash8 = (id: string) => createHash('sha256').update(id).digest('hex').slice(0, 8);
+
+/** True when the artifact's seen-patient list holds this id (false when it has no list). */
+export function sawPatient(seen: SeenPatients | undefined, id: string): boolean {
+  if (!seen) return false;
+  const h = patientHash8(id);
+  let lo = 0;
+  let hi = seen.count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = seen.ids.slice(mid * 8, mid * 8 + 8);
+    if (v < h) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < seen.count && seen.ids.slice(lo * 8, lo * 8 + 8) === h;
+}
+
+/** The same artifact with more fields (provenance, label, alarm, …), resealed: new content hash. */
+export function withArtifactFields(artifact: ModelArtifact, fields: Partial<Pick<ModelArtifact, 'provenance' | 'label' | 'alarm' | 'bandBudget' | 'seenPatients' | 'name'>>): ModelArtifact {
+  const { createdAt, version: _v, contentHash: _h, ...content } = artifact;
+  return sealArtifact({ ...content, ...fields }, createdAt);
 }
 
 export type ArtifactContent = Omit<ModelArtifact, 'createdAt' | 'version' | 'contentHash'>;
@@ -594,5 +673,39 @@ export function modelFromArtifact(artifact: ModelArtifact, where = '(in memory)'
       names.map((feature, i) => ({ feature, importance: artifact.featureImportance[i]! })).sort((a, b) => b.importance - a.importance),
     liveCounts: (feature, values) => liveCounts(dist(feature), values),
     psi: (feature, live) => psi(dist(feature), live),
+  };
+}
+
+/** What GET /model shows about a model: name, version, data, label, alarm and bands, in plain fields. */
+export interface ModelCard {
+  name: string;
+  version: string;
+  createdAt: string;
+  trees: number;
+  features: number;
+  featureSchemaVersion: string;
+  data: { source: string; description: string; file: string | null; sha256: string | null; patients: number | null; rows: number };
+  label: ArtifactLabel | null;
+  alarm: ArtifactAlarm | null;
+  bands: { medium: number; high: number; rule: string; budget: { medium: string; high: string } | null } | null;
+  testMetrics: { auroc: number | null; auprc: number | null } | null;
+}
+
+export function modelCard(a: ModelArtifact): ModelCard {
+  const test = a.metrics.test?.calibrated ?? a.metrics.test?.raw ?? null;
+  return {
+    name: a.name,
+    version: a.version,
+    createdAt: a.createdAt,
+    trees: a.hyperparameters.nTrees,
+    features: a.featureNames.length,
+    featureSchemaVersion: a.featureSchemaVersion,
+    data: a.provenance
+      ? { source: a.provenance.source, description: a.provenance.description, file: a.provenance.file, sha256: a.provenance.sha256, patients: a.provenance.patients, rows: a.provenance.rows }
+      : { source: 'unknown', description: 'not recorded (artifact written before provenance was kept)', file: null, sha256: null, patients: null, rows: a.training.rows },
+    label: a.label ?? null,
+    alarm: a.alarm ?? null,
+    bands: a.bands ? { medium: a.bands.medium, high: a.bands.high, rule: a.bands.rule, budget: a.bandBudget ? { medium: a.bandBudget.medium, high: a.bandBudget.high } : null } : null,
+    testMetrics: test ? { auroc: test.auroc, auprc: test.auprc } : null,
   };
 }

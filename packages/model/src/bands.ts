@@ -61,7 +61,8 @@ function thresholdFor(c: ReturnType<typeof cumulative>, n: number, rule: BandRul
     if (c.flagged[i]! / n <= target) best = c.t[i]!;
     else break;
   }
-  return best === Infinity ? c.t[0]! + Number.EPSILON : best;
+  // Nothing fits the budget: just above the top score (a probability stays ≤ 1, so at the top a score of 1 still flags).
+  return best === Infinity ? Math.min(1, c.t[0]! + Number.EPSILON) : best;
 }
 
 export function chooseBands(y: ArrayLike<number>, p: ArrayLike<number>, rule: BandRule = DEFAULT_BAND_RULE): BandThresholds {

@@ -124,11 +124,41 @@ export function fitIsotonic(scores: ArrayLike<number>, labels: ArrayLike<number>
   return { x: xs, y: ys };
 }
 
-export function fitCalibration(method: CalibrationMethod, scores: ArrayLike<number>, labels: ArrayLike<number>): Calibration {
+/**
+ * Tilts each flat block of an isotonic fit from a quarter of the way down to the block below
+ * to a quarter of the way up to the block above, so the map is strictly increasing: the reported probability keeps the forest's
+ * ranking (no new ties: AUROC unchanged, thresholds at an alert rate land where asked)
+ * while moving no block by more than a quarter of a step.
+ */
+export function strictIsotonic(fit: { x: number[]; y: number[] }): { x: number[]; y: number[] } {
+  const { x, y } = fit;
+  const out = y.slice();
+  let i = 0;
+  while (i < x.length) {
+    let j = i;
+    while (j + 1 < x.length && y[j + 1] === y[i]) j++;
+    if (j > i && x[j]! > x[i]!) {
+      const v = y[i]!;
+      const below = i > 0 ? v - y[i - 1]! : v;
+      const above = j + 1 < y.length ? y[j + 1]! - v : 1 - v;
+      // From a quarter of the way down to the block below to a quarter of the way up to the one above.
+      const lo = v - 0.25 * Math.max(0, below);
+      const hi = v + 0.25 * Math.max(0, above);
+      for (let k = i; k <= j; k++) out[k] = lo + ((hi - lo) * (x[k]! - x[i]!)) / (x[j]! - x[i]!);
+    }
+    i = j + 1;
+  }
+  return { x: x.slice(), y: out };
+}
+
+export function fitCalibration(method: CalibrationMethod, scores: ArrayLike<number>, labels: ArrayLike<number>, options: { strict?: boolean } = {}): Calibration {
   switch (method) {
     case 'none': return { method: 'none' };
     case 'platt': return { method: 'platt', ...fitPlatt(scores, labels) };
-    case 'isotonic': return { method: 'isotonic', ...fitIsotonic(scores, labels) };
+    case 'isotonic': {
+      const fit = fitIsotonic(scores, labels);
+      return { method: 'isotonic', ...(options.strict ? strictIsotonic(fit) : fit) };
+    }
     default: throw new RangeError(`unknown calibration method ${String(method)}`);
   }
 }

@@ -43,6 +43,8 @@ export interface TrainModelOptions extends LabelledData {
   validation?: number | LabelledData | null;
   /** Calibration fitted on the validation rows (default 'isotonic'; 'none' without validation). */
   calibration?: CalibrationMethod;
+  /** Isotonic only: strictly increasing (strictIsotonic), so calibration adds no ties to the ranking. */
+  strictCalibration?: boolean;
   /** Band rule applied on the validation rows (default sensitivity 0.8 / 0.4); null = no bands. */
   bands?: BandRule | null;
   /** Optional test rows: metrics recorded in the artifact. */
@@ -141,7 +143,7 @@ export async function trainSeverityModel(options: TrainModelOptions): Promise<Tr
   const calMethod = options.calibration ?? (valM ? 'isotonic' : 'none');
   if (valM && yVal) {
     const raw = predictor.predictProbaBatch(rowMajor(valM));
-    calibration = fitCalibration(calMethod, raw, yVal);
+    calibration = fitCalibration(calMethod, raw, yVal, { strict: options.strictCalibration === true });
     const reported = calibration.method === 'none' ? raw : raw.map((v) => applyCalibration(calibration, v));
     const bandRule = options.bands === undefined ? DEFAULT_BAND_RULE : options.bands;
     if (bandRule) bands = chooseBands(yVal, reported, bandRule);

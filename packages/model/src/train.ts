@@ -34,6 +34,11 @@ export interface ForestOptions {
   bootstrap?: boolean;
   /** Bootstrap draws per tree: a fraction in (0, 1) of the rows, or an integer count >= 2 (1 means all rows). Default: all rows. */
   maxSamples?: number | null;
+  /**
+   * Balanced bootstrap: each tree draws all classes separately (as many positives as there
+   * are, this many negatives per positive), for rare outcomes. Default null (plain bootstrap).
+   */
+  balancedBootstrap?: number | null;
   /** Real-value bins per feature, 2..255 (missing gets its own extra bin). Default 255. */
   maxBins?: number;
   /** Seed (uint32). Default 0. */
@@ -61,6 +66,7 @@ export interface ForestHyperparameters {
   bootstrap: boolean;
   maxSamples: number | null;
   samplesPerTree: number;
+  balancedBootstrap?: number | null;
   maxBins: number;
   criterion: 'gini';
 }
@@ -144,6 +150,9 @@ export async function trainForestColumns(matrix: ColumnMatrix, y: ArrayLike<numb
     else throw new RangeError(`maxSamples must be a fraction in (0, 1] or a count, got ${maxSamples}`);
     if (samplesPerTree > MAX_ROWS) throw new RangeError(`maxSamples must be <= ${MAX_ROWS}`);
   }
+  const balancedBootstrap = options.balancedBootstrap ?? null;
+  if (balancedBootstrap !== null && !(balancedBootstrap > 0 && Number.isFinite(balancedBootstrap))) throw new RangeError(`balancedBootstrap must be a positive number of negatives per positive, got ${balancedBootstrap}`);
+  if (balancedBootstrap !== null && !bootstrap) throw new RangeError('balancedBootstrap needs bootstrap');
   const classWeight = options.classWeight ?? null;
   let cw: [number, number] = [1, 1];
   if (classWeight === 'balanced') cw = [rows / (2 * (rows - positives)), rows / (2 * positives)];
@@ -163,6 +172,7 @@ export async function trainForestColumns(matrix: ColumnMatrix, y: ArrayLike<numb
     classWeight: cw,
     bootstrap,
     samplesPerTree,
+    balancedBootstrap,
   };
   const nWorkers = Math.min(nTrees, Math.max(0, Math.floor(options.workers ?? defaultWorkers())));
   let edges: Float64Array[];
@@ -224,7 +234,8 @@ export async function trainForestColumns(matrix: ColumnMatrix, y: ArrayLike<numb
       classWeightResolved: cw,
       bootstrap,
       maxSamples,
-      samplesPerTree,
+      samplesPerTree: balancedBootstrap !== null ? Math.min(rows, positives + Math.min(rows - positives, Math.max(1, Math.round(positives * balancedBootstrap)))) : samplesPerTree,
+      ...(balancedBootstrap !== null ? { balancedBootstrap } : {}),
       maxBins,
       criterion: 'gini',
     },

@@ -15,6 +15,12 @@ export interface TreeParams {
   bootstrap: boolean;
   /** Number of bootstrap draws per tree. */
   samplesPerTree: number;
+  /**
+   * Balanced bootstrap (Chen, Liaw & Breiman 2004): each tree draws every class separately,
+   * with replacement, as many positives as there are and this many negatives per positive
+   * (null: the plain bootstrap of samplesPerTree draws).
+   */
+  balancedBootstrap?: number | null;
 }
 
 export interface BinnedData {
@@ -203,8 +209,26 @@ export function growTree(data: BinnedData, params: TreeParams, seed: number, t: 
   const minLeaf = Math.max(1, params.minSamplesLeaf);
   const minSplit = Math.max(2, params.minSamplesSplit, 2 * minLeaf);
   const mtry = Math.max(1, Math.min(nF, params.maxFeatures));
-  const draws = params.bootstrap ? params.samplesPerTree : n;
-  const compact = n < COMPACT_LIMIT && draws < COMPACT_LIMIT;
+  const balanced = params.bootstrap && params.balancedBootstrap ? params.balancedBootstrap : null;
+  let positives: Uint32Array | null = null;
+  let negatives: Uint32Array | null = null;
+  if (balanced !== null) {
+    let np = 0;
+    for (let i = 0; i < n; i++) np += y[i] === 1 ? 1 : 0;
+    positives = new Uint32Array(np);
+    negatives = new Uint32Array(n - np);
+    let a = 0;
+    let b = 0;
+    for (let i = 0; i < n; i++) {
+      if (y[i] === 1) positives[a++] = i;
+      else negatives[b++] = i;
+    }
+  }
+  const negativeDraws = positives && negatives ? Math.min(negatives.length, Math.max(1, Math.round(positives.length * balanced!))) : 0;
+  const draws = !params.bootstrap ? n : positives ? positives.length + negativeDraws : params.samplesPerTree;
+  // Per-node sums are bounded by the draws (distinct rows ≤ draws), so a subsampled tree
+  // packs compactly whatever the size of the data.
+  const compact = draws < COMPACT_LIMIT;
   const POS = compact ? C_POS : W_POS;
   const CNT = compact ? C_CNT : 0;
 
@@ -213,7 +237,10 @@ export function growTree(data: BinnedData, params: TreeParams, seed: number, t: 
   let pk: Float64Array;
   if (params.bootstrap) {
     const counts = new Uint32Array(n);
-    for (let d = 0; d < draws; d++) counts[Math.floor(rng.next() * n)]!++;
+    if (positives && negatives) {
+      for (let d = 0; d < positives.length; d++) counts[positives[Math.floor(rng.next() * positives.length)]!]!++;
+      for (let d = 0; d < negativeDraws; d++) counts[negatives[Math.floor(rng.next() * negatives.length)]!]!++;
+    } else for (let d = 0; d < draws; d++) counts[Math.floor(rng.next() * n)]!++;
     let m = 0;
     for (let i = 0; i < n; i++) if (counts[i]! > 0) m++;
     idx = new Uint32Array(m);

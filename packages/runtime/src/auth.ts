@@ -23,10 +23,10 @@ const tokenList = (scope: Scope, what: string) =>
     }),
   );
 
-/** The variables of a service with doors (producer, scoring, dashboard). */
+/** The variables of a service with doors (producer, scoring, alerting, dashboard). */
 export const AuthEnv = Type.Object({
   AUTH_INGEST_TOKENS: tokenList('ingest', 'write events (producer POST /events, /fhir)'),
-  AUTH_READ_TOKENS: tokenList('read', 'see patient data (dashboard page, /events, /api/*; scoring POST /score)'),
+  AUTH_READ_TOKENS: tokenList('read', 'see patient data (dashboard page, /events, /api/*; scoring POST /score; alerting /alerts and its acknowledge and dismiss)'),
   AUTH_ADMIN_TOKENS: tokenList('admin', 'every scope, and admin doors (scoring POST /model/reload)'),
   ALLOW_INSECURE: Type.Boolean({
     default: false,

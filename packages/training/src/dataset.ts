@@ -4,14 +4,14 @@
 import { performance } from 'node:perf_hooks';
 import { cohortPatients, cohortStream, DEFAULT_HORIZON_HOURS, readCohort, readMeds, type CohortOptions } from '@ehr/cohort';
 import { buildTrainingRows, type RawEvent, type TrainingRowMeta } from '@ehr/features';
-import { cohortOutcomeLabeler, describeThresholdRule, medsDeathLabeler, thresholdLabeler, type ThresholdRule } from './labels.js';
+import { cohortOutcomeLabeler, describeThresholdRule, medsDeathLabeler, medsDeathOrIcuLabeler, thresholdLabeler, type ThresholdRule } from './labels.js';
 
 export type DataSource =
   | { kind: 'synthetic'; seed: number; patients: number; hours: number; deteriorationRate?: number; artefactRate?: number }
   | { kind: 'cohort'; dir: string }
   | { kind: 'meds'; file: string };
 
-export type LabelSpec = { kind: 'outcome'; horizonHours: number } | { kind: 'threshold'; rule: ThresholdRule };
+export type LabelSpec = { kind: 'outcome'; horizonHours: number; /** MEDS: also an ICU transfer (the real-data label), not only death. */ icuTransfer?: boolean } | { kind: 'threshold'; rule: ThresholdRule };
 
 export const DEFAULT_LABEL: LabelSpec = { kind: 'outcome', horizonHours: DEFAULT_HORIZON_HOURS };
 
@@ -59,7 +59,7 @@ export function describeSource(source: DataSource): string {
 
 export function describeLabel(label: LabelSpec, source: DataSource): string {
   if (label.kind === 'threshold') return `threshold rule: ${describeThresholdRule(label.rule)} — the forest only relearns this rule from the same vitals`;
-  const what = source.kind === 'meds' ? 'death in hospital' : 'a severe outcome (death, ICU transfer or the deterioration event)';
+  const what = source.kind === 'meds' ? (label.icuTransfer ? 'death in hospital or a transfer into an ICU' : 'death in hospital') : 'a severe outcome (death, ICU transfer or the deterioration event)';
   return `${what} within ${label.horizonHours} h after the row's time`;
 }
 
@@ -104,7 +104,7 @@ export async function buildDataset(source: DataSource, label: LabelSpec = DEFAUL
     events = cohort.events;
   } else {
     const meds = await readMeds(source.file);
-    outcome = medsDeathLabeler(meds.patients, horizon);
+    outcome = label.kind === 'outcome' && label.icuTransfer ? medsDeathOrIcuLabeler(meds.patients, horizon) : medsDeathLabeler(meds.patients, horizon);
     // Patients come one after another with their own (shifted) years: in time order the
     // event-time watermark only moves forward, as on a partition, so no stay is evicted early.
     const byTime = meds.events.map((e, i) => ({ e, t: Date.parse(e.occurredAt), i })).sort((a, b) => a.t - b.t || a.i - b.i);

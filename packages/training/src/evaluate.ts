@@ -88,13 +88,13 @@ function thin<T>(points: T[]): T[] {
 const r4 = (x: number) => Math.round(x * 10000) / 10000;
 
 /** Row order by descending score with tie groups, computed once for the bootstrap. */
-interface Sorted {
+export interface Sorted {
   order: Uint32Array;
   /** groupEnd[k] = true when order[k] is the last row of its tie group. */
   groupEnd: Uint8Array;
 }
 
-function sortDesc(p: ArrayLike<number>): Sorted {
+export function sortDesc(p: ArrayLike<number>): Sorted {
   const order = new Uint32Array(p.length);
   for (let i = 0; i < order.length; i++) order[i] = i;
   order.sort((a, b) => p[b]! - p[a]! || a - b);

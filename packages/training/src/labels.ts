@@ -102,3 +102,25 @@ export function describeThresholdRule(rule: ThresholdRule): string {
   const parts = (Object.keys(RULE_FEATURES) as (keyof ThresholdRule)[]).filter((k) => rule[k] !== undefined).map((k) => `${RULE_FEATURES[k].text} ${rule[k]}`);
   return `severe when any of: ${parts.join(', ')} (latest values)`;
 }
+
+/**
+ * MEDS (MIMIC-IV demo), the label of the real-data issue: 1 when the row's hospital admission
+ * has a death in hospital, or a transfer into an ICU, in (asOf, asOf + horizon]. Rows outside a
+ * known admission get null.
+ */
+export function medsDeathOrIcuLabeler(patients: readonly MedsPatient[], horizonHours = DEFAULT_HORIZON_HOURS): (meta: TrainingRowMeta) => 0 | 1 | null {
+  const events = new Map<string, number[]>();
+  for (const p of patients) {
+    for (const a of p.admissions) {
+      const times: number[] = a.icuStays.map((s) => Date.parse(s.inTime));
+      const end = a.dischargeTime ?? (a.died ? p.deathTime : null);
+      if (a.died && end) times.push(Date.parse(end));
+      events.set(a.encounterId, times.sort((x, y) => x - y));
+    }
+  }
+  return (meta) => {
+    if (!meta.encounterId || !events.has(meta.encounterId)) return null;
+    const t = Date.parse(meta.asOf);
+    return events.get(meta.encounterId)!.some((e) => e > t && e <= t + horizonHours * HOUR_MS) ? 1 : 0;
+  };
+}

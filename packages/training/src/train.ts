@@ -2,12 +2,18 @@
 // labels → patient-level train/validation/test split → Random Forest (calibrated and banded
 // on the validation patients) → artifact, HTML report against NEWS2 on the test patients,
 // and optionally the ml-random-forest export.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { featureIndex } from '@ehr/features';
 import {
   auroc,
+  modelFromArtifact,
+  seenPatientsOf,
+  withArtifactFields,
+  type ArtifactLabel,
+  type ArtifactProvenance,
   exportMlRandomForest,
   loadModelArtifact,
   saveModelArtifact,
@@ -25,7 +31,7 @@ import { DEFAULT_SPLIT, patientFolds, splitByPatient, type SplitFractions } from
 
 export const DEFAULT_MODEL_NAME = 'severity-rf';
 
-export type ForestSettings = Pick<ForestOptions, 'nTrees' | 'maxDepth' | 'maxFeatures' | 'minSamplesLeaf' | 'minSamplesSplit' | 'maxBins' | 'classWeight' | 'workers'>;
+export type ForestSettings = Pick<ForestOptions, 'nTrees' | 'maxDepth' | 'maxFeatures' | 'minSamplesLeaf' | 'minSamplesSplit' | 'maxBins' | 'classWeight' | 'balancedBootstrap' | 'workers'>;
 
 export const DEFAULT_FOREST: ForestSettings = { nTrees: 200, maxDepth: 12, maxFeatures: 'sqrt', minSamplesLeaf: 5 };
 
@@ -73,6 +79,20 @@ export interface TrainingResult {
   dataset: Dataset;
   splits: SplitSummary[];
   timings: { label: string; seconds: number }[];
+}
+
+/** Where the rows came from, for the artifact (file name and hash, never the machine's path). */
+export async function provenanceOf(source: DataSource, data: Dataset): Promise<ArtifactProvenance> {
+  const base = { description: data.sourceDescription, patients: data.patients.length, rows: data.rows, split: null };
+  if (source.kind === 'meds') return { ...base, source: 'meds', file: basename(source.file), sha256: createHash('sha256').update(await readFile(source.file)).digest('hex') };
+  if (source.kind === 'cohort') return { ...base, source: 'cohort', file: basename(source.dir), sha256: null };
+  return { ...base, source: 'synthetic', file: null, sha256: null };
+}
+
+export function labelFieldOf(label: LabelSpec, source: DataSource, data: Dataset): ArtifactLabel {
+  if (label.kind === 'threshold') return { name: 'threshold_rule', description: data.labelDescription, horizonHours: 0 };
+  const name = source.kind === 'meds' ? (label.icuTransfer ? 'death_or_icu_transfer' : 'death') : 'synthetic_outcome';
+  return { name, description: data.labelDescription, horizonHours: label.horizonHours };
 }
 
 export function defaultReportPath(modelPath: string): string {
@@ -149,10 +169,15 @@ export async function trainModel(options: TrainingOptions): Promise<TrainingResu
     ...(options.createdAt ? { createdAt: options.createdAt } : {}),
   });
   timings.push({ label: `training (${trained.artifact.hyperparameters.nTrees} trees on ${train.rows} rows, calibration, bands)`, seconds: (performance.now() - t0) / 1000 });
+  const artifact = withArtifactFields(trained.artifact, {
+    provenance: { ...(await provenanceOf(options.source, data)), split: { seed, train: split.patients.train.length, validation: split.patients.validation.length, test: split.patients.test.length } },
+    label: labelFieldOf(label, options.source, data),
+    seenPatients: seenPatientsOf([...split.patients.train, ...split.patients.validation].map((p) => data.patients[p]!)),
+  });
+  const model = modelFromArtifact(artifact);
 
   progress.stage?.('evaluating');
   const t1 = performance.now();
-  const { model, artifact } = trained;
   const testPatients = Uint32Array.from(split.test, (i) => data.patientOf[i]!);
   const evaluation = evaluate({
     y: test.y,

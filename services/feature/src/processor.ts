@@ -97,7 +97,7 @@ export function createFeatureProcessor({ bus, logger, metrics, options, onRestor
       this.set(bytes);
     },
   });
-  new Gauge({ name: 'ehr_feature_lag', help: 'records behind the high watermark on owned partitions', registers, collect() { this.set(subscription?.lag() ?? 0); } });
+  new Gauge({ name: 'ehr_feature_consumer_lag_records', help: 'raw events behind the high watermark on owned partitions', registers, collect() { this.set(subscription?.lag() ?? 0); } });
 
   async function restore(heartbeat?: () => Promise<void>): Promise<Map<number, RestoredPartition>> {
     if (!options.changelog) return new Map();

@@ -21,7 +21,7 @@ export interface ProducerServiceDeps {
   > &
     Partial<HttpConfig> &
     Partial<Pick<ProducerConfig, 'AUTH_INGEST_TOKENS' | 'AUTH_READ_TOKENS' | 'AUTH_ADMIN_TOKENS'>> &
-    Partial<Pick<ProducerConfig, 'PRODUCER_SOURCE' | 'PRODUCER_RATE' | 'PRODUCER_SPEED' | 'PRODUCER_SEED' | 'PRODUCER_CENSUS' | 'PRODUCER_ARTEFACT_RATE' | 'PRODUCER_FILE'>>;
+    Partial<Pick<ProducerConfig, 'PRODUCER_SOURCE' | 'PRODUCER_RATE' | 'PRODUCER_SPEED' | 'PRODUCER_SEED' | 'PRODUCER_CENSUS' | 'PRODUCER_ARTEFACT_RATE' | 'PRODUCER_FILE' | 'PRODUCER_STAYS'>>;
   logger: Logger;
   bus: Bus;
   /** Wall clock for the streamed source (tests pin it). */
@@ -39,6 +39,7 @@ export function sourceSpecFromConfig(config: ProducerServiceDeps['config']): Sou
     census: config.PRODUCER_CENSUS ?? 300,
     artefactRate: config.PRODUCER_ARTEFACT_RATE ?? 0.01,
     ...(kind === 'synthetic' ? { rate: config.PRODUCER_RATE ?? 50 } : {}),
+    ...(kind === 'physionet' ? { stays: config.PRODUCER_STAYS ?? 100 } : {}),
     ...(config.PRODUCER_SPEED !== undefined ? { speed: config.PRODUCER_SPEED } : {}),
   };
 }

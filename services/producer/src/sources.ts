@@ -1,15 +1,21 @@
 // What the producer can stream: a synthetic ward (continuous admissions and discharges),
-// a MEDS file (the MIMIC-IV demo) with times moved to now, or a cohort CSV directory.
+// a MEDS file (the MIMIC-IV demo) with times moved to now, a cohort CSV directory, or
+// PhysioNet/CinC 2019 ICU stays (the packed parquet or a directory of .psv files).
 import type { RawEvent } from '@ehr/features';
-import { readCohort, readMeds, shiftMedsTimeline, wardStream } from '@ehr/cohort';
+import { physionetStays, readCohort, readMeds, readPhysioNet, shiftMedsTimeline, wardStream } from '@ehr/cohort';
 import { parseSpeed, type Pace } from './stream.js';
 
-export type SourceKind = 'synthetic' | 'meds' | 'csv';
+export type SourceKind = 'synthetic' | 'meds' | 'csv' | 'physionet';
 
 export interface SourceSpec {
   kind: SourceKind;
-  /** meds: the parquet file; csv: the cohort directory. */
+  /** meds: the parquet file; csv: the cohort directory; physionet: the parquet, a .psv directory or file. */
   file?: string;
+  /** physionet: how many stays (the first ones; default 100) and minutes between their starts (default 30). */
+  stays?: number;
+  staggerMinutes?: number;
+  /** Where warnings go (physionet: columns the mapping does not know). */
+  warn?: (message: string) => void;
   /** synthetic: seed, beds, artefact rate, and how many simulated hours (default: endless). */
   seed?: number;
   census?: number;
@@ -36,6 +42,7 @@ function* eventsOf<T extends { event: RawEvent }>(records: Iterable<T>): Generat
 
 export const DEMO_RATE = 50;
 export const REPLAY_SPEED = 60;
+export const PHYSIONET_REPLAY_STAYS = 100;
 
 export async function openSource(spec: SourceSpec, now: number = Date.now()): Promise<OpenedSource> {
   const replayPace = (): Pace => (spec.speed !== undefined ? parseSpeed(spec.speed) : spec.rate !== undefined ? { kind: 'rate', perSecond: spec.rate } : { kind: 'speed', factor: REPLAY_SPEED });
@@ -55,6 +62,20 @@ export async function openSource(spec: SourceSpec, now: number = Date.now()): Pr
           ? [...data.events].sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt))
           : shiftMedsTimeline(data, { startMs: now });
       return { events, pace: replayPace(), description: `MEDS replay (${data.patients.length} patients, ${events.length} events)` };
+    }
+    case 'physionet': {
+      if (!spec.file) throw new Error('the physionet source needs the data (the packed parquet or a directory of .psv files)');
+      const table = await readPhysioNet(spec.file, spec.warn ? { warn: spec.warn } : {});
+      const count = Math.min(table.stays.length, spec.stays ?? PHYSIONET_REPLAY_STAYS);
+      // Stays start staggered from now (or from the Challenge's anchor when not shifted); one stream in event-time order.
+      const start = spec.shift === false ? undefined : now;
+      const timed: { t: number; k: number; e: RawEvent }[] = [];
+      let k = 0;
+      for (const stay of physionetStays(table, { stays: Array.from({ length: count }, (_, i) => i), staggerMinutes: spec.staggerMinutes ?? 30, ...(start !== undefined ? { start } : {}) })) {
+        for (const e of stay.events) timed.push({ t: Date.parse(e.occurredAt), k: k++, e });
+      }
+      timed.sort((a, b) => a.t - b.t || a.k - b.k);
+      return { events: timed.map((x) => x.e), pace: replayPace(), description: `PhysioNet/CinC 2019 replay (${count} of ${table.stays.length} ICU stays, ${timed.length} events)` };
     }
     case 'csv': {
       if (!spec.file) throw new Error('the csv source needs a cohort directory');

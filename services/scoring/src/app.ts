@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger';
 import { FeatureValues, FeatureVectorEvent, vectorAfterEvents, vectorFromSnapshot, type FeatureVectorEvent as FeatureVector } from '@ehr/features';
+import { modelCard } from '@ehr/model';
 import { createServiceApp, type Authenticator, type HttpConfig, type Logger, type Readiness, type Registry } from '@ehr/runtime';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
@@ -78,11 +79,18 @@ export function buildApp(deps: ScoringAppDeps): FastifyInstance {
       const m = deps.models.current;
       if (!m) return { loaded: false, mode: 'news2_only', error: deps.models.error };
       const a = m.artifact;
+      const card = modelCard(a);
       return {
         loaded: true,
         mode: 'model',
         name: m.name,
         version: m.version,
+        // What it learned from, in words: real patients or synthetic ones, which label.
+        data: card.data,
+        realData: card.data.source !== 'synthetic' && card.data.source !== 'unknown',
+        label: card.label,
+        alarm: card.alarm,
+        bandBudget: card.bands?.budget ?? null,
         contentHash: m.contentHash,
         createdAt: a.createdAt,
         featureSchemaVersion: m.featureSchemaVersion,

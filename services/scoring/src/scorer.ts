@@ -1,21 +1,17 @@
 import {
   deterministicId,
   news2OfFeatures,
+  news2TierOf,
+  servedBand,
   type FeatureVectorEvent,
-  type News2Band,
   type SeverityBand,
   type SeverityScoreEvent,
   type TopFeature,
 } from '@ehr/features';
 import type { SeverityModel } from '@ehr/model';
 
-/** NEWS2's own response bands, folded onto the three severity bands (NEWS2-only mode). */
-export function bandFromNews2(band: News2Band | null): SeverityBand {
-  // A single parameter scoring 3 already calls for an urgent ward-based response.
-  if (band === 'high') return 'high';
-  if (band === 'medium' || band === 'low_medium') return 'medium';
-  return 'low';
-}
+/** The schema's limit for the one-line reason. */
+const MAX_REASON = 240;
 
 export interface ScoredVector {
   score: SeverityScoreEvent;
@@ -36,7 +32,7 @@ export function scoreVector(
   const { features } = vector.payload;
   const news2 = news2OfFeatures(features);
   let probability: number | null = null;
-  let band: SeverityBand;
+  let modelBand: SeverityBand | null = null;
   let topFeatures: TopFeature[] = [];
   let inferenceMicros = 0;
 
@@ -45,11 +41,12 @@ export function scoreVector(
     const s = model.score(model.rowFrom(features), options.topK);
     inferenceMicros = Number(process.hrtime.bigint() - started) / 1000;
     probability = s.probability;
-    band = s.band ?? model.band(s.probability);
+    modelBand = s.band ?? model.band(s.probability);
     topFeatures = s.contributions.map((c) => ({ feature: c.name ?? model.featureNames[c.feature]!, value: c.value, contribution: c.contribution }));
-  } else {
-    band = bandFromNews2(news2.band);
   }
+  // Never calmer than NEWS2's own response tier (≥ 7 high; ≥ 5 or a single parameter at 3
+  // medium); the score says which rule set the band, and why.
+  const served = servedBand({ modelBand, probability, news2: news2TierOf(features) });
 
   const scoredAt = options.now();
   const scoreId = deterministicId('severity-score', vector.eventId, model ? `${model.name}@${model.version}` : 'news2-only');
@@ -74,7 +71,9 @@ export function scoreVector(
         scoredAt: scoredAt.toISOString(),
         mode: model ? 'model' : 'news2_only',
         probability,
-        band,
+        band: served.band,
+        bandSource: served.source,
+        bandReason: served.reason.length > MAX_REASON ? `${served.reason.slice(0, MAX_REASON - 1)}…` : served.reason,
         news2: news2.total,
         news2Band: news2.band,
         model: model ? { name: model.name, version: model.version } : null,

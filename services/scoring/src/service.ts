@@ -34,7 +34,7 @@ export function createScoringService({ config, logger, bus, now }: ScoringServic
   const metrics = createMetricsRegistry('scoring');
   const modelInfo = new Gauge({ name: 'ehr_scoring_model_info', help: 'the model in use (1), by name and version', labelNames: ['name', 'version', 'mode'], registers: [metrics] });
   const modelLoads = new Counter({ name: 'ehr_scoring_model_loads_total', help: 'model load attempts, by result', labelNames: ['result'], registers: [metrics] });
-  const lag = new Gauge({ name: 'ehr_scoring_consumer_lag', help: 'feature vectors behind the head of the topic', registers: [metrics] });
+  const lag = new Gauge({ name: 'ehr_scoring_consumer_lag_records', help: 'feature vectors behind the head of the topic', registers: [metrics] });
 
   const models = new ModelHolder(config.MODEL_PATH, logger, (event) => {
     modelLoads.inc({ result: event.kind });

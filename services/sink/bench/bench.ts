@@ -1,31 +1,43 @@
 // `npm run bench -w services/sink` (or `npm run bench` through turbo): what the sink
 // sustains into DuckDB and into the Snowflake test server (real snowflake-sdk), per batch
-// size, and the end-to-end delay from a score reaching the bus to its committed row.
+// size; DuckDB's memory settings against the sink's resident memory; the whole sink at
+// saturation; and the delay from a score reaching the bus to its committed row at a rate.
+// Every whole-sink run is a process of its own (stream.ts), so its peak RSS is its own.
 //
 // Knobs: BENCH_ROWS (rows per batch-size run, default 20000), BENCH_SIZES (default
-// 100,1000,5000), BENCH_SAT_ROWS (scores in the saturation run, default 60000),
-// BENCH_RATE (scores/s offered in the delay runs, default 1000), BENCH_SECONDS (length of
-// a delay run, default 10).
+// 100,1000,5000), BENCH_SAT_ROWS (scores in a saturation run, default 100000), BENCH_DUCKDB
+// (memory_limit/threads pairs, default 64MB/1,128MB/1,256MB/1,128MB/2,duckdb/duckdb),
+// BENCH_RATE (scores/s offered in the delay runs, default 2000), BENCH_SECONDS (length of a
+// delay run, default 20), BENCH_FLUSH_MS (SINK_FLUSH_MS values tried, default 1000,500),
+// BENCH_DUCKDB_RATE (scores/s in the DuckDB memory runs, default 5000), BENCH_ONLY (sections:
+// write,duckdb,saturation,delay).
 process.env.SNOWFLAKE_DISABLE_PLATFORM_DETECTION = 'true';
 process.env.SF_TELEMETRY_DISABLE_CONNECTION_SHAPE = '1';
 
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MemoryBroker, MemoryBus } from '@ehr/bus';
-import { TOPICS } from '@ehr/features';
 import { createLogger } from '@ehr/runtime';
 import { startSnowflakeTestServer, type SnowflakeTestServer } from '@ehr/snowflake-test-server';
-import { createSinkService, createWarehouse, loadConfig, scoreRow, type LandBatch, type LandedEvent, type Warehouse } from '../src/index.js';
-import { makeScore, scoreMessage } from '../test/helpers.js';
+import { createWarehouse, loadConfig, type LandBatch, type Warehouse } from '../src/index.js';
+import { scoreBatch } from '../test/helpers.js';
+import type { StreamOptions, StreamResult } from './stream.js';
 
 const logger = createLogger({ service: 'sink-bench', level: 'error' });
 const ROWS = Number(process.env.BENCH_ROWS ?? 20_000);
 const SIZES = (process.env.BENCH_SIZES ?? '100,1000,5000').split(',').map(Number);
-const SAT_ROWS = Number(process.env.BENCH_SAT_ROWS ?? 60_000);
-const RATE = Number(process.env.BENCH_RATE ?? 1_000);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SAT_ROWS = Number(process.env.BENCH_SAT_ROWS ?? 100_000);
+const RATE = Number(process.env.BENCH_RATE ?? 2_000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const FLUSH_MS = (process.env.BENCH_FLUSH_MS ?? '1000,500').split(',').map(Number);
+/** memory_limit/threads pairs; `duckdb` = DuckDB's own default (80 % of memory, one thread per core). */
+const DUCKDB_SETTINGS = (process.env.BENCH_DUCKDB ?? '64MB/1,128MB/1,256MB/1,128MB/2,duckdb/duckdb').split(',');
+/** Scores/s offered in the DuckDB memory runs: steady, below saturation, so the bus holds little and the memory is the sink's. */
+const DUCKDB_RATE = Number(process.env.BENCH_DUCKDB_RATE ?? 5_000);
+/** Sections to run (write, duckdb, saturation, delay); default all. */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'write,duckdb,saturation,delay').split(','));
 const report: string[] = [];
 const out = (line = '') => {
   report.push(line);
@@ -48,7 +60,7 @@ const targets: Target[] = [
   {
     name: 'Snowflake test server (snowflake-sdk over HTTP)',
     env: async () => {
-      const server: SnowflakeTestServer = await startSnowflakeTestServer({ port: 0, databasePath: join(dir, `sf-${runs++}.duckdb`) });
+      const server: SnowflakeTestServer = await startSnowflakeTestServer({ port: 0, databasePath: join(dir, `sf-${runs++}.duckdb`), users: { sink: 'bench-password' } });
       return {
         env: {
           SINK_WAREHOUSE: 'snowflake',
@@ -66,12 +78,7 @@ const targets: Target[] = [
 ];
 
 function batchOf(from: number, size: number, expected: bigint): LandBatch {
-  const scores = [];
-  for (let i = from; i < from + size; i++) {
-    const event = makeScore(i, { run: 'bench', patients: 500 });
-    scores.push(scoreRow('bench', { topic: TOPICS.scores, partition: 0, offset: String(i), key: null, value: Buffer.alloc(0), headers: {}, timestamp: Date.now() }, event));
-  }
-  return { cluster: 'bench', topic: TOPICS.scores, partition: 0, expectedLastOffset: expected, lastOffset: BigInt(from + size - 1), scores, deadLetters: [] };
+  return scoreBatch(from, from + size - 1, expected, { run: 'bench', cluster: 'bench' });
 }
 
 /** The warehouse write alone: one partition, batches of `size`, each its own transaction. */
@@ -92,107 +99,88 @@ async function writeThroughput(target: Target, size: number): Promise<{ rowsPerS
   }
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-
-/**
- * The whole sink service on the in-memory bus: scores offered at `rate`/s for `seconds`,
- * delay = warehouse commit time − bus append time of each score.
- */
-async function endToEnd(target: Target, flushMs: number, rate: number, seconds: number) {
-  const { env, stop } = await target.env();
-  const broker = new MemoryBroker({ defaultPartitions: 6 });
-  const delays: number[] = [];
-  const total = rate * seconds;
-  let landed = 0;
-  const onLanded = (e: LandedEvent) => {
-    if (e.topic !== TOPICS.scores) return;
-    for (const t of e.timestamps) delays.push(e.committedAt - t);
-    landed += e.records;
-  };
-  const service = createSinkService({ config: loadConfig({ ...env, SINK_FLUSH_MS: String(flushMs) }), logger, bus: new MemoryBus({ broker }), onLanded });
-  await service.start();
-  const producer = new MemoryBus({ broker });
-  const messages = Array.from({ length: total }, (_, i) => scoreMessage(makeScore(i, { run: `e2e-${runs}`, patients: 500 })));
-  const tick = 50;
-  const perTick = Math.max(1, Math.round((rate * tick) / 1000));
-  const started = performance.now();
-  for (let sent = 0; sent < total; ) {
-    const n = Math.min(perTick, total - sent);
-    await producer.produce(TOPICS.scores, messages.slice(sent, sent + n));
-    sent += n;
-    const due = started + (sent / rate) * 1000;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-  }
-  const deadline = Date.now() + 120_000;
-  while (landed < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  const elapsed = (performance.now() - started) / 1000;
-  await service.stop();
-  await service.app.close();
-  await stop();
-  delays.sort((a, b) => a - b);
-  return { landed, total, rowsPerSecond: landed / elapsed, p50: percentile(delays, 50), p99: percentile(delays, 99), max: delays[delays.length - 1] ?? NaN };
-}
-
-/** Saturation: everything produced at once, time until the last row is committed. */
-async function saturation(target: Target, rows: number) {
-  const { env, stop } = await target.env();
-  const broker = new MemoryBroker({ defaultPartitions: 6, maxBacklogPerPartition: 1_000_000 });
-  let landed = 0;
-  const service = createSinkService({
-    config: loadConfig(env),
-    logger,
-    bus: new MemoryBus({ broker }),
-    maxBatchRecords: 2_000,
-    onLanded: (e) => void (landed += e.topic === TOPICS.scores ? e.records : 0),
+/** One stream run in a child process (its memory its own); see stream.ts. */
+function stream(options: StreamOptions): StreamResult {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./stream.ts', import.meta.url)), JSON.stringify(options)], {
+    encoding: 'utf8',
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    maxBuffer: 16 * 1024 * 1024,
   });
-  await service.start();
-  const messages = Array.from({ length: rows }, (_, i) => scoreMessage(makeScore(i, { run: `sat-${runs}`, patients: 500 })));
-  const started = performance.now();
-  await new MemoryBus({ broker }).produce(TOPICS.scores, messages);
-  const deadline = Date.now() + 300_000;
-  while (landed < rows && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  const seconds = (performance.now() - started) / 1000;
-  await service.stop();
-  await service.app.close();
-  await stop();
-  return { landed, rowsPerSecond: landed / seconds };
+  const line = child.stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as StreamResult;
+  } catch {
+    throw new Error(`bench run failed (${child.status}): ${child.stderr.slice(-2000)}`);
+  }
 }
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 out(`# sink bench — ${new Date().toISOString()}, Node ${process.version}, ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 out();
-out(`## Warehouse write: one partition, ${fmt(ROWS)} rows per size, one transaction per batch (insert + id anti-join + guarded offset move + commit)`);
-out();
-out('| warehouse | batch size | rows/s | ms per batch |');
-out('|---|---:|---:|---:|');
-for (const target of targets) {
-  for (const size of SIZES) {
-    const r = await writeThroughput(target, size);
-    out(`| ${target.name} | ${fmt(size)} | ${fmt(r.rowsPerSecond)} | ${fmt(r.msPerBatch, 1)} |`);
+if (ONLY.has('write')) {
+  out(`## Warehouse write: one partition, ${fmt(ROWS)} rows per size, one transaction per batch (insert + id anti-join + offset log + guarded offset move + commit)`);
+  out();
+  out('| warehouse | batch size | rows/s | ms per batch |');
+  out('|---|---:|---:|---:|');
+  for (const target of targets) {
+    for (const size of SIZES) {
+      const r = await writeThroughput(target, size);
+      out(`| ${target.name} | ${fmt(size)} | ${fmt(r.rowsPerSecond)} | ${fmt(r.msPerBatch, 1)} |`);
+    }
   }
+  out();
 }
-out();
-out(`## Sink service at saturation (in-memory bus, 6 partitions, default flush: 10,000 records / 5 MB / 1 s): ${fmt(SAT_ROWS)} scores produced at once`);
-out();
-out('| warehouse | rows/s (produce → last row committed) |');
-out('|---|---:|');
-for (const target of targets) {
-  const r = await saturation(target, SAT_ROWS);
-  out(`| ${target.name} | ${fmt(r.rowsPerSecond)}${r.landed < SAT_ROWS ? ` (only ${r.landed} landed)` : ''} |`);
-}
-out();
-out(`## End-to-end delay: bus append → committed row, ${fmt(RATE)} scores/s for ${SECONDS} s, 6 partitions`);
-out();
-out('| warehouse | SINK_FLUSH_MS | landed | p50 ms | p99 ms | max ms |');
-out('|---|---:|---:|---:|---:|---:|');
-for (const target of targets) {
-  for (const flushMs of [1000, 200]) {
-    const r = await endToEnd(target, flushMs, RATE, SECONDS);
-    out(`| ${target.name} | ${flushMs} | ${fmt(r.landed)}/${fmt(r.total)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} |`);
+const warehouses: { name: string; warehouse: StreamOptions['warehouse'] }[] = [
+  { name: 'DuckDB (embedded file)', warehouse: 'duckdb' },
+  { name: 'Snowflake test server (snowflake-sdk over HTTP)', warehouse: 'snowflake' },
+];
+
+if (ONLY.has('duckdb')) {
+  out(`## DuckDB memory: the whole sink, ${fmt(SAT_ROWS)} scores at ${fmt(DUCKDB_RATE)}/s, 6 partitions, default flush, one process per setting`);
+  out();
+  out('| memory_limit | threads | landed | rows/s | p99 ms | RSS at start MiB | peak RSS MiB |');
+  out('|---|---:|---:|---:|---:|---:|---:|');
+  for (const setting of DUCKDB_SETTINGS) {
+    const [memoryLimit, threads] = setting.split('/');
+    const r = stream({
+      warehouse: 'duckdb',
+      rate: DUCKDB_RATE,
+      total: SAT_ROWS,
+      partitions: 6,
+      env: {},
+      ...(memoryLimit && memoryLimit !== 'duckdb' ? { memoryLimit } : { memoryLimit: `${Math.floor((totalmem() * 0.8) / 2 ** 20)}MiB` }),
+      ...(threads && threads !== 'duckdb' ? { threads: Number(threads) } : { threads: cpus().length }),
+    });
+    out(`| ${memoryLimit} | ${threads} | ${fmt(r.landed)} | ${fmt(r.rowsPerSecond)} | ${fmt(r.p99)} | ${fmt(r.baseRssMiB)} | ${fmt(r.peakRssMiB)} |`);
   }
+  out();
 }
+if (ONLY.has('saturation')) {
+  out(`## The whole sink at saturation (in-memory bus, 6 partitions, default settings): ${fmt(SAT_ROWS)} scores produced at once`);
+  out();
+  out('| warehouse | rows/s (produce → last row committed) | peak RSS MiB (the bus holds the backlog too) |');
+  out('|---|---:|---:|');
+  for (const w of warehouses) {
+    const r = stream({ warehouse: w.warehouse, rate: 0, total: SAT_ROWS, partitions: 6, env: {} });
+    out(`| ${w.name} | ${fmt(r.rowsPerSecond)}${r.landed < SAT_ROWS ? ` (only ${r.landed} landed)` : ''} | ${fmt(r.peakRssMiB)} |`);
+  }
+  out();
+}
+if (ONLY.has('delay')) {
+  out(`## Score → committed row: ${fmt(RATE)} scores/s for ${SECONDS} s, 6 partitions (bus append → warehouse commit)`);
+  out();
+  out('| warehouse | SINK_FLUSH_MS | landed | p50 ms | p99 ms | max ms | RSS at start MiB | peak RSS MiB |');
+  out('|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const w of warehouses) {
+    for (const flushMs of FLUSH_MS) {
+      const r = stream({ warehouse: w.warehouse, rate: RATE, total: RATE * SECONDS, partitions: 6, env: { SINK_FLUSH_MS: String(flushMs) } });
+      out(`| ${w.name} | ${flushMs} | ${fmt(r.landed)}/${fmt(r.total)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${fmt(r.baseRssMiB)} | ${fmt(r.peakRssMiB)} |`);
+    }
+  }
+  out();
+}
+out(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 rmSync(dir, { recursive: true, force: true });
 const results = fileURLToPath(new URL('../../../bench-results/', import.meta.url));
 mkdirSync(results, { recursive: true });

@@ -1,22 +1,20 @@
-import type { Bus, BusRecord, RecordBatch, Subscription, TopicPartition } from '@ehr/bus';
-import { buildDeadLetter, decodeDeadLetter, decodeSeverityScore, TOPICS, triage } from '@ehr/features';
-import { backoffDelay, Counter, errorMessage, Gauge, Histogram, type DependencyStatus, type Logger, type Registry } from '@ehr/runtime';
-import { deadLetterRow, scoreRow } from './warehouse/rows.js';
-import { OffsetConflictError, type DeadLetterRow, type ScoreRow, type Warehouse } from './warehouse/types.js';
+import type { Bus, RecordBatch, Subscription, TopicPartition } from '@ehr/bus';
+import { TOPICS, type SeverityScoreEvent, type Validation } from '@ehr/features';
+import type { DependencyStatus, Logger, Registry } from '@ehr/runtime';
+import { convert, type Converted } from './convert.js';
+import { Lander, type Landed } from './lander.js';
+import { sinkMetrics, type SinkMetrics } from './metrics.js';
+import { Outage } from './outage.js';
+import { PartitionBuffer, type Cut, type FlushPolicy, type FlushTrigger } from './partition-buffer.js';
+import { partitionsStatus, registerProgressMetrics } from './progress.js';
+import { OffsetConflictError, type Warehouse } from './warehouse/types.js';
 
-export interface FlushPolicy {
-  /** Flush a partition at this many buffered records… */
-  records: number;
-  /** …or this many message bytes… */
-  bytes: number;
-  /** …or this long after its oldest buffered record, whichever comes first. */
-  ms: number;
-}
+export type { FlushPolicy, FlushTrigger } from './partition-buffer.js';
 
 export interface LandedEvent {
   topic: string;
   partition: number;
-  /** Records covered (rows, plus records dead-lettered instead of landed). */
+  /** Records covered (rows, plus records dead-lettered or refused instead of landed). */
   records: number;
   rowsInserted: number;
   lastOffset: bigint;
@@ -27,8 +25,6 @@ export interface LandedEvent {
   trigger: FlushTrigger;
 }
 
-export type FlushTrigger = 'records' | 'bytes' | 'time' | 'retry' | 'shutdown';
-
 export interface SinkProcessorDeps {
   bus: Bus;
   warehouse: Warehouse;
@@ -36,9 +32,13 @@ export interface SinkProcessorDeps {
   metrics: Registry;
   groupId: string;
   flush: FlushPolicy;
-  /** Pause consumption while all buffers together hold more bytes than this. */
+  /** Pause consumption while all buffers and writes in flight together hold more bytes than this. */
   maxBufferedBytes: number;
   retry: { initialMs: number; maxMs: number };
+  /** Tries of a record whose conversion throws before it is dead-lettered as processing_error. */
+  recordMaxAttempts: number;
+  /** A partition with records waiting and no progress for this long shows in readiness. */
+  stallMs: number;
   /** Pushes the warehouse's state to readiness (degraded while retrying). */
   onWarehouseStatus?: (status: DependencyStatus) => void;
   /** Called after every committed batch (benchmarks, tests). */
@@ -50,82 +50,58 @@ export interface SinkProcessorDeps {
    * table name the real Kafka topic, so pipelines sharing a cluster never share offsets.
    */
   topicPrefix?: string;
+  /** The score decoder; tests inject a faulty one to exercise processing_error. */
+  decodeScore?: (bytes: Uint8Array) => Validation<SeverityScoreEvent>;
 }
 
-interface Entry {
-  offset: bigint;
-  bytes: number;
-  timestamp: number;
-  score?: ScoreRow;
-  deadLetter?: DeadLetterRow;
-}
-
-interface PartitionState {
-  topic: string;
-  partition: number;
-  /** Last offset the warehouse holds for this partition (-1: none). */
-  landed: bigint;
-  /** Highest offset taken into the buffer (or landed): anything at or below is a redelivery. */
-  taken: bigint;
-  entries: Entry[];
-  bytes: number;
-  /** When the oldest buffered entry arrived (ms), null when empty. */
-  since: number | null;
-  flushing: Promise<void> | null;
+interface PartitionRun {
+  buffer: PartitionBuffer;
+  /** Fires when the buffer is due by age (SINK_FLUSH_MS after its first record). */
+  timer: NodeJS.Timeout | null;
+  /** The write in flight, if any: at most one per partition, while the next batch fills. */
+  flushing: Promise<boolean> | null;
 }
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+/** Conflicts in a row before a write backs off like an outage (a writer keeps beating us to the partition). */
+const MAX_CONFLICTS = 3;
 
 /**
  * Scores and dead letters in, warehouse rows out, exactly once:
- * - per-partition buffers, flushed on count, bytes or age, whichever comes first;
- * - a flush is one warehouse transaction: the rows and the partition's new offset,
- *   guarded by the offset the sink last saw there (a conflict re-reads and trims);
- * - Kafka offsets are committed only after the warehouse commits; on assignment the
- *   bus resumes after what the warehouse holds; redelivered offsets are skipped;
+ * - per-partition buffers of raw records, flushed on count, bytes or age (from the first
+ *   record), whichever comes first; the next batch fills while the current one is written;
+ * - a flush converts its records (a record that cannot be converted never stalls the
+ *   others), then lands them in one warehouse transaction with the partition's new offset,
+ *   guarded by the offset it was cut from (a conflict re-reads and trims); refused data is
+ *   split off and quarantined;
+ * - Kafka offsets are committed only after the warehouse commits; on assignment the bus
+ *   resumes after what the warehouse holds; redelivered offsets are skipped; a partition
+ *   this member no longer owns is dropped, not landed;
  * - warehouse down: consumption pauses, readiness says degraded, flushes retry with
  *   backoff (re-reading the warehouse offsets first, in case a commit did land), and
  *   everything resumes on its own.
  */
 export class SinkProcessor {
-  private readonly states = new Map<string, PartitionState>();
+  private readonly runs = new Map<string, PartitionRun>();
   private subscription: Subscription | null = null;
   private cluster = '';
-  private ticker: NodeJS.Timeout | null = null;
-  private failing: { since: number; failures: number; timer: NodeJS.Timeout | null; error: string } | null = null;
   private stopping = false;
-  private pausedForMemory = false;
-  private readonly m;
+  private readonly m: SinkMetrics;
+  private readonly lander: Lander;
+  private readonly outage: Outage;
 
   constructor(private readonly deps: SinkProcessorDeps) {
-    const registers = [deps.metrics];
-    this.m = {
-      events: new Counter({ name: 'ehr_sink_events_total', help: 'severity scores consumed', registers }),
-      deadLetters: new Counter({ name: 'ehr_sink_dead_letters_total', help: 'severity scores rejected, by reason', labelNames: ['reason'], registers }),
-      rows: new Counter({ name: 'ehr_sink_rows_landed_total', help: 'rows committed to the warehouse, by table', labelNames: ['table'], registers }),
-      skipped: new Counter({ name: 'ehr_sink_redelivered_skipped_total', help: 'redelivered records skipped (already buffered or landed)', registers }),
-      flushes: new Counter({ name: 'ehr_sink_flushes_total', help: 'warehouse batches committed, by trigger', labelNames: ['trigger'], registers }),
-      failures: new Counter({ name: 'ehr_sink_warehouse_failures_total', help: 'failed warehouse writes', labelNames: ['kind'], registers }),
-      flushSeconds: new Histogram({
-        name: 'ehr_sink_flush_seconds',
-        help: 'duration of one warehouse batch transaction',
-        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-        registers,
-      }),
-      delay: new Histogram({
-        name: 'ehr_sink_end_to_end_seconds',
-        help: 'from a record reaching the bus to its row being committed in the warehouse',
-        buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
-        registers,
-      }),
-      buffered: new Gauge({ name: 'ehr_sink_buffered_records', help: 'records buffered, not yet in the warehouse', registers }),
-      offset: new Gauge({
-        name: 'ehr_sink_warehouse_offset',
-        help: 'last offset the warehouse holds, per topic (on the wire) and partition',
-        labelNames: ['topic', 'partition'],
-        registers,
-      }),
-    };
+    this.m = sinkMetrics(deps.metrics);
+    registerProgressMetrics(deps.metrics, { buffers: () => this.buffers(), wire: (t) => this.wire(t) });
+    this.lander = new Lander(deps.warehouse, deps.logger);
+    this.outage = new Outage({
+      backoff: deps.retry,
+      logger: deps.logger,
+      description: deps.warehouse.description,
+      ...(deps.onWarehouseStatus ? { onStatus: deps.onWarehouseStatus } : {}),
+      pause: () => this.subscription?.pause(),
+      tryAgain: () => this.retry(),
+    });
   }
 
   /** Identifies the cluster, loads the warehouse offsets, subscribes to scores and dead letters. */
@@ -133,9 +109,9 @@ export class SinkProcessor {
     this.cluster = await this.deps.bus.clusterId();
     for (const topic of [TOPICS.scores, TOPICS.deadLetter]) {
       for (const [partition, offset] of await this.deps.warehouse.landedOffsets(this.cluster, this.wire(topic))) {
-        const state = this.state(topic, partition);
-        this.setLanded(state, offset);
-        state.taken = offset;
+        const run = this.run(topic, partition);
+        run.buffer.reset(offset, Date.now());
+        this.setOffsetGauge(run.buffer);
       }
     }
     this.subscription = await this.deps.bus.subscribe({
@@ -146,287 +122,303 @@ export class SinkProcessor {
       onPartitionStart: (tp) => this.onPartitionStart(tp),
       ...(this.deps.maxBatchRecords ? { maxBatchRecords: this.deps.maxBatchRecords } : {}),
     });
-    const tick = Math.max(10, Math.min(250, Math.floor(this.deps.flush.ms / 4)));
-    this.ticker = setInterval(() => this.onTick(), tick);
-    this.ticker.unref();
   }
 
-  /** Lands what is buffered (one attempt), leaves the group, closes nothing it does not own. */
+  /** Lands what is buffered (one attempt each), leaves the group, closes nothing it does not own. */
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.ticker) clearInterval(this.ticker);
-    if (this.failing?.timer) clearTimeout(this.failing.timer);
+    for (const run of this.runs.values()) this.clearTimer(run);
+    this.outage.stop();
     this.subscription?.pause();
     await this.flushAll('shutdown');
     await this.subscription?.stop();
-    // Left the group: what lands now is committed to the warehouse only (the truth anyway).
+    // Left the group: what lands now is guarded by the warehouse offset like any write.
     this.subscription = null;
     await this.flushAll('shutdown');
     const left = this.bufferedRecords();
     if (left > 0) this.deps.logger.warn({ records: left }, 'stopping with records not in the warehouse; they will be consumed again');
   }
 
-  private setLanded(s: PartitionState, offset: bigint): void {
-    s.landed = offset;
-    this.m.offset.set({ topic: this.wire(s.topic), partition: String(s.partition) }, Number(offset));
+  bufferedRecords(): number {
+    let n = 0;
+    for (const b of this.buffers()) n += b.pending;
+    return n;
+  }
+
+  /** The partitions this member owns right now. */
+  assignment(): TopicPartition[] {
+    return this.subscription?.assignment() ?? [];
+  }
+
+  /** The warehouse offset the sink knows for a partition (-1: none). */
+  landedOffset(topic: string, partition: number): bigint {
+    return this.runs.get(tpKey(topic, partition))?.buffer.landed ?? -1n;
+  }
+
+  /** Readiness of the partitions: degraded, naming any that has records waiting and made no progress for SINK_STALL_MS. */
+  partitionsStatus(): DependencyStatus {
+    return partitionsStatus({ buffers: () => this.buffers(), wire: (t) => this.wire(t) }, this.deps.stallMs);
+  }
+
+  private *buffers(): Iterable<PartitionBuffer> {
+    for (const run of this.runs.values()) yield run.buffer;
+  }
+
+  private run(topic: string, partition: number): PartitionRun {
+    const key = tpKey(topic, partition);
+    let run = this.runs.get(key);
+    if (!run) {
+      run = { buffer: new PartitionBuffer(topic, partition, Date.now()), timer: null, flushing: null };
+      this.runs.set(key, run);
+    }
+    return run;
   }
 
   private wire(topic: string): string {
     return (this.deps.topicPrefix ?? '') + topic;
   }
 
-  private onWire(record: BusRecord): BusRecord {
-    return this.deps.topicPrefix ? { ...record, topic: this.wire(record.topic) } : record;
-  }
-
-  bufferedRecords(): number {
-    let n = 0;
-    for (const s of this.states.values()) n += s.entries.length;
-    return n;
-  }
-
-  /** The warehouse offset the sink knows for a partition (-1: none). */
-  landedOffset(topic: string, partition: number): bigint {
-    return this.states.get(tpKey(topic, partition))?.landed ?? -1n;
-  }
-
-  private state(topic: string, partition: number): PartitionState {
-    const key = tpKey(topic, partition);
-    let s = this.states.get(key);
-    if (!s) {
-      s = { topic, partition, landed: -1n, taken: -1n, entries: [], bytes: 0, since: null, flushing: null };
-      this.states.set(key, s);
-    }
-    return s;
+  private setOffsetGauge(b: PartitionBuffer): void {
+    this.m.offset.set({ topic: this.wire(b.topic), partition: String(b.partition) }, Number(b.landed));
   }
 
   /** Start (or restart) a partition from what the warehouse holds. */
   private async onPartitionStart({ topic, partition }: TopicPartition): Promise<{ resumeAt: string }> {
-    const s = this.state(topic, partition);
-    await s.flushing;
+    const run = this.run(topic, partition);
+    await run.flushing;
+    let landed = run.buffer.landed;
     try {
-      const landed = (await this.deps.warehouse.landedOffsets(this.cluster, this.wire(topic))).get(partition) ?? -1n;
-      this.setLanded(s, landed);
+      landed = (await this.deps.warehouse.landedOffsets(this.cluster, this.wire(topic))).get(partition) ?? -1n;
     } catch (err) {
       // The last known offset is still safe: the guarded write catches anything stale.
       this.deps.logger.warn({ err, topic, partition }, 'cannot read the warehouse offset; resuming from the last known one');
     }
     // Whatever was buffered is delivered again from here: start clean.
-    s.entries = [];
-    s.bytes = 0;
-    s.since = null;
-    s.taken = s.landed;
-    this.updateBufferedGauge();
-    return { resumeAt: String(s.landed + 1n) };
+    this.clearTimer(run);
+    run.buffer.reset(landed, Date.now());
+    this.setOffsetGauge(run.buffer);
+    return { resumeAt: String(landed + 1n) };
   }
 
-  /** The bus handler: decode, buffer, flush when a threshold is reached. Never throws on bad input. */
+  /** The bus handler: takes the records in; flushes when a buffer is full. Never throws on bad input. */
   async handle(batch: RecordBatch): Promise<void> {
-    const s = this.state(batch.topic, batch.partition);
-    const fresh = batch.records.filter((r) => BigInt(r.offset) > s.taken);
-    if (fresh.length < batch.records.length) this.m.skipped.inc(batch.records.length - fresh.length);
-    if (fresh.length === 0) return;
-    const entries = batch.topic === TOPICS.deadLetter ? this.deadLetterEntries(fresh) : await this.scoreEntries(fresh);
-    // A flush may have re-read the warehouse while we produced dead letters.
-    const kept = entries.filter((e) => e.offset > s.taken);
-    if (kept.length === 0) return;
-    s.taken = kept[kept.length - 1]!.offset;
-    // One at a time, so a count or size threshold cuts the batch where it is reached.
-    for (const e of kept) {
-      if (s.since === null) s.since = Date.now();
-      s.entries.push(e);
-      s.bytes += e.bytes;
-      const trigger = this.dueTrigger(s);
-      if ((trigger === 'records' || trigger === 'bytes') && !this.failing) await this.flush(s, trigger);
+    const run = this.run(batch.topic, batch.partition);
+    const { accepted, skipped } = run.buffer.accept(batch.records, Date.now());
+    if (skipped > 0) this.m.skipped.inc(skipped);
+    if (accepted === 0) return;
+    if (batch.topic === TOPICS.scores) this.m.events.inc(accepted);
+    if (!this.outage.active && !this.stopping) {
+      if (run.buffer.full(this.deps.flush)) {
+        // Both slots taken (a write in flight and the next batch full): the bus waits with us.
+        if (run.flushing) await run.flushing;
+        const full = run.buffer.full(this.deps.flush);
+        if (full && !run.flushing && !this.outage.active) void this.startFlush(run, full);
+      }
+      this.schedule(run);
     }
-    this.updateBufferedGauge();
     this.applyBackpressure();
   }
 
-  private async scoreEntries(records: BusRecord[]): Promise<Entry[]> {
-    this.m.events.inc(records.length);
-    const { accepted, rejected } = triage(records, decodeSeverityScore, 'sink');
-    if (rejected.length > 0) {
-      for (const d of rejected) this.m.deadLetters.inc({ reason: d.reason });
-      this.deps.logger.warn({ count: rejected.length, topic: records[0]!.topic, partition: records[0]!.partition }, 'dead-lettered severity scores');
-      // Durable on the dead-letter topic before the offsets move past them (it lands in dead_letters from there).
-      await this.deps.bus.produce(
-        TOPICS.deadLetter,
-        rejected.map((d) => ({ key: d.patientId ?? 'unknown', value: JSON.stringify(d) })),
-      );
-    }
-    const rows = new Map(accepted.map(({ record, value }) => [record, scoreRow(this.cluster, this.onWire(record), value)]));
-    return records.map((r) => {
-      const score = rows.get(r);
-      return { offset: BigInt(r.offset), bytes: r.value.length, timestamp: r.timestamp, ...(score ? { score } : {}) };
-    });
+  private clearTimer(run: PartitionRun): void {
+    if (run.timer) clearTimeout(run.timer);
+    run.timer = null;
   }
 
-  private deadLetterEntries(records: BusRecord[]): Entry[] {
-    return records.map((r) => {
-      const decoded = decodeDeadLetter(r.value);
-      // A malformed dead letter cannot be dead-lettered again (a loop): keep it whole, as the sink's own.
-      const letter = decoded.ok
-        ? decoded.value
-        : buildDeadLetter(r, { service: 'sink', reason: decoded.reason, error: decoded.error, issues: decoded.issues });
-      return { offset: BigInt(r.offset), bytes: r.value.length, timestamp: r.timestamp, deadLetter: deadLetterRow(this.cluster, this.onWire(r), letter) };
-    });
+  /** Arms the partition's age timer: it fires SINK_FLUSH_MS after the buffer's first record. */
+  private schedule(run: PartitionRun): void {
+    if (run.timer || this.stopping) return;
+    const at = run.buffer.dueAt(this.deps.flush);
+    if (at === null) return;
+    run.timer = setTimeout(() => this.onTimer(run), Math.max(0, at - Date.now()));
+    run.timer.unref();
   }
 
-  private dueTrigger(s: PartitionState): FlushTrigger | null {
-    if (s.entries.length === 0) return null;
-    if (s.entries.length >= this.deps.flush.records) return 'records';
-    if (s.bytes >= this.deps.flush.bytes) return 'bytes';
-    if (s.since !== null && Date.now() - s.since >= this.deps.flush.ms) return 'time';
-    return null;
+  private onTimer(run: PartitionRun): void {
+    run.timer = null;
+    if (this.stopping || this.outage.active || run.flushing) return; // the end of the write, or the retry, picks it up
+    const trigger = run.buffer.due(this.deps.flush, Date.now());
+    if (trigger) void this.startFlush(run, trigger);
+    else this.schedule(run);
   }
 
-  private onTick(): void {
-    if (this.failing || this.stopping) return;
-    for (const s of this.states.values()) {
-      const trigger = this.dueTrigger(s);
-      if (trigger && !s.flushing) void this.flush(s, trigger);
-    }
+  /** One write per partition at a time; resolves true when the cut landed (or was dropped). */
+  private startFlush(run: PartitionRun, trigger: FlushTrigger): Promise<boolean> {
+    if (run.flushing) return run.flushing;
+    this.clearTimer(run);
+    const flushing = this.flush(run, trigger)
+      .catch((err: unknown) => {
+        this.deps.logger.error({ err }, 'flush failed unexpectedly');
+        this.failed(err);
+        return false;
+      })
+      .finally(() => {
+        run.flushing = null;
+        this.afterFlush(run);
+      });
+    run.flushing = flushing;
+    return flushing;
+  }
+
+  /** The next batch may already be due (it filled while this one was written). */
+  private afterFlush(run: PartitionRun): void {
+    if (this.stopping || this.outage.active) return;
+    const trigger = run.buffer.due(this.deps.flush, Date.now());
+    if (trigger) void this.startFlush(run, trigger);
+    else this.schedule(run);
+    this.applyBackpressure();
   }
 
   private async flushAll(trigger: FlushTrigger): Promise<boolean> {
     let ok = true;
-    for (const s of this.states.values()) {
-      if (s.entries.length === 0 && !s.flushing) continue;
-      await s.flushing;
-      if (s.entries.length > 0) ok = (await this.flush(s, trigger)) && ok;
+    for (const run of this.runs.values()) {
+      await run.flushing;
+      while (run.buffer.size > 0) {
+        const before = run.buffer.size;
+        if (!(await this.startFlush(run, trigger))) {
+          ok = false;
+          break;
+        }
+        if (run.buffer.size >= before) break;
+      }
     }
     return ok;
   }
 
-  /** One flush of a partition at a time; resolves true when its buffer (as cut) landed. */
-  private flush(s: PartitionState, trigger: FlushTrigger): Promise<boolean> {
-    if (s.flushing) return s.flushing.then(() => s.entries.length === 0);
-    let landed = false;
-    s.flushing = (async () => {
-      landed = await this.land(s, trigger);
-    })().finally(() => {
-      s.flushing = null;
-    });
-    return s.flushing.then(() => landed);
+  private owns(b: PartitionBuffer): boolean {
+    const sub = this.subscription;
+    return sub !== null && sub.assignment().some((tp) => tp.topic === b.topic && tp.partition === b.partition);
   }
 
-  private async land(s: PartitionState, trigger: FlushTrigger): Promise<boolean> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      // Never offer the warehouse what it already holds (after a re-read moved `landed`).
-      if (s.entries.length > 0 && s.entries[0]!.offset <= s.landed) {
-        s.entries = s.entries.filter((e) => e.offset > s.landed);
-        s.bytes = s.entries.reduce((n, e) => n + e.bytes, 0);
-        if (s.entries.length === 0) s.since = null;
+  private convert(b: PartitionBuffer, cut: Cut): Converted {
+    const converted = convert(
+      {
+        cluster: this.cluster,
+        topic: b.topic,
+        wireTopic: this.wire(b.topic),
+        partition: b.partition,
+        maxAttempts: this.deps.recordMaxAttempts,
+        deadLetterTopic: TOPICS.deadLetter,
+        ...(this.deps.decodeScore ? { decodeScore: this.deps.decodeScore } : {}),
+      },
+      cut.records,
+    );
+    for (const d of converted.toTopic) this.m.deadLetters.inc({ reason: d.reason });
+    if (converted.outOfBounds > 0) this.m.deadLetters.inc({ reason: 'warehouse_rejected' }, converted.outOfBounds);
+    if (converted.processingErrors > 0) {
+      this.m.deadLetters.inc({ reason: 'processing_error' }, converted.processingErrors);
+      this.deps.logger.error({ topic: b.topic, partition: b.partition, records: converted.processingErrors }, 'records kept failing to convert: dead-lettered as processing_error');
+    }
+    if (converted.throws > 0) this.m.retries.inc(converted.throws);
+    return converted;
+  }
+
+  /** Cuts the buffer and lands it: conflicts re-read and retry, anything else backs off. */
+  private async flush(run: PartitionRun, trigger: FlushTrigger): Promise<boolean> {
+    const b = run.buffer;
+    if (trigger !== 'shutdown' && !this.owns(b)) {
+      const dropped = b.drop();
+      if (dropped > 0) {
+        this.m.revoked.inc(dropped);
+        this.deps.logger.info({ topic: b.topic, partition: b.partition, records: dropped }, 'partition assigned elsewhere: its buffered records are dropped, its next owner reads them again');
       }
-      const cut = s.entries;
-      if (cut.length === 0) return true;
-      const cutBytes = s.bytes;
-      const cutSince = s.since;
-      s.entries = [];
-      s.bytes = 0;
-      s.since = null;
-      const lastOffset = cut[cut.length - 1]!.offset;
-      const scores = cut.flatMap((e) => (e.score ? [e.score] : []));
-      const deadLetters = cut.flatMap((e) => (e.deadLetter ? [e.deadLetter] : []));
-      const started = performance.now();
+      return true;
+    }
+    const cut = b.cut(this.deps.flush);
+    if (!cut) return true;
+    let converted: Converted | null = null;
+    let produced = false;
+    for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
       try {
-        const result = await this.deps.warehouse.land({
-          cluster: this.cluster,
-          topic: this.wire(s.topic),
-          partition: s.partition,
-          expectedLastOffset: s.landed,
-          lastOffset,
-          scores: dedupeBy(scores, (r) => r.scoreId),
-          deadLetters: dedupeBy(deadLetters, (r) => r.deadLetterId),
-        });
-        const committedAt = Date.now();
-        this.m.flushSeconds.observe((performance.now() - started) / 1000);
-        this.setLanded(s, lastOffset);
-        this.m.flushes.inc({ trigger });
-        this.m.rows.inc({ table: 'severity_scores' }, result.scoresInserted);
-        this.m.rows.inc({ table: 'dead_letters' }, result.deadLettersInserted);
-        for (const e of cut) this.m.delay.observe(Math.max(0, committedAt - e.timestamp) / 1000);
-        this.updateBufferedGauge();
-        await this.subscription?.commit([{ topic: s.topic, partition: s.partition, offset: String(lastOffset + 1n) }]);
-        this.deps.onLanded?.({
-          topic: s.topic,
-          partition: s.partition,
-          records: cut.length,
-          rowsInserted: result.scoresInserted + result.deadLettersInserted,
-          lastOffset,
-          committedAt,
-          timestamps: cut.map((e) => e.timestamp),
-          trigger,
-        });
-        if (this.failing) this.recovered();
-        this.applyBackpressure();
+        converted ??= this.convert(b, cut);
+        if (!produced && converted.toTopic.length > 0) {
+          // Durable on the dead-letter topic before the offsets move past them (it lands in dead_letters from there).
+          await this.deps.bus.produce(
+            TOPICS.deadLetter,
+            converted.toTopic.map((d) => ({ key: d.patientId ?? 'unknown', value: JSON.stringify(d) })),
+          );
+          this.deps.logger.warn({ count: converted.toTopic.length, topic: b.topic, partition: b.partition }, 'dead-lettered severity scores');
+        }
+        produced = true;
+        const items = converted.items.filter((i) => i.record.offset > b.landed);
+        const started = performance.now();
+        await this.lander.land({ cluster: this.cluster, topic: b.topic, wireTopic: this.wire(b.topic), partition: b.partition }, items, () => b.landed, (landed) =>
+          this.onLanded(run, landed, trigger, started),
+        );
+        b.finish(cut);
+        this.recovered();
         return true;
       } catch (err) {
-        // Back in front of whatever arrived meanwhile: nothing is lost, order is kept.
-        s.entries = cut.concat(s.entries);
-        s.bytes += cutBytes;
-        s.since = cutSince ?? s.since;
         if (err instanceof OffsetConflictError) {
           this.m.failures.inc({ kind: 'offset_conflict' });
-          this.deps.logger.warn({ topic: s.topic, partition: s.partition }, 'warehouse offset moved on (another writer, or an earlier commit landed): re-reading');
+          this.deps.logger.warn({ topic: b.topic, partition: b.partition, err }, 'warehouse offset moved on (another writer, or an earlier commit landed): re-reading');
           try {
-            await this.reconcile(s.topic);
+            await this.reconcile(b.topic);
           } catch (readErr) {
+            b.restore(cut);
             this.failed(readErr);
             return false;
           }
           continue;
         }
         this.m.failures.inc({ kind: 'error' });
+        b.restore(cut);
         this.failed(err);
         return false;
       }
     }
-    return s.entries.length === 0;
+    b.restore(cut);
+    this.failed(new Error(`${b.topic}[${b.partition}]: ${MAX_CONFLICTS} offset conflicts in a row (another writer keeps moving this partition)`));
+    return false;
+  }
+
+  /** One committed transaction: the buffer moves on, the bus offset is committed, metrics and listeners hear of it. */
+  private async onLanded(run: PartitionRun, landed: Landed, trigger: FlushTrigger, started: number): Promise<void> {
+    const b = run.buffer;
+    const { batch, result, committedAt } = landed;
+    b.landedUpTo(batch.lastOffset, committedAt);
+    this.setOffsetGauge(b);
+    this.m.flushSeconds.observe((performance.now() - started) / 1000);
+    this.m.flushes.inc({ trigger });
+    this.m.rows.inc({ table: 'severity_scores' }, result.scoresInserted);
+    this.m.rows.inc({ table: 'dead_letters' }, result.deadLettersInserted);
+    if (landed.refused > 0) {
+      this.m.failures.inc({ kind: 'data' }, landed.refused);
+      this.m.deadLetters.inc({ reason: 'warehouse_rejected' }, landed.refused - landed.unlandable);
+    }
+    for (const i of landed.items) this.m.delay.observe(Math.max(0, committedAt - i.record.timestamp) / 1000);
+    await this.subscription?.commit([{ topic: b.topic, partition: b.partition, offset: String(batch.lastOffset + 1n) }]);
+    this.deps.onLanded?.({
+      topic: b.topic,
+      partition: b.partition,
+      records: landed.items.length,
+      rowsInserted: result.scoresInserted + result.deadLettersInserted,
+      lastOffset: batch.lastOffset,
+      committedAt,
+      timestamps: landed.items.map((i) => i.record.timestamp),
+      trigger,
+    });
   }
 
   /** Re-reads what the warehouse holds for a topic and drops what is already there. */
   private async reconcile(topic: string): Promise<void> {
     const offsets = await this.deps.warehouse.landedOffsets(this.cluster, this.wire(topic));
-    for (const s of this.states.values()) {
-      if (s.topic !== topic) continue;
-      const landed = offsets.get(s.partition) ?? -1n;
-      this.setLanded(s, landed);
-      if (landed > s.taken) s.taken = landed;
-      const before = s.entries.length;
-      s.entries = s.entries.filter((e) => e.offset > landed);
-      if (s.entries.length !== before) {
-        s.bytes = s.entries.reduce((n, e) => n + e.bytes, 0);
-        if (s.entries.length === 0) s.since = null;
-      }
+    const now = Date.now();
+    for (const run of this.runs.values()) {
+      if (run.buffer.topic !== topic) continue;
+      run.buffer.landedUpTo(offsets.get(run.buffer.partition) ?? -1n, now);
+      this.setOffsetGauge(run.buffer);
     }
-    this.updateBufferedGauge();
   }
 
-  /** Warehouse unusable: pause, report degraded, retry with backoff. */
+  /** A write failed for another reason than a conflict: the warehouse is down (see outage.ts). */
   private failed(err: unknown): void {
-    const message = errorMessage(err);
-    if (!this.failing) {
-      this.failing = { since: Date.now(), failures: 0, timer: null, error: message };
-      this.deps.logger.error({ err }, 'warehouse write failed; pausing consumption and retrying');
-    }
-    this.failing.failures++;
-    this.failing.error = message;
-    this.subscription?.pause();
-    if (this.stopping) return;
-    const delay = backoffDelay(this.deps.retry, this.failing.failures);
-    this.deps.onWarehouseStatus?.({ state: 'degraded', detail: `write failed (${message}); retry ${this.failing.failures} in ${delay} ms, consumption paused` });
-    if (this.failing.timer) clearTimeout(this.failing.timer);
-    this.failing.timer = setTimeout(() => void this.retry(), delay);
-    this.failing.timer.unref();
+    this.outage.failed(err);
   }
 
+  /** After the backoff: re-read the warehouse (a commit whose answer was lost may have landed), then write what is buffered. */
   private async retry(): Promise<void> {
-    if (!this.failing || this.stopping) return;
-    this.failing.timer = null;
+    if (!this.outage.active || this.stopping) return;
     try {
-      // A commit whose answer was lost may have landed: ask before writing again.
       await this.reconcile(TOPICS.scores);
       await this.reconcile(TOPICS.deadLetter);
     } catch (err) {
@@ -435,49 +427,30 @@ export class SinkProcessor {
       return;
     }
     const ok = await this.flushAll('retry');
-    if (ok && this.failing) this.recovered();
+    if (ok) this.recovered();
   }
 
+  /** A write landed while the warehouse was failing: everything moves again. */
   private recovered(): void {
-    if (!this.failing) return;
-    const { since, failures } = this.failing;
-    if (this.failing.timer) clearTimeout(this.failing.timer);
-    this.failing = null;
-    this.deps.logger.info({ downMs: Date.now() - since, failures }, 'warehouse writes recovered; resuming consumption');
-    this.deps.onWarehouseStatus?.({ state: 'up', detail: this.deps.warehouse.description });
+    if (!this.outage.recovered()) return;
+    for (const run of this.runs.values()) if (!run.flushing) this.afterFlush(run);
     this.applyBackpressure();
   }
 
-  /** Paused while the warehouse fails or the buffers are too big; resumed otherwise. */
+  /** Paused while the warehouse fails or the buffers hold too many bytes; resumed otherwise. */
   private applyBackpressure(): void {
     const sub = this.subscription;
     if (!sub || this.stopping) return;
     let bytes = 0;
-    for (const s of this.states.values()) bytes += s.bytes;
-    this.pausedForMemory = bytes > this.deps.maxBufferedBytes;
-    if (this.failing || this.pausedForMemory) {
+    for (const b of this.buffers()) bytes += b.heldBytes;
+    const overMemory = bytes > this.deps.maxBufferedBytes;
+    if (this.outage.active || overMemory) {
       if (!sub.paused) sub.pause();
-      if (this.pausedForMemory && !this.failing) {
-        for (const s of this.states.values()) if (s.entries.length > 0 && !s.flushing) void this.flush(s, 'bytes');
+      if (overMemory && !this.outage.active) {
+        for (const run of this.runs.values()) if (run.buffer.size > 0 && !run.flushing) void this.startFlush(run, 'bytes');
       }
     } else if (sub.paused) {
       sub.resume();
     }
   }
-
-  private updateBufferedGauge(): void {
-    this.m.buffered.set(this.bufferedRecords());
-  }
-}
-
-function dedupeBy<T>(rows: readonly T[], id: (row: T) => string): T[] {
-  const seen = new Set<string>();
-  const out: T[] = [];
-  for (const row of rows) {
-    const k = id(row);
-    if (seen.has(k)) continue;
-    seen.add(k);
-    out.push(row);
-  }
-  return out;
 }

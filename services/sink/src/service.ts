@@ -3,7 +3,7 @@ import { TOPICS } from '@ehr/features';
 import { backoffDelay, createMetricsRegistry, errorMessage, Readiness, type Logger, type RunnableService } from '@ehr/runtime';
 import { buildApp } from './app.js';
 import type { SinkConfig } from './config.js';
-import { SinkProcessor, type LandedEvent } from './processor.js';
+import { SinkProcessor, type LandedEvent, type SinkProcessorDeps } from './processor.js';
 import { createWarehouse, type Warehouse } from './warehouse/index.js';
 
 export interface SinkServiceDeps {
@@ -18,6 +18,8 @@ export interface SinkServiceDeps {
   onLanded?: (event: LandedEvent) => void;
   /** Records per batch handed over by the in-memory bus. */
   maxBatchRecords?: number;
+  /** The score decoder; tests inject a faulty one to exercise processing_error. */
+  decodeScore?: SinkProcessorDeps['decodeScore'];
 }
 
 export type SinkService = RunnableService & { readiness: Readiness; warehouse: Warehouse; processor: () => SinkProcessor | null };
@@ -27,13 +29,14 @@ export type SinkService = RunnableService & { readiness: Readiness; warehouse: W
  * if the warehouse cannot be reached yet, the service keeps listening (not ready) and
  * retries in the background, then starts consuming once it is there.
  */
-export function createSinkService({ config, logger, bus, warehouse: given, cwd, onLanded, maxBatchRecords }: SinkServiceDeps): SinkService {
+export function createSinkService({ config, logger, bus, warehouse: given, cwd, onLanded, maxBatchRecords, decodeScore }: SinkServiceDeps): SinkService {
   const metrics = createMetricsRegistry('sink');
   const warehouse = given ?? createWarehouse(config, logger, cwd ?? process.cwd());
   const readiness = new Readiness('sink').register('bus', () => bus.status());
   const setWarehouse = readiness.track('warehouse', { state: 'down', detail: 'not connected' });
   const setConsumer = readiness.track('consumer', { state: 'down', detail: 'not started' });
   const app = buildApp({ logger, metrics, readiness, http: config });
+  // Not critical: a stalled partition degrades the sink, it does not make it not ready.
   // Created once (its metrics register once); started when the warehouse is there.
   const processor = new SinkProcessor({
     bus,
@@ -44,11 +47,15 @@ export function createSinkService({ config, logger, bus, warehouse: given, cwd, 
     flush: { records: config.SINK_FLUSH_RECORDS, bytes: config.SINK_FLUSH_BYTES, ms: config.SINK_FLUSH_MS },
     maxBufferedBytes: config.SINK_MAX_BUFFERED_BYTES,
     retry: { initialMs: config.SINK_RETRY_INITIAL_MS, maxMs: config.SINK_RETRY_MAX_MS },
+    recordMaxAttempts: config.SINK_RECORD_MAX_ATTEMPTS,
+    stallMs: config.SINK_STALL_MS,
     onWarehouseStatus: setWarehouse,
     ...(onLanded ? { onLanded } : {}),
     ...(maxBatchRecords ? { maxBatchRecords } : {}),
+    ...(decodeScore ? { decodeScore } : {}),
     ...(bus.kind === 'kafka' && config.KAFKA_TOPIC_PREFIX ? { topicPrefix: config.KAFKA_TOPIC_PREFIX } : {}),
   });
+  readiness.register('partitions', () => processor.partitionsStatus(), { critical: false });
   let consuming = false;
   let stopped = false;
   let initTimer: NodeJS.Timeout | null = null;

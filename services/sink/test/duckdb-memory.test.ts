@@ -1,23 +1,27 @@
-// The embedded warehouse is opened with a memory limit: DuckDB's default (80 % of the
-// machine's memory, used as a cache) let the sink's memory swing up to 1 GB under load.
+// The embedded warehouse is opened with a memory limit and one thread: DuckDB's default
+// (80 % of the machine's memory, used as a cache, and a thread per core) let the sink's
+// memory swing up to 1 GB under load. The values are the bench's (README, "DuckDB memory").
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import { DUCKDB_MEMORY_LIMIT, duckdbInstanceOptions } from '../src/warehouse/duckdb.js';
+import { DUCKDB_MEMORY_LIMIT, DUCKDB_THREADS, duckdbInstanceOptions } from '../src/warehouse/duckdb.js';
 
-async function memoryLimitOf(options: Record<string, string>): Promise<number> {
+const UNITS = { KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, KB: 1e3, MB: 1e6, GB: 1e9 } as const;
+const bytes = (text: string) => {
+  const m = /^([\d.]+)\s*(KiB|MiB|GiB|KB|MB|GB)$/.exec(text);
+  if (!m) throw new Error(`unexpected size ${text}`);
+  return Number(m[1]) * UNITS[m[2] as keyof typeof UNITS];
+};
+
+async function settingsOf(options: Record<string, string>): Promise<{ memory: number; threads: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'sink-duckdb-mem-'));
   const instance = await DuckDBInstance.create(join(dir, 'w.duckdb'), options);
   const connection = await instance.connect();
   try {
-    const rows = (await connection.runAndReadAll(`SELECT current_setting('memory_limit')`)).getRows();
-    const text = String(rows[0]![0]);
-    const m = /^([\d.]+)\s*(KiB|MiB|GiB|KB|MB|GB)$/.exec(text);
-    if (!m) throw new Error(`unexpected memory_limit ${text}`);
-    const unit = { KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, KB: 1e3, MB: 1e6, GB: 1e9 }[m[2] as 'KiB'];
-    return Number(m[1]) * unit;
+    const [row] = (await connection.runAndReadAll(`SELECT current_setting('memory_limit'), current_setting('threads')`)).getRows();
+    return { memory: bytes(String(row![0])), threads: Number(row![1]) };
   } finally {
     connection.closeSync();
     instance.closeSync();
@@ -25,15 +29,17 @@ async function memoryLimitOf(options: Record<string, string>): Promise<number> {
   }
 }
 
-describe('DuckDB warehouse memory limit', () => {
-  it(`is ${DUCKDB_MEMORY_LIMIT} by default, far below DuckDB's own default`, async () => {
-    const limited = await memoryLimitOf(duckdbInstanceOptions({}));
-    expect(limited).toBeGreaterThan(200e6);
-    expect(limited).toBeLessThan(300e6);
-    expect(await memoryLimitOf({})).toBeGreaterThan(limited);
+describe('DuckDB warehouse settings', () => {
+  it(`opens with memory_limit ${DUCKDB_MEMORY_LIMIT} and ${DUCKDB_THREADS} thread(s), far below DuckDB's own defaults`, async () => {
+    const ours = await settingsOf(duckdbInstanceOptions({}));
+    expect(ours.memory / bytes(DUCKDB_MEMORY_LIMIT)).toBeCloseTo(1, 1);
+    expect(ours.threads).toBe(DUCKDB_THREADS);
+    expect((await settingsOf({})).memory).toBeGreaterThan(ours.memory);
   });
 
   it('can be set by whoever opens the warehouse', async () => {
-    expect(await memoryLimitOf(duckdbInstanceOptions({ memoryLimit: '1GB' }))).toBeGreaterThan(900e6);
+    const set = await settingsOf(duckdbInstanceOptions({ memoryLimit: '1GB', threads: 2 }));
+    expect(set.memory).toBeGreaterThan(900e6);
+    expect(set.threads).toBe(2);
   });
 });

@@ -1,8 +1,10 @@
-// Valid severity_score messages for tests and the benchmark, deterministic from (run, index).
+// Valid severity_score messages for tests and the benchmark, deterministic from (run, index),
+// and the small things every sink test needs.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRandom, decodeSeverityScore, deterministicId, type SeverityScoreEvent } from '@ehr/features';
+import { createRandom, deterministicId, decodeSeverityScore, TOPICS, type SeverityScoreEvent } from '@ehr/features';
+import { scoreRow, type LandBatch } from '../src/index.js';
 
 export interface ScoreOptions {
   /** Distinguishes runs: the same (run, i) always gives the same score id. */
@@ -39,6 +41,8 @@ export function makeScore(i: number, { run = 'r1', patients = 50, baseTime = Dat
       mode: 'model',
       probability,
       band: probability > 0.7 ? 'high' : probability > 0.3 ? 'medium' : 'low',
+      bandSource: 'model',
+      bandReason: `model risk ${Math.round(probability * 100)} %`,
       news2,
       news2Band: news2 >= 7 ? 'high' : news2 >= 5 ? 'medium' : news2 > 0 ? 'low_medium' : 'low',
       model: { name: 'severity-rf', version: '1.0.0' },
@@ -58,6 +62,20 @@ export function makeScore(i: number, { run = 'r1', patients = 50, baseTime = Dat
 
 export const scoreMessage = (event: SeverityScoreEvent) => ({ key: event.patientId, value: JSON.stringify(event) });
 
+/** A warehouse batch of scores at offsets from..to of one partition, as a sink would cut it. */
+export function scoreBatch(
+  from: number,
+  to: number,
+  expected: bigint,
+  { run = 'r1', cluster = 'cluster-a', partition = 0, topic = TOPICS.scores, score = makeScore }: { run?: string; cluster?: string; partition?: number; topic?: string; score?: typeof makeScore } = {},
+): LandBatch {
+  const scores = [];
+  for (let i = from; i <= to; i++) {
+    scores.push(scoreRow(cluster, { topic, partition, offset: String(i), timestamp: Date.UTC(2025, 0, 1) }, score(i, { run })));
+  }
+  return { cluster, topic, partition, expectedLastOffset: expected, firstOffset: BigInt(from), lastOffset: BigInt(to), records: to - from + 1, scores, deadLetters: [] };
+}
+
 export function tempDir(prefix = 'sink-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
@@ -69,4 +87,17 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** A counter or gauge from Prometheus text: the sum over series whose labels include `labels`. */
+export function metric(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const m = /^[^{\s]+(?:\{([^}]*)\})?\s+(\S+)$/.exec(line);
+    if (!m) continue;
+    const have = Object.fromEntries([...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1]!, x[2]!]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[2]);
+  }
+  return sum;
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { scoreRow } from '../src/index.js';
 import { makeScore } from './helpers.js';
 
-const record = { topic: TOPICS.scores, partition: 0, offset: '7', key: null, value: Buffer.alloc(0), headers: {}, timestamp: 0 };
+const record = { topic: TOPICS.scores, partition: 0, offset: '7', timestamp: 0 };
 
 describe('scoreRow: event_id', () => {
   it('is the raw event that triggered the score', () => {

@@ -3,7 +3,7 @@ import { MemoryBroker, MemoryBus } from '@ehr/bus';
 import { TOPICS } from '@ehr/features';
 import { createLogger } from '@ehr/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSinkService, loadConfig, type DuckDbWarehouse, type SinkService } from '../src/index.js';
+import { createSinkService, loadConfig, type SinkService } from '../src/index.js';
 import { makeScore, scoreMessage, tempDir, waitFor } from './helpers.js';
 
 const logger = createLogger({ service: 'sink', level: 'silent' });
@@ -40,8 +40,7 @@ describe('sink service on the in-memory bus', () => {
     }
   }
 
-  const duck = (s: SinkService) => s.warehouse as DuckDbWarehouse;
-  const count = async (s: SinkService, table = 'severity_scores') => Number((await duck(s).query(`SELECT count(*) AS n FROM ${table}`))[0]!.n);
+  const count = async (s: SinkService, table = 'severity_scores') => Number((await s.warehouse.read(`SELECT count(*) AS n FROM ${table}`))[0]!.n);
 
   it('answers health, readiness and metrics, and is ready only once the warehouse is there and it consumes', async () => {
     const { config } = setup();
@@ -66,7 +65,7 @@ describe('sink service on the in-memory bus', () => {
     const scores = Array.from({ length: 500 }, (_, i) => makeScore(i));
     await bus.produce(TOPICS.scores, scores.map(scoreMessage));
     await waitFor(async () => (await count(service)) === 500, 20_000, '500 rows');
-    const rows = await duck(service).query('SELECT score_id, src_topic, src_partition, src_offset FROM severity_scores');
+    const rows = await service.warehouse.read('SELECT score_id, src_topic, src_partition, src_offset FROM severity_scores');
     expect(new Set(rows.map((r) => r.score_id))).toEqual(new Set(scores.map((s) => s.payload.scoreId)));
     expect(new Set(rows.map((r) => r.src_topic))).toEqual(new Set([TOPICS.scores]));
     const perPartition = new Map<number, number>();
@@ -84,7 +83,7 @@ describe('sink service on the in-memory bus', () => {
     const garbage = Buffer.from('{"schema":"x",');
     await bus.produce(TOPICS.scores, [{ key: 'p1', value: garbage }, scoreMessage(makeScore(1))]);
     await waitFor(async () => (await count(service, 'dead_letters')) === 1 && (await count(service)) === 1, 20_000, 'dead letter row');
-    const [letter] = await duck(service).query('SELECT reason, service, source_topic, source_offset, original_bytes, src_topic FROM dead_letters');
+    const [letter] = await service.warehouse.read('SELECT reason, service, source_topic, source_offset, original_bytes, src_topic FROM dead_letters');
     expect(letter).toMatchObject({ reason: 'unparseable', service: 'sink', source_topic: TOPICS.scores, src_topic: TOPICS.deadLetter });
     expect(Buffer.from(String(letter!.original_bytes), 'base64')).toEqual(garbage);
   });
@@ -107,7 +106,7 @@ describe('sink service on the in-memory bus', () => {
     const run2 = Array.from({ length: 200 }, (_, i) => makeScore(i, { run: 'start-2' }));
     await secondBus.produce(TOPICS.scores, run2.map(scoreMessage));
     await waitFor(async () => (await count(second)) === 500, 20_000, 'run 2');
-    const [row] = await duck(second).query('SELECT count(*) AS n, count(DISTINCT score_id) AS ids, count(DISTINCT src_cluster) AS clusters FROM severity_scores');
+    const [row] = await second.warehouse.read('SELECT count(*) AS n, count(DISTINCT score_id) AS ids, count(DISTINCT src_cluster) AS clusters FROM severity_scores');
     expect(row).toEqual({ n: '500', ids: '500', clusters: '2' });
   });
 
@@ -134,7 +133,7 @@ describe('sink service on the in-memory bus', () => {
     await again.start();
     await new MemoryBus({ broker }).produce(TOPICS.scores, [scoreMessage(makeScore(100))]);
     await waitFor(async () => (await count(again)) === 101, 20_000, 'the new score');
-    const [row] = await duck(again).query('SELECT count(*) AS n, count(DISTINCT score_id) AS ids FROM severity_scores');
+    const [row] = await again.warehouse.read('SELECT count(*) AS n, count(DISTINCT score_id) AS ids FROM severity_scores');
     expect(row).toEqual({ n: '101', ids: '101' });
   });
 });

@@ -7,6 +7,9 @@ process.env.SF_TELEMETRY_DISABLE_CONNECTION_SHAPE = '1';
 const sdk = (await import('snowflake-sdk')).default;
 sdk.configure({ logLevel: 'OFF' });
 
+/** The users the test server lets in: the sink, and an analyst who reads what it wrote. */
+export const SF_USERS = { sink: 'sink-password', analyst: 'analyst-password' };
+
 /** The sink's env for the test server at `url` (password auth: development only). */
 export const snowflakeEnv = (url: string): Record<string, string> => ({
   SINK_WAREHOUSE: 'snowflake',

@@ -1,5 +1,7 @@
-// The sink's Snowflake path end to end: the real snowflake-sdk against the
-// Snowflake-protocol test server, which refuses SQL Snowflake would not accept.
+// The sink's Snowflake path beyond the warehouse contract (warehouse-snowflake.test.ts):
+// authentication, a writer that died inside its transaction, two sinks writing one
+// warehouse at once, and the whole service through a test-server restart. All through the
+// real snowflake-sdk against the Snowflake-protocol test server.
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,20 +11,11 @@ import { TOPICS } from '@ehr/features';
 import { createLogger } from '@ehr/runtime';
 import { startSnowflakeTestServer, type SnowflakeTestServer } from '@ehr/snowflake-test-server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSinkService, createWarehouse, LATEST_SCHEMA_VERSION, loadConfig, OffsetConflictError, scoreRow, type LandBatch, type SinkService, type Warehouse } from '../src/index.js';
-import { makeScore, scoreMessage, tempDir, waitFor } from './helpers.js';
-import { analyst, snowflakeEnv } from './snowflake-helpers.js';
+import { createSinkService, createWarehouse, LATEST_SCHEMA_VERSION, loadConfig, MIGRATIONS, migrationsTableDdl, OffsetConflictError, type SinkService } from '../src/index.js';
+import { makeScore, metric, scoreBatch, scoreMessage, tempDir, waitFor } from './helpers.js';
+import { analyst, SF_USERS, snowflakeEnv } from './snowflake-helpers.js';
 
 const logger = createLogger({ service: 'sink', level: 'silent' });
-
-function batch(from: number, to: number, expected: bigint): LandBatch {
-  const scores = [];
-  for (let i = from; i <= to; i++) {
-    const event = makeScore(i);
-    scores.push(scoreRow('cluster-a', { topic: TOPICS.scores, partition: 0, offset: String(i), key: null, value: Buffer.alloc(0), headers: {}, timestamp: 0 }, event));
-  }
-  return { cluster: 'cluster-a', topic: TOPICS.scores, partition: 0, expectedLastOffset: expected, lastOffset: BigInt(to), scores, deadLetters: [] };
-}
 
 describe('sink → Snowflake (real snowflake-sdk, Snowflake-protocol test server)', () => {
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -31,56 +24,20 @@ describe('sink → Snowflake (real snowflake-sdk, Snowflake-protocol test server
   });
 
   async function server(databasePath: string, port = 0): Promise<SnowflakeTestServer> {
-    const s = await startSnowflakeTestServer({ port, databasePath });
-    return s;
+    return startSnowflakeTestServer({ port, databasePath, users: SF_USERS, blockingIdleAbortSeconds: 1 });
   }
 
-  it('migrates idempotently, lands batches guarded by the offset, and keeps one row per score id', async () => {
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
-    const sf = await server(join(dir, 'sf.duckdb'));
-    cleanups.push(() => sf.stop());
-    const config = loadConfig(snowflakeEnv(sf.url));
-    const warehouses: Warehouse[] = [createWarehouse(config, logger, dir), createWarehouse(config, logger, dir)];
+  async function serviceOn(url: string, env: Record<string, string>, bus: MemoryBus): Promise<SinkService> {
+    const service = createSinkService({ config: loadConfig({ ...snowflakeEnv(url), ...env }), logger, bus });
     cleanups.push(async () => {
-      for (const w of warehouses) await w.close();
+      await service.stop();
+      await service.app.close();
     });
-    const [w] = warehouses as [Warehouse, Warehouse];
-    expect(w.kind).toBe('snowflake');
-    await w.init();
-    await warehouses[1]!.init();
+    await service.start();
+    return service;
+  }
 
-    expect(await w.land(batch(0, 99, -1n))).toEqual({ scoresInserted: 100, deadLettersInserted: 0 });
-    await expect(w.land(batch(0, 99, -1n))).rejects.toBeInstanceOf(OffsetConflictError);
-    await expect(w.land(batch(50, 120, 49n))).rejects.toBeInstanceOf(OffsetConflictError);
-    // The same scores again at later offsets (an upstream re-emission): the offset moves, no row is added.
-    expect(await w.land({ ...batch(0, 99, 99n), lastOffset: 199n })).toEqual({ scoresInserted: 0, deadLettersInserted: 0 });
-    expect((await w.landedOffsets('cluster-a', TOPICS.scores)).get(0)).toBe(199n);
-
-    const a = await analyst(sf.url);
-    cleanups.push(() => a.close());
-    const [counts] = await a.query('SELECT COUNT(*) AS N, COUNT(DISTINCT score_id) AS IDS FROM severity_scores');
-    expect(counts).toEqual({ N: 100, IDS: 100 });
-    const expected = makeScore(7);
-    const [row] = await a.query(
-      `SELECT probability, news2, band, features:heart_rate::number AS hr, top_features[0]:feature::string AS top, unit FROM severity_scores WHERE score_id = '${expected.payload.scoreId}'`,
-    );
-    expect(row).toEqual({
-      PROBABILITY: expected.payload.probability,
-      NEWS2: expected.payload.news2,
-      BAND: expected.payload.band,
-      HR: expected.payload.features.heart_rate,
-      TOP: 'heart_rate',
-      UNIT: 'ward-3',
-    });
-    const latest = await a.query('SELECT COUNT(*) AS N FROM severity_scores_latest');
-    expect(latest).toEqual([{ N: 50 }]);
-    const versions = await a.query('SELECT MAX(version) AS V FROM sink_schema_migrations');
-    expect(versions).toEqual([{ V: LATEST_SCHEMA_VERSION }]);
-    expect(await a.query("SELECT partition_id AS P, last_offset AS O FROM sink_offsets WHERE cluster_id = 'cluster-a'")).toEqual([{ P: 0, O: 199 }]);
-  });
-
-  it('is not blocked by a writer that died inside its transaction (a detached Snowflake transaction)', async () => {
+  it('is not blocked by a writer that died inside its transaction before the guard, and not fooled by one that died holding it', async () => {
     const { dir, cleanup } = tempDir();
     cleanups.push(cleanup);
     const sf = await server(join(dir, 'sf.duckdb'));
@@ -88,18 +45,58 @@ describe('sink → Snowflake (real snowflake-sdk, Snowflake-protocol test server
     const w = createWarehouse(loadConfig(snowflakeEnv(sf.url)), logger, dir);
     cleanups.push(() => w.close());
     await w.init();
-    await w.land(batch(0, 9, -1n));
-    // A sink killed between its last statement and COMMIT: its session stays open, in a transaction.
-    const zombie = await analyst(sf.url);
-    cleanups.push(() => zombie.close());
-    await zombie.query('BEGIN TRANSACTION');
-    await zombie.query(
-      `INSERT INTO sink_offset_log (cluster_id, topic, partition_id, last_offset, records, committed_at) SELECT 'cluster-a', '${TOPICS.scores}', 0, 19, 10, CURRENT_TIMESTAMP`,
+    await w.land(scoreBatch(0, 9, -1n));
+
+    // A sink killed after its inserts, before the guard: its session stays open, in a transaction. INSERTs lock nothing.
+    const early = await analyst(sf.url);
+    cleanups.push(() => early.close());
+    await early.query('BEGIN TRANSACTION');
+    await early.query(`INSERT INTO sink_batches (cluster_id, topic, partition_id, first_offset, last_offset, records) SELECT 'cluster-a', '${TOPICS.scores}', 0, 10, 19, 10`);
+    expect(await w.land(scoreBatch(10, 19, 9n))).toEqual({ scoresInserted: 10, deadLettersInserted: 0 });
+
+    // A sink killed between its guard and its COMMIT holds the partition row: the next writer is refused, not let through…
+    const late = await analyst(sf.url);
+    cleanups.push(() => late.close());
+    await late.query('BEGIN TRANSACTION');
+    await late.query(`UPDATE sink_partitions SET last_offset = 29 WHERE cluster_id = 'cluster-a' AND topic = '${TOPICS.scores}' AND partition_id = 0 AND last_offset = 19`);
+    await expect(w.land(scoreBatch(20, 29, 19n, { run: 'next-owner' }))).rejects.toBeInstanceOf(OffsetConflictError);
+    // …until that transaction is rolled back: Snowflake does it once it has blocked another one for 5 idle minutes (this server: 1 s).
+    let outcome: unknown = null;
+    await waitFor(
+      async () => {
+        outcome = await w.land(scoreBatch(20, 29, 19n, { run: 'next-owner' })).catch((e: unknown) => e);
+        if (!(outcome instanceof OffsetConflictError)) return true;
+        await new Promise((r) => setTimeout(r, 200));
+        return false;
+      },
+      20_000,
+      'the idle blocker to be rolled back',
     );
-    // The next owner lands the same range: not blocked, not refused.
-    expect(await w.land(batch(10, 19, 9n))).toEqual({ scoresInserted: 10, deadLettersInserted: 0 });
-    expect(await w.land(batch(20, 29, 19n))).toEqual({ scoresInserted: 10, deadLettersInserted: 0 });
+    expect(outcome).toEqual({ scoresInserted: 10, deadLettersInserted: 0 });
     expect((await w.landedOffsets('cluster-a', TOPICS.scores)).get(0)).toBe(29n);
+    expect(await w.read('SELECT COUNT(*) AS n, COUNT(DISTINCT src_offset) AS positions FROM severity_scores')).toEqual([{ n: '30', positions: '30' }]);
+  });
+
+  it('migrates a schema-3 warehouse (offsets as an append-only log) to the partition rows without losing an offset', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const sf = await server(join(dir, 'sf.duckdb'));
+    cleanups.push(() => sf.stop());
+    const a = await analyst(sf.url);
+    cleanups.push(() => a.close());
+    await a.query(migrationsTableDdl('snowflake'));
+    for (const m of MIGRATIONS.filter((x) => x.version <= 3)) {
+      for (const sql of m.statements('snowflake')) await a.query(sql);
+      await a.query(`INSERT INTO sink_schema_migrations (version, description) SELECT ${m.version}, 'old'`);
+    }
+    await a.query(`INSERT INTO sink_offset_log (cluster_id, topic, partition_id, last_offset, records) SELECT 'cluster-a', '${TOPICS.scores}', 0, 41, 1`);
+    const w = createWarehouse(loadConfig(snowflakeEnv(sf.url)), logger, dir);
+    cleanups.push(() => w.close());
+    await w.init();
+    expect((await w.landedOffsets('cluster-a', TOPICS.scores)).get(0)).toBe(41n);
+    await expect(w.land(scoreBatch(0, 9, -1n))).rejects.toBeInstanceOf(OffsetConflictError);
+    expect(await w.land(scoreBatch(42, 45, 41n))).toEqual({ scoresInserted: 4, deadLettersInserted: 0 });
+    expect(await w.read('SELECT MAX(version) AS v FROM sink_schema_migrations')).toEqual([{ v: String(LATEST_SCHEMA_VERSION) }]);
   });
 
   it('logs in with a key pair (SNOWFLAKE_JWT, encrypted private key file), the production authentication', async () => {
@@ -119,7 +116,7 @@ describe('sink → Snowflake (real snowflake-sdk, Snowflake-protocol test server
     const w = createWarehouse(config, logger, dir);
     cleanups.push(() => w.close());
     await w.init();
-    expect(await w.land(batch(0, 9, -1n))).toEqual({ scoresInserted: 10, deadLettersInserted: 0 });
+    expect(await w.land(scoreBatch(0, 9, -1n))).toEqual({ scoresInserted: 10, deadLettersInserted: 0 });
   });
 
   it('keeps retrying a warehouse it cannot log in to, not ready, and never logs or reports the secret', async () => {
@@ -147,6 +144,43 @@ describe('sink → Snowflake (real snowflake-sdk, Snowflake-protocol test server
     expect(ready.body).not.toContain(secret);
   });
 
+  it('two sinks writing every partition of one warehouse at once: each record lands once, by exactly one of them', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const sf = await server(join(dir, 'sf.duckdb'));
+    cleanups.push(() => sf.stop());
+    const broker = new MemoryBroker({ defaultPartitions: 3 });
+    // Two consumer groups: both sinks consume every partition and race to land the same records.
+    const env = { SINK_FLUSH_MS: '40', SINK_FLUSH_RECORDS: '150', SINK_RETRY_INITIAL_MS: '50', SINK_RETRY_MAX_MS: '200', KAFKA_TOPIC_PARTITIONS: '3' };
+    const sinks = [await serviceOn(sf.url, { ...env, SINK_GROUP_ID: 'sink-a' }, new MemoryBus({ broker })), await serviceOn(sf.url, { ...env, SINK_GROUP_ID: 'sink-b' }, new MemoryBus({ broker }))];
+    const producer = new MemoryBus({ broker });
+    const total = 1500;
+    for (let i = 0; i < total; i += 100) {
+      await producer.produce(TOPICS.scores, Array.from({ length: 100 }, (_, k) => scoreMessage(makeScore(i + k, { run: 'two-sinks' }))));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const ends = broker.topics.get(TOPICS.scores)!.partitions.map((p) => BigInt(p.end) - 1n);
+    await waitFor(() => sinks.every((s) => ends.every((end, p) => s.processor()!.landedOffset(TOPICS.scores, p) === end)), 60_000, 'both sinks to see every partition landed');
+
+    const a = await analyst(sf.url);
+    cleanups.push(() => a.close());
+    const [counts] = await a.query('SELECT COUNT(*) AS N, COUNT(DISTINCT score_id) AS IDS, COUNT(DISTINCT src_partition * 1000000 + src_offset) AS POS FROM severity_scores');
+    expect(counts).toEqual({ N: total, IDS: total, POS: total });
+    // The offset log: per partition, ranges that never overlap, ending at the end of the partition.
+    const log = await a.query('SELECT partition_id AS P, first_offset AS F, last_offset AS L FROM sink_batches ORDER BY partition_id, first_offset');
+    for (let p = 0; p < 3; p++) {
+      const ranges = log.filter((r) => r.P === p).map((r) => [Number(r.F), Number(r.L)] as const);
+      for (let k = 1; k < ranges.length; k++) expect(ranges[k]![0]).toBe(ranges[k - 1]![1] + 1);
+      expect(BigInt(ranges[ranges.length - 1]![1])).toBe(ends[p]);
+    }
+    const metrics = await Promise.all(sinks.map(async (s) => (await s.app.inject('/metrics')).body));
+    const landedBy = metrics.map((m) => metric(m, 'ehr_sink_rows_landed_total', { table: 'severity_scores' }));
+    expect(landedBy[0]! + landedBy[1]!).toBe(total);
+    // They did race: the loser of a round was refused by the guard, re-read, and dropped what the winner had landed.
+    const conflicts = metrics.map((m) => metric(m, 'ehr_sink_warehouse_failures_total', { kind: 'offset_conflict' }));
+    expect(conflicts[0]! + conflicts[1]!).toBeGreaterThan(0);
+  });
+
   it('runs the sink service on Snowflake: every score once, through a test-server restart mid-stream', async () => {
     const { dir, cleanup } = tempDir();
     cleanups.push(cleanup);
@@ -154,14 +188,8 @@ describe('sink → Snowflake (real snowflake-sdk, Snowflake-protocol test server
     let sf = await server(dbPath);
     const port = sf.port;
     cleanups.push(() => sf.stop());
-    const config = loadConfig({ ...snowflakeEnv(sf.url), SINK_FLUSH_MS: '50', SINK_FLUSH_RECORDS: '200', SINK_RETRY_INITIAL_MS: '100', SINK_RETRY_MAX_MS: '500' });
     const broker = new MemoryBroker({ defaultPartitions: 3 });
-    const service: SinkService = createSinkService({ config, logger, bus: new MemoryBus({ broker }) });
-    cleanups.push(async () => {
-      await service.stop();
-      await service.app.close();
-    });
-    await service.start();
+    const service = await serviceOn(sf.url, { SINK_FLUSH_MS: '50', SINK_FLUSH_RECORDS: '200', SINK_RETRY_INITIAL_MS: '100', SINK_RETRY_MAX_MS: '500' }, new MemoryBus({ broker }));
     const producer = new MemoryBus({ broker });
     const total = 3000;
     const scores = Array.from({ length: total }, (_, i) => makeScore(i, { run: 'sf-restart' }));

@@ -35,6 +35,9 @@ class FlakyWarehouse implements Warehouse {
   ping() {
     return this.inner.ping();
   }
+  read(sql: string, params?: readonly (string | number | null)[]) {
+    return this.inner.read(sql, params);
+  }
   close() {
     return this.inner.close();
   }
@@ -59,7 +62,7 @@ describe('sink with the warehouse down', () => {
     });
     await service.start();
     const producer = new MemoryBus({ broker });
-    const count = async () => Number((await flaky.inner.query('SELECT count(*) AS n FROM severity_scores'))[0]!.n);
+    const count = async () => Number((await flaky.inner.read('SELECT count(*) AS n FROM severity_scores'))[0]!.n);
     const ready = async () => (await service.app.inject('/health/ready')).json<{ status: string; dependencies: Record<string, { state: string; detail?: string }> }>();
     const scores = Array.from({ length: 600 }, (_, i) => makeScore(i, { run: 'down' }));
 
@@ -81,7 +84,7 @@ describe('sink with the warehouse down', () => {
     await waitFor(async () => (await count()) === 600 && service.processor()!.bufferedRecords() === 0, 30_000, 'all 600 rows');
     await waitFor(async () => (await ready()).status === 'ready', 20_000, 'ready again');
     expect(flaky.lostAnswers).toBe(1);
-    const [row] = await flaky.inner.query('SELECT count(*) AS n, count(DISTINCT score_id) AS ids, count(DISTINCT src_partition || \':\' || src_offset) AS positions FROM severity_scores');
+    const [row] = await flaky.inner.read('SELECT count(*) AS n, count(DISTINCT score_id) AS ids, count(DISTINCT src_partition || \':\' || src_offset) AS positions FROM severity_scores');
     expect(row).toEqual({ n: '600', ids: '600', positions: '600' });
   });
 
@@ -101,7 +104,7 @@ describe('sink with the warehouse down', () => {
     await new Promise((r) => setTimeout(r, 200));
     flaky.mode = 'up';
     await new MemoryBus({ broker }).produce(TOPICS.scores, Array.from({ length: 50 }, (_, i) => scoreMessage(makeScore(i, { run: 'late' }))));
-    await waitFor(async () => Number((await flaky.inner.query('SELECT count(*) AS n FROM severity_scores'))[0]!.n) === 50, 20_000, '50 rows');
+    await waitFor(async () => Number((await flaky.inner.read('SELECT count(*) AS n FROM severity_scores'))[0]!.n) === 50, 20_000, '50 rows');
     expect((await service.app.inject('/health/ready')).json()).toMatchObject({ status: 'ready' });
   });
 });

@@ -1,153 +1,133 @@
+// The warehouse contract against the embedded DuckDB warehouse (a file per test).
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { createLogger } from '@ehr/runtime';
 import { TOPICS } from '@ehr/features';
-import { afterEach, describe, expect, it } from 'vitest';
-import { DuckDbWarehouse, LATEST_SCHEMA_VERSION, MIGRATIONS, migrationsTableDdl, OffsetConflictError, scoreRow, type LandBatch } from '../src/index.js';
-import { makeScore, tempDir } from './helpers.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DuckDbWarehouse, MIGRATIONS, migrationsTableDdl, OffsetConflictError } from '../src/index.js';
+import { scoreBatch, tempDir, waitFor } from './helpers.js';
+import { warehouseContract } from './warehouse-contract.js';
 
 const logger = createLogger({ service: 'sink', level: 'silent' });
+const { dir, cleanup } = tempDir();
+afterAll(cleanup);
+let files = 0;
 
-function batch(from: number, to: number, expected: bigint, run = 'r1'): LandBatch {
-  const scores = [];
-  for (let i = from; i <= to; i++) {
-    const event = makeScore(i, { run });
-    scores.push(
-      scoreRow('cluster-a', { topic: TOPICS.scores, partition: 0, offset: String(i), key: event.patientId, value: Buffer.alloc(0), headers: {}, timestamp: Date.UTC(2025, 0, 1) }, event),
-    );
-  }
-  return { cluster: 'cluster-a', topic: TOPICS.scores, partition: 0, expectedLastOffset: expected, lastOffset: BigInt(to), scores, deadLetters: [] };
-}
+warehouseContract('DuckDB', () => ({
+  async open(options) {
+    const path = join(dir, `w-${files++}.duckdb`);
+    if (options?.strictNews2) {
+      // The table as a DBA might have made it: news2 a 1-digit number.
+      const instance = await DuckDBInstance.create(path);
+      const c = await instance.connect();
+      await c.run(MIGRATIONS[0]!.statements('duckdb')[0]!.replace('news2 INTEGER', 'news2 DECIMAL(1,0)'));
+      c.closeSync();
+      instance.closeSync();
+    }
+    const warehouse = new DuckDbWarehouse({ path, logger });
+    await warehouse.init();
+    return {
+      warehouse,
+      // One file, one process: the second writer is the same warehouse (its one connection serializes writes).
+      another: async () => warehouse,
+      outage: async () => {
+        await warehouse.close();
+        rmSync(path, { force: true });
+      },
+    };
+  },
+  jsonNumber: (column, key) => `CAST(${column}->>'${key}' AS DOUBLE)`,
+  jsonFirstText: (column, key) => `${column}->0->>'${key}'`,
+}));
 
-async function query(path: string, sql: string): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(path);
-  const c = await instance.connect();
-  try {
-    return (await c.runAndReadAll(sql)).getRowObjectsJson();
-  } finally {
-    c.closeSync();
-    instance.closeSync();
-  }
-}
 
-describe('DuckDB warehouse', () => {
-  const cleanups: (() => void)[] = [];
-  afterEach(() => {
-    for (const c of cleanups.splice(0)) c();
-  });
-
-  it('creates and migrates its tables idempotently, and records the schema version', async () => {
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
-    const path = join(dir, 'w.duckdb');
-    for (let i = 0; i < 2; i++) {
-      const w = new DuckDbWarehouse({ path, logger });
+describe('DuckDB warehouse crash', () => {
+  it('opens again after the process is killed with SIGKILL right after migrating and landing (DuckDB replays its WAL)', async () => {
+    const path = join(dir, 'killed.duckdb');
+    const index = pathToFileURL(fileURLToPath(new URL('../dist/index.js', import.meta.url))).href;
+    // The whole life of a first start, in a process of its own: migrate, land three batches, then wait to be killed.
+    const script = `
+      const { DuckDbWarehouse } = await import(${JSON.stringify(index)});
+      const { createLogger } = await import('@ehr/runtime');
+      const w = new DuckDbWarehouse({ path: ${JSON.stringify(path)}, logger: createLogger({ service: 'sink', level: 'silent' }) });
       await w.init();
+      const row = (i) => ({ scoreId: 's' + i, eventId: 'e' + i, featureEventId: 'f' + i, patientId: 'p', encounterId: null, eventTime: '2025-01-01T00:00:00Z', scoredAt: '2025-01-01T00:00:00Z',
+        mode: 'model', probability: 0.5, band: 'medium', news2: 3, news2Band: 'low_medium', modelName: null, modelVersion: null, features: '{}', topFeatures: '[]', latencyMs: 1,
+        unit: null, department: null, srcCluster: 'c', srcTopic: 't', srcPartition: 0, srcOffset: String(i), srcTimestamp: '2025-01-01T00:00:00Z', bandSource: 'model', bandReason: null });
+      for (let b = 0; b < 3; b++) await w.land({ cluster: 'c', topic: 't', partition: 0, expectedLastOffset: BigInt(b * 10 - 1), firstOffset: BigInt(b * 10), lastOffset: BigInt(b * 10 + 9), records: 10, scores: Array.from({ length: 10 }, (_, k) => row(b * 10 + k)), deadLetters: [] });
+      process.stdout.write('landed\\n');
+      setInterval(() => {}, 1000);
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor(() => out.includes('landed') || child.exitCode !== null, 60_000, 'the child to land');
+    expect(out).toContain('landed');
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+
+    const w = new DuckDbWarehouse({ path, logger });
+    await w.init();
+    try {
+      expect((await w.landedOffsets('c', 't')).get(0)).toBe(29n);
+      expect(await w.read('SELECT COUNT(*) AS n FROM severity_scores')).toEqual([{ n: '30' }]);
+    } finally {
       await w.close();
     }
-    const versions = await query(path, 'SELECT version FROM sink_schema_migrations ORDER BY version');
-    expect(versions.map((v) => Number(v.version))).toEqual(Array.from({ length: LATEST_SCHEMA_VERSION }, (_, i) => i + 1));
-    const columns = await query(path, "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'severity_scores'");
-    const types = Object.fromEntries(columns.map((c) => [c.column_name, c.data_type]));
-    for (const name of ['score_id', 'event_id', 'patient_id', 'encounter_id', 'event_time', 'scored_at', 'probability', 'band', 'news2', 'news2_band', 'model_version', 'features', 'top_features', 'latency_ms', 'src_topic', 'src_partition', 'src_offset', 'ingested_at']) {
-      expect(types, name).toHaveProperty(name);
-    }
-    expect(types.features).toBe('JSON');
-    expect(types.event_time).toBe('TIMESTAMP WITH TIME ZONE');
   });
+});
 
-  it('migrates a file from schema version 2 (one offsets row per partition) without losing its offsets', async () => {
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
-    const path = join(dir, 'w.duckdb');
+describe('DuckDB warehouse migrations', () => {
+  it('migrates a file from schema version 3 (offsets as an append-only log) to the partition rows without losing an offset', async () => {
+    const path = join(dir, 'v3.duckdb');
     const instance = await DuckDBInstance.create(path);
     const c = await instance.connect();
     await c.run(migrationsTableDdl('duckdb'));
-    for (const m of MIGRATIONS.filter((x) => x.version <= 2)) {
+    for (const m of MIGRATIONS.filter((x) => x.version <= 3)) {
       for (const sql of m.statements('duckdb')) await c.run(sql);
       await c.run(`INSERT INTO sink_schema_migrations (version, description) VALUES (${m.version}, 'old')`);
     }
-    await c.run(`INSERT INTO sink_offsets (cluster_id, topic, partition_id, last_offset) VALUES ('cluster-a', '${TOPICS.scores}', 0, 41)`);
+    for (const [partition, last] of [
+      [0, 20],
+      [0, 41],
+      [1, 7],
+    ]) {
+      await c.run(`INSERT INTO sink_offset_log (cluster_id, topic, partition_id, last_offset, records) VALUES ('cluster-a', '${TOPICS.scores}', ${partition}, ${last}, 1)`);
+    }
     c.closeSync();
     instance.closeSync();
 
     const w = new DuckDbWarehouse({ path, logger });
     await w.init();
-    expect((await w.landedOffsets('cluster-a', TOPICS.scores)).get(0)).toBe(41n);
-    await expect(w.land(batch(0, 9, -1n))).rejects.toBeInstanceOf(OffsetConflictError);
-    expect(await w.land(batch(42, 45, 41n))).toEqual({ scoresInserted: 4, deadLettersInserted: 0 });
-    expect(await w.query('SELECT last_offset FROM sink_offsets')).toEqual([{ last_offset: '45' }]);
-    await w.close();
-  });
-
-  it('lands a batch and its offset together, and refuses a batch cut from a stale offset', async () => {
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
-    const path = join(dir, 'w.duckdb');
-    const w = new DuckDbWarehouse({ path, logger });
-    await w.init();
-    expect(await w.land(batch(0, 9, -1n))).toEqual({ scoresInserted: 10, deadLettersInserted: 0 });
-    expect((await w.landedOffsets('cluster-a', TOPICS.scores)).get(0)).toBe(9n);
-    // The same batch again (a retried commit that had landed): refused, nothing written.
-    await expect(w.land(batch(0, 9, -1n))).rejects.toBeInstanceOf(OffsetConflictError);
-    await expect(w.land(batch(5, 12, 4n))).rejects.toBeInstanceOf(OffsetConflictError);
-    expect(await w.land(batch(10, 14, 9n))).toEqual({ scoresInserted: 5, deadLettersInserted: 0 });
-    // Another cluster (a new in-memory bus) has its own offsets.
-    expect((await w.landedOffsets('cluster-b', TOPICS.scores)).size).toBe(0);
-    await w.close();
-    const [row] = await query(path, 'SELECT count(*) AS n, count(DISTINCT score_id) AS ids, max(src_offset) AS last FROM severity_scores');
-    expect(row).toEqual({ n: '15', ids: '15', last: '14' });
-  });
-
-  it('keeps the offset log short: superseded rows are dropped every 100 batches', async () => {
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
-    const w = new DuckDbWarehouse({ path: join(dir, 'w.duckdb'), logger });
-    await w.init();
-    for (let i = 0; i < 101; i++) await w.land(batch(i, i, BigInt(i - 1)));
-    expect(await w.query('SELECT count(*) AS n, max(last_offset) AS last FROM sink_offset_log')).toEqual([{ n: '2', last: '100' }]);
-    expect((await w.landedOffsets('cluster-a', TOPICS.scores)).get(0)).toBe(100n);
-    await w.close();
-  });
-
-  it('keeps one row per score id even when the same score arrives at another offset', async () => {
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
-    const path = join(dir, 'w.duckdb');
-    const w = new DuckDbWarehouse({ path, logger });
-    await w.init();
-    await w.land(batch(0, 4, -1n));
-    const again = batch(0, 4, 4n);
-    expect(await w.land({ ...again, lastOffset: 9n })).toEqual({ scoresInserted: 0, deadLettersInserted: 0 });
-    expect((await w.landedOffsets('cluster-a', TOPICS.scores)).get(0)).toBe(9n);
-    await w.close();
-    const [row] = await query(path, 'SELECT count(*) AS n FROM severity_scores');
-    expect(row).toEqual({ n: '5' });
-  });
-
-  it('stores typed columns and JSON analysts can query, and a latest-score-per-patient view', async () => {
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
-    const path = join(dir, 'w.duckdb');
-    const w = new DuckDbWarehouse({ path, logger });
-    await w.init();
-    await w.land(batch(0, 99, -1n));
-    await w.close();
-    const expected = makeScore(7);
-    const [row] = await query(
-      path,
-      `SELECT probability, news2, band, features->>'heart_rate' AS hr, top_features->0->>'feature' AS top, epoch_ms(event_time) AS t FROM severity_scores WHERE score_id = '${expected.payload.scoreId}'`,
-    );
-    expect(row).toEqual({
-      probability: expected.payload.probability,
-      news2: expected.payload.news2,
-      band: expected.payload.band,
-      hr: String(expected.payload.features.heart_rate),
-      top: 'heart_rate',
-      t: String(Date.parse(expected.payload.eventTime)),
-    });
-    const latest = await query(path, 'SELECT patient_id, src_offset FROM severity_scores_latest ORDER BY patient_id');
-    expect(latest).toHaveLength(50);
-    expect(latest.find((r) => r.patient_id === 'p3')).toEqual({ patient_id: 'p3', src_offset: '53' });
+    try {
+      expect(await w.landedOffsets('cluster-a', TOPICS.scores)).toEqual(
+        new Map([
+          [0, 41n],
+          [1, 7n],
+        ]),
+      );
+      await expect(w.land(scoreBatch(0, 9, -1n))).rejects.toBeInstanceOf(OffsetConflictError);
+      expect(await w.land(scoreBatch(42, 45, 41n))).toEqual({ scoresInserted: 4, deadLettersInserted: 0 });
+      expect(await w.read('SELECT partition_id AS p, last_offset AS o FROM sink_offsets ORDER BY partition_id')).toEqual([
+        { p: '0', o: '45' },
+        { p: '1', o: '7' },
+      ]);
+      expect(await w.read('SELECT batches AS b FROM sink_partitions WHERE partition_id = 0')).toEqual([{ b: '3' }]);
+      // The old log's lines moved to sink_batches, and the old table is gone.
+      expect(await w.read('SELECT partition_id AS p, first_offset AS f, last_offset AS l FROM sink_batches ORDER BY partition_id, last_offset')).toEqual([
+        { p: '0', f: null, l: '20' },
+        { p: '0', f: null, l: '41' },
+        { p: '0', f: '42', l: '45' },
+        { p: '1', f: null, l: '7' },
+      ]);
+      await expect(w.read('SELECT COUNT(*) AS n FROM sink_offset_log')).rejects.toThrow(/sink_offset_log/);
+    } finally {
+      await w.close();
+    }
   });
 });

@@ -16,6 +16,7 @@ export type Tokens = Record<TokenVariable, string>;
 const SERVICE_TOKENS: Partial<Record<ServiceName, Partial<Record<'AUTH_INGEST_TOKENS' | 'AUTH_READ_TOKENS' | 'AUTH_ADMIN_TOKENS', TokenVariable>>>> = {
   producer: { AUTH_INGEST_TOKENS: 'EHR_INGEST_TOKEN', AUTH_ADMIN_TOKENS: 'EHR_ADMIN_TOKEN' },
   scoring: { AUTH_READ_TOKENS: 'EHR_READ_TOKEN', AUTH_ADMIN_TOKENS: 'EHR_ADMIN_TOKEN' },
+  alerting: { AUTH_READ_TOKENS: 'EHR_READ_TOKEN', AUTH_ADMIN_TOKENS: 'EHR_ADMIN_TOKEN' },
   dashboard: { AUTH_READ_TOKENS: 'EHR_READ_TOKEN', AUTH_ADMIN_TOKENS: 'EHR_ADMIN_TOKEN' },
 };
 

@@ -66,6 +66,9 @@ describe('docker-compose.yml', () => {
     expect(step.MODEL_PATH).toBe(containerEnv(all.scoring!, TOKENS).MODEL_PATH);
     const mountOf = (service: typeof model) => (service.volumes as string[]).find((v) => v.startsWith('model:'));
     expect(mountOf(model)).toBe(mountOf(all.scoring!));
+    // Real ICU stays when the host folder holds them, read-only, where PHYSIONET_PATH points.
+    const physionet = (model.volumes as string[]).find((v) => v.endsWith(':ro') && v.includes('physionet'));
+    expect(physionet?.split(':')[1]).toBe(containerEnv(model, {}).PHYSIONET_PATH);
     // The scoring image carries no training code.
     expect(readFileSync(join(root, 'services/scoring/package.json'), 'utf8')).not.toContain('@ehr/training');
   });

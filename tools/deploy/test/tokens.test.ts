@@ -25,6 +25,7 @@ describe('tokens', () => {
     expect(serviceTokenEnv('producer', t)).toEqual({ AUTH_INGEST_TOKENS: t.EHR_INGEST_TOKEN, AUTH_ADMIN_TOKENS: t.EHR_ADMIN_TOKEN });
     expect(serviceTokenEnv('dashboard', t)).toEqual({ AUTH_READ_TOKENS: t.EHR_READ_TOKEN, AUTH_ADMIN_TOKENS: t.EHR_ADMIN_TOKEN });
     expect(serviceTokenEnv('scoring', t)).toEqual({ AUTH_READ_TOKENS: t.EHR_READ_TOKEN, AUTH_ADMIN_TOKENS: t.EHR_ADMIN_TOKEN });
+    expect(serviceTokenEnv('alerting', t)).toEqual({ AUTH_READ_TOKENS: t.EHR_READ_TOKEN, AUTH_ADMIN_TOKENS: t.EHR_ADMIN_TOKEN });
     expect([serviceTokenEnv('feature', t), serviceTokenEnv('sink', t)]).toEqual([{}, {}]);
   });
 

@@ -17,13 +17,36 @@ const pomPath = join(packageDir, 'pom.xml');
 const MARKER = '.fetched.json';
 const FALLBACK_VERSION = '3.9.1';
 
-const { values: args } = parseArgs({
-  options: {
-    out: { type: 'string' },
-    force: { type: 'boolean', default: false },
-    quiet: { type: 'boolean', default: false }, // say nothing when there is nothing to do
-  },
-});
+// The repository's command-line convention (@ehr/cli), by hand: this runs before the build.
+const USAGE = `Usage: kafka:jars [options]   (npm run kafka:jars -- [options])
+
+Copies the Kafka broker's jars from Maven Central into .kafka/jars (needs Java 17+ and Maven).
+Does nothing when the jars there match tools/kafka-local/pom.xml.
+
+Options:
+  --out <dir>  where the jars go (default: .kafka/jars)
+  --force      fetch again even when the jars are current
+  --quiet      say nothing when there is nothing to do
+  -h, --help   print this usage and exit
+`;
+let args;
+try {
+  ({ values: args } = parseArgs({
+    options: {
+      out: { type: 'string' },
+      force: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false }, // say nothing when there is nothing to do
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }));
+} catch (error) {
+  process.stderr.write(`error: ${error.message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (args.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 const outDir = resolve(args.out ?? join(repoRoot, '.kafka', 'jars'));
 
 const say = (line) => process.stderr.write(`kafka:jars: ${line}\n`);

@@ -41,9 +41,9 @@ function exec(conn, sqlText, binds) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'sf-bench-'));
-const server = await startSnowflakeTestServer({ databasePath: join(dir, 'bench.duckdb') });
+const server = await startSnowflakeTestServer({ databasePath: join(dir, 'bench.duckdb'), users: { bench: 'bench-password' } });
 const conn = await new Promise((resolve, reject) =>
-  snowflake.createConnection({ account: 'bench', username: 'bench', password: 'x', accessUrl: server.url, database: 'EHR', schema: 'PUBLIC' })
+  snowflake.createConnection({ account: 'bench', username: 'bench', password: 'bench-password', accessUrl: server.url, database: 'EHR', schema: 'PUBLIC' })
     .connect((err, c) => (err ? reject(err) : resolve(c))));
 
 const results = [];

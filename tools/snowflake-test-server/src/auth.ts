@@ -1,16 +1,25 @@
 /**
  * Login checks: passwords against the configured users, and key-pair (SNOWFLAKE_JWT)
- * logins by the JWT's structure and claims — and by its signature when the server was
- * given the user's public key (it cannot know a real account's registered key).
+ * logins of users whose public key the server was given: the JWT's structure, claims,
+ * fingerprint and RS256 signature. Nobody else gets in.
  */
-import { createHash, createPublicKey, verify } from 'node:crypto';
+import { createHash, createPublicKey, timingSafeEqual, verify } from 'node:crypto';
 import { ErrorCode, SnowflakeError } from './errors.js';
 
 export interface AuthOptions {
-  /** user → password. Undefined: any user with a non-empty password may log in. */
+  /** user → password: the users who may log in with a password. */
   users: Record<string, string> | undefined;
-  /** user → PEM public key, to verify SNOWFLAKE_JWT signatures and fingerprints. */
+  /** user → PEM public key: the users who may log in with SNOWFLAKE_JWT (signature and fingerprint checked). */
   publicKeys: Record<string, string> | undefined;
+}
+
+/** A server that would let in anyone is refused at start: at least one user must be configured. */
+export function requireUsers(opts: AuthOptions): void {
+  const n = Object.keys(opts.users ?? {}).length + Object.keys(opts.publicKeys ?? {}).length;
+  if (n === 0) throw new Error('snowflake-test-server needs at least one configured user (users: { name: password } or publicKeys: { name: pem })');
+  for (const [user, password] of Object.entries(opts.users ?? {})) {
+    if (!user || !password) throw new Error('snowflake-test-server: every configured user needs a non-empty name and password');
+  }
 }
 
 export interface LoginData {
@@ -28,8 +37,14 @@ const badJwt = (why: string): SnowflakeError => new SnowflakeError(ErrorCode.JWT
 
 function lookup<T>(map: Record<string, T> | undefined, user: string): T | undefined {
   if (!map) return undefined;
+  // The login name comes from the client: never a plain-object index (`__proto__`, `toString` …).
   const key = Object.keys(map).find((k) => k.toUpperCase() === user.toUpperCase());
-  return key === undefined ? undefined : map[key];
+  return key === undefined || !Object.hasOwn(map, key) ? undefined : map[key];
+}
+
+/** Compares secrets in constant time (lengths may differ: hash both first). */
+function sameSecret(a: string, b: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
 
 function b64urlJson(part: string): Record<string, unknown> {
@@ -94,17 +109,15 @@ export function authenticate(data: LoginData, opts: AuthOptions): string {
   const authenticator = (data.AUTHENTICATOR ?? 'SNOWFLAKE').toUpperCase();
   if (authenticator === 'SNOWFLAKE' || authenticator === 'USERNAME_PASSWORD_MFA') {
     const password = data.PASSWORD ?? '';
-    if (!password) throw badCredentials();
-    if (opts.users !== undefined) {
-      const expected = lookup(opts.users, user);
-      if (expected === undefined || expected !== password) throw badCredentials();
-    }
+    const expected = lookup(opts.users, user);
+    if (!password || expected === undefined || !sameSecret(expected, password)) throw badCredentials();
     return user;
   }
   if (authenticator === 'SNOWFLAKE_JWT') {
     if (!data.TOKEN) throw badJwt('no token');
-    if (opts.users !== undefined && lookup(opts.users, user) === undefined && lookup(opts.publicKeys, user) === undefined) throw badCredentials();
-    checkJwt(data.TOKEN, account, user, lookup(opts.publicKeys, user));
+    const key = lookup(opts.publicKeys, user);
+    if (key === undefined) throw badCredentials();
+    checkJwt(data.TOKEN, account, user, key);
     return user;
   }
   throw new SnowflakeError(ErrorCode.INCORRECT_USERNAME_PASSWORD, '08004', `Authenticator ${authenticator} is not supported by snowflake-test-server (use a password or SNOWFLAKE_JWT).`);

@@ -1,65 +1,73 @@
 #!/usr/bin/env node
-/**
- * snowflake-test-server --port 8085 --db data/sf.duckdb [--user name:password]…
- *   [--threshold N] [--host 127.0.0.1] [--log-level info]
- */
-import { parseArgs } from 'node:util';
+// snowflake-test-server --user name:password [--public-key name:key.pem]… [--port 8085]
+//   [--db data/sf.duckdb] [--threshold N] [--host 127.0.0.1] [--log-level info]
+// The repository's command-line convention (@ehr/cli): --help, one-line errors with the usage, exit 2.
+import { readFileSync } from 'node:fs';
+import { CommandFailure, createCommand, integer, InvalidArgumentError, main, Option } from '@ehr/cli';
 import { pino } from 'pino';
 import { startSnowflakeTestServer } from './server.js';
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: '8085' },
-    host: { type: 'string', default: '127.0.0.1' },
-    db: { type: 'string', default: ':memory:' },
-    user: { type: 'string', multiple: true },
-    threshold: { type: 'string' },
-    'log-level': { type: 'string', default: 'info' },
-    help: { type: 'boolean', short: 'h' },
-  },
-});
+/** `name:rest` pairs; the rest (a password, a path) is never echoed back. */
+const pair =
+  (what: string) =>
+  (raw: string, previous: Map<string, string> | undefined): Map<string, string> => {
+    const i = raw.indexOf(':');
+    if (i <= 0 || i === raw.length - 1) throw new InvalidArgumentError(`expected name:${what}.`);
+    return new Map(previous ?? []).set(raw.slice(0, i), raw.slice(i + 1));
+  };
 
-if (values.help) {
-  process.stdout.write(
-    'usage: snowflake-test-server [--port 8085] [--host 127.0.0.1] [--db path.duckdb|:memory:] [--user name:password]... [--threshold N] [--log-level info]\n',
-  );
-  process.exit(0);
-}
+const program = createCommand('snowflake-test-server', "Serves the Snowflake driver's JSON protocol on DuckDB, for the real snowflake-sdk in tests. Only configured users get in.")
+  .option('--user <name:password>', 'a user and its password (repeatable)', pair('password'))
+  .option('--public-key <name:key.pem>', "a user's RSA public key for key-pair (JWT) logins (repeatable)", pair('key.pem'))
+  .option('--port <n>', 'TCP port (0: any free one)', integer({ min: 0, max: 65_535 }), 8085)
+  .option('--host <address>', 'interface to listen on', '127.0.0.1')
+  .option('--db <path>', 'DuckDB file, or :memory:', ':memory:')
+  .option('--threshold <n>', 'array-binding threshold (rows) the server announces', integer({ min: 1 }))
+  .addOption(new Option('--log-level <level>', 'pino log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'));
 
-const logger = pino({ level: values['log-level'], base: { service: 'snowflake-test-server' } });
-let users: Record<string, string> | undefined;
-for (const u of values.user ?? []) {
-  const i = u.indexOf(':');
-  if (i <= 0) {
-    logger.error(`--user must be name:password, got ${u.slice(0, i > 0 ? i : u.length)}…`);
-    process.exit(2);
+await main(program, async (p) => {
+  const o = p.opts<{ user?: Map<string, string>; publicKey?: Map<string, string>; port: number; host: string; db: string; threshold?: number; logLevel: string }>();
+  const users = o.user ?? new Map<string, string>();
+  const keyFiles = o.publicKey ?? new Map<string, string>();
+  if (users.size + keyFiles.size === 0) throw new CommandFailure('at least one --user (or --public-key) is required: the server lets in configured users only', 2);
+  const publicKeys = new Map<string, string>();
+  for (const [name, path] of keyFiles) {
+    try {
+      publicKeys.set(name, readFileSync(path, 'utf8'));
+    } catch {
+      throw new CommandFailure(`--public-key ${name}: cannot read the key file`, 2);
+    }
   }
-  users ??= {};
-  users[u.slice(0, i)] = u.slice(i + 1);
-}
 
-const server = await startSnowflakeTestServer({
-  port: Number(values.port),
-  host: values.host,
-  databasePath: values.db,
-  ...(users ? { users } : {}),
-  ...(values.threshold ? { arrayBindingThreshold: Number(values.threshold) } : {}),
-  logger,
+  const logger = pino({ level: o.logLevel, base: { service: 'snowflake-test-server' } });
+  const server = await startSnowflakeTestServer({
+    port: o.port,
+    host: o.host,
+    databasePath: o.db,
+    ...(users.size > 0 ? { users: Object.fromEntries(users) } : {}),
+    ...(publicKeys.size > 0 ? { publicKeys: Object.fromEntries(publicKeys) } : {}),
+    ...(o.threshold !== undefined ? { arrayBindingThreshold: o.threshold } : {}),
+    logger,
+  }).catch((err: unknown) => {
+    // e.g. the port is taken or the database file is locked: one line, no stack
+    throw new Error(`cannot start: ${err instanceof Error ? err.message.split('\n')[0]! : String(err)}`);
+  });
+  process.stdout.write(`snowflake-test-server ready: ${server.url} (database ${o.db})\n`);
+
+  // Serves until a signal; then stops and exits.
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const shutdown = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'stopping');
+      server.stop().then(resolve, (err: unknown) => {
+        logger.error({ err }, 'stop failed');
+        process.exitCode = 1;
+        resolve();
+      });
+    };
+    process.on('SIGINT', () => shutdown('SIGINT'));
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+  });
 });
-process.stdout.write(`snowflake-test-server ready: ${server.url} (database ${values.db})\n`);
-
-let stopping = false;
-const shutdown = (signal: string): void => {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'stopping');
-  server.stop().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      logger.error({ err }, 'stop failed');
-      process.exit(1);
-    },
-  );
-};
-process.on('SIGINT', () => shutdown('SIGINT'));
-process.on('SIGTERM', () => shutdown('SIGTERM'));

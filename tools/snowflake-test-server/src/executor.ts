@@ -183,6 +183,7 @@ export class Executor {
     const conn = session.conn;
     switch (c.kind) {
       case 'begin':
+        session.abortedTransaction = null;
         // Snowflake ignores BEGIN inside an open transaction.
         if (!session.inTransaction) {
           await this.run(conn, 'BEGIN TRANSACTION');
@@ -191,6 +192,11 @@ export class Executor {
         return statusResult('Statement executed successfully.', 0x5000);
       case 'commit':
       case 'rollback':
+        if (session.abortedTransaction !== null) {
+          const why = session.abortedTransaction;
+          session.abortedTransaction = null;
+          if (c.kind === 'commit') throw new SnowflakeError(ErrorCode.TRANSACTION_ABORTED, '25P02', why);
+        }
         // COMMIT/ROLLBACK with no open transaction succeed and do nothing, as in Snowflake.
         if (session.inTransaction) {
           session.inTransaction = false;

@@ -5,11 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { authenticate, type LoginData } from './auth.js';
+import { resolve } from 'node:path';
+import { authenticate, requireUsers, type LoginData } from './auth.js';
+import { BodyTooLargeError, DEFAULT_BODY_LIMITS, readJson as readBody, type BodyLimits } from './body.js';
+import { openDatabase } from './database.js';
 import { ErrorCode, SnowflakeError, fromDuckDbError } from './errors.js';
 import { Executor, RESULT_PARAMETERS, type Catalog, type QueryData, type QueryRequest } from './executor.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -29,14 +28,26 @@ export interface SnowflakeTestServerOptions {
    * this server does not implement. Default 10,000,000.
    */
   arrayBindingThreshold?: number;
-  /** user → password; unset: any user with a non-empty password. */
+  /**
+   * user → password. At least one user is required (here or in `publicKeys`): the
+   * server never lets in an unknown user.
+   */
   users?: Record<string, string>;
-  /** user → PEM public key: SNOWFLAKE_JWT logins of these users are signature-checked. */
+  /** user → PEM public key: the only users who may log in with SNOWFLAKE_JWT (signature-checked). */
   publicKeys?: Record<string, string>;
+  /** Largest request body accepted (default 128 MiB, Snowflake's limit); past it: HTTP 413. */
+  maxBodyBytes?: number;
+  /** Largest size a gzip request body may inflate to (default 512 MiB); past it: HTTP 413. */
+  maxInflatedBytes?: number;
   /** Session token validity in seconds (default 3600); after it the driver renews. */
   tokenValiditySeconds?: number;
   /** Master token validity and idle-session lifetime in seconds (default 14400). */
   masterValiditySeconds?: number;
+  /**
+   * A transaction idle this long that blocks another session's write is rolled back, as
+   * Snowflake does after 5 minutes with a detached transaction (default 300).
+   */
+  blockingIdleAbortSeconds?: number;
   logger?: Logger;
 }
 
@@ -58,10 +69,24 @@ export interface SnowflakeTestServerStats {
   heartbeats: number;
 }
 
+/** A statement held back by `holdNext` until the test releases it. */
+export interface HeldStatement {
+  /** Resolves when a matching statement arrived and is being held. */
+  reached: Promise<void>;
+  /** Lets it run. */
+  release(): void;
+}
+
 export interface SnowflakeTestServer {
   url: string;
   port: number;
   stop(): Promise<void>;
+  /**
+   * Holds the next statement whose SQL matches `pattern` before it runs, until released:
+   * tests use it to make two clients' transactions overlap exactly (a writer paused just
+   * before its COMMIT), which timing alone cannot do reliably.
+   */
+  holdNext(pattern: RegExp): HeldStatement;
   stats(): SnowflakeTestServerStats;
 }
 
@@ -86,18 +111,6 @@ function sessionToken(req: IncomingMessage): string | undefined {
   return m?.[1];
 }
 
-async function readJson(req: IncomingMessage): Promise<Json> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  let buf = Buffer.concat(chunks);
-  if (buf.length === 0) return {};
-  // The driver gzips bodies asynchronously and may label a body it sent uncompressed:
-  // trust the gzip magic bytes, not the Content-Encoding header.
-  if (buf[0] === 0x1f && buf[1] === 0x8b) buf = gunzipSync(buf);
-  const v: unknown = JSON.parse(buf.toString('utf8'));
-  return v && typeof v === 'object' ? (v as Json) : {};
-}
-
 class LruResults {
   private readonly map = new Map<string, Promise<Json>>();
   constructor(private readonly max: number) {}
@@ -117,12 +130,14 @@ class LruResults {
 
 export async function startSnowflakeTestServer(opts: SnowflakeTestServerOptions = {}): Promise<SnowflakeTestServer> {
   const logger = opts.logger ?? silentLogger;
+  requireUsers({ users: opts.users, publicKeys: opts.publicKeys });
   const databasePath = opts.databasePath ?? ':memory:';
-  const inMemory = databasePath === ':memory:' || databasePath === '';
-  if (!inMemory) mkdirSync(dirname(resolve(databasePath)), { recursive: true });
-  const instance = await DuckDBInstance.create(inMemory ? ':memory:' : databasePath);
-  const system: DuckDBConnection = await instance.connect();
-  await system.run(`SET GLOBAL TimeZone = 'UTC'`);
+  const limits: BodyLimits = {
+    maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_BODY_LIMITS.maxBodyBytes,
+    maxInflatedBytes: opts.maxInflatedBytes ?? DEFAULT_BODY_LIMITS.maxInflatedBytes,
+  };
+  const readJson = (req: IncomingMessage): Promise<Json> => readBody(req, limits);
+  const { instance, system, inMemory } = await openDatabase(databasePath);
   const threshold = opts.arrayBindingThreshold ?? 10_000_000;
 
   const variantColumns = new Set<string>();
@@ -166,8 +181,24 @@ export async function startSnowflakeTestServer(opts: SnowflakeTestServerOptions 
   const results = new LruResults(1000);
   const byRequestId = new LruResults(1000);
 
+  const holds: { pattern: RegExp; onReach: () => void; gate: Promise<void> }[] = [];
+  const holdNext = (pattern: RegExp): HeldStatement => {
+    let onReach!: () => void;
+    let release!: () => void;
+    const reached = new Promise<void>((r) => (onReach = r));
+    const gate = new Promise<void>((r) => (release = r));
+    holds.push({ pattern, onReach, gate });
+    return { reached, release };
+  };
+
   const runQuery = async (session: Session, body: QueryRequest, queryIdHint: { id?: string }): Promise<Json> => {
     counters.queries++;
+    const held = holds.findIndex((h) => h.pattern.test(body.sqlText));
+    if (held >= 0) {
+      const [hold] = holds.splice(held, 1);
+      hold!.onReach();
+      await hold!.gate;
+    }
     try {
       const data: QueryData = await session.run(() => executor.execute(session, body));
       queryIdHint.id = data.queryId;
@@ -177,6 +208,7 @@ export async function startSnowflakeTestServer(opts: SnowflakeTestServerOptions 
       counters.failedQueries++;
       const err = fromDuckDbError(e);
       logger.debug({ code: err.code, sessionId: session.id }, 'statement failed');
+      if (err.code === ErrorCode.LOCK_CONFLICT) await registry.abortIdleBlockers(session, (opts.blockingIdleAbortSeconds ?? 300) * 1000);
       if (session.inTransaction) registry.persist();
       return errorBody(err);
     }
@@ -316,6 +348,12 @@ export async function startSnowflakeTestServer(opts: SnowflakeTestServerOptions 
     handle(req, url)
       .then((body) => send(200, body))
       .catch((e: unknown) => {
+        if (e instanceof BodyTooLargeError) {
+          // Not retried by the driver (it retries 5xx, 408 and 429 only); the rest of the body is not read.
+          res.setHeader('connection', 'close');
+          send(413, { success: false, code: '000413', message: e.message, data: null });
+          return;
+        }
         if (e instanceof SyntaxError) {
           send(400, { success: false, code: '000400', message: 'request body is not JSON', data: null });
           return;
@@ -372,6 +410,7 @@ export async function startSnowflakeTestServer(opts: SnowflakeTestServerOptions 
     url,
     port,
     stop,
+    holdNext,
     stats: () => ({
       url,
       sessionsOpen: registry.openCount,

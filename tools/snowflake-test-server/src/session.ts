@@ -28,6 +28,10 @@ interface TokenState {
 export class Session {
   inTransaction = false;
   lastUsedAt = Date.now();
+  /** Set when the server rolled back this session's transaction on its own (see abortIdleBlockers); the next COMMIT says so. */
+  abortedTransaction: string | null = null;
+  /** Statements running or queued. */
+  private active = 0;
   /** Bind types DuckDB inferred per statement text (array binds), so a repeated batch is not prepared twice. */
   readonly inferredTypes = new Map<string, (string | undefined)[]>();
   /** Statements of one session run one at a time, like a Snowflake session. */
@@ -41,9 +45,18 @@ export class Session {
   ) {}
 
   run<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.chain.then(fn, fn);
+    this.active++;
+    const next = this.chain.then(fn, fn).finally(() => {
+      this.active--;
+      this.lastUsedAt = Date.now();
+    });
     this.chain = next.catch(() => undefined);
     return next;
+  }
+
+  /** A statement is running or queued. */
+  get busy(): boolean {
+    return this.active > 0;
   }
 
   /** Waits for the statements already queued. */
@@ -290,6 +303,29 @@ export class SessionRegistry {
     s.conn.closeSync();
     if (opts.keepForRestart) this.dormant.set(s.id, { id: s.id, info: s.info, inTransaction: s.inTransaction, ...s.tokens });
     this.persist();
+  }
+
+  /**
+   * Snowflake aborts a transaction that blocks another one from a lock and has been idle
+   * for 5 minutes (typically a client that died inside it: a "detached" transaction).
+   * Called when a statement of `blocked` met a lock conflict: every other session in a
+   * transaction, with nothing running and idle for at least `idleMs`, is rolled back.
+   */
+  async abortIdleBlockers(blocked: Session, idleMs: number, now = Date.now()): Promise<number> {
+    let aborted = 0;
+    for (const s of this.live.values()) {
+      if (s === blocked || !s.inTransaction || s.busy || now - s.lastUsedAt < idleMs) continue;
+      await s.run(async () => {
+        if (!s.inTransaction) return;
+        s.inTransaction = false;
+        s.abortedTransaction = `Transaction was aborted: it was idle for more than ${Math.round(idleMs / 1000)} s while blocking another transaction.`;
+        await s.conn.run('ROLLBACK').catch(() => undefined);
+      });
+      aborted++;
+      this.logger.info({ sessionId: s.id }, 'rolled back an idle transaction that blocked another session');
+    }
+    if (aborted > 0) this.persist();
+    return aborted;
   }
 
   /** Ends sessions unused for longer than the master token validity. */

@@ -19,6 +19,9 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
+/** The user every test logs in as (the server lets in configured users only). */
+export const USERS = { sink: 'sink-password' };
+
 export function connectionOptions(url: string, extra: Partial<ConnectionOptions> = {}): ConnectionOptions {
   return {
     account: 'testacct',

@@ -156,3 +156,49 @@ describe('array binds above the stage threshold', () => {
     await destroy(c);
   });
 });
+
+describe('locks and stuck transactions', () => {
+  test('holdNext pauses one matching statement until released: another session sees nothing committed meanwhile', async () => {
+    const a = await connect(server.url);
+    const b = await connect(server.url);
+    await exec(a, 'CREATE OR REPLACE TABLE held (id INTEGER)');
+    await exec(a, 'BEGIN');
+    await exec(a, 'INSERT INTO held VALUES (1)');
+    const hold = server.holdNext(/^COMMIT/);
+    const committing = exec(a, 'COMMIT');
+    await hold.reached;
+    expect((await exec(b, 'SELECT COUNT(*) AS n FROM held')).rows).toEqual([{ N: 0 }]);
+    hold.release();
+    await committing;
+    expect((await exec(b, 'SELECT COUNT(*) AS n FROM held')).rows).toEqual([{ N: 1 }]);
+    await destroy(a);
+    await destroy(b);
+  });
+
+  test('a transaction that sits idle while it blocks another one is rolled back (as Snowflake does with a detached one); its COMMIT then fails', async () => {
+    const s = await startSnowflakeTestServer({ users: { sink: 'sink-password' }, blockingIdleAbortSeconds: 1 });
+    try {
+      const zombie = await connect(s.url);
+      const next = await connect(s.url);
+      await exec(zombie, 'CREATE OR REPLACE TABLE guard (k INTEGER, n INTEGER)');
+      await exec(zombie, 'INSERT INTO guard VALUES (1, 0)');
+      await exec(zombie, 'BEGIN');
+      await exec(zombie, 'UPDATE guard SET n = 1 WHERE k = 1 AND n = 0');
+      // Not idle long enough yet: the other writer is refused, the holder keeps its transaction.
+      expect((await execError(next, 'UPDATE guard SET n = 2 WHERE k = 1 AND n = 0')).code).toBe('000625');
+      await new Promise((r) => setTimeout(r, 1200));
+      // Idle past the limit while blocking: this conflict rolls it back; the next try goes through.
+      expect((await execError(next, 'UPDATE guard SET n = 2 WHERE k = 1 AND n = 0')).code).toBe('000625');
+      const { stmt } = await exec(next, 'UPDATE guard SET n = 2 WHERE k = 1 AND n = 0');
+      expect(stmt.getNumUpdatedRows()).toBe(1);
+      const err = await execError(zombie, 'COMMIT');
+      expect(err.code).toBe('000603');
+      expect(err.message).toMatch(/idle .* while blocking another transaction/);
+      expect((await exec(next, 'SELECT n FROM guard')).rows).toEqual([{ N: 2 }]);
+      await destroy(zombie);
+      await destroy(next);
+    } finally {
+      await s.stop();
+    }
+  });
+});

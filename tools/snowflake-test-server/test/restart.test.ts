@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Connection, Pool } from 'snowflake-sdk';
 import { afterAll, describe, expect, test } from 'vitest';
 import { startSnowflakeTestServer, type SnowflakeTestServer } from '../src/index.js';
-import { connectionOptions, exec, snowflake, withTimeout } from './helpers.js';
+import { connectionOptions, exec, snowflake, USERS, withTimeout } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sf-restart-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -102,7 +102,7 @@ describe('restart in process (stop(), then start on the same file and port)', ()
 
   test('idle pooled sessions are renewed; committed data stays; writing goes on', async () => {
     const db = join(dir, 'inproc.duckdb');
-    server = await startSnowflakeTestServer({ databasePath: db });
+    server = await startSnowflakeTestServer({ databasePath: db, users: USERS });
     const port = server.port;
     await setup(server.url);
     const pool = createPool(server.url);
@@ -110,7 +110,7 @@ describe('restart in process (stop(), then start on the same file and port)', ()
     for (let k = 0; k < 5; k++) next = await writeWithRetry(pool, 200);
 
     await server.stop();
-    server = await startSnowflakeTestServer({ databasePath: db, port });
+    server = await startSnowflakeTestServer({ databasePath: db, port, users: USERS });
 
     for (let k = 0; k < 5; k++) next = await writeWithRetry(pool, 200);
     expect(await counts(pool)).toEqual({ N: 2000, D: 2000, NEXT: 2000 });
@@ -123,7 +123,7 @@ describe('restart in process (stop(), then start on the same file and port)', ()
   test('a session inside a transaction at the restart fails cleanly; the retried batch lands once', async () => {
     const db = join(dir, 'intx.duckdb');
     await server?.stop();
-    server = await startSnowflakeTestServer({ databasePath: db });
+    server = await startSnowflakeTestServer({ databasePath: db, users: USERS });
     const port = server.port;
     await setup(server.url);
     const pool = createPool(server.url);
@@ -133,7 +133,7 @@ describe('restart in process (stop(), then start on the same file and port)', ()
     await exec(conn, 'BEGIN');
     await exec(conn, INSERT, batch(100, 100));
     await server.stop(); // the open transaction is rolled back
-    server = await startSnowflakeTestServer({ databasePath: db, port });
+    server = await startSnowflakeTestServer({ databasePath: db, port, users: USERS });
     const err = await exec(conn, GUARD, [200, 100]).then(
       () => undefined,
       (e: unknown) => e as Error,
@@ -158,7 +158,7 @@ describe('crash (SIGKILL) of the CLI and a restart on the same file and port', (
   });
 
   function startCli(db: string, port: number): Promise<{ proc: ChildProcess; url: string }> {
-    const proc = spawn(process.execPath, [cli, '--port', String(port), '--db', db, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, [cli, '--port', String(port), '--db', db, '--user', 'sink:sink-password', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
     return withTimeout(
       new Promise((resolve, reject) => {
         let out = '';
@@ -177,7 +177,7 @@ describe('crash (SIGKILL) of the CLI and a restart on the same file and port', (
   test('committed batches survive kill -9; the pool reconnects', async () => {
     const db = join(dir, 'crash.duckdb');
     // pick a free port, then keep it across the restart
-    const probe = await startSnowflakeTestServer();
+    const probe = await startSnowflakeTestServer({ users: USERS });
     const port = probe.port;
     await probe.stop();
 

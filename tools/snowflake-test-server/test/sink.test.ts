@@ -4,7 +4,7 @@
 import type { Connection } from 'snowflake-sdk';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startSnowflakeTestServer, type SnowflakeTestServer } from '../src/index.js';
-import { connect, destroy, exec, execError } from './helpers.js';
+import { connect, destroy, exec, execError, USERS } from './helpers.js';
 
 const CREATE_SCORES = `
 CREATE TABLE IF NOT EXISTS severity_scores (
@@ -74,7 +74,7 @@ export function scoreRow(partition: number, offset: number, prefix = 'e'): unkno
 let server: SnowflakeTestServer;
 let c: Connection;
 beforeAll(async () => {
-  server = await startSnowflakeTestServer();
+  server = await startSnowflakeTestServer({ users: USERS });
   c = await connect(server.url);
   await exec(c, CREATE_SCORES);
   await exec(c, CREATE_OFFSETS);

@@ -148,6 +148,57 @@ describe('refused DuckDB-only syntax', () => {
     },
   );
 
+  test.each([
+    ['SELECT COUNT(*) FILTER (WHERE band = 1) AS n FROM t', 'FILTER'],
+    ['SELECT SUM(x) FILTER (WHERE y > 0) FROM t', 'FILTER'],
+    ['SELECT DISTINCT ON (patient_id) patient_id, band FROM t', 'ON'],
+    ['SELECT * FROM a ANTI JOIN b ON a.id = b.id', 'ANTI'],
+    ['SELECT * FROM a LEFT SEMI JOIN b ON a.id = b.id', 'SEMI'],
+    ['SELECT * FROM a POSITIONAL JOIN b', 'POSITIONAL'],
+    ['SELECT * FROM a ASOF JOIN b ON a.id = b.id AND a.t >= b.t', 'ASOF'],
+    ["SELECT * FROM t WHERE name GLOB 'a*'", 'GLOB'],
+    ["SELECT * FROM t WHERE name NOT GLOB 'a*'", 'GLOB'],
+    ["SELECT * FROM t WHERE name SIMILAR TO 'a.*'", 'SIMILAR'],
+    ['SELECT * FROM t LIMIT 10%', '%'],
+    ['SELECT * FROM t LIMIT 10 PERCENT', 'PERCENT'],
+    ['SELECT CURRENT_TIMESTAMP - INTERVAL 1 DAY', '1'],
+    ['SELECT * FROM t WHERE at > CURRENT_TIMESTAMP - INTERVAL (3) HOUR', '('],
+  ])('DuckDB-only: %s', (q, unexpected) => {
+    const e = refused(q);
+    expect(e).toMatchObject({ code: '001003', sqlState: '42000' });
+    expect(e.message).toContain(`unexpected '${unexpected}'`);
+  });
+
+  test("Snowflake's own ASOF JOIN … MATCH_CONDITION is Snowflake, but not emulated", () => {
+    expect(refused('SELECT * FROM a ASOF JOIN b MATCH_CONDITION (a.t >= b.t) ON a.id = b.id').code).toBe('000002');
+  });
+
+  test.each([
+    ["SELECT * FROM '/etc/passwd'", "'/etc/passwd'"],
+    ["SELECT * FROM t JOIN 'x.csv' ON TRUE", "'x.csv'"],
+    ["SELECT * FROM t, '/etc/hosts'", "'/etc/hosts'"],
+    ["SELECT * FROM (SELECT * FROM 'data.parquet')", "'data.parquet'"],
+    ["INSERT INTO '/tmp/out.csv' SELECT 1", "'/tmp/out.csv'"],
+    ["DELETE FROM t USING '/tmp/x.csv' WHERE TRUE", "'/tmp/x.csv'"],
+  ])('a string literal where a table belongs is a syntax error: %s', (q, unexpected) => {
+    const e = refused(q);
+    expect(e).toMatchObject({ code: '001003', sqlState: '42000' });
+    expect(e.message).toContain(`unexpected '${unexpected}'`);
+  });
+
+  test.each([['SELECT * FROM "/etc/passwd"'], ['SELECT * FROM "data.csv"'], ['SELECT * FROM t JOIN "s3://bucket/x.parquet" u ON TRUE'], ['SELECT * FROM public."~/notes.txt"']])(
+    'a file-like quoted name is never a table: %s',
+    (q) => {
+      expect(refused(q)).toMatchObject({ code: '002003', sqlState: '42S02' });
+    },
+  );
+
+  test('strings elsewhere are still strings', () => {
+    expect(one("SELECT '/etc/passwd' AS p, 'a.csv' FROM t WHERE x IN ('a', 'b')")).toBe("SELECT '/etc/passwd' AS P, 'a.csv' FROM T WHERE X IN ('a', 'b')");
+    expect(one(`SELECT CURRENT_TIMESTAMP - INTERVAL '1 DAY'`)).toBe(`SELECT current_timestamp - INTERVAL '1 DAY'`);
+    expect(one('SELECT filter, glob FROM t')).toBe('SELECT FILTER, GLOB FROM T');
+  });
+
   test('Snowflake statements that are not emulated say so', () => {
     expect(refused('COPY INTO t FROM @stage').code).toBe('000002');
     expect(refused('SELECT TOP 5 * FROM t').code).toBe('000002');
@@ -157,6 +208,22 @@ describe('refused DuckDB-only syntax', () => {
   test('more than one statement needs MULTI_STATEMENT_COUNT, which is not supported', () => {
     expect(refused('SELECT 1; SELECT 2')).toMatchObject({ code: '000008' });
     expect(one('SELECT 1;')).toBe('SELECT 1');
+  });
+});
+
+describe('valid Snowflake that must not be refused', () => {
+  test('a VALUES derived table with column aliases', () => {
+    expect(one('SELECT a FROM (VALUES (1), (2)) v(a)')).toBe('SELECT A FROM (VALUES (1), (2)) V (A)');
+    expect(one('SELECT v.a, v.b FROM (VALUES (1, 2)) AS v (a, b)')).toBe('SELECT V.A, V.B FROM (VALUES (1, 2)) AS V (A, B)');
+    expect(one('SELECT x FROM (SELECT 1) s(x) JOIN (VALUES (1)) u(y) ON s.x = u.y')).toBe('SELECT X FROM (SELECT 1) S (X) JOIN (VALUES (1)) U (Y) ON S.X = U.Y');
+  });
+
+  test('GROUP BY CUBE, ROLLUP and GROUPING SETS', () => {
+    expect(one('SELECT band, unit, COUNT(*) AS n FROM t GROUP BY CUBE (band, unit)')).toBe('SELECT BAND, UNIT, count(*) AS N FROM T GROUP BY CUBE (BAND, UNIT)');
+    expect(one('SELECT band, COUNT(*) AS n FROM t GROUP BY ROLLUP (band)')).toBe('SELECT BAND, count(*) AS N FROM T GROUP BY ROLLUP (BAND)');
+    expect(one('SELECT band, unit, GROUPING(band) AS g FROM t GROUP BY GROUPING SETS ((band), (unit), ())')).toBe(
+      'SELECT BAND, UNIT, grouping(BAND) AS G FROM T GROUP BY GROUPING SETS ((BAND), (UNIT), ())',
+    );
   });
 });
 

@@ -1,61 +1,56 @@
 #!/usr/bin/env node
 // npm run generate -- --seed <n> --patients <n> --hours <n> --out <dir>
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { cohortMeta, cohortPatients, cohortStream, type CohortOptions } from '../synthetic/cohort.js';
+import { createCommand, createProgress, decimal, integer, InvalidArgumentError, main } from '@ehr/cli';
 import { writeCohort } from '../csv/write.js';
+import { cohortMeta, cohortPatients, cohortStream, DEFAULT_START, type CohortOptions } from '../synthetic/cohort.js';
+import type { CohortEvent } from '../types.js';
 
-const USAGE = `usage: npm run generate -- [--seed 1] [--patients 300] [--hours 120] [--out data/cohort]
-                            [--artefact-rate 0.01] [--horizon 12] [--deterioration-rate 0.3] [--start 2026-01-05T00:00:00Z]
-Writes patients.csv, vitals.csv, labs.csv, notes.csv, encounters.csv, labels.csv and cohort.json
-(format: packages/cohort/README.md). The same arguments always give the same bytes.`;
+const isoTime = (raw: string): string => {
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(raw) || Number.isNaN(Date.parse(raw))) throw new InvalidArgumentError('expected an ISO 8601 time such as 2026-01-05T00:00:00Z.');
+  return raw;
+};
 
-function number(name: string, value: string | undefined, fallback: number, integer = false): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new Error(`--${name} must be ${integer ? 'an integer' : 'a number'}, got ${JSON.stringify(value)}`);
-  return n;
-}
+const program = createCommand('generate', 'Writes a synthetic cohort: patients.csv, vitals.csv, labs.csv, notes.csv, encounters.csv, labels.csv and cohort.json (format: packages/cohort/README.md). The same arguments always give the same bytes.')
+  .usage('[options]   (npm run generate -- [options])')
+  .option('--seed <n>', 'random seed', integer({ min: 0, max: 4_294_967_295 }), 1)
+  .option('--patients <n>', 'patients (stays)', integer({ min: 1, max: 100_000 }), 300)
+  .option('--hours <h>', 'simulated hours', decimal({ min: 0, max: 24 * 365, exclusiveMin: true }), 120)
+  .option('--out <dir>', 'output folder', 'data/cohort')
+  .option('--artefact-rate <p>', 'share of events with a deliberate artefact', decimal({ min: 0, max: 0.2 }), 0.01)
+  .option('--horizon <h>', 'label horizon: a severe outcome within this many hours', decimal({ min: 0, max: 168, exclusiveMin: true }), 12)
+  .option('--deterioration-rate <p>', 'share of patients whose course deteriorates', decimal({ min: 0, max: 1 }), 0.3)
+  .option('--start <time>', 'simulated start (ISO 8601)', isoTime, DEFAULT_START);
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      seed: { type: 'string' },
-      patients: { type: 'string' },
-      hours: { type: 'string' },
-      out: { type: 'string' },
-      'artefact-rate': { type: 'string' },
-      horizon: { type: 'string' },
-      'deterioration-rate': { type: 'string' },
-      start: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
+/** Counts simulated hours as the stream passes them, for the progress display. */
+function* withProgress(events: Iterable<CohortEvent>, startMs: number, hours: number): Generator<CohortEvent> {
+  const progress = createProgress({ label: 'generating', total: Math.ceil(hours), unit: 'simulated hours' });
+  for (const event of events) {
+    progress.update(Math.min(Math.ceil(hours), Math.max(0, Math.floor((Date.parse(event.availableAt) - startMs) / 3_600_000))));
+    yield event;
   }
-  const options: CohortOptions = {
-    seed: number('seed', values.seed, 1, true),
-    patients: number('patients', values.patients, 300, true),
-    hours: number('hours', values.hours, 120),
-    artefactRate: number('artefact-rate', values['artefact-rate'], 0.01),
-    horizonHours: number('horizon', values.horizon, 12),
-    mix: { deteriorationRate: number('deterioration-rate', values['deterioration-rate'], 0.3) },
-    ...(values.start ? { start: values.start } : {}),
-  };
-  const out = resolve(values.out ?? 'data/cohort');
-  const started = performance.now();
-  const result = await writeCohort(out, { meta: cohortMeta(options), patients: cohortPatients(options), events: cohortStream(options) });
-  const seconds = (performance.now() - started) / 1000;
-  const events = result.rows.vitals + result.rows.labs + result.rows.notes + result.rows.encounters;
-  process.stdout.write(
-    `wrote ${out}: ${result.rows.patients} patients, ${events} events (${result.rows.vitals} vitals, ${result.rows.labs} labs, ${result.rows.notes} notes, ${result.rows.encounters} encounter events), ${result.rows.labels} labels in ${seconds.toFixed(1)} s (${Math.round(events / seconds)} events/s)\n`,
-  );
+  progress.update(Math.ceil(hours));
+  progress.stop();
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`generate: ${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
-  process.exit(1);
+await main(program, async (p) => {
+  const o = p.opts<{ seed: number; patients: number; hours: number; out: string; artefactRate: number; horizon: number; deteriorationRate: number; start: string }>();
+  const options: CohortOptions = {
+    seed: o.seed,
+    patients: o.patients,
+    hours: o.hours,
+    artefactRate: o.artefactRate,
+    horizonHours: o.horizon,
+    mix: { deteriorationRate: o.deteriorationRate },
+    start: o.start,
+  };
+  const out = resolve(o.out);
+  const started = performance.now();
+  const events = withProgress(cohortStream(options), Date.parse(o.start), o.hours);
+  const result = await writeCohort(out, { meta: cohortMeta(options), patients: cohortPatients(options), events });
+  const seconds = (performance.now() - started) / 1000;
+  const total = result.rows.vitals + result.rows.labs + result.rows.notes + result.rows.encounters;
+  process.stdout.write(
+    `wrote ${out}: ${result.rows.patients} patients, ${total} events (${result.rows.vitals} vitals, ${result.rows.labs} labs, ${result.rows.notes} notes, ${result.rows.encounters} encounter events), ${result.rows.labels} labels in ${seconds.toFixed(1)} s (${Math.round(total / seconds)} events/s)\n`,
+  );
 });

@@ -1,38 +1,16 @@
 // FHIR R4 Observations (vital signs and laboratory, coded in LOINC) → raw events.
 // Checks what the pipeline relies on, naming the element (FHIRPath) and the reason;
 // reports codes it does not use instead of dropping them silently.
-import type { BundleEntry, OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
+import type { BundleEntry, OperationOutcome } from 'fhir/r4.js';
+import type { FhirIssue, ObservationMapping, UnsupportedCode } from './types.js';
 import { deterministicId, type RawEvent } from '@ehr/features';
 import { BP_PANEL_LOINC, LOINC_SIGNALS, type SignalRef } from '../codes.js';
 import { iso } from '../time.js';
+import { mapDemographicEntries, type BundleResource } from './encounter.js';
 
 export const LOINC_SYSTEM = 'http://loinc.org';
 
-export type IssueSeverity = OperationOutcomeIssue['severity'];
-
-export interface FhirIssue {
-  severity: IssueSeverity;
-  /** FHIR issue type: required, value, invalid, structure, not-supported, informational, … */
-  code: OperationOutcomeIssue['code'];
-  diagnostics: string;
-  /** FHIRPath of the element concerned, e.g. `Observation.valueQuantity.value`. */
-  expression: string;
-}
-
-export interface UnsupportedCode {
-  expression: string;
-  system: string | null;
-  code: string | null;
-  display: string | null;
-}
-
-export interface ObservationMapping {
-  /** False when the resource has an error: it yields no event. */
-  valid: boolean;
-  events: RawEvent[];
-  issues: FhirIssue[];
-  unsupported: UnsupportedCode[];
-}
+export type { FhirIssue, IssueSeverity, ObservationMapping, UnsupportedCode } from './types.js';
 
 const STATUSES = new Set(['registered', 'preliminary', 'final', 'amended', 'corrected', 'cancelled', 'entered-in-error', 'unknown']);
 // Results a clinician may act on; the rest are not measurements (yet, or any more).
@@ -87,6 +65,13 @@ function codings(concept: unknown): { system: string | null; code: string | null
     code: typeof c.code === 'string' ? c.code : null,
     display: typeof c.display === 'string' ? c.display : null,
   }));
+}
+
+const OBSERVATION_CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category';
+/** True when any category coding says laboratory. */
+function isLaboratory(category: unknown): boolean {
+  const list = Array.isArray(category) ? category : [];
+  return list.some((c) => codings(c).some((x) => x.code === 'laboratory' && (x.system === null || x.system === OBSERVATION_CATEGORY)));
 }
 
 const loincOf = (concept: unknown) => codings(concept).find((c) => c.system === LOINC_SYSTEM && c.code) ?? null;
@@ -183,7 +168,8 @@ export function mapObservation(resource: unknown, options: MapObservationOptions
       else if (c.dataAbsentReason !== undefined) issues.push({ severity: 'information', code: 'informational', expression: `${expression}.dataAbsentReason`, diagnostics: `${signal.kind} absent: no event` });
     });
   } else if (loinc && LOINC_SIGNALS.has(loinc.code!)) {
-    const signal = LOINC_SIGNALS.get(loinc.code!)!;
+    // 2708-6 is SpO2 in most feeds, but a laboratory Observation with it is a blood gas's SaO2.
+    const signal: SignalRef = loinc.code === '2708-6' && isLaboratory(resource.category) ? { type: 'lab', kind: 'sao2' } : LOINC_SIGNALS.get(loinc.code!)!;
     const value = quantity(resource, path, issues, true);
     if (value) measured.push({ signal, value, part: loinc.code! });
     else if (resource.dataAbsentReason !== undefined) issues.push({ severity: 'information', code: 'informational', expression: `${path}.dataAbsentReason`, diagnostics: `${signal.kind} absent: no event` });
@@ -269,13 +255,23 @@ export function mapBundle(resource: unknown, options: { receivedAt?: Date; maxEn
     issues.push({ severity: 'error', code: 'too-costly', expression: 'Bundle.entry', diagnostics: `at most ${options.maxEntries} entries per Bundle (got ${raw.length})` });
     return { type, issues, entries: [] };
   }
+  const demographics = mapDemographicEntries(
+    (raw as unknown[]).flatMap((entry, index): BundleResource[] => {
+      const r: unknown = isObject(entry) ? entry.resource : undefined;
+      if (!isObject(r) || (r.resourceType !== 'Patient' && r.resourceType !== 'Encounter')) return [];
+      return [{ index, fullUrl: isObject(entry) && typeof entry.fullUrl === 'string' ? entry.fullUrl : null, resource: r }];
+    }),
+    options.receivedAt,
+  );
   const entries = (raw as unknown[]).map((entry, index): BundleEntryResult => {
     const path = `Bundle.entry[${index}]`;
     const e = entry as BundleEntry | undefined;
     const r: unknown = isObject(e) ? e.resource : undefined;
     const resourceType = isObject(r) && typeof r.resourceType === 'string' ? r.resourceType : null;
+    const demographic = demographics.get(index);
+    if (demographic) return { index, resourceType, mapping: demographic };
     if (resourceType !== null && resourceType !== 'Observation') {
-      const issue: FhirIssue = { severity: 'warning', code: 'not-supported', expression: `${path}.resource`, diagnostics: `${resourceType} is not ingested (only Observation): ignored` };
+      const issue: FhirIssue = { severity: 'warning', code: 'not-supported', expression: `${path}.resource`, diagnostics: `${resourceType} is not ingested (only Observation, Patient and Encounter): ignored` };
       return { index, resourceType, mapping: { valid: true, events: [], issues: [issue], unsupported: [] } };
     }
     const mapping = mapObservation(r, { path: `${path}.resource`, ...(options.receivedAt ? { receivedAt: options.receivedAt } : {}) });

@@ -3,6 +3,7 @@
 // hospital admission by time; `value` is float32, so numbers are rounded on the way in.
 import { existsSync } from 'node:fs';
 import { asyncBufferFromFile, parquetRead } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
 import { deterministicId, LAB_UNITS, VITAL_UNITS, type DischargeOutcome, type RawEvent } from '@ehr/features';
 import { LAB_LOINC, MIMIC_GCS_ITEMS, MIMIC_ITEMS } from '../codes.js';
 import { HOUR, iso } from '../time.js';
@@ -86,6 +87,8 @@ export async function readMedsRows(file: string): Promise<MedsRow[]> {
   const columns = new Map<string, { rowStart: number; data: ArrayLike<unknown> }[]>();
   await parquetRead({
     file: buffer,
+    // Every codec parquet writers use (polars writes zstd by default), not only snappy.
+    compressors,
     columns: ['subject_id', 'time', 'code', 'value'],
     onChunk: (chunk) => {
       const list = columns.get(chunk.columnName) ?? [];

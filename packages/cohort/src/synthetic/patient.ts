@@ -6,7 +6,7 @@ import {
   deterministicId,
   LAB_UNITS,
   VITAL_UNITS,
-  type LabKind,
+  type CoreLabKind as LabKind,
   type Random,
   type RawEvent,
   type VitalKind,

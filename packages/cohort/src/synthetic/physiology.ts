@@ -1,7 +1,7 @@
 // Per-patient physiology: a baseline, a slow drift and autocorrelated noise per signal,
 // plus the course's effect, which moves several signals together as severity rises and
 // which treatment (oxygen, fluids, vasopressors, transfusion) partly masks.
-import type { LabKind, Random } from '@ehr/features';
+import type { CoreLabKind as LabKind, Random } from '@ehr/features';
 import { clamp } from './plan.js';
 import type { CoursePlan, Demographics } from './plan.js';
 

@@ -3,7 +3,7 @@
 // does it.) What is rejected carries a dead-letter reason and says why.
 import type { DeadLetterReason, ValidationIssue } from '../schemas/dead-letter.js';
 import type { RawEvent } from '../schemas/events.js';
-import { implausibility } from './plausibility.js';
+import { admissionImplausibility, implausibility } from './plausibility.js';
 import { CANONICAL_UNITS, normaliseUnit, type Correction } from './units.js';
 
 export type CleanResult =
@@ -12,6 +12,10 @@ export type CleanResult =
 
 /** A raw event in canonical units, or why it cannot be used. Events without a value pass unchanged. */
 export function cleanEvent(event: RawEvent): CleanResult {
+  if (event.schema === 'admission') {
+    const problem = admissionImplausibility(event.occurredAt, event.payload.hospitalAdmitTime);
+    return problem ? { ok: false, reason: 'implausible_value', error: problem, issues: [{ path: 'payload.hospitalAdmitTime', message: problem }] } : { ok: true, event, correction: null };
+  }
   if (event.schema !== 'vital_sign' && event.schema !== 'lab_result') return { ok: true, event, correction: null };
   const { kind, value, unit } = event.payload;
   const normalised = normaliseUnit(kind, value, unit);

@@ -33,6 +33,23 @@ export const PLAUSIBLE_LIMITS: Readonly<Record<Signal, Limit>> = {
   bilirubin: { min: 0, max: 100 },
   bun: { min: 0, max: 400 },
   glucose: { min: 0, max: 3000 },
+  etco2: { min: 0, max: 150 },
+  ph: { min: 6.3, max: 8.0 },
+  paco2: { min: 5, max: 250 },
+  base_excess: { min: -50, max: 50 },
+  sao2: { min: 0, max: 100 },
+  ast: { min: 0, max: 50000 },
+  alkaline_phosphatase: { min: 0, max: 10000 },
+  // mg/dL; ionised calcium charted in mmol/L (about 1.1) also lands in range, as PhysioNet's does.
+  calcium: { min: 0, max: 30 },
+  chloride: { min: 50, max: 200 },
+  bilirubin_direct: { min: 0, max: 60 },
+  magnesium: { min: 0, max: 20 },
+  phosphate: { min: 0, max: 30 },
+  troponin_i: { min: 0, max: 1000 },
+  hematocrit: { min: 0, max: 100 },
+  ptt: { min: 0, max: 300 },
+  fibrinogen: { min: 0, max: 3000 },
 };
 
 /** null when plausible, else why not. */
@@ -45,3 +62,16 @@ export function implausibility(signal: Signal, value: number): string | null {
 }
 
 const round = (v: number) => Math.round(v * 1000) / 1000;
+
+/** Longest plausible hospital stay before the admitting unit (PhysioNet's longest is 142 days). */
+export const MAX_HOSPITAL_DAYS_BEFORE_ADMISSION = 365;
+
+/** null when the hospital admission time fits the admission, else why not. */
+export function admissionImplausibility(occurredAt: string, hospitalAdmitTime: string | undefined): string | null {
+  if (hospitalAdmitTime === undefined) return null;
+  const hours = (Date.parse(occurredAt) - Date.parse(hospitalAdmitTime)) / 3_600_000;
+  // A minute of slack: systems stamp the two admissions from different clocks.
+  if (hours < -1 / 60) return `hospitalAdmitTime ${hospitalAdmitTime} is after the admission itself (${occurredAt})`;
+  if (hours > MAX_HOSPITAL_DAYS_BEFORE_ADMISSION * 24) return `hospitalAdmitTime ${hospitalAdmitTime} is more than ${MAX_HOSPITAL_DAYS_BEFORE_ADMISSION} days before the admission (${occurredAt})`;
+  return null;
+}

@@ -15,6 +15,7 @@ const MMHG = { 'mm[hg]': same, 'mmhg': same, 'kpa': scale(7.50062) };
 const PERCENT_OR_FRACTION = { '%': same, '1': scale(100), 'fraction': scale(100), '{fraction}': scale(100) };
 const THOUSANDS_PER_UL = { '10*3/ul': same, '10^3/ul': same, 'k/ul': same, '10*9/l': same, '10^9/l': same, 'x10e3/ul': same, 'thou/ul': same };
 const MMOL_L = { 'mmol/l': same, 'meq/l': same };
+const U_L = { 'u/l': same, 'iu/l': same, '[iu]/l': same };
 
 /** Lower-cased unit spelling → conversion to the canonical unit, per signal. */
 const UNITS: Readonly<Record<Signal, Readonly<Record<string, Convert>>>> = {
@@ -41,6 +42,22 @@ const UNITS: Readonly<Record<Signal, Readonly<Record<string, Convert>>>> = {
   bilirubin: { 'mg/dl': same, 'umol/l': scale(1 / 17.1), 'µmol/l': scale(1 / 17.1) },
   bun: { 'mg/dl': same, 'mmol/l': scale(2.801) },
   glucose: { 'mg/dl': same, 'mmol/l': scale(18.016) },
+  etco2: MMHG,
+  ph: { '[ph]': same, 'ph': same, '1': same },
+  paco2: MMHG,
+  base_excess: MMOL_L,
+  sao2: PERCENT_OR_FRACTION,
+  ast: U_L,
+  alkaline_phosphatase: U_L,
+  calcium: { 'mg/dl': same, 'mmol/l': scale(4.008) },
+  chloride: MMOL_L,
+  bilirubin_direct: { 'mg/dl': same, 'umol/l': scale(1 / 17.1), 'µmol/l': scale(1 / 17.1) },
+  magnesium: { 'mg/dl': same, 'mmol/l': scale(2.431), 'meq/l': scale(1.215) },
+  phosphate: { 'mg/dl': same, 'mmol/l': scale(3.097) },
+  troponin_i: { 'ng/ml': same, 'ug/l': same, 'µg/l': same, 'ng/l': scale(0.001), 'pg/ml': scale(0.001) },
+  hematocrit: { '%': same, '1': scale(100), 'l/l': scale(100) },
+  ptt: { 's': same, 'sec': same, 'seconds': same },
+  fibrinogen: { 'mg/dl': same, 'g/l': scale(100) },
 };
 
 export const CANONICAL_UNITS: Readonly<Record<Signal, string>> = { ...VITAL_UNITS, ...LAB_UNITS };
@@ -58,7 +75,10 @@ export const CORRECTIONS: readonly Correction[] = ['fahrenheit_charted_as_celsiu
  * an FiO2 "fraction" above 1 is a percent; an SpO2 "%" of at most 1 is a fraction.
  */
 export function normaliseUnit(signal: Signal, value: number, unit: string): Normalised {
-  const convert = UNITS[signal][unit.trim().toLowerCase()];
+  // The unit is input: look it up as an own key only ('constructor' is not a unit).
+  const table = UNITS[signal];
+  const key = unit.trim().toLowerCase();
+  const convert = Object.hasOwn(table, key) ? table[key] : undefined;
   if (!convert) {
     const known = Object.keys(UNITS[signal]).join(', ');
     return { ok: false, error: `unknown unit ${JSON.stringify(unit)} for ${signal} (known: ${known})` };

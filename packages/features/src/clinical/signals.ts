@@ -14,10 +14,13 @@ export const VITAL_KINDS = [
   'fio2',
   'o2_flow',
   'supplemental_o2',
+  // End-tidal CO2 (capnography), ventilated patients.
+  'etco2',
 ] as const;
 export type VitalKind = (typeof VITAL_KINDS)[number];
 
-export const LAB_KINDS = [
+/** The labs the synthetic generator and the MIMIC-IV mapping produce. */
+export const CORE_LAB_KINDS = [
   'wbc',
   'lactate',
   'creatinine',
@@ -30,6 +33,28 @@ export const LAB_KINDS = [
   'bun',
   'glucose',
 ] as const;
+export type CoreLabKind = (typeof CORE_LAB_KINDS)[number];
+
+/** Blood gases and the wider ICU panel (the PhysioNet/CinC 2019 variables). */
+export const EXTENDED_LAB_KINDS = [
+  'ph',
+  'paco2',
+  'base_excess',
+  'sao2',
+  'ast',
+  'alkaline_phosphatase',
+  'calcium',
+  'chloride',
+  'bilirubin_direct',
+  'magnesium',
+  'phosphate',
+  'troponin_i',
+  'hematocrit',
+  'ptt',
+  'fibrinogen',
+] as const;
+
+export const LAB_KINDS = [...CORE_LAB_KINDS, ...EXTENDED_LAB_KINDS] as const;
 export type LabKind = (typeof LAB_KINDS)[number];
 
 /** Canonical unit per vital (UCUM codes, as FHIR uses them). */
@@ -48,9 +73,10 @@ export const VITAL_UNITS: Readonly<Record<VitalKind, string>> = {
   o2_flow: 'L/min',
   // 1 when any oxygen device is in use, 0 on room air.
   supplemental_o2: '{bool}',
+  etco2: 'mm[Hg]',
 };
 
-/** Canonical unit per lab (the units MIMIC-IV reports them in). */
+/** Canonical unit per lab (the units MIMIC-IV and the PhysioNet/CinC 2019 data report them in). */
 export const LAB_UNITS: Readonly<Record<LabKind, string>> = {
   wbc: '10*3/uL',
   lactate: 'mmol/L',
@@ -63,6 +89,21 @@ export const LAB_UNITS: Readonly<Record<LabKind, string>> = {
   bilirubin: 'mg/dL',
   bun: 'mg/dL',
   glucose: 'mg/dL',
+  ph: '[pH]',
+  paco2: 'mm[Hg]',
+  base_excess: 'mmol/L',
+  sao2: '%',
+  ast: 'U/L',
+  alkaline_phosphatase: 'U/L',
+  calcium: 'mg/dL',
+  chloride: 'mmol/L',
+  bilirubin_direct: 'mg/dL',
+  magnesium: 'mg/dL',
+  phosphate: 'mg/dL',
+  troponin_i: 'ng/mL',
+  hematocrit: '%',
+  ptt: 's',
+  fibrinogen: 'mg/dL',
 };
 
 export const AVPU_LEVELS = ['alert', 'new_confusion', 'voice', 'pain', 'unresponsive'] as const;

@@ -1,11 +1,11 @@
 // The feature list: one entry per feature, in vector order, with what a reader needs to
 // trust it. FEATURES.md is generated from this (a test keeps them equal), and
 // FEATURE_SET_VERSION must change whenever a name, an order or a definition changes.
-import { LAB_UNITS, VITAL_UNITS, type LabKind, type VitalKind } from '../clinical/signals.js';
+import { EXTENDED_LAB_KINDS, LAB_UNITS, VITAL_UNITS, type LabKind, type VitalKind } from '../clinical/signals.js';
 import { RISK_CATEGORIES, RISK_TERMS } from '../text/lexicon.js';
 import { ADMISSION_TYPE_CODES, DEPARTMENT_CODES, describeCodes, EVENT_TYPE_CODES, GENDER_CODES, UNIT_CODES } from './categories.js';
 
-export const FEATURE_SET_VERSION = '1.0.0';
+export const FEATURE_SET_VERSION = '2.0.0';
 
 export interface FeatureSpec {
   name: string;
@@ -19,14 +19,20 @@ export interface FeatureSpec {
 export const WINDOWED_VITALS = ['heart_rate', 'respiratory_rate', 'spo2', 'systolic_bp', 'diastolic_bp', 'temperature'] as const satisfies readonly VitalKind[];
 /** Labs: last, time since, count, min/max/delta over 24 h (drawn every 9–12 h: shorter windows hold at most one value). */
 export const WINDOWED_LABS: readonly LabKind[] = ['wbc', 'lactate', 'creatinine', 'hemoglobin', 'platelets', 'sodium', 'potassium', 'bicarbonate', 'bilirubin', 'bun', 'glucose'];
+/**
+ * Signals with last value, time since and count only: blood gases and the wider ICU panel
+ * are drawn when someone is worried, so whether and how often they were drawn carries most
+ * of what they say (measured on PhysioNet: packages/training/README.md).
+ */
+export const SPARSE_SIGNALS: readonly (LabKind | 'etco2')[] = ['etco2', ...EXTENDED_LAB_KINDS];
 export const VITAL_WINDOWS = [
   { label: '1h', hours: 1 },
   { label: '6h', hours: 6 },
   { label: '24h', hours: 24 },
 ] as const;
 
-const UNIT_WORDS: Record<string, string> = { '/min': 'per min', '%': '%', 'mm[Hg]': 'mmHg', 'Cel': '°C', '{score}': 'points', '{ACVPU}': 'ordinal', '1': 'fraction', 'L/min': 'L/min', '10*3/uL': '10³/µL' };
-const unitOf = (u: string) => UNIT_WORDS[u] ?? u;
+const UNIT_WORDS = new Map<string, string>([['/min', 'per min'], ['%', '%'], ['mm[Hg]', 'mmHg'], ['Cel', '°C'], ['{score}', 'points'], ['{ACVPU}', 'ordinal'], ['1', 'fraction'], ['L/min', 'L/min'], ['10*3/uL', '10³/µL'], ['[pH]', 'pH']]);
+const unitOf = (u: string) => UNIT_WORDS.get(u) ?? u;
 
 const NEVER = 'null if never measured in this stay';
 const IN_WINDOW = (w: string) => `null if not measured in the last ${w}`;
@@ -84,6 +90,15 @@ function buildCatalog(): FeatureSpec[] {
     const unit = unitOf(LAB_UNITS[lab]);
     f.push(lastValue(lab, unit), hoursSince(lab), count24h(lab), ...windowed(lab, unit, '24h', 24, ['min', 'max', 'delta']));
   }
+  for (const signal of SPARSE_SIGNALS) {
+    const unit = unitOf(signal === 'etco2' ? VITAL_UNITS.etco2 : LAB_UNITS[signal]);
+    f.push(lastValue(signal, unit), hoursSince(signal), count24h(signal));
+  }
+  f.push(
+    { name: 'vitals_count_stay', unit: 'count', definition: 'vital-sign values recorded since the stay began (how closely the patient is watched)', window: 'stay', missing: 'never null (0)' },
+    { name: 'labs_count_stay', unit: 'count', definition: 'lab results recorded since the stay began', window: 'stay', missing: 'never null (0)' },
+    { name: 'labs_per_day_stay', unit: 'per day', definition: 'labs_count_stay per 24 h since the stay\'s first event (at least 1 h)', window: 'stay', missing: 'null before the first event' },
+  );
   f.push(
     { name: 'pulse_pressure', unit: 'mmHg', definition: 'latest systolic_bp − latest diastolic_bp', window: 'latest in stay', missing: 'null if either is missing' },
     { name: 'mean_arterial_pressure', unit: 'mmHg', definition: '(systolic_bp + 2 × diastolic_bp) / 3 from the latest values', window: 'latest in stay', missing: 'null if either is missing' },
@@ -135,7 +150,8 @@ function buildCatalog(): FeatureSpec[] {
     { name: 'unit', unit: 'code', definition: `current care unit (latest admission or transfer), matched by keyword: ${describeCodes(UNIT_CODES)}`, window: 'latest admission/transfer', missing: 'never null (0 = unknown)' },
     { name: 'in_icu', unit: '0/1', definition: '1 if the current unit is intensive care (transfer flag, or the unit name)', window: 'latest admission/transfer', missing: 'null if no admission or transfer seen' },
     { name: 'age', unit: 'years', definition: 'age at admission', window: 'latest admission', missing: 'null if not given' },
-    { name: 'hours_since_admission', unit: 'h', definition: 'hours from the latest admission to asOf', window: 'latest admission', missing: 'null if no admission seen' },
+    { name: 'hours_since_admission', unit: 'h', definition: 'hours from the latest admission to asOf (in an ICU replay: time in the ICU)', window: 'latest admission', missing: 'null if no admission seen' },
+    { name: 'hours_since_hospital_admission', unit: 'h', definition: 'hours from the hospital admission (the admission\'s hospitalAdmitTime, else the admission itself) to asOf', window: 'latest admission', missing: 'null if no admission seen' },
   );
   return f;
 }

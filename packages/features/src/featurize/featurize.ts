@@ -11,7 +11,7 @@ import { HOUR_MS, SIGNAL_INDEX, type PatientState } from '../state/patient-state
 import type { Series } from '../state/series.js';
 import { RISK_CATEGORIES } from '../text/lexicon.js';
 import { EVENT_TYPE_CODES } from './categories.js';
-import { FEATURE_COUNT, FEATURE_NAMES, featureIndex, VITAL_WINDOWS, WINDOWED_LABS, WINDOWED_VITALS } from './catalog.js';
+import { FEATURE_COUNT, FEATURE_NAMES, featureIndex, SPARSE_SIGNALS, VITAL_WINDOWS, WINDOWED_LABS, WINDOWED_VITALS } from './catalog.js';
 
 const ix = featureIndex;
 const DAY_MS = 24 * HOUR_MS;
@@ -48,6 +48,7 @@ const SERIES_SLOTS: SeriesSlots[] = [
   slotsFor('fio2', DAY),
   slotsFor('o2_flow', DAY),
   ...WINDOWED_LABS.map((l) => slotsFor(l, DAY)),
+  ...SPARSE_SIGNALS.map((s) => slotsFor(s, [])),
 ];
 const VITAL_SIGNALS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
 const LAB_SIGNALS = WINDOWED_LABS.map((l) => SIGNAL_INDEX[l]);
@@ -161,6 +162,11 @@ export function featurize(state: PatientState, at: number, trigger: RawEventSche
   out[ix('department')] = state.admission?.department ?? 0;
   out[ix('event_type')] = EVENT_TYPE_CODES[trigger];
 
+  // How much was measured over the stay (ordering is itself a signal).
+  out[ix('vitals_count_stay')] = state.stayCounts.vitals;
+  out[ix('labs_count_stay')] = state.stayCounts.labs;
+  out[ix('labs_per_day_stay')] = Number.isFinite(state.firstTime) ? (state.stayCounts.labs * 24) / Math.max(1, (at - state.firstTime) / HOUR_MS) : NaN;
+
   // Derived haemodynamics and oxygen.
   const sbp = out[ix('systolic_bp')]!;
   const dbp = out[ix('diastolic_bp')]!;
@@ -235,6 +241,8 @@ export function featurize(state: PatientState, at: number, trigger: RawEventSche
   out[ix('in_icu')] = location ? (location.icu ? 1 : 0) : NaN;
   out[ix('age')] = admission ? admission.age : NaN;
   out[ix('hours_since_admission')] = admission ? (at - admission.time) / HOUR_MS : NaN;
+  const hospitalSince = admission && !Number.isNaN(admission.hospitalAdmitTime) ? Math.min(admission.time, admission.hospitalAdmitTime) : admission?.time;
+  out[ix('hours_since_hospital_admission')] = hospitalSince === undefined ? NaN : (at - hospitalSince) / HOUR_MS;
   return out;
 }
 

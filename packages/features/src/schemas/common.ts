@@ -17,11 +17,13 @@ export const EventSource = Type.Union(
   [
     Type.Literal('synthetic'),
     Type.Literal('meds'),
+    Type.Literal('physionet'),
     Type.Literal('fhir'),
     Type.Literal('csv'),
     Type.Literal('api'),
     Type.Literal('feature-service'),
     Type.Literal('scoring-service'),
+    Type.Literal('alerting-service'),
   ],
   { description: 'Where the message came from' },
 );

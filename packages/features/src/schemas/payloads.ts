@@ -1,6 +1,6 @@
 import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
 import { LAB_KINDS, VITAL_KINDS } from '../clinical/signals.js';
-import { FiniteNumber, Spo2Scale } from './common.js';
+import { DateTime, FiniteNumber, Spo2Scale } from './common.js';
 
 // Generic over T so the static type keeps the literal union (VitalKind, not string).
 const literals = <T extends string>(values: readonly T[], description: string): TUnion<TLiteral<T>[]> =>
@@ -57,6 +57,8 @@ export const AdmissionPayload = Type.Object(
     gender: Type.Optional(Type.Union([Type.Literal('F'), Type.Literal('M'), Type.Literal('U')])),
     age: Type.Optional(Type.Number({ minimum: 0, maximum: 130 })),
     spo2Scale: Type.Optional(Spo2Scale),
+    // When the hospital stay began, if this admission (e.g. to an ICU) came later in it.
+    hospitalAdmitTime: Type.Optional(DateTime),
   },
   { additionalProperties: false },
 );

@@ -45,6 +45,10 @@ export const SeverityScorePayload = Type.Object(
     }),
     probability: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]),
     band: SeverityBand,
+    bandSource: Type.Optional(
+      Type.Union([Type.Literal('model'), Type.Literal('news2')], { description: 'which rule set the band: the model, or NEWS2\'s response tier (its floor, or no model)' }),
+    ),
+    bandReason: Type.Optional(Type.String({ maxLength: 240, description: 'one line: why this band' })),
     news2: Type.Union([Type.Integer({ minimum: 0, maximum: 20 }), Type.Null()]),
     news2Band: Type.Union([News2Band, Type.Null()]),
     model: Type.Union([Type.Object({ name: Type.String(), version: Type.String() }, { additionalProperties: false }), Type.Null()]),

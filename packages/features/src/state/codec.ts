@@ -18,7 +18,10 @@ interface Encoded {
   v: number;
   patientId: string;
   meta: Record<string, number>;
-  state: Omit<PatientState, 'series' | 'ledger' | 'maxTime' | 'dischargedAt' | 'lastEmittedAt' | 'notes'> & {
+  state: Omit<PatientState, 'series' | 'ledger' | 'maxTime' | 'dischargedAt' | 'lastEmittedAt' | 'notes' | 'stayCounts' | 'firstTime'> & {
+    /** Absent in states written before stay counts existed. */
+    stayCounts?: PatientState['stayCounts'];
+    firstTime?: number | null;
     maxTime: number | null;
     dischargedAt: number | null;
     lastEmittedAt: number | null;
@@ -42,6 +45,7 @@ export function encodeState(state: PatientState, meta: Record<string, number> = 
       maxTime: num(state.maxTime),
       dischargedAt: num(state.dischargedAt),
       lastEmittedAt: num(state.lastEmittedAt),
+      firstTime: num(state.firstTime),
       series,
       ledger: [b64(state.ledger.times, state.ledger.length), b64(state.ledger.values, state.ledger.length)],
       notes: state.notes.map((n) => ({ ...n, avgWordLength: num(n.avgWordLength) as number })),
@@ -56,12 +60,14 @@ export function decodeState(text: string | Buffer): { state: PatientState; meta:
   const s = e.state;
   const state = createPatientState(e.patientId);
   state.encounter = s.encounter;
-  state.admission = s.admission && { ...s.admission, age: s.admission.age ?? NaN };
+  state.admission = s.admission && { ...s.admission, age: s.admission.age ?? NaN, hospitalAdmitTime: s.admission.hospitalAdmitTime ?? NaN };
   state.location = s.location;
   state.spo2Scale = s.spo2Scale;
   state.maxTime = s.maxTime ?? -Infinity;
   state.dischargedAt = s.dischargedAt ?? NaN;
   state.lastEmittedAt = s.lastEmittedAt ?? NaN;
+  state.stayCounts = { vitals: s.stayCounts?.vitals ?? 0, labs: s.stayCounts?.labs ?? 0 };
+  state.firstTime = s.firstTime ?? Infinity;
   for (const [i, t, v] of s.series) {
     if (i < 0 || i >= SIGNALS.length) throw new Error(`patient state: unknown signal index ${i}`);
     state.series[i] = Series.from(f64(t), f64(v));

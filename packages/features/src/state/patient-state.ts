@@ -2,7 +2,7 @@
 // on the order they arrived in, as long as none was later than the lateness tolerance:
 // series are kept sorted, "latest" facts are chosen by (event time, id hash), and what
 // is pruned depends only on the latest event time.
-import { LAB_KINDS, VITAL_KINDS } from '../clinical/signals.js';
+import { CORE_LAB_KINDS, EXTENDED_LAB_KINDS, VITAL_KINDS } from '../clinical/signals.js';
 import type { Signal } from '../cleaning/units.js';
 import { analyseNote } from '../text/lexicon.js';
 import type { RawEvent } from '../schemas/events.js';
@@ -10,7 +10,9 @@ import { admissionTypeCode, departmentCode, genderCode, unitCode } from '../feat
 import { idHash } from './hash.js';
 import { Series } from './series.js';
 
-export const SIGNALS: readonly Signal[] = [...VITAL_KINDS, ...LAB_KINDS];
+// New signals are appended (EtCO2, then the extended labs), so a series keeps its index in
+// states written by the changelog before they existed.
+export const SIGNALS: readonly Signal[] = [...VITAL_KINDS.filter((v) => v !== 'etco2'), ...CORE_LAB_KINDS, 'etco2', ...EXTENDED_LAB_KINDS];
 export const SIGNAL_INDEX: Readonly<Record<Signal, number>> = Object.fromEntries(SIGNALS.map((s, i) => [s, i])) as Record<Signal, number>;
 
 export const HOUR_MS = 3_600_000;
@@ -49,6 +51,8 @@ export interface AdmissionFacts extends Stamped {
   departmentName: string | null;
   gender: number;
   age: number;
+  /** Epoch ms of the hospital admission, when this admission came later in the stay; NaN unknown. */
+  hospitalAdmitTime: number;
 }
 
 export interface LocationFacts extends Stamped {
@@ -73,6 +77,10 @@ export interface PatientState {
   dischargedAt: number;
   /** asOf of the last emitted vector (debounce), NaN before the first. */
   lastEmittedAt: number;
+  /** Vital-sign and lab values accepted since the stay began (never pruned: how much was measured is a signal). */
+  stayCounts: { vitals: number; labs: number };
+  /** Event time of the stay's earliest event; Infinity before the first. */
+  firstTime: number;
 }
 
 export function createPatientState(patientId: string): PatientState {
@@ -88,6 +96,8 @@ export function createPatientState(patientId: string): PatientState {
     spo2Scale: null,
     dischargedAt: NaN,
     lastEmittedAt: NaN,
+    stayCounts: { vitals: 0, labs: 0 },
+    firstTime: Infinity,
   };
 }
 
@@ -97,6 +107,7 @@ export function clonePatientState(s: PatientState): PatientState {
     series: s.series.map((x) => x?.clone() ?? null),
     ledger: s.ledger.clone(),
     notes: s.notes.slice(),
+    stayCounts: { ...s.stayCounts },
   };
 }
 
@@ -133,6 +144,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
  */
 export function applyEvent(state: PatientState, event: RawEvent, time: number, hash: number, options: StateOptions): void {
   state.ledger.insert(time, hash);
+  if (time < state.firstTime) state.firstTime = time;
   if (event.encounterId !== null && later({ time, hash }, state.encounter)) state.encounter = { time, hash, id: event.encounterId };
   switch (event.schema) {
     case 'vital_sign':
@@ -140,6 +152,8 @@ export function applyEvent(state: PatientState, event: RawEvent, time: number, h
       const i = SIGNAL_INDEX[event.payload.kind];
       const series = (state.series[i] ??= new Series(4));
       series.insert(time, event.payload.value);
+      if (event.schema === 'vital_sign') state.stayCounts.vitals++;
+      else state.stayCounts.labs++;
       break;
     }
     case 'clinical_note': {
@@ -161,6 +175,7 @@ export function applyEvent(state: PatientState, event: RawEvent, time: number, h
           departmentName: p.department ?? null,
           gender: genderCode(p.gender),
           age: p.age ?? NaN,
+          hospitalAdmitTime: p.hospitalAdmitTime === undefined ? NaN : Date.parse(p.hospitalAdmitTime),
         };
       }
       setLocation(state, { time, hash, unit: unitCode(p.unit), unitName: p.unit, icu: unitCode(p.unit) === 4 });
@@ -210,6 +225,7 @@ export function closeStay(state: PatientState, dischargedAt: number, options: St
   state.admission = null;
   state.location = null;
   state.spo2Scale = null;
+  state.stayCounts = { vitals: 0, labs: 0 };
   state.ledger.pruneBefore(dischargedAt - options.latenessMs);
 }
 

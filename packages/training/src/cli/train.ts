@@ -5,6 +5,8 @@ import { parseTrainArgs, TRAIN_USAGE, trainCommand } from '../args.js';
 import type { Evaluation } from '../evaluate.js';
 import { createProgress } from '../progress.js';
 import { crossValidate, evaluateModel, trainModel } from '../train.js';
+import { trainOnPhysioNet } from '../physionet-train.js';
+import { formatClinicalSummary } from '../clinical-summary.js';
 
 const write = (text: string) => void process.stdout.write(text);
 
@@ -20,7 +22,7 @@ function summary(e: Evaluation): string {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const command = parseTrainArgs(argv);
+  const command = parseTrainArgs(argv, process.env);
   if (command.mode === 'help') {
     write(`${TRAIN_USAGE}\n`);
     return;
@@ -44,6 +46,19 @@ async function main(): Promise<void> {
     return;
   }
   const env: Record<string, string> = process.env.SOURCE_DATE_EPOCH ? { SOURCE_DATE_EPOCH: process.env.SOURCE_DATE_EPOCH } : {};
+  if (command.mode === 'train-physionet') {
+    const r = await trainOnPhysioNet({ ...command.options, progress, reproduce: trainCommand(argv, env), warn: (m) => write(`warning: ${m}\n`) });
+    progress.done();
+    write(
+      `model ${r.modelPath}: version ${r.artifact.version}, ${r.artifact.hyperparameters.nTrees} trees, ${r.artifact.featureNames.length} features, in ${((performance.now() - started) / 1000).toFixed(1)} s\n` +
+        `data: ${r.artifact.provenance!.description}; splits by patient: ${r.splits.map((s) => `${s.name} ${s.patients} patients / ${s.rows} hours`).join('; ')}\n` +
+        `timings: ${r.timings.map((t) => `${t.label} ${t.seconds.toFixed(1)} s`).join('; ')}\n` +
+        `test patients (never seen in training or validation):\n${formatClinicalSummary(r.evaluation)}\n` +
+        (r.reportPath ? `report: ${r.reportPath}\n` : '') +
+        (r.jsonPath ? `evaluation: ${r.jsonPath}\n` : ''),
+    );
+    return;
+  }
   const r = await trainModel({ ...command.options, progress, reproduce: trainCommand(argv, env) });
   progress.done();
   const seconds = (performance.now() - started) / 1000;

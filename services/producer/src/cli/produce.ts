@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createBus } from '@ehr/bus';
-import { MEDS_DEMO_RELATIVE_PATH } from '@ehr/cohort';
+import { MEDS_DEMO_RELATIVE_PATH, PHYSIONET_RELATIVE_PATH } from '@ehr/cohort';
 import { TOPICS, type RawEvent } from '@ehr/features';
 import { createLogger, createMetricsRegistry } from '@ehr/runtime';
 import { loadConfig } from '../config.js';
@@ -13,12 +13,14 @@ import { createEventPublisher } from '../publisher.js';
 import { openSource, type SourceKind, type SourceSpec } from '../sources.js';
 import { describePace, streamEvents, type StreamProgress } from '../stream.js';
 
-const USAGE = `usage: npm run produce -- --source synthetic|meds|csv [--file <path>] [--speed <x>|max] [--rate <events/s>]
+const USAGE = `usage: npm run produce -- --source synthetic|meds|csv|physionet [--file <path>] [--speed <x>|max] [--rate <events/s>]
          [--seed 1] [--patients 300] [--hours <n>] [--artefact-rate 0.01] [--no-shift] [--limit <events>]
          [--to kafka|http://127.0.0.1:3001]
   synthetic  a ward with continuous admissions and discharges (default 50 events/s, endless unless --hours/--limit)
   meds       a MEDS parquet file (default: the MIMIC-IV demo at ${MEDS_DEMO_RELATIVE_PATH}), times moved to now, ×60
   csv        a cohort directory written by npm run generate (default data/cohort), times moved to now, ×60
+  physionet  PhysioNet/CinC 2019 ICU stays (default PHYSIONET_PATH, else ${PHYSIONET_RELATIVE_PATH}; or a directory
+             of .psv files): the first --patients stays (default 100), one starting every 30 min from now, ×60
   --to       Kafka when KAFKA_BROKERS is set, else the POST /events of a running producer (npm start)`;
 
 const int = (name: string, v: string | undefined): number | undefined => {
@@ -60,8 +62,9 @@ async function main(): Promise<void> {
     return;
   }
   const kind = (values.source ?? 'synthetic') as SourceKind;
-  if (!['synthetic', 'meds', 'csv'].includes(kind)) throw new Error(`--source must be synthetic, meds or csv, got ${JSON.stringify(values.source)}`);
-  const file = values.file ?? (kind === 'meds' ? MEDS_DEMO_RELATIVE_PATH : kind === 'csv' ? 'data/cohort' : undefined);
+  if (!['synthetic', 'meds', 'csv', 'physionet'].includes(kind)) throw new Error(`--source must be synthetic, meds, csv or physionet, got ${JSON.stringify(values.source)}`);
+  const physionetDefault = process.env.PHYSIONET_PATH ?? PHYSIONET_RELATIVE_PATH;
+  const file = values.file ?? (kind === 'meds' ? MEDS_DEMO_RELATIVE_PATH : kind === 'csv' ? 'data/cohort' : kind === 'physionet' ? physionetDefault : undefined);
   const hours = int('hours', values.hours);
   const seed = int('seed', values.seed);
   const census = int('patients', values.patients);
@@ -71,7 +74,8 @@ async function main(): Promise<void> {
     kind,
     ...(file ? { file: resolve(file) } : {}),
     ...(seed !== undefined ? { seed } : {}),
-    ...(census !== undefined ? { census } : {}),
+    ...(census !== undefined ? (kind === 'physionet' ? { stays: census } : { census }) : {}),
+    ...(kind === 'physionet' ? { warn: (m: string) => process.stderr.write(`warning: ${m}\n`) } : {}),
     ...(hours !== undefined ? { hours } : {}),
     ...(rate !== undefined ? { rate } : {}),
     ...(artefactRate !== undefined ? { artefactRate } : {}),

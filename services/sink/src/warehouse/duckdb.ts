@@ -3,21 +3,25 @@ import { dirname } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from '@ehr/runtime';
 import {
-  appendOffsetBinds,
-  appendOffsetSql,
   bindRow,
+  claimPartitionBinds,
+  claimPartitionSql,
   type Column,
+  compactOffsetsSql,
   DEAD_LETTER_COLUMNS,
   deadLettersInsertSql,
-  compactOffsetsSql,
+  guardBinds,
+  guardSql,
   landedOffsetsSql,
+  logBatchBinds,
+  logBatchSql,
   MIGRATIONS,
   migrationsTableDdl,
   SCORE_COLUMNS,
   scoresInsertSql,
   TABLES,
 } from './schema.js';
-import { CompactionSchedule, OffsetConflictError, type LandBatch, type LandResult, type Warehouse } from './types.js';
+import { CompactionSchedule, OffsetConflictError, WarehouseDataError, type LandBatch, type LandResult, type Warehouse } from './types.js';
 
 const STAGE = { scores: 'sink_stage_scores', deadLetters: 'sink_stage_dead_letters' } as const;
 
@@ -27,24 +31,51 @@ export interface DuckDbWarehouseOptions {
   logger: Logger;
   /** DuckDB's memory_limit (default DUCKDB_MEMORY_LIMIT); past it DuckDB spills to disk. */
   memoryLimit?: string;
+  /** DuckDB's worker threads (default DUCKDB_THREADS). */
+  threads?: number;
 }
 
 /**
  * DuckDB's own default is 80 % of the machine's memory, which it uses as a cache: under a
  * steady stream of 6 KB score rows the sink's resident memory swung between 0.3 and 1 GB
- * (measured by the e2e big-patient test). 256 MB keeps it near 0.5 GB, at the same speed.
+ * (measured by the e2e big-patient test). The limit was chosen by the sink's bench
+ * (README, "DuckDB memory"): below it the write rate does not change.
  */
-export const DUCKDB_MEMORY_LIMIT = '256MB';
+export const DUCKDB_MEMORY_LIMIT = '128MB';
+/** One worker thread: the sink writes one small batch at a time; more threads only add memory. */
+export const DUCKDB_THREADS = 1;
 
 /** The settings DuckDB is opened with. */
-export const duckdbInstanceOptions = (options: Pick<DuckDbWarehouseOptions, 'memoryLimit'>): Record<string, string> => ({
+export const duckdbInstanceOptions = (options: Pick<DuckDbWarehouseOptions, 'memoryLimit' | 'threads'>): Record<string, string> => ({
   memory_limit: options.memoryLimit ?? DUCKDB_MEMORY_LIMIT,
+  threads: String(options.threads ?? DUCKDB_THREADS),
 });
 
 /**
+ * DuckDB's errors about the data itself (a failed cast, a constraint, a value out of range)
+ * as opposed to the file or the engine. The message is all there is to go by.
+ */
+const DATA_ERROR = /^(Conversion|Constraint|Invalid Input|Out of Range|Mismatch Type) Error:/;
+
+function classify(err: unknown): unknown {
+  if (err instanceof OffsetConflictError || err instanceof WarehouseDataError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return DATA_ERROR.test(message) ? new WarehouseDataError(message.split('\n')[0]!) : err;
+}
+
+/** A value of `getRowObjectsJson()` (JSON-safe: strings, numbers, booleans, arrays, objects) as text. */
+function asText(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v);
+}
+
+/**
  * The embedded default: one DuckDB file, one connection, writes serialized. A batch goes
- * through the appender into a temporary staging table, then into the real table with
- * its offset move, all in one transaction (DuckDB's WAL makes the commit durable).
+ * through the appender into a temporary staging table, then into the real table, then the
+ * offset log and the guarded move of the partition's row, all in one transaction (DuckDB's
+ * WAL makes the commit durable).
  */
 export class DuckDbWarehouse implements Warehouse {
   readonly kind = 'duckdb' as const;
@@ -78,7 +109,8 @@ export class DuckDbWarehouse implements Warehouse {
       await c.run(migrationsTableDdl('duckdb'));
       const reader = await c.runAndReadAll(`SELECT COALESCE(MAX(version), 0) FROM ${TABLES.migrations}`);
       const applied = Number(reader.getRows()[0]?.[0] ?? 0);
-      for (const m of MIGRATIONS.filter((x) => x.version > applied)) {
+      const pending = MIGRATIONS.filter((x) => x.version > applied);
+      for (const m of pending) {
         await c.run('BEGIN TRANSACTION');
         try {
           for (const sql of m.statements('duckdb')) await c.run(sql);
@@ -90,6 +122,8 @@ export class DuckDbWarehouse implements Warehouse {
         }
         this.options.logger.info({ version: m.version, description: m.description }, 'warehouse schema migrated');
       }
+      // DDL out of the WAL at once: DuckDB's replay of some DDL after a crash is its least trodden path.
+      if (pending.length > 0) await c.run('CHECKPOINT');
       const stageColumns = (names: readonly { name: string }[]) => names.map((n) => `${n.name} VARCHAR`).join(', ');
       await c.run(`CREATE TEMP TABLE IF NOT EXISTS ${STAGE.scores} (${stageColumns(SCORE_COLUMNS)})`);
       await c.run(`CREATE TEMP TABLE IF NOT EXISTS ${STAGE.deadLetters} (${stageColumns(DEAD_LETTER_COLUMNS)})`);
@@ -105,37 +139,33 @@ export class DuckDbWarehouse implements Warehouse {
 
   async land(batch: LandBatch): Promise<LandResult> {
     return this.serialize(async (c) => {
+      // A partition's first batch: its guard row must exist before any transaction counts on it.
+      if (batch.expectedLastOffset === -1n) await c.run(claimPartitionSql('duckdb'), claimPartitionBinds(batch));
       await c.run('BEGIN TRANSACTION');
+      let result: LandResult;
       try {
         const scoresInserted = await this.insert(c, STAGE.scores, batch.scores, SCORE_COLUMNS, scoresInsertSql('duckdb', STAGE.scores));
-        const deadLettersInserted = await this.insert(
-          c,
-          STAGE.deadLetters,
-          batch.deadLetters,
-          DEAD_LETTER_COLUMNS,
-          deadLettersInsertSql('duckdb', STAGE.deadLetters),
-        );
-        const moved = await c.run(appendOffsetSql('duckdb'), appendOffsetBinds(batch, batch.scores.length + batch.deadLetters.length));
-        if (moved.rowsChanged !== 1) throw new OffsetConflictError(batch, batch.expectedLastOffset);
+        const deadLettersInserted = await this.insert(c, STAGE.deadLetters, batch.deadLetters, DEAD_LETTER_COLUMNS, deadLettersInsertSql('duckdb', STAGE.deadLetters));
+        await c.run(logBatchSql('duckdb'), logBatchBinds(batch));
+        const moved = await c.run(guardSql('duckdb'), guardBinds(batch));
+        if (moved.rowsChanged < 1) throw new OffsetConflictError(batch, batch.expectedLastOffset);
         await c.run('COMMIT');
-        if (this.compaction.due(batch)) {
-          await c.run(compactOffsetsSql('duckdb'), [batch.cluster, batch.topic, String(batch.partition), String(batch.lastOffset)]).catch(() => undefined);
-        }
-        return { scoresInserted, deadLettersInserted };
+        result = { scoresInserted, deadLettersInserted };
       } catch (err) {
         await c.run('ROLLBACK').catch(() => undefined);
-        throw err;
+        // The staging tables are temporary and outside the rolled-back work only if emptied.
+        await c.run(`DELETE FROM ${STAGE.scores}`).catch(() => undefined);
+        await c.run(`DELETE FROM ${STAGE.deadLetters}`).catch(() => undefined);
+        throw classify(err);
       }
+      if (this.compaction.due(batch)) {
+        await c.run(compactOffsetsSql('duckdb'), [batch.cluster, batch.topic, String(batch.partition), String(batch.lastOffset)]).catch(() => undefined);
+      }
+      return result;
     });
   }
 
-  private async insert<R>(
-    c: DuckDBConnection,
-    stage: string,
-    rows: readonly R[],
-    columns: readonly Column<R>[],
-    sql: string,
-  ): Promise<number> {
+  private async insert<R>(c: DuckDBConnection, stage: string, rows: readonly R[], columns: readonly Column<R>[], sql: string): Promise<number> {
     if (rows.length === 0) return 0;
     const appender = await c.createAppender(stage, 'main', 'temp');
     try {
@@ -155,9 +185,11 @@ export class DuckDbWarehouse implements Warehouse {
     return inserted.rowsChanged;
   }
 
-  /** Read-only helper for tests, benchmarks and tools: rows as JSON-safe objects. */
-  async query(sql: string, params: (string | number | null)[] = []): Promise<Record<string, unknown>[]> {
-    return this.serialize(async (c) => (await c.runAndReadAll(sql, params)).getRowObjectsJson() as Record<string, unknown>[]);
+  async read(sql: string, params: readonly (string | number | null)[] = []): Promise<Record<string, string | null>[]> {
+    return this.serialize(async (c) => {
+      const rows = (await c.runAndReadAll(sql, [...params])).getRowObjectsJson();
+      return rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k.toLowerCase(), asText(v)])));
+    });
   }
 
   async ping(): Promise<void> {

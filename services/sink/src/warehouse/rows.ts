@@ -1,10 +1,20 @@
-import type { BusRecord } from '@ehr/bus';
-import type { DeadLetter, SeverityScoreEvent } from '@ehr/features';
+import { buildDeadLetter, type DeadLetter, type DeadLetterReason, type SeverityScoreEvent } from '@ehr/features';
+import { clip } from './bounds.js';
+import { DEAD_LETTER_COLUMNS } from './schema.js';
 import type { DeadLetterRow, ScoreRow } from './types.js';
+
+/** Where a record sat on the bus: the topic as named on the wire, its partition and offset, its broker time. */
+export interface Position {
+  topic: string;
+  partition: number;
+  offset: string;
+  /** Broker append time, epoch ms. */
+  timestamp: number;
+}
 
 const iso = (epochMs: number) => new Date(Number.isFinite(epochMs) ? epochMs : 0).toISOString();
 
-export function scoreRow(cluster: string, record: BusRecord, event: SeverityScoreEvent): ScoreRow {
+export function scoreRow(cluster: string, at: Position, event: SeverityScoreEvent): ScoreRow {
   const p = event.payload;
   return {
     scoreId: p.scoreId,
@@ -19,6 +29,8 @@ export function scoreRow(cluster: string, record: BusRecord, event: SeverityScor
     mode: p.mode,
     probability: p.probability,
     band: p.band,
+    bandSource: p.bandSource ?? null,
+    bandReason: p.bandReason ?? null,
     news2: p.news2,
     news2Band: p.news2Band,
     modelName: p.model?.name ?? null,
@@ -29,14 +41,14 @@ export function scoreRow(cluster: string, record: BusRecord, event: SeverityScor
     unit: p.context?.unit ?? null,
     department: p.context?.department ?? null,
     srcCluster: cluster,
-    srcTopic: record.topic,
-    srcPartition: record.partition,
-    srcOffset: record.offset,
-    srcTimestamp: iso(record.timestamp),
+    srcTopic: at.topic,
+    srcPartition: at.partition,
+    srcOffset: at.offset,
+    srcTimestamp: iso(at.timestamp),
   };
 }
 
-export function deadLetterRow(cluster: string, record: BusRecord, d: DeadLetter): DeadLetterRow {
+export function deadLetterRow(cluster: string, at: Position, d: DeadLetter): DeadLetterRow {
   return {
     deadLetterId: d.eventId,
     service: d.service,
@@ -52,8 +64,38 @@ export function deadLetterRow(cluster: string, record: BusRecord, d: DeadLetter)
     originalBytes: d.originalBytes,
     producedAt: d.producedAt,
     srcCluster: cluster,
-    srcTopic: record.topic,
-    srcPartition: record.partition,
-    srcOffset: record.offset,
+    srcTopic: at.topic,
+    srcPartition: at.partition,
+    srcOffset: at.offset,
+  };
+}
+
+const limit = (name: string) => DEAD_LETTER_COLUMNS.find((c) => c.name === name)!.maxLength!;
+
+/**
+ * The sink's own dead letter for a record it cannot land (`warehouse_rejected`: outside the
+ * warehouse's bounds or refused by it; `processing_error`: converting it kept failing). Its
+ * id comes from the record's position and the reason, so it lands once however often the
+ * record is delivered; it carries the record's bytes (the first 256 KiB) and where it sat.
+ * Every text is cut to its column's bound: this row must always fit.
+ */
+export function sinkDeadLetterRow(
+  cluster: string,
+  at: Position,
+  record: { key: string | null; value: Uint8Array },
+  reason: Extract<DeadLetterReason, 'warehouse_rejected' | 'processing_error'>,
+  error: string,
+  /** The topic as services name it (every dead letter's `source_topic`); lineage keeps the name on the wire. */
+  sourceTopic = at.topic,
+  now = new Date(),
+): DeadLetterRow {
+  const letter = buildDeadLetter({ topic: sourceTopic, partition: at.partition, offset: at.offset, key: record.key, value: record.value }, { service: 'sink', reason, error }, now);
+  const row = deadLetterRow(cluster, at, letter);
+  return {
+    ...row,
+    error: clip(row.error, limit('error'))!,
+    patientId: clip(row.patientId, limit('patient_id')),
+    originalKey: clip(row.originalKey, limit('original_key')),
+    sourceTopic: clip(row.sourceTopic, limit('source_topic'))!,
   };
 }

@@ -11,6 +11,12 @@ export interface Column<R> {
   name: string;
   type: Logical;
   notNull?: boolean;
+  /**
+   * Longest text (characters; for JSON, of its text) the sink writes into the column. The
+   * sink checks it before writing (see bounds.ts): a row over it is quarantined, never
+   * offered to the warehouse.
+   */
+  maxLength?: number;
   /** The value the sink binds, as text (null for SQL NULL). */
   value: (row: R) => string | null;
 }
@@ -22,50 +28,65 @@ const physical: Record<Dialect, Record<Logical, string>> = {
 
 const num = (n: number | null) => (n === null ? null : String(n));
 
+/** Ids, names and labels: generous for what the contracts allow (ids ≤ 128, patient ids ≤ 64). */
+const ID = 256;
+const LABEL = 64;
+
 /** The columns the sink writes to `severity_scores` (plus `ingested_at`, set by the warehouse). */
 export const SCORE_COLUMNS: readonly Column<ScoreRow>[] = [
-  { name: 'score_id', type: 'text', notNull: true, value: (r) => r.scoreId },
-  { name: 'event_id', type: 'text', notNull: true, value: (r) => r.eventId },
-  { name: 'feature_event_id', type: 'text', value: (r) => r.featureEventId },
-  { name: 'patient_id', type: 'text', notNull: true, value: (r) => r.patientId },
-  { name: 'encounter_id', type: 'text', value: (r) => r.encounterId },
+  { name: 'score_id', type: 'text', notNull: true, maxLength: ID, value: (r) => r.scoreId },
+  { name: 'event_id', type: 'text', notNull: true, maxLength: ID, value: (r) => r.eventId },
+  { name: 'feature_event_id', type: 'text', maxLength: ID, value: (r) => r.featureEventId },
+  { name: 'patient_id', type: 'text', notNull: true, maxLength: ID, value: (r) => r.patientId },
+  { name: 'encounter_id', type: 'text', maxLength: ID, value: (r) => r.encounterId },
   { name: 'event_time', type: 'timestamp', notNull: true, value: (r) => r.eventTime },
   { name: 'scored_at', type: 'timestamp', notNull: true, value: (r) => r.scoredAt },
-  { name: 'scoring_mode', type: 'text', value: (r) => r.mode },
+  { name: 'scoring_mode', type: 'text', maxLength: LABEL, value: (r) => r.mode },
   { name: 'probability', type: 'double', value: (r) => num(r.probability) },
-  { name: 'band', type: 'text', notNull: true, value: (r) => r.band },
+  { name: 'band', type: 'text', notNull: true, maxLength: LABEL, value: (r) => r.band },
   { name: 'news2', type: 'int', value: (r) => num(r.news2) },
-  { name: 'news2_band', type: 'text', value: (r) => r.news2Band },
-  { name: 'model_name', type: 'text', value: (r) => r.modelName },
-  { name: 'model_version', type: 'text', value: (r) => r.modelVersion },
-  { name: 'features', type: 'json', value: (r) => r.features },
-  { name: 'top_features', type: 'json', value: (r) => r.topFeatures },
+  { name: 'news2_band', type: 'text', maxLength: LABEL, value: (r) => r.news2Band },
+  { name: 'model_name', type: 'text', maxLength: ID, value: (r) => r.modelName },
+  { name: 'model_version', type: 'text', maxLength: ID, value: (r) => r.modelVersion },
+  { name: 'features', type: 'json', maxLength: 1024 * 1024, value: (r) => r.features },
+  { name: 'top_features', type: 'json', maxLength: 64 * 1024, value: (r) => r.topFeatures },
   { name: 'latency_ms', type: 'double', value: (r) => num(r.latencyMs) },
-  { name: 'unit', type: 'text', value: (r) => r.unit },
-  { name: 'department', type: 'text', value: (r) => r.department },
-  { name: 'src_cluster', type: 'text', notNull: true, value: (r) => r.srcCluster },
-  { name: 'src_topic', type: 'text', notNull: true, value: (r) => r.srcTopic },
+  { name: 'unit', type: 'text', maxLength: ID, value: (r) => r.unit },
+  { name: 'department', type: 'text', maxLength: ID, value: (r) => r.department },
+  { name: 'src_cluster', type: 'text', notNull: true, maxLength: ID, value: (r) => r.srcCluster },
+  { name: 'src_topic', type: 'text', notNull: true, maxLength: ID, value: (r) => r.srcTopic },
   { name: 'src_partition', type: 'int', notNull: true, value: (r) => String(r.srcPartition) },
   { name: 'src_offset', type: 'bigint', notNull: true, value: (r) => r.srcOffset },
   { name: 'src_timestamp', type: 'timestamp', value: (r) => r.srcTimestamp },
+  // Since v6: which rule set the band (the model, or NEWS2's response tier as its floor) and why.
+  { name: 'band_source', type: 'text', maxLength: LABEL, value: (r) => r.bandSource },
+  { name: 'band_reason', type: 'text', maxLength: 1024, value: (r) => r.bandReason },
 ];
 
+/** Columns added to severity_scores after step 1, each by its own step (step 1 never changes). */
+const SCORE_COLUMNS_SINCE: ReadonlyMap<string, number> = new Map([
+  ['band_source', 6],
+  ['band_reason', 6],
+]);
+const scoreColumnsOf = (version: number) => SCORE_COLUMNS.filter((c) => (SCORE_COLUMNS_SINCE.get(c.name) ?? 1) === version);
+
 export const DEAD_LETTER_COLUMNS: readonly Column<DeadLetterRow>[] = [
-  { name: 'dead_letter_id', type: 'text', notNull: true, value: (r) => r.deadLetterId },
-  { name: 'service', type: 'text', notNull: true, value: (r) => r.service },
-  { name: 'reason', type: 'text', notNull: true, value: (r) => r.reason },
-  { name: 'error', type: 'text', value: (r) => r.error },
-  { name: 'details', type: 'json', value: (r) => r.details },
-  { name: 'source_topic', type: 'text', value: (r) => r.sourceTopic },
+  { name: 'dead_letter_id', type: 'text', notNull: true, maxLength: ID, value: (r) => r.deadLetterId },
+  { name: 'service', type: 'text', notNull: true, maxLength: LABEL, value: (r) => r.service },
+  { name: 'reason', type: 'text', notNull: true, maxLength: LABEL, value: (r) => r.reason },
+  { name: 'error', type: 'text', maxLength: 16 * 1024, value: (r) => r.error },
+  { name: 'details', type: 'json', maxLength: 64 * 1024, value: (r) => r.details },
+  { name: 'source_topic', type: 'text', maxLength: ID, value: (r) => r.sourceTopic },
   { name: 'source_partition', type: 'int', value: (r) => num(r.sourcePartition) },
   { name: 'source_offset', type: 'bigint', value: (r) => r.sourceOffset },
-  { name: 'original_event_id', type: 'text', value: (r) => r.originalEventId },
-  { name: 'patient_id', type: 'text', value: (r) => r.patientId },
-  { name: 'original_key', type: 'text', value: (r) => r.originalKey },
-  { name: 'original_bytes', type: 'text', value: (r) => r.originalBytes },
+  { name: 'original_event_id', type: 'text', maxLength: ID, value: (r) => r.originalEventId },
+  { name: 'patient_id', type: 'text', maxLength: ID, value: (r) => r.patientId },
+  { name: 'original_key', type: 'text', maxLength: 4 * 1024, value: (r) => r.originalKey },
+  // base64 of at most DEAD_LETTER_MAX_ORIGINAL_BYTES (256 KiB) is 342 KiB of text
+  { name: 'original_bytes', type: 'text', maxLength: 512 * 1024, value: (r) => r.originalBytes },
   { name: 'produced_at', type: 'timestamp', notNull: true, value: (r) => r.producedAt },
-  { name: 'src_cluster', type: 'text', notNull: true, value: (r) => r.srcCluster },
-  { name: 'src_topic', type: 'text', notNull: true, value: (r) => r.srcTopic },
+  { name: 'src_cluster', type: 'text', notNull: true, maxLength: ID, value: (r) => r.srcCluster },
+  { name: 'src_topic', type: 'text', notNull: true, maxLength: ID, value: (r) => r.srcTopic },
   { name: 'src_partition', type: 'int', notNull: true, value: (r) => String(r.srcPartition) },
   { name: 'src_offset', type: 'bigint', notNull: true, value: (r) => r.srcOffset },
 ];
@@ -73,10 +94,14 @@ export const DEAD_LETTER_COLUMNS: readonly Column<DeadLetterRow>[] = [
 export const TABLES = {
   scores: 'severity_scores',
   deadLetters: 'dead_letters',
-  /** v1–v2: one row per partition, moved by a guarded UPDATE. Since v3, a view over the log. */
+  /** v1–v2: one row per partition (a table); v3: a view over the log; since v4: a view over sink_partitions. */
   offsets: 'sink_offsets',
-  /** Since v3: append-only, one row per landed batch; a partition's offset is its MAX. */
-  offsetLog: 'sink_offset_log',
+  /** v3: append-only, one row per landed batch, whose MAX was the offset. Copied into sink_batches and dropped by v4. */
+  legacyOffsetLog: 'sink_offset_log',
+  /** Since v4: the offset log, one row per landed batch (its first and last offset), for the audit trail. */
+  offsetLog: 'sink_batches',
+  /** Since v4: one row per partition, the guard every batch transaction updates. */
+  partitions: 'sink_partitions',
   migrations: 'sink_schema_migrations',
   latestView: 'severity_scores_latest',
 } as const;
@@ -95,6 +120,9 @@ export interface Migration {
   statements: (dialect: Dialect) => string[];
 }
 
+const partitionKey = (alias: string, other: string) =>
+  `${alias}.cluster_id = ${other}.cluster_id AND ${alias}.topic = ${other}.topic AND ${alias}.partition_id = ${other}.partition_id`;
+
 /** Append only: a released step never changes; a new column is a new step. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -103,7 +131,7 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: (d) => {
       const t = physical[d];
       return [
-        tableDdl(d, TABLES.scores, SCORE_COLUMNS, 'TO_DATE(event_time)'),
+        tableDdl(d, TABLES.scores, scoreColumnsOf(1), 'TO_DATE(event_time)'),
         tableDdl(d, TABLES.deadLetters, DEAD_LETTER_COLUMNS, 'TO_DATE(produced_at)'),
         `CREATE TABLE IF NOT EXISTS ${TABLES.offsets} (cluster_id ${t.text} NOT NULL, topic ${t.text} NOT NULL, partition_id ${t.int} NOT NULL, ` +
           `last_offset ${t.bigint} NOT NULL, updated_at ${t.timestamp} NOT NULL DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (cluster_id, topic, partition_id))`,
@@ -124,15 +152,60 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: (d) => {
       const t = physical[d];
       return [
-        `CREATE TABLE IF NOT EXISTS ${TABLES.offsetLog} (cluster_id ${t.text} NOT NULL, topic ${t.text} NOT NULL, partition_id ${t.int} NOT NULL, ` +
+        `CREATE TABLE IF NOT EXISTS ${TABLES.legacyOffsetLog} (cluster_id ${t.text} NOT NULL, topic ${t.text} NOT NULL, partition_id ${t.int} NOT NULL, ` +
           `last_offset ${t.bigint} NOT NULL, records ${t.int} NOT NULL, committed_at ${t.timestamp} NOT NULL DEFAULT CURRENT_TIMESTAMP)`,
-        `INSERT INTO ${TABLES.offsetLog} (cluster_id, topic, partition_id, last_offset, records, committed_at) ` +
+        `INSERT INTO ${TABLES.legacyOffsetLog} (cluster_id, topic, partition_id, last_offset, records, committed_at) ` +
           `SELECT cluster_id, topic, partition_id, last_offset, 0, updated_at FROM ${TABLES.offsets}`,
         `DROP TABLE IF EXISTS ${TABLES.offsets}`,
         `CREATE OR REPLACE VIEW ${TABLES.offsets} AS SELECT cluster_id, topic, partition_id, MAX(last_offset) AS last_offset, MAX(committed_at) AS updated_at ` +
-          `FROM ${TABLES.offsetLog} GROUP BY cluster_id, topic, partition_id`,
+          `FROM ${TABLES.legacyOffsetLog} GROUP BY cluster_id, topic, partition_id`,
       ];
     },
+  },
+  {
+    version: 4,
+    description:
+      'sink_partitions: one row per partition, moved by a guarded UPDATE inside each batch transaction (safe with several sinks); sink_batches: the offset log with each batch range',
+    statements: (d) => {
+      const t = physical[d];
+      return [
+        `CREATE TABLE IF NOT EXISTS ${TABLES.partitions} (cluster_id ${t.text} NOT NULL, topic ${t.text} NOT NULL, partition_id ${t.int} NOT NULL, ` +
+          `last_offset ${t.bigint} NOT NULL, batches ${t.bigint} NOT NULL DEFAULT 0, updated_at ${t.timestamp} NOT NULL DEFAULT CURRENT_TIMESTAMP, ` +
+          `PRIMARY KEY (cluster_id, topic, partition_id))`,
+        // Idempotent: a step interrupted after this (DDL commits on its own in Snowflake) runs again harmlessly.
+        `INSERT INTO ${TABLES.partitions} (cluster_id, topic, partition_id, last_offset, batches, updated_at) ` +
+          `SELECT l.cluster_id, l.topic, l.partition_id, l.last_offset, l.batches, l.updated_at FROM (` +
+          `SELECT cluster_id, topic, partition_id, MAX(last_offset) AS last_offset, COUNT(*) AS batches, MAX(committed_at) AS updated_at ` +
+          `FROM ${TABLES.legacyOffsetLog} GROUP BY cluster_id, topic, partition_id) l ` +
+          `WHERE NOT EXISTS (SELECT 1 FROM ${TABLES.partitions} p WHERE ${partitionKey('p', 'l')})`,
+        // A new table rather than a column added to the old log: DuckDB (1.5) cannot replay an
+        // ALTER TABLE of a table with a CURRENT_TIMESTAMP default from its WAL, so a crash
+        // before the next checkpoint would leave a file that no longer opens.
+        `CREATE TABLE IF NOT EXISTS ${TABLES.offsetLog} (cluster_id ${t.text} NOT NULL, topic ${t.text} NOT NULL, partition_id ${t.int} NOT NULL, ` +
+          `first_offset ${t.bigint}, last_offset ${t.bigint} NOT NULL, records ${t.int} NOT NULL, committed_at ${t.timestamp} NOT NULL DEFAULT CURRENT_TIMESTAMP)`,
+        `INSERT INTO ${TABLES.offsetLog} (cluster_id, topic, partition_id, last_offset, records, committed_at) ` +
+          `SELECT l.cluster_id, l.topic, l.partition_id, l.last_offset, l.records, l.committed_at FROM ${TABLES.legacyOffsetLog} l ` +
+          `WHERE NOT EXISTS (SELECT 1 FROM ${TABLES.offsetLog} b WHERE ${partitionKey('b', 'l')} AND b.last_offset = l.last_offset)`,
+        `CREATE OR REPLACE VIEW ${TABLES.offsets} AS SELECT cluster_id, topic, partition_id, last_offset, updated_at FROM ${TABLES.partitions} WHERE last_offset >= 0`,
+      ];
+    },
+  },
+  {
+    // A step of its own: step 4 reads the old log, so it must be there if step 4 runs again
+    // (in Snowflake every DDL commits on its own, so a step can be interrupted half-way).
+    version: 5,
+    description: 'drop sink_offset_log (copied into sink_partitions and sink_batches by step 4)',
+    statements: () => [`DROP TABLE IF EXISTS ${TABLES.legacyOffsetLog}`],
+  },
+  {
+    version: 6,
+    description: 'severity_scores.band_source and band_reason: which rule set the band (model, or NEWS2 as its floor) and why',
+    statements: (d) => [
+      ...scoreColumnsOf(6).map((c) => `ALTER TABLE ${TABLES.scores} ADD COLUMN IF NOT EXISTS ${c.name} ${physical[d][c.type]}`),
+      // Snowflake binds a view's `*` when it is created: make it again so it shows the new columns.
+      `CREATE OR REPLACE VIEW ${TABLES.latestView} AS SELECT * FROM ${TABLES.scores} ` +
+        `QUALIFY ROW_NUMBER() OVER (PARTITION BY patient_id ORDER BY event_time DESC, scored_at DESC, score_id DESC) = 1`,
+    ],
   },
 ];
 
@@ -157,8 +230,10 @@ function fromText(dialect: Dialect, type: Logical, expr: string): string {
 
 /**
  * The INSERT that lands a batch: typed from text, and skipping ids already in the table
- * (an upstream re-emission of the same score lands once). The match is also on the
- * event/produced time, so the warehouse prunes by it (Snowflake clusters by its date).
+ * (an upstream re-emission of the same score lands once). `timeColumn`, when given, is
+ * matched too, so the warehouse prunes by it (Snowflake clusters scores by its date); dead
+ * letters are matched by their id alone (their only time is when they were produced, which
+ * differs between two deliveries of the same dead letter).
  *
  * Snowflake: one statement with array binds, `SELECT ?, PARSE_JSON(?) …` (PARSE_JSON is
  * not allowed in a VALUES clause there). DuckDB: from a staging table the appender filled.
@@ -168,7 +243,7 @@ export function insertSql<R>(
   table: string,
   columns: readonly Column<R>[],
   idColumn: string,
-  timeColumn: string,
+  timeColumn: string | null,
   /** Staging table to read from, or null for bind placeholders. */
   source: string | null,
 ): string {
@@ -178,44 +253,61 @@ export function insertSql<R>(
       ? columns.map((c) => `${fromText(dialect, c.type, '?')} AS ${c.name}`).join(', ')
       : columns.map((c) => `${fromText(dialect, c.type, c.name)} AS ${c.name}`).join(', ');
   const from = source === null ? `(SELECT ${typed}) s` : `(SELECT ${typed} FROM ${source}) s`;
+  const match = `t.${idColumn} = s.${idColumn}${timeColumn ? ` AND t.${timeColumn} = s.${timeColumn}` : ''}`;
   return (
     `INSERT INTO ${table} (${names}, ingested_at) SELECT ${columns.map((c) => `s.${c.name}`).join(', ')}, CURRENT_TIMESTAMP FROM ${from} ` +
-    `WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE t.${idColumn} = s.${idColumn} AND t.${timeColumn} = s.${timeColumn})`
+    `WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE ${match})`
   );
 }
 
 export const scoresInsertSql = (d: Dialect, source: string | null) => insertSql(d, TABLES.scores, SCORE_COLUMNS, 'score_id', 'event_time', source);
-export const deadLettersInsertSql = (d: Dialect, source: string | null) =>
-  insertSql(d, TABLES.deadLetters, DEAD_LETTER_COLUMNS, 'dead_letter_id', 'produced_at', source);
+export const deadLettersInsertSql = (d: Dialect, source: string | null) => insertSql(d, TABLES.deadLetters, DEAD_LETTER_COLUMNS, 'dead_letter_id', null, source);
+
+export interface GuardBinds {
+  cluster: string;
+  topic: string;
+  partition: number;
+  firstOffset: bigint;
+  lastOffset: bigint;
+  expectedLastOffset: bigint;
+  records: number;
+}
 
 /**
- * The guarded offset move, as an append: inserts the batch's offset row only if the
- * partition's offset (the MAX over the log, committed rows and this transaction's) is still
- * the one the batch was cut from. An INSERT takes no lock in Snowflake, so a writer killed
- * between this statement and its COMMIT leaves nothing that blocks the next writer (an
- * UPDATE would hold the table's lock until Snowflake aborts the detached transaction, hours
- * later). Binds: cluster, topic, partition, last offset, records, then cluster, topic,
+ * Makes sure the partition has its row (autocommit, before the first batch). A MERGE, so
+ * that two sinks claiming a new partition at once serialize on it. Binds: cluster, topic,
+ * partition.
+ */
+export const claimPartitionSql = (d: Dialect) =>
+  `MERGE INTO ${TABLES.partitions} t USING (SELECT ? AS cluster_id, ? AS topic, CAST(? AS ${physical[d].int}) AS partition_id) s ` +
+  `ON ${partitionKey('t', 's')} ` +
+  `WHEN NOT MATCHED THEN INSERT (cluster_id, topic, partition_id, last_offset, batches, updated_at) VALUES (s.cluster_id, s.topic, s.partition_id, -1, 0, CURRENT_TIMESTAMP)`;
+
+export const claimPartitionBinds = (b: Pick<GuardBinds, 'cluster' | 'topic' | 'partition'>) => [b.cluster, b.topic, String(b.partition)];
+
+/**
+ * The guard, the last statement of every batch transaction: moves the partition's row from
+ * the offset the batch was cut from to the batch's last offset, and must update it (0 rows:
+ * another writer got there first; the transaction is rolled back). Two writers of one
+ * partition cannot both pass: Snowflake serializes UPDATEs of a table (the second waits,
+ * then finds the offset moved), DuckDB refuses the second as a write conflict. Being last,
+ * it holds that lock for one round trip only. Binds: last offset, cluster, topic,
  * partition, expected offset.
  */
-export const appendOffsetSql = (d: Dialect) =>
-  `INSERT INTO ${TABLES.offsetLog} (cluster_id, topic, partition_id, last_offset, records, committed_at) ` +
-  `SELECT ?, ?, CAST(? AS ${physical[d].int}), CAST(? AS ${physical[d].bigint}), CAST(? AS ${physical[d].int}), CURRENT_TIMESTAMP ` +
-  `FROM (SELECT COALESCE(MAX(last_offset), -1) AS landed FROM ${TABLES.offsetLog} WHERE cluster_id = ? AND topic = ? AND partition_id = CAST(? AS ${physical[d].int})) cur ` +
-  `WHERE cur.landed = CAST(? AS ${physical[d].bigint})`;
+export const guardSql = (d: Dialect) =>
+  `UPDATE ${TABLES.partitions} SET last_offset = CAST(? AS ${physical[d].bigint}), batches = batches + 1, updated_at = CURRENT_TIMESTAMP ` +
+  `WHERE cluster_id = ? AND topic = ? AND partition_id = CAST(? AS ${physical[d].int}) AND last_offset = CAST(? AS ${physical[d].bigint})`;
 
-export const appendOffsetBinds = (b: { cluster: string; topic: string; partition: number; lastOffset: bigint; expectedLastOffset: bigint }, records: number) => [
-  b.cluster,
-  b.topic,
-  String(b.partition),
-  String(b.lastOffset),
-  String(records),
-  b.cluster,
-  b.topic,
-  String(b.partition),
-  String(b.expectedLastOffset),
-];
+export const guardBinds = (b: GuardBinds) => [String(b.lastOffset), b.cluster, b.topic, String(b.partition), String(b.expectedLastOffset)];
 
-export const landedOffsetsSql = `SELECT partition_id, MAX(last_offset) AS last_offset FROM ${TABLES.offsetLog} WHERE cluster_id = ? AND topic = ? GROUP BY partition_id`;
+/** The batch's line in the offset log (audit: which range landed when). */
+export const logBatchSql = (d: Dialect) =>
+  `INSERT INTO ${TABLES.offsetLog} (cluster_id, topic, partition_id, first_offset, last_offset, records, committed_at) ` +
+  `SELECT ?, ?, CAST(? AS ${physical[d].int}), CAST(? AS ${physical[d].bigint}), CAST(? AS ${physical[d].bigint}), CAST(? AS ${physical[d].int}), CURRENT_TIMESTAMP`;
+
+export const logBatchBinds = (b: GuardBinds) => [b.cluster, b.topic, String(b.partition), String(b.firstOffset), String(b.lastOffset), String(b.records)];
+
+export const landedOffsetsSql = `SELECT partition_id, MAX(last_offset) AS last_offset FROM ${TABLES.partitions} WHERE cluster_id = ? AND topic = ? AND last_offset >= 0 GROUP BY partition_id`;
 
 /** Keeps the log short: drops a partition's rows below its latest (autocommit, after a landed batch). */
 export const compactOffsetsSql = (d: Dialect) =>

@@ -2,20 +2,24 @@ import type { Logger } from '@ehr/runtime';
 import type { Bind, Connection, ConnectionOptions, ConfigureOptions, Pool as SdkPool } from 'snowflake-sdk';
 import type { SnowflakeAuth } from '../config.js';
 import {
-  appendOffsetBinds,
-  appendOffsetSql,
   bindRow,
+  claimPartitionBinds,
+  claimPartitionSql,
+  compactOffsetsSql,
   DEAD_LETTER_COLUMNS,
   deadLettersInsertSql,
-  compactOffsetsSql,
+  guardBinds,
+  guardSql,
   landedOffsetsSql,
+  logBatchBinds,
+  logBatchSql,
   MIGRATIONS,
   migrationsTableDdl,
   SCORE_COLUMNS,
   scoresInsertSql,
   TABLES,
 } from './schema.js';
-import { CompactionSchedule, OffsetConflictError, type LandBatch, type LandResult, type Warehouse } from './types.js';
+import { CompactionSchedule, OffsetConflictError, WarehouseDataError, type LandBatch, type LandResult, type Warehouse } from './types.js';
 
 export interface SnowflakeWarehouseOptions {
   account: string;
@@ -74,19 +78,45 @@ function configureDriver(snowflake: Sdk, logger: Logger): void {
   });
 }
 
-function execute(connection: Connection, sqlText: string, binds?: readonly Bind[] | readonly Bind[][]): Promise<{ rows: unknown[][]; updated: number }> {
+interface Executed {
+  rows: unknown[][];
+  updated: number;
+  columns: string[];
+}
+
+function execute(connection: Connection, sqlText: string, binds?: readonly Bind[] | readonly Bind[][]): Promise<Executed> {
   return new Promise((resolve, reject) => {
     connection.execute({
       sqlText,
       ...(binds ? { binds } : {}),
       rowMode: 'array',
-      fetchAsString: ['Number'],
+      fetchAsString: ['Number', 'Boolean', 'Date', 'JSON'],
       complete: (err, stmt, rows) => {
         if (err) reject(err);
-        else resolve({ rows: (rows ?? []) as unknown[][], updated: stmt.getNumUpdatedRows() ?? -1 });
+        else resolve({ rows: (rows ?? []) as unknown[][], updated: stmt.getNumUpdatedRows() ?? -1, columns: (stmt.getColumns() ?? []).map((c) => c.getName()) });
       },
     });
   });
+}
+
+/** Lock conflicts on the partition's row (another writer holds it): try again after re-reading. */
+const LOCK_CONFLICT = '000625';
+
+/**
+ * Snowflake's errors about the data itself: SQLSTATE class 22 (data exception: a failed
+ * cast, a number out of range, a string too long, invalid JSON) or 23 (a constraint, such
+ * as NULL into NOT NULL), and the 100xxx codes Snowflake uses for them. Anything else
+ * (network, login, a session gone, a timeout) is an outage.
+ */
+function classify(err: unknown, batch: LandBatch): unknown {
+  if (err instanceof OffsetConflictError || err instanceof WarehouseDataError || err instanceof TimeoutError) return err;
+  const e = err as { code?: unknown; sqlState?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' || typeof e.code === 'number' ? String(e.code) : '';
+  const sqlState = typeof e.sqlState === 'string' ? e.sqlState : '';
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  if (code === LOCK_CONFLICT) return new OffsetConflictError(batch, batch.expectedLastOffset, 'another writer holds the partition row');
+  if (/^2[23]/.test(sqlState) || /^100\d{3}$/.test(code)) return new WarehouseDataError(message.split('\n')[0]!, code);
+  return err;
 }
 
 function chunks<T>(rows: readonly T[], size: number): T[][] {
@@ -97,9 +127,10 @@ function chunks<T>(rows: readonly T[], size: number): T[][] {
 
 /**
  * Snowflake through snowflake-sdk and its connection pool. One batch = one transaction on
- * one connection: array-bound INSERTs (VARIANT columns through PARSE_JSON), then the
- * guarded offset move, then COMMIT. A connection that failed mid-way is destroyed, never
- * returned to the pool, so no half-open transaction is reused.
+ * one connection: array-bound INSERTs (VARIANT columns through PARSE_JSON), the batch's
+ * line in the offset log, then the guarded UPDATE of the partition's row, then COMMIT. A
+ * connection that failed mid-way is destroyed, never returned to the pool, so no half-open
+ * transaction is reused.
  */
 export class SnowflakeWarehouse implements Warehouse {
   readonly kind = 'snowflake' as const;
@@ -171,8 +202,8 @@ export class SnowflakeWarehouse implements Warehouse {
       return result;
     } catch (err) {
       if (connection) {
-        // A conflict rolled back cleanly; anything else may have left a transaction open.
-        if (err instanceof OffsetConflictError) await pool.release(connection).catch(() => undefined);
+        // A conflict or refused data was rolled back cleanly; anything else may have left a transaction open.
+        if (err instanceof OffsetConflictError || err instanceof WarehouseDataError) await pool.release(connection).catch(() => undefined);
         else void pool.destroy(connection).catch(() => undefined);
       }
       throw err;
@@ -204,37 +235,51 @@ export class SnowflakeWarehouse implements Warehouse {
 
   async land(batch: LandBatch): Promise<LandResult> {
     return this.withConnection(async (c) => {
-      // INSERTs only, no UPDATE or MERGE: an INSERT takes no lock in Snowflake, so a sink
-      // killed before COMMIT leaves no detached transaction blocking the next one.
+      // A partition's first batch: its guard row must exist before any transaction counts on it.
+      if (batch.expectedLastOffset === -1n) await execute(c, claimPartitionSql('snowflake'), claimPartitionBinds(batch));
       await execute(c, 'BEGIN TRANSACTION');
-      let scoresInserted = 0;
-      let deadLettersInserted = 0;
-      const scoreRows = Math.max(1, Math.floor(ARRAY_BIND_THRESHOLD / SCORE_COLUMNS.length));
-      for (const chunk of chunks(batch.scores, scoreRows)) {
-        scoresInserted += (await execute(c, scoresInsertSql('snowflake', null), chunk.map((r) => bindRow(SCORE_COLUMNS, r)))).updated;
+      let result: LandResult;
+      try {
+        let scoresInserted = 0;
+        let deadLettersInserted = 0;
+        const scoreRows = Math.max(1, Math.floor(ARRAY_BIND_THRESHOLD / SCORE_COLUMNS.length));
+        for (const chunk of chunks(batch.scores, scoreRows)) {
+          scoresInserted += (await execute(c, scoresInsertSql('snowflake', null), chunk.map((r) => bindRow(SCORE_COLUMNS, r)))).updated;
+        }
+        const deadLetterRows = Math.max(1, Math.floor(ARRAY_BIND_THRESHOLD / DEAD_LETTER_COLUMNS.length));
+        for (const chunk of chunks(batch.deadLetters, deadLetterRows)) {
+          deadLettersInserted += (await execute(c, deadLettersInsertSql('snowflake', null), chunk.map((r) => bindRow(DEAD_LETTER_COLUMNS, r)))).updated;
+        }
+        await execute(c, logBatchSql('snowflake'), logBatchBinds(batch));
+        // Last: the partition row's lock is held for the COMMIT's round trip only.
+        const moved = await execute(c, guardSql('snowflake'), guardBinds(batch));
+        if (moved.updated < 1) throw new OffsetConflictError(batch, batch.expectedLastOffset);
+        await execute(c, 'COMMIT');
+        result = { scoresInserted, deadLettersInserted };
+      } catch (err) {
+        const classified = classify(err, batch);
+        // Only a connection whose transaction is known to be rolled back goes back to the pool.
+        if (classified instanceof OffsetConflictError || classified instanceof WarehouseDataError) await execute(c, 'ROLLBACK');
+        throw classified;
       }
-      const deadLetterRows = Math.max(1, Math.floor(ARRAY_BIND_THRESHOLD / DEAD_LETTER_COLUMNS.length));
-      for (const chunk of chunks(batch.deadLetters, deadLetterRows)) {
-        deadLettersInserted += (await execute(c, deadLettersInsertSql('snowflake', null), chunk.map((r) => bindRow(DEAD_LETTER_COLUMNS, r)))).updated;
-      }
-      // Last: the guard looks at the offset as late as possible before the commit.
-      const moved = await execute(c, appendOffsetSql('snowflake'), appendOffsetBinds(batch, batch.scores.length + batch.deadLetters.length));
-      if (moved.updated !== 1) {
-        await execute(c, 'ROLLBACK');
-        throw new OffsetConflictError(batch, batch.expectedLastOffset);
-      }
-      await execute(c, 'COMMIT');
       if (this.compaction.due(batch)) {
         // Autocommit, one statement: nothing is left locked if the sink dies meanwhile.
         await execute(c, compactOffsetsSql('snowflake'), [batch.cluster, batch.topic, String(batch.partition), String(batch.lastOffset)]).catch(() => undefined);
       }
-      return { scoresInserted, deadLettersInserted };
+      return result;
     });
   }
 
-  /** Helper for tests, benchmarks and tools: one statement on a pooled connection, rows as arrays. */
+  /** Helper for tools and the live test: one statement on a pooled connection, rows as arrays. */
   async query(sql: string, binds: Bind[] = []): Promise<unknown[][]> {
     return this.withConnection(async (c) => (await execute(c, sql, binds.length > 0 ? binds : undefined)).rows);
+  }
+
+  async read(sql: string, params: readonly (string | number | null)[] = []): Promise<Record<string, string | null>[]> {
+    return this.withConnection(async (c) => {
+      const { rows, columns } = await execute(c, sql, params.length > 0 ? (params) : undefined);
+      return rows.map((row) => Object.fromEntries(columns.map((name, k) => [name.toLowerCase(), row[k] === null || row[k] === undefined ? null : String(row[k] as string)])));
+    });
   }
 
   async ping(): Promise<void> {

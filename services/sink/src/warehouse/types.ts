@@ -11,6 +11,8 @@ export interface ScoreRow {
   mode: string;
   probability: number | null;
   band: string;
+  bandSource: string | null;
+  bandReason: string | null;
   news2: number | null;
   news2Band: string | null;
   modelName: string | null;
@@ -68,7 +70,11 @@ export interface PartitionKey {
  */
 export interface LandBatch extends PartitionKey {
   expectedLastOffset: bigint;
+  /** First and last offset the batch covers (records without a row included). */
+  firstOffset: bigint;
   lastOffset: bigint;
+  /** Records covered: rows, plus records that were dead-lettered or skipped. */
+  records: number;
   scores: readonly ScoreRow[];
   deadLetters: readonly DeadLetterRow[];
 }
@@ -79,14 +85,34 @@ export interface LandResult {
   deadLettersInserted: number;
 }
 
-/** The partition's offset in the warehouse moved on since the batch was cut (another writer, or a retried commit that had landed). */
+/**
+ * The partition's offset in the warehouse moved on since the batch was cut (another writer,
+ * or a retried commit that had landed), or another writer holds the partition's row right
+ * now. Nothing was written; re-read the warehouse offset and try again.
+ */
 export class OffsetConflictError extends Error {
   constructor(
     readonly key: PartitionKey,
     readonly expected: bigint,
+    detail?: string,
   ) {
-    super(`warehouse offset of ${key.topic}[${key.partition}] is no longer ${expected}`);
+    super(`warehouse offset of ${key.topic}[${key.partition}] is no longer ${expected}${detail ? ` (${detail})` : ''}`);
     this.name = 'OffsetConflictError';
+  }
+}
+
+/**
+ * The warehouse refused the data itself (a cast, a constraint, a size): the same rows would
+ * fail again, so retrying is pointless; nothing was written. The sink splits the batch to
+ * find the row and quarantines it. Any other failure is an outage (retry as it is).
+ */
+export class WarehouseDataError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = 'WarehouseDataError';
   }
 }
 
@@ -103,9 +129,20 @@ export interface Warehouse {
   init(): Promise<void>;
   /** Last offset landed per partition of a topic in a cluster (absent: nothing landed). */
   landedOffsets(cluster: string, topic: string): Promise<Map<number, bigint>>;
+  /**
+   * Lands the rows and moves the partition's offset in one transaction, guarded by the
+   * expected offset. Throws `OffsetConflictError` (guard failed, nothing written),
+   * `WarehouseDataError` (the data was refused, nothing written), or anything else for an
+   * outage (the commit may or may not have happened: re-read the offsets).
+   */
   land(batch: LandBatch): Promise<LandResult>;
   /** Cheap round trip for readiness and recovery. */
   ping(): Promise<void>;
+  /**
+   * Read-only helper for tests, benchmarks and tools: one statement (SQL both dialects
+   * accept), rows with lower-case column names and every value as text.
+   */
+  read(sql: string, params?: readonly (string | number | null)[]): Promise<Record<string, string | null>[]>;
   close(): Promise<void>;
 }
 

@@ -10,11 +10,17 @@ import { createLogger } from '@ehr/runtime';
 import { startSnowflakeTestServer, type SnowflakeTestServer } from '@ehr/snowflake-test-server';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { makeScore, scoreMessage, tempDir, waitFor } from '../helpers.js';
-import { analyst, snowflakeEnv } from '../snowflake-helpers.js';
+import { analyst, SF_USERS, snowflakeEnv } from '../snowflake-helpers.js';
 import { startSink, type SinkProcess } from './process.js';
 
 const logger = createLogger({ service: 'sink-kafka-test', level: 'error' });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * A sink killed between its guard and its COMMIT leaves its session's transaction holding
+ * the partition row. Snowflake rolls such a transaction back once it has blocked another one
+ * for 5 idle minutes; the test server does the same after this many seconds.
+ */
+const BLOCKING_IDLE_ABORT_S = 3;
 let runs = 0;
 
 interface Scenario {
@@ -37,7 +43,7 @@ describe('sink process on a real broker: crash and restart mid-stream', () => {
     const dbPath = join(dir, warehouse === 'duckdb' ? 'warehouse.duckdb' : 'snowflake.duckdb');
     let sf: SnowflakeTestServer | null = null;
     if (warehouse === 'snowflake') {
-      sf = await startSnowflakeTestServer({ port: 0, databasePath: dbPath });
+      sf = await startSnowflakeTestServer({ port: 0, databasePath: dbPath, users: SF_USERS, blockingIdleAbortSeconds: BLOCKING_IDLE_ABORT_S });
       cleanups.push(() => sf?.stop());
     }
     const env: Record<string, string> = {
@@ -112,7 +118,7 @@ describe('sink process on a real broker: crash and restart mid-stream', () => {
       // Scores keep coming while the warehouse is down: the sink says so, and holds on.
       await waitFor(async () => (await sink.ready()).status === 'degraded', 60_000, 'readiness to say degraded');
       expect((await sink.ready()).dependencies.warehouse?.state).toBe('degraded');
-      sf = await startSnowflakeTestServer({ port, databasePath: dbPath });
+      sf = await startSnowflakeTestServer({ port, databasePath: dbPath, users: SF_USERS, blockingIdleAbortSeconds: BLOCKING_IDLE_ABORT_S });
     }
     await rest;
 

@@ -75,7 +75,7 @@ describe('fault: a consumer far slower than its input (backpressure, bounded mem
       const sink = await current.metrics('sink');
       const feature = await current.metrics('feature');
       maxBuffered = Math.max(maxBuffered, metricValue(sink, 'ehr_sink_buffered_records') || 0);
-      maxFeatureLag = Math.max(maxFeatureLag, metricValue(feature, 'ehr_feature_lag') || 0);
+      maxFeatureLag = Math.max(maxFeatureLag, metricValue(feature, 'ehr_feature_consumer_lag_records') || 0);
       let backlog = 0;
       for (const [partition, end] of await current.observer.highWatermarks(TOPICS.scores)) {
         const landed = metricValue(sink, 'ehr_sink_warehouse_offset', { topic: `${current.prefix}${TOPICS.scores}`, partition: String(partition) });

@@ -1,20 +1,8 @@
-// What both CLIs share. They are CLIs, not services: plain lines on stdout/stderr.
+// What both CLIs share. They are CLIs, not services: plain lines on stdout/stderr (the
+// command-line convention itself is @ehr/cli's).
 
 export function say(line: string): void {
   process.stdout.write(`${line}\n`);
-}
-
-/** Runs `main` and turns its result or error into the exit code (errors on stderr, without a stack). */
-export function runCli(name: string, main: () => Promise<number>): void {
-  main().then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`${name}: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
 }
 
 /** A TCP port from the environment, or `fallback` when unset; a clear error naming the variable otherwise. */

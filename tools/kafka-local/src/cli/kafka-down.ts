@@ -4,9 +4,15 @@
 import { localHome } from '../paths.js';
 import { isKafkaBroker, terminate } from '../process.js';
 import { acquireStartLock, readState, removeState, stateFile } from '../state.js';
-import { runCli, say } from './common.js';
+import { createCommand, main } from '@ehr/cli';
+import { say } from './common.js';
 
-runCli('kafka:down', async () => {
+const program = createCommand(
+  'kafka:down',
+  'Stops the broker npm run kafka:up started (SIGTERM, SIGKILL after 30 s) and removes its state and data; says so when none runs.',
+).usage('   (npm run kafka:down)');
+
+await main(program, async () => {
   const home = localHome();
   // A kafka:up still starting a broker finishes first, so that broker is stopped too.
   const release = await acquireStartLock(home, {

@@ -9,9 +9,15 @@ import { localHome } from '../paths.js';
 import { isPortFree, LOOPBACK } from '../ports.js';
 import { isKafkaBroker } from '../process.js';
 import { acquireStartLock, readState, removeState, writeState } from '../state.js';
-import { parsePort, runCli, say } from './common.js';
+import { createCommand, main } from '@ehr/cli';
+import { parsePort, say } from './common.js';
 
-runCli('kafka:up', async () => {
+const program = createCommand(
+  'kafka:up',
+  'Starts a single-node Apache Kafka (KRaft) on 127.0.0.1:$KAFKA_PORT (default 9092) from the Maven Central jars, detached, and prints `export KAFKA_BROKERS=…`. Says so when one already runs. Stop it with npm run kafka:down. Environment: KAFKA_PORT, KAFKA_CONTROLLER_PORT, KAFKA_LOCAL_HOME.',
+).usage('   (npm run kafka:up)');
+
+await main(program, async () => {
   const home = localHome();
   const release = await acquireStartLock(home, {
     onWait: (pid) => say(`another kafka:up (pid ${pid}) is starting a broker; waiting for it`),

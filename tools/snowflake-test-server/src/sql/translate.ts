@@ -150,6 +150,7 @@ const FUNCTIONS: Record<string, FnSpec> = {
   BOOLAND_AGG: same('bool_and', 1, 1), BOOLOR_AGG: same('bool_or', 1, 1), LISTAGG: same('string_agg', 1, 2),
   ROW_NUMBER: same('row_number', 0, 0), RANK: same('rank', 0, 0), DENSE_RANK: same('dense_rank', 0, 0),
   LAG: same('lag', 1, 3), LEAD: same('lead', 1, 3), FIRST_VALUE: same('first_value', 1, 1), LAST_VALUE: same('last_value', 1, 1),
+  GROUPING: same('grouping', 1), GROUPING_ID: same('grouping_id', 1),
   NTILE: same('ntile', 1, 1), PERCENT_RANK: same('percent_rank', 0, 0), CUME_DIST: same('cume_dist', 0, 0),
   // conditional
   COALESCE: same('coalesce', 1), NVL: same('coalesce', 2, 2), IFNULL: same('coalesce', 2, 2), NULLIF: same('nullif', 2, 2),
@@ -249,18 +250,62 @@ function expr(text: string, variant = false): Out {
   return { text, kind: 'expr', variant };
 }
 
+/** Words that start a clause: a token belongs to the last one seen at its bracket depth. */
+const CLAUSE_WORDS = new Set([
+  'SELECT', 'FROM', 'WHERE', 'GROUP', 'HAVING', 'QUALIFY', 'ORDER', 'LIMIT', 'OFFSET', 'UNION', 'EXCEPT', 'INTERSECT',
+  'MINUS', 'ON', 'SET', 'VALUES', 'WHEN', 'INTO', 'USING', 'WINDOW',
+]);
+
+/** For each token, the clause it sits in (FROM for the table list, including its joins). */
+function clauseMap(ts: Token[]): (string | undefined)[] {
+  const stack: (string | undefined)[] = [undefined];
+  return ts.map((t) => {
+    if (t.kind === 'op' && t.value === '(') {
+      const here = stack[stack.length - 1];
+      stack.push(undefined);
+      return here;
+    }
+    if (t.kind === 'op' && t.value === ')') {
+      if (stack.length > 1) stack.pop();
+      return stack[stack.length - 1];
+    }
+    if (t.kind === 'word') {
+      const u = t.value.toUpperCase();
+      if (CLAUSE_WORDS.has(u)) stack[stack.length - 1] = u;
+    }
+    return stack[stack.length - 1];
+  });
+}
+
+/**
+ * Names DuckDB would read as a file (its "replacement scans": `FROM "data.csv"`,
+ * `FROM "/etc/passwd"`, `FROM "s3://…"`). No Snowflake table is found that way here.
+ */
+const FILE_LIKE = /[/\\]|^~|:\/\/|\.(csv|tsv|txt|parquet|json|jsonl|ndjson|gz|zst|xlsx|arrow|avro|db|duckdb|sqlite|sqlite3)$/i;
+
 class Translator {
   private out: Out[] = [];
   private i = 0;
   private paramStyle: '?' | ':' | undefined;
   private nextQ = 0;
   maxParam = 0;
+  private readonly clauses: (string | undefined)[];
 
   constructor(
     private readonly ts: Token[],
     private readonly text: string,
     private readonly ctx: TranslateContext,
-  ) {}
+  ) {
+    this.clauses = clauseMap(ts);
+  }
+
+  /** A string literal where a table belongs (`FROM '/etc/passwd'`, `JOIN 'x.csv'`, `FROM t, 'y'`): DuckDB would read it as a file. */
+  private stringInTablePosition(k: number): boolean {
+    const prev = this.ts[k - 1];
+    if (!prev) return false;
+    if (prev.kind === 'word' && TABLE_POSITION.has(prev.value.toUpperCase())) return true;
+    return prev.kind === 'op' && prev.value === ',' && this.clauses[k] === 'FROM';
+  }
 
   pos = (t: Token): { line: number; position: number } => lineAndPosition(this.text, t.start);
 
@@ -531,6 +576,11 @@ class Translator {
       }
     }
     const keep = parts.length > 2 ? parts.slice(parts.length - 2) : parts;
+    for (const p of parts) {
+      if (p.kind === 'qident' && FILE_LIKE.test(p.value)) {
+        throw new SnowflakeError(ErrorCode.OBJECT_DOES_NOT_EXIST, '42S02', `SQL compilation error:\nObject '${p.value}' does not exist or not authorized (a file-like name is never a table here).`);
+      }
+    }
     keep.forEach((p, idx) => {
       if (idx > 0) this.emit({ text: '.', kind: 'op' });
       if (p.kind === 'qident') this.emit({ text: quoteIdent(p.value), kind: 'qident' });
@@ -546,6 +596,7 @@ class Translator {
       switch (t.kind) {
         case 'string':
           if (t.value.includes(P)) throw unsupported('NUL character in a string literal');
+          if (this.stringInTablePosition(this.i)) throw this.errAt(t);
           this.emit({ text: quoteString(t.value), kind: 'string' });
           this.i++;
           break;
@@ -593,6 +644,8 @@ class Translator {
     if (u === 'TOP' && this.out[this.out.length - 1]?.upper === 'SELECT') throw unsupported('TOP <n>');
     if (u === 'SAMPLE' || u === 'TABLESAMPLE') throw unsupported(u);
     if (u === 'JSON' && this.out[this.out.length - 1]?.text === '::') throw this.errAt(t);
+    this.refuseDuckDbOnly(t, u, nextWord);
+    if (this.acceptedSnowflakeForm(t, u, nextWord)) return;
 
     const prev = this.out[this.out.length - 1];
     const prevUpper = prev?.kind === 'word' ? prev.upper : undefined;
@@ -621,6 +674,75 @@ class Translator {
     }
     this.emitWord(t.value);
     this.i++;
+  }
+
+  /**
+   * DuckDB-only syntax that DuckDB would run but Snowflake refuses as a syntax error:
+   * `agg(…) FILTER (WHERE …)`, `DISTINCT ON (…)`, `ANTI`/`SEMI`/`POSITIONAL` joins,
+   * DuckDB's `ASOF JOIN … ON` (Snowflake's needs `MATCH_CONDITION`), `GLOB`,
+   * `SIMILAR TO`, `LIMIT n%` / `LIMIT n PERCENT`, and `INTERVAL` without quotes.
+   */
+  private refuseDuckDbOnly(t: Token, u: string, nextWord: string | undefined): void {
+    const prev = this.out[this.out.length - 1];
+    const next = this.ts[this.i + 1];
+    if (u === 'FILTER' && prev?.kind === 'expr' && this.isOp(this.i + 1, '(')) throw this.errAt(t);
+    if (u === 'DISTINCT' && nextWord === 'ON') throw this.errAt(next);
+    if ((u === 'ANTI' || u === 'SEMI' || u === 'POSITIONAL') && nextWord === 'JOIN') throw this.errAt(t);
+    if (u === 'ASOF') {
+      const snowflakeForm = this.ts.slice(this.i).some((x) => x.kind === 'word' && x.value.toUpperCase() === 'MATCH_CONDITION');
+      if (snowflakeForm) throw unsupported('ASOF JOIN');
+      throw this.errAt(t);
+    }
+    if (u === 'GLOB' && (this.endsWithPrimary() || prev?.upper === 'NOT')) throw this.errAt(t);
+    if (u === 'SIMILAR' && nextWord === 'TO') throw this.errAt(t);
+    if (u === 'LIMIT' && next?.kind === 'number') {
+      const after = this.ts[this.i + 2];
+      if (after && ((after.kind === 'op' && after.value === '%') || (after.kind === 'word' && after.value.toUpperCase() === 'PERCENT'))) throw this.errAt(after);
+    }
+    if (u === 'INTERVAL' && next && (next.kind === 'number' || next.kind === 'param' || (next.kind === 'op' && next.value === '('))) throw this.errAt(next);
+  }
+
+  /**
+   * Valid Snowflake the generic path would misread as function calls: a derived table's
+   * column aliases (`FROM (VALUES (1), (2)) v(a)`, `… AS v(a, b)`) and the grouping
+   * constructs `CUBE (…)`, `ROLLUP (…)`, `GROUPING SETS (…)`.
+   */
+  private acceptedSnowflakeForm(t: Token, u: string, nextWord: string | undefined): boolean {
+    const prev = this.out[this.out.length - 1];
+    const beforePrev = this.out[this.out.length - 2];
+    if (this.isOp(this.i + 1, '(') && !PAREN_KEYWORDS.has(u)) {
+      const afterDerivedTable =
+        (prev?.kind === 'op' && prev.text === ')') || (prev?.upper === 'AS' && beforePrev?.kind === 'op' && beforePrev.text === ')');
+      if (afterDerivedTable && this.clauses[this.i] === 'FROM') {
+        const close = this.matching(this.i + 1);
+        const names = this.splitArgs(this.i + 2, close).map(([a, b]) => {
+          const n = this.ts[a];
+          if (b !== a + 1 || !n || (n.kind !== 'word' && n.kind !== 'qident')) throw this.errAt(n ?? this.ts[close]);
+          return renderIdent(n);
+        });
+        this.emitWord(t.value);
+        this.emit({ text: '(', kind: 'op' });
+        names.forEach((n, k) => {
+          if (k > 0) this.emit({ text: ',', kind: 'op' });
+          this.emit({ text: n, kind: 'word', upper: n });
+        });
+        this.emit({ text: ')', kind: 'op' });
+        this.i = close + 1;
+        return true;
+      }
+      if ((u === 'CUBE' || u === 'ROLLUP') && (prev?.upper === 'BY' || (prev?.kind === 'op' && prev.text === ',')) && this.clauses[this.i] === 'GROUP') {
+        this.emitWord(u);
+        this.i++;
+        return true;
+      }
+    }
+    if (u === 'GROUPING' && nextWord === 'SETS' && this.clauses[this.i] === 'GROUP') {
+      this.emitWord('GROUPING');
+      this.emitWord('SETS');
+      this.i += 2;
+      return true;
+    }
+    return false;
   }
 
   private get lastWasTableName(): boolean {

@@ -1,0 +1,181 @@
+// Real stays as the alerting service would have seen them, hour by hour: the model's
+// probability (the artifact given), NEWS2 and its band, the served band (never calmer than
+// NEWS2's tier, as scoring serves it), and when the last set of observations was complete.
+// Only patients the model never saw, and the validation patients on request: the artifact's
+// recorded split is rebuilt and checked against its list of seen patients.
+import { featureIndex, news2OfFeatures, news2TierOf, servedBand, type FeatureValues, type News2Band, type SeverityBand } from '@ehr/features';
+import { loadModelArtifact, sawPatient, type SeverityModel } from '@ehr/model';
+import { buildDataset, detectDataKind, loadPhysioNetDataset, modelColumns, PHYSIONET_SPLIT, predictRows, splitByPatient } from '@ehr/training';
+import { observationSetAt, OBSERVATION_SET_FEATURES } from '../score-input.js';
+
+const HOUR = 3_600_000;
+/** PhysioNet has no dates: every stay's hour 0 is put at this instant (2026-01-01). */
+export const PHYSIONET_ANCHOR = Date.parse('2026-01-01T00:00:00Z');
+/** PhysioNet's SepsisLabel turns 1 six hours before the onset of sepsis. */
+const SEPSIS_LABEL_LEAD_HOURS = 6;
+
+export interface ReplayRow {
+  at: number;
+  probability: number | null;
+  news2: number | null;
+  news2Band: News2Band | null;
+  band: SeverityBand;
+  observedAt: number | null;
+}
+
+export interface ReplayStay {
+  id: string;
+  unit: string | null;
+  rows: ReplayRow[];
+  /** When the outcome began (epoch ms), null when the stay never had it. */
+  onset: number | null;
+}
+
+export type ReplaySplit = 'test' | 'validation';
+
+export interface ReplayData {
+  kind: 'physionet' | 'meds';
+  description: string;
+  label: string;
+  /** Whether the times are real dates (a unit's daily budget can only be replayed on those). */
+  realDates: boolean;
+  split: ReplaySplit;
+  model: { name: string; version: string; contentHash: string };
+  stays: ReplayStay[];
+  /** Stays left out (the model saw them, or they belong to the other split). */
+  excluded: number;
+}
+
+export interface ReplayDataOptions {
+  model: string;
+  data: string;
+  /** Which patients (default test); several splits share one read of the data. */
+  splits?: readonly ReplaySplit[];
+  /** MEDS: label horizon in hours (default 12) and death only instead of death or ICU transfer. */
+  horizonHours?: number;
+  deathOnly?: boolean;
+  onStage?: (stage: string) => void;
+  warn?: (message: string) => void;
+}
+
+const PARTS = ['news2_total', 'news2_respiratory_rate', 'news2_spo2', 'news2_air_or_oxygen', 'news2_systolic_bp', 'news2_heart_rate', 'news2_consciousness', 'news2_temperature', ...OBSERVATION_SET_FEATURES] as const;
+
+/** One row of a feature matrix as the replay needs it. */
+function replayRow(model: SeverityModel, X: Float32Array | Float64Array, cols: number, i: number, at: number, probability: number): ReplayRow {
+  const features: FeatureValues = {};
+  for (const name of PARTS) {
+    const v = X[i * cols + featureIndex(name)]!;
+    features[name] = Number.isNaN(v) ? null : v;
+  }
+  const news2 = news2OfFeatures(features);
+  const modelBand = model.bands ? model.band(probability) : null;
+  const served = servedBand({ modelBand, probability, news2: news2TierOf(features) });
+  return { at, probability, news2: news2.total, news2Band: news2.band, band: served.band, observedAt: observationSetAt(features, at) };
+}
+
+/** The data, one replay per requested split, in the order asked. */
+export async function loadReplayData(options: ReplayDataOptions): Promise<ReplayData[]> {
+  const stage = options.onStage ?? (() => undefined);
+  const model = await loadModelArtifact(options.model);
+  const splits = options.splits ?? ['test'];
+  const kind = await detectDataKind(options.data);
+  const modelInfo = { name: model.name, version: model.version, contentHash: model.contentHash };
+  if (kind === 'physionet') {
+    stage('reading and featurizing (PhysioNet)');
+    const data = await loadPhysioNetDataset(options.data, options.warn ? { warn: options.warn } : {});
+    if (!data.hasLabels) throw new Error(`${options.data}: no SepsisLabel column, nothing to replay against`);
+    return splits.map((split) => {
+      const chosen = choosePatients(model, data.patients, data.patientOf, data.y, split, data.source.sha256);
+      const keep: number[] = [];
+      for (let i = 0; i < data.rows; i++) if (chosen.has(data.patientOf[i]!)) keep.push(i);
+      stage(`scoring ${keep.length} hours of ${chosen.size} stays`);
+      const probability = predictRows(model, data.X, data.cols, keep, modelColumns(model, data.featureNames, data.featureSetVersion));
+      const stays = new Map<number, ReplayStay>();
+      keep.forEach((i, k) => {
+        const p = data.patientOf[i]!;
+        let stay = stays.get(p);
+        if (!stay) {
+          const unit = data.demographics[p]!.unit;
+          stays.set(p, (stay = { id: data.patients[p]!, unit: unit === 'ICU' ? null : unit, rows: [], onset: null }));
+        }
+        const at = PHYSIONET_ANCHOR + data.hourOf[i]! * HOUR;
+        if (data.y[i] === 1 && stay.onset === null) stay.onset = at + SEPSIS_LABEL_LEAD_HOURS * HOUR;
+        stay.rows.push(replayRow(model, data.X, data.cols, i, at, probability[k]!));
+      });
+      return {
+        kind,
+        description: `${keep.length} hours of ${stays.size} PhysioNet/CinC 2019 stays (${split === 'test' ? 'patients the model never saw' : "the model's validation patients"}) in ${options.data}`,
+        label: 'sepsis onset (PhysioNet/CinC 2019: the first SepsisLabel hour + 6 h)',
+        realDates: false,
+        split,
+        model: modelInfo,
+        stays: [...stays.values()],
+        excluded: data.patients.length - stays.size,
+      };
+    });
+  }
+  if (splits.some((s) => s !== 'test')) throw new Error('--split validation needs the data the model was trained on (PhysioNet); a MEDS file is replayed on patients the model never saw');
+  stage('reading and featurizing (MEDS)');
+  const horizon = options.horizonHours ?? 12;
+  const data = await buildDataset({ kind: 'meds', file: options.data }, { kind: 'outcome', horizonHours: horizon, icuTransfer: options.deathOnly !== true });
+  const unseen = new Set<number>();
+  for (let p = 0; p < data.patients.length; p++) if (!sawPatient(model.artifact.seenPatients, data.patients[p]!)) unseen.add(p);
+  const all: number[] = [];
+  for (let i = 0; i < data.rows; i++) if (unseen.has(data.patientOf[i]!)) all.push(i);
+  stage(`scoring ${all.length} feature vectors of ${unseen.size} patients`);
+  const probability = predictRows(model, data.X, data.cols, all, modelColumns(model, data.featureNames, data.featureSetVersion));
+  // Hour by hour: the last vector of each clock hour is that hour's score.
+  const stays = new Map<number, ReplayStay & { hour: number }>();
+  all.forEach((i, k) => {
+    const p = data.patientOf[i]!;
+    const at = Date.parse(data.meta[i]!.asOf);
+    let stay = stays.get(p);
+    if (!stay) stays.set(p, (stay = { id: data.patients[p]!, unit: null, rows: [], onset: null, hour: -1 }));
+    // The label says the outcome follows within `horizon` hours: its first positive row dates the onset at most that late.
+    if (data.y[i] === 1 && stay.onset === null) stay.onset = at + horizon * HOUR;
+    const row = replayRow(model, data.X, data.cols, i, at, probability[k]!);
+    const hour = Math.floor(at / HOUR);
+    if (hour === stay.hour) stay.rows[stay.rows.length - 1] = row;
+    else stay.rows.push(row);
+    stay.hour = hour;
+  });
+  const list = [...stays.values()].map(({ hour: _h, ...s }) => s);
+  return [{
+    kind,
+    description: `${list.reduce((n, s) => n + s.rows.length, 0)} scored hours (the last vector of each hour) of ${list.length} patients in ${options.data}`,
+    label: `${options.deathOnly ? 'death in hospital' : 'death or ICU transfer'} (onset dated at the first row labelled positive + ${horizon} h, its latest possible time)`,
+    realDates: true,
+    split: 'test',
+    model: modelInfo,
+    stays: list,
+    excluded: data.patients.length - list.length,
+  }];
+}
+
+/**
+ * The patients to replay. Test: every patient the artifact does not list as seen. Validation:
+ * the artifact's own split rebuilt (same data, seed and fractions), and checked: its train and
+ * validation patients must be exactly the ones it lists as seen.
+ */
+function choosePatients(model: SeverityModel, patients: readonly string[], patientOf: Uint32Array, y: Uint8Array, split: ReplaySplit, sha256: string | null): Set<number> {
+  const seen = model.artifact.seenPatients;
+  if (split === 'test') {
+    const unseen = new Set<number>();
+    for (let p = 0; p < patients.length; p++) if (!sawPatient(seen, patients[p]!)) unseen.add(p);
+    if (unseen.size === 0) throw new Error(`the model saw every patient in this data: nothing held out to replay`);
+    return unseen;
+  }
+  const recorded = model.artifact.provenance?.split;
+  if (!seen || !recorded || model.artifact.provenance?.source !== 'physionet') throw new Error('--split validation needs a PhysioNet model that records its split and seen patients');
+  if (model.artifact.provenance.patients !== patients.length || (sha256 !== null && model.artifact.provenance.sha256 !== null && model.artifact.provenance.sha256 !== sha256)) {
+    throw new Error(`--split validation needs the very data the model was trained on (${model.artifact.provenance.patients} stays, sha256 ${model.artifact.provenance.sha256?.slice(0, 12) ?? '?'}); this has ${patients.length}`);
+  }
+  const s = splitByPatient(patientOf, y, patients.length, PHYSIONET_SPLIT, recorded.seed);
+  const agrees =
+    s.patients.train.length === recorded.train &&
+    s.patients.validation.length === recorded.validation &&
+    [...s.patients.train, ...s.patients.validation].every((p) => sawPatient(seen, patients[p]!)) &&
+    s.patients.test.every((p) => !sawPatient(seen, patients[p]!));
+  if (!agrees) throw new Error("the model's recorded split could not be rebuilt from this data (its seen patients do not match): cannot tell its validation patients");
+  return new Set(s.patients.validation);
+}

@@ -1,0 +1,85 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { observationIntervalHours } from '../src/observation-frequency.js';
+import { loadPolicy, PolicyError, SHIPPED_POLICIES, validatePolicy } from '../src/policy.js';
+import { observationSetAt, scoreInputOf } from '../src/score-input.js';
+import { testPolicy } from './helpers.js';
+
+describe('policies', () => {
+  it('ships valid policies, loadable by name', async () => {
+    for (const name of SHIPPED_POLICIES) {
+      const p = await loadPolicy(name);
+      expect(p.name).toBe(name);
+    }
+    expect((await loadPolicy('news2-ge5')).deterioration).toMatchObject({ signal: 'news2', enter: 5, exit: 5, persistence: 1 });
+  });
+
+  it('refuses what the schema or the rules forbid, naming the field', async () => {
+    const base = testPolicy();
+    const bad = (patch: (p: ReturnType<typeof testPolicy>) => void) => {
+      const p = structuredClone(base);
+      patch(p);
+      return () => validatePolicy(p);
+    };
+    expect(bad((p) => (p.deterioration.exit = 0.3))).toThrow(/exit \(0.3\) must not be above deterioration.enter/);
+    expect(bad((p) => (p.deterioration.enter = 2))).toThrow(/probability: at most 1/);
+    expect(bad((p) => (p.budget.timeZone = 'Mars/Olympus'))).toThrow(/unknown time zone/);
+    expect(bad((p) => (p.deterioration.persistence = 0))).toThrow(PolicyError);
+    expect(bad((p) => Object.assign(p, { extra: 1 }))).toThrow(/invalid alert policy/);
+    const dir = mkdtempSync(join(tmpdir(), 'policy-'));
+    writeFileSync(join(dir, 'broken.json'), '{');
+    await expect(loadPolicy(join(dir, 'broken.json'))).rejects.toThrow(/is not JSON/);
+    await expect(loadPolicy(join(dir, 'missing.json'))).rejects.toThrow(/cannot read policy/);
+  });
+});
+
+describe('observations', () => {
+  it('takes the last complete set as the oldest latest measurement of RR, SpO2, SBP and pulse', () => {
+    const at = Date.parse('2026-03-02T12:00:00Z');
+    expect(observationSetAt({ respiratory_rate_hours_since: 0.5, spo2_hours_since: 2, systolic_bp_hours_since: 1, heart_rate_hours_since: 0, temperature_hours_since: 9 }, at)).toBe(at - 2 * 3_600_000);
+    expect(observationSetAt({ heart_rate_hours_since: 0.25, spo2_hours_since: null }, at)).toBe(at - 900_000);
+    expect(observationSetAt({ temperature_hours_since: 1 }, at)).toBeNull();
+  });
+
+  it('follows the RCP monitoring frequency: 12 h at 0, 6 h at 1–4, hourly for a single 3 or 5–6, ≥ 7 continuous (hourly charted)', () => {
+    const p = testPolicy();
+    expect(observationIntervalHours(p, 0, 'low')).toBe(12);
+    expect(observationIntervalHours(p, 4, 'low')).toBe(6);
+    expect(observationIntervalHours(p, 3, 'low_medium')).toBe(1);
+    expect(observationIntervalHours(p, 5, 'medium')).toBe(1);
+    expect(observationIntervalHours(p, 9, 'high')).toBe(1);
+    expect(observationIntervalHours(p, null, null)).toBeNull();
+  });
+
+  it('reads a score event into the machine input', () => {
+    const input = scoreInputOf({
+      schema: 'severity_score',
+      schemaVersion: 1,
+      eventId: 's-1',
+      patientId: 'p-9',
+      encounterId: null,
+      occurredAt: '2026-03-02T12:00:00Z',
+      producedAt: '2026-03-02T12:00:01Z',
+      source: 'scoring-service',
+      payload: {
+        scoreId: 's-1',
+        featureEventId: 'f-1',
+        eventTime: '2026-03-02T12:00:00Z',
+        scoredAt: '2026-03-02T12:00:01Z',
+        mode: 'model',
+        probability: 0.12,
+        band: 'medium',
+        news2: 5,
+        news2Band: 'medium',
+        model: { name: 'm', version: '1' },
+        features: { heart_rate_hours_since: 1 },
+        topFeatures: [],
+        latencyMs: 1,
+        context: { unit: 'MICU' },
+      },
+    });
+    expect(input).toEqual({ scoreId: 's-1', patientId: 'p-9', encounterId: null, at: Date.parse('2026-03-02T12:00:00Z'), probability: 0.12, news2: 5, news2Band: 'medium', band: 'medium', unit: 'MICU', observedAt: Date.parse('2026-03-02T11:00:00Z') });
+  });
+});

@@ -1,0 +1,93 @@
+// npm run alerts:replay end to end on PhysioNet-like .psv stays: a small model trained on
+// them (its split recorded), the policy tuned on its validation patients and replayed on the
+// patients it never saw, JSON and HTML written.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRandom } from '@ehr/features';
+import { loadModelArtifact, sawPatient } from '@ehr/model';
+import { trainOnPhysioNet } from '@ehr/training';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadPolicy } from '../src/policy.js';
+import { replayCommand } from '../src/replay/replay-command.js';
+import { loadReplayData } from '../src/replay/replay-data.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'alerts-replay-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const data = join(dir, 'psv');
+const model = join(dir, 'model.json');
+
+/** `n` stays of hourly rows; every fourth is septic, its vitals climbing from 8 h before onset. */
+function writeStays(n: number): void {
+  mkdirSync(data, { recursive: true });
+  const r = createRandom(5);
+  const header = 'HR|O2Sat|Temp|SBP|MAP|DBP|Resp|EtCO2|BaseExcess|HCO3|FiO2|pH|PaCO2|SaO2|AST|BUN|Alkalinephos|Calcium|Chloride|Creatinine|Bilirubin_direct|Glucose|Lactate|Magnesium|Phosphate|Potassium|Bilirubin_total|TroponinI|Hct|Hgb|PTT|WBC|Fibrinogen|Platelets|Age|Gender|Unit1|Unit2|HospAdmTime|ICULOS|SepsisLabel';
+  for (let s = 0; s < n; s++) {
+    const hours = 24 + Math.floor(r.next() * 24);
+    const onset = s % 4 === 1 ? 14 + Math.floor(r.next() * (hours - 16)) : Infinity;
+    const lines = [header];
+    for (let h = 0; h < hours; h++) {
+      const sick = Math.max(0, Math.min(1, (h - (onset - 8)) / 8));
+      const v = new Array<string>(41).fill('NaN');
+      v[0] = String(Math.round(80 + 35 * sick + 8 * r.next()));
+      v[1] = String(Math.round(97 - 4 * sick));
+      if (h % 4 === 0) v[2] = (36.8 + 1.6 * sick).toFixed(1);
+      v[3] = String(Math.round(125 - 25 * sick + 10 * r.next()));
+      v[6] = String(Math.round(16 + 9 * sick + 3 * r.next()));
+      v[34] = String(40 + (s % 50));
+      v[35] = String(s % 2);
+      v[36] = s % 2 === 0 ? '1' : '0';
+      v[37] = s % 2 === 1 ? '1' : '0';
+      v[38] = '-6';
+      v[39] = String(h + 1);
+      v[40] = h >= onset - 6 ? '1' : '0';
+      lines.push(v.join('|'));
+    }
+    writeFileSync(join(data, `p${900000 + s}.psv`), lines.join('\n') + '\n');
+  }
+}
+
+const quiet = { write: () => undefined, say: () => undefined };
+
+describe('npm run alerts:replay', () => {
+  beforeAll(async () => {
+    writeStays(80);
+    await trainOnPhysioNet({ path: data, out: model, seed: 3, forest: { nTrees: 15, workers: 1 }, bootstrap: 0, report: null, json: null, createdAt: '2026-01-01T00:00:00.000Z' });
+  }, 120_000);
+
+  it('replays only the patients the model never saw, and rebuilds its validation patients from its recorded split', async () => {
+    const artifact = await loadModelArtifact(model);
+    const [validation, test] = await loadReplayData({ model, data, splits: ['validation', 'test'] });
+    expect(validation!.stays.length).toBe(artifact.artifact.provenance!.split!.validation);
+    expect(test!.stays.length).toBe(artifact.artifact.provenance!.split!.test);
+    for (const s of validation!.stays) expect(sawPatient(artifact.artifact.seenPatients, s.id)).toBe(true);
+    for (const s of test!.stays) expect(sawPatient(artifact.artifact.seenPatients, s.id)).toBe(false);
+    expect(test!.stays.every((s) => s.rows.every((row, h) => h === 0 || row.at - s.rows[h - 1]!.at === 3_600_000))).toBe(true);
+    expect(test!.stays.some((s) => s.onset !== null)).toBe(true);
+  });
+
+  it('tunes on validation, writes a valid policy, replays it and NEWS2 ≥ 5 and ≥ 7 on the test patients, and writes JSON and HTML', async () => {
+    const lines: string[] = [];
+    const out = join(dir, 'out', 'replay.json');
+    const tuned = join(dir, 'out', 'tuned.json');
+    const r = await replayCommand(['--model', model, '--data', data, '--tune', '--write-policy', tuned, '--out', out], { write: (l) => lines.push(l), say: () => undefined });
+    expect(r!.results.map((x) => x.policy.name)).toEqual(['default', 'news2-ge5', 'news2-ge7']);
+    expect(r!.tuning!.best.counts.alertsPerPatientDay).toBeLessThanOrEqual(r!.tuning!.bound.alertsPerPatientDay + 1e-9);
+    expect((await loadPolicy(tuned)).deterioration.enter).toBe(r!.policy.deterioration.enter);
+    const json = JSON.parse(readFileSync(out, 'utf8'));
+    expect(json.data.split).toBe('test');
+    expect(json.results).toHaveLength(3);
+    expect(json.curves.map((c: { name: string }) => c.name)).toContain('NEWS2 ≥ n (n = 3…10)');
+    expect(existsSync(r!.report!)).toBe(true);
+    expect(readFileSync(r!.report!, 'utf8')).toContain('How the policy was chosen (validation patients only)');
+    expect(lines.some((l) => l.startsWith('news2-ge7@1'))).toBe(true);
+  }, 120_000);
+
+  it('refuses what it cannot do, saying why', async () => {
+    await expect(replayCommand(['--data', data], quiet)).rejects.toThrow(/--model and --data are required/);
+    await expect(replayCommand(['--model', model, '--data', data, '--split', 'train'], quiet)).rejects.toThrow(/--split must be test or validation/);
+    await expect(replayCommand(['--model', model, '--data', data, '--tune', '--split', 'validation'], quiet)).rejects.toThrow(/leave out --split/);
+    await expect(replayCommand(['--model', model, '--data', join(dir, 'nowhere')], quiet)).rejects.toThrow(/not found/);
+    expect(await replayCommand(['--help'], quiet)).toBeNull();
+  });
+});

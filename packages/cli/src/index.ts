@@ -1,0 +1,3 @@
+export * from './command.js';
+export * from './values.js';
+export * from './progress.js';

@@ -1,0 +1,93 @@
+import { validateRawEvent } from '@ehr/features';
+import { describe, expect, it } from 'vitest';
+import { LOINC_SIGNALS, mapBundle, mapObservation } from '../src/index.js';
+
+const observation = (code: string, value: number, unit: string, extra: Record<string, unknown> = {}) => ({
+  resourceType: 'Observation',
+  status: 'final',
+  code: { coding: [{ system: 'http://loinc.org', code }] },
+  subject: { reference: 'Patient/p1' },
+  effectiveDateTime: '2026-01-05T10:00:00Z',
+  valueQuantity: { value, unit, code: unit },
+  ...extra,
+});
+
+describe('FHIR: the PhysioNet variables by LOINC', () => {
+  it('maps the new codes (EtCO2, blood gas, ICU labs) to their kinds', () => {
+    const kinds = new Map([['19889-5', 'etco2'], ['2744-1', 'ph'], ['2019-8', 'paco2'], ['1925-7', 'base_excess'], ['1920-8', 'ast'], ['6768-6', 'alkaline_phosphatase'], ['17861-6', 'calcium'], ['2075-0', 'chloride'], ['1968-7', 'bilirubin_direct'], ['19123-9', 'magnesium'], ['2777-1', 'phosphate'], ['10839-9', 'troponin_i'], ['4544-3', 'hematocrit'], ['3173-2', 'ptt'], ['14979-9', 'ptt'], ['3255-7', 'fibrinogen']]);
+    for (const [code, kind] of kinds) expect(LOINC_SIGNALS.get(code)?.kind, code).toBe(kind);
+    const m = mapObservation(observation('2744-1', 7.28, '[pH]'));
+    expect(m.events[0]).toMatchObject({ schema: 'lab_result', payload: { kind: 'ph', value: 7.28 } });
+  });
+
+  it('2708-6 is SpO2, unless the Observation is a laboratory one (then SaO2 from a blood gas)', () => {
+    expect(mapObservation(observation('2708-6', 95, '%')).events[0]).toMatchObject({ schema: 'vital_sign', payload: { kind: 'spo2' } });
+    const lab = mapObservation(observation('2708-6', 93, '%', { category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] }] }));
+    expect(lab.events[0]).toMatchObject({ schema: 'lab_result', payload: { kind: 'sao2', value: 93 } });
+  });
+});
+
+describe('FHIR Bundle demographics: Patient and Encounter beside the Observations', () => {
+  const bundle = {
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: [
+      { fullUrl: 'urn:uuid:0b8f3b9e-1f6a-4a4e-9d55-2a1f3c1b7e01', resource: { resourceType: 'Patient', id: 'p1', gender: 'female', birthDate: '1956-03-20' } },
+      { resource: { resourceType: 'Encounter', id: 'hosp1', status: 'in-progress', class: { code: 'EMER', display: 'emergency' }, subject: { reference: 'Patient/p1' }, period: { start: '2026-01-04T08:00:00Z' } } },
+      {
+        resource: {
+          resourceType: 'Encounter',
+          id: 'icu1',
+          status: 'in-progress',
+          class: { code: 'IMP', display: 'inpatient encounter' },
+          subject: { reference: 'Patient/p1' },
+          partOf: { reference: 'Encounter/hosp1' },
+          period: { start: '2026-01-05T09:30:00Z' },
+          location: [{ location: { display: 'MICU' } }],
+        },
+      },
+      { resource: observation('8867-4', 112, '/min', { encounter: { reference: 'Encounter/icu1' } }) },
+      { resource: { resourceType: 'Encounter', id: 'x', status: 'in-progress', period: { start: '2026-01-05T09:30:00Z' } } },
+    ],
+  };
+
+  it('an Encounter becomes an admission with sex, age at its start, unit and the hospital admission of the Encounter it is part of', () => {
+    const r = mapBundle(bundle, { receivedAt: new Date('2026-01-05T11:00:00Z') });
+    const icu = r.entries[2]!.mapping;
+    expect(icu.valid).toBe(true);
+    expect(icu.events).toHaveLength(1);
+    expect(icu.events[0]).toMatchObject({
+      schema: 'admission',
+      patientId: 'p1',
+      encounterId: 'icu1',
+      occurredAt: '2026-01-05T09:30:00Z',
+      payload: { unit: 'MICU', gender: 'F', age: 69, hospitalAdmitTime: '2026-01-04T08:00:00Z', admissionType: 'inpatient encounter' },
+    });
+    expect(validateRawEvent(icu.events[0]).ok).toBe(true);
+    expect(r.entries[1]!.mapping.events[0]).toMatchObject({ schema: 'admission', encounterId: 'hosp1', payload: { admissionType: 'emergency', unit: 'UNKNOWN' } });
+    // The Patient yields no event of its own, and says where its demographics went.
+    expect(r.entries[0]!.mapping).toMatchObject({ valid: true, events: [] });
+    expect(r.entries[0]!.mapping.issues[0]!.diagnostics).toMatch(/used by the Encounter/);
+    expect(r.entries[3]!.mapping.events[0]).toMatchObject({ schema: 'vital_sign', payload: { kind: 'heart_rate', value: 112 } });
+    // No subject: an error naming the element.
+    expect(r.entries[4]!.mapping).toMatchObject({ valid: false });
+    expect(r.entries[4]!.mapping.issues[0]!.expression).toBe('Bundle.entry[4].resource.subject');
+  });
+
+  it('a finished Encounter also closes the stay (discharge, with the disposition when coded)', () => {
+    const r = mapBundle({
+      resourceType: 'Bundle',
+      type: 'batch',
+      entry: [{ resource: { resourceType: 'Encounter', id: 'e2', status: 'finished', subject: { reference: 'Patient/p9' }, period: { start: '2026-01-01T00:00:00Z', end: '2026-01-03T12:00:00Z' }, hospitalization: { dischargeDisposition: { coding: [{ code: 'exp' }] } } }, request: { method: 'POST', url: 'Encounter' } }],
+    });
+    const events = r.entries[0]!.mapping.events;
+    expect(events.map((e) => e.schema)).toEqual(['admission', 'discharge']);
+    expect(events[1]).toMatchObject({ occurredAt: '2026-01-03T12:00:00Z', payload: { outcome: 'died' } });
+    expect(events[0]).toMatchObject({ payload: { gender: 'U' } });
+  });
+
+  it('a Patient that no Encounter refers to is reported, not silently dropped', () => {
+    const r = mapBundle({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'Patient', id: 'lonely', gender: 'male' } }] });
+    expect(r.entries[0]!.mapping.issues[0]).toMatchObject({ severity: 'warning', code: 'not-supported' });
+  });
+});

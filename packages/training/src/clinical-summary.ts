@@ -1,0 +1,25 @@
+// A few terminal lines of a clinical evaluation (the CLIs print them; the report has the rest).
+import type { ClinicalEvaluation, Discrimination, OperatingStats } from './clinical-evaluation.js';
+
+const f3 = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(3) : '–');
+const ci = (d: Discrimination, k: 'auroc' | 'auprc') => (d.ci ? ` [${f3(d.ci[k].low)}, ${f3(d.ci[k].high)}]` : '');
+const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : '–');
+
+function op(o: OperatingStats): string {
+  return `${o.label}: utility ${f3(o.utility)}${o.utilityCi ? ` [${f3(o.utilityCi.low)}, ${f3(o.utilityCi.high)}]` : ''}, sensitivity ${pct(o.sensitivity)}, PPV ${pct(o.ppv)}, alert rate ${pct(o.alertRate)}, ${o.newAlertsPerPatientDay.toFixed(2)} new alerts/patient-day, median lead ${o.medianLeadHours === null ? '–' : `${o.medianLeadHours.toFixed(1)} h`}`;
+}
+
+export function formatClinicalSummary(e: ClinicalEvaluation): string {
+  const line = (name: string, h: Discrimination, s: Discrimination) =>
+    `  ${name.padEnd(6)} per row AUROC ${f3(h.auroc)}${ci(h, 'auroc')} AUPRC ${f3(h.auprc)}${ci(h, 'auprc')} | per stay AUROC ${f3(s.auroc)}${ci(s, 'auroc')} AUPRC ${f3(s.auprc)}${ci(s, 'auprc')}`;
+  return [
+    `  ${e.rows} scored rows of ${e.patients} stays (${e.eventPatients} with an event), prevalence per row ${pct(e.positives / Math.max(1, e.rows))}`,
+    line('model', e.hourly.model, e.stay.model),
+    line('NEWS2', e.hourly.news2, e.stay.news2),
+    line('qSOFA', e.hourly.qsofa, e.stay.qsofa),
+    `  model − NEWS2 per-row AUROC ${f3(e.aurocDifference.value)}${e.aurocDifference.ci ? ` [${f3(e.aurocDifference.ci.low)}, ${f3(e.aurocDifference.ci.high)}]` : ''}`,
+    ...e.alarms.map((o) => `  ${op(o)}`),
+    ...e.operatingPoints.flatMap((o) => [`  at ${o.budget}:`, `    ${op(o.news2)}`, `    ${op(o.model)}`]),
+    `  calibration: slope ${f3(e.calibration.slope)}, intercept ${f3(e.calibration.intercept)}, ECE ${f3(e.calibration.ece)}, Brier ${e.calibration.brier.toFixed(4)}`,
+  ].join('\n');
+}

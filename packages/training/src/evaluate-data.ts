@@ -1,0 +1,192 @@
+// `npm run evaluate`: an existing model on a data file, always on patients it never saw
+// (the artifact lists the patients it was trained or tuned on; their rows are left out),
+// against NEWS2 and qSOFA on the same rows, written as JSON and as the HTML report.
+// PhysioNet data (parquet or .psv directory) is labelled with SepsisLabel and scored every
+// hour; a MEDS file (the MIMIC-IV demo) with death or ICU transfer within the horizon and
+// scored at every event, as the feature service emits vectors.
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { DEFAULT_HORIZON_HOURS, parquetColumnNames } from '@ehr/cohort';
+import { featureIndex } from '@ehr/features';
+import { loadModelArtifact, sawPatient, type SeverityModel } from '@ehr/model';
+import { evaluateClinically, type ClinicalEvaluation, type Subgroup } from './clinical-evaluation.js';
+import { renderClinicalReport } from './clinical-report.js';
+import { buildDataset } from './dataset.js';
+import { loadPhysioNetDataset } from './physionet-data.js';
+import { AGE_BANDS, ageBand, column, demographicSubgroups, modelColumns, predictRows } from './real-data.js';
+
+export type DataKind = 'physionet' | 'meds';
+
+/** The `gender` feature's codes (GENDER_CODES of @ehr/features). */
+const SEX_CODES = new Map<number, string>([
+  [1, 'female'],
+  [2, 'male'],
+]);
+
+/** A directory or .psv file is PhysioNet; a parquet is PhysioNet with patient_id, MEDS with subject_id and code. */
+export async function detectDataKind(path: string): Promise<DataKind> {
+  if (!existsSync(path)) throw new Error(`data not found: ${path}`);
+  if (statSync(path).isDirectory() || path.toLowerCase().endsWith('.psv')) return 'physionet';
+  const names = new Set(await parquetColumnNames(path));
+  if (names.has('patient_id') && names.has('SepsisLabel')) return 'physionet';
+  if (names.has('subject_id') && names.has('code')) return 'meds';
+  if (names.has('patient_id')) return 'physionet';
+  throw new Error(`${path}: neither the PhysioNet layout (patient_id, hour, HR, …, SepsisLabel) nor MEDS (subject_id, time, code, value)`);
+}
+
+export interface EvaluateDataOptions {
+  model: string;
+  data: string;
+  kind?: DataKind;
+  /** JSON output (default: none). */
+  json?: string | null;
+  /** HTML report (default: none). */
+  report?: string | null;
+  /** MEDS: hours ahead for death or ICU transfer (default 12). */
+  horizonHours?: number;
+  /** MEDS: death in hospital only (default: death or ICU transfer, the issue's label). */
+  deathOnly?: boolean;
+  bootstrap?: number;
+  seed?: number;
+  warn?: (message: string) => void;
+  onStage?: (name: string) => void;
+}
+
+export interface EvaluateDataResult {
+  model: SeverityModel;
+  kind: DataKind;
+  evaluation: ClinicalEvaluation;
+  /** Patients left out because the model was trained or tuned on them. */
+  excludedPatients: number;
+  evaluatedOn: string;
+  labelDescription: string;
+  json: unknown;
+}
+
+export async function evaluateOnData(options: EvaluateDataOptions): Promise<EvaluateDataResult> {
+  const model = await loadModelArtifact(options.model);
+  const kind = options.kind ?? (await detectDataKind(options.data));
+  const stage = options.onStage ?? (() => undefined);
+  const bootstrap = options.bootstrap ?? 200;
+  const seed = options.seed ?? 1;
+  const t0 = performance.now();
+  let result: Omit<EvaluateDataResult, 'json' | 'model' | 'kind'> & { rows: number; patients: number };
+  if (kind === 'physionet') {
+    stage('reading and featurizing (PhysioNet)');
+    const data = await loadPhysioNetDataset(options.data, options.warn ? { warn: options.warn } : {});
+    if (!data.hasLabels) throw new Error(`${options.data}: no SepsisLabel column, nothing to evaluate against`);
+    const seen = model.artifact.seenPatients;
+    const keep: number[] = [];
+    const excluded = new Set<number>();
+    for (let i = 0; i < data.rows; i++) {
+      const p = data.patientOf[i]!;
+      if (excluded.has(p)) continue;
+      if (sawPatient(seen, data.patients[p]!)) excluded.add(p);
+      else keep.push(i);
+    }
+    if (keep.length === 0) throw new Error(`every patient in ${options.data} was used to train or tune model ${model.version}: nothing left to evaluate`);
+    stage('scoring and evaluating');
+    const columns = modelColumns(model, data.featureNames, data.featureSetVersion);
+    const evaluation = evaluateClinically({
+      y: Uint8Array.from(keep, (i) => data.y[i]!),
+      patientOf: Uint32Array.from(keep, (i) => data.patientOf[i]!),
+      hourOf: Uint16Array.from(keep, (i) => data.hourOf[i]!),
+      probability: predictRows(model, data.X, data.cols, keep, columns),
+      news2: column(data.X, data.cols, keep, 'news2_total'),
+      qsofa: column(data.X, data.cols, keep, 'qsofa'),
+      alarmThreshold: model.artifact.alarm?.threshold ?? null,
+      bands: model.bands,
+      subgroups: demographicSubgroups(data.demographics),
+      bootstrap,
+      seed,
+    });
+    const patients = new Set(keep.map((i) => data.patientOf[i]!)).size;
+    result = {
+      evaluation,
+      excludedPatients: excluded.size,
+      rows: keep.length,
+      patients,
+      evaluatedOn: `${keep.length} hours of ${patients} stays in ${options.data}${excluded.size ? ` (${excluded.size} stays the model was trained or tuned on left out)` : ''}`,
+      labelDescription: 'SepsisLabel (PhysioNet/CinC 2019): 1 from 6 h before the onset of sepsis',
+    };
+  } else {
+    stage('reading and featurizing (MEDS)');
+    const horizon = options.horizonHours ?? DEFAULT_HORIZON_HOURS;
+    const data = await buildDataset({ kind: 'meds', file: options.data }, { kind: 'outcome', horizonHours: horizon, icuTransfer: options.deathOnly !== true });
+    stage('scoring and evaluating');
+    const all = Array.from({ length: data.rows }, (_, i) => i);
+    const columns = modelColumns(model, data.featureNames, data.featureSetVersion);
+    const first = new Map<number, number>();
+    for (let i = 0; i < data.rows; i++) if (!first.has(data.patientOf[i]!)) first.set(data.patientOf[i]!, i);
+    const at = (p: number, name: string) => data.X[first.get(p)! * data.cols + featureIndex(name)]!;
+    const subgroups: Subgroup[] = [
+      { name: 'sex', of: (p) => SEX_CODES.get(at(p, 'gender')) ?? 'unknown' },
+      { name: 'age', of: (p) => ageBand(at(p, 'age')), order: AGE_BANDS.map((b) => b.label) },
+    ];
+    const evaluation = evaluateClinically({
+      y: data.y,
+      patientOf: data.patientOf,
+      hourOf: null,
+      probability: predictRows(model, data.X, data.cols, all, columns),
+      news2: column(data.X, data.cols, all, 'news2_total'),
+      qsofa: column(data.X, data.cols, all, 'qsofa'),
+      alarmThreshold: model.artifact.alarm?.threshold ?? null,
+      bands: model.bands,
+      subgroups,
+      bootstrap,
+      seed,
+    });
+    result = {
+      evaluation,
+      excludedPatients: 0,
+      rows: data.rows,
+      patients: data.patients.length,
+      evaluatedOn: `every labelled feature vector of ${data.sourceDescription}: ${data.rows} vectors (one per accepted event) of ${data.patients.length} patients`,
+      labelDescription: data.labelDescription,
+    };
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const a = model.artifact;
+  const json = {
+    model: { name: a.name, version: a.version, contentHash: a.contentHash, trainedOn: a.provenance ?? null, label: a.label ?? null, alarm: a.alarm ?? null },
+    data: { path: options.data, kind },
+    label: result.labelDescription,
+    evaluatedOn: result.evaluatedOn,
+    excludedPatients: result.excludedPatients,
+    seconds: Math.round(seconds * 10) / 10,
+    evaluation: result.evaluation,
+  };
+  if (options.json) {
+    await mkdir(dirname(options.json), { recursive: true });
+    await writeFile(options.json, JSON.stringify(json, null, 1) + '\n');
+  }
+  if (options.report) {
+    await mkdir(dirname(options.report), { recursive: true });
+    await writeFile(
+      options.report,
+      renderClinicalReport({
+        title: `Severity model evaluated on ${kind === 'physionet' ? 'PhysioNet/CinC 2019 stays' : 'a MEDS file (cross-site)'}`,
+        artifact: a,
+        importance: model.featureImportance(),
+        evaluatedOn: result.evaluatedOn,
+        evaluation: result.evaluation,
+        splits: [{ name: 'evaluated', rows: result.rows, patients: result.patients, positives: result.evaluation.positives, eventPatients: result.evaluation.eventPatients }],
+        timings: [{ label: 'read, featurize, score, evaluate', seconds }],
+        notes: [
+          ...(kind === 'meds'
+            ? [
+                `Cross-site: the label here (${result.labelDescription}) is not the one the model learned (${a.label?.description ?? 'unknown'}); figures are reported as they come out.`,
+                'MEDS rows are every vector the feature service emits (one per accepted event), not hourly; the Challenge utility and lead times need hourly sepsis labels and are not computed.',
+                'Operating points use the thresholds the model chose on its own validation patients; their alert rates here differ.',
+              ]
+            : []),
+          'NEWS2 and qSOFA come from the same feature vectors; where the data lack consciousness (PhysioNet has no GCS), those parts are missing and add 0.',
+        ],
+        reproduce: null,
+      }),
+    );
+  }
+  return { model, kind, evaluation: result.evaluation, excludedPatients: result.excludedPatients, evaluatedOn: result.evaluatedOn, labelDescription: result.labelDescription, json };
+}

@@ -1,0 +1,190 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRandom } from '@ehr/features';
+import { loadModelArtifact, sawPatient } from '@ehr/model';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  bestUtilityThreshold,
+  calibrationSlope,
+  ensureDefaultModel,
+  evaluateClinically,
+  evaluateOnData,
+  hourUtility,
+  loadPhysioNetDataset,
+  normalizedUtility,
+  parseTrainArgs,
+  rowUtilities,
+  sampleStays,
+  trainOnPhysioNet,
+  type PhysioNetTrainingResult,
+} from '../src/index.js';
+import { SMALL_ARGS, tempDir, writeFakePhysioNet } from './helpers.js';
+
+const dir = tempDir('physionet');
+const data = join(dir, 'psv');
+
+describe('the Challenge utility (constants of clinical-reference.md)', () => {
+  it('scores an hour as the reference says', () => {
+    // Septic stay, onset t_s = 20: alarms earn 0 at t_s − 12, 1 at t_s − 6, 0 at t_s + 3, never below −0.05.
+    expect(hourUtility(8, 20, true)).toBeCloseTo(0, 12);
+    expect(hourUtility(14, 20, true)).toBeCloseTo(1, 12);
+    expect(hourUtility(11, 20, true)).toBeCloseTo(0.5, 12);
+    expect(hourUtility(2, 20, true)).toBe(-0.05);
+    expect(hourUtility(23, 20, true)).toBeCloseTo(0, 12);
+    expect(hourUtility(17, 20, true)).toBeCloseTo(2 / 3, 12);
+    // Silence: 0 up to t_s − 6, then down to −2 at t_s + 3; nothing counts after.
+    expect(hourUtility(14, 20, false)).toBe(0);
+    expect(hourUtility(23, 20, false)).toBeCloseTo(-2, 12);
+    expect(hourUtility(30, 20, false)).toBe(0);
+    expect(hourUtility(30, 20, true)).toBe(0);
+    // Not septic: an alarm costs 0.05.
+    expect(hourUtility(5, Infinity, true)).toBe(-0.05);
+    expect(hourUtility(5, Infinity, false)).toBe(0);
+  });
+
+  it('normalises: best is 1, never alarming is 0; onset is the first label + 6; the best threshold is found exactly', () => {
+    // Two stays of 30 h: one septic (labels from hour 14 → onset 20), one not.
+    const y = [...Array.from({ length: 30 }, (_, h) => (h >= 14 ? 1 : 0)), ...new Array<number>(30).fill(0)];
+    const patientOf = [...new Array<number>(30).fill(0), ...new Array<number>(30).fill(1)];
+    const hourOf = [...Array.from({ length: 30 }, (_, h) => h), ...Array.from({ length: 30 }, (_, h) => h)];
+    const u = rowUtilities(y, patientOf, hourOf);
+    expect(normalizedUtility(u, () => false).normalized).toBe(0);
+    expect(normalizedUtility(u, (i) => i < 30 && hourOf[i]! >= 8 && hourOf[i]! <= 23).normalized).toBeCloseTo(1, 12);
+    // A score that alarms exactly those hours: the best threshold finds utility 1.
+    const p = y.map((_, i) => (i < 30 && hourOf[i]! >= 8 && hourOf[i]! <= 23 ? 0.9 : 0.1));
+    const best = bestUtilityThreshold(u, p);
+    expect(best.threshold).toBe(0.9);
+    expect(best.utility.normalized).toBeCloseTo(1, 12);
+    expect(normalizedUtility(u, () => true).normalized).toBeLessThan(1);
+  });
+});
+
+describe('clinical evaluation pieces', () => {
+  it('calibration slope 1 and intercept 0 for calibrated probabilities; slope < 1 when overconfident', () => {
+    const r = createRandom(5);
+    const p: number[] = [];
+    const y: number[] = [];
+    for (let i = 0; i < 40000; i++) {
+      const q = 0.01 + 0.5 * r.next();
+      p.push(q);
+      y.push(r.next() < q ? 1 : 0);
+    }
+    const fit = calibrationSlope(y, p);
+    expect(fit.slope).toBeGreaterThan(0.9);
+    expect(fit.slope).toBeLessThan(1.1);
+    expect(Math.abs(fit.intercept)).toBeLessThan(0.15);
+    const over = calibrationSlope(y, p.map((q) => 1 / (1 + Math.exp(-3 * Math.log(q / (1 - q))))));
+    expect(over.slope).toBeLessThan(0.5);
+  });
+
+  it('per stay: the maximum score over the stay against ever positive; operating points count alerts per patient-day and lead times', () => {
+    // Patient 0 septic (labels from hour 4 → onset 10), patient 1 not; 12 h each.
+    const y = [...Array.from({ length: 12 }, (_, h) => (h >= 4 ? 1 : 0)), ...new Array<number>(12).fill(0)];
+    const patientOf = [...new Array<number>(12).fill(0), ...new Array<number>(12).fill(1)];
+    const hourOf = [...Array.from({ length: 12 }, (_, h) => h), ...Array.from({ length: 12 }, (_, h) => h)];
+    const probability = y.map((_, i) => (i === 2 || i === 3 ? 0.9 : i === 15 ? 0.5 : 0.1));
+    const e = evaluateClinically({ y, patientOf, hourOf, probability, news2: probability.map((p) => p * 10), qsofa: new Array<number>(24).fill(0), alarmThreshold: 0.8, bands: { medium: 0.4, high: 0.8 }, bootstrap: 0 });
+    expect(e.stay.model.auroc).toBe(1);
+    expect(e.patients).toBe(2);
+    const alarm = e.alarms[0]!;
+    expect(alarm).toMatchObject({ threshold: 0.8, newAlertsPerPatientDay: 1, staysAlertedBeforeOnset: 1, eventStays: 1, medianLeadHours: 8 });
+    expect(alarm.alertRate).toBeCloseTo(2 / 24, 4);
+    expect(alarm.sensitivity).toBe(0);
+    expect(e.operatingPoints.map((o) => o.model.threshold)).toEqual([0.4, 0.8]);
+  });
+});
+
+describe('training and evaluating on PhysioNet-format data (120 generated stays)', () => {
+  let result: PhysioNetTrainingResult;
+  beforeAll(async () => {
+    await writeFakePhysioNet(data, 120, 7);
+    result = await trainOnPhysioNet({ path: data, out: join(dir, 'model.json'), seed: 3, forest: { nTrees: 20, workers: 1 }, bootstrap: 20, createdAt: '2026-01-01T00:00:00.000Z' });
+  }, 120_000);
+
+  it('one row per hour of every stay, labelled with SepsisLabel, through the feature engine', async () => {
+    const d = await loadPhysioNetDataset(data);
+    expect(d.patients).toHaveLength(120);
+    expect(d.rows).toBe(d.patientOf.length);
+    expect(d.hourOf[0]).toBe(0);
+    expect(d.y.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect(d.demographics[0]).toMatchObject({ unit: 'MICU', gender: 'F' });
+    expect(sampleStays(100, 10, 1)).toEqual(sampleStays(100, 10, 1));
+    expect(sampleStays(100, 10, 1)).not.toEqual(sampleStays(100, 10, 2));
+  });
+
+  it('the artifact names its data, label, alarm threshold, NEWS2-matched bands, and the patients it saw', () => {
+    const a = result.artifact;
+    expect(a.provenance).toMatchObject({ source: 'physionet', file: 'psv', patients: 120, split: { seed: 3, train: 72, validation: 24, test: 24 } });
+    expect(a.provenance!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(a.label).toMatchObject({ name: 'SepsisLabel', horizonHours: 6 });
+    expect(a.alarm!.threshold).toBeGreaterThan(0);
+    expect(a.bands!.rule).toBe('alertRate');
+    expect(a.bandBudget!.medium).toMatch(/NEWS2 ≥ 5/);
+    expect(a.seenPatients!.count).toBe(96);
+    expect(a.hyperparameters.balancedBootstrap).toBe(3);
+    expect(result.evaluation.hourly.model.auroc).toBeGreaterThan(0.8);
+    expect(readFileSync(result.reportPath!, 'utf8')).toContain('id="operating-points"');
+    expect(JSON.parse(readFileSync(result.jsonPath!, 'utf8')).evaluation.alarms.length).toBe(4);
+  });
+
+  it('same data and seed, same artifact', async () => {
+    const again = await trainOnPhysioNet({ path: data, out: join(dir, 'again.json'), seed: 3, forest: { nTrees: 20, workers: 1 }, bootstrap: 0, report: null, json: null, createdAt: '2026-01-01T00:00:00.000Z' });
+    expect(again.artifact.contentHash).toBe(result.artifact.contentHash);
+  }, 120_000);
+
+  it('npm run evaluate leaves out the patients the model saw, and scores the rest', async () => {
+    const model = await loadModelArtifact(result.modelPath);
+    const r = await evaluateOnData({ model: result.modelPath, data, json: join(dir, 'eval.json'), report: join(dir, 'eval.html'), bootstrap: 10 });
+    expect(r.kind).toBe('physionet');
+    expect(r.excludedPatients).toBe(96);
+    expect(r.evaluation.patients).toBe(24);
+    expect(r.evaluation.hourly.model.auroc).toBe(result.evaluation.hourly.model.auroc);
+    expect(sawPatient(model.artifact.seenPatients, 'p900000') || sawPatient(model.artifact.seenPatients, 'p900001')).toBe(true);
+    expect(existsSync(join(dir, 'eval.html'))).toBe(true);
+  }, 120_000);
+
+  it('parses npm run train -- --physionet with a path, or the default data', () => {
+    const c = parseTrainArgs(['--physionet', data, '--stays', '50', '--trees', '10']);
+    expect(c.mode).toBe('train-physionet');
+    if (c.mode !== 'train-physionet') return;
+    expect(c.options).toMatchObject({ path: data, stays: 50, forest: { nTrees: 10, balancedBootstrap: 3 } });
+    expect(parseTrainArgs(['--physionet', '--seed', '4'], { PHYSIONET_PATH: data })).toMatchObject({ mode: 'train-physionet', options: { path: data, seed: 4 } });
+    expect(() => parseTrainArgs(['--physionet', '--seed', '4'], { PHYSIONET_PATH: join(dir, 'nowhere') })).toThrow(/no PhysioNet data/);
+    expect(() => parseTrainArgs(['--physionet', data, '--horizon', '12'])).toThrow(/does not apply/);
+  });
+
+  it('the default model: real stays when asked and present (source, label, reason), else synthetic saying why', async () => {
+    const path = join(dir, 'default', 'model.json');
+    const lines: string[] = [];
+    const real = await ensureDefaultModel({ path, say: (l) => lines.push(l), env: { PHYSIONET_PATH: data, SOURCE_DATE_EPOCH: '1767225600' }, realData: true, root: dir });
+    expect(real).toMatchObject({ trained: true, source: 'physionet' });
+    expect(real.label).toMatch(/^SepsisLabel/);
+    expect(real.reason).toMatch(/real ICU stays/);
+    expect(lines.at(-1)).toMatch(/npm run train -- --physionet psv --stays 3000/);
+    const existing = await ensureDefaultModel({ path, say: () => undefined });
+    expect(existing).toMatchObject({ trained: false, source: 'existing' });
+    expect(existing.card!.data.source).toBe('physionet');
+    rmSync(path);
+    const fallback = await ensureDefaultModel({ path, say: () => undefined, env: { PHYSIONET_PATH: join(dir, 'nowhere') }, realData: true, fallbackArgs: SMALL_ARGS.filter((a) => a !== '--bootstrap' && a !== '50'), root: dir });
+    expect(fallback).toMatchObject({ trained: true, source: 'synthetic' });
+    expect(fallback.reason).toMatch(/no PhysioNet data/);
+  }, 120_000);
+});
+
+describe('forest tuning by cross-validation on training patients', () => {
+  it('scores every candidate on held-out folds of the given rows only, and picks the best pooled AUROC', async () => {
+    const { tuneForest } = await import('../src/index.js');
+    if (!existsSync(data)) await writeFakePhysioNet(data, 120, 7);
+    const d = await loadPhysioNetDataset(data);
+    const rows = Array.from({ length: d.rows }, (_, i) => i).filter((i) => d.patientOf[i]! < 90);
+    const seen = new Set<number>();
+    const grid = [
+      { maxDepth: 2, minSamplesLeaf: 200, balancedBootstrap: 1 },
+      { maxDepth: 10, minSamplesLeaf: 5, balancedBootstrap: 1 },
+    ];
+    const r = await tuneForest({ X: d.X, cols: d.cols, y: d.y, patientOf: d.patientOf, rows, nPatients: d.patients.length, base: { maxFeatures: 'sqrt', workers: 1 }, grid, folds: 3, trees: 10, seed: 2, onCandidate: (_done, _total, row) => seen.add(row.foldAuroc.length) });
+    expect(r.rows).toHaveLength(2);
+    expect([...seen]).toEqual([3]);
+    expect(r.best).toEqual(r.rows[0]!.auroc >= r.rows[1]!.auroc ? grid[0] : grid[1]);
+  }, 60_000);
+});

@@ -1,0 +1,164 @@
+// Scores in, alert events out; the clock and clinicians' commands go through the same
+// door. Everything that changes the engine runs one at a time, and publishes before it
+// counts as done: alert events to ehr.alerts.v1, then the changed patient states to the
+// changelog. If publishing fails the engine is put back as it was, so a redelivered batch
+// (or the next tick, or the client's retry) produces the same events with the same ids.
+import { scoreInputOf, toAlertEvent, type AlertEngine, type AlertPolicy, type CommandOutcome, type EngineSnapshot, type Transition } from '@ehr/alerts';
+import type { Bus, OutgoingRecord, RecordBatch } from '@ehr/bus';
+import { decodeSeverityScore, TOPICS, triage, type AlertEvent, type DismissReason } from '@ehr/features';
+import { Counter, Gauge, Histogram, type Logger, type Registry } from '@ehr/runtime';
+import { budgetRecord, evictedRecord, stateRecord } from './changelog.js';
+
+export interface AlertingProcessorDeps {
+  bus: Bus;
+  logger: Logger;
+  metrics: Registry;
+  engine: AlertEngine;
+  policy: AlertPolicy;
+  now: () => Date;
+}
+
+export type CommandResult = { kind: 'applied' | 'unchanged'; event: AlertEvent } | Exclude<CommandOutcome, { kind: 'applied' | 'unchanged' }>;
+
+export function createAlertingProcessor({ bus, logger, metrics, engine, policy, now }: AlertingProcessorDeps) {
+  const scores = new Counter({ name: 'ehr_alerting_scores_total', help: 'severity scores consumed, by outcome (applied, redelivered)', labelNames: ['outcome'], registers: [metrics] });
+  const deadLetters = new Counter({ name: 'ehr_alerting_dead_letters_total', help: 'scores rejected, by reason', labelNames: ['reason'], registers: [metrics] });
+  const events = new Counter({ name: 'ehr_alerting_alert_events_total', help: 'alert events published, by type, kind and severity', labelNames: ['type', 'kind', 'severity'], registers: [metrics] });
+  const held = new Counter({ name: 'ehr_alerting_held_total', help: 'scores above the enter threshold that raised no alert, by reason (persistence, refractory, budget)', labelNames: ['reason'], registers: [metrics] });
+  const closed = new Counter({ name: 'ehr_alerting_alerts_closed_total', help: 'alerts closed (resolved or dismissed), by kind and whether they had been acknowledged', labelNames: ['kind', 'acknowledged'], registers: [metrics] });
+  const toAcknowledge = new Histogram({
+    name: 'ehr_alerting_time_to_acknowledge_seconds',
+    help: 'from an alert being raised to its acknowledgement, by kind and severity',
+    labelNames: ['kind', 'severity'],
+    buckets: [30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400],
+    registers: [metrics],
+  });
+  let closedTotal = 0;
+  let closedAcknowledged = 0;
+  new Gauge({
+    name: 'ehr_alerting_acknowledged_ratio',
+    help: 'share of the alerts closed since start that had been acknowledged first',
+    registers: [metrics],
+    collect() {
+      this.set(closedTotal === 0 ? 0 : closedAcknowledged / closedTotal);
+    },
+  });
+  new Gauge({
+    name: 'ehr_alerting_open_alerts',
+    help: 'open alerts, by kind, severity and status',
+    labelNames: ['kind', 'severity', 'status'],
+    registers: [metrics],
+    collect() {
+      this.reset();
+      for (const a of engine.openAlerts()) this.inc({ kind: a.kind, severity: a.severity, status: a.status });
+    },
+  });
+  new Gauge({
+    name: 'ehr_alerting_patients',
+    help: 'patients with alert state',
+    registers: [metrics],
+    collect() {
+      this.set(engine.patients);
+    },
+  });
+
+  let queue: Promise<unknown> = Promise.resolve();
+  /** One change at a time: a batch, a tick or a command never interleaves with another. */
+  function exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = queue.then(work, work);
+    queue = run.catch(() => undefined);
+    return run;
+  }
+
+  function count(transitions: readonly Transition[]): void {
+    for (const t of transitions) {
+      events.inc({ type: t.type, kind: t.kind, severity: t.severity });
+      if (t.type === 'acknowledged' && t.secondsToAcknowledge !== null) toAcknowledge.observe({ kind: t.kind, severity: t.severity }, t.secondsToAcknowledge);
+      if (t.type === 'resolved' || t.type === 'dismissed') {
+        closed.inc({ kind: t.kind, acknowledged: String(t.acknowledged) });
+        closedTotal++;
+        if (t.acknowledged) closedAcknowledged++;
+      }
+    }
+  }
+
+  /** Alert events first, then the state that already includes them; rolls the engine back if either fails. */
+  async function publish(transitions: readonly Transition[], changed: Iterable<string>, evicted: readonly string[], before: EngineSnapshot, budgetChanged: boolean): Promise<AlertEvent[]> {
+    const produced = now();
+    const alertEvents = transitions.map((t) => toAlertEvent(t, policy, produced));
+    const state: OutgoingRecord[] = [];
+    for (const id of new Set(changed)) {
+      const s = engine.state(id);
+      state.push(s ? stateRecord(s) : evictedRecord(id));
+    }
+    for (const id of evicted) state.push(evictedRecord(id));
+    if (budgetChanged) for (const use of engine.budget.entries()) state.push(budgetRecord(use));
+    try {
+      if (alertEvents.length > 0) await bus.produce(TOPICS.alerts, alertEvents.map((e) => ({ key: e.patientId, value: JSON.stringify(e) })));
+      if (state.length > 0) await bus.produce(TOPICS.alertState, state);
+    } catch (err) {
+      engine.rollback(before);
+      throw err;
+    }
+    count(transitions);
+    return alertEvents;
+  }
+
+  const raisesDeterioration = (ts: readonly Transition[]) => ts.some((t) => t.type === 'raised' && t.kind === 'deterioration');
+
+  return {
+    /** A batch of scores: applied in order, published, then (on return) committed by the bus. */
+    handle(batch: RecordBatch): Promise<void> {
+      return exclusive(async () => {
+        const { accepted, rejected } = triage(batch.records, decodeSeverityScore, 'alerting', now());
+        if (rejected.length > 0) {
+          for (const d of rejected) deadLetters.inc({ reason: d.reason });
+          logger.warn({ count: rejected.length, topic: batch.topic, partition: batch.partition }, 'dead-lettered scores');
+          await bus.produce(TOPICS.deadLetter, rejected.map((d) => ({ key: d.patientId ?? 'unknown', value: JSON.stringify(d) })));
+        }
+        const before = engine.snapshot(accepted.map((a) => a.value.patientId));
+        const transitions: Transition[] = [];
+        const changed = new Set<string>();
+        for (const { record, value } of accepted) {
+          const r = engine.applyScore(scoreInputOf(value), { partition: record.partition, offset: record.offset });
+          scores.inc({ outcome: r.applied ? 'applied' : 'redelivered' });
+          if (!r.applied) continue;
+          changed.add(value.patientId);
+          if (r.held) held.inc({ reason: r.held });
+          transitions.push(...r.transitions);
+        }
+        if (changed.size > 0) await publish(transitions, changed, [], before, raisesDeterioration(transitions));
+      });
+    },
+
+    /** The clock: escalations, overdue observations (only once caught up with the scores), patients who left. */
+    tick(options: { overdue: boolean }): Promise<AlertEvent[]> {
+      return exclusive(async () => {
+        const before = engine.snapshot(engine.patientIds());
+        const r = engine.tick(now().getTime(), options);
+        if (r.changed.length === 0 && r.evicted.length === 0) return [];
+        return publish(r.transitions, r.changed, r.evicted, before, false);
+      });
+    },
+
+    acknowledge(alertId: string, actor: string | null): Promise<CommandResult> {
+      return exclusive(() => command(alertId, () => engine.acknowledge(alertId, now().getTime(), actor)));
+    },
+
+    dismiss(alertId: string, reason: DismissReason, actor: string | null): Promise<CommandResult> {
+      return exclusive(() => command(alertId, () => engine.dismiss(alertId, reason, now().getTime(), actor)));
+    },
+  };
+
+  async function command(alertId: string, apply: () => CommandOutcome): Promise<CommandResult> {
+    const patientId = engine.patientOf(alertId);
+    const before = engine.snapshot(patientId === undefined ? [] : [patientId]);
+    const outcome = apply();
+    if (outcome.kind === 'unchanged') return { kind: 'unchanged', event: toAlertEvent(outcome.transition, policy, now()) };
+    if (outcome.kind !== 'applied') return outcome;
+    const [event] = await publish([outcome.transition], [outcome.state.patientId], [], before, false);
+    return { kind: 'applied', event: event! };
+  }
+}
+
+export type AlertingProcessor = ReturnType<typeof createAlertingProcessor>;

@@ -1,0 +1,280 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AlertPolicy } from '@ehr/alerts';
+import { MemoryBroker, MemoryBus, type Bus } from '@ehr/bus';
+import { decodeAlertEvent, decodeDeadLetter, TOPICS, type AlertEvent, type DeadLetter } from '@ehr/features';
+import { createLogger } from '@ehr/runtime';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createAlertingService, loadConfig, policyFrom } from '../src/index.js';
+import { fakeClock, MIN, scoreEvent, T0, waitFor, type ScoreSpec } from './fixtures.js';
+
+const logger = createLogger({ service: 'alerting', level: 'silent' });
+const dir = mkdtempSync(join(tmpdir(), 'alerting-'));
+
+const POLICY: AlertPolicy = {
+  name: 'ward-test',
+  version: '3',
+  description: 'test policy',
+  deterioration: { signal: 'probability', enter: 0.2, exit: 0.1, persistence: 2, reAlert: { rise: 0.1, withinHours: 12 }, news2Floor: null },
+  budget: { perUnitPerDay: 5, timeZone: 'UTC', highBypasses: true },
+  escalation: { afterMinutes: 30, severities: ['high'] },
+  overdue: { enabled: true, graceMinutes: 15, intervalHours: { news2Zero: 12, news2Low: 6, singleParameterThree: 1, news2Medium: 1, news2High: 1 } },
+  staleAfterHours: 24,
+};
+const policyPath = join(dir, 'policy.json');
+writeFileSync(policyPath, JSON.stringify(POLICY));
+
+type Service = ReturnType<typeof createAlertingService>;
+
+describe('alerting service', () => {
+  const cleanup: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c();
+  });
+
+  /** A service on the broker, with a fake clock and a hand-turned tick. */
+  async function start(broker: MemoryBroker, clock: ReturnType<typeof fakeClock>, bus: Bus = new MemoryBus({ broker })): Promise<Service> {
+    const config = loadConfig({ ALERTING_POLICY: policyPath, ALERTING_TICK_MS: '1000', KAFKA_TOPIC_PARTITIONS: '3' });
+    const service = createAlertingService({ config, logger, bus, now: clock.now, manualClock: true });
+    await service.start();
+    let stopped = false;
+    const stop = async () => {
+      if (stopped) return;
+      stopped = true;
+      await service.stop();
+      await service.app.close();
+    };
+    cleanup.push(stop);
+    return Object.assign(service, { stop });
+  }
+
+  /** Everything on the alerts topic and the dead-letter topic, read by a client of its own. */
+  async function watch(broker: MemoryBroker) {
+    const client = new MemoryBus({ broker });
+    await client.ensureTopics([TOPICS.scores, TOPICS.alerts, TOPICS.deadLetter].map((topic) => ({ topic, partitions: 3 })));
+    const events: AlertEvent[] = [];
+    const dead: DeadLetter[] = [];
+    const subs = [
+      await client.subscribe({
+        groupId: `check-alerts-${Math.random()}`,
+        topics: [TOPICS.alerts],
+        handler: async ({ records }) => {
+          for (const r of records) {
+            const e = decodeAlertEvent(r.value);
+            if (!e.ok) throw new Error(e.error);
+            events.push(e.value);
+          }
+        },
+      }),
+      await client.subscribe({
+        groupId: `check-dead-${Math.random()}`,
+        topics: [TOPICS.deadLetter],
+        handler: async ({ records }) => {
+          for (const r of records) {
+            const d = decodeDeadLetter(r.value);
+            if (d.ok) dead.push(d.value);
+          }
+        },
+      }),
+    ];
+    cleanup.push(async () => {
+      for (const s of subs) await s.stop();
+      await client.close();
+    });
+    const send = (...specs: ScoreSpec[]) => client.produce(TOPICS.scores, specs.map((s) => ({ key: s.patient, value: JSON.stringify(scoreEvent(s)) })));
+    return { client, events, dead, send };
+  }
+
+  const ofType = (events: AlertEvent[], type: string) => events.filter((e) => e.payload.type === type);
+
+  it('raises an alert after two scores above enter, lists it, and lets a clinician acknowledge and dismiss it over HTTP', async () => {
+    const broker = new MemoryBroker();
+    const clock = fakeClock(T0 + 5 * MIN);
+    const { events, send } = await watch(broker);
+    const service = await start(broker, clock);
+    expect((await service.app.inject('/health/ready')).json().status).toBe('ready');
+
+    await send({ patient: 'p1', minute: 0, p: 0.25 }, { patient: 'p1', minute: 1, p: 0.3 }, { patient: 'p2', minute: 0, p: 0.05 });
+    await waitFor(() => events.length === 1, 'the raised event');
+    const raised = events[0]!;
+    expect(raised).toMatchObject({ schema: 'alert_event', patientId: 'p1', source: 'alerting-service', occurredAt: new Date(T0 + MIN).toISOString() });
+    expect(raised.payload).toMatchObject({ type: 'raised', kind: 'deterioration', status: 'open', severity: 'medium', unit: 'ward-a', policy: { name: 'ward-test', version: '3' }, probability: 0.3 });
+
+    const list = (await service.app.inject('/alerts')).json();
+    expect(list).toMatchObject({ policy: { name: 'ward-test', version: '3' }, count: 1, budgets: [{ unit: 'ward-a', day: '2026-03-02', used: 1, limit: 5 }] });
+    expect(list.dismissReasons).toContain('already_managed');
+    expect(list.alerts[0]).toMatchObject({ alertId: raised.payload.alertId, patientId: 'p1', status: 'open', kind: 'deterioration', actions: { acknowledge: `/alerts/${raised.payload.alertId}/acknowledge` } });
+    expect((await service.app.inject('/alerts?unit=ward-b')).json().count).toBe(0);
+    expect((await service.app.inject('/alerts?kind=observations_overdue')).json().count).toBe(0);
+    expect((await service.app.inject('/alerts?kind=everything')).statusCode).toBe(400);
+    expect((await service.app.inject(`/alerts/${raised.payload.alertId}`)).json().patientId).toBe('p1');
+
+    clock.advance(4 * MIN);
+    const ack = await service.app.inject({ method: 'POST', url: `/alerts/${raised.payload.alertId}/acknowledge`, payload: { by: 'nurse-17' } });
+    expect(ack.statusCode).toBe(200);
+    expect(ack.json()).toMatchObject({ unchanged: false, event: { payload: { type: 'acknowledged', actor: 'nurse-17', secondsToAcknowledge: 480 } }, alert: { status: 'acknowledged' } });
+    const again = await service.app.inject({ method: 'POST', url: `/alerts/${raised.payload.alertId}/acknowledge` });
+    expect(again.statusCode).toBe(200);
+    expect(again.json().unchanged).toBe(true);
+    expect(again.json().event.eventId).toBe(ack.json().event.eventId);
+
+    expect((await service.app.inject({ method: 'POST', url: `/alerts/${raised.payload.alertId}/dismiss`, payload: { reason: 'boring' } })).statusCode).toBe(400);
+    expect((await service.app.inject({ method: 'POST', url: `/alerts/${raised.payload.alertId}/dismiss`, payload: {} })).statusCode).toBe(400);
+    const dismissed = await service.app.inject({ method: 'POST', url: `/alerts/${raised.payload.alertId}/dismiss`, payload: { reason: 'already_managed', by: 'dr-2' } });
+    expect(dismissed.statusCode).toBe(200);
+    expect(dismissed.json().event.payload).toMatchObject({ type: 'dismissed', status: 'dismissed', dismissReason: 'already_managed', actor: 'dr-2' });
+    expect((await service.app.inject('/alerts')).json().count).toBe(0);
+    const late = await service.app.inject({ method: 'POST', url: `/alerts/${raised.payload.alertId}/acknowledge` });
+    expect(late.statusCode).toBe(409);
+    expect(late.json()).toMatchObject({ status: 'dismissed', dismissReason: 'already_managed' });
+    expect((await service.app.inject({ method: 'POST', url: '/alerts/no-such-alert/acknowledge' })).statusCode).toBe(404);
+    expect((await service.app.inject({ method: 'POST', url: '/alerts/not%20an%20id/acknowledge' })).statusCode).toBe(400);
+
+    await waitFor(() => events.length === 3, 'acknowledged and dismissed events');
+    expect(events.map((e) => e.payload.type)).toEqual(['raised', 'acknowledged', 'dismissed']);
+    expect(new Set(events.map((e) => e.eventId)).size).toBe(3);
+
+    const metrics = (await service.app.inject('/metrics')).body;
+    expect(metrics).toMatch(/ehr_alerting_time_to_acknowledge_seconds_count\{[^}]*kind="deterioration"[^}]*\} 1/);
+    expect(metrics).toMatch(/ehr_alerting_acknowledged_ratio\{[^}]*\} 1/);
+    expect(metrics).toMatch(/ehr_alerting_alert_events_total\{[^}]*type="raised"[^}]*\} 1/);
+    expect((await service.app.inject('/policy')).json().name).toBe('ward-test');
+    expect((await service.app.inject('/openapi.json')).json().paths).toHaveProperty('/alerts/{id}/dismiss');
+  });
+
+  it('escalates an unacknowledged high alert on its clock, at raised + 30 min, once', async () => {
+    const broker = new MemoryBroker();
+    const clock = fakeClock(T0 + 2 * MIN);
+    const { events, send } = await watch(broker);
+    const service = await start(broker, clock);
+    await send({ patient: 'p1', minute: 0, p: 0.5, band: 'high' }, { patient: 'p1', minute: 1, p: 0.6, band: 'high' });
+    await waitFor(() => events.length === 1, 'the raised event');
+    expect(events[0]!.payload.escalateAt).toBe(new Date(T0 + 31 * MIN).toISOString());
+
+    clock.set(T0 + 30 * MIN);
+    await service.tick();
+    expect(ofType(events, 'escalated')).toEqual([]);
+    clock.set(T0 + 31 * MIN);
+    await service.tick();
+    await service.tick();
+    await waitFor(() => events.length === 2, 'the escalated event');
+    expect(events[1]).toMatchObject({ occurredAt: new Date(T0 + 31 * MIN).toISOString(), payload: { type: 'escalated', status: 'escalated' } });
+    expect((await service.app.inject('/alerts?status=escalated')).json().count).toBe(1);
+  });
+
+  it('flags overdue observations on its clock once caught up, and resolves them when a new set arrives', async () => {
+    const broker = new MemoryBroker();
+    const clock = fakeClock(T0);
+    const { events, send } = await watch(broker);
+    const service = await start(broker, clock);
+    await send({ patient: 'p3', minute: 0, p: 0.01, news2: 6 });
+    await waitFor(() => service.engine.patients === 1, 'the score');
+    clock.set(T0 + 75 * MIN);
+    await service.tick();
+    await waitFor(() => events.length === 1, 'the overdue alert');
+    expect(events[0]!.payload).toMatchObject({ type: 'raised', kind: 'observations_overdue', overdue: { lastObservationAt: new Date(T0).toISOString(), dueAt: new Date(T0 + 60 * MIN).toISOString(), intervalHours: 1 } });
+    const listed = (await service.app.inject('/alerts?kind=observations_overdue')).json();
+    expect(listed.alerts[0]).toMatchObject({ patientId: 'p3', overdue: { intervalHours: 1 } });
+    await send({ patient: 'p3', minute: 80, p: 0.01, news2: 6 });
+    await waitFor(() => events.length === 2, 'the resolution');
+    expect(events[1]!.payload).toMatchObject({ type: 'resolved', resolveReason: 'observations_taken' });
+  });
+
+  it('restores open alerts, their status and the budget after a restart, and carries on with the same alert ids', async () => {
+    const broker = new MemoryBroker();
+    const clock = fakeClock(T0 + 5 * MIN);
+    const { events, send } = await watch(broker);
+    const first = await start(broker, clock);
+    await send({ patient: 'a', minute: 0, p: 0.3 }, { patient: 'a', minute: 1, p: 0.3 }, { patient: 'b', minute: 0, p: 0.4, band: 'high' }, { patient: 'b', minute: 1, p: 0.4, band: 'high' });
+    await waitFor(() => events.length === 2, 'two raised events');
+    const alertOf = (patient: string) => events.find((e) => e.patientId === patient)!.payload.alertId;
+    expect((await first.app.inject({ method: 'POST', url: `/alerts/${alertOf('a')}/acknowledge` })).statusCode).toBe(200);
+    const before = (await first.app.inject('/alerts')).json();
+    await first.stop();
+
+    const second = await start(broker, clock);
+    const after = (await second.app.inject('/alerts')).json();
+    expect(after.alerts).toEqual(before.alerts);
+    expect(after.budgets).toEqual(before.budgets);
+    // The restored escalation clock still runs for the high alert; the acknowledged one stays quiet.
+    clock.set(T0 + 40 * MIN);
+    await second.tick();
+    await send({ patient: 'a', minute: 60, p: 0.02 });
+    await waitFor(() => events.length === 5, 'the acknowledged, escalated and resolved events');
+    expect(events.slice(2).map((e) => [e.patientId, e.payload.type, e.payload.alertId])).toEqual([
+      ['a', 'acknowledged', alertOf('a')],
+      ['b', 'escalated', alertOf('b')],
+      ['a', 'resolved', alertOf('a')],
+    ]);
+  });
+
+  it('publishes each alert event once per id across redelivery: a batch whose state write failed is redone with the same ids, and a restarted service skips what it applied', async () => {
+    const broker = new MemoryBroker();
+    const clock = fakeClock(T0 + 5 * MIN);
+    const { events, send } = await watch(broker);
+    // The state write fails once, after the batch's alert events were published.
+    const flaky = new MemoryBus({ broker });
+    let failures = 1;
+    const produce = flaky.produce.bind(flaky);
+    flaky.produce = async (topic, records) => {
+      if (topic === TOPICS.alertState && failures > 0 && records.some((r) => !r.key.startsWith('__'))) {
+        failures--;
+        throw new Error('broker unavailable');
+      }
+      return produce(topic, records);
+    };
+    const service = await start(broker, clock, flaky);
+    await send(...[0, 1, 2, 3].map((m) => ({ patient: 'p9', minute: m, p: m < 2 ? 0.3 : m === 2 ? 0.45 : 0.05 })));
+    await waitFor(() => ofType(events, 'resolved').length >= 2 && service.engine.state('p9')?.applied?.offset !== undefined, 'the redelivered batch');
+    const ids = events.map((e) => e.eventId);
+    // Raised, superseded by a further rise (resolved + raised), then recovered: 4 distinct events, some published twice with the same id.
+    expect(new Set(ids).size).toBe(4);
+    expect(ids.length).toBeGreaterThan(4);
+    const distinct = new Map(events.map((e) => [e.eventId, e]));
+    expect([...distinct.values()].map((e) => `${e.payload.type}:${e.payload.resolveReason ?? ''}`)).toEqual(['raised:', 'resolved:superseded', 'raised:', 'resolved:recovered']);
+    await service.stop();
+
+    // A new consumer group reads every score again: the restored state has applied them all.
+    const seen = events.length;
+    const config = loadConfig({ ALERTING_POLICY: policyPath, ALERTING_GROUP_ID: 'alerting-replay', KAFKA_TOPIC_PARTITIONS: '3' });
+    const replay = createAlertingService({ config, logger, bus: new MemoryBus({ broker }), now: clock.now, manualClock: true });
+    await replay.start();
+    cleanup.push(async () => {
+      await replay.stop();
+      await replay.app.close();
+    });
+    await send({ patient: 'p9', minute: 10, p: 0.05 });
+    await waitFor(() => replay.engine.state('p9')?.latest?.at === T0 + 10 * MIN, 'the new score');
+    expect(events.length).toBe(seen);
+  });
+
+  it('dead-letters a score it cannot read and keeps going', async () => {
+    const broker = new MemoryBroker();
+    const clock = fakeClock();
+    const { client, events, dead, send } = await watch(broker);
+    await start(broker, clock);
+    await client.produce(TOPICS.scores, [{ key: 'p1', value: '{"not":"a score"}' }]);
+    await send({ patient: 'p1', minute: 0, p: 0.3 }, { patient: 'p1', minute: 1, p: 0.3 });
+    await waitFor(() => dead.length === 1 && events.length === 1, 'a dead letter and an alert');
+    expect(dead[0]).toMatchObject({ service: 'alerting', reason: 'schema_invalid', sourceTopic: TOPICS.scores });
+  });
+
+  it('answers 503 for the alert list before its state is restored', async () => {
+    const config = loadConfig({ ALERTING_POLICY: 'news2-ge7' });
+    const service = createAlertingService({ config, logger, bus: new MemoryBus(), manualClock: true });
+    cleanup.push(() => service.app.close());
+    expect((await service.app.inject('/alerts')).statusCode).toBe(503);
+    expect((await service.app.inject('/health/ready')).statusCode).toBe(503);
+  });
+});
+
+describe('the policy setting', () => {
+  it('takes a shipped policy by name or a file relative to the working directory, and stops the start on a bad one', () => {
+    expect(policyFrom('default', '/nowhere').name).toBe('default');
+    expect(policyFrom('policy.json', dir).name).toBe('ward-test');
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...POLICY, deterioration: { ...POLICY.deterioration, exit: 0.9 } }));
+    expect(() => createAlertingService({ config: loadConfig({ ALERTING_POLICY: join(dir, 'bad.json') }), logger, bus: new MemoryBus() })).toThrow(/exit \(0.9\) must not be above/);
+    expect(() => loadConfig({ ALERTING_TICK_MS: 'often' })).toThrow(/ALERTING_TICK_MS/);
+  });
+});

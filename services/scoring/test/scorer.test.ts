@@ -1,0 +1,40 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadModelArtifact, type SeverityModel } from '@ehr/model';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { scoreVector } from '../src/index.js';
+import { syntheticFeatures, trainTestModel, vectorEvent } from './fixtures.js';
+
+let model: SeverityModel;
+const now = () => new Date('2026-01-01T12:00:00Z');
+
+beforeAll(async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'scorer-')), 'm.json');
+  await trainTestModel(path, { seed: 3 });
+  model = await loadModelArtifact(path);
+}, 120_000);
+
+describe('the served band (never calmer than NEWS2)', () => {
+  it("keeps the model's band when NEWS2 asks for no more, and says so", () => {
+    const features = syntheticFeatures(11, true);
+    const { score } = scoreVector(vectorEvent('p1', features), model, { topK: 3, now });
+    expect(score.payload.bandSource).toBe('model');
+    expect(score.payload.bandReason).toMatch(/^model risk [\d.]+ % \((low|medium|high) band\)/);
+  });
+
+  it("raises a calm model band to NEWS2's tier: a single parameter at 3 is at least medium", () => {
+    const features = { ...syntheticFeatures(12, false), heart_rate: 72, news2_total: 3, news2_respiratory_rate: 3, news2_heart_rate: 0 };
+    const { score } = scoreVector(vectorEvent('p1', features), model, { topK: 3, now });
+    expect(model.band(score.payload.probability!)).toBe('low');
+    expect(score.payload).toMatchObject({ band: 'medium', bandSource: 'news2' });
+    expect(score.payload.bandReason).toMatch(/NEWS2 scores 3 for respiration rate .*the model alone says low/);
+  });
+
+  it('NEWS2 ≥ 7 is high whatever the model says; without a model the band is NEWS2 tier', () => {
+    const features = { ...syntheticFeatures(13, false), news2_total: 8 };
+    const { score } = scoreVector(vectorEvent('p1', features), null, { topK: 3, now });
+    expect(score.payload).toMatchObject({ mode: 'news2_only', band: 'high', bandSource: 'news2' });
+    expect(score.payload.bandReason).toMatch(/NEWS2 8 \(≥ 7: emergency response\)/);
+  });
+});
