@@ -3,8 +3,10 @@
 // script (an esbuild transpile, well under a second each), run directly and in parallel,
 // without turbo's banner or npm's per-workspace start-up. Type checking is `npm run
 // typecheck` (and `npm test`), not part of a start. Prints nothing unless a build fails.
+// A workspace whose sources are older than its last build is left alone, so a second
+// command never rewrites the files a running one is using.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,9 +23,23 @@ const folders = workspaces.flatMap((pattern) => {
     .map((e) => `${parent}/${e.name}`);
 });
 
+const STAMP = join('dist', '.built');
+
+/** Newest modification time of the sources a build reads (src/ and the manifest). */
+function newestSource(folder) {
+  let newest = statSync(join(root, folder, 'package.json')).mtimeMs;
+  const src = join(root, folder, 'src');
+  if (existsSync(src)) for (const f of readdirSync(src, { recursive: true, withFileTypes: true })) if (f.isFile()) newest = Math.max(newest, statSync(join(f.parentPath ?? f.path, f.name)).mtimeMs);
+  return newest;
+}
+const upToDate = (folder) => {
+  const stamp = join(root, folder, STAMP);
+  return !process.argv.includes('--force') && existsSync(stamp) && statSync(stamp).mtimeMs >= newestSource(folder);
+};
+
 const jobs = folders
   .map((folder) => ({ folder, script: JSON.parse(readFileSync(join(root, folder, 'package.json'), 'utf8')).scripts?.build }))
-  .filter((job) => job.script);
+  .filter((job) => job.script && !upToDate(job.folder));
 
 const env = { ...process.env, PATH: [join(root, 'node_modules', '.bin'), process.env.PATH].join(delimiter) };
 const run = ({ folder, script }) =>
@@ -41,8 +57,15 @@ const queue = [...jobs];
 await Promise.all(
   Array.from({ length: Math.max(1, availableParallelism()) }, async () => {
     for (let job = queue.shift(); job; job = queue.shift()) {
+      const started = Date.now();
       const result = await run(job);
       if (result.code !== 0) failed.push(result);
+      // Stamped with the time the build began: a source saved during the build is newer.
+      else {
+        const stamp = join(root, job.folder, STAMP);
+        writeFileSync(stamp, `${new Date(started).toISOString()}\n`);
+        utimesSync(stamp, started / 1000, started / 1000);
+      }
     }
   }),
 );

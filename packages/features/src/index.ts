@@ -13,6 +13,8 @@ export * from './clinical/signals.js';
 export * from './clinical/news2.js';
 export * from './clinical/news2-of-features.js';
 export * from './clinical/qsofa.js';
+export * from './clinical/sofa.js';
+export * from './clinical/sirs.js';
 export * from './clinical/served-band.js';
 export * from './json-schema.js';
 export * from './random.js';

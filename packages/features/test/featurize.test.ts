@@ -16,7 +16,7 @@ import {
   type RawEvent,
   type VitalKind,
 } from '../src/index.js';
-import { admission, H, lab, note, T0, transfer, vital } from './helpers.js';
+import { admission, discharge, H, lab, note, T0, transfer, vital } from './helpers.js';
 
 const checked = new Set<string>();
 function check(values: Float64Array, name: string, expected: number | null, digits = 9): void {
@@ -147,6 +147,33 @@ describe('windowed vital and lab features', () => {
     check(v, 'news2_spo2_scale', 1);
     check(v, 'qsofa', 1); // RR 20 < 22, SBP 120 > 100, GCS 14 < 15
     check(v, 'qsofa_missing', 0);
+  });
+
+  it('sepsis criteria and partial SOFA from the latest values', () => {
+    // HR 110 > 90 is the only SIRS criterion met (37.5 °C, RR 20, WBC 12 are all at or inside the limits).
+    check(v, 'sirs_criteria', 1);
+    check(v, 'sofa_respiration', 2); // S/F 98 / 0.35 = 280: < 315, not < 235
+    check(v, 'sofa_coagulation', 0); // platelets 190
+    check(v, 'sofa_liver', 1); // bilirubin 1.8
+    check(v, 'sofa_cardiovascular', 0); // SBP (at asOf) is newer than the measured MAP 85: (120 + 2·72) / 3 = 88
+    check(v, 'sofa_renal', 2); // creatinine 2.0
+    check(v, 'sofa_partial', 2 + 0 + 1 + 0 + 2 + 1); // + CNS 1 from GCS 14
+    // First values (−26 h): platelets 150 → 0, bilirubin 1.0 → 0, MAP 85 (the only measured one) → 0, creatinine 1.0 → 0.
+    check(v, 'sofa_partial_change_from_first', 3);
+    check(v, 'bun_creatinine_ratio', 23 / 2);
+    check(v, 'shock_index_worst_6h', 110 / 110); // HR max over 6 h 110, SBP min 110 (at −5 h)
+  });
+
+  it('changes from the stay\'s first values (−26 h, outside every window)', () => {
+    check(v, 'heart_rate_change_from_first', 40);
+    check(v, 'respiratory_rate_change_from_first', 8);
+    check(v, 'temperature_change_from_first', 1);
+    check(v, 'systolic_bp_change_from_first', 20);
+    check(v, 'creatinine_change_from_first', 1);
+    check(v, 'platelets_change_from_first', 40);
+    check(v, 'bilirubin_change_from_first', 0.8);
+    check(v, 'wbc_change_from_first', 4);
+    check(v, 'lactate_change_from_first', 2);
   });
 
   it("the original project's features", () => {
@@ -322,6 +349,44 @@ describe('the wider ICU panel, stay counts, hospital admission', () => {
     const v = featurize(s, T0 + H, 'admission');
     expect(v[featureIndex('labs_count_stay')]).toBe(0);
     expect(v[featureIndex('labs_per_day_stay')]).toBe(0);
+  });
+});
+
+describe('sepsis features at their edges', () => {
+  it('a measured MAP newer than the systolic BP is used; SIRS through PaCO2 and low temperature and WBC', () => {
+    const p = 'edges';
+    const v = featurize(
+      stateOf([
+        vital(p, 'systolic_bp', 100, 0), vital(p, 'diastolic_bp', 60, 0), vital(p, 'mean_bp', 65, 1),
+        vital(p, 'temperature', 35.5, 1), lab(p, 'paco2', 30, 1), lab(p, 'wbc', 3, 1), lab(p, 'creatinine', 0, 1),
+      ]),
+      T0 + H,
+      'vital_sign',
+    );
+    check(v, 'sofa_cardiovascular', 1);
+    check(v, 'sirs_criteria', 3);
+    check(v, 'bun_creatinine_ratio', null); // no BUN, and creatinine 0
+  });
+
+  it('a lone heart rate: nothing to score, no orders, no change yet', () => {
+    const v = featurize(stateOf([vital('lone', 'heart_rate', 95, 0)]), T0, 'vital_sign');
+    check(v, 'sirs_criteria', 1);
+    check(v, 'sofa_partial', 0);
+    check(v, 'sofa_respiration', null);
+    check(v, 'sofa_partial_change_from_first', null);
+    check(v, 'shock_index_worst_6h', null);
+    check(v, 'heart_rate_change_from_first', 0);
+    check(v, 'creatinine_change_from_first', null);
+  });
+
+  it('the baseline is the earliest value, whatever the arrival order; a new stay starts a new one', () => {
+    const p = 'late-first';
+    const store = new Map<string, PatientState>();
+    for (const e of [vital(p, 'heart_rate', 100, 3), vital(p, 'heart_rate', 80, 1), vital(p, 'heart_rate', 120, 4)]) processEvent(store, e, DEFAULT_ENGINE_OPTIONS);
+    check(featurize(store.get(p)!, T0 + 4 * H, 'vital_sign'), 'heart_rate_change_from_first', 40);
+    processEvent(store, discharge(p, 5), DEFAULT_ENGINE_OPTIONS);
+    processEvent(store, vital(p, 'heart_rate', 70, 10), DEFAULT_ENGINE_OPTIONS);
+    check(featurize(store.get(p)!, T0 + 10 * H, 'vital_sign'), 'heart_rate_change_from_first', 0);
   });
 });
 

@@ -9,6 +9,7 @@ import {
   featurize,
   processEvent,
   reducePatient,
+  SIGNAL_INDEX,
   type EngineOptions,
   type PatientState,
   type RawEvent,
@@ -126,6 +127,20 @@ describe('the per-patient reducer', () => {
     expect(meta).toEqual({ partition: 3 });
     expect(featurize(state, s.maxTime, 'vital_sign')).toEqual(featurize(s, s.maxTime, 'vital_sign'));
     expect(encodeState(state)).toBe(encodeState(s));
+  });
+
+  it("keeps the stay's first values, which pruning never drops; a state written before them takes the oldest value it holds", () => {
+    const s = run(stay('p9')).store.get('p9')!;
+    const hr = SIGNAL_INDEX.heart_rate;
+    expect(s.first.values[hr]).toBe(80); // the 0 h value, long pruned from the series
+    expect(s.series[hr]!.times[0]).toBeGreaterThan(T0);
+    expect(decodeState(encodeState(s)).state.first.values[hr]).toBe(80);
+    const old = JSON.parse(encodeState(s)) as { state: { first?: unknown } };
+    delete old.state.first;
+    const restored = decodeState(JSON.stringify(old)).state;
+    expect(restored.first.values[hr]).toBe(s.series[hr]!.values[0]);
+    expect(restored.first.times[hr]).toBe(s.series[hr]!.times[0]);
+    expect(restored.first.values[SIGNAL_INDEX.lactate]).toBeNaN();
   });
 });
 

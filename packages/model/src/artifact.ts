@@ -59,6 +59,8 @@ export interface ArtifactHyperparameters {
   samplesPerTree: number;
   /** Negatives drawn per positive by the balanced bootstrap (absent: plain bootstrap). */
   balancedBootstrap?: number | null;
+  /** Present when the bootstrap drew rows by per-row weights. */
+  sampleWeight?: 'per row';
   maxBins: number;
   criterion: 'gini';
 }

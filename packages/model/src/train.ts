@@ -32,8 +32,17 @@ export interface ForestOptions {
   classWeight?: 'balanced' | [number, number] | null;
   /** Bootstrap rows per tree (default true). */
   bootstrap?: boolean;
-  /** Bootstrap draws per tree: a fraction in (0, 1) of the rows, or an integer count >= 2 (1 means all rows). Default: all rows. */
+  /**
+   * Bootstrap draws per tree: a fraction in (0, 1) of the rows, or an integer count >= 2 (1 means all rows). Default: all rows.
+   * With balancedBootstrap it sets the draws too (positives and negatives 1 : ratio) instead of every positive.
+   */
   maxSamples?: number | null;
+  /**
+   * Per-row sampling weights (>= 0): the bootstrap draws a row with probability ∝ its weight
+   * (within its class under balancedBootstrap), e.g. 1 / stay length so that every stay counts
+   * once. Needs bootstrap. Default: equal.
+   */
+  sampleWeight?: ArrayLike<number> | null;
   /**
    * Balanced bootstrap: each tree draws all classes separately (as many positives as there
    * are, this many negatives per positive), for rare outcomes. Default null (plain bootstrap).
@@ -67,6 +76,8 @@ export interface ForestHyperparameters {
   maxSamples: number | null;
   samplesPerTree: number;
   balancedBootstrap?: number | null;
+  /** Present when the bootstrap drew rows by per-row weights. */
+  sampleWeight?: 'per row';
   maxBins: number;
   criterion: 'gini';
 }
@@ -153,6 +164,14 @@ export async function trainForestColumns(matrix: ColumnMatrix, y: ArrayLike<numb
   const balancedBootstrap = options.balancedBootstrap ?? null;
   if (balancedBootstrap !== null && !(balancedBootstrap > 0 && Number.isFinite(balancedBootstrap))) throw new RangeError(`balancedBootstrap must be a positive number of negatives per positive, got ${balancedBootstrap}`);
   if (balancedBootstrap !== null && !bootstrap) throw new RangeError('balancedBootstrap needs bootstrap');
+  let weight: Float64Array | null = null;
+  if (options.sampleWeight) {
+    if (!bootstrap) throw new RangeError('sampleWeight needs bootstrap');
+    if (options.sampleWeight.length !== rows) throw new RangeError(`sampleWeight: ${options.sampleWeight.length} weights for ${rows} rows`);
+    weight = Float64Array.from(options.sampleWeight);
+    const bad = weight.findIndex((w) => !(Number.isFinite(w) && w >= 0));
+    if (bad >= 0) throw new RangeError(`sampleWeight must be finite and >= 0; row ${bad} has ${weight[bad]}`);
+  }
   const classWeight = options.classWeight ?? null;
   let cw: [number, number] = [1, 1];
   if (classWeight === 'balanced') cw = [rows / (2 * (rows - positives)), rows / (2 * positives)];
@@ -173,6 +192,7 @@ export async function trainForestColumns(matrix: ColumnMatrix, y: ArrayLike<numb
     bootstrap,
     samplesPerTree,
     balancedBootstrap,
+    balancedDraws: balancedBootstrap !== null && maxSamples !== null ? samplesPerTree : null,
   };
   const nWorkers = Math.min(nTrees, Math.max(0, Math.floor(options.workers ?? defaultWorkers())));
   let edges: Float64Array[];
@@ -184,11 +204,12 @@ export async function trainForestColumns(matrix: ColumnMatrix, y: ArrayLike<numb
       distribution[f] = featureDistribution(names[f]!, sorted, missing);
     });
     edges = binned.edges;
-    raw = await growInThread({ rows, cols, bins: binned.bins, nBins: binned.nBins, y: labels }, params, seed, nTrees, options.onProgress);
+    raw = await growInThread({ rows, cols, bins: binned.bins, nBins: binned.nBins, y: labels, weight }, params, seed, nTrees, options.onProgress);
   } else {
     ({ edges, distribution, raw } = await trainInWorkers(
       { rows, cols, columns },
       labels,
+      weight,
       names,
       maxBins,
       params,
@@ -234,8 +255,9 @@ export async function trainForestColumns(matrix: ColumnMatrix, y: ArrayLike<numb
       classWeightResolved: cw,
       bootstrap,
       maxSamples,
-      samplesPerTree: balancedBootstrap !== null ? Math.min(rows, positives + Math.min(rows - positives, Math.max(1, Math.round(positives * balancedBootstrap)))) : samplesPerTree,
+      samplesPerTree: balancedBootstrap !== null ? balancedSamples(rows, positives, balancedBootstrap, params.balancedDraws ?? null) : samplesPerTree,
       ...(balancedBootstrap !== null ? { balancedBootstrap } : {}),
+      ...(weight ? { sampleWeight: 'per row' as const } : {}),
       maxBins,
       criterion: 'gini',
     },
@@ -245,6 +267,12 @@ export async function trainForestColumns(matrix: ColumnMatrix, y: ArrayLike<numb
     distribution,
     binEdges: edges,
   };
+}
+
+/** Draws per tree of the balanced bootstrap (as growTree makes them). */
+function balancedSamples(rows: number, positives: number, ratio: number, draws: number | null): number {
+  const p = draws ? Math.max(1, Math.round(draws / (1 + ratio))) : positives;
+  return p + Math.min(rows - positives, Math.max(1, Math.round(p * ratio)));
 }
 
 async function growInThread(
@@ -340,6 +368,7 @@ class WorkerPool {
 async function trainInWorkers(
   matrix: ColumnMatrix,
   labels: Uint8Array,
+  weight: Float64Array | null,
   names: readonly string[],
   maxBins: number,
   params: TreeParams,
@@ -365,7 +394,12 @@ async function trainInWorkers(
     const nBins = Int32Array.from(edges, (e) => e.length + 1);
     const yShared = new SharedArrayBuffer(rows);
     new Uint8Array(yShared).set(labels);
-    await pool.broadcast({ type: 'grow', y: yShared, nBins, params, seed });
+    let weightShared: SharedArrayBuffer | null = null;
+    if (weight) {
+      weightShared = new SharedArrayBuffer(weight.byteLength);
+      new Float64Array(weightShared).set(weight);
+    }
+    await pool.broadcast({ type: 'grow', y: yShared, weight: weightShared, nBins, params, seed });
     let done = 0;
     const grown = await pool.run(Array.from({ length: nTrees }, (_, t) => ({ type: 'tree', t })), () => {
       done++;

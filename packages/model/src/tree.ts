@@ -21,6 +21,11 @@ export interface TreeParams {
    * (null: the plain bootstrap of samplesPerTree draws).
    */
   balancedBootstrap?: number | null;
+  /**
+   * With balancedBootstrap: draws per tree (positives and negatives 1 : balancedBootstrap)
+   * instead of every positive and balancedBootstrap negatives per positive. Null: the latter.
+   */
+  balancedDraws?: number | null;
 }
 
 export interface BinnedData {
@@ -32,6 +37,8 @@ export interface BinnedData {
   nBins: Int32Array;
   /** Labels 0/1. */
   y: Uint8Array;
+  /** Per-row sampling weights (bootstrap draws ∝ weight, within each class when balanced); absent = equal. */
+  weight?: Float64Array | null;
 }
 
 /** A grown tree in pre-order (the left child of an internal node i is i + 1). */
@@ -201,6 +208,28 @@ function scanSplit(
   return improved;
 }
 
+/** Maps a uniform u in [0, 1) to a row of `pool`, with probability ∝ its weight (cumulative sums, binary search). */
+function weightedPicker(pool: Uint32Array, weight: Float64Array): (u: number) => number {
+  const cum = new Float64Array(pool.length);
+  let total = 0;
+  for (let k = 0; k < pool.length; k++) {
+    total += weight[pool[k]!]!;
+    cum[k] = total;
+  }
+  if (!(total > 0)) throw new RangeError('sample weights: a class has no row with positive weight');
+  return (u) => {
+    const target = u * total;
+    let lo = 0;
+    let hi = pool.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cum[mid]! > target) hi = mid;
+      else lo = mid + 1;
+    }
+    return pool[lo]!;
+  };
+}
+
 export function growTree(data: BinnedData, params: TreeParams, seed: number, t: number): RawTree {
   const rng = treeRandom(seed, t);
   const { rows: n, cols: nF, bins, nBins, y } = data;
@@ -224,8 +253,10 @@ export function growTree(data: BinnedData, params: TreeParams, seed: number, t: 
       else negatives[b++] = i;
     }
   }
-  const negativeDraws = positives && negatives ? Math.min(negatives.length, Math.max(1, Math.round(positives.length * balanced!))) : 0;
-  const draws = !params.bootstrap ? n : positives ? positives.length + negativeDraws : params.samplesPerTree;
+  let positiveDraws = positives ? positives.length : 0;
+  if (positives && params.balancedDraws) positiveDraws = Math.max(1, Math.round(params.balancedDraws / (1 + balanced!)));
+  const negativeDraws = positives && negatives ? Math.min(negatives.length, Math.max(1, Math.round(positiveDraws * balanced!))) : 0;
+  const draws = !params.bootstrap ? n : positives ? positiveDraws + negativeDraws : params.samplesPerTree;
   // Per-node sums are bounded by the draws (distinct rows ≤ draws), so a subsampled tree
   // packs compactly whatever the size of the data.
   const compact = draws < COMPACT_LIMIT;
@@ -237,10 +268,16 @@ export function growTree(data: BinnedData, params: TreeParams, seed: number, t: 
   let pk: Float64Array;
   if (params.bootstrap) {
     const counts = new Uint32Array(n);
+    const all = !positives && data.weight ? Uint32Array.from({ length: n }, (_, i) => i) : null;
+    const drawFrom = (pool: Uint32Array, k: number) => {
+      const pick = data.weight ? weightedPicker(pool, data.weight) : (u: number) => pool[Math.floor(u * pool.length)]!;
+      for (let d = 0; d < k; d++) counts[pick(rng.next())]!++;
+    };
     if (positives && negatives) {
-      for (let d = 0; d < positives.length; d++) counts[positives[Math.floor(rng.next() * positives.length)]!]!++;
-      for (let d = 0; d < negativeDraws; d++) counts[negatives[Math.floor(rng.next() * negatives.length)]!]!++;
-    } else for (let d = 0; d < draws; d++) counts[Math.floor(rng.next() * n)]!++;
+      drawFrom(positives, positiveDraws);
+      drawFrom(negatives, negativeDraws);
+    } else if (data.weight) drawFrom(all!, draws);
+    else for (let d = 0; d < draws; d++) counts[Math.floor(rng.next() * n)]!++;
     let m = 0;
     for (let i = 0; i < n; i++) if (counts[i]! > 0) m++;
     idx = new Uint32Array(m);

@@ -1,7 +1,7 @@
 // Worker-thread entry. Protocol (each request gets exactly one reply):
 //   { type: 'data', columns, bins, rows, cols, maxBins, names }  shared buffers   → { type: 'ok' }
 //   { type: 'bin', f }             bins feature f into the shared bin matrix      → { type: 'binned', f, edges, distribution }
-//   { type: 'grow', y, nBins, params, seed }  ready to grow trees                   → { type: 'ok' }
+//   { type: 'grow', y, weight, nBins, params, seed }  ready to grow trees           → { type: 'ok' }
 //   { type: 'tree', t }            grows tree t (typed arrays transferred)        → { type: 'tree', t, result }
 // Any failure → { type: 'error', error }.
 import { parentPort } from 'node:worker_threads';
@@ -12,7 +12,7 @@ import { growTree, type BinnedData, type TreeParams } from './tree.js';
 type Request =
   | { type: 'data'; columns: SharedArrayBuffer; bins: SharedArrayBuffer; rows: number; cols: number; maxBins: number; names: string[] }
   | { type: 'bin'; f: number }
-  | { type: 'grow'; y: SharedArrayBuffer; nBins: Int32Array; params: TreeParams; seed: number }
+  | { type: 'grow'; y: SharedArrayBuffer; weight: SharedArrayBuffer | null; nBins: Int32Array; params: TreeParams; seed: number }
   | { type: 'tree'; t: number };
 
 let shared: Extract<Request, { type: 'data' }> | undefined;
@@ -35,7 +35,7 @@ function handle(msg: Request): void {
       if (!shared) throw new Error('grow before data');
       growing = {
         // The shared bin matrix itself (measured: no slower than a private copy, half the cache footprint).
-        data: { rows: shared.rows, cols: shared.cols, bins: new Uint8Array(shared.bins), y: new Uint8Array(msg.y), nBins: msg.nBins },
+        data: { rows: shared.rows, cols: shared.cols, bins: new Uint8Array(shared.bins), y: new Uint8Array(msg.y), nBins: msg.nBins, weight: msg.weight ? new Float64Array(msg.weight) : null },
         params: msg.params,
         seed: msg.seed,
       };

@@ -46,10 +46,58 @@ describe('balanced bootstrap (rare outcomes)', () => {
     expect(score(bal)).toBeGreaterThanOrEqual(score(pl) - 0.01);
   });
 
+  it('maxSamples sets the balanced draws per tree (1 : r), not every positive', async () => {
+    const { X, y } = rare(4000, 3);
+    const f = await trainForest(X, y, { nTrees: 6, seed: 5, workers: 1, balancedBootstrap: 2, maxSamples: 150 });
+    expect(f.hyperparameters).toMatchObject({ balancedBootstrap: 2, maxSamples: 150, samplesPerTree: 50 + 100 });
+    for (let t = 0; t < f.forest.nTrees; t++) {
+      const root = f.forest.roots[t]!;
+      expect(f.forest.value[root]).toBeCloseTo(1 / 3, 6); // 50 positive and 100 negative draws
+      expect(f.forest.samples[root]).toBeLessThanOrEqual(150);
+    }
+  });
+
   it('refuses a non-positive ratio, or balancing without the bootstrap', async () => {
     const { X, y } = rare(200, 1);
     await expect(trainForest(X, y, { nTrees: 1, balancedBootstrap: 0, workers: 1 })).rejects.toThrow(/balancedBootstrap/);
     await expect(trainForest(X, y, { nTrees: 1, balancedBootstrap: 1, bootstrap: false, workers: 1 })).rejects.toThrow(/needs bootstrap/);
+  });
+});
+
+describe('per-row sample weights (weighted bootstrap)', () => {
+  const { X, y } = rare(3000, 7);
+  it('equal weights draw exactly the unweighted bootstrap, balanced or not', async () => {
+    const ones = y.map(() => 1);
+    for (const extra of [{}, { balancedBootstrap: 3 }]) {
+      const a = await trainForest(X, y, { nTrees: 4, seed: 2, workers: 1, ...extra });
+      const b = await trainForest(X, y, { nTrees: 4, seed: 2, workers: 1, ...extra, sampleWeight: ones });
+      expect(Array.from(b.forest.threshold)).toEqual(Array.from(a.forest.threshold));
+      expect(b.hyperparameters.sampleWeight).toBe('per row');
+    }
+  });
+
+  it('a row of weight 0 is never drawn; the same forest on 1 or 2 workers', async () => {
+    // Rows with x5 > 0.5 get weight 0: no tree can split x5 above the values it saw.
+    const w = X.map((r) => (r[5]! > 0.5 ? 0 : 1));
+    const a = await trainForest(X, y, { nTrees: 12, seed: 4, workers: 1, balancedBootstrap: 2, sampleWeight: w, maxDepth: 20 });
+    const f = a.forest;
+    let x5Splits = 0;
+    for (let k = 0; k < f.feature.length; k++) {
+      if (f.feature[k] !== 5) continue;
+      x5Splits++;
+      expect(f.threshold[k]).toBeLessThan(0.51);
+    }
+    expect(x5Splits).toBeGreaterThan(0);
+    const b = await trainForest(X, y, { nTrees: 12, seed: 4, workers: 2, balancedBootstrap: 2, sampleWeight: w, maxDepth: 20 });
+    expect(Array.from(b.forest.threshold)).toEqual(Array.from(f.threshold));
+  });
+
+  it('refuses weights of the wrong length, negative or not finite, or without the bootstrap', async () => {
+    await expect(trainForest(X, y, { nTrees: 1, workers: 1, sampleWeight: [1, 2] })).rejects.toThrow(/3000 rows/);
+    await expect(trainForest(X, y, { nTrees: 1, workers: 1, sampleWeight: y.map((_, i) => (i === 9 ? -1 : 1)) })).rejects.toThrow(/row 9/);
+    await expect(trainForest(X, y, { nTrees: 1, workers: 1, sampleWeight: y.map(() => NaN) })).rejects.toThrow(/finite/);
+    await expect(trainForest(X, y, { nTrees: 1, workers: 1, bootstrap: false, sampleWeight: y.map(() => 1) })).rejects.toThrow(/needs bootstrap/);
+    await expect(trainForest(X, y, { nTrees: 1, workers: 1, balancedBootstrap: 1, sampleWeight: y.map((v) => v) })).rejects.toThrow(/no row with positive weight/);
   });
 });
 

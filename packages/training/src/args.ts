@@ -23,7 +23,7 @@ source (one of; default: a synthetic cohort generated on the fly):
                           PHYSIONET_PATH, else ../shared/data/physionet-2019-sepsis/): hourly rows, label SepsisLabel,
                           a seeded patient split 60/20/20, report and evaluation.json on the test patients
                           [--stays <n>] a seeded subset of stays; [--balanced <r>] balanced bootstrap, r negatives per positive
-                          [--tune] depth, leaf size and ratio by 3-fold cross-validation on the training patients
+                          [--tune] features per split, depth, leaf size and ratio by 3-fold cross-validation on the training patients
   --synthetic             generate a cohort: --patients 300 --hours 120 [--cohort-seed <seed>] [--deterioration-rate 0.3]
 
 labels:

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { FEATURE_SET_VERSION } from '@ehr/features';
 import { modelCard, readModelArtifact, type ModelCard } from '@ehr/model';
 import { parseTrainArgs, trainCommand } from './args.js';
 import { findPhysioNetData } from './physionet-path.js';
@@ -22,8 +23,9 @@ export const DEFAULT_MODEL_ARGS: readonly string[] = ['--synthetic', '--seed', '
 
 /**
  * The real-data default (without --physionet's path and --out): 3,000 of the 18,000 stays
- * (seeded), 200 trees. Measured (README.md): 21 s with another engineer's build running, 22 s
- * with one core spinning besides; 4,000 stays took 12.8 s idle but 43.6 s busy, too near 45 s.
+ * (seeded), 200 trees, PHYSIONET_FOREST otherwise. Measured (README.md): round 2 (282 features,
+ * 28 per split) 16.4 s at load 7, 24.6 s with both cores held by busy loops on top of that;
+ * 4,000 stays took 43.6 s busy in round 1, too near 45 s.
  */
 export const DEFAULT_PHYSIONET_MODEL_ARGS: readonly string[] = ['--stays', '3000', '--trees', '200', '--seed', '1', '--bootstrap', '50'];
 
@@ -63,7 +65,11 @@ export interface EnsuredModel {
 
 const labelOf = (card: ModelCard | null) => (card?.label ? `${card.label.name}: ${card.label.description}` : 'not recorded in the artifact');
 
-/** Trains and saves the default model unless a file exists at `path`. */
+/**
+ * Trains and saves the default model unless a file exists at `path`. An existing model built
+ * for another feature set is replaced: the scoring service would refuse it, and a pipeline
+ * started after a feature-set change would score nothing.
+ */
 export async function ensureDefaultModel(options: EnsureDefaultModelOptions): Promise<EnsuredModel> {
   const { path, say } = options;
   const env = options.env ?? process.env;
@@ -74,8 +80,11 @@ export async function ensureDefaultModel(options: EnsureDefaultModelOptions): Pr
     } catch {
       card = null; // the scoring service reports an unreadable artifact itself
     }
-    const source = card?.data.source ?? 'unknown';
-    return { path, trained: false, source: 'existing', label: labelOf(card), reason: `existing model at ${path} (data: ${card ? card.data.description : source})`, card };
+    if (card === null || card.featureSchemaVersion === FEATURE_SET_VERSION) {
+      const source = card?.data.source ?? 'unknown';
+      return { path, trained: false, source: 'existing', label: labelOf(card), reason: `existing model at ${path} (data: ${card ? card.data.description : source})`, card };
+    }
+    say(`the model at ${path} was built for feature set ${card.featureSchemaVersion}; the feature service serves ${FEATURE_SET_VERSION}: training a new default model in its place`);
   }
   // createdAt is the one field outside the content hash: fix it so the command below gives the same bytes.
   const fromEnv = env.SOURCE_DATE_EPOCH;

@@ -22,15 +22,16 @@ import { loadPhysioNetDataset, type HourlyDataset } from './physionet-data.js';
 import { column, demographicSubgroups, denseRows, predictRows } from './real-data.js';
 import { renderClinicalReport } from './clinical-report.js';
 import { splitByPatient, type SplitFractions } from './split.js';
-import { tuneForest, type ForestCandidate, type TuningResult } from './forest-tuning.js';
+import { describeCandidate, tuneForest, type ForestCandidate, type TuningResult } from './forest-tuning.js';
 import { DEFAULT_MODEL_NAME, type ForestSettings, type TrainingProgress } from './train.js';
 
 /**
- * The forest for real hourly data: the balanced bootstrap (3 negatives per positive) and the
- * depth and leaf size that 3-fold cross-validation on the training patients chose (`--tune`;
- * README.md has the table). `npm run train -- --physionet` without --tune grows this one.
+ * The forest for real hourly data: the balanced bootstrap (3 negatives per positive), 500 trees,
+ * and the features per split, depth and leaf size that 3-fold cross-validation on the training
+ * patients chose (`--tune`; README.md has both rounds' tables). `npm run train -- --physionet`
+ * without --tune grows this one.
  */
-export const PHYSIONET_FOREST: ForestSettings = { nTrees: 300, maxDepth: 28, maxFeatures: 'sqrt', minSamplesLeaf: 10, classWeight: null, balancedBootstrap: 3 };
+export const PHYSIONET_FOREST: ForestSettings = { nTrees: 500, maxDepth: 28, maxFeatures: 0.1, minSamplesLeaf: 10, classWeight: null, balancedBootstrap: 3 };
 export const PHYSIONET_SPLIT: SplitFractions = { train: 0.6, validation: 0.2, test: 0.2 };
 export const SEPSIS_LABEL = { name: 'SepsisLabel', description: 'PhysioNet/CinC 2019 SepsisLabel: 1 from 6 h before the clinical onset of sepsis (Sepsis-3) onward', horizonHours: 6 } as const;
 
@@ -58,7 +59,7 @@ export interface PhysioNetTrainingOptions {
   /** Already loaded rows. */
   dataset?: HourlyDataset;
   warn?: (message: string) => void;
-  /** Choose depth, leaf size and the balanced ratio by k-fold cross-validation on the training patients. */
+  /** Choose features per split, depth, leaf size and the balanced ratio by k-fold cross-validation on the training patients. */
   tune?: { folds?: number; trees?: number; grid?: readonly ForestCandidate[] } | null;
 }
 
@@ -129,7 +130,7 @@ export async function trainOnPhysioNet(options: PhysioNetTrainingOptions): Promi
   let forest: ForestSettings = { ...PHYSIONET_FOREST, ...options.forest };
   let tuning: TuningResult | null = null;
   if (options.tune) {
-    progress.stage?.('choosing depth and leaf size by cross-validation on the training patients');
+    progress.stage?.('choosing features per split, depth, leaf size and ratio by cross-validation on the training patients');
     const tt = performance.now();
     tuning = await tuneForest({
       X: data.X,
@@ -141,7 +142,7 @@ export async function trainOnPhysioNet(options: PhysioNetTrainingOptions): Promi
       base: forest,
       seed,
       ...options.tune,
-      onCandidate: (done, total, row) => progress.stage?.(`cross-validation ${done}/${total}: ${JSON.stringify(row.candidate)} AUROC ${row.auroc.toFixed(4)}`),
+      onCandidate: (done, total, row) => progress.stage?.(`cross-validation ${done}/${total}: ${describeCandidate(row.candidate)} → AUROC ${row.auroc.toFixed(4)}`),
     });
     forest = { ...forest, ...tuning.best };
     timings.push({ label: `cross-validation on the training patients (${tuning.rows.length} candidates × ${tuning.folds} folds, ${tuning.trees} trees)`, seconds: (performance.now() - tt) / 1000 });
@@ -227,7 +228,7 @@ export async function trainOnPhysioNet(options: PhysioNetTrainingOptions): Promi
         splits,
         timings,
         notes: [
-          ...(tuning ? [`Forest chosen by ${tuning.folds}-fold cross-validation on the training patients (${tuning.trees} trees per candidate, pooled hourly AUROC): ${tuning.rows.map((r) => `depth ${r.candidate.maxDepth}, leaf ${r.candidate.minSamplesLeaf}, balanced ${r.candidate.balancedBootstrap ?? 'off'} → ${r.auroc.toFixed(4)}`).join('; ')}.`] : []),
+          ...(tuning ? [`Forest chosen by ${tuning.folds}-fold cross-validation on the training patients (${tuning.trees} trees per candidate, pooled hourly AUROC): ${tuning.rows.map((r) => `${describeCandidate(r.candidate)} → ${r.auroc.toFixed(4)}`).join('; ')}.`] : []),
           'Every choice (calibration, band thresholds, alarm threshold) was made on the validation patients; the test patients were only scored.',
           'NEWS2 here is what these data allow: no consciousness level (no GCS in the data, scored as missing, adding 0) and oxygen known only where FiO2 was charted.',
           'qSOFA likewise has no mentation item: RR ≥ 22 and SBP ≤ 100 only (0–2).',

@@ -31,7 +31,7 @@ import { DEFAULT_SPLIT, patientFolds, splitByPatient, type SplitFractions } from
 
 export const DEFAULT_MODEL_NAME = 'severity-rf';
 
-export type ForestSettings = Pick<ForestOptions, 'nTrees' | 'maxDepth' | 'maxFeatures' | 'minSamplesLeaf' | 'minSamplesSplit' | 'maxBins' | 'classWeight' | 'balancedBootstrap' | 'workers'>;
+export type ForestSettings = Pick<ForestOptions, 'nTrees' | 'maxDepth' | 'maxFeatures' | 'minSamplesLeaf' | 'minSamplesSplit' | 'maxBins' | 'classWeight' | 'balancedBootstrap' | 'maxSamples' | 'workers'>;
 
 export const DEFAULT_FOREST: ForestSettings = { nTrees: 200, maxDepth: 12, maxFeatures: 'sqrt', minSamplesLeaf: 5 };
 

@@ -3,6 +3,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { FEATURE_SET_VERSION } from '@ehr/features';
+import { readModelArtifact, saveModelArtifact, sealArtifact } from '@ehr/model';
 import { DEFAULT_MODEL_ARGS, ensureDefaultModel } from '../src/index.js';
 import { SMALL_ARGS, tempDir } from './helpers.js';
 
@@ -37,6 +39,15 @@ describe('default model for npm start', () => {
     const quiet: string[] = [];
     expect((await ensureDefaultModel({ path, say: (l) => quiet.push(l) })).trained).toBe(false);
     expect(quiet).toEqual([]);
+
+    // One built for another feature set would be refused by the scoring service: it is replaced, saying why.
+    const { createdAt, version: _v, contentHash: _h, ...content } = await readModelArtifact(path);
+    await saveModelArtifact(path, sealArtifact({ ...content, featureSchemaVersion: '1.0.0' }, createdAt));
+    const replaced: string[] = [];
+    const again = await ensureDefaultModel({ path, say: (l) => replaced.push(l), env: { SOURCE_DATE_EPOCH: '1767225600' }, args: SMALL_ARGS.filter((a) => a !== '--bootstrap' && a !== '50') });
+    expect(again.trained).toBe(true);
+    expect(replaced[0]).toMatch(new RegExp(`built for feature set 1\\.0\\.0; the feature service serves ${FEATURE_SET_VERSION.replace(/\./g, '\\.')}: training a new default model`));
+    expect(readFileSync(path).equals(original)).toBe(true);
   }, 180_000);
 
   it('the default arguments are a fixed-seed synthetic cohort of 100 trees', () => {

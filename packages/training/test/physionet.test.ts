@@ -173,18 +173,24 @@ describe('training and evaluating on PhysioNet-format data (120 generated stays)
 
 describe('forest tuning by cross-validation on training patients', () => {
   it('scores every candidate on held-out folds of the given rows only, and picks the best pooled AUROC', async () => {
-    const { tuneForest } = await import('../src/index.js');
+    const { tuneForest, describeCandidate, DEFAULT_TUNING_GRID } = await import('../src/index.js');
     if (!existsSync(data)) await writeFakePhysioNet(data, 120, 7);
     const d = await loadPhysioNetDataset(data);
     const rows = Array.from({ length: d.rows }, (_, i) => i).filter((i) => d.patientOf[i]! < 90);
     const seen = new Set<number>();
     const grid = [
       { maxDepth: 2, minSamplesLeaf: 200, balancedBootstrap: 1 },
-      { maxDepth: 10, minSamplesLeaf: 5, balancedBootstrap: 1 },
+      { maxDepth: 1, minSamplesLeaf: 5, balancedBootstrap: 1, maxFeatures: 1 },
+      { maxDepth: 1, minSamplesLeaf: 5, balancedBootstrap: 1, maxFeatures: 'all' as const },
     ];
     const r = await tuneForest({ X: d.X, cols: d.cols, y: d.y, patientOf: d.patientOf, rows, nPatients: d.patients.length, base: { maxFeatures: 'sqrt', workers: 1 }, grid, folds: 3, trees: 10, seed: 2, onCandidate: (_done, _total, row) => seen.add(row.foldAuroc.length) });
-    expect(r.rows).toHaveLength(2);
+    expect(r.rows).toHaveLength(3);
     expect([...seen]).toEqual([3]);
-    expect(r.best).toEqual(r.rows[0]!.auroc >= r.rows[1]!.auroc ? grid[0] : grid[1]);
+    const top = Math.max(...r.rows.map((x) => x.auroc));
+    expect(r.best).toEqual(grid[r.rows.findIndex((x) => x.auroc === top)]);
+    // A candidate's features per split replace the base's (sqrt): stumps on the best of all features beat stumps on one drawn at random.
+    expect(r.rows[2]!.auroc).toBeGreaterThan(r.rows[1]!.auroc);
+    expect(describeCandidate(grid[2]!)).toBe('depth 1, leaf 5, balanced 1, features/split all');
+    expect(describeCandidate(DEFAULT_TUNING_GRID[0]!)).toBe('depth 28, leaf 10, balanced 3, features/split sqrt');
   }, 60_000);
 });

@@ -5,7 +5,7 @@ import { EXTENDED_LAB_KINDS, LAB_UNITS, VITAL_UNITS, type LabKind, type VitalKin
 import { RISK_CATEGORIES, RISK_TERMS } from '../text/lexicon.js';
 import { ADMISSION_TYPE_CODES, DEPARTMENT_CODES, describeCodes, EVENT_TYPE_CODES, GENDER_CODES, UNIT_CODES } from './categories.js';
 
-export const FEATURE_SET_VERSION = '2.0.0';
+export const FEATURE_SET_VERSION = '2.1.0';
 
 export interface FeatureSpec {
   name: string;
@@ -153,6 +153,37 @@ function buildCatalog(): FeatureSpec[] {
     { name: 'hours_since_admission', unit: 'h', definition: 'hours from the latest admission to asOf (in an ICU replay: time in the ICU)', window: 'latest admission', missing: 'null if no admission seen' },
     { name: 'hours_since_hospital_admission', unit: 'h', definition: 'hours from the hospital admission (the admission\'s hospitalAdmitTime, else the admission itself) to asOf', window: 'latest admission', missing: 'null if no admission seen' },
   );
+  f.push(...sepsisSpecs());
+  return f;
+}
+
+/** Signals whose change from the stay's first value is a feature (the baseline Sepsis-3 measures a SOFA rise against). */
+export const BASELINE_SIGNALS = ['heart_rate', 'respiratory_rate', 'temperature', 'systolic_bp', 'creatinine', 'platelets', 'bilirubin', 'wbc', 'lactate'] as const satisfies readonly (VitalKind | LabKind)[];
+
+/**
+ * Sepsis criteria, organ-failure scores, ratios and changes from the stay's first values
+ * (feature set 2.1.0). Lab draws in 6 h / 24 h and the kinds of lab drawn were measured too and
+ * left out: the per-lab counts and times since already carry them (packages/training/README.md).
+ */
+function sepsisSpecs(): FeatureSpec[] {
+  const LATEST = 'latest in stay';
+  const sofa = (part: string, what: string): FeatureSpec => ({ name: `sofa_${part}`, unit: 'points', definition: `SOFA (Vincent 1996) ${what}`, window: LATEST, missing: 'null if never measured' });
+  const f: FeatureSpec[] = [
+    { name: 'sirs_criteria', unit: 'count', definition: 'SIRS criteria met (Bone 1992): temperature > 38 or < 36 °C; heart rate > 90; respiratory rate > 20 or PaCO2 < 32 mmHg; WBC > 12 or < 4, over the latest known values', window: LATEST, missing: 'never null (an unknown criterion is not met)' },
+    sofa('respiration', 'respiration from spo2_fio2_ratio: < 400 → 1, < 315 → 2, < 235 → 3, < 150 → 4 (the S/F equivalents of P/F 400/300/200/100, S/F = 64 + 0.84 · P/F)'),
+    sofa('coagulation', 'coagulation: platelets < 150 → 1, < 100 → 2, < 50 → 3, < 20 → 4'),
+    sofa('liver', 'liver: bilirubin ≥ 1.2 → 1, ≥ 2 → 2, ≥ 6 → 3, ≥ 12 → 4 mg/dL'),
+    sofa('cardiovascular', 'cardiovascular, MAP only (no vasopressor data): MAP < 70 → 1; measured mean BP unless systolic BP is newer, then (SBP + 2 · DBP) / 3'),
+    sofa('renal', 'renal, creatinine only (no urine output): ≥ 1.2 → 1, ≥ 2 → 2, ≥ 3.5 → 3, ≥ 5 → 4 mg/dL'),
+    { name: 'sofa_partial', unit: 'points', definition: 'sum of the SOFA parts that can be scored: the five above, and CNS from GCS (< 15 → 1, < 13 → 2, < 10 → 3, < 6 → 4) when charted', window: LATEST, missing: 'never null (0 when nothing can be scored)' },
+    { name: 'sofa_partial_change_from_first', unit: 'points', definition: 'coagulation + liver + cardiovascular + renal now minus the same parts from the stay\'s first values, over the parts known at both (Sepsis-3: a rise of ≥ 2 with infection)', window: 'stay', missing: 'null if no part is known at both' },
+    { name: 'bun_creatinine_ratio', unit: 'ratio', definition: 'latest bun / latest creatinine (pre-renal vs renal failure)', window: LATEST, missing: 'null if either is missing or creatinine is 0' },
+    { name: 'shock_index_worst_6h', unit: 'ratio', definition: 'heart_rate_max_6h / systolic_bp_min_6h', window: WINDOW('6 h'), missing: 'null if either was not measured in the last 6 h' },
+  ];
+  for (const signal of BASELINE_SIGNALS) {
+    const unit = unitOf((VITAL_UNITS as Record<string, string>)[signal] ?? LAB_UNITS[signal as LabKind]);
+    f.push({ name: `${signal}_change_from_first`, unit, definition: `latest ${signal.replace(/_/g, ' ')} minus the stay's first`, window: 'stay', missing: NEVER });
+  }
   return f;
 }
 

@@ -11,6 +11,7 @@ import { HOUR_MS, SIGNAL_INDEX, type PatientState } from '../state/patient-state
 import type { Series } from '../state/series.js';
 import { RISK_CATEGORIES } from '../text/lexicon.js';
 import { EVENT_TYPE_CODES } from './categories.js';
+import { writeSepsisFeatures } from './sepsis.js';
 import { FEATURE_COUNT, FEATURE_NAMES, featureIndex, SPARSE_SIGNALS, VITAL_WINDOWS, WINDOWED_LABS, WINDOWED_VITALS } from './catalog.js';
 
 const ix = featureIndex;
@@ -243,6 +244,8 @@ export function featurize(state: PatientState, at: number, trigger: RawEventSche
   out[ix('hours_since_admission')] = admission ? (at - admission.time) / HOUR_MS : NaN;
   const hospitalSince = admission && !Number.isNaN(admission.hospitalAdmitTime) ? Math.min(admission.time, admission.hospitalAdmitTime) : admission?.time;
   out[ix('hours_since_hospital_admission')] = hospitalSince === undefined ? NaN : (at - hospitalSince) / HOUR_MS;
+
+  writeSepsisFeatures(out, state, at);
   return out;
 }
 

@@ -18,7 +18,7 @@ interface Encoded {
   v: number;
   patientId: string;
   meta: Record<string, number>;
-  state: Omit<PatientState, 'series' | 'ledger' | 'maxTime' | 'dischargedAt' | 'lastEmittedAt' | 'notes' | 'stayCounts' | 'firstTime'> & {
+  state: Omit<PatientState, 'series' | 'ledger' | 'maxTime' | 'dischargedAt' | 'lastEmittedAt' | 'notes' | 'stayCounts' | 'firstTime' | 'first'> & {
     /** Absent in states written before stay counts existed. */
     stayCounts?: PatientState['stayCounts'];
     firstTime?: number | null;
@@ -28,6 +28,8 @@ interface Encoded {
     series: [number, string, string][];
     ledger: [string, string];
     notes: PatientState['notes'];
+    /** The stay's first values [times, values]; absent in states written before feature set 2.1.0. */
+    first?: [string, string];
   };
 }
 
@@ -49,6 +51,7 @@ export function encodeState(state: PatientState, meta: Record<string, number> = 
       series,
       ledger: [b64(state.ledger.times, state.ledger.length), b64(state.ledger.values, state.ledger.length)],
       notes: state.notes.map((n) => ({ ...n, avgWordLength: num(n.avgWordLength) as number })),
+      first: [b64(state.first.times, SIGNALS.length), b64(state.first.values, SIGNALS.length)],
     },
   };
   return JSON.stringify(encoded);
@@ -74,5 +77,20 @@ export function decodeState(text: string | Buffer): { state: PatientState; meta:
   }
   state.ledger = Series.from(f64(s.ledger[0]), f64(s.ledger[1]));
   state.notes = s.notes.map((n) => ({ ...n, avgWordLength: n.avgWordLength ?? NaN }));
+  if (s.first) {
+    const times = f64(s.first[0]);
+    const values = f64(s.first[1]);
+    // Signals appended since the state was written have no baseline yet.
+    state.first.times.set(times.subarray(0, SIGNALS.length));
+    state.first.values.set(values.subarray(0, SIGNALS.length));
+  } else {
+    // Written before baselines existed: the oldest value still held is the best baseline there is.
+    state.series.forEach((series, i) => {
+      if (series && series.length > 0) {
+        state.first.times[i] = series.times[0]!;
+        state.first.values[i] = series.values[0]!;
+      }
+    });
+  }
   return { state, meta: e.meta };
 }

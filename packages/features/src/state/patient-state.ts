@@ -81,6 +81,26 @@ export interface PatientState {
   stayCounts: { vitals: number; labs: number };
   /** Event time of the stay's earliest event; Infinity before the first. */
   firstTime: number;
+  /**
+   * The stay's first value of each signal (by SIGNALS index; the earliest by (time, value),
+   * so arrival order does not matter; time NaN = none yet). Never pruned: the baseline that
+   * changes during the stay are measured against.
+   */
+  first: StayBaseline;
+}
+
+export interface StayBaseline {
+  times: Float64Array;
+  values: Float64Array;
+}
+
+export function emptyBaseline(): StayBaseline {
+  return { times: new Float64Array(SIGNALS.length).fill(NaN), values: new Float64Array(SIGNALS.length).fill(NaN) };
+}
+
+/** The stay's first value of signal `i`, or NaN. */
+export function firstValue(state: PatientState, i: number): number {
+  return state.first.values[i] ?? NaN;
 }
 
 export function createPatientState(patientId: string): PatientState {
@@ -98,6 +118,7 @@ export function createPatientState(patientId: string): PatientState {
     lastEmittedAt: NaN,
     stayCounts: { vitals: 0, labs: 0 },
     firstTime: Infinity,
+    first: emptyBaseline(),
   };
 }
 
@@ -108,6 +129,7 @@ export function clonePatientState(s: PatientState): PatientState {
     ledger: s.ledger.clone(),
     notes: s.notes.slice(),
     stayCounts: { ...s.stayCounts },
+    first: { times: s.first.times.slice(), values: s.first.values.slice() },
   };
 }
 
@@ -152,6 +174,12 @@ export function applyEvent(state: PatientState, event: RawEvent, time: number, h
       const i = SIGNAL_INDEX[event.payload.kind];
       const series = (state.series[i] ??= new Series(4));
       series.insert(time, event.payload.value);
+      const { times, values } = state.first;
+      const ft = times[i]!;
+      if (Number.isNaN(ft) || time < ft || (time === ft && event.payload.value < values[i]!)) {
+        times[i] = time;
+        values[i] = event.payload.value;
+      }
       if (event.schema === 'vital_sign') state.stayCounts.vitals++;
       else state.stayCounts.labs++;
       break;
@@ -226,6 +254,7 @@ export function closeStay(state: PatientState, dischargedAt: number, options: St
   state.location = null;
   state.spo2Scale = null;
   state.stayCounts = { vitals: 0, labs: 0 };
+  state.first = emptyBaseline();
   state.ledger.pruneBefore(dischargedAt - options.latenessMs);
 }
 
@@ -236,7 +265,7 @@ export function reopen(state: PatientState): PatientState {
 
 /** Approximate bytes held by one patient's state (typed arrays, notes, fixed overhead). */
 export function stateBytes(state: PatientState): number {
-  let bytes = 400 + state.ledger.bytes + state.notes.length * 120;
+  let bytes = 400 + state.first.times.byteLength + state.first.values.byteLength + state.ledger.bytes + state.notes.length * 120;
   for (const s of state.series) if (s) bytes += s.bytes + 64;
   return bytes;
 }
