@@ -1,5 +1,6 @@
 // Every configuration variable of every service, read from the services' own env schemas,
 // so the README's table cannot drift from what the code accepts.
+import { isSecretVariable } from '@ehr/runtime';
 import type { TSchema } from '@sinclair/typebox';
 import { portVariableOf, SERVICES } from './services.js';
 
@@ -8,6 +9,7 @@ const PIPELINE_VARIABLES: ConfigVariable[] = SERVICES.map((s) => ({
   variable: portVariableOf(s.name),
   default: String(s.defaultPort),
   description: `\`npm start\`: port of the ${s.name} (alone, the service reads \`PORT\`)`,
+  rule: 'integer 0–65535',
   services: ['npm start'],
   byService: {},
 }));
@@ -17,6 +19,8 @@ export interface ConfigVariable {
   /** The default when it is the same for every service that reads it. */
   default: string;
   description: string;
+  /** What a value must be (type, range, length, pattern in words), and whether it is a secret. */
+  rule: string;
   services: string[];
   /** Defaults that differ by service (e.g. PORT). */
   byService: Record<string, string>;
@@ -28,10 +32,55 @@ function describeDefault(schema: TSchema): string {
   return typeof d === 'string' ? (d === '' ? '""' : d) : JSON.stringify(d);
 }
 
-function describeType(schema: TSchema): string {
-  const s = schema as { anyOf?: { const?: unknown }[]; type?: string; description?: string };
+interface SchemaFacts {
+  anyOf?: SchemaFacts[];
+  const?: string | number | boolean;
+  type?: string;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  rule?: string;
+  secret?: boolean;
+}
+
+const num = (n: number) => String(n);
+
+/** A number's range in words: `integer 1–65535`, `number > 0, ≤ 1 000 000`, `integer ≥ 100`. */
+function describeRange(s: SchemaFacts): string {
+  const kind = s.type === 'integer' ? 'integer' : 'number';
+  const low = s.minimum !== undefined ? num(s.minimum) : null;
+  const high = s.maximum !== undefined ? num(s.maximum) : null;
+  if (low !== null && high !== null) return `${kind} ${low}–${high}`;
+  const parts = [
+    s.exclusiveMinimum !== undefined ? `> ${num(s.exclusiveMinimum)}` : low !== null ? `≥ ${low}` : '',
+    s.exclusiveMaximum !== undefined ? `< ${num(s.exclusiveMaximum)}` : high !== null ? `≤ ${high}` : '',
+  ].filter(Boolean);
+  return [kind, parts.join(', ')].filter(Boolean).join(' ');
+}
+
+/** What a value must be, from its schema: one of, a range, a length, a pattern in words. */
+function describeRule(schema: TSchema): string {
+  const s = schema as SchemaFacts;
+  if (s.rule) return s.rule;
   if (s.anyOf?.every((o) => o.const !== undefined)) return `one of ${s.anyOf.map((o) => `\`${String(o.const)}\``).join(', ')}`;
+  if (s.anyOf) return s.anyOf.map((o) => (o.const !== undefined ? `\`${String(o.const)}\`` : describeRule(o as TSchema))).join(' or ');
+  if (s.type === 'integer' || s.type === 'number') return describeRange(s);
+  if (s.type === 'boolean') return '`true` or `false`';
+  if (s.type === 'string') {
+    const length = s.minLength !== undefined && s.maxLength !== undefined ? `${s.minLength}–${s.maxLength} characters` : s.minLength === 1 ? 'not empty' : s.minLength !== undefined && s.minLength > 1 ? `at least ${s.minLength} characters` : s.maxLength !== undefined ? `at most ${s.maxLength} characters` : '';
+    return [length, s.pattern ? `matching \`${s.pattern}\`` : ''].filter(Boolean).join(', ') || 'text';
+  }
   return '';
+}
+
+/** The rule, plus a note when the value is a secret (never logged, never shown in an error). */
+function describeValue(variable: string, schema: TSchema): string {
+  const rule = describeRule(schema);
+  return isSecretVariable(variable, schema) ? `${rule}; secret: never logged or shown` : rule;
 }
 
 export function configReference(): ConfigVariable[] {
@@ -45,9 +94,8 @@ export function configReference(): ConfigVariable[] {
         row.byService[service] = def;
         continue;
       }
-      const kinds = describeType(schema);
-      const description = [(schema as { description?: string }).description ?? '', kinds].filter(Boolean).join('; ');
-      rows.set(variable, { variable, default: def, description, services: [service], byService: { [service]: def } });
+      const description = (schema as { description?: string }).description ?? '';
+      rows.set(variable, { variable, default: def, description, rule: describeValue(variable, schema), services: [service], byService: { [service]: def } });
     }
   }
   for (const row of rows.values()) {
@@ -61,10 +109,10 @@ const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 export function configReferenceMarkdown(): string {
   const everyService = SERVICES.length;
-  const lines = ['| Variable | Default | Read by | What it does |', '|---|---|---|---|'];
+  const lines = ['| Variable | Default | Rule | Read by | What it does |', '|---|---|---|---|---|'];
   for (const row of configReference()) {
     const readBy = row.services.length === everyService ? 'every service' : row.services.join(', ');
-    lines.push(`| \`${row.variable}\` | ${cell(row.default === '(unset)' ? '(unset)' : `\`${row.default}\``)} | ${readBy} | ${cell(row.description)} |`);
+    lines.push(`| \`${row.variable}\` | ${cell(row.default === '(unset)' ? '(unset)' : `\`${row.default}\``)} | ${cell(row.rule)} | ${readBy} | ${cell(row.description)} |`);
   }
   return lines.join('\n');
 }

@@ -3,7 +3,7 @@
 // `main.ts` is one call (`runService`), and a sixth service is one folder and one entry in
 // the launcher's list.
 import type { TObject } from '@sinclair/typebox';
-import { createLogger, startAndListen, type GracefulShutdown, type Logger, type RunnableService } from '@ehr/runtime';
+import { ConfigError, createLogger, errorMessage, startAndListen, type GracefulShutdown, type Logger, type RunnableService } from '@ehr/runtime';
 import { createBus, type BusEnv } from './env.js';
 import type { MemoryBroker } from './memory-bus.js';
 import type { Bus } from './types.js';
@@ -124,9 +124,29 @@ export async function listenService(
   return { ...assembled, url, shutdown };
 }
 
-/** A service's `main.ts`: configuration from `env`, real dependencies, listen, stop on SIGINT/SIGTERM. */
-export async function runService(manifest: ServiceManifest, env: Env, cwd: string): Promise<ListeningService> {
-  const running = await listenService(manifest, env, { cwd }, { exitOnSignals: true });
-  running.logger.info({ url: running.url, bus: running.bus.kind }, readyLineOf(manifest, running.url));
-  return running;
+/**
+ * A service's `main.ts`: configuration from `env`, real dependencies, listen, stop on
+ * SIGINT/SIGTERM. A service that cannot start says why in one JSON line and exits 1: a
+ * configuration error names each variable and its rule (never a secret's value) and
+ * prints no stack trace, since the fix is in the environment, not in the code.
+ */
+export async function runService(
+  manifest: ServiceManifest,
+  env: Env,
+  cwd: string,
+  options: { exit?: (code: number) => never; logDestination?: NodeJS.WritableStream } = {},
+): Promise<ListeningService> {
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  const wiring = { cwd, ...(options.logDestination ? { logDestination: options.logDestination } : {}) };
+  try {
+    const running = await listenService(manifest, env, wiring, { exitOnSignals: true });
+    running.logger.info({ url: running.url, bus: running.bus.kind }, readyLineOf(manifest, running.url));
+    return running;
+  } catch (err) {
+    // Its own logger: the configuration that would say the level is what failed.
+    const logger = createLogger({ service: manifest.name, level: 'fatal', ...(options.logDestination ? { destination: options.logDestination } : {}) });
+    if (err instanceof ConfigError) logger.fatal({ problems: err.problems }, `${manifest.name} cannot start: ${err.message}`);
+    else logger.fatal({ error: errorMessage(err) }, `${manifest.name} did not start: ${errorMessage(err)}`);
+    return exit(1);
+  }
 }

@@ -1,6 +1,6 @@
 // A model artifact loaded for serving: predictions, explanations, bands and drift, all
 // from the decoded forest (the artifact itself stays available as data).
-import { readArtifactJson } from './artifact/files.js';
+import { ARTIFACT_LIMITS, readArtifactJson, type ArtifactLimits } from './artifact/files.js';
 import { decodeForest } from './artifact/encoding.js';
 import type { ModelArtifact } from './artifact/schema.js';
 import { ArtifactError, validateArtifact } from './artifact/validate.js';
@@ -10,8 +10,8 @@ import { liveCounts, psi, type FeatureDistribution, type LiveCounts } from './dr
 import { ForestPredictor, type Explanation, type FlatForest, type Row } from './forest.js';
 
 /** Reads, validates (structure, content hash, forest) and loads a model artifact. */
-export async function loadModelArtifact(path: string): Promise<SeverityModel> {
-  const artifact = validateArtifact(await readArtifactJson(path), path, { checkForest: false });
+export async function loadModelArtifact(path: string, limits: ArtifactLimits = ARTIFACT_LIMITS): Promise<SeverityModel> {
+  const artifact = validateArtifact(await readArtifactJson(path, limits), path, { checkForest: false });
   return modelFromArtifact(artifact, path); // decodes and checks the forest
 }
 

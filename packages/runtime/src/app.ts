@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { Histogram, type Registry } from 'prom-client';
+import { ConfigError } from './config.js';
+import { HostAllowList } from './hosts.js';
+import type { HttpConfig } from './http-env.js';
 import type { Logger } from './logger.js';
 import type { Readiness } from './readiness.js';
 
@@ -10,26 +14,85 @@ export interface ServiceAppOptions {
   readiness: Readiness;
   /** Largest accepted request body in bytes. */
   bodyLimit?: number;
-  fastify?: Pick<FastifyServerOptions, 'trustProxy' | 'connectionTimeout' | 'keepAliveTimeout' | 'requestTimeout' | 'ajv' | 'pluginTimeout'>;
+  /** The service's HTTP settings (ServiceEnv): host allow-list, timeouts, TLS, trusted proxies. Defaults when omitted. */
+  http?: Partial<HttpConfig>;
+  fastify?: Pick<FastifyServerOptions, 'ajv' | 'pluginTimeout'>;
 }
 
 const startedAt = Date.now();
 
+const DEFAULT_TIMEOUTS = { HTTP_REQUEST_TIMEOUT_MS: 30_000, HTTP_HEADERS_TIMEOUT_MS: 10_000, HTTP_KEEP_ALIVE_TIMEOUT_MS: 5_000 };
+
+function readPem(variable: 'TLS_CERT_FILE' | 'TLS_KEY_FILE', file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    const message = `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`;
+    throw new ConfigError(`invalid configuration:\n  ${variable}: ${message}`, [{ variable, message }]);
+  }
+}
+
+/** Node's server options for the timeouts (and HTTPS), checked against each other. */
+function serverOptions(http: Partial<HttpConfig>) {
+  const t = { ...DEFAULT_TIMEOUTS, ...http };
+  if (t.HTTP_HEADERS_TIMEOUT_MS > t.HTTP_REQUEST_TIMEOUT_MS) {
+    const message = `must be at most HTTP_REQUEST_TIMEOUT_MS (${t.HTTP_REQUEST_TIMEOUT_MS}), got ${t.HTTP_HEADERS_TIMEOUT_MS}`;
+    throw new ConfigError(`invalid configuration:\n  HTTP_HEADERS_TIMEOUT_MS: ${message}`, [{ variable: 'HTTP_HEADERS_TIMEOUT_MS', message }]);
+  }
+  if (Boolean(http.TLS_CERT_FILE) !== Boolean(http.TLS_KEY_FILE)) {
+    const variable = http.TLS_CERT_FILE ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE';
+    const message = 'is required: TLS needs both TLS_CERT_FILE and TLS_KEY_FILE';
+    throw new ConfigError(`invalid configuration:\n  ${variable}: ${message}`, [{ variable, message }]);
+  }
+  // Node enforces the header and request deadlines on a periodic sweep (30 s by default): sweep
+  // often enough that a slow client is cut close to its deadline.
+  const node = { headersTimeout: t.HTTP_HEADERS_TIMEOUT_MS, requestTimeout: t.HTTP_REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000 };
+  const tls = http.TLS_CERT_FILE && http.TLS_KEY_FILE ? { cert: readPem('TLS_CERT_FILE', http.TLS_CERT_FILE), key: readPem('TLS_KEY_FILE', http.TLS_KEY_FILE) } : null;
+  return {
+    ...(tls ? { https: { ...node, ...tls } } : { http: node }),
+    requestTimeout: t.HTTP_REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: t.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    ...(http.TRUST_PROXY ? { trustProxy: http.TRUST_PROXY.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+  };
+}
+
 /**
  * The Fastify instance every service starts from: `/health/live`, `/health/ready`,
- * `/metrics`, request timing, and request logs that never contain URLs with ids.
- * It never listens; `main.ts` does.
+ * `/metrics`, request timing, request logs that never contain URLs with ids, a Host
+ * allow-list (421 otherwise) and request, header and keep-alive timeouts; HTTPS with
+ * TLS_CERT_FILE/TLS_KEY_FILE. It never listens; `main.ts` does.
  */
 export function createServiceApp(options: ServiceAppOptions): FastifyInstance {
   const { service, logger, metrics, readiness } = options;
+  const http = options.http ?? {};
   // Typed as Fastify's logger so the instance is a plain FastifyInstance for every service.
   const fastifyLogger: FastifyBaseLogger = logger;
-  const app = Fastify({
+  const settings = {
     ...options.fastify,
+    ...serverOptions(http),
     loggerInstance: fastifyLogger,
     // Request URLs can carry patient ids (`/patients/:id`): log the route pattern instead.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
+  };
+  // With `https` Fastify types the instance over https.Server; every route and hook is the same.
+  const app = Fastify(settings as FastifyServerOptions) as unknown as FastifyInstance;
+
+  const hosts = HostAllowList.fromList(http.ALLOWED_HOSTS);
+  app.addHook('onRequest', async (request, reply) => {
+    if (hosts.allows(request.host)) return;
+    return reply.code(421).send({ error: 'misdirected_request', message: 'this server does not answer to that host name (see ALLOWED_HOSTS)' });
+  });
+
+  // While closing, answers still in flight end their connection, so that close() does not
+  // wait out the keep-alive timeout of a client that is done.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) void reply.header('connection', 'close');
+    return payload;
   });
 
   const httpDuration = new Histogram({

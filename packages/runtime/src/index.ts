@@ -1,4 +1,7 @@
 export * from './config.js';
+export * from './http-env.js';
+export * from './hosts.js';
+export * from './auth.js';
 export * from './logger.js';
 export * from './readiness.js';
 export * from './metrics.js';

@@ -7,7 +7,7 @@ export interface RunnableService {
   app: FastifyInstance;
   /** Connects, restores what it must, starts consuming. */
   start(): Promise<void>;
-  /** Stops consuming, flushes, commits, closes connections. The app is closed after it. */
+  /** Stops consuming, flushes, commits, closes connections. The app is closed before it. */
   stop(): Promise<void>;
 }
 
@@ -24,15 +24,17 @@ export interface ListenOptions {
 /**
  * Listens first, so that `/health/ready` answers `not_ready` while the service connects
  * and restores its state, then starts the stream work. Returns the bound address and the
- * shutdown sequence.
+ * shutdown sequence: HTTP closes first (no new requests; those in flight finish, and new
+ * ones on open connections get 503), and only then the stream work and its bus, so that
+ * no request still running finds its bus closed and answers 500.
  */
 export async function startAndListen(
   service: RunnableService,
   options: ListenOptions,
 ): Promise<{ url: string; shutdown: GracefulShutdown }> {
   const shutdown = new GracefulShutdown(options.logger, options.shutdownTimeoutMs)
-    .add('stop stream work', () => service.stop())
-    .add('close http', () => service.app.close());
+    .add('close http', () => service.app.close())
+    .add('stop stream work', () => service.stop());
   if (options.exitOnSignals) shutdown.exitOnSignals();
   try {
     await service.app.listen({ host: options.host, port: options.port });
@@ -44,6 +46,7 @@ export async function startAndListen(
   }
   const address = service.app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  const host = options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
-  return { url: `http://${host}:${port}`, shutdown };
+  const host = options.host === '0.0.0.0' ? '127.0.0.1' : options.host === '::' ? '[::1]' : options.host;
+  const scheme = service.app.initialConfig.https ? 'https' : 'http';
+  return { url: `${scheme}://${host}:${port}`, shutdown };
 }

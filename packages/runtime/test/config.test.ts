@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, readConfig, ServiceEnv } from '../src/index.js';
+import { AuthEnv, ConfigError, readConfig, ServiceEnv } from '../src/index.js';
 
 const Schema = Type.Composite([
   ServiceEnv,
@@ -32,5 +32,32 @@ describe('readConfig', () => {
     expect(e.message).toMatch(/PORT: .*got "eighty"/);
     expect(e.message).toMatch(/LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent/);
     expect(e.message).toMatch(/TOKEN: is required \(it is not set\) — admin token/);
+  });
+});
+
+describe('readConfig and secrets', () => {
+  const Secrets = Type.Composite([
+    AuthEnv,
+    Type.Object({ SCORING_ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 16 })), KAFKA_SASL_PASSWORD: Type.Optional(Type.String({ minLength: 12 })) }),
+  ]);
+
+  it('names the variable and the rule, never the value of a secret', () => {
+    let error: unknown;
+    try {
+      readConfig(Secrets, { AUTH_INGEST_TOKENS: 'too-short-secret-value', SCORING_ADMIN_TOKEN: 'short-admin', KAFKA_SASL_PASSWORD: 'pw-secret' }, 'producer');
+    } catch (e) {
+      error = e;
+    }
+    const e = error as ConfigError;
+    expect(e).toBeInstanceOf(ConfigError);
+    expect(e.problems.map((p) => p.variable).sort()).toEqual(['AUTH_INGEST_TOKENS', 'KAFKA_SASL_PASSWORD', 'SCORING_ADMIN_TOKEN']);
+    expect(e.message).toMatch(/AUTH_INGEST_TOKENS: must be comma-separated tokens of at least 32 printable characters each .*\(value not shown: it is a secret\)/);
+    expect(e.message).toMatch(/SCORING_ADMIN_TOKEN: Expected string length greater or equal to 16 \(value not shown: it is a secret\)/);
+    for (const secret of ['too-short-secret-value', 'short-admin', 'pw-secret']) expect(JSON.stringify({ m: e.message, p: e.problems })).not.toContain(secret);
+  });
+
+  it('accepts several tokens per scope', () => {
+    const tokens = 'a'.repeat(32) + ' , ' + 'b'.repeat(40);
+    expect(readConfig(AuthEnv, { AUTH_READ_TOKENS: tokens, ALLOW_INSECURE: 'true' })).toEqual({ AUTH_READ_TOKENS: tokens, ALLOW_INSECURE: true });
   });
 });

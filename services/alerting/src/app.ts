@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import type { AlertEngine, AlertPolicy, OpenAlertView } from '@ehr/alerts';
 import { AlertActor, AlertKindSchema, compileValidator, DISMISS_REASONS, DismissReasonSchema, EventId, SeverityBand } from '@ehr/features';
-import { createServiceApp, type Logger, type Readiness, type Registry } from '@ehr/runtime';
+import { createServiceApp, type Authenticator, type HttpConfig, type Logger, type Readiness, type Registry } from '@ehr/runtime';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AlertingProcessor, CommandResult } from './processor.js';
@@ -15,6 +15,10 @@ export interface AlertingAppDeps {
   processor: AlertingProcessor;
   bodyLimit: number;
   now: () => Date;
+  /** Who may see and act on alerts (the read scope: the people who see the ward). */
+  auth: Authenticator;
+  /** Host allow-list, timeouts, TLS (the service's configuration). */
+  http?: Partial<HttpConfig>;
 }
 
 const OpenStatus = Type.Union([Type.Literal('open'), Type.Literal('acknowledged'), Type.Literal('escalated')]);
@@ -68,7 +72,8 @@ function alertView(a: OpenAlertView) {
 
 /** The alerting service's HTTP face: health, metrics, open alerts, acknowledge and dismiss. Never listens. */
 export function buildApp(deps: AlertingAppDeps): FastifyInstance {
-  const app = createServiceApp({ service: 'alerting', logger: deps.logger, metrics: deps.metrics, readiness: deps.readiness, bodyLimit: deps.bodyLimit });
+  const app = createServiceApp({ service: 'alerting', logger: deps.logger, metrics: deps.metrics, readiness: deps.readiness, bodyLimit: deps.bodyLimit, ...(deps.http ? { http: deps.http } : {}) });
+  const reader = deps.auth.require('read');
   const { engine, policy } = deps;
 
   void app.register(swagger, {
@@ -108,7 +113,7 @@ export function buildApp(deps: AlertingAppDeps): FastifyInstance {
 
     app.get<{ Querystring: AlertsQuery }>(
       '/alerts',
-      { schema: { summary: 'Open alerts (open, acknowledged, escalated), newest first, with the unit budgets of the day', tags: ['alerts'], querystring: AlertsQuery } },
+      { onRequest: reader, schema: { summary: 'Open alerts (open, acknowledged, escalated), newest first, with the unit budgets of the day', tags: ['alerts'], querystring: AlertsQuery } },
       async (request, reply) => {
         if (!(await ready())) return unavailable(reply);
         const q = request.query;
@@ -128,14 +133,14 @@ export function buildApp(deps: AlertingAppDeps): FastifyInstance {
       },
     );
 
-    app.get<{ Params: AlertParams }>('/alerts/:id', { schema: { summary: 'One open alert', tags: ['alerts'], params: AlertParams } }, async (request, reply) => {
+    app.get<{ Params: AlertParams }>('/alerts/:id', { onRequest: reader, schema: { summary: 'One open alert', tags: ['alerts'], params: AlertParams } }, async (request, reply) => {
       const a = engine.alert(request.params.id);
       return a ? alertView(a) : reply.code(404).send({ error: 'no open alert with this id' });
     });
 
     app.post<{ Params: AlertParams }>(
       '/alerts/:id/acknowledge',
-      { schema: { summary: 'Acknowledge an alert (optional body {"by": staff id}); it stops escalating and stays open until it resolves', tags: ['alerts'], params: AlertParams } },
+      { onRequest: reader, schema: { summary: 'Acknowledge an alert (optional body {"by": staff id}); it stops escalating and stays open until it resolves', tags: ['alerts'], params: AlertParams } },
       async (request, reply) => {
         const body = request.body ?? {};
         const checked = acknowledgeBody.validate(body);
@@ -147,7 +152,7 @@ export function buildApp(deps: AlertingAppDeps): FastifyInstance {
 
     app.post<{ Params: AlertParams }>(
       '/alerts/:id/dismiss',
-      { schema: { summary: `Dismiss an alert with a reason: one of ${DISMISS_REASONS.join(', ')} (body {"reason": …, "by"?: staff id})`, tags: ['alerts'], params: AlertParams } },
+      { onRequest: reader, schema: { summary: `Dismiss an alert with a reason: one of ${DISMISS_REASONS.join(', ')} (body {"reason": …, "by"?: staff id})`, tags: ['alerts'], params: AlertParams } },
       async (request, reply) => {
         const checked = dismissBody.validate(request.body ?? {});
         if (!checked.ok) return reply.code(400).send({ error: checked.error, issues: checked.issues, reasons: DISMISS_REASONS });

@@ -1,11 +1,12 @@
 import { BusEnv } from '@ehr/bus';
-import { portEnv, readConfig, ServiceEnv, type Static } from '@ehr/runtime';
+import { AuthEnv, portEnv, readConfig, ServiceEnv, type Static } from '@ehr/runtime';
 import { Type } from '@sinclair/typebox';
 
 export const AlertingEnv = Type.Composite([
   ServiceEnv,
   portEnv(3005),
   BusEnv,
+  AuthEnv,
   Type.Object({
     ALERTING_GROUP_ID: Type.String({ minLength: 1, default: 'alerting', description: 'consumer group of the alerting service' }),
     ALERTING_POLICY: Type.String({

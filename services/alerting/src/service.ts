@@ -2,14 +2,16 @@ import { isAbsolute, resolve } from 'node:path';
 import { AlertEngine, isShippedPolicy, loadPolicySync, type AlertPolicy } from '@ehr/alerts';
 import type { Bus, Subscription } from '@ehr/bus';
 import { TOPICS } from '@ehr/features';
-import { createMetricsRegistry, Gauge, Readiness, type Logger, type RunnableService } from '@ehr/runtime';
+import { Authenticator, createMetricsRegistry, Gauge, Readiness, type HttpConfig, type Logger, type RunnableService } from '@ehr/runtime';
 import { buildApp } from './app.js';
 import { restoreAlertState } from './changelog.js';
 import type { AlertingConfig } from './config.js';
 import { createAlertingProcessor, type AlertingProcessor } from './processor.js';
 
 export interface AlertingServiceDeps {
-  config: Pick<AlertingConfig, 'ALERTING_GROUP_ID' | 'ALERTING_POLICY' | 'ALERTING_TICK_MS' | 'ALERTING_RESTORE_TIMEOUT_MS' | 'ALERTING_BODY_LIMIT_BYTES' | 'KAFKA_TOPIC_PARTITIONS'>;
+  config: Pick<AlertingConfig, 'ALERTING_GROUP_ID' | 'ALERTING_POLICY' | 'ALERTING_TICK_MS' | 'ALERTING_RESTORE_TIMEOUT_MS' | 'ALERTING_BODY_LIMIT_BYTES' | 'KAFKA_TOPIC_PARTITIONS'> &
+    Partial<Pick<AlertingConfig, 'HOST' | 'ALLOW_INSECURE' | 'AUTH_INGEST_TOKENS' | 'AUTH_READ_TOKENS' | 'AUTH_ADMIN_TOKENS'>> &
+    Partial<HttpConfig>;
   logger: Logger;
   bus: Bus;
   /** Where a relative ALERTING_POLICY path is read from. */
@@ -44,7 +46,9 @@ export function createAlertingService({ config, logger, bus, cwd = process.cwd()
   const lag = new Gauge({ name: 'ehr_alerting_consumer_lag_records', help: 'scores behind the head of the topic', registers: [metrics] });
 
   const processor = createAlertingProcessor({ bus, logger, metrics, engine, policy, now });
-  const app = buildApp({ logger, metrics, readiness, engine, policy, processor, bodyLimit: config.ALERTING_BODY_LIMIT_BYTES, now });
+  // Open alerts name patients: their doors need the read scope (open only on loopback without tokens).
+  const auth = new Authenticator({ ALLOW_INSECURE: config.ALLOW_INSECURE ?? false, ...config }, { service: 'alerting', host: config.HOST ?? '127.0.0.1', logger, doors: ['read'] });
+  const app = buildApp({ logger, metrics, readiness, engine, policy, processor, bodyLimit: config.ALERTING_BODY_LIMIT_BYTES, now, auth, http: config });
   let subscription: Subscription | null = null;
   let subscribedAt = 0;
   let timer: NodeJS.Timeout | null = null;

@@ -1,10 +1,21 @@
+// @ts-check
 // Sparklines and time-series charts as plain SVG paths (no chart library, no build step).
+
+/** @typedef {(number | null | undefined)[]} Values */
 
 const SVG = 'http://www.w3.org/2000/svg';
 
-/** The smallest vertical span drawn per series, so that a flat line does not look like noise. */
+/**
+ * The smallest vertical span drawn per series, so that a flat line does not look like noise.
+ * @type {Readonly<Record<string, number>>}
+ */
 export const MIN_SPAN = { p: 0.1, n2: 3, hr: 15, rr: 6, spo2: 4, sbp: 20, temp: 1 };
 
+/**
+ * @param {Values} values
+ * @param {number} minSpan
+ * @returns {[number, number] | null}
+ */
 function extent(values, minSpan) {
   let lo = Infinity;
   let hi = -Infinity;
@@ -26,6 +37,9 @@ function extent(values, minSpan) {
 /**
  * `d` of a sparkline over values evenly spaced in a 100×24 box; null values break the line.
  * Returns '' when nothing can be drawn.
+ * @param {Values} values
+ * @param {number} [minSpan]
+ * @returns {string}
  */
 export function sparkPath(values, minSpan = 0) {
   const range = extent(values, minSpan);
@@ -54,6 +68,8 @@ export function sparkPath(values, minSpan = 0) {
 /**
  * A time-series chart (x = event time) as a <figure>: caption with the latest value,
  * the line, and its time and value ranges as text for anyone who cannot see the line.
+ * @param {{ title: string, unit: string, times: number[], values: Values, minSpan?: number, format?: (v: number) => string }} chart
+ * @returns {HTMLElement}
  */
 export function timeChart({ title, unit, times, values, minSpan = 0, format = (v) => String(v) }) {
   const figure = document.createElement('figure');
@@ -71,11 +87,13 @@ export function timeChart({ title, unit, times, values, minSpan = 0, format = (v
   svg.setAttribute('preserveAspectRatio', 'none');
   svg.setAttribute('role', 'img');
   const range = extent(values, minSpan);
-  const t0 = times[0];
-  const t1 = times[times.length - 1];
+  const t0 = times[0] ?? 0;
+  const t1 = times[times.length - 1] ?? 0;
   if (range && times.length > 0) {
     const [lo, hi] = range;
+    /** @param {number} t */
     const xOf = (t) => (t1 > t0 ? ((t - t0) / (t1 - t0)) * 590 + 5 : 300);
+    /** @param {number} v */
     const yOf = (v) => 132 - ((v - lo) / (hi - lo || 1)) * 124;
     for (const frac of [0, 0.5, 1]) {
       const g = document.createElementNS(SVG, 'line');
@@ -94,7 +112,7 @@ export function timeChart({ title, unit, times, values, minSpan = 0, format = (v
         pen = false;
         continue;
       }
-      d += `${pen ? 'L' : 'M'}${xOf(times[i]).toFixed(1)} ${yOf(v).toFixed(1)}`;
+      d += `${pen ? 'L' : 'M'}${xOf(times[i] ?? t0).toFixed(1)} ${yOf(v).toFixed(1)}`;
       pen = true;
     }
     const path = document.createElementNS(SVG, 'path');
@@ -113,7 +131,7 @@ export function timeChart({ title, unit, times, values, minSpan = 0, format = (v
   const to = document.createElement('span');
   const scale = document.createElement('span');
   // Series longer than a day show the date too.
-  const stamp = t1 - t0 > 20 * 3_600_000 ? (t) => `${DAY.format(t)} ${clock(t)}` : clock;
+  const stamp = t1 - t0 > 20 * 3_600_000 ? (/** @type {number} */ t) => `${DAY.format(t)} ${clock(t)}` : clock;
   from.textContent = times.length ? stamp(t0) : '';
   to.textContent = times.length ? stamp(t1) : '';
   scale.textContent = range ? `${format(range[0])} – ${format(range[1])}` : 'no values';
@@ -125,6 +143,10 @@ export function timeChart({ title, unit, times, values, minSpan = 0, format = (v
 // One formatter, reused: toLocaleTimeString builds a new one per call (slow for 1,000 rows).
 const TIME = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
 const DAY = new Intl.DateTimeFormat([], { day: 'numeric', month: 'short' });
+/**
+ * @param {number} t epoch milliseconds
+ * @returns {string}
+ */
 export function clock(t) {
   return TIME.format(t);
 }

@@ -1,12 +1,28 @@
 import { BusEnv } from '@ehr/bus';
-import { ConfigError, portEnv, readConfig, ServiceEnv, type Static } from '@ehr/runtime';
+import { AuthEnv, ConfigError, portEnv, readConfig, ServiceEnv, type Static } from '@ehr/runtime';
 import { Type } from '@sinclair/typebox';
 
 export const DashboardEnv = Type.Composite([
   ServiceEnv,
   portEnv(3000),
   BusEnv,
+  AuthEnv,
   Type.Object({
+    DASHBOARD_SESSION_TTL_MS: Type.Integer({
+      minimum: 60_000,
+      maximum: 7 * 24 * 3_600_000,
+      default: 12 * 3_600_000,
+      description: 'how long a browser stays signed in after the login form (its HttpOnly, SameSite=Strict cookie)',
+    }),
+    DASHBOARD_SSE_MAX_CLIENTS: Type.Integer({ minimum: 1, maximum: 100_000, default: 200, description: 'open live pages (event streams) at most; past it 503 with Retry-After' }),
+    DASHBOARD_SSE_MAX_PER_ADDRESS: Type.Integer({ minimum: 1, maximum: 10_000, default: 10, description: 'open live pages from one client address at most; past it 429 with Retry-After' }),
+    DASHBOARD_SSE_MAX_BUFFER_BYTES: Type.Integer({
+      minimum: 65_536,
+      maximum: 64 * 1024 * 1024,
+      default: 1024 * 1024,
+      description: 'a page with more than this waiting unsent (beyond the one snapshot it is being sent) is too slow and is closed',
+    }),
+    DASHBOARD_MAX_ALERTS: Type.Integer({ minimum: 1, maximum: 100_000, default: 500, description: 'band-rise alerts kept (a ring: the oldest leave first)' }),
     DASHBOARD_GROUP_ID: Type.String({
       minLength: 1,
       default: 'dashboard',

@@ -1,10 +1,11 @@
 import type { Bus, RecordBatch, Subscription } from '@ehr/bus';
 import { decodeSeverityScore, TOPICS } from '@ehr/features';
-import { Counter, createMetricsRegistry, Gauge, Readiness, type Logger, type RunnableService } from '@ehr/runtime';
+import { Authenticator, Counter, createMetricsRegistry, Gauge, Readiness, type HttpConfig, type Logger, type RunnableService } from '@ehr/runtime';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { parseServiceUrls, type DashboardConfig, type ServiceUrl } from './config.js';
 import { HealthPoller } from './health.js';
+import { Sessions } from './session.js';
 import { WardStream } from './stream.js';
 import { WardState } from './ward.js';
 
@@ -21,7 +22,16 @@ export interface DashboardServiceDeps {
     | 'DASHBOARD_MAX_PATIENTS'
     | 'DASHBOARD_PATIENT_TTL_MS'
     | 'DASHBOARD_ALERT_TTL_MS'
-  >;
+    | 'DASHBOARD_SESSION_TTL_MS'
+    | 'DASHBOARD_SSE_MAX_CLIENTS'
+    | 'DASHBOARD_SSE_MAX_PER_ADDRESS'
+    | 'DASHBOARD_SSE_MAX_BUFFER_BYTES'
+    | 'DASHBOARD_MAX_ALERTS'
+    | 'HOST'
+    | 'ALLOW_INSECURE'
+  > &
+    Partial<HttpConfig> &
+    Partial<Pick<DashboardConfig, 'AUTH_INGEST_TOKENS' | 'AUTH_READ_TOKENS' | 'AUTH_ADMIN_TOKENS'>>;
   logger: Logger;
   bus: Bus;
   /**
@@ -59,6 +69,7 @@ export function createDashboardService({ config, logger, bus, serviceHealthUrls 
     maxPatients: config.DASHBOARD_MAX_PATIENTS,
     patientTtlMs: config.DASHBOARD_PATIENT_TTL_MS,
     alertTtlMs: config.DASHBOARD_ALERT_TTL_MS,
+    maxAlerts: config.DASHBOARD_MAX_ALERTS,
   });
   const toList = (urls: Readonly<Record<string, string>>): ServiceUrl[] =>
     Object.entries(urls).map(([name, url]) => ({ name, url: url.replace(/\/+$/, '') }));
@@ -69,7 +80,17 @@ export function createDashboardService({ config, logger, bus, serviceHealthUrls 
         ? toList(serviceHealthUrls)
         : parseServiceUrls(config.DASHBOARD_SERVICE_URLS);
   const health = new HealthPoller({ services, intervalMs: config.DASHBOARD_HEALTH_INTERVAL_MS, logger });
-  const stream = new WardStream({ ward, health: () => health.list(), logger, metrics, intervalMs: config.DASHBOARD_PUSH_INTERVAL_MS, sparkPoints: config.DASHBOARD_SPARK_POINTS });
+  const stream = new WardStream({
+    ward,
+    health: () => health.list(),
+    logger,
+    metrics,
+    intervalMs: config.DASHBOARD_PUSH_INTERVAL_MS,
+    sparkPoints: config.DASHBOARD_SPARK_POINTS,
+    maxClients: config.DASHBOARD_SSE_MAX_CLIENTS,
+    maxPerAddress: config.DASHBOARD_SSE_MAX_PER_ADDRESS,
+    maxBufferedBytes: config.DASHBOARD_SSE_MAX_BUFFER_BYTES,
+  });
   health.onChange(() => stream.markHealthChanged());
 
   const scores = new Counter({ name: 'ehr_dashboard_scores_total', help: 'scores consumed, by outcome', labelNames: ['outcome'], registers: [metrics] });
@@ -81,7 +102,9 @@ export function createDashboardService({ config, logger, bus, serviceHealthUrls 
       this.set(ward.size);
     },
   });
-  const app = buildApp({ logger, metrics, readiness, ward, stream, health });
+  const auth = new Authenticator(config, { service: 'dashboard', host: config.HOST, logger, doors: ['read'] });
+  const sessions = new Sessions(auth, config.DASHBOARD_SESSION_TTL_MS);
+  const app = buildApp({ logger, metrics, readiness, ward, stream, health, auth, sessions, http: config });
   const staleAfterMs = config.DASHBOARD_PATIENT_TTL_MS;
 
   const handle = async (batch: RecordBatch): Promise<void> => {

@@ -1,12 +1,13 @@
 import * as featuresLib from '@ehr/features';
 
 /** The vitals the ward view draws, in column order, with the base signal name they come from. */
+/** `label` heads a column, `title` names the vital in full, `digits` is how it is shown; the page takes all three from the server. */
 export const KEY_VITALS = [
-  { key: 'hr', signal: 'heart_rate', label: 'HR', unit: '/min', aliases: ['hr', 'pulse'] },
-  { key: 'rr', signal: 'respiratory_rate', label: 'RR', unit: '/min', aliases: ['rr', 'resp_rate'] },
-  { key: 'spo2', signal: 'spo2', label: 'SpO₂', unit: '%', aliases: ['sp_o2', 'oxygen_saturation'] },
-  { key: 'sbp', signal: 'systolic_bp', label: 'SBP', unit: 'mmHg', aliases: ['sbp', 'sys_bp', 'bp_systolic'] },
-  { key: 'temp', signal: 'temperature', label: 'Temp', unit: '°C', aliases: ['temp'] },
+  { key: 'hr', signal: 'heart_rate', label: 'HR', title: 'Heart rate', unit: '/min', digits: 0, aliases: ['hr', 'pulse'] },
+  { key: 'rr', signal: 'respiratory_rate', label: 'RR', title: 'Respiratory rate', unit: '/min', digits: 0, aliases: ['rr', 'resp_rate'] },
+  { key: 'spo2', signal: 'spo2', label: 'SpO₂', title: 'SpO₂', unit: '%', digits: 0, aliases: ['sp_o2', 'oxygen_saturation'] },
+  { key: 'sbp', signal: 'systolic_bp', label: 'SBP', title: 'Systolic BP', unit: 'mmHg', digits: 0, aliases: ['sbp', 'sys_bp', 'bp_systolic'] },
+  { key: 'temp', signal: 'temperature', label: 'Temp', title: 'Temperature', unit: '°C', digits: 1, aliases: ['temp'] },
 ] as const;
 export type VitalKey = (typeof KEY_VITALS)[number]['key'];
 

@@ -73,6 +73,8 @@ export interface WardOptions {
   maxPatients: number;
   patientTtlMs: number;
   alertTtlMs: number;
+  /** Band-rise alerts kept at most: a ring, the oldest leave first (default 500). */
+  maxAlerts?: number;
   topFeatures?: number;
   vitals?: VitalExtractor;
   now?: () => number;
@@ -170,8 +172,7 @@ export class WardState {
     if (state && state.scoreId !== p.scoreId && BAND_RANK[p.band] > BAND_RANK[state.view.band]) {
       const alert: BandAlert = { patientId: id, unit: view.unit, from: state.view.band, to: p.band, t, at: receivedAt };
       view.alert = alert;
-      this.alerts.push(alert);
-      this.newAlerts.push(alert);
+      this.keepAlert(alert);
     }
 
     if (!state) {
@@ -197,14 +198,7 @@ export class WardState {
       evicted++;
     }
     const alertCutoff = now - this.options.alertTtlMs;
-    while (this.alerts.length > 0 && this.alerts[0]!.at < alertCutoff) {
-      const expired = this.alerts.shift()!;
-      const state = this.patients.get(expired.patientId);
-      if (state && state.view.alert === expired) {
-        state.view = { ...state.view, alert: null };
-        if (!this.pending.has(expired.patientId)) this.pending.set(expired.patientId, { added: [], reset: false });
-      }
-    }
+    while (this.alerts.length > 0 && this.alerts[0]!.at < alertCutoff) this.expireAlert(this.alerts.shift()!);
     return evicted;
   }
 
@@ -235,6 +229,24 @@ export class WardState {
   patient(id: string): (PatientView & { hist: Point[] }) | undefined {
     const state = this.patients.get(id);
     return state ? { ...state.view, hist: [...state.history] } : undefined;
+  }
+
+  /** Adds to the ring of alerts (and of those not yet pushed), dropping the oldest past the cap. */
+  private keepAlert(alert: BandAlert): void {
+    const max = this.options.maxAlerts ?? 500;
+    this.alerts.push(alert);
+    if (this.alerts.length > max) for (const expired of this.alerts.splice(0, this.alerts.length - max)) this.expireAlert(expired);
+    this.newAlerts.push(alert);
+    if (this.newAlerts.length > max) this.newAlerts.splice(0, this.newAlerts.length - max);
+  }
+
+  /** An alert that left (its time is up, or the ring was full) no longer flags its patient. */
+  private expireAlert(expired: BandAlert): void {
+    const state = this.patients.get(expired.patientId);
+    if (state && state.view.alert === expired) {
+      state.view = { ...state.view, alert: null };
+      if (!this.pending.has(expired.patientId)) this.pending.set(expired.patientId, { added: [], reset: false });
+    }
   }
 
   private touch(id: string, state: PatientState, receivedAt: number): void {

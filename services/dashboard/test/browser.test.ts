@@ -1,6 +1,7 @@
-// The page in a real browser: it loads, live updates arrive, a patient who crosses into
-// "high" rises to the top with a visible alert, filters and the patient view work from
-// the keyboard. A screenshot is kept in test-artifacts/.
+// The page in a real browser: it signs in through the login form (an HttpOnly,
+// SameSite=Strict cookie, never a token in the URL), loads, live updates arrive, a patient
+// who crosses into "high" rises to the top with a visible alert, filters and the patient
+// view work from the keyboard. A screenshot is kept in test-artifacts/.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +17,7 @@ import { scoreBytes, type ScoreSpec } from './fixtures.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
 const T0 = Date.parse('2026-03-01T08:00:00Z');
+const READ_TOKEN = 'browser-read-token-0123456789abcdef0123';
 
 /** 30 patients on two units: five medium, the rest low; p-12 is low with the smallest score. */
 function ward(): ScoreSpec[] {
@@ -53,7 +55,12 @@ describe('ward dashboard in headless Chromium', () => {
     });
     await scoringStub.listen({ host: '127.0.0.1', port: 0 });
     const serviceHealthUrls = { scoring: `http://127.0.0.1:${(scoringStub.server.address() as { port: number }).port}`, sink: 'http://127.0.0.1:9' };
-    service = createDashboardService({ config: loadConfig({ DASHBOARD_PUSH_INTERVAL_MS: '100', DASHBOARD_HEALTH_INTERVAL_MS: '500' }), logger, bus, serviceHealthUrls });
+    service = createDashboardService({
+      config: loadConfig({ DASHBOARD_PUSH_INTERVAL_MS: '100', DASHBOARD_HEALTH_INTERVAL_MS: '500', AUTH_READ_TOKENS: READ_TOKEN }),
+      logger,
+      bus,
+      serviceHealthUrls,
+    });
     await service.app.listen({ host: '127.0.0.1', port: 0 });
     url = `http://127.0.0.1:${(service.app.server.address() as { port: number }).port}`;
     await service.start();
@@ -73,8 +80,25 @@ describe('ward dashboard in headless Chromium', () => {
     await scoringStub?.close();
   });
 
-  it('loads the ward: every patient is a row with its band, sorted by severity', async () => {
+  it('signs in through the login form: a wrong token is refused, the right one sets an HttpOnly, SameSite=Strict cookie', async () => {
     await page.goto(url);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await page.fill('#token', 'not-the-token-0123456789abcdef0123456789');
+    await page.click('#sign-in');
+    await page.waitForSelector('#login-error');
+    expect(await page.textContent('#login-error')).toContain('not valid');
+    await page.fill('#token', READ_TOKEN);
+    await Promise.all([page.waitForURL(`${url}/`), page.click('#sign-in')]);
+    const cookies = await page.context().cookies();
+    expect(cookies.map((c) => [c.name, c.httpOnly, c.sameSite])).toEqual([['ehr_session', true, 'Strict']]);
+    expect(cookies[0]!.value).not.toContain(READ_TOKEN);
+    expect(page.url()).not.toContain(READ_TOKEN);
+    // Scripts on the page cannot read the session.
+    expect(await page.evaluate(() => document.cookie)).toBe('');
+    await page.waitForSelector('#sign-out:not([hidden])');
+  });
+
+  it('loads the ward: every patient is a row with its band, sorted by severity', async () => {
     await page.waitForFunction(() => document.querySelectorAll('#rows [data-band]').length === 30);
     expect(await page.locator('body').getAttribute('data-connection')).toBe('live');
     const bands = await page.$$eval('#rows [role="row"]', (rows) => rows.map((r) => (r as HTMLElement).dataset.band));
@@ -155,7 +179,15 @@ describe('ward dashboard in headless Chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-laptop.png') });
   });
 
+  it('signs out: the cookie is gone and the page asks for the token again', async () => {
+    await Promise.all([page.waitForURL(`${url}/login`), page.click('#sign-out button')]);
+    expect(await page.context().cookies()).toEqual([]);
+    await page.goto(url);
+    expect(new URL(page.url()).pathname).toBe('/login');
+  });
+
   it('raised no script errors', () => {
-    expect(pageErrors).toEqual([]);
+    // The failed sign-in answers 401, which the browser reports as a failed resource load.
+    expect(pageErrors.filter((e) => !/status of 401/.test(e))).toEqual([]);
   });
 });

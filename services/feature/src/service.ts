@@ -17,7 +17,7 @@ export function createFeatureService({ config, logger, bus }: FeatureServiceDeps
   const readiness = new Readiness('feature').register('bus', () => bus.status());
   const setConsumer = readiness.track('consumer', { state: 'down', detail: 'not started' });
   const setState = readiness.track('state', { state: 'down', detail: 'not restored' });
-  const app = buildApp({ logger, metrics, readiness });
+  const app = buildApp({ logger, metrics, readiness, http: config });
   const changelog = config.FEATURE_STATE_CHANGELOG === 'on' || (config.FEATURE_STATE_CHANGELOG === 'auto' && bus.kind === 'kafka');
   const processor = createFeatureProcessor({
     bus,

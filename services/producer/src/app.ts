@@ -1,15 +1,20 @@
 import { validateRawEvent, type RawEvent, type ValidationIssue } from '@ehr/features';
-import { createServiceApp, type Logger, type Readiness, type Registry } from '@ehr/runtime';
+import { createServiceApp, type Authenticator, type HttpConfig, type Logger, type Readiness, type Registry } from '@ehr/runtime';
 import type { FastifyInstance } from 'fastify';
 import { registerFhirRoutes } from './fhir-routes.js';
+import { IntakeUnavailableError, type Intake } from './intake.js';
 import { eventBatchSchema, registerOpenApi, undocumentedValidation } from './openapi.js';
-import type { EventPublisher } from './publisher.js';
 
 export interface ProducerAppDeps {
   logger: Logger;
   metrics: Registry;
   readiness: Readiness;
-  publisher: EventPublisher;
+  /** Deadline-bound, concurrency-bound publishing for the intake routes. */
+  intake: Intake;
+  /** Who may ingest (the ingest scope). */
+  auth: Authenticator;
+  /** Host allow-list, timeouts, TLS (the service's configuration). */
+  http?: Partial<HttpConfig>;
   bodyLimit: number;
   maxBatchEvents: number;
 }
@@ -20,9 +25,21 @@ interface EventError {
   issues: ValidationIssue[];
 }
 
-/** The producer's HTTP face: health, readiness, metrics, `POST /events`, FHIR R4, `/openapi.json`. Never listens. */
+/**
+ * The producer's HTTP face: health, readiness, metrics, `POST /events`, FHIR R4,
+ * `/openapi.json`. The intake routes need the ingest scope (checked before the body is
+ * read), are bounded in number (429) and in time (503 with Retry-After). Never listens.
+ */
 export function buildApp(deps: ProducerAppDeps): FastifyInstance {
-  const app = createServiceApp({ service: 'producer', logger: deps.logger, metrics: deps.metrics, readiness: deps.readiness, bodyLimit: deps.bodyLimit });
+  const app = createServiceApp({
+    service: 'producer',
+    logger: deps.logger,
+    metrics: deps.metrics,
+    readiness: deps.readiness,
+    bodyLimit: deps.bodyLimit,
+    ...(deps.http ? { http: deps.http } : {}),
+  });
+  const intakeHooks = [deps.auth.require('ingest'), deps.intake.admit];
 
   // The OpenAPI plugin must see the routes being added, so they are declared after it loads.
   registerOpenApi(app);
@@ -39,7 +56,9 @@ export function buildApp(deps: ProducerAppDeps): FastifyInstance {
           description: 'All or nothing: 202 with the count, or 400 naming every invalid event (index, reason, field). 413 past the batch or body limit.',
           tags: ['events'],
           body: eventBatchSchema,
+          security: [{ bearer: [] }],
         },
+        onRequest: intakeHooks,
         ...undocumentedValidation,
       },
       async (request, reply) => {
@@ -61,12 +80,17 @@ export function buildApp(deps: ProducerAppDeps): FastifyInstance {
         if (errors.length > 0) {
           return reply.code(400).send({ error: `${errors.length} of ${list.length} events are invalid; none were accepted`, errors });
         }
-        await deps.publisher.publish(events);
+        try {
+          await deps.intake.publish(request, events);
+        } catch (err) {
+          if (!(err instanceof IntakeUnavailableError)) throw err;
+          return reply.code(503).headers(err.headers).send({ error: 'unavailable', message: err.message });
+        }
         return reply.code(202).send({ accepted: events.length });
       },
     );
 
-    registerFhirRoutes(api, { publisher: deps.publisher, maxEntries: deps.maxBatchEvents });
+    registerFhirRoutes(api, { publish: (request, events) => deps.intake.publish(request, events), onRequest: intakeHooks, maxEntries: deps.maxBatchEvents });
   });
 
   return app;

@@ -1,12 +1,25 @@
 import { BusEnv } from '@ehr/bus';
-import { portEnv, readConfig, ServiceEnv, type Static } from '@ehr/runtime';
+import { AuthEnv, portEnv, readConfig, ServiceEnv, type Static } from '@ehr/runtime';
 import { Type } from '@sinclair/typebox';
 
 export const ProducerEnv = Type.Composite([
   ServiceEnv,
   portEnv(3001),
   BusEnv,
+  AuthEnv,
   Type.Object({
+    PRODUCER_PUBLISH_TIMEOUT_MS: Type.Integer({
+      minimum: 100,
+      maximum: 60_000,
+      default: 1_500,
+      description: 'deadline of one ingest request\'s produce: past it (or while earlier ones are still unconfirmed) intake answers 503 with Retry-After',
+    }),
+    PRODUCER_MAX_CONCURRENT_REQUESTS: Type.Integer({
+      minimum: 1,
+      maximum: 10_000,
+      default: 32,
+      description: 'ingest requests (POST /events, /fhir) held at once, counting produces still unconfirmed after a 503; past it 429 with Retry-After',
+    }),
     PRODUCER_BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 5 * 1024 * 1024, description: 'largest accepted HTTP request body' }),
     PRODUCER_MAX_BATCH_EVENTS: Type.Integer({ minimum: 1, default: 10_000, description: 'most events accepted in one POST /events (and entries in one FHIR Bundle)' }),
     PRODUCER_SOURCE: Type.Union([Type.Literal('none'), Type.Literal('synthetic'), Type.Literal('meds'), Type.Literal('csv'), Type.Literal('physionet')], {

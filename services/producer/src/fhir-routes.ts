@@ -4,14 +4,17 @@
 import type { RawEvent } from '@ehr/features';
 import { mapBundle, mapObservation, operationOutcome, type FhirIssue, type ObservationMapping } from '@ehr/cohort';
 import type { Bundle, BundleEntry } from 'fhir/r4.js';
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { EventPublisher } from './publisher.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import { IntakeUnavailableError } from './intake.js';
 import { bundleSchema, observationSchema, operationOutcomeSchema, undocumentedValidation } from './openapi.js';
 
 export const FHIR_CONTENT_TYPE = 'application/fhir+json';
 
 export interface FhirRoutesOptions {
-  publisher: EventPublisher;
+  /** Publishes within the intake deadline, or throws IntakeUnavailableError (503). */
+  publish: (request: FastifyRequest, events: readonly RawEvent[]) => Promise<void>;
+  /** Authentication and admission, before the body is read. */
+  onRequest: onRequestHookHandler[];
   maxEntries: number;
 }
 
@@ -30,6 +33,9 @@ export function registerFhirRoutes(app: FastifyInstance, options: FhirRoutesOpti
 
   app.setErrorHandler((error: { statusCode?: number; message: string; code?: string }, request, reply) => {
     if (!request.url.startsWith('/fhir')) return reply.send(error);
+    if (error instanceof IntakeUnavailableError) {
+      return sendFhir(reply.headers(error.headers), 503, operationOutcome([{ severity: 'error', code: 'transient', expression: '', diagnostics: error.message }]));
+    }
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     const code = status === 413 ? 'too-costly' : status < 500 ? 'structure' : 'exception';
     return sendFhir(reply, status, operationOutcome([{ severity: 'error', code, expression: '', diagnostics: status < 500 ? error.message : 'internal error' }]));
@@ -45,14 +51,16 @@ export function registerFhirRoutes(app: FastifyInstance, options: FhirRoutesOpti
         tags: ['fhir'],
         consumes: [FHIR_CONTENT_TYPE, 'application/json'],
         body: observationSchema,
-        response: { 200: operationOutcomeSchema, 202: operationOutcomeSchema, 400: operationOutcomeSchema, 413: operationOutcomeSchema },
+        response: { 200: operationOutcomeSchema, 202: operationOutcomeSchema, 400: operationOutcomeSchema, 413: operationOutcomeSchema, 503: operationOutcomeSchema },
+        security: [{ bearer: [] }],
       },
+      onRequest: options.onRequest,
       ...undocumentedValidation,
     },
     async (request, reply) => {
       const mapping = mapObservation(request.body, { receivedAt: new Date() });
       if (!mapping.valid) return sendFhir(reply, 400, operationOutcome(mapping.issues));
-      await options.publisher.publish(mapping.events);
+      await options.publish(request, mapping.events);
       return sendFhir(reply, mapping.events.length > 0 ? 202 : 200, operationOutcome(accepted(mapping)));
     },
   );
@@ -67,8 +75,10 @@ export function registerFhirRoutes(app: FastifyInstance, options: FhirRoutesOpti
         tags: ['fhir'],
         consumes: [FHIR_CONTENT_TYPE, 'application/json'],
         body: bundleSchema,
-        response: { 200: bundleSchema, 400: operationOutcomeSchema, 413: operationOutcomeSchema },
+        response: { 200: bundleSchema, 400: operationOutcomeSchema, 413: operationOutcomeSchema, 503: operationOutcomeSchema },
+        security: [{ bearer: [] }],
       },
+      onRequest: options.onRequest,
       ...undocumentedValidation,
     },
     async (request, reply) => {
@@ -82,7 +92,7 @@ export function registerFhirRoutes(app: FastifyInstance, options: FhirRoutesOpti
         return sendFhir(reply, 400, operationOutcome(result.entries.flatMap((e) => e.mapping.issues)));
       }
       const events: RawEvent[] = result.entries.flatMap((e) => (e.mapping.valid ? e.mapping.events : []));
-      await options.publisher.publish(events);
+      await options.publish(request, events);
       const entry: BundleEntry[] = result.entries.map((e) => ({
         response: {
           status: !e.mapping.valid ? '400 Bad Request' : e.mapping.events.length > 0 ? '202 Accepted' : '200 OK',

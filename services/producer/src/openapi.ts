@@ -86,6 +86,8 @@ export function registerOpenApi(app: FastifyInstance): void {
         { name: 'events', description: 'the project schema' },
         { name: 'fhir', description: 'FHIR R4' },
       ],
+      // The ingest scope: AUTH_INGEST_TOKENS or AUTH_ADMIN_TOKENS (open only on loopback without tokens).
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
   });
 }

@@ -1,14 +1,26 @@
 import type { Bus } from '@ehr/bus';
 import { TOPICS } from '@ehr/features';
-import { createMetricsRegistry, Gauge, Readiness, type Logger, type RunnableService } from '@ehr/runtime';
+import { Authenticator, createMetricsRegistry, Gauge, Readiness, type HttpConfig, type Logger, type RunnableService } from '@ehr/runtime';
 import { buildApp } from './app.js';
 import type { ProducerConfig } from './config.js';
+import { Intake } from './intake.js';
 import { createEventPublisher } from './publisher.js';
 import { openSource, type SourceSpec } from './sources.js';
 import { describePace, streamEvents } from './stream.js';
 
 export interface ProducerServiceDeps {
-  config: Pick<ProducerConfig, 'KAFKA_TOPIC_PARTITIONS' | 'PRODUCER_BODY_LIMIT_BYTES' | 'PRODUCER_MAX_BATCH_EVENTS'> &
+  config: Pick<
+    ProducerConfig,
+    | 'KAFKA_TOPIC_PARTITIONS'
+    | 'PRODUCER_BODY_LIMIT_BYTES'
+    | 'PRODUCER_MAX_BATCH_EVENTS'
+    | 'PRODUCER_PUBLISH_TIMEOUT_MS'
+    | 'PRODUCER_MAX_CONCURRENT_REQUESTS'
+    | 'HOST'
+    | 'ALLOW_INSECURE'
+  > &
+    Partial<HttpConfig> &
+    Partial<Pick<ProducerConfig, 'AUTH_INGEST_TOKENS' | 'AUTH_READ_TOKENS' | 'AUTH_ADMIN_TOKENS'>> &
     Partial<Pick<ProducerConfig, 'PRODUCER_SOURCE' | 'PRODUCER_RATE' | 'PRODUCER_SPEED' | 'PRODUCER_SEED' | 'PRODUCER_CENSUS' | 'PRODUCER_ARTEFACT_RATE' | 'PRODUCER_FILE' | 'PRODUCER_STAYS'>>;
   logger: Logger;
   bus: Bus;
@@ -37,11 +49,23 @@ export function createProducerService({ config, logger, bus, now = Date.now }: P
   const metrics = createMetricsRegistry('producer');
   const readiness = new Readiness('producer').register('bus', () => bus.status());
   const publisher = createEventPublisher(bus, metrics);
+  const auth = new Authenticator(config, { service: 'producer', host: config.HOST, logger, doors: ['ingest'] });
+  const intake = new Intake({
+    publisher,
+    bus,
+    logger,
+    metrics,
+    timeoutMs: config.PRODUCER_PUBLISH_TIMEOUT_MS,
+    maxConcurrent: config.PRODUCER_MAX_CONCURRENT_REQUESTS,
+    report: readiness.track('intake', { state: 'up' }, { critical: false }),
+  });
   const app = buildApp({
     logger,
     metrics,
     readiness,
-    publisher,
+    intake,
+    auth,
+    http: config,
     bodyLimit: config.PRODUCER_BODY_LIMIT_BYTES,
     maxBatchEvents: config.PRODUCER_MAX_BATCH_EVENTS,
   });
@@ -88,6 +112,7 @@ export function createProducerService({ config, logger, bus, now = Date.now }: P
         });
       }
     },
+    // Runs after HTTP has closed (startAndListen): no request is left to find the bus closed.
     async stop() {
       abort.abort();
       await running;

@@ -1,10 +1,9 @@
-import { timingSafeEqual } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import { FeatureValues, FeatureVectorEvent, vectorAfterEvents, vectorFromSnapshot, type FeatureVectorEvent as FeatureVector } from '@ehr/features';
 import { modelCard } from '@ehr/model';
-import { createServiceApp, type Logger, type Readiness, type Registry } from '@ehr/runtime';
+import { createServiceApp, type Authenticator, type HttpConfig, type Logger, type Readiness, type Registry } from '@ehr/runtime';
 import { Type, type TSchema } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { DriftMonitor } from './drift.js';
 import { ModelRejectedError, type ModelHolder } from './model-holder.js';
 import { scoreVector } from './scorer.js';
@@ -15,7 +14,10 @@ export interface ScoringAppDeps {
   readiness: Readiness;
   models: ModelHolder;
   drift: DriftMonitor;
-  adminToken: string | undefined;
+  /** Who may score (read scope) and swap models (admin scope: AUTH_ADMIN_TOKENS or SCORING_ADMIN_TOKEN). */
+  auth: Authenticator;
+  /** Host allow-list, timeouts, TLS (the service's configuration). */
+  http?: Partial<HttpConfig>;
   topK: number;
   bodyLimit: number;
   now?: () => Date;
@@ -54,26 +56,21 @@ const ScoreRequest = Type.Union([plain(FeatureVectorEvent), Snapshot, EventsSnap
 /** The scoring service's HTTP face: health, metrics, the model, synchronous scoring. Never listens. */
 export function buildApp(deps: ScoringAppDeps): FastifyInstance {
   const now = deps.now ?? (() => new Date());
-  const app = createServiceApp({ service: 'scoring', logger: deps.logger, metrics: deps.metrics, readiness: deps.readiness, bodyLimit: deps.bodyLimit });
+  const app = createServiceApp({
+    service: 'scoring',
+    logger: deps.logger,
+    metrics: deps.metrics,
+    readiness: deps.readiness,
+    bodyLimit: deps.bodyLimit,
+    ...(deps.http ? { http: deps.http } : {}),
+  });
 
   void app.register(swagger, {
     openapi: {
       info: { title: 'EHR severity: scoring service', version: '1.0.0', description: 'Severity scores (Random Forest + NEWS2), the model, and model swaps.' },
-      components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } } },
+      components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' }, readToken: { type: 'http', scheme: 'bearer' } } },
     },
   });
-
-  const requireAdmin = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!deps.adminToken) {
-      return reply.code(403).send({ error: 'admin endpoints are disabled: set SCORING_ADMIN_TOKEN to enable them' });
-    }
-    const header = request.headers.authorization ?? '';
-    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
-    const expected = Buffer.from(deps.adminToken);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      return reply.code(401).send({ error: 'a valid bearer token is required' });
-    }
-  };
 
   app.after(() => {
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -113,7 +110,7 @@ export function buildApp(deps: ScoringAppDeps): FastifyInstance {
     app.post(
       '/model/reload',
       {
-        preHandler: requireAdmin,
+        onRequest: deps.auth.require('admin'),
         schema: { summary: 'Load the artifact at MODEL_PATH again and swap it in (refused artifacts leave the current model serving)', tags: ['model'], security: [{ adminToken: [] }] },
       },
       async (_request, reply) => {
@@ -131,7 +128,11 @@ export function buildApp(deps: ScoringAppDeps): FastifyInstance {
 
     app.post(
       '/score',
-      { schema: { summary: 'Score one feature vector or snapshot synchronously (nothing is published)', tags: ['scoring'], body: ScoreRequest } },
+      {
+        // Patient data in and a score out: the read scope, checked before the body is read.
+        onRequest: deps.auth.require('read'),
+        schema: { summary: 'Score one feature vector or snapshot synchronously (nothing is published)', tags: ['scoring'], body: ScoreRequest, security: [{ readToken: [] }] },
+      },
       async (request, reply) => {
         const body = request.body as FeatureVector | { features: Record<string, number | null> } | { events: unknown[] };
         let vector: FeatureVector;

@@ -1,11 +1,12 @@
 import { BusEnv } from '@ehr/bus';
-import { portEnv, readConfig, ServiceEnv, type Static } from '@ehr/runtime';
+import { AuthEnv, portEnv, readConfig, ServiceEnv, type Static } from '@ehr/runtime';
 import { Type } from '@sinclair/typebox';
 
 export const ScoringEnv = Type.Composite([
   ServiceEnv,
   portEnv(3003),
   BusEnv,
+  AuthEnv,
   Type.Object({
     SCORING_GROUP_ID: Type.String({ minLength: 1, default: 'scoring-service', description: 'consumer group of the scoring service' }),
     MODEL_PATH: Type.String({ minLength: 1, default: 'data/model/severity-model.json', description: 'model artifact to load (and watch)' }),

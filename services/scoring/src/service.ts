@@ -1,6 +1,6 @@
 import type { Bus, Subscription } from '@ehr/bus';
 import { TOPICS } from '@ehr/features';
-import { Counter, createMetricsRegistry, Gauge, Readiness, type Logger, type RunnableService } from '@ehr/runtime';
+import { Authenticator, Counter, createMetricsRegistry, Gauge, Readiness, type HttpConfig, type Logger, type RunnableService } from '@ehr/runtime';
 import { buildApp } from './app.js';
 import type { ScoringConfig } from './config.js';
 import { createDriftMonitor } from './drift.js';
@@ -19,7 +19,11 @@ export interface ScoringServiceDeps {
     | 'SCORING_TOP_FEATURES'
     | 'SCORING_DRIFT_WINDOW'
     | 'SCORING_BODY_LIMIT_BYTES'
-  >;
+    | 'HOST'
+    | 'ALLOW_INSECURE'
+  > &
+    Partial<HttpConfig> &
+    Partial<Pick<ScoringConfig, 'AUTH_INGEST_TOKENS' | 'AUTH_READ_TOKENS' | 'AUTH_ADMIN_TOKENS'>>;
   logger: Logger;
   bus: Bus;
   now?: () => Date;
@@ -60,7 +64,15 @@ export function createScoringService({ config, logger, bus, now }: ScoringServic
     readiness,
     models,
     drift,
-    adminToken: config.SCORING_ADMIN_TOKEN,
+    auth: new Authenticator(config, {
+      service: 'scoring',
+      host: config.HOST,
+      logger,
+      doors: ['read', 'admin'],
+      extraAdminTokens: [config.SCORING_ADMIN_TOKEN],
+      adminVariables: ['AUTH_ADMIN_TOKENS', 'SCORING_ADMIN_TOKEN'],
+    }),
+    http: config,
     topK: config.SCORING_TOP_FEATURES,
     bodyLimit: config.SCORING_BODY_LIMIT_BYTES,
     ...(now ? { now } : {}),

@@ -118,7 +118,7 @@ describe('scoring service', () => {
     const { service } = await started({ MODEL_PATH: modelA });
     const r = await service.app.inject({ method: 'POST', url: '/model/reload', headers: { authorization: 'Bearer anything-at-all-here' } });
     expect(r.statusCode).toBe(403);
-    expect(r.json().error).toContain('SCORING_ADMIN_TOKEN');
+    expect(r.json().message).toContain('SCORING_ADMIN_TOKEN');
   });
 
   it('picks up a new artifact written over the watched file', async () => {

@@ -1,10 +1,12 @@
-import { createServiceApp, type Logger, type Readiness, type Registry } from '@ehr/runtime';
+import { createServiceApp, type HttpConfig, type Logger, type Readiness, type Registry } from '@ehr/runtime';
 import type { FastifyInstance } from 'fastify';
 
 export interface SinkAppDeps {
   logger: Logger;
   metrics: Registry;
   readiness: Readiness;
+  /** Host allow-list, timeouts, TLS (the service's configuration). */
+  http?: Partial<HttpConfig>;
 }
 
 /** The sink service's HTTP face: health, readiness, metrics. Never listens. */

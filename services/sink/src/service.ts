@@ -35,7 +35,7 @@ export function createSinkService({ config, logger, bus, warehouse: given, cwd, 
   const readiness = new Readiness('sink').register('bus', () => bus.status());
   const setWarehouse = readiness.track('warehouse', { state: 'down', detail: 'not connected' });
   const setConsumer = readiness.track('consumer', { state: 'down', detail: 'not started' });
-  const app = buildApp({ logger, metrics, readiness });
+  const app = buildApp({ logger, metrics, readiness, http: config });
   // Not critical: a stalled partition degrades the sink, it does not make it not ready.
   // Created once (its metrics register once); started when the warehouse is there.
   const processor = new SinkProcessor({

@@ -21,3 +21,4 @@ export { interpolate, interpolateDocument, InterpolationError } from './compose/
 export { parsePortSpec, publishedPorts, type PortSpec } from './compose/ports.js';
 export * from './dockerfile.js';
 export { prepareContext, rehearseImage, type Rehearsal, type RehearsalOptions, type RehearsalStep } from './rehearsal.js';
+export { ensureComposeTokens, generateTokens, newToken, prepareStackTokens, serviceTokenEnv, serviceTokenVariables, TOKEN_VARIABLES, writeTokenFile, type TokenVariable, type Tokens } from './tokens.js';

@@ -6,25 +6,32 @@ import { ModelStepEnv } from '@ehr/init';
 import { manifestOf } from '@ehr/pipeline';
 import { readConfig } from '@ehr/runtime';
 import { loadConfig as sinkConfig, warehouseKind } from '@ehr/sink';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { parseEnv } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { checkComposeFile, containerEnv, dependsOn, loadCompose, type ComposeService } from '../src/compose/check.js';
 import { parsePortSpec, publishedPorts } from '../src/compose/ports.js';
 import { readDockerfile, serviceImageFacts } from '../src/dockerfile.js';
 import { findRepoRoot, PIPELINE_SERVICES, SERVICE_NAMES, serviceInfo } from '../src/services.js';
+import { ensureComposeTokens, serviceTokenVariables } from '../src/tokens.js';
 
 const root = findRepoRoot();
 const composeFile = join(root, 'docker-compose.yml');
 const keyFile = join(root, 'docker-compose.snowflake-key.yml');
-const SNOWFLAKE_ENV = { SNOWFLAKE_ACCOUNT: 'myorg-acct', SNOWFLAKE_USER: 'PIPELINE', SNOWFLAKE_PASSWORD: 'secret', SNOWFLAKE_DATABASE: 'EHR' };
+// What compose reads from .env after `npm run compose:tokens` (written here to a scratch .env).
+const dotEnv = join(mkdtempSync(join(tmpdir(), 'compose-tokens-')), '.env');
+ensureComposeTokens(dotEnv);
+const TOKENS = parseEnv(readFileSync(dotEnv, 'utf8')) as Record<string, string>;
+const SNOWFLAKE_ENV = { ...TOKENS, SNOWFLAKE_ACCOUNT: 'myorg-acct', SNOWFLAKE_USER: 'PIPELINE', SNOWFLAKE_PASSWORD: 'secret', SNOWFLAKE_DATABASE: 'EHR' };
 
-const services = (shell: Record<string, string> = {}) => loadCompose(composeFile, shell).document.services as Record<string, ComposeService>;
+const services = (shell: Record<string, string> = TOKENS) => loadCompose(composeFile, shell).document.services as Record<string, ComposeService>;
 
 describe('docker-compose.yml', () => {
   it('is a valid Compose file whose references hold, with and without Snowflake variables', () => {
-    expect(checkComposeFile(composeFile)).toEqual([]);
+    expect(checkComposeFile(composeFile, TOKENS)).toEqual([]);
     expect(checkComposeFile(composeFile, SNOWFLAKE_ENV)).toEqual([]);
-    expect(checkComposeFile(composeFile, { EHR_BIND_ADDRESS: '0.0.0.0', KAFKA_HOST_PORT: '39092', LOG_LEVEL: 'debug' })).toEqual([]);
+    expect(checkComposeFile(composeFile, { ...TOKENS, EHR_BIND_ADDRESS: '0.0.0.0', KAFKA_HOST_PORT: '39092', LOG_LEVEL: 'debug' })).toEqual([]);
   });
 
   it('runs Kafka from the official image in KRaft mode, with a health check and its data in a volume', () => {
@@ -56,7 +63,7 @@ describe('docker-compose.yml', () => {
     expect(model.restart).toBe('no');
     expect(model.command).toEqual(['node', 'apps/init/dist/cli/model.js']);
     const step = readConfig(ModelStepEnv, containerEnv(model, {}), 'model');
-    expect(step.MODEL_PATH).toBe(containerEnv(all.scoring!, {}).MODEL_PATH);
+    expect(step.MODEL_PATH).toBe(containerEnv(all.scoring!, TOKENS).MODEL_PATH);
     const mountOf = (service: typeof model) => (service.volumes as string[]).find((v) => v.startsWith('model:'));
     expect(mountOf(model)).toBe(mountOf(all.scoring!));
     // Real ICU stays when the host folder holds them, read-only, where PHYSIONET_PATH points.
@@ -117,6 +124,44 @@ describe('docker-compose.yml', () => {
       expect(all[name]!.container_name, name).toBeUndefined();
       expect((all[name]!.ports ?? []).map((p) => publishedPorts(p)), name).toEqual((all[name]!.ports ?? []).map(() => []));
     }
+  });
+
+  it('will not start without the tokens, and says to run npm run compose:tokens', () => {
+    const problems = checkComposeFile(composeFile, {});
+    expect(problems.map((p) => p.path).sort()).toEqual(
+      Object.entries(serviceTokenVariables())
+        .flatMap(([service, variables]) => Object.keys(variables).map((v) => `/services/${service}/environment/${v}`))
+        .sort(),
+    );
+    for (const p of problems) expect(p.message).toMatch(/required variable EHR_\w+_TOKEN is missing a value: run npm run compose:tokens first/);
+  });
+
+  it('hands each service with doors its own scope and admin only, and starts it on 0.0.0.0 with them', async () => {
+    const all = services();
+    for (const name of SERVICE_NAMES) {
+      const env = containerEnv(all[name]!, TOKENS);
+      const wanted = serviceTokenVariables()[name] ?? {};
+      expect(Object.keys(env).filter((v) => v.startsWith('AUTH_')).sort(), name).toEqual(Object.keys(wanted).sort());
+      for (const [variable, token] of Object.entries(wanted)) expect(env[variable], `${name} ${variable}`).toBe(TOKENS[token]);
+      // Off loopback, a service with doors would refuse to start without them: it starts.
+      const { service } = manifestOf(name).assemble({ ...env, LOG_LEVEL: 'silent' }, { cwd: tmpdir() });
+      await service.app.close();
+    }
+  });
+
+  it('lets every service answer the name the others reach it by, and 421 any other', async () => {
+    const all = services();
+    const dashboardUrls = containerEnv(all.dashboard!, TOKENS).DASHBOARD_SERVICE_URLS!.split(',').map((pair) => new URL(pair.split('=')[1]!));
+    for (const name of SERVICE_NAMES) {
+      const env: Record<string, string> = { ...containerEnv(all[name]!, TOKENS), LOG_LEVEL: 'silent' };
+      const { service } = manifestOf(name).assemble(env, { cwd: tmpdir() });
+      const status = async (host: string) => (await service.app.inject({ url: '/health/live', headers: { host } })).statusCode;
+      for (const url of dashboardUrls.filter((u) => u.hostname === name)) expect([name, url.host, await status(url.host)]).toEqual([name, url.host, 200]);
+      expect([name, await status(`${name}:${env.PORT}`), await status('localhost:3000'), await status('attacker.example')]).toEqual([name, 200, 200, 421]);
+      await service.app.close();
+    }
+    const published = containerEnv(services({ ...TOKENS, EHR_ALLOWED_HOSTS: 'ward.example.org' }).producer!, TOKENS).ALLOWED_HOSTS;
+    expect(published?.split(',')).toContain('ward.example.org');
   });
 
   it('shows the dashboard the readiness of every pipeline service at its address in the network', () => {

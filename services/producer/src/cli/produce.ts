@@ -98,12 +98,29 @@ async function main(): Promise<void> {
     close = () => bus.close();
   } else {
     const url = new URL('/events', target).toString();
+    // The ingest token: EHR_INGEST_TOKEN (what compose's .env and `npm run stack` name it), else the first of AUTH_INGEST_TOKENS.
+    const token = process.env.EHR_INGEST_TOKEN || config.AUTH_INGEST_TOKENS?.split(',')[0]?.trim();
+    const headers = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
     publish = async (events) => {
       for (let i = 0; i < events.length; i += 5000) {
-        const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events.slice(i, i + 5000)) }).catch((err: unknown) => {
-          throw new Error(`cannot reach ${url} (${err instanceof Error ? err.message : String(err)}): start the pipeline (npm start), or set KAFKA_BROKERS`);
-        });
-        if (!response.ok) throw new Error(`${url} answered ${response.status}: ${(await response.text()).slice(0, 500)}`);
+        const body = JSON.stringify(events.slice(i, i + 5000));
+        // 503 (broker not confirming) and 429 (too many requests): wait as told and send the same
+        // events again; their ids are the same, so a copy that landed late is dropped downstream.
+        for (let attempt = 1; ; attempt++) {
+          const response = await fetch(url, { method: 'POST', headers, body }).catch((err: unknown) => {
+            throw new Error(`cannot reach ${url} (${err instanceof Error ? err.message : String(err)}): start the pipeline (npm start), or set KAFKA_BROKERS`);
+          });
+          if (response.ok) break;
+          const text = (await response.text()).slice(0, 500);
+          if ((response.status === 503 || response.status === 429) && attempt < 60) {
+            const waitS = Number(response.headers.get('retry-after')) || 1;
+            logger.warn({ status: response.status, attempt, retryInSeconds: waitS }, `intake busy: ${text}`);
+            await new Promise((r) => setTimeout(r, waitS * 1000));
+            continue;
+          }
+          const hint = response.status === 401 ? ' (set EHR_INGEST_TOKEN to a token with the ingest scope)' : '';
+          throw new Error(`${url} answered ${response.status}${hint}: ${text}`);
+        }
       }
     };
   }

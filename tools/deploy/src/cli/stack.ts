@@ -3,13 +3,14 @@
 // the broker `npm run kafka:up` runs, else one started now), one combined readable log.
 // Ctrl-C sends each service one SIGTERM, waits, and reports how each exited.
 import { spawnSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isKafkaBroker, localHome, readState } from '@ehr/kafka-local';
 import { prepareDefaultModel } from '@ehr/init';
 import { formatLogLine, wantsColors } from '../log-format.js';
 import { findRepoRoot, isServiceName, SERVICE_NAMES, SERVICES, type ServiceName } from '../services.js';
-import { startStack, type ExitReport, type Stack } from '../stack.js';
+import { startStack, type Env, type ExitReport, type Stack } from '../stack.js';
+import { prepareStackTokens } from '../tokens.js';
 
 const USAGE = `usage: npm run stack [-- --services producer,feature,... --port producer=4001 ...]
   --services  which services to run (default: ${SERVICE_NAMES.join(',')})
@@ -119,13 +120,21 @@ for (const name of ['SIGINT', 'SIGTERM'] as const) {
 if (services.includes('scoring')) {
   await prepareDefaultModel({ ...process.env, MODEL_PATH: resolve(root, process.env.MODEL_PATH ?? 'data/model/severity-model.json') }, say);
 }
+// Tokens for the doors, fresh for this run, unless the environment brings its own AUTH_*.
+const serviceEnv: Partial<Record<ServiceName, Env>> = { producer: { PRODUCER_SOURCE: process.env.PRODUCER_SOURCE ?? 'synthetic' } };
+const stackTokens = prepareStackTokens(services, process.env, join(root, 'data'));
+if (!stackTokens) say('using the AUTH_* tokens of the environment');
+else {
+  for (const service of services) serviceEnv[service] = { ...serviceEnv[service], ...stackTokens.serviceEnv[service] };
+  say(`new tokens for this run in ${relative(process.cwd(), stackTokens.file) || stackTokens.file} (mode 600): sign in to the dashboard with EHR_READ_TOKEN; POST /events with EHR_INGEST_TOKEN`);
+}
 say(`starting ${services.join(', ')}…`);
 try {
   stack = await startStack({
     brokers,
     services,
     ports,
-    serviceEnv: { producer: { PRODUCER_SOURCE: process.env.PRODUCER_SOURCE ?? 'synthetic' } },
+    serviceEnv,
     signal: startup.signal,
     logSink: ({ service, line }) => void process.stdout.write(`${formatLogLine(service, line, { colors, serviceWidth })}\n`),
     onUnexpectedExit: (report) => {
