@@ -2,10 +2,21 @@
 // skew (clocks drift, a device's clock may run a little fast) is refused, because one
 // event dated 9999-12-31 would otherwise move a partition's event-time watermark past
 // every real patient and evict them all. The producer and the feature service both check.
+import { Type, type Static } from '@sinclair/typebox';
 import type { ValidationIssue } from './schemas/dead-letter.js';
 
 /** `MAX_FUTURE_SKEW` default: how far ahead of the wall clock an event may be dated, in seconds. */
 export const DEFAULT_MAX_FUTURE_SKEW_SECONDS = 300;
+
+/** The variable both checking services read (one definition, one line in the config reference). */
+export const FutureSkewEnv = Type.Object({
+  MAX_FUTURE_SKEW: Type.Integer({
+    minimum: 0,
+    default: DEFAULT_MAX_FUTURE_SKEW_SECONDS,
+    description: 'seconds an event may be dated ahead of the wall clock; later ones are dead-lettered (or refused at the producer) as future_event',
+  }),
+});
+export type FutureSkewEnv = Static<typeof FutureSkewEnv>;
 
 export interface FutureEvent {
   reason: 'future_event';

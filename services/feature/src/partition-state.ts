@@ -1,4 +1,5 @@
 import { clonePatientState, evictable, stateBytes, type EngineOptions, type PatientState, type PatientStore } from '@ehr/features';
+import type { StoredParts } from './changelog-records.js';
 
 /** One input partition's patients, and where in the partition their state stands. */
 export class PartitionState {
@@ -12,13 +13,21 @@ export class PartitionState {
   eventsSinceEviction = 0;
   lastCheckpointAt = Date.now();
 
+  /**
+   * @param states in least recently touched order (a Map keeps insertion order; a touch
+   *   moves a patient to the end), so the patient cap evicts from the front.
+   * @param stored patients whose state is in parts, so the next version can remove them.
+   */
   constructor(
     readonly partition: number,
     readonly states: Map<string, PatientState> = new Map(),
     nextOffset: bigint | null = null,
+    readonly stored: Map<string, StoredParts> = new Map(),
+    now: number = Date.now(),
   ) {
     this.lastApplied = nextOffset === null ? null : nextOffset - 1n;
-    for (const s of states.values()) this.watermark = Math.max(this.watermark, s.maxTime);
+    // Never past the wall clock: a state restored from before the future-event bound may hold one.
+    for (const s of states.values()) this.watermark = Math.min(now, Math.max(this.watermark, s.maxTime));
   }
 
   /** A batch's view: patients are copied on first touch, so a failed batch leaves no trace. */
@@ -34,6 +43,18 @@ export class PartitionState {
       this.dirty.add(id);
     }
     return gone.length;
+  }
+
+  /** Drops the `count` least recently touched patients (the instance's patient cap). */
+  evictLeastRecent(count: number): number {
+    let n = 0;
+    for (const id of this.states.keys()) {
+      if (n >= count) break;
+      this.states.delete(id);
+      this.dirty.add(id);
+      n++;
+    }
+    return n;
   }
 
   bytes(): number {
@@ -64,12 +85,23 @@ export class PartitionTransaction implements PatientStore {
     this.touched.set(patientId, state);
   }
 
-  accepted(eventTime: number): void {
-    if (eventTime > this.watermark) this.watermark = eventTime;
+  /** An event was accepted; the watermark follows it, but never past the wall clock. */
+  accepted(eventTime: number, now: number): void {
+    const t = Math.min(eventTime, now);
+    if (t > this.watermark) this.watermark = t;
+  }
+
+  /** Patients this batch brought in that the partition did not hold. */
+  get added(): number {
+    let n = 0;
+    for (const id of this.touched.keys()) if (!this.base.states.has(id)) n++;
+    return n;
   }
 
   commit(lastOffset: bigint, events: number): void {
     for (const [id, s] of this.touched) {
+      // Re-inserted at the end: the Map's order is least recently touched first.
+      this.base.states.delete(id);
       this.base.states.set(id, s);
       this.base.dirty.add(id);
     }
