@@ -1,4 +1,4 @@
-import { BusEnv } from '@ehr/bus';
+import { BusEnv, ConsumerEnv } from '@ehr/bus';
 import { ConfigError, portEnv, readConfig, ServiceEnv, type Static } from '@ehr/runtime';
 import { Type } from '@sinclair/typebox';
 
@@ -6,6 +6,7 @@ export const DashboardEnv = Type.Composite([
   ServiceEnv,
   portEnv(3000),
   BusEnv,
+  ConsumerEnv,
   Type.Object({
     DASHBOARD_GROUP_ID: Type.String({
       minLength: 1,
