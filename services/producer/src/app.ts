@@ -1,7 +1,8 @@
-import { validateRawEvent, type RawEvent, type ValidationIssue } from '@ehr/features';
+import type { RawEvent, ValidationIssue } from '@ehr/features';
 import { createServiceApp, type Logger, type Readiness, type Registry } from '@ehr/runtime';
 import type { FastifyInstance } from 'fastify';
 import { registerFhirRoutes } from './fhir-routes.js';
+import { checkEvent, type IntakeClock } from './intake.js';
 import { eventBatchSchema, registerOpenApi, undocumentedValidation } from './openapi.js';
 import type { EventPublisher } from './publisher.js';
 
@@ -12,6 +13,8 @@ export interface ProducerAppDeps {
   publisher: EventPublisher;
   bodyLimit: number;
   maxBatchEvents: number;
+  /** The wall clock and MAX_FUTURE_SKEW: events dated further ahead are refused (future_event). */
+  clock: IntakeClock;
 }
 
 interface EventError {
@@ -54,7 +57,7 @@ export function buildApp(deps: ProducerAppDeps): FastifyInstance {
         const events: RawEvent[] = [];
         const errors: EventError[] = [];
         list.forEach((item, index) => {
-          const result = validateRawEvent(item);
+          const result = checkEvent(item, deps.clock);
           if (result.ok) events.push(result.value);
           else errors.push({ index, reason: result.reason, issues: result.issues });
         });
@@ -66,7 +69,7 @@ export function buildApp(deps: ProducerAppDeps): FastifyInstance {
       },
     );
 
-    registerFhirRoutes(api, { publisher: deps.publisher, maxEntries: deps.maxBatchEvents });
+    registerFhirRoutes(api, { publisher: deps.publisher, maxEntries: deps.maxBatchEvents, clock: deps.clock });
   });
 
   return app;

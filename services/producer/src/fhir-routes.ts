@@ -5,6 +5,7 @@ import type { RawEvent } from '@ehr/features';
 import { mapBundle, mapObservation, operationOutcome, type FhirIssue, type ObservationMapping } from '@ehr/cohort';
 import type { Bundle, BundleEntry } from 'fhir/r4.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { refuseFutureEvents, type IntakeClock } from './intake.js';
 import type { EventPublisher } from './publisher.js';
 import { bundleSchema, observationSchema, operationOutcomeSchema, undocumentedValidation } from './openapi.js';
 
@@ -13,6 +14,7 @@ export const FHIR_CONTENT_TYPE = 'application/fhir+json';
 export interface FhirRoutesOptions {
   publisher: EventPublisher;
   maxEntries: number;
+  clock: IntakeClock;
 }
 
 const hasError = (issues: readonly FhirIssue[]) => issues.some((i) => i.severity === 'error' || i.severity === 'fatal');
@@ -50,7 +52,7 @@ export function registerFhirRoutes(app: FastifyInstance, options: FhirRoutesOpti
       ...undocumentedValidation,
     },
     async (request, reply) => {
-      const mapping = mapObservation(request.body, { receivedAt: new Date() });
+      const mapping = refuseFutureEvents(mapObservation(request.body, { receivedAt: new Date() }), options.clock, 'Observation');
       if (!mapping.valid) return sendFhir(reply, 400, operationOutcome(mapping.issues));
       await options.publisher.publish(mapping.events);
       return sendFhir(reply, mapping.events.length > 0 ? 202 : 200, operationOutcome(accepted(mapping)));
@@ -72,7 +74,8 @@ export function registerFhirRoutes(app: FastifyInstance, options: FhirRoutesOpti
       ...undocumentedValidation,
     },
     async (request, reply) => {
-      const result = mapBundle(request.body, { receivedAt: new Date(), maxEntries: options.maxEntries });
+      const mapped = mapBundle(request.body, { receivedAt: new Date(), maxEntries: options.maxEntries });
+      const result = { ...mapped, entries: mapped.entries.map((e) => ({ ...e, mapping: refuseFutureEvents(e.mapping, options.clock, `Bundle.entry[${e.index}].resource`) })) };
       if (hasError(result.issues)) {
         const tooMany = result.issues.some((i) => i.code === 'too-costly');
         return sendFhir(reply, tooMany ? 413 : 400, operationOutcome(result.issues));

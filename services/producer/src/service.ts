@@ -1,5 +1,5 @@
 import type { Bus } from '@ehr/bus';
-import { TOPICS } from '@ehr/features';
+import { DEFAULT_MAX_FUTURE_SKEW_SECONDS, TOPICS } from '@ehr/features';
 import { createMetricsRegistry, Gauge, Readiness, type Logger, type RunnableService } from '@ehr/runtime';
 import { buildApp } from './app.js';
 import type { ProducerConfig } from './config.js';
@@ -9,7 +9,12 @@ import { describePace, streamEvents } from './stream.js';
 
 export interface ProducerServiceDeps {
   config: Pick<ProducerConfig, 'KAFKA_TOPIC_PARTITIONS' | 'PRODUCER_BODY_LIMIT_BYTES' | 'PRODUCER_MAX_BATCH_EVENTS'> &
-    Partial<Pick<ProducerConfig, 'PRODUCER_SOURCE' | 'PRODUCER_RATE' | 'PRODUCER_SPEED' | 'PRODUCER_SEED' | 'PRODUCER_CENSUS' | 'PRODUCER_ARTEFACT_RATE' | 'PRODUCER_FILE'>>;
+    Partial<
+      Pick<
+        ProducerConfig,
+        'PRODUCER_SOURCE' | 'PRODUCER_RATE' | 'PRODUCER_SPEED' | 'PRODUCER_SEED' | 'PRODUCER_CENSUS' | 'PRODUCER_ARTEFACT_RATE' | 'PRODUCER_FILE' | 'PRODUCER_BACKFILL_HOURS' | 'MAX_FUTURE_SKEW'
+      >
+    >;
   logger: Logger;
   bus: Bus;
   /** Wall clock for the streamed source (tests pin it). */
@@ -26,7 +31,7 @@ export function sourceSpecFromConfig(config: ProducerServiceDeps['config']): Sou
     seed: config.PRODUCER_SEED ?? 1,
     census: config.PRODUCER_CENSUS ?? 300,
     artefactRate: config.PRODUCER_ARTEFACT_RATE ?? 0.01,
-    ...(kind === 'synthetic' ? { rate: config.PRODUCER_RATE ?? 50 } : {}),
+    ...(kind === 'synthetic' ? { rate: config.PRODUCER_RATE ?? 50, backfillHours: config.PRODUCER_BACKFILL_HOURS ?? 24 } : {}),
     ...(config.PRODUCER_SPEED !== undefined ? { speed: config.PRODUCER_SPEED } : {}),
   };
 }
@@ -36,7 +41,9 @@ export function createProducerService({ config, logger, bus, now = Date.now }: P
   const metrics = createMetricsRegistry('producer');
   const readiness = new Readiness('producer').register('bus', () => bus.status());
   const publisher = createEventPublisher(bus, metrics);
+  const clock = { now, maxFutureSkewMs: (config.MAX_FUTURE_SKEW ?? DEFAULT_MAX_FUTURE_SKEW_SECONDS) * 1000 };
   const app = buildApp({
+    clock,
     logger,
     metrics,
     readiness,
@@ -60,7 +67,9 @@ export function createProducerService({ config, logger, bus, now = Date.now }: P
       events: opened.events,
       pace: opened.pace,
       ...(opened.shiftTo !== undefined ? { shiftTo: opened.shiftTo } : {}),
-      publish: (events) => publisher.publish(events),
+      // Never ahead of the wall clock (an accelerated source waits for it); should one be, it is dead-lettered.
+      holdAtWallClock: true,
+      publish: (events) => publisher.publishChecked(events, clock),
       signal: abort.signal,
       now,
       onProgress: (p) => {

@@ -155,6 +155,22 @@ describe('POST /fhir with a Bundle', () => {
   });
 });
 
+describe('future times at the FHIR door', () => {
+  it('an Observation dated more than MAX_FUTURE_SKEW ahead is refused (400, future_event on effective[x]); in a batch Bundle only its entry', async () => {
+    const future = { ...example('Observation-heart-rate'), effectiveDateTime: new Date(Date.now() + 3_600_000).toISOString() };
+    const one = await post('/fhir/Observation', future);
+    expect(one.statusCode).toBe(400);
+    expect(one.json().issue).toEqual(expect.arrayContaining([expect.objectContaining({ severity: 'error', expression: ['Observation.effective[x]'], diagnostics: expect.stringContaining('future_event') })]));
+    const now = { ...example('Observation-heart-rate'), effectiveDateTime: new Date().toISOString() };
+    const bundle = await post('/fhir', { resourceType: 'Bundle', type: 'batch', entry: [{ resource: future }, { resource: now }] });
+    expect(bundle.statusCode).toBe(200);
+    expect(bundle.json().entry.map((e: { response: { status: string } }) => e.response.status)).toEqual(['400 Bad Request', '202 Accepted']);
+    const transaction = await post('/fhir', { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: future, request: { method: 'POST', url: 'Observation' } }, { resource: now, request: { method: 'POST', url: 'Observation' } }] });
+    expect(transaction.statusCode).toBe(400);
+    expect(await drain(producer.bus, 1)).toHaveLength(1);
+  });
+});
+
 describe('OpenAPI', () => {
   it('describes the ingestion endpoints at /openapi.json', async () => {
     const r = await producer.service.app.inject('/openapi.json');

@@ -1,0 +1,35 @@
+// What the producer checks before anything is accepted, at every door: the event's schema
+// (the contract in @ehr/features) and its time. An event dated more than MAX_FUTURE_SKEW
+// ahead of the wall clock is refused as `future_event`: accepted, it would move the feature
+// service's event-time watermark past every real patient of its partition.
+import type { FhirIssue, ObservationMapping } from '@ehr/cohort';
+import { futureEventProblem, validateRawEvent, type RawEvent, type Validation } from '@ehr/features';
+
+export interface IntakeClock {
+  /** The wall clock, epoch ms. */
+  now: () => number;
+  maxFutureSkewMs: number;
+}
+
+/** One item of a `POST /events` body → a valid raw event, or why not (the reason is a dead-letter reason). */
+export function checkEvent(item: unknown, clock: IntakeClock): Validation<RawEvent> {
+  const valid = validateRawEvent(item);
+  if (!valid.ok) return valid;
+  const future = futureEventProblem(valid.value.occurredAt, clock.now(), clock.maxFutureSkewMs);
+  return future ? { ok: false, ...future } : valid;
+}
+
+/**
+ * A FHIR mapping with every event dated too far ahead refused: the resource becomes
+ * invalid (no event is accepted from it) with an error issue naming `future_event`.
+ */
+export function refuseFutureEvents(mapping: ObservationMapping, clock: IntakeClock, expression: string): ObservationMapping {
+  if (!mapping.valid) return mapping;
+  const issues: FhirIssue[] = [];
+  for (const event of mapping.events) {
+    const future = futureEventProblem(event.occurredAt, clock.now(), clock.maxFutureSkewMs);
+    if (future) issues.push({ severity: 'error', code: 'value', expression: `${expression}.effective[x]`, diagnostics: `future_event: ${future.error}` });
+  }
+  if (issues.length === 0) return mapping;
+  return { ...mapping, valid: false, events: [], issues: [...mapping.issues, issues[0]!] };
+}
