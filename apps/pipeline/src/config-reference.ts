@@ -4,13 +4,29 @@ import type { TSchema } from '@sinclair/typebox';
 import { portVariableOf, SERVICES } from './services.js';
 
 /** Variables only `npm start` (this package) reads: one port per service (each service alone reads `PORT`). */
-const PIPELINE_VARIABLES: ConfigVariable[] = SERVICES.map((s) => ({
-  variable: portVariableOf(s.name),
-  default: String(s.defaultPort),
-  description: `\`npm start\`: port of the ${s.name} (alone, the service reads \`PORT\`)`,
-  services: ['npm start'],
-  byService: {},
-}));
+const PIPELINE_VARIABLES: ConfigVariable[] = [
+  {
+    variable: 'PIPELINE_DRAIN_SECONDS',
+    default: '60',
+    description: '`npm start`: how long Ctrl-C waits for the stages to drain (in flow order) before keeping what is left on disk',
+    services: ['npm start'],
+    byService: {},
+  },
+  {
+    variable: 'PIPELINE_SPOOL_DIR',
+    default: 'data/spool',
+    description: '`npm start`: where records not landed at a stop are kept (in-memory bus), to be resumed at the next start',
+    services: ['npm start'],
+    byService: {},
+  },
+  ...SERVICES.map((s) => ({
+    variable: portVariableOf(s.name),
+    default: String(s.defaultPort),
+    description: `\`npm start\`: port of the ${s.name} (alone, the service reads \`PORT\`)`,
+    services: ['npm start'],
+    byService: {},
+  })),
+];
 
 export interface ConfigVariable {
   variable: string;
