@@ -8,8 +8,8 @@ const PIPELINE_VARIABLES: ConfigVariable[] = [
   {
     variable: 'PIPELINE_DRAIN_SECONDS',
     default: '60',
-    description: '`npm start`: how long Ctrl-C waits for the stages to drain (in flow order) before keeping what is left on disk',
-    services: ['npm start'],
+    description: '`npm start` and `npm run stack`: how long Ctrl-C waits, in all, for the stages to drain in flow order (npm start then keeps what is left on disk; on Kafka it stays on the topics)',
+    services: ['npm start', 'npm run stack'],
     byService: {},
   },
   {
