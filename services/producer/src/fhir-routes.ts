@@ -5,7 +5,7 @@ import type { RawEvent } from '@ehr/features';
 import { mapBundle, mapObservation, operationOutcome, type FhirIssue, type ObservationMapping } from '@ehr/cohort';
 import type { Bundle, BundleEntry } from 'fhir/r4.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { refuseFutureEvents, type IntakeClock } from './intake.js';
+import { refuseInvalidEvents, type IntakeClock } from './intake.js';
 import type { EventPublisher } from './publisher.js';
 import { bundleSchema, observationSchema, operationOutcomeSchema, undocumentedValidation } from './openapi.js';
 
@@ -52,7 +52,7 @@ export function registerFhirRoutes(app: FastifyInstance, options: FhirRoutesOpti
       ...undocumentedValidation,
     },
     async (request, reply) => {
-      const mapping = refuseFutureEvents(mapObservation(request.body, { receivedAt: new Date() }), options.clock, 'Observation');
+      const mapping = refuseInvalidEvents(mapObservation(request.body, { receivedAt: new Date() }), options.clock, 'Observation');
       if (!mapping.valid) return sendFhir(reply, 400, operationOutcome(mapping.issues));
       await options.publisher.publish(mapping.events);
       return sendFhir(reply, mapping.events.length > 0 ? 202 : 200, operationOutcome(accepted(mapping)));
@@ -75,7 +75,7 @@ export function registerFhirRoutes(app: FastifyInstance, options: FhirRoutesOpti
     },
     async (request, reply) => {
       const mapped = mapBundle(request.body, { receivedAt: new Date(), maxEntries: options.maxEntries });
-      const result = { ...mapped, entries: mapped.entries.map((e) => ({ ...e, mapping: refuseFutureEvents(e.mapping, options.clock, `Bundle.entry[${e.index}].resource`) })) };
+      const result = { ...mapped, entries: mapped.entries.map((e) => ({ ...e, mapping: refuseInvalidEvents(e.mapping, options.clock, `Bundle.entry[${e.index}].resource`) })) };
       if (hasError(result.issues)) {
         const tooMany = result.issues.some((i) => i.code === 'too-costly');
         return sendFhir(reply, tooMany ? 413 : 400, operationOutcome(result.issues));

@@ -1,5 +1,5 @@
 // What the producer checks before anything is accepted, at every door: the event's schema
-// (the contract in @ehr/features) and its time. An event dated more than MAX_FUTURE_SKEW
+// (the contract in @ehr/features; FHIR resources are checked again once mapped) and its time. An event dated more than MAX_FUTURE_SKEW
 // ahead of the wall clock is refused as `future_event`: accepted, it would move the feature
 // service's event-time watermark past every real patient of its partition.
 import type { FhirIssue, ObservationMapping } from '@ehr/cohort';
@@ -20,16 +20,19 @@ export function checkEvent(item: unknown, clock: IntakeClock): Validation<RawEve
 }
 
 /**
- * A FHIR mapping with every event dated too far ahead refused: the resource becomes
- * invalid (no event is accepted from it) with an error issue naming `future_event`.
+ * A FHIR mapping whose events the contract refuses (a value past its range, a time too far
+ * ahead): the resource becomes invalid (no event is accepted from it) with an error issue
+ * naming the reason, so nothing the feature service would dead-letter is accepted here.
  */
-export function refuseFutureEvents(mapping: ObservationMapping, clock: IntakeClock, expression: string): ObservationMapping {
+export function refuseInvalidEvents(mapping: ObservationMapping, clock: IntakeClock, expression: string): ObservationMapping {
   if (!mapping.valid) return mapping;
   const issues: FhirIssue[] = [];
   for (const event of mapping.events) {
-    const future = futureEventProblem(event.occurredAt, clock.now(), clock.maxFutureSkewMs);
-    if (future) issues.push({ severity: 'error', code: 'value', expression: `${expression}.effective[x]`, diagnostics: `future_event: ${future.error}` });
+    const checked = checkEvent(event, clock);
+    if (checked.ok) continue;
+    const where = checked.reason === 'future_event' ? `${expression}.effective[x]` : expression;
+    issues.push({ severity: 'error', code: 'value', expression: where, diagnostics: `${checked.reason}: ${checked.error}` });
   }
   if (issues.length === 0) return mapping;
-  return { ...mapping, valid: false, events: [], issues: [...mapping.issues, issues[0]!] };
+  return { ...mapping, valid: false, events: [], issues: [...mapping.issues, ...issues.slice(0, 5)] };
 }

@@ -171,6 +171,15 @@ describe('future times at the FHIR door', () => {
   });
 });
 
+describe('mapped events are checked against the contract at the door', () => {
+  it('an Observation whose value the contract refuses (1e308) is 400 schema_invalid, not accepted to be dead-lettered later', async () => {
+    const huge = { ...example('Observation-heart-rate'), valueQuantity: { value: 1e308, unit: 'beats/minute', system: 'http://unitsofmeasure.org', code: '/min' } };
+    const r = await post('/fhir/Observation', huge);
+    expect(r.statusCode).toBe(400);
+    expect(r.json().issue).toEqual(expect.arrayContaining([expect.objectContaining({ severity: 'error', diagnostics: expect.stringMatching(/^schema_invalid: .*payload\.value/) })]));
+  });
+});
+
 describe('OpenAPI', () => {
   it('describes the ingestion endpoints at /openapi.json', async () => {
     const r = await producer.service.app.inject('/openapi.json');
