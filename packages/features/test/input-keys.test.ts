@@ -49,3 +49,12 @@ describe('future events', () => {
     expect(futureEventProblem('9999-12-31T23:59:59-23:59', now, skew)).toMatchObject({ reason: 'future_event' });
   });
 });
+
+describe('event timestamps', () => {
+  const at = (occurredAt: string) => decodeRawEvent(JSON.stringify({ ...vital('p-1', 'heart_rate', 80, 0), occurredAt }));
+  it.each(['2026-02-30T10:00:00Z', '2025-02-29T10:00:00Z', '2026-04-31T00:00:00Z', '2026-01-01T24:00:00Z', '2026-01-01T10:00:00+24:00', '0000-01-01T00:00:00Z', '1899-12-31T23:59:59Z'])(
+    '%s (a date that does not exist, or before 1900) is schema_invalid',
+    (occurredAt) => expect(at(occurredAt)).toMatchObject({ ok: false, reason: 'schema_invalid', issues: [{ path: 'occurredAt' }] }),
+  );
+  it.each(['2024-02-29T10:00:00Z', '1900-01-01T00:00:00Z', '2026-12-31T23:59:59.999999999-11:30'])('%s is a timestamp', (occurredAt) => expect(at(occurredAt).ok).toBe(true));
+});
