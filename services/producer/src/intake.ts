@@ -28,7 +28,9 @@ export function refuseInvalidEvents(mapping: ObservationMapping, clock: IntakeCl
   if (!mapping.valid) return mapping;
   const issues: FhirIssue[] = [];
   for (const event of mapping.events) {
-    const checked = checkEvent(event, clock);
+    // The time first: a year past 9999 is "in the future" before it is "not writable as RFC 3339".
+    const future = futureEventProblem(event.occurredAt, clock.now(), clock.maxFutureSkewMs);
+    const checked = future ? { ok: false as const, ...future } : checkEvent(event, clock);
     if (checked.ok) continue;
     const where = checked.reason === 'future_event' ? `${expression}.effective[x]` : expression;
     issues.push({ severity: 'error', code: 'value', expression: where, diagnostics: `${checked.reason}: ${checked.error}` });

@@ -178,6 +178,18 @@ describe('mapped events are checked against the contract at the door', () => {
     expect(r.statusCode).toBe(400);
     expect(r.json().issue).toEqual(expect.arrayContaining([expect.objectContaining({ severity: 'error', diagnostics: expect.stringMatching(/^schema_invalid: .*payload\.value/) })]));
   });
+
+  it('an effective time on a day that does not exist (2026-02-30) is refused, not rolled over into March', async () => {
+    const r = await post('/fhir/Observation', { ...example('Observation-heart-rate'), effectiveDateTime: '2026-02-30T08:00:00Z' });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().issue).toEqual(expect.arrayContaining([expect.objectContaining({ severity: 'error', diagnostics: expect.stringContaining('no such day') })]));
+  });
+
+  it('an effective time in year 9999 is future_event (not only unwritable)', async () => {
+    const r = await post('/fhir/Observation', { ...example('Observation-heart-rate'), effectiveDateTime: '9999-12-31T23:59:59-23:59' });
+    expect(r.statusCode).toBe(400);
+    expect(r.body).toContain('future_event');
+  });
 });
 
 describe('OpenAPI', () => {
