@@ -39,7 +39,7 @@ interface Line {
 
 /** Counts what each stage has not committed yet (nothing is written). */
 export function uncommitted(broker: MemoryBroker, inputs: readonly StageInput[]): Record<string, number> {
-  const counts: Record<string, number> = {};
+  const counts = Object.create(null) as Record<string, number>;
   for (const { topic, groupId } of inputs) counts[topic] = (counts[topic] ?? 0) + broker.uncommittedCount(topic, groupId);
   return counts;
 }
@@ -49,7 +49,7 @@ export function uncommitted(broker: MemoryBroker, inputs: readonly StageInput[])
  * Ctrl-C must not wait on the event loop), replacing the spool files a start resumed from.
  */
 export function writeSpool(broker: MemoryBroker, inputs: readonly StageInput[], dir: string): SpoolReport {
-  const counts: Record<string, number> = {};
+  const counts = Object.create(null) as Record<string, number>;
   const records: BusRecord[] = [];
   for (const { topic, groupId } of inputs) {
     const left = broker.uncommitted(topic, groupId);
@@ -89,7 +89,7 @@ function resumedFiles(dir: string): string[] {
  */
 export async function resumeSpool(broker: MemoryBroker, dir: string, partitions: number): Promise<SpoolReport> {
   const files = [...resumedFiles(dir), ...(existsSync(join(dir, SPOOL_FILE)) ? [SPOOL_FILE] : [])];
-  const counts: Record<string, number> = {};
+  const counts = Object.create(null) as Record<string, number>;
   let total = 0;
   for (const file of files) {
     const lines = createInterface({ input: createReadStream(join(dir, file)).pipe(createGunzip()), crlfDelay: Infinity });

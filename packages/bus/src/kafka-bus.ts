@@ -80,7 +80,8 @@ function kafkaLogCreator(logger: Logger) {
 }
 
 function toRecord(topic: string, partition: number, m: KafkaMessage): BusRecord {
-  const headers: Record<string, string> = {};
+  // Header names come from whoever wrote the record: no prototype for "__proto__" to reach.
+  const headers = Object.create(null) as Record<string, string>;
   for (const [name, value] of Object.entries(m.headers ?? {})) {
     if (value !== undefined) headers[name] = Buffer.isBuffer(value) ? value.toString() : String(value);
   }

@@ -107,7 +107,7 @@ export class MemoryBroker {
         offset: String(partition.end),
         key: record.key,
         value: typeof record.value === 'string' ? Buffer.from(record.value) : record.value,
-        headers: { ...record.headers },
+        headers: Object.assign(Object.create(null) as Record<string, string>, record.headers),
         timestamp: now,
       });
       if (partition.records.length > this.maxRetained) partition.trimBelow(partition.end - this.maxRetained, 1);

@@ -47,8 +47,8 @@ export const FeatureEnv = Type.Composite([
     }),
     FEATURE_MAX_PATIENTS: Type.Integer({
       minimum: 1,
-      default: 100_000,
-      description: 'active patients held by one instance; past it the least recently seen are evicted (metric and warning)',
+      default: 60_000,
+      description: 'active patients held by one instance (about 1.4 KB each; the default fits the 192 MiB heap the service runs with); past it the least recently seen are evicted (metric and warning)',
     }),
   }),
 ]);

@@ -30,7 +30,7 @@ export class PartitionState {
     for (const s of states.values()) this.watermark = Math.min(now, Math.max(this.watermark, s.maxTime));
   }
 
-  /** A batch's view: patients are copied on first touch, so a failed batch leaves no trace. */
+  /** A batch's changes, undone by `rollback` if it fails: a failed batch leaves no trace. */
   begin(): PartitionTransaction {
     return new PartitionTransaction(this);
   }
@@ -64,9 +64,19 @@ export class PartitionState {
   }
 }
 
+/**
+ * A batch's changes. Patients are changed in place, each backed up (copied) on first touch,
+ * and put back if the batch fails: the copies are short-lived, while copying every touched
+ * patient and replacing the original on commit left the old states behind as long-lived
+ * garbage, which made the heap (and the resident memory) grow far past what it held.
+ */
 export class PartitionTransaction implements PatientStore {
+  /** Patients this batch has touched: the partition's own objects (changed in place) or new ones. */
   private readonly touched = new Map<string, PatientState>();
+  /** Each touched patient as it was before the batch (null: the partition did not hold it). */
+  private readonly backups = new Map<string, PatientState | null>();
   private watermark: number;
+  private done = false;
 
   constructor(private readonly base: PartitionState) {
     this.watermark = base.watermark;
@@ -76,12 +86,16 @@ export class PartitionTransaction implements PatientStore {
     let s = this.touched.get(patientId);
     if (!s) {
       const original = this.base.states.get(patientId);
-      if (original) this.touched.set(patientId, (s = clonePatientState(original)));
+      if (original) {
+        this.backups.set(patientId, clonePatientState(original));
+        this.touched.set(patientId, (s = original));
+      }
     }
     return s;
   }
 
   set(patientId: string, state: PatientState): void {
+    if (!this.backups.has(patientId)) this.backups.set(patientId, this.base.states.has(patientId) ? clonePatientState(this.base.states.get(patientId)!) : null);
     this.touched.set(patientId, state);
   }
 
@@ -94,11 +108,12 @@ export class PartitionTransaction implements PatientStore {
   /** Patients this batch brought in that the partition did not hold. */
   get added(): number {
     let n = 0;
-    for (const id of this.touched.keys()) if (!this.base.states.has(id)) n++;
+    for (const backup of this.backups.values()) if (backup === null) n++;
     return n;
   }
 
   commit(lastOffset: bigint, events: number): void {
+    this.done = true;
     for (const [id, s] of this.touched) {
       // Re-inserted at the end: the Map's order is least recently touched first.
       this.base.states.delete(id);
@@ -108,5 +123,12 @@ export class PartitionTransaction implements PatientStore {
     this.base.watermark = this.watermark;
     this.base.lastApplied = lastOffset;
     this.base.eventsSinceCheckpoint += events;
+  }
+
+  /** The batch failed: every patient it touched is as it was before (it will be redelivered). */
+  rollback(): void {
+    if (this.done) return;
+    this.done = true;
+    for (const [id, backup] of this.backups) if (backup) this.base.states.set(id, backup);
   }
 }

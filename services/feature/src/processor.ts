@@ -46,6 +46,8 @@ export interface FeatureProcessorDeps {
 }
 
 const SERVICE = 'feature';
+/** Patients encoded and written per produce call of a checkpoint (bounded memory). */
+const CHECKPOINT_SLICE = 1_000;
 /** Eviction scans a partition's patients: do it every so many events, not every batch. */
 const EVICT_EVERY = 4096;
 
@@ -188,25 +190,29 @@ export function createFeatureProcessor({ bus, logger, metrics, options, isolatio
     if (options.changelog) {
       // Parts first, then the states that point at them, then what no state points at any
       // more, then the offset: a crash between any two leaves a changelog that restores.
-      const parts: OutgoingRecord[] = [];
-      const heads: OutgoingRecord[] = [];
+      // In slices of patients: encoding 20,000 states at once would hold them all in memory.
       const tombstones: OutgoingRecord[] = orphanParts.map((key) => ({ key, value: Buffer.alloc(0) }));
-      for (const id of state.dirty) {
-        const s = state.states.get(id);
-        const previous = state.stored.get(id);
-        const encoded = s ? encodePatient(id, s, state.partition) : null;
-        heads.push(encoded?.head ?? { key: id, value: Buffer.alloc(0) });
-        if (encoded) parts.push(...encoded.parts);
-        if (previous && previous.version !== encoded?.stored?.version) tombstones.push(...partTombstones(id, previous));
-        if (encoded?.stored) state.stored.set(id, encoded.stored);
-        else state.stored.delete(id);
+      const dirty = [...state.dirty];
+      for (let i = 0; i < dirty.length; i += CHECKPOINT_SLICE) {
+        const parts: OutgoingRecord[] = [];
+        const heads: OutgoingRecord[] = [];
+        for (const id of dirty.slice(i, i + CHECKPOINT_SLICE)) {
+          const s = state.states.get(id);
+          const previous = state.stored.get(id);
+          const encoded = s ? encodePatient(id, s, state.partition) : null;
+          heads.push(encoded?.head ?? { key: id, value: Buffer.alloc(0) });
+          if (encoded) parts.push(...encoded.parts);
+          if (previous && previous.version !== encoded?.stored?.version) tombstones.push(...partTombstones(id, previous));
+          if (encoded?.stored) state.stored.set(id, encoded.stored);
+          else state.stored.delete(id);
+        }
+        await bus.produce(TOPICS.featureState, parts);
+        await bus.produce(TOPICS.featureState, heads);
+        changelogRecords.inc(heads.length + parts.length);
       }
-      await bus.produce(TOPICS.featureState, parts);
-      await bus.produce(TOPICS.featureState, heads);
       await bus.produce(TOPICS.featureState, tombstones);
       orphanParts = [];
       await bus.produce(TOPICS.featureState, [offsetRecord(state.partition, nextOffset)]);
-      changelogRecords.inc(heads.length + parts.length);
     }
     await subscription?.commit([{ topic: TOPICS.events, partition: state.partition, offset: String(nextOffset) }]);
     state.dirty.clear();
@@ -280,25 +286,32 @@ export function createFeatureProcessor({ bus, logger, metrics, options, isolatio
 
     const tx = state.begin();
     const tally: Tally = { out: [], letters: [], accepted: 0, duplicates: 0, fixes: [] };
-    for (const record of records) {
-      const verdict = isolation.verdict(record);
-      if (verdict.isolate) {
-        // It threw on every attempt: dead-letter it whole, and let the partition move on.
-        const ids = peekIds(safeJson(record.value));
-        tally.letters.push(buildDeadLetter(record, { service: SERVICE, reason: 'processing_error', error: `threw on each of ${verdict.attempts} attempts: ${verdict.error}`, ...ids }));
-        continue;
+    let added: number;
+    try {
+      for (const record of records) {
+        const verdict = isolation.verdict(record);
+        if (verdict.isolate) {
+          // It threw on every attempt: dead-letter it whole, and let the partition move on.
+          const ids = peekIds(safeJson(record.value));
+          tally.letters.push(buildDeadLetter(record, { service: SERVICE, reason: 'processing_error', error: `threw on each of ${verdict.attempts} attempts: ${verdict.error}`, ...ids }));
+          continue;
+        }
+        // A throw here fails the batch: it is rolled back and redelivered.
+        isolation.run(record, () => processRecord(record, tx, tally));
       }
-      // A throw here rolls the whole batch back (tx is dropped) and redelivers it.
-      isolation.run(record, () => processRecord(record, tx, tally));
+      // Output first; only then does the state move on (a failure here redelivers the batch to the old state).
+      await Promise.all([
+        bus.produce(TOPICS.features, tally.out),
+        bus.produce(TOPICS.deadLetter, tally.letters.map((d) => ({ key: d.patientId ?? 'unknown', value: JSON.stringify(d) }))),
+      ]);
+      added = tx.added;
+      tx.commit(BigInt(records[records.length - 1]!.offset), records.length);
+    } catch (err) {
+      // Every patient the batch touched goes back to how it was; the batch is redelivered.
+      tx.rollback();
+      throw err;
     }
     const { out, letters, fixes } = tally;
-    // Output first; only then does the state move on (a failure here redelivers the batch to the old state).
-    await Promise.all([
-      bus.produce(TOPICS.features, out),
-      bus.produce(TOPICS.deadLetter, letters.map((d) => ({ key: d.patientId ?? 'unknown', value: JSON.stringify(d) }))),
-    ]);
-    const added = tx.added;
-    tx.commit(BigInt(records[records.length - 1]!.offset), records.length);
     isolation.settled(records);
     events.inc(records.length);
     featurized.inc(tally.accepted);

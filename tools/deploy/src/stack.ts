@@ -205,7 +205,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const launch = (service: ServiceName): Running => {
     // Its own process group: a Ctrl-C in the terminal reaches only the runner, which then
     // sends each service exactly one SIGTERM (a second signal makes a service exit at once).
-    const child = spawn(process.execPath, [join(root, serviceInfo(service).entry)], {
+    const child = spawn(process.execPath, [...serviceInfo(service).nodeFlags, join(root, serviceInfo(service).entry)], {
       cwd: root,
       env: envFor(service),
       stdio: ['ignore', 'pipe', 'pipe'],

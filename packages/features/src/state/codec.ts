@@ -7,7 +7,10 @@ import { Series } from './series.js';
 
 export const STATE_CODEC_VERSION = 2;
 
-const b64 = (a: Float64Array, n: number) => Buffer.from(a.buffer, a.byteOffset, n * 8).toString('base64');
+const b64 = (a: readonly number[]) => {
+  const f = Float64Array.from(a);
+  return Buffer.from(f.buffer, f.byteOffset, f.byteLength).toString('base64');
+};
 function f64(text: unknown): Float64Array {
   if (typeof text !== 'string') throw new Error('patient state: a series is not a base64 string');
   const bytes = Buffer.from(text, 'base64');
@@ -38,7 +41,7 @@ export function encodeState(state: PatientState, meta: Record<string, number> = 
   const series: Encoded['state']['series'] = [];
   state.series.forEach((s, i) => {
     if (!s || s.length === 0) return;
-    series.push(s.weights ? [i, b64(s.times, s.length), b64(s.values, s.length), b64(s.weights, s.length)] : [i, b64(s.times, s.length), b64(s.values, s.length)]);
+    series.push(s.weights ? [i, b64(s.times), b64(s.values), b64(s.weights)] : [i, b64(s.times), b64(s.values)]);
   });
   const encoded: Encoded = {
     v: STATE_CODEC_VERSION,
@@ -51,7 +54,7 @@ export function encodeState(state: PatientState, meta: Record<string, number> = 
       lastEmittedAt: num(state.lastEmittedAt),
       dedupFloor: num(state.dedupFloor),
       series,
-      ledger: [b64(state.ledger.times, state.ledger.length), b64(state.ledger.values, state.ledger.length)],
+      ledger: [b64(state.ledger.times), b64(state.ledger.values)],
       notes: state.notes.map((n) => ({ ...n, avgWordLength: num(n.avgWordLength) as number })),
     },
   };

@@ -101,7 +101,7 @@ export function createPatientState(patientId: string): PatientState {
     encounter: null,
     maxTime: -Infinity,
     series: SIGNALS.map(() => null),
-    ledger: new Series(16),
+    ledger: new Series(),
     notes: [],
     admission: null,
     location: null,
@@ -161,7 +161,7 @@ export function applyEvent(state: PatientState, event: RawEvent, time: number, h
     case 'vital_sign':
     case 'lab_result': {
       const i = SIGNAL_INDEX[event.payload.kind];
-      const series = (state.series[i] ??= new Series(4));
+      const series = (state.series[i] ??= new Series());
       series.insert(time, event.payload.value);
       break;
     }
