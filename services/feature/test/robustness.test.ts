@@ -117,6 +117,31 @@ describe('feature service: poison, time and size bounds', () => {
     expect(out.records.filter((r) => r.value.toString().includes('"patientId":"P-1"'))).toHaveLength(2);
   });
 
+  it('a batch that fails after changing a patient leaves no trace: its redelivery sees the patient as it was', async () => {
+    const bus = new MemoryBus({ defaultPartitions: 1 });
+    const flaky = hr('P-flaky', 30);
+    let failures = 0;
+    // The real engine, failing once right after it changed the state (the patient now holds the event).
+    const engine: typeof processEvent = (store, event, options) => {
+      const outcome = processEvent(store, event, options);
+      if (event.eventId === flaky.eventId && failures++ === 0) throw new Error('lost the connection mid-batch');
+      return outcome;
+    };
+    const service = start(bus, {}, { engine });
+    await service.start();
+    const out = await collect(bus, TOPICS.features, 'v');
+    // The patient exists before the failing batch: that batch changes it in place.
+    await bus.produce(TOPICS.events, [record(hr('P-flaky', 40))]);
+    await waitFor('the first event', async () => (await metric(service, 'ehr_feature_events_total')) === 1, 15_000);
+    await bus.produce(TOPICS.events, [record(flaky), record(hr('P-other', 20))]);
+    await waitFor('every event', async () => (await metric(service, 'ehr_feature_events_total')) === 3, 15_000);
+    // Redelivered to the state before the batch: the event is new again (not a duplicate of itself), and featurized once.
+    expect(failures).toBe(2);
+    expect(await metric(service, 'ehr_feature_duplicates_total')).toBe(0);
+    expect(out.records.filter((r) => r.value.toString().includes(`"triggerEventId":"${flaky.eventId}"`))).toHaveLength(1);
+    expect(service.processor.partitions.get(0)!.states.get('P-flaky')!.series[0]!.length).toBe(2);
+  });
+
   it('an event dated ahead of the wall clock is future_event, and no watermark passes the wall clock', async () => {
     const bus = new MemoryBus({ defaultPartitions: 1 });
     const service = start(bus, { MAX_FUTURE_SKEW: '300' });
