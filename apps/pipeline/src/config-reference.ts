@@ -5,14 +5,32 @@ import type { TSchema } from '@sinclair/typebox';
 import { portVariableOf, SERVICES } from './services.js';
 
 /** Variables only `npm start` (this package) reads: one port per service (each service alone reads `PORT`). */
-const PIPELINE_VARIABLES: ConfigVariable[] = SERVICES.map((s) => ({
-  variable: portVariableOf(s.name),
-  default: String(s.defaultPort),
-  description: `\`npm start\`: port of the ${s.name} (alone, the service reads \`PORT\`)`,
-  rule: 'integer 0–65535',
-  services: ['npm start'],
-  byService: {},
-}));
+const PIPELINE_VARIABLES: ConfigVariable[] = [
+  {
+    variable: 'PIPELINE_DRAIN_SECONDS',
+    default: '60',
+    rule: 'number ≥ 0',
+    description: '`npm start` and `npm run stack`: how long Ctrl-C waits, in all, for the stages to drain in flow order (npm start then keeps what is left on disk; on Kafka it stays on the topics)',
+    services: ['npm start', 'npm run stack'],
+    byService: {},
+  },
+  {
+    variable: 'PIPELINE_SPOOL_DIR',
+    default: 'data/spool',
+    rule: 'a directory',
+    description: '`npm start`: where records not landed at a stop are kept (in-memory bus), to be resumed at the next start',
+    services: ['npm start'],
+    byService: {},
+  },
+  ...SERVICES.map((s) => ({
+    variable: portVariableOf(s.name),
+    default: String(s.defaultPort),
+    description: `\`npm start\`: port of the ${s.name} (alone, the service reads \`PORT\`)`,
+    rule: 'integer 0–65535',
+    services: ['npm start'],
+    byService: {},
+  })),
+];
 
 export interface ConfigVariable {
   variable: string;

@@ -1,5 +1,7 @@
-// `npm start`: the whole pipeline in one process. Ctrl-C stops it cleanly.
-import { startPipeline } from './pipeline.js';
+// `npm start`: the whole pipeline in one process. Ctrl-C closes intake, drains every stage
+// in flow order and keeps what could not land for the next start; a second Ctrl-C stops at
+// once, keeping everything not landed on disk and saying how much and where.
+import { describeCounts, startPipeline } from './pipeline.js';
 
 const say = (line: string) => void process.stdout.write(`${line}\n`);
 const tty = process.stdout.isTTY;
@@ -9,23 +11,39 @@ const summary = tty
   : { intervalMs: 30_000, show: say, onFirstScore: say };
 // The demo stream is on by default: a synthetic ward of 300 beds at ~50 events/s (see
 // @ehr/producer's PRODUCER_* variables; PRODUCER_SOURCE=none turns it off).
-const env = { PRODUCER_SOURCE: 'synthetic', ...process.env };
-const pipeline = await startPipeline({ env, say, defaultModel: true, summary }).catch((err: unknown) => {
+const env: Record<string, string | undefined> = { PRODUCER_SOURCE: 'synthetic', ...process.env };
+const seconds = (name: string, fallback: number): number => {
+  const raw = env[name];
+  const n = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isFinite(n) || n < 0) {
+    process.stderr.write(`${name} must be a number of seconds, got ${JSON.stringify(raw)}\n`);
+    process.exit(1);
+  }
+  return n;
+};
+const drainTimeoutMs = seconds('PIPELINE_DRAIN_SECONDS', 60) * 1000;
+const spoolDir = env.PIPELINE_SPOOL_DIR || 'data/spool';
+
+const pipeline = await startPipeline({ env, say, defaultModel: true, summary, spoolDir }).catch((err: unknown) => {
   process.stderr.write(`pipeline failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });
 
-let stopping = false;
+let signals = 0;
 const stop = (signal: string) => {
-  if (stopping) {
-    say('second signal: exiting now');
+  signals += 1;
+  if (signals > 1) {
+    const kept = pipeline.keepUnlanded();
+    if (Number.isNaN(kept.total)) say(`second ${signal}: stopping now; what did not land stays on ${kept.path}`);
+    else if (kept.total === 0) say(`second ${signal}: stopping now; every accepted event had landed`);
+    else say(`second ${signal}: stopping now; ${kept.total.toLocaleString('en-GB')} accepted records did not land (${describeCounts(kept.counts)}); kept in ${kept.path}, resumed at the next npm start`);
     process.exit(1);
   }
-  stopping = true;
-  say(`${tty ? '\n' : ''}${signal}: stopping (flushing and committing)…`);
-  pipeline.stop().then(
-    () => {
-      say('stopped cleanly');
+  say(`${tty ? '\n' : ''}${signal}: stopping: intake closed, draining each stage (up to ${drainTimeoutMs / 1000} s; Ctrl-C again to stop at once)…`);
+  pipeline.stop({ drainTimeoutMs }).then(
+    ({ drained, kept }) => {
+      if (drained) say('stopped cleanly: every accepted event landed');
+      else say(`stopped; ${kept.total.toLocaleString('en-GB')} records did not land in time (${describeCounts(kept.counts)}); kept in ${kept.path}, resumed at the next npm start`);
       process.exit(0);
     },
     (err: unknown) => {

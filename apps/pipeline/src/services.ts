@@ -7,6 +7,7 @@ import { manifest as feature } from '@ehr/feature';
 import { manifest as producer } from '@ehr/producer';
 import { manifest as scoring } from '@ehr/scoring';
 import { manifest as sink } from '@ehr/sink';
+import { TOPICS } from '@ehr/features';
 
 export const SERVICES = [producer, feature, scoring, sink, alerting, dashboard] as const;
 
@@ -30,3 +31,13 @@ export function manifestOf(name: ServiceName): PipelineManifest {
 
 /** `npm start`'s variable for one service's port (each service alone reads PORT). */
 export const portVariableOf = (name: string): string => `${name.toUpperCase()}_PORT`;
+
+/**
+ * What each consuming stage reads: a stop drains a stage (waits for its group to commit
+ * these to their end) before it stops it, and keeps what is left for the next start.
+ */
+export const STAGE_INPUTS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['feature', [TOPICS.events]],
+  ['scoring', [TOPICS.features]],
+  ['sink', [TOPICS.scores, TOPICS.deadLetter]],
+]);

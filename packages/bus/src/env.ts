@@ -27,6 +27,22 @@ export const BusEnv = Type.Object({
 });
 export type BusEnv = Static<typeof BusEnv>;
 
+/** What every consuming service reads about isolating poison records and reporting stalls. */
+export const ConsumerEnv = Type.Object({
+  CONSUMER_MAX_ATTEMPTS: Type.Integer({
+    minimum: 1,
+    maximum: 100,
+    default: 3,
+    description: 'deliveries a record that throws gets before it is dead-lettered as processing_error and its partition moves on',
+  }),
+  CONSUMER_STALL_SECONDS: Type.Number({
+    minimum: 1,
+    default: 60,
+    description: 'a partition with a batch pending this long makes readiness degraded, naming it',
+  }),
+});
+export type ConsumerEnv = Static<typeof ConsumerEnv>;
+
 export interface BusWiring {
   /** Names the client (and the consumer groups' owner) in broker logs. */
   clientId: string;

@@ -4,3 +4,5 @@ export * from './memory-bus.js';
 export * from './kafka-bus.js';
 export * from './env.js';
 export * from './service.js';
+export * from './isolation.js';
+export * from './progress.js';

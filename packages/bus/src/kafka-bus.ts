@@ -12,6 +12,7 @@ import {
   type Producer,
   type SASLOptions,
 } from 'kafkajs';
+import { RecordFailure } from './isolation.js';
 import type {
   Bus,
   BusRecord,
@@ -79,7 +80,8 @@ function kafkaLogCreator(logger: Logger) {
 }
 
 function toRecord(topic: string, partition: number, m: KafkaMessage): BusRecord {
-  const headers: Record<string, string> = {};
+  // Header names come from whoever wrote the record: no prototype for "__proto__" to reach.
+  const headers = Object.create(null) as Record<string, string>;
   for (const [name, value] of Object.entries(m.headers ?? {})) {
     if (value !== undefined) headers[name] = Buffer.isBuffer(value) ? value.toString() : String(value);
   }
@@ -186,6 +188,21 @@ export class KafkaBus implements Bus {
         messages: slice.map((r) => ({ key: r.key, value: r.value, ...(r.headers ? { headers: r.headers } : {}) })),
       });
     }
+  }
+
+  async groupLag(groupId: string, topics: readonly string[]): Promise<number> {
+    let total = 0n;
+    for (const topic of topics) {
+      const [ends, committed] = await Promise.all([this.admin.fetchTopicOffsets(this.wire(topic)), this.admin.fetchOffsets({ groupId, topics: [this.wire(topic)] })]);
+      const at = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+      for (const { partition, offset, low } of ends) {
+        // -1: the group never committed on this partition, so everything still there is ahead of it.
+        const from = at.get(partition) ?? -1n;
+        const start = from < 0n ? BigInt(low) : from;
+        if (BigInt(offset) > start) total += BigInt(offset) - start;
+      }
+    }
+    return Number(total);
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
@@ -368,7 +385,10 @@ export class KafkaSubscription implements Subscription {
   private retryLater(topic: string, partition: number, offset: string, err: unknown): void {
     const key = tpKey(topic, partition);
     const failures = (this.backoff.get(key)?.failures ?? 0) + 1;
-    const delay = backoffDelay({ initialMs: this.options.retry?.initialMs ?? 200, maxMs: this.options.retry?.maxMs ?? 30_000 }, failures);
+    // A record's own failure carries its own (bounded) schedule: a run of poison records
+    // must not push the partition's backoff towards its maximum.
+    const delay =
+      err instanceof RecordFailure ? err.retryInMs : backoffDelay({ initialMs: this.options.retry?.initialMs ?? 200, maxMs: this.options.retry?.maxMs ?? 30_000 }, failures);
     this.logger.warn({ err, topic, partition, offset, failures, retryInMs: delay }, 'batch failed; will redeliver');
     clearTimeout(this.backoff.get(key)?.timer ?? undefined);
     this.consumer.seek({ topic: this.wire(topic), partition, offset });

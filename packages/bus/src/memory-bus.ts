@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { backoffDelay, type DependencyStatus, type Logger } from '@ehr/runtime';
+import { RecordFailure } from './isolation.js';
 import { partitionForKey } from './partitioner.js';
 import type {
   Bus,
@@ -106,12 +107,31 @@ export class MemoryBroker {
         offset: String(partition.end),
         key: record.key,
         value: typeof record.value === 'string' ? Buffer.from(record.value) : record.value,
-        headers: { ...record.headers },
+        headers: Object.assign(Object.create(null) as Record<string, string>, record.headers),
         timestamp: now,
       });
       if (partition.records.length > this.maxRetained) partition.trimBelow(partition.end - this.maxRetained, 1);
     }
     for (const group of this.groups.values()) if (group.subscribes(topicName)) group.wakeAll();
+  }
+
+  /**
+   * Records of `topic` that `groupId` has not committed, partition by partition in offset
+   * order: what stopping the process now would lose (the launcher keeps them on disk).
+   */
+  uncommitted(topicName: string, groupId: string): BusRecord[] {
+    const topic = this.topics.get(topicName);
+    if (!topic) return [];
+    const group = this.groups.get(groupId);
+    return topic.partitions.flatMap((p, i) => p.read(group ? group.committedOffset(topicName, i, p.base) : p.base, p.end));
+  }
+
+  /** How many records of `topic` `groupId` has not committed. */
+  uncommittedCount(topicName: string, groupId: string): number {
+    const topic = this.topics.get(topicName);
+    if (!topic) return 0;
+    const group = this.groups.get(groupId);
+    return topic.partitions.reduce((n, p, i) => n + Math.max(0, p.end - (group ? group.committedOffset(topicName, i, p.base) : p.base)), 0);
   }
 
   /** Resolves once no partition of `topic` is over the backlog limit of a live group. */
@@ -400,7 +420,10 @@ class MemoryConsumer implements Subscription {
       // Redeliver the same records after a backoff; a stopping member just leaves.
       this.positions.set(key, from);
       const failures = (this.backoff.get(key)?.failures ?? 0) + 1;
-      const delay = backoffDelay({ initialMs: this.options.retry?.initialMs ?? 200, maxMs: this.options.retry?.maxMs ?? 30_000 }, failures);
+      // A record's own failure carries its own (bounded) schedule: a run of poison records
+      // must not push the partition's backoff towards its maximum.
+      const delay =
+        err instanceof RecordFailure ? err.retryInMs : backoffDelay({ initialMs: this.options.retry?.initialMs ?? 200, maxMs: this.options.retry?.maxMs ?? 30_000 }, failures);
       this.backoff.set(key, { until: Date.now() + delay, failures });
       if (!this.stopping) this.onError(err, tp, { offset: String(from), failures, retryInMs: delay });
       return;
@@ -446,6 +469,10 @@ export class MemoryBus implements Bus {
     if (this.closed) throw new Error(`cannot produce to ${topic}: bus is closed`);
     await this.broker.waitForCapacity(topic);
     this.broker.append(topic, records);
+  }
+
+  async groupLag(groupId: string, topics: readonly string[]): Promise<number> {
+    return topics.reduce((n, topic) => n + this.broker.uncommittedCount(topic, groupId), 0);
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {

@@ -45,6 +45,12 @@ interface ManifestFields<Name extends string> {
    * process hands it `peers` instead.
    */
   peersVariable?: string;
+  /**
+   * Flags for the Node process that runs it alone (its image's CMD, `npm run stack`): e.g. a
+   * V8 heap limit that keeps its resident memory within what it promises. (`npm start` runs
+   * every service in one process, where no one service's limit applies.)
+   */
+  nodeFlags?: readonly string[];
 }
 
 /** A manifest with its config type known: what a service writes. */

@@ -110,6 +110,12 @@ export interface Bus {
   /** Appends records; resolves once they are durable (all in-sync replicas). */
   produce(topic: string, records: readonly OutgoingRecord[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /**
+   * Records of `topics` that consumer group `groupId` has not committed yet, summed over
+   * partitions (everything, for a group that never committed). A launcher stopping the
+   * pipeline in flow order waits for this to reach 0 before it stops the next stage.
+   */
+  groupLag(groupId: string, topics: readonly string[]): Promise<number>;
   /** For readiness: is the bus usable right now. */
   status(): DependencyStatus;
   close(): Promise<void>;

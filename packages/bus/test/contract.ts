@@ -2,8 +2,8 @@
 // real Kafka broker alike so that the two cannot drift.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
-import { createLogger, type Logger } from '@ehr/runtime';
-import type { Bus, BusRecord, Subscription } from '../src/index.js';
+import { createLogger, createMetricsRegistry, type Logger } from '@ehr/runtime';
+import { PartitionProgress, RecordIsolation, type Bus, type BusRecord, type Subscription } from '../src/index.js';
 
 export interface BusHarness {
   /** A connected bus client logging to `logger`; the suite closes it. */
@@ -221,6 +221,95 @@ export function busContract(name: string, harness: () => BusHarness): void {
       expect(line?.retryInMs).toEqual(expect.any(Number));
     });
 
+    it('isolates a record that throws: redelivered up to maxAttempts, then dead-lettered, and the partition moves on', async () => {
+      const bus = await connect('poison');
+      const topic = unique('poison');
+      const deadLetters = unique('poison-dl');
+      await bus.ensureTopics([{ topic, partitions: 1 }, { topic: deadLetters, partitions: 1 }]);
+      // Three poison records in a row between good ones: each costs its own few retries, no more.
+      const values = ['ok-0', 'ok-1', 'poison-a', 'poison-b', 'poison-c', 'ok-2', 'ok-3'];
+      await bus.produce(topic, values.map((value) => ({ key: 'same', value })));
+      const logger = capturingLogger(logged);
+      const isolation = new RecordIsolation({ maxAttempts: 3, retry: { initialMs: 20, maxMs: 100 }, logger });
+      const processed: string[] = [];
+      const attempts = new Map<string, number>();
+      subs.push(
+        await bus.subscribe({
+          groupId: unique('g'),
+          topics: [topic],
+          // A partition-level backoff this long would fail the test if record failures used it.
+          retry: { initialMs: 20_000, maxMs: 20_000 },
+          handler: async ({ records }) => {
+            const done: string[] = [];
+            const letters: { key: string; value: string }[] = [];
+            for (const r of records) {
+              const verdict = isolation.verdict(r);
+              if (verdict.isolate) {
+                letters.push({ key: 'dl', value: JSON.stringify({ offset: r.offset, bytes: r.value.toString('base64'), error: verdict.error, attempts: verdict.attempts }) });
+                continue;
+              }
+              isolation.run(r, () => {
+                attempts.set(text(r), (attempts.get(text(r)) ?? 0) + 1);
+                if (text(r).startsWith('poison')) throw new TypeError(`cannot read ${text(r)}`);
+                done.push(text(r));
+              });
+            }
+            await bus.produce(deadLetters, letters);
+            processed.push(...done);
+            isolation.settled(records);
+          },
+        }),
+      );
+      const letters: { offset: string; bytes: string; error: string; attempts: number }[] = [];
+      subs.push(await bus.subscribe({ groupId: unique('g'), topics: [deadLetters], handler: async ({ records }) => void letters.push(...records.map((r) => JSON.parse(text(r)) as (typeof letters)[number])) }));
+      await waitFor(() => processed.includes('ok-3') && letters.length === 3, 30_000, 'the records after the poison');
+      expect(letters.map((l) => [l.offset, Buffer.from(l.bytes, 'base64').toString(), l.attempts])).toEqual([
+        ['2', 'poison-a', 3],
+        ['3', 'poison-b', 3],
+        ['4', 'poison-c', 3],
+      ]);
+      expect(letters[0]!.error).toContain('cannot read poison-a');
+      expect([...attempts].filter(([v]) => v.startsWith('poison'))).toEqual([['poison-a', 3], ['poison-b', 3], ['poison-c', 3]]);
+      // The good records before the poison were redelivered with it (at-least-once), each processed in order.
+      expect([...new Set(processed)]).toEqual(['ok-0', 'ok-1', 'ok-2', 'ok-3']);
+      expect(processed.filter((v) => v === 'ok-3')).toHaveLength(1);
+    });
+
+    it('reports a partition that makes no progress, naming it, with the age of its oldest record', async () => {
+      const bus = await connect('stall');
+      const topic = unique('stall');
+      await bus.ensureTopics([{ topic, partitions: 2 }]);
+      const metrics = createMetricsRegistry('bus-contract', { defaultMetrics: false });
+      const progress = new PartitionProgress({ stallAfterMs: 300, metrics });
+      let healthy = 0;
+      let failing = true;
+      const stuckKey = 'stuck-patient';
+      const sub = await bus.subscribe({
+        groupId: unique('g'),
+        topics: [topic],
+        retry: { initialMs: 50, maxMs: 100 },
+        handler: progress.wrap(async ({ records }) => {
+          if (failing && records.some((r) => r.key === stuckKey)) throw new Error('warehouse unavailable');
+          healthy += records.length;
+        }),
+      });
+      subs.push(sub);
+      progress.attach(sub);
+      const others = Array.from({ length: 40 }, (_, i) => `other-${i}`);
+      await bus.produce(topic, [{ key: stuckKey, value: 'x' }, ...others.map((key) => ({ key, value: 'y' }))]);
+      await waitFor(() => progress.status().state === 'degraded', 30_000, 'the stall to show');
+      const status = progress.status();
+      const stuckPartition = progress.stalled()[0]!.partition;
+      expect(status.detail).toContain(`${topic}[${stuckPartition}] no progress for`);
+      expect(progress.stalled()).toHaveLength(1);
+      const text = await metrics.metrics();
+      const age = new RegExp(`ehr_consumer_oldest_unprocessed_age_seconds\\{[^}]*topic="${topic.replace(/\./g, '\\.')}",partition="${stuckPartition}"[^}]*\\} ([\\d.]+)`).exec(text);
+      expect(Number(age?.[1])).toBeGreaterThan(0);
+      failing = false;
+      await waitFor(() => progress.status().state === 'up', 30_000, 'the partition to recover');
+      expect(healthy).toBe(41);
+    });
+
     it('starts a partition where the consumer says (resumeAt), skipping what it already has', async () => {
       const bus = await connect('resume');
       const topic = unique('resume');
@@ -255,8 +344,11 @@ export function busContract(name: string, harness: () => BusHarness): void {
         await sub.stop();
         return seen.map(text);
       };
+      expect(await bus.groupLag(groupId, [topic])).toBe(6);
       expect(await run(null)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
       expect(await run(3)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
+      // What a launcher waits on before it stops the next stage: records not committed yet.
+      expect(await bus.groupLag(groupId, [topic])).toBe(2);
       expect(await run(null)).toEqual(['m4', 'm5']);
     });
 

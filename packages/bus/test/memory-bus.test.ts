@@ -54,3 +54,25 @@ describe('in-memory bus specifics', () => {
     expect(await a.clusterId()).not.toBe(await b.clusterId());
   });
 });
+
+describe('in-memory broker: what a stop would lose', () => {
+  it('lists, per topic and group, the records not committed yet, keys and bytes intact', async () => {
+    const broker = new MemoryBroker({ defaultPartitions: 2 });
+    const bus = new MemoryBus({ broker });
+    await bus.produce('t', Array.from({ length: 10 }, (_, i) => ({ key: `k${i % 3}`, value: `v${i}` })));
+    expect(broker.uncommitted('t', 'never-joined').map((r) => r.value.toString()).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `v${i}`).sort());
+    let seen = 0;
+    const sub = await bus.subscribe({ groupId: 'g', topics: ['t'], autoCommit: false, handler: async ({ records }) => void (seen += records.length) });
+    await waitFor(() => seen === 10, 5_000, 'all records');
+    const [first] = sub.assignment();
+    const firstEnd = broker.topics.get('t')!.partitions[first!.partition]!.end;
+    await sub.commit([{ topic: 't', partition: first!.partition, offset: String(firstEnd) }]);
+    const left = broker.uncommitted('t', 'g');
+    expect(left.length).toBe(10 - firstEnd);
+    expect(left.every((r) => r.partition !== first!.partition && r.key !== null)).toBe(true);
+    expect(broker.uncommittedCount('t', 'g')).toBe(left.length);
+    expect(await bus.groupLag('g', ['t'])).toBe(left.length);
+    await sub.stop();
+    await bus.close();
+  });
+});

@@ -7,8 +7,11 @@ let cachedDay = NaN;
 let cachedPrefix = '';
 
 /** RFC 3339 in UTC, without milliseconds when there are none (what the CSVs hold). */
+const YEAR_10000_MS = Date.UTC(10000, 0, 1);
+
 export function iso(ms: number): string {
-  if (ms % 1000 !== 0 || ms < 0) {
+  // The hot path below assumes a four-digit year; anything else (a FHIR time past 9999) takes the slow one.
+  if (ms % 1000 !== 0 || ms < 0 || ms >= YEAR_10000_MS) {
     const text = new Date(ms).toISOString();
     return text.endsWith('.000Z') ? `${text.slice(0, -5)}Z` : text;
   }

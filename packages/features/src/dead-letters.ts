@@ -37,6 +37,9 @@ export function peekIds(value: unknown): { patientId: string | null; originalEve
  * many there were and their sha256.
  */
 export const DEAD_LETTER_MAX_ORIGINAL_BYTES = 256 * 1024;
+const MAX_KEY_CHARS = 1024;
+const MAX_ISSUE_CHARS = 512;
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
 /**
  * The dead letter for a rejected message: the reason, the details, where it came from
@@ -52,21 +55,27 @@ export function buildDeadLetter(message: RejectedMessage, rejection: Rejection, 
     kept.length < bytes.length
       ? [{ path: 'originalBytes', message: `truncated: the message had ${bytes.length} bytes (sha256 ${createHash('sha256').update(bytes).digest('hex')}); the first ${kept.length} are kept` }]
       : [];
+  // Everything else a rejected message can put in its dead letter is clipped too: a 900 KB
+  // property name (a validation path) or key would otherwise make the dead letter as
+  // unwritable as the message itself.
+  const key = message.key === null ? null : clip(message.key, MAX_KEY_CHARS);
+  const keyNote = message.key !== null && key!.length < message.key.length ? [{ path: 'originalKey', message: `truncated: the key had ${message.key.length} characters; the first ${MAX_KEY_CHARS} are kept` }] : [];
+  const notes = [...truncated, ...keyNote];
   return {
     schema: 'dead_letter',
     schemaVersion: 1,
     eventId: deterministicId('dead-letter', rejection.service, message.topic, position, rejection.reason),
-    patientId: rejection.patientId ?? message.key,
+    patientId: rejection.patientId ?? (message.key === null ? null : clip(message.key, 256)),
     originalEventId: rejection.originalEventId ?? null,
     producedAt: now.toISOString(),
     service: rejection.service,
     reason: rejection.reason,
-    error: rejection.error.slice(0, 4096),
-    details: [...truncated, ...(rejection.issues ?? []).slice(0, 50 - truncated.length).map((i) => ({ path: i.path, message: i.message }))],
+    error: clip(rejection.error, 4096),
+    details: [...notes, ...(rejection.issues ?? []).slice(0, 50 - notes.length).map((i) => ({ path: clip(i.path, MAX_ISSUE_CHARS), message: clip(i.message, MAX_ISSUE_CHARS) }))],
     sourceTopic: message.topic,
     sourcePartition: message.partition,
     sourceOffset: message.offset,
-    originalKey: message.key,
+    originalKey: key,
     originalBytes: kept.toString('base64'),
   };
 }

@@ -19,6 +19,7 @@ export * from './clinical/served-band.js';
 export * from './json-schema.js';
 export * from './random.js';
 export * from './dead-letters.js';
+export * from './event-time.js';
 export * from './cleaning/units.js';
 export * from './cleaning/plausibility.js';
 export * from './cleaning/clean.js';

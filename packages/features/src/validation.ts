@@ -65,9 +65,10 @@ export function parseJson(bytes: Uint8Array | string): Validation<unknown> {
   }
 }
 
-const rawEventValidators = Object.fromEntries(
+// A Map, not an object: the schema name comes from input, and `"toString" in {}` is true.
+const rawEventValidators: ReadonlyMap<string, Validator<TSchema>> = new Map(
   Object.entries(RAW_EVENT_SCHEMAS).map(([name, schema]) => [name, compileValidator(schema, `${name} event`)]),
-) as unknown as Record<keyof typeof RAW_EVENT_SCHEMAS, Validator<TSchema>>;
+);
 
 const SUPPORTED_RAW_VERSION = 1;
 
@@ -80,8 +81,9 @@ export function validateRawEvent(value: unknown): Validation<RawEvent> {
     return { ok: false, reason: 'schema_invalid', error: 'event must be a JSON object', issues: [{ path: '$', message: 'Expected object' }] };
   }
   const { schema, schemaVersion } = value as { schema?: unknown; schemaVersion?: unknown };
-  if (typeof schema !== 'string' || !(schema in rawEventValidators)) {
-    const known = Object.keys(rawEventValidators).join(', ');
+  const validator = typeof schema === 'string' ? rawEventValidators.get(schema) : undefined;
+  if (validator === undefined) {
+    const known = [...rawEventValidators.keys()].join(', ');
     return {
       ok: false,
       reason: 'schema_invalid',
@@ -93,11 +95,11 @@ export function validateRawEvent(value: unknown): Validation<RawEvent> {
     return {
       ok: false,
       reason: 'unsupported_schema_version',
-      error: `${schema} schemaVersion ${JSON.stringify(schemaVersion)} is not supported (supported: ${SUPPORTED_RAW_VERSION})`,
+      error: `${String(schema)} schemaVersion ${JSON.stringify(schemaVersion)} is not supported (supported: ${SUPPORTED_RAW_VERSION})`,
       issues: [{ path: 'schemaVersion', message: `Expected ${SUPPORTED_RAW_VERSION}` }],
     };
   }
-  return rawEventValidators[schema as keyof typeof RAW_EVENT_SCHEMAS].validate(value) as Validation<RawEvent>;
+  return validator.validate(value) as Validation<RawEvent>;
 }
 
 /** Bytes off the bus → a valid raw event, or why not. */

@@ -29,3 +29,21 @@ describe('buildDeadLetter', () => {
     expect(decodeDeadLetter(encoded).ok).toBe(true);
   });
 });
+
+describe('buildDeadLetter with oversized parts', () => {
+  it('clips a huge key, a huge property name in a validation path, and a long error, staying well under 1 MB', () => {
+    const name = 'p'.repeat(900_000);
+    const value = Buffer.from(`{"${name}":1}`);
+    const key = 'k'.repeat(600_000);
+    const letter = buildDeadLetter(
+      { topic: 'ehr.events.v1', partition: 0, offset: '7', key, value },
+      { service: 'feature', reason: 'schema_invalid', error: `invalid: ${name}`, issues: Array.from({ length: 20 }, () => ({ path: name, message: `Unexpected property ${name}` })) },
+    );
+    expect(Buffer.byteLength(JSON.stringify(letter))).toBeLessThan(400_000);
+    expect(letter.originalKey!.length).toBe(1024);
+    expect(letter.patientId!.length).toBe(256);
+    expect(letter.details.map((d) => d.path).slice(0, 2)).toEqual(['originalBytes', 'originalKey']);
+    expect(letter.details.every((d) => d.path.length <= 512 && d.message.length <= 512)).toBe(true);
+    expect(decodeDeadLetter(JSON.stringify(letter)).ok).toBe(true);
+  });
+});

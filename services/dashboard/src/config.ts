@@ -1,4 +1,4 @@
-import { BusEnv } from '@ehr/bus';
+import { BusEnv, ConsumerEnv } from '@ehr/bus';
 import { AuthEnv, ConfigError, portEnv, readConfig, ServiceEnv, type Static } from '@ehr/runtime';
 import { Type } from '@sinclair/typebox';
 
@@ -7,6 +7,7 @@ export const DashboardEnv = Type.Composite([
   portEnv(3000),
   BusEnv,
   AuthEnv,
+  ConsumerEnv,
   Type.Object({
     DASHBOARD_SESSION_TTL_MS: Type.Integer({
       minimum: 60_000,

@@ -1,5 +1,5 @@
-import type { Bus, RecordBatch, Subscription } from '@ehr/bus';
-import { decodeSeverityScore, TOPICS } from '@ehr/features';
+import { PartitionProgress, RecordIsolation, type Bus, type RecordBatch, type Subscription } from '@ehr/bus';
+import { buildDeadLetter, decodeSeverityScore, peekIds, TOPICS, type DeadLetter } from '@ehr/features';
 import { Authenticator, Counter, createMetricsRegistry, Gauge, Readiness, type HttpConfig, type Logger, type RunnableService } from '@ehr/runtime';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
@@ -31,7 +31,8 @@ export interface DashboardServiceDeps {
     | 'ALLOW_INSECURE'
   > &
     Partial<HttpConfig> &
-    Partial<Pick<DashboardConfig, 'AUTH_INGEST_TOKENS' | 'AUTH_READ_TOKENS' | 'AUTH_ADMIN_TOKENS'>>;
+    Partial<Pick<DashboardConfig, 'AUTH_INGEST_TOKENS' | 'AUTH_READ_TOKENS' | 'AUTH_ADMIN_TOKENS'>> &
+    Partial<Pick<DashboardConfig, 'CONSUMER_MAX_ATTEMPTS' | 'CONSUMER_STALL_SECONDS'>>;
   logger: Logger;
   bus: Bus;
   /**
@@ -107,12 +108,30 @@ export function createDashboardService({ config, logger, bus, serviceHealthUrls 
   const app = buildApp({ logger, metrics, readiness, ward, stream, health, auth, sessions, http: config });
   const staleAfterMs = config.DASHBOARD_PATIENT_TTL_MS;
 
+  // A score the ward cannot fold in (it throws) is redelivered a few times, then
+  // dead-lettered as processing_error: the patients behind it on the partition still show.
+  const isolation = new RecordIsolation({ maxAttempts: config.CONSUMER_MAX_ATTEMPTS ?? 3, logger, metrics });
+  const progress = new PartitionProgress({ stallAfterMs: (config.CONSUMER_STALL_SECONDS ?? 60) * 1000, metrics });
+  readiness.register('partitions', () => progress.status(), { critical: false });
+
   const handle = async (batch: RecordBatch): Promise<void> => {
     const now = Date.now();
     let invalid = 0;
+    const letters: DeadLetter[] = [];
     for (const record of batch.records) {
       if (now - record.timestamp > staleAfterMs) {
         scores.inc({ outcome: 'stale' });
+        continue;
+      }
+      const verdict = isolation.verdict(record);
+      if (verdict.isolate) {
+        let ids = {};
+        try {
+          ids = peekIds(JSON.parse(record.value.toString()));
+        } catch {
+          // not JSON: no ids to keep
+        }
+        letters.push(buildDeadLetter(record, { service: 'dashboard', reason: 'processing_error', error: `threw on each of ${verdict.attempts} attempts: ${verdict.error}`, ...ids }));
         continue;
       }
       const decoded = decodeSeverityScore(record.value);
@@ -120,8 +139,13 @@ export function createDashboardService({ config, logger, bus, serviceHealthUrls 
         invalid++;
         continue;
       }
-      scores.inc({ outcome: ward.apply(decoded.value, now) });
+      scores.inc({ outcome: isolation.run(record, () => ward.apply(decoded.value, now)) });
     }
+    if (letters.length > 0) {
+      await bus.produce(TOPICS.deadLetter, letters.map((d) => ({ key: d.patientId ?? 'unknown', value: JSON.stringify(d) })));
+      scores.inc({ outcome: 'dead_lettered' }, letters.length);
+    }
+    isolation.settled(batch.records);
     if (invalid > 0) {
       // The sink dead-letters bad scores; the dashboard only counts and skips them (no ids logged).
       scores.inc({ outcome: 'invalid' }, invalid);
@@ -140,8 +164,9 @@ export function createDashboardService({ config, logger, bus, serviceHealthUrls 
       stream.start();
       health.start();
       await bus.connect();
-      await bus.ensureTopics([{ topic: TOPICS.scores, partitions: config.KAFKA_TOPIC_PARTITIONS }]);
-      subscription = await bus.subscribe({ groupId: config.DASHBOARD_GROUP_ID, topics: [TOPICS.scores], fromBeginning: false, handler: handle });
+      await bus.ensureTopics([TOPICS.scores, TOPICS.deadLetter].map((topic) => ({ topic, partitions: config.KAFKA_TOPIC_PARTITIONS })));
+      subscription = await bus.subscribe({ groupId: config.DASHBOARD_GROUP_ID, topics: [TOPICS.scores], fromBeginning: false, handler: progress.wrap(handle) });
+      progress.attach(subscription);
       setConsumer({ state: 'up', detail: `group ${config.DASHBOARD_GROUP_ID}` });
     },
     async stop() {

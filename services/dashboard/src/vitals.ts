@@ -78,7 +78,7 @@ export class VitalExtractor {
   private mappingFor(features: Readonly<Record<string, number | null>>): Partial<Record<VitalKey, string>> {
     const names = Object.keys(features);
     // The declared list wins wherever its name is present in this score.
-    if (this.declared && KEY_VITALS.every(({ key }) => this.declared?.[key] === undefined || this.declared[key] in features)) {
+    if (this.declared && KEY_VITALS.every(({ key }) => this.declared?.[key] === undefined || Object.hasOwn(features, this.declared[key]))) {
       return this.declared;
     }
     const signature = names.join('\u0001');

@@ -146,4 +146,33 @@ describe('dashboard service', () => {
     expect(logs.join('')).toContain('skipped invalid scores');
     expect(logs.join('')).not.toContain('secret-patient');
   });
+
+  it('a score the ward throws on is redelivered 3 times, then dead-lettered as processing_error; the patients behind it still show', async () => {
+    const { bus, service } = await start({ CONSUMER_STALL_SECONDS: '60' });
+    await service.start();
+    const letters: string[] = [];
+    const audit = await bus.subscribe({ groupId: 'audit', topics: [TOPICS.deadLetter], handler: async ({ records }) => void letters.push(...records.map((r) => r.value.toString())) });
+    cleanup.push(() => audit.stop());
+    // The real ward, with one fault: this patient's score makes it throw, as an unforeseen bug would.
+    const apply = service.ward.apply.bind(service.ward);
+    let throws = 0;
+    service.ward.apply = (score, at) => {
+      if (score.patientId === 'P-bad') {
+        throws++;
+        throw new TypeError("Cannot read properties of undefined (reading 'unit')");
+      }
+      return apply(score, at);
+    };
+    const ids = ['P-1', 'P-bad', ...Array.from({ length: 10 }, (_, i) => `P-${i + 2}`)];
+    await bus.produce(TOPICS.scores, ids.map((id, i) => ({ key: 'same-partition', value: scoreBytes({ patientId: id, t: T0 + i * 1000, band: 'low' }) })));
+    await expect.poll(() => service.ward.size, { timeout: 10_000 }).toBe(11);
+    await expect.poll(() => letters.length, { timeout: 10_000 }).toBe(1);
+    expect(throws).toBe(3);
+    const letter = JSON.parse(letters[0]!) as { reason: string; service: string; error: string; originalBytes: string };
+    expect(letter).toMatchObject({ reason: 'processing_error', service: 'dashboard' });
+    expect(letter.error).toContain("reading 'unit'");
+    expect(JSON.parse(Buffer.from(letter.originalBytes, 'base64').toString())).toMatchObject({ patientId: 'P-bad' });
+    const ready = (await service.app.inject('/health/ready')).json();
+    expect(ready).toMatchObject({ status: 'ready', dependencies: { partitions: { state: 'up' } } });
+  });
 });

@@ -1,16 +1,13 @@
 // The feature service's state lives in a compacted topic keyed by patient id: the latest
 // snapshot of each patient, an empty value once evicted, and per input partition the
-// offset the snapshots reflect. Restoring reads the topic up to markers this reader
-// writes itself, because the bus offers no "end offsets" call and an empty partition
-// would otherwise never say that it is done.
+// offset the snapshots reflect (records under "#": see changelog-records.ts). Restoring
+// reads the topic up to markers this reader writes itself, because the bus offers no "end
+// offsets" call and an empty partition would otherwise never say that it is done.
 import { randomUUID } from 'node:crypto';
 import { partitionForKey, type Bus, type BusRecord, type OutgoingRecord } from '@ehr/bus';
-import { decodeState, TOPICS, type PatientState } from '@ehr/features';
+import { TOPICS, type PatientState } from '@ehr/features';
 import type { Logger } from '@ehr/runtime';
-
-/** Keys that are not patient ids (a patient id cannot contain "_"). */
-const MARKER_PREFIX = '__restore_marker.';
-const OFFSET_PREFIX = '__offset.';
+import { MARKER_PREFIX, readChangelog, type SkipKind, type StoredParts } from './changelog-records.js';
 
 /** A key that the default partitioner puts on `partition` of `partitions`. */
 export function keyForPartition(prefix: string, partition: number, partitions: number): string {
@@ -20,13 +17,19 @@ export function keyForPartition(prefix: string, partition: number, partitions: n
   }
 }
 
-export const offsetKey = (inputPartition: number) => `${OFFSET_PREFIX}${inputPartition}`;
-
 /** What one input partition's state was when last checkpointed. */
 export interface RestoredPartition {
   states: Map<string, PatientState>;
   /** The next input offset the states do not include (null if it was never checkpointed). */
   nextOffset: bigint | null;
+  /** Its patients whose state is stored in parts. */
+  stored: Map<string, StoredParts>;
+}
+
+export interface Restored {
+  partitions: Map<number, RestoredPartition>;
+  /** Part records no state points at any more: the next checkpoint removes them. */
+  orphanParts: string[];
 }
 
 export interface RestoreOptions {
@@ -38,10 +41,12 @@ export interface RestoreOptions {
   timeoutMs: number;
   /** Keeps the caller's own consumer alive during a long restore. */
   heartbeat?: () => Promise<void>;
+  /** Told about every record that did not check out (it was skipped). */
+  onSkipped?: (kind: SkipKind) => void;
 }
 
 /** Reads the whole changelog and returns the state of every input partition found in it. */
-export async function restoreState(options: RestoreOptions): Promise<Map<number, RestoredPartition>> {
+export async function restoreState(options: RestoreOptions): Promise<Restored> {
   const { bus, changelogPartitions } = options;
   const nonce = randomUUID();
   const latest = new Map<string, BusRecord>();
@@ -84,32 +89,31 @@ export async function restoreState(options: RestoreOptions): Promise<Map<number,
     if (beat) clearInterval(beat);
     await subscription.stop();
   }
-  return collect(latest, options.logger);
+  return collect(latest, options.logger, options.onSkipped);
 }
 
-function collect(latest: Map<string, BusRecord>, logger: Logger): Map<number, RestoredPartition> {
-  const result = new Map<number, RestoredPartition>();
+function collect(latest: Map<string, BusRecord>, logger: Logger, onSkipped?: (kind: SkipKind) => void): Restored {
+  const contents = readChangelog(latest);
+  const partitions = new Map<number, RestoredPartition>();
   const partition = (p: number) => {
-    let r = result.get(p);
-    if (!r) result.set(p, (r = { states: new Map(), nextOffset: null }));
+    let r = partitions.get(p);
+    if (!r) partitions.set(p, (r = { states: new Map(), nextOffset: null, stored: new Map() }));
     return r;
   };
-  let unreadable = 0;
-  for (const [key, record] of latest) {
-    if (record.value.length === 0) continue; // evicted
-    if (key.startsWith(OFFSET_PREFIX)) {
-      const { partition: p, nextOffset } = JSON.parse(record.value.toString()) as { partition: number; nextOffset: string };
-      partition(p).nextOffset = BigInt(nextOffset);
-      continue;
-    }
-    try {
-      const { state, meta } = decodeState(record.value);
-      partition(meta.partition ?? 0).states.set(key, state);
-    } catch (err) {
-      unreadable++;
-      logger.error({ err, partition: record.partition, offset: record.offset }, 'unreadable patient state in the changelog; that patient starts afresh');
+  for (const [p, next] of contents.offsets) partition(p).nextOffset = next;
+  for (const [p, states] of contents.states) {
+    const r = partition(p);
+    for (const [id, state] of states) {
+      r.states.set(id, state);
+      const stored = contents.stored.get(id);
+      if (stored) r.stored.set(id, stored);
     }
   }
-  if (unreadable > 0) logger.warn({ unreadable }, 'some patient states could not be restored');
-  return result;
+  for (const s of contents.skipped) {
+    onSkipped?.(s.kind);
+    // Where it is and why, never the key: it may be a patient id.
+    logger.error({ kind: s.kind, why: s.why, changelogPartition: s.partition, changelogOffset: s.offset }, 'changelog record skipped on restore (a patient in it starts afresh; an offset is taken as unknown)');
+  }
+  if (contents.skipped.length > 0) logger.warn({ skipped: contents.skipped.length }, 'some changelog records could not be restored');
+  return { partitions, orphanParts: contents.orphanParts };
 }

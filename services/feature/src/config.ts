@@ -1,5 +1,14 @@
-import { BusEnv } from '@ehr/bus';
-import { DEFAULT_ENGINE_OPTIONS, HOUR_MS, RAW_EVENT_SCHEMA_NAMES, type EngineOptions, type RawEventSchemaName } from '@ehr/features';
+import { BusEnv, ConsumerEnv } from '@ehr/bus';
+import {
+  DEFAULT_ENGINE_OPTIONS,
+  DEFAULT_MAX_DEDUP_IDS,
+  DEFAULT_MAX_POINTS_PER_SIGNAL,
+  FutureSkewEnv,
+  HOUR_MS,
+  RAW_EVENT_SCHEMA_NAMES,
+  type EngineOptions,
+  type RawEventSchemaName,
+} from '@ehr/features';
 import { ConfigError, portEnv, readConfig, ServiceEnv, type Static } from '@ehr/runtime';
 import { Type } from '@sinclair/typebox';
 
@@ -7,6 +16,8 @@ export const FeatureEnv = Type.Composite([
   ServiceEnv,
   portEnv(3002),
   BusEnv,
+  ConsumerEnv,
+  FutureSkewEnv,
   Type.Object({
     FEATURE_GROUP_ID: Type.String({ minLength: 1, default: 'feature-service', description: 'consumer group of the feature service' }),
     FEATURE_TRIGGERS: Type.String({
@@ -24,6 +35,21 @@ export const FeatureEnv = Type.Composite([
     FEATURE_CHECKPOINT_INTERVAL_MS: Type.Integer({ minimum: 0, default: 2000, description: 'how often a partition\'s changed states are written and its offset committed' }),
     FEATURE_CHECKPOINT_MAX_EVENTS: Type.Integer({ minimum: 1, default: 20_000, description: 'checkpoint a partition after this many events even inside the interval' }),
     FEATURE_RESTORE_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 120_000, description: 'give up (and retry) a state restore after this long' }),
+    FEATURE_MAX_POINTS_PER_SIGNAL: Type.Integer({
+      minimum: 64,
+      default: DEFAULT_MAX_POINTS_PER_SIGNAL,
+      description: 'points kept per signal (and notes) per patient; past it the older ones are kept per minute (lowest, highest, count)',
+    }),
+    FEATURE_MAX_DEDUP_IDS: Type.Integer({
+      minimum: 100,
+      default: DEFAULT_MAX_DEDUP_IDS,
+      description: 'event ids remembered per patient for deduplication; an event older than the oldest remembered is late_event',
+    }),
+    FEATURE_MAX_PATIENTS: Type.Integer({
+      minimum: 1,
+      default: 60_000,
+      description: 'active patients held by one instance (about 1.4 KB each; the default fits the 192 MiB heap the service runs with); past it the least recently seen are evicted (metric and warning)',
+    }),
   }),
 ]);
 export type FeatureConfig = Static<typeof FeatureEnv>;
@@ -48,5 +74,7 @@ export function engineOptions(config: FeatureConfig): EngineOptions {
     latenessMs: config.FEATURE_LATENESS_MINUTES * 60_000,
     stubRetentionMs: config.FEATURE_STUB_RETENTION_HOURS * HOUR_MS,
     idleRetentionMs: config.FEATURE_IDLE_RETENTION_HOURS * HOUR_MS,
+    maxPointsPerSignal: config.FEATURE_MAX_POINTS_PER_SIGNAL,
+    maxDedupIds: config.FEATURE_MAX_DEDUP_IDS,
   };
 }

@@ -1,8 +1,8 @@
-import type { Bus, HandlerContext, OutgoingRecord, RecordBatch, Subscription } from '@ehr/bus';
+import type { Bus, BusRecord, HandlerContext, OutgoingRecord, RecordBatch, RecordIsolation, Subscription } from '@ehr/bus';
 import {
   buildDeadLetter,
   decodeRawEvent,
-  encodeState,
+  futureEventProblem,
   peekIds,
   processEvent,
   serializeFeatureVector,
@@ -11,8 +11,9 @@ import {
   type EngineOptions,
 } from '@ehr/features';
 import { Counter, Gauge, type Logger, type Registry } from '@ehr/runtime';
-import { offsetKey, restoreState, type RestoredPartition } from './changelog.js';
-import { PartitionState } from './partition-state.js';
+import { restoreState, type RestoredPartition } from './changelog.js';
+import { encodePatient, offsetRecord, partTombstones, type SkipKind } from './changelog-records.js';
+import { PartitionState, type PartitionTransaction } from './partition-state.js';
 
 export interface FeatureProcessorOptions {
   engine: EngineOptions;
@@ -23,6 +24,10 @@ export interface FeatureProcessorOptions {
   checkpointIntervalMs: number;
   checkpointMaxEvents: number;
   restoreTimeoutMs: number;
+  /** Events dated further ahead of the wall clock are dead-lettered as future_event. */
+  maxFutureSkewMs: number;
+  /** Active patients held by this instance; past it the least recently touched are evicted. */
+  maxPatients: number;
 }
 
 export interface FeatureProcessorDeps {
@@ -30,11 +35,19 @@ export interface FeatureProcessorDeps {
   logger: Logger;
   metrics: Registry;
   options: FeatureProcessorOptions;
+  /** Isolates a record that throws (dead-lettered as processing_error after its attempts). */
+  isolation: RecordIsolation;
   /** Told when a restore starts and ends (readiness). */
   onRestoring?: (restoring: boolean) => void;
+  /** The wall clock (future events, the watermark bound). */
+  now?: () => number;
+  /** The feature engine (default `processEvent`); a test wraps it to make one record throw. */
+  engine?: typeof processEvent;
 }
 
 const SERVICE = 'feature';
+/** Patients encoded and written per produce call of a checkpoint (bounded memory). */
+const CHECKPOINT_SLICE = 1_000;
 /** Eviction scans a partition's patients: do it every so many events, not every batch. */
 const EVICT_EVERY = 4096;
 
@@ -45,7 +58,7 @@ const EVICT_EVERY = 4096;
  * the bytes), or a duplicate (ignored). Records a restored state already includes are
  * skipped and counted apart.
  */
-export function createFeatureProcessor({ bus, logger, metrics, options, onRestoring }: FeatureProcessorDeps) {
+export function createFeatureProcessor({ bus, logger, metrics, options, isolation, onRestoring, now = Date.now, engine = processEvent }: FeatureProcessorDeps) {
   const registers = [metrics];
   const events = new Counter({ name: 'ehr_feature_events_total', help: 'raw events processed (= featurized + dead-lettered + duplicates)', registers });
   const featurized = new Counter({ name: 'ehr_feature_featurized_total', help: 'events accepted into a patient state', registers });
@@ -57,7 +70,11 @@ export function createFeatureProcessor({ bus, logger, metrics, options, onRestor
   const restores = new Counter({ name: 'ehr_feature_state_restores_total', help: 'state restores from the changelog', registers });
   const checkpoints = new Counter({ name: 'ehr_feature_checkpoints_total', help: 'partition checkpoints (changelog written, offset committed)', registers });
   const changelogRecords = new Counter({ name: 'ehr_feature_changelog_records_total', help: 'patient snapshots and evictions written to the changelog', registers });
-  const evicted = new Counter({ name: 'ehr_feature_evicted_patients_total', help: 'patient states dropped (discharged long enough ago, or silent)', registers });
+  const evicted = new Counter({ name: 'ehr_feature_evicted_patients_total', help: 'patient states dropped: discharged long enough ago, or silent (reason retention); past FEATURE_MAX_PATIENTS (reason cap)', labelNames: ['reason'], registers });
+  const changelogSkipped = new Counter({ name: 'ehr_feature_changelog_skipped_total', help: 'changelog records that did not check out on restore and were skipped, by kind', labelNames: ['kind'], registers });
+  let capWarnedAt = 0;
+  /** Part records no state points at (found on restore): removed by the next checkpoint. */
+  let orphanParts: string[] = [];
 
   const partitions = new Map<number, PartitionState>();
   /**
@@ -110,12 +127,14 @@ export function createFeatureProcessor({ bus, logger, metrics, options, onRestor
         changelogPartitions: options.changelogPartitions,
         groupPrefix: options.groupId,
         timeoutMs: options.restoreTimeoutMs,
+        onSkipped: (kind: SkipKind) => changelogSkipped.inc({ kind }),
         ...(heartbeat ? { heartbeat } : {}),
       });
       restores.inc();
-      const patients = [...restored.values()].reduce((n, r) => n + r.states.size, 0);
-      logger.info({ partitions: restored.size, patients, ms: Date.now() - started }, 'state restored from the changelog');
-      return restored;
+      orphanParts = [...new Set([...orphanParts, ...restored.orphanParts])];
+      const patients = [...restored.partitions.values()].reduce((n, r) => n + r.states.size, 0);
+      logger.info({ partitions: restored.partitions.size, patients, ms: Date.now() - started }, 'state restored from the changelog');
+      return restored.partitions;
     } finally {
       onRestoring?.(false);
     }
@@ -142,7 +161,7 @@ export function createFeatureProcessor({ bus, logger, metrics, options, onRestor
   function fromPool(partition: number): PartitionState {
     const restored = pool?.get(partition);
     pool?.delete(partition);
-    return new PartitionState(partition, restored?.states, restored?.nextOffset ?? (options.changelog ? 0n : null));
+    return new PartitionState(partition, restored?.states, restored?.nextOffset ?? (options.changelog ? 0n : null), restored?.stored, now());
   }
 
   async function partitionFor(partition: number, firstOffset: bigint, context: HandlerContext): Promise<PartitionState> {
@@ -167,28 +186,165 @@ export function createFeatureProcessor({ bus, logger, metrics, options, onRestor
 
   async function checkpoint(state: PartitionState): Promise<void> {
     if (state.lastApplied === null) return;
-    const nextOffset = String(state.lastApplied + 1n);
+    const nextOffset = state.lastApplied + 1n;
     if (options.changelog) {
-      const records: OutgoingRecord[] = [];
-      for (const id of state.dirty) {
-        const s = state.states.get(id);
-        records.push({ key: id, value: s ? encodeState(s, { partition: state.partition }) : Buffer.alloc(0) });
+      // Parts first, then the states that point at them, then what no state points at any
+      // more, then the offset: a crash between any two leaves a changelog that restores.
+      // In slices of patients: encoding 20,000 states at once would hold them all in memory.
+      const tombstones: OutgoingRecord[] = orphanParts.map((key) => ({ key, value: Buffer.alloc(0) }));
+      const dirty = [...state.dirty];
+      for (let i = 0; i < dirty.length; i += CHECKPOINT_SLICE) {
+        const parts: OutgoingRecord[] = [];
+        const heads: OutgoingRecord[] = [];
+        for (const id of dirty.slice(i, i + CHECKPOINT_SLICE)) {
+          const s = state.states.get(id);
+          const previous = state.stored.get(id);
+          const encoded = s ? encodePatient(id, s, state.partition) : null;
+          heads.push(encoded?.head ?? { key: id, value: Buffer.alloc(0) });
+          if (encoded) parts.push(...encoded.parts);
+          if (previous && previous.version !== encoded?.stored?.version) tombstones.push(...partTombstones(id, previous));
+          if (encoded?.stored) state.stored.set(id, encoded.stored);
+          else state.stored.delete(id);
+        }
+        await bus.produce(TOPICS.featureState, parts);
+        await bus.produce(TOPICS.featureState, heads);
+        changelogRecords.inc(heads.length + parts.length);
       }
-      await bus.produce(TOPICS.featureState, records);
-      await bus.produce(TOPICS.featureState, [{ key: offsetKey(state.partition), value: JSON.stringify({ partition: state.partition, nextOffset }) }]);
-      changelogRecords.inc(records.length);
+      await bus.produce(TOPICS.featureState, tombstones);
+      orphanParts = [];
+      await bus.produce(TOPICS.featureState, [offsetRecord(state.partition, nextOffset)]);
     }
-    await subscription?.commit([{ topic: TOPICS.events, partition: state.partition, offset: nextOffset }]);
+    await subscription?.commit([{ topic: TOPICS.events, partition: state.partition, offset: String(nextOffset) }]);
     state.dirty.clear();
     state.eventsSinceCheckpoint = 0;
     state.lastCheckpointAt = Date.now();
     checkpoints.inc();
   }
 
+  /** Active patients over the cap: the least recently touched go (the largest partitions first). */
+  function enforcePatientCap(): void {
+    let total = 0;
+    for (const p of partitions.values()) total += p.states.size;
+    if (total <= options.maxPatients) return;
+    // A little below the cap, so that the sweep is not repeated on every new patient.
+    let excess = total - Math.floor(options.maxPatients * 0.98);
+    let dropped = 0;
+    for (const p of [...partitions.values()].sort((a, b) => b.states.size - a.states.size)) {
+      if (excess <= 0) break;
+      const n = p.evictLeastRecent(Math.min(excess, p.states.size));
+      excess -= n;
+      dropped += n;
+    }
+    evicted.inc({ reason: 'cap' }, dropped);
+    if (Date.now() - capWarnedAt > 60_000) {
+      capWarnedAt = Date.now();
+      logger.warn({ maxPatients: options.maxPatients, held: total, evicted: dropped }, 'the active-patient cap (FEATURE_MAX_PATIENTS) bites: the least recently seen patients were evicted; their next event starts a new state');
+    }
+  }
+
+  /** One record through decode, the time bound and the engine; what comes of it is pushed to `out`/`letters`. */
+  function processRecord(record: BusRecord, tx: PartitionTransaction, tally: Tally): void {
+    const decoded = decodeRawEvent(record.value);
+    if (!decoded.ok) {
+      const ids = decoded.reason === 'unparseable' ? {} : peekIds(safeJson(record.value));
+      tally.letters.push(buildDeadLetter(record, { service: SERVICE, reason: decoded.reason, error: decoded.error, issues: decoded.issues, ...ids }));
+      return;
+    }
+    const event = decoded.value;
+    const wall = now();
+    const future = futureEventProblem(event.occurredAt, wall, options.maxFutureSkewMs);
+    if (future) {
+      tally.letters.push(buildDeadLetter(record, { service: SERVICE, ...future, patientId: event.patientId, originalEventId: event.eventId }));
+      return;
+    }
+    const outcome = engine(tx, event, options.engine);
+    if (outcome.kind === 'duplicate') tally.duplicates++;
+    else if (outcome.kind === 'rejected') {
+      const { patientId, eventId } = outcome.event;
+      tally.letters.push(buildDeadLetter(record, { service: SERVICE, reason: outcome.reason, error: outcome.error, issues: outcome.issues, patientId, originalEventId: eventId }));
+    } else {
+      tally.accepted++;
+      tx.accepted(Date.parse(outcome.event.occurredAt), wall);
+      if (outcome.correction) tally.fixes.push(outcome.correction);
+      if (outcome.vector) tally.out.push({ key: outcome.vector.patientId, value: serializeFeatureVector(outcome.vector) });
+    }
+  }
+
   function checkpointDue(state: PartitionState): boolean {
     if (!options.changelog) return true; // nothing to write: commit every batch
     return state.eventsSinceCheckpoint >= options.checkpointMaxEvents || Date.now() - state.lastCheckpointAt >= options.checkpointIntervalMs;
   }
+
+  async function handleBatch(batch: RecordBatch, context: HandlerContext): Promise<void> {
+    syncAssignment();
+    if (batch.records.length === 0) return;
+    const state = await partitionFor(batch.partition, BigInt(batch.records[0]!.offset), context);
+    const from = state.lastApplied;
+    const records = from === null ? batch.records : batch.records.filter((r) => BigInt(r.offset) > from);
+    skipped.inc(batch.records.length - records.length);
+    if (records.length === 0) return;
+
+    const tx = state.begin();
+    const tally: Tally = { out: [], letters: [], accepted: 0, duplicates: 0, fixes: [] };
+    let added: number;
+    try {
+      for (const record of records) {
+        const verdict = isolation.verdict(record);
+        if (verdict.isolate) {
+          // It threw on every attempt: dead-letter it whole, and let the partition move on.
+          const ids = peekIds(safeJson(record.value));
+          tally.letters.push(buildDeadLetter(record, { service: SERVICE, reason: 'processing_error', error: `threw on each of ${verdict.attempts} attempts: ${verdict.error}`, ...ids }));
+          continue;
+        }
+        // A throw here fails the batch: it is rolled back and redelivered.
+        isolation.run(record, () => processRecord(record, tx, tally));
+      }
+      // Output first; only then does the state move on (a failure here redelivers the batch to the old state).
+      await Promise.all([
+        bus.produce(TOPICS.features, tally.out),
+        bus.produce(TOPICS.deadLetter, tally.letters.map((d) => ({ key: d.patientId ?? 'unknown', value: JSON.stringify(d) }))),
+      ]);
+      added = tx.added;
+      tx.commit(BigInt(records[records.length - 1]!.offset), records.length);
+    } catch (err) {
+      // Every patient the batch touched goes back to how it was; the batch is redelivered.
+      tx.rollback();
+      throw err;
+    }
+    const { out, letters, fixes } = tally;
+    isolation.settled(records);
+    events.inc(records.length);
+    featurized.inc(tally.accepted);
+    vectors.inc(out.length);
+    duplicates.inc(tally.duplicates);
+    for (const d of letters) deadLetters.inc({ reason: d.reason });
+    for (const kind of fixes) corrections.inc({ kind });
+    if (letters.length > 0) logger.info({ count: letters.length, topic: batch.topic, partition: batch.partition }, 'dead-lettered raw events (see ehr_feature_dead_letters_total by reason)');
+    state.eventsSinceEviction += records.length;
+    if (state.eventsSinceEviction >= EVICT_EVERY) {
+      state.eventsSinceEviction = 0;
+      evicted.inc({ reason: 'retention' }, state.evict(options.engine));
+    }
+    if (added > 0) enforcePatientCap();
+
+    if (checkpointDue(state)) {
+      try {
+        await checkpoint(state);
+      } catch (err) {
+        // Not fatal: the output is out; the next batch tries again, a restart replays a little more.
+        logger.warn({ err, partition: batch.partition }, 'checkpoint failed; will retry');
+      }
+    }
+  }
+
+  /** Runs `work` after whatever runs now (batches and idle checkpoints take turns). */
+  let turn: Promise<unknown> = Promise.resolve();
+  function exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = turn.then(work, work);
+    turn = result.catch(() => undefined);
+    return result;
+  }
+  let idleTimer: NodeJS.Timeout | null = null;
 
   return {
     attach(s: Subscription): void {
@@ -200,78 +356,52 @@ export function createFeatureProcessor({ bus, logger, metrics, options, onRestor
       if (options.changelog) await reread();
     },
 
-    async handle(batch: RecordBatch, context: HandlerContext): Promise<void> {
-      syncAssignment();
-      if (batch.records.length === 0) return;
-      const state = await partitionFor(batch.partition, BigInt(batch.records[0]!.offset), context);
-      const from = state.lastApplied;
-      const records = from === null ? batch.records : batch.records.filter((r) => BigInt(r.offset) > from);
-      skipped.inc(batch.records.length - records.length);
-      if (records.length === 0) return;
-
-      const tx = state.begin();
-      const out: OutgoingRecord[] = [];
-      const letters: DeadLetter[] = [];
-      let accepted = 0;
-      let dups = 0;
-      const fixes: string[] = [];
-      for (const record of records) {
-        const decoded = decodeRawEvent(record.value);
-        if (!decoded.ok) {
-          const ids = decoded.reason === 'unparseable' ? {} : peekIds(safeJson(record.value));
-          letters.push(buildDeadLetter(record, { service: SERVICE, reason: decoded.reason, error: decoded.error, issues: decoded.issues, ...ids }));
-          continue;
-        }
-        const outcome = processEvent(tx, decoded.value, options.engine);
-        if (outcome.kind === 'duplicate') dups++;
-        else if (outcome.kind === 'rejected') {
-          const { patientId, eventId } = outcome.event;
-          letters.push(buildDeadLetter(record, { service: SERVICE, reason: outcome.reason, error: outcome.error, issues: outcome.issues, patientId, originalEventId: eventId }));
-        } else {
-          accepted++;
-          tx.accepted(Date.parse(outcome.event.occurredAt));
-          if (outcome.correction) fixes.push(outcome.correction);
-          if (outcome.vector) out.push({ key: outcome.vector.patientId, value: serializeFeatureVector(outcome.vector) });
-        }
-      }
-      // Output first; only then does the state move on (a failure here redelivers the batch to the old state).
-      await Promise.all([
-        bus.produce(TOPICS.features, out),
-        bus.produce(TOPICS.deadLetter, letters.map((d) => ({ key: d.patientId ?? 'unknown', value: JSON.stringify(d) }))),
-      ]);
-      tx.commit(BigInt(records[records.length - 1]!.offset), records.length);
-      events.inc(records.length);
-      featurized.inc(accepted);
-      vectors.inc(out.length);
-      duplicates.inc(dups);
-      for (const d of letters) deadLetters.inc({ reason: d.reason });
-      for (const kind of fixes) corrections.inc({ kind });
-      if (letters.length > 0) logger.info({ count: letters.length, topic: batch.topic, partition: batch.partition }, 'dead-lettered raw events (see ehr_feature_dead_letters_total by reason)');
-      state.eventsSinceEviction += records.length;
-      if (state.eventsSinceEviction >= EVICT_EVERY) {
-        state.eventsSinceEviction = 0;
-        evicted.inc(state.evict(options.engine));
-      }
-
-      if (checkpointDue(state)) {
-        try {
-          await checkpoint(state);
-        } catch (err) {
-          // Not fatal: the output is out; the next batch tries again, a restart replays a little more.
-          logger.warn({ err, partition: batch.partition }, 'checkpoint failed; will retry');
-        }
-      }
+    /** One batch; never at the same time as an idle checkpoint (both touch the partition's state). */
+    handle(batch: RecordBatch, context: HandlerContext): Promise<void> {
+      return exclusive(() => handleBatch(batch, context));
     },
 
+    /**
+     * Checkpoints partitions that went quiet with work not yet written: without it, the last
+     * events before a pause would stay uncommitted (and count as lag) until the next batch.
+     */
+    startIdleCheckpoints(): void {
+      if (idleTimer) return;
+      const every = Math.max(options.checkpointIntervalMs, 100);
+      idleTimer = setInterval(() => {
+        void exclusive(async () => {
+          for (const state of partitions.values()) {
+            const pending = state.dirty.size > 0 || state.eventsSinceCheckpoint > 0;
+            if (pending && Date.now() - state.lastCheckpointAt >= options.checkpointIntervalMs) await checkpoint(state);
+          }
+        }).catch((err: unknown) => logger.warn({ err }, 'idle checkpoint failed; will retry'));
+      }, every);
+      idleTimer.unref();
+    },
+
+    stopIdleCheckpoints(): void {
+      if (idleTimer) clearInterval(idleTimer);
+      idleTimer = null;
+    },
     /** Writes and commits every owned partition (graceful stop, after consuming has paused). */
-    async checkpointAll(): Promise<void> {
-      syncAssignment();
-      for (const state of partitions.values()) if (state.dirty.size > 0 || state.eventsSinceCheckpoint > 0) await checkpoint(state);
+    checkpointAll(): Promise<void> {
+      return exclusive(async () => {
+        syncAssignment();
+        for (const state of partitions.values()) if (state.dirty.size > 0 || state.eventsSinceCheckpoint > 0) await checkpoint(state);
+      });
     },
 
     /** For tests and the bench: the live state. */
     partitions,
   };
+}
+
+interface Tally {
+  out: OutgoingRecord[];
+  letters: DeadLetter[];
+  accepted: number;
+  duplicates: number;
+  fixes: string[];
 }
 
 function safeJson(bytes: Buffer): unknown {

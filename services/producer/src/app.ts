@@ -1,6 +1,7 @@
-import { validateRawEvent, type RawEvent, type ValidationIssue } from '@ehr/features';
+import type { RawEvent, ValidationIssue } from '@ehr/features';
 import { createServiceApp, type Authenticator, type HttpConfig, type Logger, type Readiness, type Registry } from '@ehr/runtime';
 import type { FastifyInstance } from 'fastify';
+import { checkEvent, type IntakeClock } from './event-checks.js';
 import { registerFhirRoutes } from './fhir-routes.js';
 import { IntakeUnavailableError, type Intake } from './intake.js';
 import { eventBatchSchema, registerOpenApi, undocumentedValidation } from './openapi.js';
@@ -17,6 +18,8 @@ export interface ProducerAppDeps {
   http?: Partial<HttpConfig>;
   bodyLimit: number;
   maxBatchEvents: number;
+  /** The wall clock and MAX_FUTURE_SKEW: events dated further ahead are refused (future_event). */
+  clock: IntakeClock;
 }
 
 interface EventError {
@@ -73,7 +76,7 @@ export function buildApp(deps: ProducerAppDeps): FastifyInstance {
         const events: RawEvent[] = [];
         const errors: EventError[] = [];
         list.forEach((item, index) => {
-          const result = validateRawEvent(item);
+          const result = checkEvent(item, deps.clock);
           if (result.ok) events.push(result.value);
           else errors.push({ index, reason: result.reason, issues: result.issues });
         });
@@ -90,7 +93,7 @@ export function buildApp(deps: ProducerAppDeps): FastifyInstance {
       },
     );
 
-    registerFhirRoutes(api, { publish: (request, events) => deps.intake.publish(request, events), onRequest: intakeHooks, maxEntries: deps.maxBatchEvents });
+    registerFhirRoutes(api, { publish: (request, events) => deps.intake.publish(request, events), onRequest: intakeHooks, maxEntries: deps.maxBatchEvents, clock: deps.clock });
   });
 
   return app;

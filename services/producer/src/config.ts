@@ -1,4 +1,5 @@
 import { BusEnv } from '@ehr/bus';
+import { FutureSkewEnv } from '@ehr/features';
 import { AuthEnv, portEnv, readConfig, ServiceEnv, type Static } from '@ehr/runtime';
 import { Type } from '@sinclair/typebox';
 
@@ -7,6 +8,7 @@ export const ProducerEnv = Type.Composite([
   portEnv(3001),
   BusEnv,
   AuthEnv,
+  FutureSkewEnv,
   Type.Object({
     PRODUCER_PUBLISH_TIMEOUT_MS: Type.Integer({
       minimum: 100,
@@ -34,6 +36,12 @@ export const ProducerEnv = Type.Composite([
     PRODUCER_SEED: Type.Integer({ minimum: 0, maximum: 4294967295, default: 1, description: 'seed of the synthetic ward' }),
     PRODUCER_CENSUS: Type.Integer({ minimum: 1, maximum: 100_000, default: 300, description: 'beds of the synthetic ward' }),
     PRODUCER_ARTEFACT_RATE: Type.Number({ minimum: 0, maximum: 0.2, default: 0.01, description: 'share of synthetic events with a deliberate artefact' }),
+    PRODUCER_BACKFILL_HOURS: Type.Number({
+      minimum: 0,
+      maximum: 24 * 30,
+      default: 24,
+      description: 'the synthetic ward starts this many hours in the past, streams at PRODUCER_RATE until it reaches the wall clock, then in real time (no event is ever dated ahead of the wall clock)',
+    }),
     PRODUCER_FILE: Type.Optional(
       Type.String({ minLength: 1, description: 'the MEDS parquet file (meds), cohort directory (csv), or PhysioNet parquet / .psv directory (physionet) to replay' }),
     ),

@@ -5,6 +5,7 @@ import type { RawEvent } from '@ehr/features';
 import { mapBundle, mapObservation, operationOutcome, type FhirIssue, type ObservationMapping } from '@ehr/cohort';
 import type { Bundle, BundleEntry } from 'fhir/r4.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import { refuseInvalidEvents, type IntakeClock } from './event-checks.js';
 import { IntakeUnavailableError } from './intake.js';
 import { bundleSchema, observationSchema, operationOutcomeSchema, undocumentedValidation } from './openapi.js';
 
@@ -16,6 +17,7 @@ export interface FhirRoutesOptions {
   /** Authentication and admission, before the body is read. */
   onRequest: onRequestHookHandler[];
   maxEntries: number;
+  clock: IntakeClock;
 }
 
 const hasError = (issues: readonly FhirIssue[]) => issues.some((i) => i.severity === 'error' || i.severity === 'fatal');
@@ -58,7 +60,7 @@ export function registerFhirRoutes(app: FastifyInstance, options: FhirRoutesOpti
       ...undocumentedValidation,
     },
     async (request, reply) => {
-      const mapping = mapObservation(request.body, { receivedAt: new Date() });
+      const mapping = refuseInvalidEvents(mapObservation(request.body, { receivedAt: new Date() }), options.clock, 'Observation');
       if (!mapping.valid) return sendFhir(reply, 400, operationOutcome(mapping.issues));
       await options.publish(request, mapping.events);
       return sendFhir(reply, mapping.events.length > 0 ? 202 : 200, operationOutcome(accepted(mapping)));
@@ -82,7 +84,8 @@ export function registerFhirRoutes(app: FastifyInstance, options: FhirRoutesOpti
       ...undocumentedValidation,
     },
     async (request, reply) => {
-      const result = mapBundle(request.body, { receivedAt: new Date(), maxEntries: options.maxEntries });
+      const mapped = mapBundle(request.body, { receivedAt: new Date(), maxEntries: options.maxEntries });
+      const result = { ...mapped, entries: mapped.entries.map((e) => ({ ...e, mapping: refuseInvalidEvents(e.mapping, options.clock, `Bundle.entry[${e.index}].resource`) })) };
       if (hasError(result.issues)) {
         const tooMany = result.issues.some((i) => i.code === 'too-costly');
         return sendFhir(reply, tooMany ? 413 : 400, operationOutcome(result.issues));

@@ -1,5 +1,5 @@
 import type { Bus } from '@ehr/bus';
-import { TOPICS } from '@ehr/features';
+import { DEFAULT_MAX_FUTURE_SKEW_SECONDS, TOPICS } from '@ehr/features';
 import { Authenticator, createMetricsRegistry, Gauge, Readiness, type HttpConfig, type Logger, type RunnableService } from '@ehr/runtime';
 import { buildApp } from './app.js';
 import type { ProducerConfig } from './config.js';
@@ -21,7 +21,7 @@ export interface ProducerServiceDeps {
   > &
     Partial<HttpConfig> &
     Partial<Pick<ProducerConfig, 'AUTH_INGEST_TOKENS' | 'AUTH_READ_TOKENS' | 'AUTH_ADMIN_TOKENS'>> &
-    Partial<Pick<ProducerConfig, 'PRODUCER_SOURCE' | 'PRODUCER_RATE' | 'PRODUCER_SPEED' | 'PRODUCER_SEED' | 'PRODUCER_CENSUS' | 'PRODUCER_ARTEFACT_RATE' | 'PRODUCER_FILE' | 'PRODUCER_STAYS'>>;
+    Partial<Pick<ProducerConfig, 'PRODUCER_SOURCE' | 'PRODUCER_RATE' | 'PRODUCER_SPEED' | 'PRODUCER_SEED' | 'PRODUCER_CENSUS' | 'PRODUCER_ARTEFACT_RATE' | 'PRODUCER_FILE' | 'PRODUCER_STAYS' | 'PRODUCER_BACKFILL_HOURS' | 'MAX_FUTURE_SKEW'>>;
   logger: Logger;
   bus: Bus;
   /** Wall clock for the streamed source (tests pin it). */
@@ -38,7 +38,7 @@ export function sourceSpecFromConfig(config: ProducerServiceDeps['config']): Sou
     seed: config.PRODUCER_SEED ?? 1,
     census: config.PRODUCER_CENSUS ?? 300,
     artefactRate: config.PRODUCER_ARTEFACT_RATE ?? 0.01,
-    ...(kind === 'synthetic' ? { rate: config.PRODUCER_RATE ?? 50 } : {}),
+    ...(kind === 'synthetic' ? { rate: config.PRODUCER_RATE ?? 50, backfillHours: config.PRODUCER_BACKFILL_HOURS ?? 24 } : {}),
     ...(kind === 'physionet' ? { stays: config.PRODUCER_STAYS ?? 100 } : {}),
     ...(config.PRODUCER_SPEED !== undefined ? { speed: config.PRODUCER_SPEED } : {}),
   };
@@ -59,7 +59,9 @@ export function createProducerService({ config, logger, bus, now = Date.now }: P
     maxConcurrent: config.PRODUCER_MAX_CONCURRENT_REQUESTS,
     report: readiness.track('intake', { state: 'up' }, { critical: false }),
   });
+  const clock = { now, maxFutureSkewMs: (config.MAX_FUTURE_SKEW ?? DEFAULT_MAX_FUTURE_SKEW_SECONDS) * 1000 };
   const app = buildApp({
+    clock,
     logger,
     metrics,
     readiness,
@@ -85,7 +87,9 @@ export function createProducerService({ config, logger, bus, now = Date.now }: P
       events: opened.events,
       pace: opened.pace,
       ...(opened.shiftTo !== undefined ? { shiftTo: opened.shiftTo } : {}),
-      publish: (events) => publisher.publish(events),
+      // Never ahead of the wall clock (an accelerated source waits for it); should one be, it is dead-lettered.
+      holdAtWallClock: true,
+      publish: (events) => publisher.publishChecked(events, clock),
       signal: abort.signal,
       now,
       onProgress: (p) => {

@@ -24,8 +24,10 @@ export interface SourceSpec {
   /** Pace: events per second (default for synthetic, 50), or ×N / max (default for replays, ×60). */
   rate?: number;
   speed?: number | 'max';
-  /** Move replayed times so the stream starts now (default true). */
+  /** Move replayed times so that no event is ahead of the wall clock when it is published, and the replay ends about now (default true). */
   shift?: boolean;
+  /** synthetic: start the ward this many hours in the past (default 24): it streams at its rate until it reaches the wall clock. */
+  backfillHours?: number;
 }
 
 export interface OpenedSource {
@@ -50,18 +52,23 @@ export async function openSource(spec: SourceSpec, now: number = Date.now()): Pr
     case 'synthetic': {
       const seed = spec.seed ?? 1;
       const census = spec.census ?? 300;
-      const events = eventsOf(wardStream({ seed, census, start: now, artefactRate: spec.artefactRate ?? 0.01, ...(spec.hours !== undefined ? { hours: spec.hours } : {}) }));
+      // An accelerated ward that starts now would date its events ahead of the wall clock at
+      // once (future_event): it starts in the past instead and catches up.
+      const start = now - (spec.backfillHours ?? 24) * 3_600_000;
+      const events = eventsOf(wardStream({ seed, census, start, artefactRate: spec.artefactRate ?? 0.01, ...(spec.hours !== undefined ? { hours: spec.hours } : {}) }));
       const pace: Pace = spec.speed !== undefined ? parseSpeed(spec.speed) : { kind: 'rate', perSecond: spec.rate ?? DEMO_RATE };
       return { events, pace, description: `synthetic ward (seed ${seed}, ${census} beds${spec.hours !== undefined ? `, ${spec.hours} h` : ''})` };
     }
     case 'meds': {
       if (!spec.file) throw new Error('the meds source needs a file (the MEDS parquet)');
       const data = await readMeds(spec.file);
-      const events =
-        spec.shift === false
-          ? [...data.events].sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt))
-          : shiftMedsTimeline(data, { startMs: now });
-      return { events, pace: replayPace(), description: `MEDS replay (${data.patients.length} patients, ${events.length} events)` };
+      const pace = replayPace();
+      if (spec.shift === false) {
+        const events = [...data.events].sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt));
+        return { events, pace, description: `MEDS replay (${data.patients.length} patients, ${events.length} events)` };
+      }
+      const events = shiftMedsTimeline(data, { startMs: now });
+      return { events, pace, shiftTo: await replayStart(events, pace, now), description: `MEDS replay (${data.patients.length} patients, ${events.length} events)` };
     }
     case 'physionet': {
       if (!spec.file) throw new Error('the physionet source needs the data (the packed parquet or a directory of .psv files)');
@@ -75,12 +82,36 @@ export async function openSource(spec: SourceSpec, now: number = Date.now()): Pr
         for (const e of stay.events) timed.push({ t: Date.parse(e.occurredAt), k: k++, e });
       }
       timed.sort((a, b) => a.t - b.t || a.k - b.k);
-      return { events: timed.map((x) => x.e), pace: replayPace(), description: `PhysioNet/CinC 2019 replay (${count} of ${table.stays.length} ICU stays, ${timed.length} events)` };
+      const events = timed.map((x) => x.e);
+      const pace = replayPace();
+      return { events, pace, ...(start === undefined ? {} : { shiftTo: await replayStart(events, pace, now) }), description: `PhysioNet/CinC 2019 replay (${count} of ${table.stays.length} ICU stays, ${timed.length} events)` };
     }
     case 'csv': {
       if (!spec.file) throw new Error('the csv source needs a cohort directory');
       const cohort = await readCohort(spec.file, { source: 'csv' });
-      return { events: cohort.events, pace: replayPace(), ...(spec.shift === false ? {} : { shiftTo: now }), description: `cohort CSV replay (${cohort.patients.length} patients)` };
+      const pace = replayPace();
+      return { events: cohort.events, pace, ...(spec.shift === false ? {} : { shiftTo: await replayStart(cohort.events, pace, now) }), description: `cohort CSV replay (${cohort.patients.length} patients)` };
     }
   }
+}
+
+/**
+ * Where a replay's first delivery goes (`shiftTo`) so that every event, moved by the same
+ * amount, is dated no later than the wall clock when its pace publishes it: at ×N the
+ * replay ends about now, at `max` every event is in the past. (Starting at now, a ×60
+ * replay would date its second hour an hour ahead of the wall clock.)
+ */
+export async function replayStart(events: Iterable<RawEvent> | AsyncIterable<RawEvent>, pace: Pace, now: number): Promise<number> {
+  // A pass of its own over the source (the cohort CSVs are read again when streamed).
+  let first: number | null = null;
+  let start = Infinity;
+  let i = 0;
+  for await (const e of events) {
+    first ??= Date.parse(e.producedAt);
+    const delivered = Date.parse(e.producedAt) - first;
+    const publishedAt = pace.kind === 'max' ? 0 : pace.kind === 'speed' ? delivered / pace.factor : (i * 1000) / pace.perSecond;
+    start = Math.min(start, now + publishedAt - (Date.parse(e.occurredAt) - first));
+    i++;
+  }
+  return first === null ? now : Math.floor(start);
 }

@@ -39,6 +39,8 @@ export interface StreamOptions {
   stampProducedAt?: boolean;
   /** Most events per publish (default 500). */
   batchSize?: number;
+  /** Never publish an event (after the shift) before its own time has come on the wall clock. */
+  holdAtWallClock?: boolean;
   onProgress?: (progress: StreamProgress) => void;
   now?: () => number;
 }
@@ -82,7 +84,8 @@ export async function streamEvents(options: StreamOptions): Promise<StreamProgre
     const due =
       options.pace.kind === 'max' ? -Infinity : options.pace.kind === 'speed' ? started + (delivered - first) / options.pace.factor : started + (index * 1000) / options.pace.perSecond;
     index++;
-    const wait = due - now();
+    const event = shifted(raw, offset);
+    const wait = Math.max(due, options.holdAtWallClock ? Date.parse(event.occurredAt) : -Infinity) - now();
     // Events due within a few milliseconds go in the same batch.
     if (wait > 20) {
       await flush();
@@ -92,7 +95,6 @@ export async function streamEvents(options: StreamOptions): Promise<StreamProgre
         break;
       }
     }
-    const event = shifted(raw, offset);
     progress.eventTime = event.producedAt;
     buffer.push(event);
     if (buffer.length >= batchSize) await flush();

@@ -155,6 +155,43 @@ describe('POST /fhir with a Bundle', () => {
   });
 });
 
+describe('future times at the FHIR door', () => {
+  it('an Observation dated more than MAX_FUTURE_SKEW ahead is refused (400, future_event on effective[x]); in a batch Bundle only its entry', async () => {
+    const future = { ...example('Observation-heart-rate'), effectiveDateTime: new Date(Date.now() + 3_600_000).toISOString() };
+    const one = await post('/fhir/Observation', future);
+    expect(one.statusCode).toBe(400);
+    expect(one.json().issue).toEqual(expect.arrayContaining([expect.objectContaining({ severity: 'error', expression: ['Observation.effective[x]'], diagnostics: expect.stringContaining('future_event') })]));
+    const now = { ...example('Observation-heart-rate'), effectiveDateTime: new Date().toISOString() };
+    const bundle = await post('/fhir', { resourceType: 'Bundle', type: 'batch', entry: [{ resource: future }, { resource: now }] });
+    expect(bundle.statusCode).toBe(200);
+    expect(bundle.json().entry.map((e: { response: { status: string } }) => e.response.status)).toEqual(['400 Bad Request', '202 Accepted']);
+    const transaction = await post('/fhir', { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: future, request: { method: 'POST', url: 'Observation' } }, { resource: now, request: { method: 'POST', url: 'Observation' } }] });
+    expect(transaction.statusCode).toBe(400);
+    expect(await drain(producer.bus, 1)).toHaveLength(1);
+  });
+});
+
+describe('mapped events are checked against the contract at the door', () => {
+  it('an Observation whose value the contract refuses (1e308) is 400 schema_invalid, not accepted to be dead-lettered later', async () => {
+    const huge = { ...example('Observation-heart-rate'), valueQuantity: { value: 1e308, unit: 'beats/minute', system: 'http://unitsofmeasure.org', code: '/min' } };
+    const r = await post('/fhir/Observation', huge);
+    expect(r.statusCode).toBe(400);
+    expect(r.json().issue).toEqual(expect.arrayContaining([expect.objectContaining({ severity: 'error', diagnostics: expect.stringMatching(/^schema_invalid: .*payload\.value/) })]));
+  });
+
+  it('an effective time on a day that does not exist (2026-02-30) is refused, not rolled over into March', async () => {
+    const r = await post('/fhir/Observation', { ...example('Observation-heart-rate'), effectiveDateTime: '2026-02-30T08:00:00Z' });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().issue).toEqual(expect.arrayContaining([expect.objectContaining({ severity: 'error', diagnostics: expect.stringContaining('no such day') })]));
+  });
+
+  it('an effective time in year 9999 is future_event (not only unwritable)', async () => {
+    const r = await post('/fhir/Observation', { ...example('Observation-heart-rate'), effectiveDateTime: '9999-12-31T23:59:59-23:59' });
+    expect(r.statusCode).toBe(400);
+    expect(r.body).toContain('future_event');
+  });
+});
+
 describe('OpenAPI', () => {
   it('describes the ingestion endpoints at /openapi.json', async () => {
     const r = await producer.service.app.inject('/openapi.json');

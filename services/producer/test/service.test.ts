@@ -69,4 +69,17 @@ describe('producer service', () => {
     const tooBig = await service.app.inject({ method: 'POST', url: '/events', payload: [{ ...vital('p1', 1), pad: 'x'.repeat(4096) }] });
     expect(tooBig.statusCode).toBe(413);
   });
+
+  it('refuses an event dated more than MAX_FUTURE_SKEW ahead of the wall clock as future_event (the batch is refused whole)', async () => {
+    const { service } = await started();
+    const ahead = (ms: number) => ({ ...vital('P-future', 80), eventId: `f-${ms}`, occurredAt: new Date(Date.now() + ms).toISOString() });
+    const refused = await service.app.inject({ method: 'POST', url: '/events', payload: [ahead(0), ahead(6 * 60_000), { ...ahead(0), eventId: 'f-far', occurredAt: '9999-12-31T23:59:59-23:59' }] });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().errors).toEqual([
+      { index: 1, reason: 'future_event', issues: [{ path: 'occurredAt', message: expect.stringContaining('ahead of the wall clock') }] },
+      { index: 2, reason: 'future_event', issues: [{ path: 'occurredAt', message: expect.stringContaining('MAX_FUTURE_SKEW') }] },
+    ]);
+    const within = await service.app.inject({ method: 'POST', url: '/events', payload: [ahead(4 * 60_000)] });
+    expect(within.statusCode).toBe(202);
+  });
 });

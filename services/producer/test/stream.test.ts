@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { generateCohort, writeCohort } from '@ehr/cohort';
 import type { RawEvent } from '@ehr/features';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig, openSource, parseSpeed, sourceSpecFromConfig, streamEvents } from '../src/index.js';
+import { loadConfig, openSource, parseSpeed, replayStart, sourceSpecFromConfig, streamEvents } from '../src/index.js';
+import { MemoryBus } from '@ehr/bus';
+import { decodeDeadLetter, TOPICS } from '@ehr/features';
+import { createMetricsRegistry } from '@ehr/runtime';
+import { createEventPublisher } from '../src/publisher.js';
 import { drain, startProducer } from './helpers.js';
 
 const cohort = generateCohort({ seed: 11, patients: 12, hours: 24, artefactRate: 0.02 });
@@ -64,12 +68,70 @@ describe('streamEvents', () => {
 describe('sources', () => {
   it('replays a cohort CSV directory in stream order', async () => {
     await writeCohort(dir, { meta: cohort.meta, patients: cohort.patients, events: cohort.events });
-    const opened = await openSource({ kind: 'csv', file: dir, speed: 'max' }, Date.parse('2030-01-01T00:00:00Z'));
+    const now = Date.parse('2030-01-01T00:00:00Z');
+    const opened = await openSource({ kind: 'csv', file: dir, speed: 'max' }, now);
     const out: RawEvent[] = [];
     await streamEvents({ ...opened, shiftTo: opened.shiftTo!, publish: async (b) => void out.push(...b) });
     expect(out.map((e) => e.eventId)).toEqual(events.map((e) => e.eventId));
-    expect(out[0]!.occurredAt.startsWith('2030-01-01')).toBe(true);
+    // All at once (max): every event is moved into the past, the latest to now.
+    expect(Math.max(...out.map((e) => Date.parse(e.occurredAt)))).toBe(now);
+    expect(out.every((e, i) => Date.parse(e.occurredAt) - Date.parse(events[i]!.occurredAt) === now - Math.max(...events.map((x) => Date.parse(x.occurredAt))))).toBe(true);
     expect(new Set(out.map((e) => e.source))).toEqual(new Set(['csv']));
+  });
+
+  it('a ×60 replay never dates an event ahead of the wall clock when it is published, and ends about now', async () => {
+    const now = Date.parse('2030-01-01T00:00:00Z');
+    const pace = { kind: 'speed', factor: 60 } as const;
+    const start = await replayStart(events, pace, now);
+    const first = Date.parse(events[0]!.producedAt);
+    const offset = start - first;
+    let latest = -Infinity;
+    for (const e of events) {
+      const publishedAt = now + (Date.parse(e.producedAt) - first) / 60;
+      const dated = Date.parse(e.occurredAt) + offset;
+      expect(dated).toBeLessThanOrEqual(publishedAt);
+      latest = Math.max(latest, dated - publishedAt);
+    }
+    // Tight: some event is published right at its (moved) time.
+    expect(latest).toBeGreaterThan(-1000);
+  });
+
+  it('holds an event at the wall clock when its (moved) time has not come yet', async () => {
+    const clock = fakeClock(Date.parse('2030-01-01T00:00:00Z'));
+    const future = { ...events[0]!, occurredAt: new Date(clock.now() + 50).toISOString() };
+    const out: RawEvent[] = [];
+    const started = Date.now();
+    await streamEvents({ events: [events[1]!, future], pace: { kind: 'max' }, holdAtWallClock: true, now: () => clock.now() + (Date.now() - started), publish: async (b) => void out.push(...b), stampProducedAt: false });
+    expect(out).toHaveLength(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(40);
+  });
+
+  it('the synthetic ward starts in the past (PRODUCER_BACKFILL_HOURS) so that its accelerated clock is never ahead', async () => {
+    const now = Date.parse('2030-01-01T00:00:00Z');
+    const opened = await openSource({ kind: 'synthetic', seed: 2, census: 10, backfillHours: 24, hours: 2 }, now);
+    const times: number[] = [];
+    for await (const e of opened.events) times.push(Date.parse(e.occurredAt));
+    expect(Math.min(...times)).toBeGreaterThanOrEqual(now - 24 * 3_600_000 - 3 * 24 * 3_600_000);
+    expect(Math.max(...times)).toBeLessThanOrEqual(now - 22 * 3_600_000);
+  });
+
+  it('a streamed event that is ahead of the wall clock all the same is dead-lettered as future_event, not published', async () => {
+    const bus = new MemoryBus();
+    const publisher = createEventPublisher(bus, createMetricsRegistry('producer-test', { defaultMetrics: false }));
+    const now = Date.parse(events[5]!.occurredAt);
+    await publisher.publishChecked(events.slice(0, 10), { now: () => now, maxFutureSkewMs: 0 });
+    const letters: string[] = [];
+    const published: string[] = [];
+    const subs = [
+      await bus.subscribe({ groupId: 'l', topics: [TOPICS.deadLetter], handler: async ({ records }) => void letters.push(...records.map((r) => r.value.toString())) }),
+      await bus.subscribe({ groupId: 'p', topics: [TOPICS.events], handler: async ({ records }) => void published.push(...records.map((r) => r.value.toString())) }),
+    ];
+    const later = events.slice(0, 10).filter((e) => Date.parse(e.occurredAt) > now).length;
+    while (letters.length + published.length < 10) await new Promise((r) => setTimeout(r, 10));
+    await Promise.all(subs.map((s) => s.stop()));
+    expect(later).toBeGreaterThan(0);
+    expect(letters.map((l) => decodeDeadLetter(l)).map((d) => d.ok && [d.value.reason, d.value.service])).toEqual(Array(later).fill(['future_event', 'producer']));
+    expect(published).toHaveLength(10 - later);
   });
 
   it('reads the producer config: none by default, synthetic demo at 50 events/s, a file for replays', () => {

@@ -1,12 +1,12 @@
 import swagger from '@fastify/swagger';
-import { FeatureValues, FeatureVectorEvent, vectorAfterEvents, vectorFromSnapshot, type FeatureVectorEvent as FeatureVector } from '@ehr/features';
+import { FEATURE_SET_VERSION, FeatureValues, FeatureVectorEvent, vectorAfterEvents, vectorFromSnapshot, type FeatureVectorEvent as FeatureVector } from '@ehr/features';
 import { modelCard } from '@ehr/model';
 import { createServiceApp, type Authenticator, type HttpConfig, type Logger, type Readiness, type Registry } from '@ehr/runtime';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { DriftMonitor } from './drift.js';
 import { ModelRejectedError, type ModelHolder } from './model-holder.js';
-import { scoreVector } from './scorer.js';
+import { featureSetMismatch, scoreVector, unknownFeatureNames } from './scorer.js';
 
 export interface ScoringAppDeps {
   logger: Logger;
@@ -136,12 +136,20 @@ export function buildApp(deps: ScoringAppDeps): FastifyInstance {
       async (request, reply) => {
         const body = request.body as FeatureVector | { features: Record<string, number | null> } | { events: unknown[] };
         let vector: FeatureVector;
-        if ('schema' in body) vector = body;
-        else if ('events' in body) {
+        if ('schema' in body) {
+          // A name the model does not know would be scored as if it were missing: refuse, naming it.
+          const mismatch = featureSetMismatch(body, deps.models.current?.featureSchemaVersion ?? FEATURE_SET_VERSION, { complete: false });
+          if (mismatch) return reply.code(422).send({ error: mismatch.error, issues: mismatch.issues });
+          vector = body;
+        } else if ('events' in body) {
           const built = await vectorAfterEvents(body.events, now());
           if ('error' in built) return reply.code(422).send({ error: built.error });
           vector = built.vector;
-        } else vector = vectorFromSnapshot(body, now());
+        } else {
+          const unknown = unknownFeatureNames(body.features);
+          if (unknown.length > 0) return reply.code(422).send({ error: `unknown feature name(s): ${unknown.slice(0, 20).join(', ')}`, unknown: unknown.slice(0, 100) });
+          vector = vectorFromSnapshot(body, now());
+        }
         const { score, inferenceMicros } = scoreVector(vector, deps.models.current, { topK: deps.topK, now });
         return { ...score.payload, inferenceMicros };
       },

@@ -1,4 +1,4 @@
-import { BusEnv } from '@ehr/bus';
+import { BusEnv, ConsumerEnv } from '@ehr/bus';
 import { AuthEnv, portEnv, readConfig, ServiceEnv, type Static } from '@ehr/runtime';
 import { Type } from '@sinclair/typebox';
 
@@ -7,6 +7,7 @@ export const ScoringEnv = Type.Composite([
   portEnv(3003),
   BusEnv,
   AuthEnv,
+  ConsumerEnv,
   Type.Object({
     SCORING_GROUP_ID: Type.String({ minLength: 1, default: 'scoring-service', description: 'consumer group of the scoring service' }),
     MODEL_PATH: Type.String({ minLength: 1, default: 'data/model/severity-model.json', description: 'model artifact to load (and watch)' }),

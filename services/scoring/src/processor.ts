@@ -1,9 +1,9 @@
-import type { Bus, RecordBatch } from '@ehr/bus';
-import { decodeFeatureVector, TOPICS, triage } from '@ehr/features';
+import type { Bus, RecordBatch, RecordIsolation } from '@ehr/bus';
+import { buildDeadLetter, decodeFeatureVector, FEATURE_SET_VERSION, TOPICS, triage, type DeadLetter, type FeatureVectorEvent } from '@ehr/features';
 import { Counter, Histogram, type Logger, type Registry } from '@ehr/runtime';
 import type { DriftMonitor } from './drift.js';
 import type { ModelHolder } from './model-holder.js';
-import { scoreVector } from './scorer.js';
+import { featureSetMismatch, scoreVector, type ScoredVector } from './scorer.js';
 
 export interface ScoringProcessorDeps {
   bus: Bus;
@@ -12,11 +12,13 @@ export interface ScoringProcessorDeps {
   models: ModelHolder;
   drift: DriftMonitor;
   topK: number;
+  /** Isolates a vector whose scoring throws (dead-lettered as processing_error after its attempts). */
+  isolation: RecordIsolation;
   now?: () => Date;
 }
 
 /** Feature vectors in, severity scores out (dead letters for what cannot be read). */
-export function createScoringProcessor({ bus, logger, metrics, models, drift, topK, now = () => new Date() }: ScoringProcessorDeps) {
+export function createScoringProcessor({ bus, logger, metrics, models, drift, topK, isolation, now = () => new Date() }: ScoringProcessorDeps) {
   const vectors = new Counter({ name: 'ehr_scoring_vectors_total', help: 'feature vectors consumed', registers: [metrics] });
   const scores = new Counter({ name: 'ehr_scoring_scores_total', help: 'scores emitted, by band and mode', labelNames: ['band', 'mode'], registers: [metrics] });
   const deadLetters = new Counter({
@@ -40,24 +42,46 @@ export function createScoringProcessor({ bus, logger, metrics, models, drift, to
 
   return {
     async handle(batch: RecordBatch): Promise<void> {
-      vectors.inc(batch.records.length);
       const { accepted, rejected } = triage(batch.records, decodeFeatureVector, 'scoring');
       // One model for the whole batch: a swap takes effect between batches, never inside one.
       const model = models.current;
-      const out = accepted.map(({ value }) => {
-        const { score, inferenceMicros } = scoreVector(value, model, { topK, now });
-        drift.observe(model, value.payload.features);
-        scores.inc({ band: score.payload.band, mode: score.payload.mode });
-        if (model) inference.observe(inferenceMicros / 1e6);
-        latency.observe(score.payload.latencyMs / 1000);
-        return { key: score.patientId, value: JSON.stringify(score) };
-      });
-      if (rejected.length > 0) {
-        for (const d of rejected) deadLetters.inc({ reason: d.reason });
-        logger.warn({ count: rejected.length, topic: batch.topic, partition: batch.partition }, 'dead-lettered feature vectors');
-        await bus.produce(TOPICS.deadLetter, rejected.map((d) => ({ key: d.patientId ?? 'unknown', value: JSON.stringify(d) })));
+      // Without a model NEWS2 reads the served set's names, so that is the set to match.
+      const expected = model?.featureSchemaVersion ?? FEATURE_SET_VERSION;
+      const letters: DeadLetter[] = [...rejected];
+      const scored: { vector: FeatureVectorEvent; result: ScoredVector }[] = [];
+      for (const { record, value } of accepted) {
+        const ids = { patientId: value.patientId, originalEventId: value.eventId };
+        const verdict = isolation.verdict(record);
+        if (verdict.isolate) {
+          letters.push(buildDeadLetter(record, { service: 'scoring', reason: 'processing_error', error: `threw on each of ${verdict.attempts} attempts: ${verdict.error}`, ...ids }));
+          continue;
+        }
+        const mismatch = featureSetMismatch(value, expected, { complete: true });
+        if (mismatch) {
+          letters.push(buildDeadLetter(record, { service: 'scoring', reason: 'feature_set_mismatch', ...mismatch, ...ids }));
+          continue;
+        }
+        // A throw redelivers the batch (nothing of it was produced yet), counted against this record.
+        scored.push({ vector: value, result: isolation.run(record, () => scoreVector(value, model, { topK, now })) });
       }
-      await bus.produce(TOPICS.scores, out);
+      if (letters.length > 0) {
+        logger.warn({ count: letters.length, topic: batch.topic, partition: batch.partition }, 'dead-lettered feature vectors (see ehr_scoring_dead_letters_total by reason)');
+        await bus.produce(TOPICS.deadLetter, letters.map((d) => ({ key: d.patientId ?? 'unknown', value: JSON.stringify(d) })));
+      }
+      await bus.produce(
+        TOPICS.scores,
+        scored.map(({ result }) => ({ key: result.score.patientId, value: JSON.stringify(result.score) })),
+      );
+      isolation.settled(batch.records);
+      // Counted once the output is out, so that a redelivered batch is not counted twice.
+      vectors.inc(batch.records.length);
+      for (const d of letters) deadLetters.inc({ reason: d.reason });
+      for (const { vector, result } of scored) {
+        drift.observe(model, vector.payload.features);
+        scores.inc({ band: result.score.payload.band, mode: result.score.payload.mode });
+        if (model) inference.observe(result.inferenceMicros / 1e6);
+        latency.observe(result.score.payload.latencyMs / 1000);
+      }
     },
   };
 }

@@ -1,8 +1,10 @@
 import {
   deterministicId,
+  FEATURE_NAMES,
   news2OfFeatures,
   news2TierOf,
   servedBand,
+  type ValidationIssue,
   type FeatureVectorEvent,
   type SeverityBand,
   type SeverityScoreEvent,
@@ -12,6 +14,44 @@ import type { SeverityModel } from '@ehr/model';
 
 /** The schema's limit for the one-line reason. */
 const MAX_REASON = 240;
+
+const SERVED = new Set<string>(FEATURE_NAMES);
+
+/** Names that are not features of the served set (own keys only: input may name `__proto__`). */
+export const unknownFeatureNames = (features: Readonly<Record<string, unknown>>): string[] => Object.keys(features).filter((n) => !SERVED.has(n));
+
+export interface FeatureSetMismatch {
+  error: string;
+  issues: ValidationIssue[];
+}
+
+const listed = (names: readonly string[]) => `${names.slice(0, 10).join(', ')}${names.length > 10 ? `, … (${names.length} in all)` : ''}`;
+
+/**
+ * Why a vector is not of the feature set the model (or NEWS2 alone) reads: another
+ * `featureSetVersion`, names the set does not have, or (`complete`) names it lacks. Scoring
+ * such a vector would read its values under the wrong meaning, or as missing.
+ */
+export function featureSetMismatch(vector: FeatureVectorEvent, expectedVersion: string, options: { complete: boolean }): FeatureSetMismatch | null {
+  const { featureSetVersion, features } = vector.payload;
+  if (featureSetVersion !== expectedVersion) {
+    const error = `feature set ${JSON.stringify(featureSetVersion.slice(0, 40))} is not the model's ${expectedVersion}`;
+    return { error, issues: [{ path: 'payload.featureSetVersion', message: error }] };
+  }
+  const unknown = unknownFeatureNames(features);
+  if (unknown.length > 0) {
+    const error = `${unknown.length} unknown feature name(s): ${listed(unknown.map((n) => JSON.stringify(n.slice(0, 96))))}`;
+    return { error, issues: unknown.slice(0, 20).map((n) => ({ path: `payload.features.${n.slice(0, 96)}`, message: 'not a feature of the served set' })) };
+  }
+  if (options.complete) {
+    const missing = FEATURE_NAMES.filter((n) => !Object.hasOwn(features, n));
+    if (missing.length > 0) {
+      const error = `${missing.length} feature(s) of set ${expectedVersion} missing: ${listed(missing)}`;
+      return { error, issues: missing.slice(0, 20).map((n) => ({ path: `payload.features.${n}`, message: 'missing' })) };
+    }
+  }
+  return null;
+}
 
 export interface ScoredVector {
   score: SeverityScoreEvent;

@@ -1,4 +1,4 @@
-import type { Bus, Subscription } from '@ehr/bus';
+import { PartitionProgress, RecordIsolation, type Bus, type Subscription } from '@ehr/bus';
 import { TOPICS } from '@ehr/features';
 import { Authenticator, Counter, createMetricsRegistry, Gauge, Readiness, type HttpConfig, type Logger, type RunnableService } from '@ehr/runtime';
 import { buildApp } from './app.js';
@@ -23,7 +23,8 @@ export interface ScoringServiceDeps {
     | 'ALLOW_INSECURE'
   > &
     Partial<HttpConfig> &
-    Partial<Pick<ScoringConfig, 'AUTH_INGEST_TOKENS' | 'AUTH_READ_TOKENS' | 'AUTH_ADMIN_TOKENS'>>;
+    Partial<Pick<ScoringConfig, 'AUTH_INGEST_TOKENS' | 'AUTH_READ_TOKENS' | 'AUTH_ADMIN_TOKENS'>> &
+    Partial<Pick<ScoringConfig, 'CONSUMER_MAX_ATTEMPTS' | 'CONSUMER_STALL_SECONDS'>>;
   logger: Logger;
   bus: Bus;
   now?: () => Date;
@@ -77,7 +78,11 @@ export function createScoringService({ config, logger, bus, now }: ScoringServic
     bodyLimit: config.SCORING_BODY_LIMIT_BYTES,
     ...(now ? { now } : {}),
   });
-  const processor = createScoringProcessor({ bus, logger, metrics, models, drift, topK: config.SCORING_TOP_FEATURES, ...(now ? { now } : {}) });
+  // One vector that throws cannot stop its partition; a stalled partition degrades readiness.
+  const isolation = new RecordIsolation({ maxAttempts: config.CONSUMER_MAX_ATTEMPTS ?? 3, logger, metrics });
+  const progress = new PartitionProgress({ stallAfterMs: (config.CONSUMER_STALL_SECONDS ?? 60) * 1000, metrics });
+  readiness.register('partitions', () => progress.status(), { critical: false });
+  const processor = createScoringProcessor({ bus, logger, metrics, models, drift, topK: config.SCORING_TOP_FEATURES, isolation, ...(now ? { now } : {}) });
   let subscription: Subscription | null = null;
   let lagTimer: NodeJS.Timeout | null = null;
 
@@ -91,7 +96,8 @@ export function createScoringService({ config, logger, bus, now }: ScoringServic
       await bus.connect();
       const partitions = config.KAFKA_TOPIC_PARTITIONS;
       await bus.ensureTopics([{ topic: TOPICS.features, partitions }, { topic: TOPICS.scores, partitions }, { topic: TOPICS.deadLetter, partitions }]);
-      subscription = await bus.subscribe({ groupId: config.SCORING_GROUP_ID, topics: [TOPICS.features], handler: (batch) => processor.handle(batch) });
+      subscription = await bus.subscribe({ groupId: config.SCORING_GROUP_ID, topics: [TOPICS.features], handler: progress.wrap((batch) => processor.handle(batch)) });
+      progress.attach(subscription);
       lagTimer = setInterval(() => lag.set(subscription?.lag() ?? 0), 1000);
       lagTimer.unref();
       setConsumer({ state: 'up', detail: `group ${config.SCORING_GROUP_ID}` });

@@ -24,6 +24,8 @@ export interface ServiceInfo {
   groupIdVariable: string | null;
   /** The variable that tells it the other services' URLs, for one that watches them. */
   peersVariable: string | null;
+  /** Node flags its process runs with (before the entry point). */
+  nodeFlags: readonly string[];
 }
 
 /** Where a service lives and how it is built, from its manifest and the folder convention. */
@@ -37,6 +39,7 @@ export function serviceInfo(name: ServiceName): ServiceInfo {
     defaultPort: manifest.defaultPort,
     groupIdVariable: manifest.groupIdVariable,
     peersVariable: manifest.peersVariable ?? null,
+    nodeFlags: manifest.nodeFlags ?? [],
   };
 }
 

@@ -79,8 +79,25 @@ export interface Stack {
   kill(service: ServiceName, signal?: NodeJS.Signals): Promise<ExitReport>;
   /** Starts a stopped or killed service again, on the same port, and waits until it is ready. */
   restart(service: ServiceName): Promise<void>;
-  /** SIGTERM every service, SIGKILL what outlives the grace; every exit, in service order. Idempotent. */
-  stop(): Promise<ExitReport[]>;
+  /**
+   * SIGTERM every service, SIGKILL what outlives the grace; every exit, in service order.
+   * Idempotent. With `flow`, one at a time in flow order, each once its inputs are drained.
+   */
+  stop(flow?: FlowStop): Promise<ExitReport[]>;
+}
+
+/**
+ * A stop that loses nothing in flight: services stop one at a time in the stack's order
+ * (producer first: intake closes), each once its consumer group has committed everything
+ * before it, so every stage drains what the one before it left.
+ */
+export interface FlowStop {
+  /** Records the service's group has not committed on its inputs; null: nothing to wait for. */
+  backlog: (service: ServiceName) => Promise<number | null>;
+  /** For all the waiting together; past it the rest stop at once (Kafka keeps what is left). */
+  timeoutMs: number;
+  /** Called about once a second while a service drains. */
+  onProgress?: (service: ServiceName, left: number) => void;
 }
 
 const TAIL_LINES = 30;
@@ -188,7 +205,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const launch = (service: ServiceName): Running => {
     // Its own process group: a Ctrl-C in the terminal reaches only the runner, which then
     // sends each service exactly one SIGTERM (a second signal makes a service exit at once).
-    const child = spawn(process.execPath, [join(root, serviceInfo(service).entry)], {
+    const child = spawn(process.execPath, [...serviceInfo(service).nodeFlags, join(root, serviceInfo(service).entry)], {
       cwd: root,
       env: envFor(service),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -271,9 +288,35 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   process.on('exit', killAll);
 
-  const stop = (): Promise<ExitReport[]> => {
+  const drainBefore = async (service: ServiceName, flow: FlowStop, deadline: number): Promise<void> => {
+    let told = 0;
+    for (;;) {
+      let left: number | null;
+      try {
+        left = await flow.backlog(service);
+      } catch {
+        return; // the broker cannot say: stop it anyway, Kafka keeps what is left
+      }
+      if (left === null || left === 0 || Date.now() > deadline) return;
+      if (Date.now() - told >= 1_000) {
+        told = Date.now();
+        flow.onProgress?.(service, left);
+      }
+      await sleep(200);
+    }
+  };
+
+  const stop = (flow?: FlowStop): Promise<ExitReport[]> => {
     stopping ??= (async () => {
-      const reports = await Promise.all([...running.keys()].map((s) => terminate(s)));
+      let reports: (ExitReport | null)[];
+      if (flow) {
+        const deadline = Date.now() + flow.timeoutMs;
+        reports = [];
+        for (const service of services) {
+          if (running.has(service)) await drainBefore(service, flow, deadline);
+          reports.push(await terminate(service));
+        }
+      } else reports = await Promise.all([...running.keys()].map((s) => terminate(s)));
       process.off('exit', killAll);
       return reports.filter((r): r is ExitReport => r !== null);
     })();

@@ -56,7 +56,7 @@ describe.each(SERVICES.map((s) => [s.name, s] as const))('services/%s/Dockerfile
   });
 
   it(`runs the built entry point as a non-root user on port ${info.defaultPort}`, () => {
-    expect(facts!.cmd).toEqual(['node', info.entry]);
+    expect(facts!.cmd).toEqual(['node', ...info.nodeFlags, info.entry]);
     expect(facts!.workdir).toBe('/app');
     expect(facts!.user).toMatch(/^(?!root$|0$)\S+/);
     expect(facts!.port).toBe(info.defaultPort);

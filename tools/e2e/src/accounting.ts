@@ -25,6 +25,8 @@ export interface InputRecord {
   offset: string;
   /** The envelope's eventId when the value is a JSON object carrying a string one. */
   eventId: string | null;
+  /** Its patientId, likewise (to find what became of an event a door accepted). */
+  patientId?: string | null;
   /** Broker (create) time, epoch ms: when it was published. */
   timestamp: number;
   /** The record's `e2e-case` header, when a test labelled what it injected. */

@@ -31,13 +31,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** `partition:offset` of a record. */
 export const positionOf = (partition: number, offset: string) => `${partition}:${offset}`;
 
-function parseEventId(value: Buffer | null): string | null {
-  if (!value) return null;
+const utf8 = new TextDecoder('utf-8');
+
+function parseIds(value: Buffer | null): { eventId: string | null; patientId: string | null } {
+  if (!value) return { eventId: null, patientId: null };
   try {
-    const parsed = JSON.parse(value.toString('utf8')) as { eventId?: unknown };
-    return typeof parsed === 'object' && parsed !== null && typeof parsed.eventId === 'string' ? parsed.eventId : null;
+    // Decoded as the feature service decodes it (a leading byte order mark is not part of the JSON).
+    const parsed = JSON.parse(utf8.decode(value)) as { eventId?: unknown; patientId?: unknown };
+    if (typeof parsed !== 'object' || parsed === null) return { eventId: null, patientId: null };
+    return { eventId: typeof parsed.eventId === 'string' ? parsed.eventId : null, patientId: typeof parsed.patientId === 'string' ? parsed.patientId : null };
   } catch {
-    return null;
+    return { eventId: null, patientId: null };
   }
 }
 
@@ -82,7 +86,7 @@ export async function startObserver(options: KafkaClientOptions & { prefix: stri
       if (batch.topic === wire(TOPICS.events)) {
         for (const m of batch.messages) {
           const label = m.headers?.['e2e-case']?.toString();
-          records.push({ partition: batch.partition, offset: m.offset, eventId: parseEventId(m.value), timestamp: Number(m.timestamp), ...(label ? { label } : {}) });
+          records.push({ partition: batch.partition, offset: m.offset, ...parseIds(m.value), timestamp: Number(m.timestamp), ...(label ? { label } : {}) });
           read.set(batch.partition, BigInt(m.offset) + 1n);
         }
       } else if (batch.topic === wire(TOPICS.features)) {

@@ -30,9 +30,21 @@ export interface MapObservationOptions {
 }
 
 /** Parses an R4 dateTime/instant: a full timestamp with offset, or a date (taken as 00:00 UTC, with a warning). */
+function realDay(value: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
+  if (!m) return true; // not a date at all: the format checks below say so
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
 function parseEffective(value: unknown, expression: string, issues: FhirIssue[]): number | null {
   if (typeof value !== 'string') {
     issues.push({ severity: 'error', code: 'value', expression, diagnostics: 'must be a dateTime string' });
+    return null;
+  }
+  // Date.parse rolls a day that does not exist (2026-02-30) over into the next month: refuse it.
+  if (!realDay(value)) {
+    issues.push({ severity: 'error', code: 'value', expression, diagnostics: `no such day: ${JSON.stringify(value).slice(0, 80)}` });
     return null;
   }
   if (DATE_ONLY.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {

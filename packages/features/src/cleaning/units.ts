@@ -75,12 +75,14 @@ export const CORRECTIONS: readonly Correction[] = ['fahrenheit_charted_as_celsiu
  * an FiO2 "fraction" above 1 is a percent; an SpO2 "%" of at most 1 is a fraction.
  */
 export function normaliseUnit(signal: Signal, value: number, unit: string): Normalised {
-  // The unit is input: look it up as an own key only ('constructor' is not a unit).
-  const table = UNITS[signal];
-  const key = unit.trim().toLowerCase();
-  const convert = Object.hasOwn(table, key) ? table[key] : undefined;
+  // Own properties only: the unit (and, from a caller, the signal) come from input, and
+  // `UNITS.heart_rate['__proto__']` would be Object.prototype.
+  const table = Object.hasOwn(UNITS, signal) ? UNITS[signal] : undefined;
+  if (!table) return { ok: false, error: `unknown signal ${JSON.stringify(signal)}` };
+  const spelling = unit.trim().toLowerCase();
+  const convert = Object.hasOwn(table, spelling) ? table[spelling] : undefined;
   if (!convert) {
-    const known = Object.keys(UNITS[signal]).join(', ');
+    const known = Object.keys(table).join(', ');
     return { ok: false, error: `unknown unit ${JSON.stringify(unit)} for ${signal} (known: ${known})` };
   }
   const canonical = convert(value);

@@ -66,7 +66,7 @@ function writeSeries(out: Float64Array, s: Series | null, at: number, slots: Ser
   const { times, values } = s;
   out[slots.last] = values[hi - 1]!;
   if (slots.hours >= 0) out[slots.hours] = (at - times[hi - 1]!) / HOUR_MS;
-  if (slots.count >= 0) out[slots.count] = hi - s.lowerBound(at - DAY_MS);
+  if (slots.count >= 0) out[slots.count] = s.count(s.lowerBound(at - DAY_MS), hi);
   for (const w of slots.windows) {
     const lo = s.lowerBound(at - w.ms);
     const n = hi - lo;
@@ -216,7 +216,7 @@ export function featurize(state: PatientState, at: number, trigger: RawEventSche
   let affirmed = 0;
   let negated = 0;
   for (let i = last; i >= 0 && notes[i]!.time >= from; i--) {
-    inWindow++;
+    inWindow += notes[i]!.count ?? 1;
     affirmed |= notes[i]!.affirmed;
     negated |= notes[i]!.negated;
   }

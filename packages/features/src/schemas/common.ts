@@ -1,11 +1,24 @@
 import { FormatRegistry, Type, type Static } from '@sinclair/typebox';
 
 // RFC 3339 timestamps with an explicit offset ("Z" or "+01:00"). A timestamp without a
-// zone is ambiguous in a hospital that spans summer time, so it is refused.
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
-if (!FormatRegistry.Has('date-time')) {
-  FormatRegistry.Set('date-time', (value) => RFC3339.test(value) && !Number.isNaN(Date.parse(value)));
+// zone is ambiguous in a hospital that spans summer time, so it is refused. So is a date
+// that does not exist (Date.parse takes 2026-02-30 for 2 March) and one before 1900: no
+// clinical event is that old, and warehouses do not all keep such dates.
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-](\d{2}):(\d{2}))$/;
+export const EARLIEST_YEAR = 1900;
+
+/** A real instant written as RFC 3339 with an offset, in or after EARLIEST_YEAR. */
+export function isEventTimestamp(value: string): boolean {
+  const m = RFC3339.exec(value);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  if (year < EARLIEST_YEAR || month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return false;
+  if (day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return false;
+  if (m[9] !== undefined && (Number(m[9]) > 23 || Number(m[10]) > 59)) return false;
+  return !Number.isNaN(Date.parse(value));
 }
+
+if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', isEventTimestamp);
 
 export const DateTime = Type.String({ format: 'date-time', description: 'RFC 3339 timestamp with offset' });
 

@@ -9,8 +9,14 @@ export const DEAD_LETTER_REASONS = [
   'unknown_unit',
   'too_large',
   'late_event',
+  /** Dated further ahead of the wall clock than MAX_FUTURE_SKEW allows. */
+  'future_event',
+  /** A consumer threw on it on every one of its attempts (CONSUMER_MAX_ATTEMPTS). */
   'processing_error',
   'model_error',
+  /** A feature vector of another feature set than the model's (version or names). */
+  'feature_set_mismatch',
+  /** The warehouse refused the row (a cast, a constraint, a size). */
   'warehouse_rejected',
 ] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];

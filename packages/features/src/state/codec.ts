@@ -1,13 +1,20 @@
 // A patient's state as bytes, for the feature service's compacted changelog. Typed
 // arrays travel as base64 of their little-endian bytes (exact, and fast to encode).
+// Version 2 adds the weights of downsampled points and the deduplication floor; version 1
+// (written before) still decodes. Decoding checks the shape: a changelog is input too.
 import { createPatientState, SIGNALS, type PatientState } from './patient-state.js';
 import { Series } from './series.js';
 
-export const STATE_CODEC_VERSION = 1;
+export const STATE_CODEC_VERSION = 2;
 
-const b64 = (a: Float64Array, n: number) => Buffer.from(a.buffer, a.byteOffset, n * 8).toString('base64');
-function f64(text: string): Float64Array {
+const b64 = (a: ArrayLike<number>, n = a.length) => {
+  const f = a instanceof Float64Array ? a.subarray(0, n) : Float64Array.from(Array.prototype.slice.call(a, 0, n) as number[]);
+  return Buffer.from(f.buffer, f.byteOffset, f.byteLength).toString('base64');
+};
+function f64(text: unknown): Float64Array {
+  if (typeof text !== 'string') throw new Error('patient state: a series is not a base64 string');
   const bytes = Buffer.from(text, 'base64');
+  if (bytes.length % 8 !== 0) throw new Error('patient state: a series is not a whole number of doubles');
   const out = new Float64Array(bytes.length / 8);
   new Uint8Array(out.buffer).set(bytes);
   return out;
@@ -18,14 +25,16 @@ interface Encoded {
   v: number;
   patientId: string;
   meta: Record<string, number>;
-  state: Omit<PatientState, 'series' | 'ledger' | 'maxTime' | 'dischargedAt' | 'lastEmittedAt' | 'notes' | 'stayCounts' | 'firstTime' | 'first'> & {
+  state: Omit<PatientState, 'series' | 'ledger' | 'maxTime' | 'dischargedAt' | 'lastEmittedAt' | 'notes' | 'dedupFloor' | 'stayCounts' | 'firstTime' | 'first'> & {
     /** Absent in states written before stay counts existed. */
     stayCounts?: PatientState['stayCounts'];
     firstTime?: number | null;
     maxTime: number | null;
     dischargedAt: number | null;
     lastEmittedAt: number | null;
-    series: [number, string, string][];
+    dedupFloor?: number | null;
+    /** [signal index, times, values, weights (only once downsampled)] */
+    series: ([number, string, string] | [number, string, string, string])[];
     ledger: [string, string];
     notes: PatientState['notes'];
     /** The stay's first values [times, values]; absent in states written before feature set 2.1.0. */
@@ -34,9 +43,10 @@ interface Encoded {
 }
 
 export function encodeState(state: PatientState, meta: Record<string, number> = {}): string {
-  const series: [number, string, string][] = [];
+  const series: Encoded['state']['series'] = [];
   state.series.forEach((s, i) => {
-    if (s && s.length > 0) series.push([i, b64(s.times, s.length), b64(s.values, s.length)]);
+    if (!s || s.length === 0) return;
+    series.push(s.weights ? [i, b64(s.times), b64(s.values), b64(s.weights)] : [i, b64(s.times), b64(s.values)]);
   });
   const encoded: Encoded = {
     v: STATE_CODEC_VERSION,
@@ -48,8 +58,9 @@ export function encodeState(state: PatientState, meta: Record<string, number> = 
       dischargedAt: num(state.dischargedAt),
       lastEmittedAt: num(state.lastEmittedAt),
       firstTime: num(state.firstTime),
+      dedupFloor: num(state.dedupFloor),
       series,
-      ledger: [b64(state.ledger.times, state.ledger.length), b64(state.ledger.values, state.ledger.length)],
+      ledger: [b64(state.ledger.times), b64(state.ledger.values)],
       notes: state.notes.map((n) => ({ ...n, avgWordLength: num(n.avgWordLength) as number })),
       first: [b64(state.first.times, SIGNALS.length), b64(state.first.values, SIGNALS.length)],
     },
@@ -59,8 +70,11 @@ export function encodeState(state: PatientState, meta: Record<string, number> = 
 
 export function decodeState(text: string | Buffer): { state: PatientState; meta: Record<string, number> } {
   const e = JSON.parse(text.toString()) as Encoded;
-  if (e.v !== STATE_CODEC_VERSION) throw new Error(`patient state codec version ${e.v} is not supported (expected ${STATE_CODEC_VERSION})`);
+  if (typeof e !== 'object' || e === null) throw new Error('patient state is not a JSON object');
+  if (e.v !== 1 && e.v !== STATE_CODEC_VERSION) throw new Error(`patient state codec version ${String(e.v)} is not supported (expected ${STATE_CODEC_VERSION})`);
   const s = e.state;
+  if (typeof e.patientId !== 'string' || typeof s !== 'object' || s === null) throw new Error('patient state: no patientId or state');
+  if (!Array.isArray(s.series) || !Array.isArray(s.ledger) || !Array.isArray(s.notes)) throw new Error('patient state: series, ledger and notes must be arrays');
   const state = createPatientState(e.patientId);
   state.encounter = s.encounter;
   state.admission = s.admission && { ...s.admission, age: s.admission.age ?? NaN, hospitalAdmitTime: s.admission.hospitalAdmitTime ?? NaN };
@@ -69,17 +83,24 @@ export function decodeState(text: string | Buffer): { state: PatientState; meta:
   state.maxTime = s.maxTime ?? -Infinity;
   state.dischargedAt = s.dischargedAt ?? NaN;
   state.lastEmittedAt = s.lastEmittedAt ?? NaN;
+  state.dedupFloor = s.dedupFloor ?? -Infinity;
   state.stayCounts = { vitals: s.stayCounts?.vitals ?? 0, labs: s.stayCounts?.labs ?? 0 };
   state.firstTime = s.firstTime ?? Infinity;
-  for (const [i, t, v] of s.series) {
-    if (i < 0 || i >= SIGNALS.length) throw new Error(`patient state: unknown signal index ${i}`);
-    state.series[i] = Series.from(f64(t), f64(v));
+  for (const entry of s.series) {
+    const [i, t, v, w] = entry as unknown[];
+    if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= SIGNALS.length) throw new Error(`patient state: unknown signal index ${String(i)}`);
+    const times = f64(t);
+    const values = f64(v);
+    const weights = w === undefined ? null : f64(w);
+    if (values.length !== times.length || (weights && weights.length !== times.length)) throw new Error('patient state: series arrays of different lengths');
+    state.series[i] = Series.from(times, values, weights);
   }
   state.ledger = Series.from(f64(s.ledger[0]), f64(s.ledger[1]));
   state.notes = s.notes.map((n) => ({ ...n, avgWordLength: n.avgWordLength ?? NaN }));
-  if (s.first) {
+  if (Array.isArray(s.first)) {
     const times = f64(s.first[0]);
     const values = f64(s.first[1]);
+    if (values.length !== times.length) throw new Error('patient state: baseline arrays of different lengths');
     // Signals appended since the state was written have no baseline yet.
     state.first.times.set(times.subarray(0, SIGNALS.length));
     state.first.values.set(values.subarray(0, SIGNALS.length));
@@ -92,5 +113,5 @@ export function decodeState(text: string | Buffer): { state: PatientState; meta:
       }
     });
   }
-  return { state, meta: e.meta };
+  return { state, meta: typeof e.meta === 'object' && e.meta !== null ? e.meta : {} };
 }

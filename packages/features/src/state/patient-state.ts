@@ -22,7 +22,23 @@ export const MAX_WINDOW_MS = 24 * HOUR_MS;
 export interface StateOptions {
   /** An event older than the patient's latest event by more than this is late (dead-lettered). */
   latenessMs: number;
+  /**
+   * Points kept per signal (and notes) before the older ones are downsampled to one-minute
+   * buckets (default DEFAULT_MAX_POINTS_PER_SIGNAL): a 1 Hz monitor feed stays bounded.
+   */
+  maxPointsPerSignal?: number;
+  /**
+   * Event ids remembered per patient for deduplication (default DEFAULT_MAX_DEDUP_IDS). Past
+   * it the oldest are forgotten, and an event older than the oldest remembered is late.
+   */
+  maxDedupIds?: number;
 }
+
+export const DEFAULT_MAX_POINTS_PER_SIGNAL = 8192;
+export const DEFAULT_MAX_DEDUP_IDS = 20_000;
+const MINUTE_MS = 60_000;
+/** The latest points of a signal are never downsampled: "last value" and "hours since" stay exact. */
+const RECENT_MS = 10 * MINUTE_MS;
 
 export const DEFAULT_STATE_OPTIONS: StateOptions = { latenessMs: HOUR_MS };
 
@@ -37,6 +53,8 @@ export interface NoteRecord {
   avgWordLength: number;
   affirmed: number;
   negated: number;
+  /** Notes this record stands for once older notes were merged per minute (absent: 1). */
+  count?: number;
 }
 
 /** A fact that is replaced only by one that is later in (time, id hash). */
@@ -73,6 +91,8 @@ export interface PatientState {
   admission: AdmissionFacts | null;
   location: LocationFacts | null;
   spo2Scale: (Stamped & { scale: 1 | 2 }) | null;
+  /** Events at or before this time can no longer be checked for duplicates (the id cap was reached); -Infinity until then. */
+  dedupFloor: number;
   /** Event time of the discharge that closed the stay; NaN while in hospital. */
   dischargedAt: number;
   /** asOf of the last emitted vector (debounce), NaN before the first. */
@@ -109,11 +129,12 @@ export function createPatientState(patientId: string): PatientState {
     encounter: null,
     maxTime: -Infinity,
     series: SIGNALS.map(() => null),
-    ledger: new Series(16),
+    ledger: new Series(),
     notes: [],
     admission: null,
     location: null,
     spo2Scale: null,
+    dedupFloor: -Infinity,
     dischargedAt: NaN,
     lastEmittedAt: NaN,
     stayCounts: { vitals: 0, labs: 0 },
@@ -145,11 +166,13 @@ export function judge(state: PatientState | undefined, event: RawEvent, options:
   const time = Date.parse(event.occurredAt);
   const hash = idHash(event.eventId);
   if (!state) return { kind: 'accept', time, hash, newStay: false };
-  const { ledger } = state;
-  for (let i = 0; i < ledger.length; i++) if (ledger.values[i] === hash) return { kind: 'duplicate' };
+  if (state.ledger.hasValue(hash)) return { kind: 'duplicate' };
   if (!Number.isNaN(state.dischargedAt)) {
     if (time > state.dischargedAt) return { kind: 'accept', time, hash, newStay: true };
     return { kind: 'late', error: `event at ${event.occurredAt} arrived after the stay was closed by a discharge at ${iso(state.dischargedAt)}` };
+  }
+  if (time <= state.dedupFloor) {
+    return { kind: 'late', error: `event at ${event.occurredAt} is older than the oldest event id this patient's deduplication still holds (${iso(state.dedupFloor)}; at most ${options.maxDedupIds ?? DEFAULT_MAX_DEDUP_IDS} ids): it cannot be told from a duplicate` };
   }
   if (time < state.maxTime - options.latenessMs) {
     const hours = (state.maxTime - time) / HOUR_MS;
@@ -172,7 +195,7 @@ export function applyEvent(state: PatientState, event: RawEvent, time: number, h
     case 'vital_sign':
     case 'lab_result': {
       const i = SIGNAL_INDEX[event.payload.kind];
-      const series = (state.series[i] ??= new Series(4));
+      const series = (state.series[i] ??= new Series());
       series.insert(time, event.payload.value);
       const { times, values } = state.first;
       const ft = times[i]!;
@@ -232,14 +255,60 @@ function setLocation(state: PatientState, location: LocationFacts): void {
   if (later(location, state.location)) state.location = location;
 }
 
-/** Keeps what windows, dedup and "last value" need: everything within retention, plus the latest of each signal. */
+/**
+ * Keeps what windows, dedup and "last value" need: everything within retention, plus the
+ * latest of each signal; and no more than the caps (older points downsampled, oldest ids forgotten).
+ */
 function prune(state: PatientState, options: StateOptions): void {
   const cutoff = state.maxTime - retentionMs(options);
-  for (const s of state.series) s?.pruneBefore(cutoff, 1);
-  state.ledger.pruneBefore(cutoff);
+  const maxPoints = Math.max(16, options.maxPointsPerSignal ?? DEFAULT_MAX_POINTS_PER_SIGNAL);
+  for (const s of state.series) {
+    if (!s) continue;
+    s.pruneBefore(cutoff, 1);
+    if (s.length > maxPoints) boundSeries(s, state.maxTime, maxPoints);
+  }
+  const { ledger } = state;
+  ledger.pruneBefore(cutoff);
+  const maxIds = Math.max(1, options.maxDedupIds ?? DEFAULT_MAX_DEDUP_IDS);
+  if (ledger.length > maxIds) {
+    const drop = ledger.length - maxIds;
+    state.dedupFloor = Math.max(state.dedupFloor, ledger.times[drop - 1]!);
+    ledger.dropFirst(drop);
+  }
   let drop = 0;
   while (drop < state.notes.length - 1 && state.notes[drop]!.time < cutoff) drop++;
   if (drop > 0) state.notes.splice(0, drop);
+  if (state.notes.length > maxPoints) boundNotes(state, maxPoints);
+}
+
+/** Downsamples all but the latest points to one-minute buckets; coarser only if that is not enough. */
+function boundSeries(s: Series, maxTime: number, maxPoints: number): void {
+  const recent = Math.max(maxTime - RECENT_MS, s.times[s.length - Math.floor(maxPoints / 4)]!);
+  let bucket = MINUTE_MS;
+  s.downsampleBefore(recent, bucket);
+  while (s.length > (maxPoints * 3) / 4 && bucket < MAX_WINDOW_MS) {
+    bucket *= 2;
+    s.downsampleBefore(recent, bucket);
+  }
+}
+
+/** Merges older notes per minute: the latest of each minute stands for it, with the count and every term seen. */
+function boundNotes(state: PatientState, maxPoints: number): void {
+  const { notes } = state;
+  const recent = Math.max(state.maxTime - RECENT_MS, notes[notes.length - Math.floor(maxPoints / 4)]!.time);
+  let bucket = MINUTE_MS;
+  do {
+    const merged: NoteRecord[] = [];
+    for (const note of notes) {
+      const last = merged[merged.length - 1];
+      if (last && note.time < recent && last.time < recent && Math.floor(last.time / bucket) === Math.floor(note.time / bucket)) {
+        // Notes are sorted by (time, hash): the later one stands for both.
+        merged[merged.length - 1] = { ...note, affirmed: note.affirmed | last.affirmed, negated: note.negated | last.negated, count: (note.count ?? 1) + (last.count ?? 1) };
+      } else merged.push(note);
+    }
+    state.notes = merged;
+    bucket *= 2;
+  } while (state.notes.length > (maxPoints * 3) / 4 && bucket < MAX_WINDOW_MS);
 }
 
 /**

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createBus, KafkaBus } from '@ehr/bus';
-import { buildTrainingRows, decodeDeadLetter, decodeFeatureVector, TOPICS, type FeatureVectorEvent } from '@ehr/features';
+import { buildTrainingRows, decodeDeadLetter, decodeFeatureVector, TOPICS, type FeatureVectorEvent, type RawEvent } from '@ehr/features';
 import type {} from '@ehr/kafka-local/vitest';
 import { createLogger } from '@ehr/runtime';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -135,5 +135,48 @@ describe('feature service on a real broker', () => {
     await new Promise((r) => second.once('exit', r));
     const got = expectReference(out.vectors);
     if (uninterrupted) expect(got).toEqual(uninterrupted);
+  });
+
+  it('one patient with 25,000 heart rates: every checkpoint fits the broker, the partition commits to its end, and a restore reads it back', async () => {
+    const prefix = `feature-test-${process.pid}-${Date.now()}-c.`;
+    const bus = await client(prefix);
+    await bus.ensureTopics([{ topic: TOPICS.featureState, partitions: 3, compacted: true }]);
+    const n = 25_000;
+    const start = Date.now() - (n + 600) * 1000;
+    const records = Array.from({ length: n }, (_, i) => {
+      const at = new Date(start + i * 1000).toISOString();
+      const event: RawEvent = {
+        schema: 'vital_sign', schemaVersion: 1, eventId: `monitor-${i}`, patientId: 'P-MONITOR', encounterId: null,
+        occurredAt: at, producedAt: at, source: 'api', payload: { kind: 'heart_rate', value: 60 + ((i * 7919) % 600) / 10, unit: '/min' },
+      };
+      return { key: event.patientId, value: JSON.stringify(event) };
+    });
+    // Only discharges emit here: the subject is the state and its checkpoints, not 25,000 vectors.
+    const env = { KAFKA_BROKERS: inject('kafkaBrokers'), KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: '3', PORT: '0', FEATURE_TRIGGERS: 'discharge', FEATURE_CHECKPOINT_INTERVAL_MS: '500' };
+    const config = loadConfig(env);
+    const metric = async (service: ReturnType<typeof createFeatureService>, name: string) =>
+      (await service.app.inject('/metrics')).body.split('\n').filter((l) => l.startsWith(name)).reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+    const first = createFeatureService({ config, logger, bus: createBus(config, { clientId: 'feature-service', logger }) });
+    await first.start();
+    try {
+      for (let i = 0; i < n; i += 2500) await bus.produce(TOPICS.events, records.slice(i, i + 2500));
+      await waitFor('every event', async () => (await metric(first, 'ehr_feature_events_total')) === n, 180_000);
+      // Committed to the end of the partition: every checkpoint (changelog records, then offset) went through.
+      await waitFor('the offsets committed', async () => (await bus.groupLag(config.FEATURE_GROUP_ID, [TOPICS.events])) === 0, 60_000);
+    } finally {
+      await first.stop();
+      await first.app.close();
+    }
+    const second = createFeatureService({ config, logger, bus: createBus(config, { clientId: 'feature-service', logger }) });
+    await second.start();
+    try {
+      expect(await metric(second, 'ehr_feature_state_restores_total')).toBe(1);
+      expect(await metric(second, 'ehr_feature_changelog_skipped_total')).toBe(0);
+      await bus.produce(TOPICS.events, [records[n - 1]!]);
+      await waitFor('the redelivered event', async () => (await metric(second, 'ehr_feature_duplicates_total')) === 1, 60_000);
+    } finally {
+      await second.stop();
+      await second.app.close();
+    }
   });
 });

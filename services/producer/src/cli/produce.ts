@@ -17,10 +17,10 @@ const USAGE = `usage: npm run produce -- --source synthetic|meds|csv|physionet [
          [--seed 1] [--patients 300] [--hours <n>] [--artefact-rate 0.01] [--no-shift] [--limit <events>]
          [--to kafka|http://127.0.0.1:3001]
   synthetic  a ward with continuous admissions and discharges (default 50 events/s, endless unless --hours/--limit)
-  meds       a MEDS parquet file (default: the MIMIC-IV demo at ${MEDS_DEMO_RELATIVE_PATH}), times moved to now, ×60
-  csv        a cohort directory written by npm run generate (default data/cohort), times moved to now, ×60
+  meds       a MEDS parquet file (default: the MIMIC-IV demo at ${MEDS_DEMO_RELATIVE_PATH}), ×60, times moved so the replay ends now
+  csv        a cohort directory written by npm run generate (default data/cohort), ×60, times moved so the replay ends now
   physionet  PhysioNet/CinC 2019 ICU stays (default PHYSIONET_PATH, else ${PHYSIONET_RELATIVE_PATH}; or a directory
-             of .psv files): the first --patients stays (default 100), one starting every 30 min from now, ×60
+             of .psv files): the first --patients stays (default 100), one starting every 30 min, ×60, times moved so the replay ends now
   --to       Kafka when KAFKA_BROKERS is set, else the POST /events of a running producer (npm start)`;
 
 const int = (name: string, v: string | undefined): number | undefined => {
@@ -146,6 +146,8 @@ async function main(): Promise<void> {
       events: limited(opened.events, limit),
       pace: opened.pace,
       ...(opened.shiftTo !== undefined ? { shiftTo: opened.shiftTo } : {}),
+      // Shifted sources never date an event ahead of the wall clock (the pipeline refuses them as future_event).
+      holdAtWallClock: !values['no-shift'],
       publish,
       signal: abort.signal,
       onProgress: show,

@@ -7,6 +7,8 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isKafkaBroker, localHome, readState } from '@ehr/kafka-local';
 import { prepareDefaultModel } from '@ehr/init';
+import { describeCounts } from '@ehr/pipeline';
+import { kafkaBacklog, type StackBacklog } from '../drain.js';
 import { formatLogLine, wantsColors } from '../log-format.js';
 import { findRepoRoot, isServiceName, SERVICE_NAMES, SERVICES, type ServiceName } from '../services.js';
 import { startStack, type Env, type ExitReport, type Stack } from '../stack.js';
@@ -88,13 +90,32 @@ const serviceWidth = Math.max(...services.map((s) => s.length));
 
 let stack: Stack | null = null;
 let stopping = false;
+let backlog: StackBacklog | null = null;
 const startup = new AbortController();
+const drainSeconds = Number(process.env.PIPELINE_DRAIN_SECONDS || 60);
+const where = `the Kafka topics${process.env.KAFKA_TOPIC_PREFIX ? ` (prefix ${process.env.KAFKA_TOPIC_PREFIX})` : ''} on ${brokers}`;
+
+/** What the stages have not consumed yet, said in one line (null when the broker cannot say in time). */
+async function leftBehind(): Promise<string | null> {
+  if (!backlog) return null;
+  const counts = await Promise.race([backlog.byTopic(services), new Promise<null>((r) => setTimeout(() => r(null), 3_000).unref())]).catch(() => null);
+  if (!counts) return null;
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  return total === 0 ? 'every accepted event landed' : `${total.toLocaleString('en-GB')} records did not land (${describeCounts(counts)}); they stay on ${where}, and the next npm run stack consumes them`;
+}
 
 async function shutdown(reason: string, exitCode: number): Promise<never> {
   stopping = true;
-  say(`${reason}: stopping the services (SIGTERM, up to 20 s each)…`);
-  const reports = stack ? await stack.stop() : [];
+  say(`${reason}: stopping in flow order: the producer first (intake closes), then each stage once it has consumed what is before it (up to ${drainSeconds} s in all; Ctrl-C again to stop at once)…`);
+  backlog = await kafkaBacklog({ ...process.env, KAFKA_BROKERS: brokers }).catch(() => null);
+  const flow = backlog
+    ? { backlog: backlog.backlog, timeoutMs: drainSeconds * 1000, onProgress: (service: ServiceName, left: number) => say(`draining ${service}: ${left.toLocaleString('en-GB')} records to go`) }
+    : undefined;
+  const reports = stack ? await stack.stop(flow) : [];
   for (const report of reports) say(`${report.service.padEnd(serviceWidth)} ${describe(report)}`);
+  const left = await leftBehind();
+  if (left) say(left);
+  await backlog?.close().catch(() => undefined);
   const clean = reports.every((r) => r.code === 0 && !r.forced);
   process.exit(exitCode !== 0 ? exitCode : clean ? 0 : 1);
 }
@@ -105,7 +126,12 @@ for (const name of ['SIGINT', 'SIGTERM'] as const) {
     signals += 1;
     if (signals > 1) {
       say('second signal: killing the services now');
-      process.exit(130); // the exit hook of startStack SIGKILLs what still runs
+      // The exit hook of startStack SIGKILLs what still runs; Kafka keeps what they had not consumed.
+      void leftBehind().then((left) => {
+        say(left ?? `what the stages had not consumed stays on ${where}; the next npm run stack consumes it`);
+        process.exit(130);
+      });
+      return;
     }
     if (!stack) {
       startup.abort(new Error(name));

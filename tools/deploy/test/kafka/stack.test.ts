@@ -4,13 +4,14 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ALL_TOPICS, COMPACTED_TOPICS } from '@ehr/features';
+import { ALL_TOPICS, COMPACTED_TOPICS, TOPICS } from '@ehr/features';
 import { freePorts } from '@ehr/kafka-local';
 import type {} from '@ehr/kafka-local/vitest';
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { containerEnv, loadCompose } from '../../src/compose/check.js';
 import { findRepoRoot, SERVICE_NAMES } from '../../src/services.js';
+import { kafkaBacklog } from '../../src/drain.js';
 import { isolatedEnv, startStack, type Stack, type StackLogEntry } from '../../src/stack.js';
 import { createPipelineTopics } from '@ehr/init';
 
@@ -25,6 +26,7 @@ describe('startStack on Kafka', () => {
   let stack: Stack;
   const logs: StackLogEntry[] = [];
   const unexpected: string[] = [];
+  const env = { ...isolatedEnv(`deploy-stack-${process.pid}-${Date.now()}`), KAFKA_TOPIC_PARTITIONS: '3' };
 
   beforeAll(async () => {
     const ports = await freePorts(SERVICE_NAMES.length);
@@ -32,7 +34,7 @@ describe('startStack on Kafka', () => {
       brokers: inject('kafkaBrokers'),
       ports: Object.fromEntries(SERVICE_NAMES.map((s, i) => [s, ports[i]])),
       inheritEnv: false,
-      env: { ...isolatedEnv(`deploy-stack-${process.pid}-${Date.now()}`), DUCKDB_PATH: join(dir, 'warehouse.duckdb'), KAFKA_TOPIC_PARTITIONS: '3' },
+      env: { ...env, DUCKDB_PATH: join(dir, 'warehouse.duckdb') },
       logSink: (entry) => logs.push(entry),
       onUnexpectedExit: (report) => unexpected.push(report.service),
     });
@@ -60,9 +62,27 @@ describe('startStack on Kafka', () => {
     expect(unexpected).toEqual([]);
   });
 
-  it('stops every service cleanly', async () => {
-    const reports = await stack.stop();
-    expect(reports.map((r) => [r.service, r.code, r.forced])).toEqual(SERVICE_NAMES.map((s) => [s, 0, false]));
+  it('stops in flow order, each stage once it has consumed everything before it: a burst accepted just before lands whole', async () => {
+    const at = (i: number) => new Date(Date.now() - 3_600_000 + i * 1000).toISOString();
+    const events = Array.from({ length: 800 }, (_, i) => ({
+      schema: 'vital_sign', schemaVersion: 1, eventId: `stack-stop-${i}`, patientId: `P-${i % 40}`, encounterId: null,
+      occurredAt: at(i), producedAt: at(i), source: 'api', payload: { kind: 'heart_rate', value: 60 + (i % 50), unit: '/min' },
+    }));
+    for (let i = 0; i < events.length; i += 200) {
+      const r = await fetch(`${stack.url('producer')}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events.slice(i, i + 200)) });
+      expect(r.status).toBe(202);
+    }
+    const backlog = await kafkaBacklog({ ...env, KAFKA_BROKERS: inject('kafkaBrokers') });
+    try {
+      const progress: string[] = [];
+      const reports = await stack.stop({ backlog: backlog.backlog, timeoutMs: 120_000, onProgress: (service) => progress.push(service) });
+      expect(reports.map((r) => [r.service, r.code, r.forced])).toEqual(SERVICE_NAMES.map((s) => [s, 0, false]));
+      // Every stage committed everything before it stopped; the sink commits after its warehouse transaction.
+      expect(await backlog.byTopic(SERVICE_NAMES)).toEqual(Object.fromEntries([TOPICS.events, TOPICS.features, TOPICS.scores, TOPICS.deadLetter].map((t) => [t, 0])));
+      expect(progress.every((s) => ['feature', 'scoring', 'sink'].includes(s))).toBe(true);
+    } finally {
+      await backlog.close();
+    }
   });
 });
 

@@ -1,0 +1,131 @@
+// Scoring refuses what it cannot score correctly, and one vector cannot stop its partition.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MemoryBus, RecordIsolation, type BusRecord } from '@ehr/bus';
+import { decodeDeadLetter, decodeSeverityScore, FEATURE_NAMES, TOPICS, type DeadLetter } from '@ehr/features';
+import { loadModelArtifact, type SeverityModel } from '@ehr/model';
+import { createLogger, createMetricsRegistry } from '@ehr/runtime';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createDriftMonitor } from '../src/drift.js';
+import { createScoringProcessor, createScoringService, loadConfig } from '../src/index.js';
+import type { ModelHolder } from '../src/model-holder.js';
+import { syntheticFeatures, trainTestModel, vectorEvent } from './fixtures.js';
+
+const logger = createLogger({ service: 'scoring', level: 'silent' });
+const dir = mkdtempSync(join(tmpdir(), 'scoring-robust-'));
+const modelPath = join(dir, 'model.json');
+beforeAll(async () => {
+  await trainTestModel(modelPath, { seed: 3 });
+}, 120_000);
+
+async function waitFor(predicate: () => boolean, what: string, ms = 15_000) {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function collect(bus: MemoryBus, topic: string): Promise<{ records: BusRecord[]; stop(): Promise<void> }> {
+  const records: BusRecord[] = [];
+  const sub = await bus.subscribe({ groupId: `check-${topic}`, topics: [topic], handler: async (b) => void records.push(...b.records) });
+  return { records, stop: () => sub.stop() };
+}
+const letters = (records: BusRecord[]): DeadLetter[] => records.map((r) => decodeDeadLetter(r.value)).map((d) => (d.ok ? d.value : (null as never)));
+
+describe('scoring: refuses what it cannot score correctly', () => {
+  const cleanup: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c();
+  });
+
+  it('dead-letters a vector of another feature set (version, unknown names, missing names) as feature_set_mismatch, and scores the rest', async () => {
+    const bus = new MemoryBus({ defaultPartitions: 1 });
+    const service = createScoringService({ config: loadConfig({ MODEL_PATH: modelPath, MODEL_WATCH: 'false' }), logger, bus });
+    cleanup.push(() => service.app.close(), () => service.stop());
+    await service.start();
+    const scores = await collect(bus, TOPICS.scores);
+    const dl = await collect(bus, TOPICS.deadLetter);
+    cleanup.push(() => scores.stop(), () => dl.stop());
+    const good = () => vectorEvent('P-1', syntheticFeatures(1, false));
+    const older = good();
+    older.payload.featureSetVersion = '0.9.0';
+    const renamed = good();
+    const features: Record<string, number | null> = { ...renamed.payload.features, heart_rte: 80, ['__proto__']: 3 };
+    delete features.heart_rate;
+    renamed.payload.features = features;
+    const partial = good();
+    partial.payload.features = { heart_rate: 120, news2_total: 7 };
+    await bus.produce(TOPICS.features, [good(), older, renamed, partial, good()].map((v) => ({ key: v.patientId, value: JSON.stringify(v) })));
+    await waitFor(() => scores.records.length === 2 && dl.records.length === 3, 'two scores and three dead letters');
+    const got = letters(dl.records);
+    expect(got.map((d) => d.reason)).toEqual(['feature_set_mismatch', 'feature_set_mismatch', 'feature_set_mismatch']);
+    expect(got[0]!.error).toContain('"0.9.0"');
+    expect(got[1]!.error).toContain('heart_rte');
+    expect(got[1]!.error).toContain('__proto__');
+    expect(got[2]!.error).toMatch(new RegExp(`${FEATURE_NAMES.length - 2} feature\\(s\\) of set .* missing`));
+    expect(scores.records.map((r) => decodeSeverityScore(r.value).ok)).toEqual([true, true]);
+  });
+
+  it('POST /score answers 422 naming unknown feature names (and a vector of another set), instead of scoring them as missing', async () => {
+    const bus = new MemoryBus();
+    const service = createScoringService({ config: loadConfig({ MODEL_PATH: modelPath, MODEL_WATCH: 'false' }), logger, bus });
+    cleanup.push(() => service.app.close(), () => service.stop());
+    await service.start();
+    const snapshot = await service.app.inject({ method: 'POST', url: '/score', payload: { features: { heart_rte: 120, news2_totl: 7, heart_rate: 90 } } });
+    expect(snapshot.statusCode).toBe(422);
+    expect(snapshot.json()).toMatchObject({ unknown: ['heart_rte', 'news2_totl'], error: expect.stringContaining('heart_rte') });
+    const vector = vectorEvent('P-2', { ...syntheticFeatures(2, true), pulse: 1 });
+    const response = await service.app.inject({ method: 'POST', url: '/score', payload: vector });
+    expect([response.statusCode, response.json().error]).toEqual([422, expect.stringContaining('"pulse"')]);
+    const other = vectorEvent('P-2', syntheticFeatures(2, true));
+    other.payload.featureSetVersion = '2.0.0';
+    expect((await service.app.inject({ method: 'POST', url: '/score', payload: other })).statusCode).toBe(422);
+    // Known names, some left out, still score (missing values are allowed in a snapshot).
+    expect((await service.app.inject({ method: 'POST', url: '/score', payload: { features: { heart_rate: 120 } } })).statusCode).toBe(200);
+  });
+
+  it('a vector whose scoring throws is redelivered 3 times, then dead-lettered as processing_error; the partition moves on', async () => {
+    const bus = new MemoryBus({ defaultPartitions: 1 });
+    const real = await loadModelArtifact(modelPath);
+    let throws = 0;
+    // The real model with one fault: a heart rate of 999 makes it throw, as an unforeseen bug would.
+    const faulty = Object.create(real, {
+      score: {
+        value: (row: Float64Array, topK?: number) => {
+          if (row[real.featureNames.indexOf('heart_rate')] === 999) {
+            throws++;
+            throw new RangeError('tree walk left the forest');
+          }
+          return real.score(row, topK);
+        },
+      },
+    }) as SeverityModel;
+    const metrics = createMetricsRegistry('scoring-test', { defaultMetrics: false });
+    const processor = createScoringProcessor({
+      bus,
+      logger,
+      metrics,
+      models: { current: faulty } as unknown as ModelHolder,
+      drift: createDriftMonitor(metrics, 100),
+      topK: 3,
+      isolation: new RecordIsolation({ maxAttempts: 3, logger, metrics }),
+    });
+    const sub = await bus.subscribe({ groupId: 'scoring', topics: [TOPICS.features], handler: (b) => processor.handle(b) });
+    const scores = await collect(bus, TOPICS.scores);
+    const dl = await collect(bus, TOPICS.deadLetter);
+    cleanup.push(() => sub.stop(), () => scores.stop(), () => dl.stop());
+    const poison = vectorEvent('P-3', { ...syntheticFeatures(3, false), heart_rate: 999 });
+    const vectors = [vectorEvent('P-1', syntheticFeatures(4, false)), poison, ...Array.from({ length: 10 }, (_, i) => vectorEvent(`P-${i}`, syntheticFeatures(10 + i, i % 2 === 0)))];
+    await bus.produce(TOPICS.features, vectors.map((v) => ({ key: v.patientId, value: JSON.stringify(v) })));
+    await waitFor(() => scores.records.length >= 11 && dl.records.length === 1, 'the vectors behind the poison');
+    expect(throws).toBe(3);
+    const [letter] = letters(dl.records);
+    expect(letter).toMatchObject({ reason: 'processing_error', service: 'scoring', originalEventId: poison.eventId, sourceOffset: '1' });
+    expect(letter!.error).toContain('tree walk left the forest');
+    expect(JSON.parse(Buffer.from(letter!.originalBytes, 'base64').toString())).toEqual(poison);
+    // Nothing was scored twice: the failed deliveries produced nothing.
+    expect(scores.records).toHaveLength(11);
+  });
+});
