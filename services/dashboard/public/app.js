@@ -206,6 +206,9 @@ function patchRow(p) {
   cells.unit.classList.toggle('unknown', !data.unit);
   cells.badge.dataset.level = data.band;
   cells.badge.textContent = BAND_LABEL[data.band] ?? data.band;
+  // A band raised to NEWS2's response tier (the model read calmer) is marked, with the reason.
+  cells.badge.dataset.source = data.bs ?? '';
+  cells.badge.title = data.br ?? '';
 
   const scoreValues = column(hist, 'p');
   setNumeric(cells.score, data.p === null ? 'NEWS2' : `${pct(data.p)}${trend(scoreValues)}`, data.p === null, scoreValues, MIN_SPAN.p, trend(scoreValues));
@@ -627,6 +630,8 @@ function renderDetail() {
   };
   els.detailSummary.replaceChildren(
     item('Band', BAND_LABEL[data.band]),
+    ...(data.bs ? [item('Band set by', data.bs === 'news2' ? 'NEWS2 response tier (model read calmer)' : 'model')] : []),
+    ...(data.br ? [item('Why', data.br)] : []),
     item('Score', data.p === null ? 'NEWS2 only' : pct(data.p)),
     item('NEWS2', data.n2 === null ? '—' : `${data.n2}${data.n2b ? ` (${data.n2b.replace('_', '–')})` : ''}`),
     item('Unit', data.unit ?? 'unknown'),

@@ -27,7 +27,13 @@ export interface PatientView {
   enc: string | null;
   unit: string | null;
   band: SeverityBand;
-  /** Model probability of severe (null when scoring on NEWS2 alone). */
+  /**
+   * Which rule set the band: the model, or NEWS2's own response tier when the model read
+   * calmer (the band is never calmer than NEWS2); null from scorers before band sources.
+   */
+  bs: 'model' | 'news2' | null;
+  /** Why, in one line (e.g. "NEWS2 7 calls for an emergency response: model said medium"). */
+  br: string | null;
   p: number | null;
   n2: number | null;
   n2b: string | null;
@@ -156,6 +162,8 @@ export class WardState {
       enc: score.encounterId,
       unit: unit ?? state?.view.unit ?? null,
       band: p.band,
+      bs: p.bandSource ?? null,
+      br: p.bandReason ?? null,
       p: probability,
       n2: p.news2,
       n2b: p.news2Band,

@@ -24,6 +24,17 @@ describe('ward state', () => {
     expect(p.hist).toEqual([[T0, 0.05, 2, 91, 16, 97, 120, 38.2]]);
   });
 
+  it('says which rule set the band and why (a band NEWS2 raised is never shown as the model\'s)', () => {
+    const ward = new WardState(options());
+    const score = makeScore({ patientId: 'p1', t: T0, band: 'high', probability: 0.04, news2: 8 });
+    score.payload.bandSource = 'news2';
+    score.payload.bandReason = 'NEWS2 8 calls for an emergency response: model said low';
+    ward.apply(score);
+    expect(ward.patient('p1')).toMatchObject({ band: 'high', bs: 'news2', br: 'NEWS2 8 calls for an emergency response: model said low' });
+    ward.apply(makeScore({ patientId: 'p2', t: T0, band: 'low' }));
+    expect(ward.patient('p2')).toMatchObject({ bs: null, br: null });
+  });
+
   it('shows an unknown unit as null and NEWS2-only scores without a probability', () => {
     const ward = new WardState(options());
     ward.apply(makeScore({ patientId: 'p1', t: T0, band: 'medium', model: null }));
