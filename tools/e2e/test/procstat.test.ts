@@ -13,8 +13,10 @@ describe('readProc', () => {
 
   it('sums CPU over a sampled window', async () => {
     const sampler = startSampler(() => ({ me: process.pid }), 20);
-    const until = Date.now() + 200;
-    while (Date.now() < until) Math.sqrt(Date.now());
+    // Spin for 100 ms of this process's own CPU time, not of wall time: on a loaded machine
+    // 200 ms of wall time can hold only 40 ms of CPU.
+    const start = process.cpuUsage();
+    while (process.cpuUsage(start).user + process.cpuUsage(start).system < 100_000) Math.sqrt(Date.now());
     const [me] = sampler.stop();
     expect(me!.name).toBe('me');
     expect(me!.cpuSeconds).toBeGreaterThan(0.05);
