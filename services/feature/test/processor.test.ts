@@ -82,7 +82,7 @@ describe('feature service on the in-memory bus', () => {
       expect(asRow(v!)).toEqual(batch.matrix.data.slice(i * batch.matrix.cols, (i + 1) * batch.matrix.cols));
     });
     await out.stop();
-  });
+  }, 120_000); // 15 s at load 40; the default 30 s timed out when every workspace tested at once
 
   it('a second instance restores the changelog after a crash and the vectors equal an uninterrupted run', async () => {
     const reference = await buildTrainingRows(fixture.events, engineOptions(loadConfig({})));
