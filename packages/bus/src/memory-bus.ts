@@ -21,6 +21,13 @@ export interface MemoryBrokerOptions {
    * by a live consumer group: the in-memory bus pushes back instead of growing without bound.
    */
   maxBacklogPerPartition?: number;
+  /**
+   * The same bound in bytes (keys and values): producers wait while a live group has more
+   * than this not committed on a partition. Records differ a hundredfold in size (a raw
+   * event against a feature vector), so a count alone let `npm start` hold gigabytes of
+   * vectors and scores when a slow stage fell behind. Default 8 MiB.
+   */
+  maxBacklogBytesPerPartition?: number;
   /** Hard cap on records kept per partition, committed or not. */
   maxRetainedPerPartition?: number;
 }
@@ -30,9 +37,24 @@ const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`
 class MemoryPartition {
   base = 0;
   readonly records: BusRecord[] = [];
+  /** Bytes appended before each held record (a running sum), and in all. */
+  private readonly before: number[] = [];
+  private bytes = 0;
 
   get end(): number {
     return this.base + this.records.length;
+  }
+
+  push(record: BusRecord): void {
+    this.before.push(this.bytes);
+    this.bytes += record.value.length + (record.key === null ? 0 : Buffer.byteLength(record.key));
+    this.records.push(record);
+  }
+
+  /** Bytes of the records from `offset` to the end. */
+  bytesFrom(offset: number): number {
+    const i = Math.max(offset, this.base) - this.base;
+    return i >= this.before.length ? 0 : this.bytes - this.before[i]!;
   }
 
   read(from: number, max: number): BusRecord[] {
@@ -45,6 +67,7 @@ class MemoryPartition {
     const drop = Math.min(offset, this.end) - this.base;
     if (drop >= chunk) {
       this.records.splice(0, drop);
+      this.before.splice(0, drop);
       this.base += drop;
     }
   }
@@ -67,11 +90,13 @@ export class MemoryBroker {
   private capacityWaiters: (() => void)[] = [];
   readonly defaultPartitions: number;
   private readonly maxBacklog: number;
+  private readonly maxBacklogBytes: number;
   private readonly maxRetained: number;
 
   constructor(options: MemoryBrokerOptions = {}) {
     this.defaultPartitions = options.defaultPartitions ?? 3;
     this.maxBacklog = options.maxBacklogPerPartition ?? 50_000;
+    this.maxBacklogBytes = options.maxBacklogBytesPerPartition ?? 8 * 1024 * 1024;
     this.maxRetained = options.maxRetainedPerPartition ?? 500_000;
   }
 
@@ -101,7 +126,7 @@ export class MemoryBroker {
     for (const record of records) {
       const partitionIndex = partitionForKey(record.key, topic.partitions.length);
       const partition = topic.partitions[partitionIndex]!;
-      partition.records.push({
+      partition.push({
         topic: topicName,
         partition: partitionIndex,
         offset: String(partition.end),
@@ -134,19 +159,28 @@ export class MemoryBroker {
     return topic.partitions.reduce((n, p, i) => n + Math.max(0, p.end - (group ? group.committedOffset(topicName, i, p.base) : p.base)), 0);
   }
 
-  /** Resolves once no partition of `topic` is over the backlog limit of a live group. */
-  async waitForCapacity(topicName: string): Promise<void> {
-    while (this.overBacklog(topicName)) {
+  /**
+   * Resolves once no partition of `topic` is over the backlog limit of a live group other
+   * than `own` (a client never waits for its own groups: a consumer that produces to a
+   * topic it consumes, as the sink does with dead letters, would wait on itself for ever).
+   */
+  async waitForCapacity(topicName: string, own: ReadonlySet<string> = new Set()): Promise<void> {
+    while (this.overBacklog(topicName, own)) {
       await new Promise<void>((resolve) => this.capacityWaiters.push(resolve));
     }
   }
 
-  private overBacklog(topicName: string): boolean {
+  private overBacklog(topicName: string, own: ReadonlySet<string>): boolean {
     const topic = this.topics.get(topicName);
     if (!topic) return false;
-    const live = [...this.groups.values()].filter((g) => g.live && g.subscribes(topicName));
+    const live = [...this.groups.values()].filter((g) => g.live && g.subscribes(topicName) && !own.has(g.groupId));
     if (live.length === 0) return false;
-    return topic.partitions.some((p, i) => live.some((g) => p.end - g.committedOffset(topicName, i, p.base) > this.maxBacklog));
+    return topic.partitions.some((p, i) =>
+      live.some((g) => {
+        const committed = g.committedOffset(topicName, i, p.base);
+        return p.end - committed > this.maxBacklog || p.bytesFrom(committed) > this.maxBacklogBytes;
+      }),
+    );
   }
 
   /** After a commit: release waiting producers and drop what every group has committed. */
@@ -274,6 +308,10 @@ class MemoryConsumer implements Subscription {
   ) {
     this.topics = [...options.topics];
     this.group = broker.group(options.groupId);
+  }
+
+  get groupId(): string {
+    return this.options.groupId;
   }
 
   start(): void {
@@ -467,7 +505,7 @@ export class MemoryBus implements Bus {
 
   async produce(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
     if (this.closed) throw new Error(`cannot produce to ${topic}: bus is closed`);
-    await this.broker.waitForCapacity(topic);
+    await this.broker.waitForCapacity(topic, new Set([...this.subscriptions].map((c) => c.groupId)));
     this.broker.append(topic, records);
   }
 

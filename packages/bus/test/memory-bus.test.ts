@@ -24,7 +24,10 @@ describe('in-memory bus specifics', () => {
   });
 
   it('holds producers back when a live group falls far behind, and lets them go as it commits', async () => {
-    const bus = new MemoryBus({ defaultPartitions: 1, maxBacklogPerPartition: 100 });
+    // The consumer and the producer are two clients of one broker, as two services are.
+    const broker = new MemoryBroker({ defaultPartitions: 1, maxBacklogPerPartition: 100 });
+    const bus = new MemoryBus({ broker });
+    const producer = new MemoryBus({ broker });
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let handled = 0;
@@ -37,14 +40,63 @@ describe('in-memory bus specifics', () => {
         handled += records.length;
       },
     });
-    await bus.produce('t', Array.from({ length: 150 }, () => ({ key: 'k', value: 'v' })));
+    await producer.produce('t', Array.from({ length: 150 }, () => ({ key: 'k', value: 'v' })));
     let produced = false;
-    const blocked = bus.produce('t', [{ key: 'k', value: 'late' }]).then(() => (produced = true));
+    const blocked = producer.produce('t', [{ key: 'k', value: 'late' }]).then(() => (produced = true));
     await new Promise((r) => setTimeout(r, 100));
     expect(produced).toBe(false);
     release();
     await blocked;
     await waitFor(() => handled === 151, 5_000, 'all records');
+    await sub.stop();
+    await bus.close();
+  });
+
+  it('holds producers back by bytes too: a few large records stop them where a count would not', async () => {
+    const broker = new MemoryBroker({ defaultPartitions: 1, maxBacklogPerPartition: 1_000_000, maxBacklogBytesPerPartition: 10_000 });
+    const bus = new MemoryBus({ broker });
+    const producer = new MemoryBus({ broker });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let handled = 0;
+    const sub = await bus.subscribe({
+      groupId: 'slow',
+      topics: ['t'],
+      handler: async ({ records }) => {
+        await gate;
+        handled += records.length;
+      },
+    });
+    const large = 'x'.repeat(4_000);
+    await producer.produce('t', [{ key: 'k', value: large }, { key: 'k', value: large }, { key: 'k', value: large }]);
+    let produced = false;
+    const blocked = producer.produce('t', [{ key: 'k', value: 'small' }]).then(() => (produced = true));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(produced).toBe(false); // 3 records, but 12 kB over the 10 kB bound
+    release();
+    await blocked;
+    await waitFor(() => handled === 4, 5_000, 'all records');
+    await sub.stop();
+    await bus.close();
+  });
+
+  it('never holds a client back on its own group (a consumer producing to the topic it consumes)', async () => {
+    const bus = new MemoryBus({ defaultPartitions: 1, maxBacklogBytesPerPartition: 1_000 });
+    const seen: string[] = [];
+    const sub = await bus.subscribe({
+      groupId: 'self',
+      topics: ['t'],
+      handler: async ({ records }) => {
+        for (const r of records) {
+          seen.push(r.value.toString().slice(0, 5));
+          // While this batch is uncommitted the partition is over the bound for this group.
+          if (r.value.toString().startsWith('first')) await bus.produce('t', [{ key: 'k', value: 'again' }]);
+        }
+      },
+    });
+    await bus.produce('t', [{ key: 'k', value: 'first' + 'x'.repeat(2_000) }]);
+    await waitFor(() => seen.length === 2, 5_000, 'the record it produced to itself');
+    expect(seen).toEqual(['first', 'again']);
     await sub.stop();
     await bus.close();
   });

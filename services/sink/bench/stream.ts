@@ -71,7 +71,7 @@ if (options.warehouse === 'snowflake') {
   env = { DUCKDB_PATH: join(dir, 'w.duckdb') };
 }
 const config = loadConfig({ ...env, KAFKA_TOPIC_PARTITIONS: String(options.partitions), ...options.env });
-const broker = new MemoryBroker({ defaultPartitions: options.partitions, maxBacklogPerPartition: 1_000_000 });
+const broker = new MemoryBroker({ defaultPartitions: options.partitions, maxBacklogPerPartition: 1_000_000, maxBacklogBytesPerPartition: Infinity });
 const delays: number[] = [];
 let landed = 0;
 const onLanded = (e: LandedEvent) => {
