@@ -29,7 +29,7 @@ describe('dashboard alerts (through the alerting service)', () => {
   /** A dashboard and an alerting service on one broker, with an alert raised for p-1 (and p-2). */
   async function setup({ dashboardTokens = READ, alertingTokens = READ, alerting = true } = {}) {
     const broker = new MemoryBroker({ defaultPartitions: 1 });
-    const tokens = (list: string) => (list ? { AUTH_READ_TOKENS: list } : {});
+    const tokens = (list: string): Record<string, string> => (list ? { AUTH_READ_TOKENS: list } : {});
     let service: TestAlerting | null = null;
     if (alerting) {
       service = await startAlerting(broker, { ...tokens(alertingTokens), KAFKA_TOPIC_PARTITIONS: '1' }, T0);
