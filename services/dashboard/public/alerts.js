@@ -219,7 +219,9 @@ export function startAlerts() {
     if (timer) clearTimeout(timer);
     try {
       const response = await fetch('/api/alerts', { headers: { accept: 'application/json' } });
-      if (response.ok) {
+      if (response.status === 204) {
+        section.hidden = true; // no alerting service in this deployment: nothing to show
+      } else if (response.ok) {
         const list = fromAlerting(await response.text());
         if (reasons.join() !== list.dismissReasons.join()) {
           reasons = list.dismissReasons;
@@ -228,8 +230,6 @@ export function startAlerts() {
         section.hidden = false;
         section.dataset.state = 'ok';
         render(list.alerts);
-      } else if (response.status === 503 && (await response.text()).includes('alerting_not_configured')) {
-        section.hidden = true; // no alerting service in this deployment: nothing to show
       } else {
         section.hidden = false;
         section.dataset.state = 'error';

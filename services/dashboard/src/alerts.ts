@@ -38,6 +38,8 @@ export function registerAlertRoutes(app: FastifyInstance, options: AlertRoutesOp
   /** One call to the alerting service, as the person who made `request`; its answer goes back as it is. */
   const forward = async (request: FastifyRequest, reply: FastifyReply, path: string, body?: unknown) => {
     const base = options.alertingUrl();
+    // No alerting service in this deployment: nothing to list (204, not an error the page would log), nothing to act on (503).
+    if (!base && body === undefined) return reply.code(204).send();
     if (!base) return reply.code(503).send({ error: 'alerting_not_configured', message: 'no alerting service is configured (DASHBOARD_SERVICE_URLS has no alerting=… entry)' });
     const credential = options.credentialOf(request);
     const token = credential ? options.auth.tokenOf(credential) : null;

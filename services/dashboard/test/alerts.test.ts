@@ -115,13 +115,14 @@ describe('dashboard alerts (through the alerting service)', () => {
     expect(alerting!.engine.alert(id)?.status).toBe('open');
   });
 
-  it('says when there is no alerting service to ask: 503 when none is configured, 502 when it does not answer', async () => {
+  it('says when there is no alerting service to ask: nothing to list (204) and 503 to act when none is configured, 502 when it does not answer', async () => {
     const none = createDashboardService({ config: loadConfig({ DASHBOARD_SERVICE_URLS: '', AUTH_READ_TOKENS: READ }), logger, bus: new MemoryBus() });
     cleanups.push(async () => {
       await none.app.close();
       await none.stop();
     });
-    expect((await none.app.inject({ url: '/api/alerts', headers: bearer(READ) })).statusCode).toBe(503);
+    expect((await none.app.inject({ url: '/api/alerts', headers: bearer(READ) })).statusCode).toBe(204);
+    expect((await post(none, '/api/alerts/a-1/acknowledge', bearer(READ))).statusCode).toBe(503);
     const { dashboard } = await setup({ alerting: false });
     const down = await dashboard.app.inject({ url: '/api/alerts', headers: bearer(READ) });
     expect([down.statusCode, down.json<{ error: string }>().error]).toEqual([502, 'alerting_unreachable']);
