@@ -1,13 +1,15 @@
 // Alert events (ehr.alerts.v1) land in `alerts` exactly once, by the same offset protocol as
 // scores: proven on the offsets, not on the ids (every redelivery here carries other event ids
 // at the same positions, so the skip of known event ids cannot hide a second landing), and
-// bad alert records are dead-lettered like bad scores.
+// bad alert records are dead-lettered like bad scores (what the contract refuses on the topic,
+// what the warehouse refuses as the sink's own warehouse_rejected).
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { MemoryBroker, MemoryBus, type BusRecord } from '@ehr/bus';
 import { TOPICS } from '@ehr/features';
 import { createLogger } from '@ehr/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSinkService, DuckDbWarehouse, loadConfig, type LandedEvent, type SinkService } from '../src/index.js';
+import { createSinkService, DuckDbWarehouse, loadConfig, MIGRATIONS, type LandedEvent, type SinkService } from '../src/index.js';
 import { alertBatch, alertMessage, makeAlert, metric, tempDir, waitFor } from './helpers.js';
 
 const logger = createLogger({ service: 'sink', level: 'silent' });
@@ -126,5 +128,25 @@ describe('alert events, exactly once', () => {
     ]);
     const [bytes] = await s.warehouse.read("SELECT original_bytes AS b FROM dead_letters WHERE source_offset = '1'");
     expect(Buffer.from(bytes!.b!, 'base64').toString()).toBe('{not json');
+  });
+
+  it('an alert row the warehouse refuses (a column a DBA made narrower) lands as a warehouse_rejected dead letter, the rest of the batch lands', async () => {
+    const { path, broker, config } = setup();
+    // The alerts table as a DBA might have made it: news2 a 1-digit number.
+    const instance = await DuckDBInstance.create(path);
+    const c = await instance.connect();
+    await c.run(MIGRATIONS.find((m) => m.version === 7)!.statements('duckdb')[0]!.replace('news2 INTEGER', 'news2 DECIMAL(1,0)'));
+    c.closeSync();
+    instance.closeSync();
+    const s = service(config, broker);
+    await s.start();
+    const wide = makeAlert(1, { run: 'narrow' });
+    wide.payload.news2 = 12;
+    await new MemoryBus({ broker }).produce(TOPICS.alerts, [alertMessage(makeAlert(0, { run: 'narrow' })), alertMessage(wide), alertMessage(makeAlert(2, { run: 'narrow' }))]);
+    await waitFor(() => s.processor()!.landedOffset(TOPICS.alerts, 0) === 2n, 20_000, 'all three past');
+    expect(await s.warehouse.read('SELECT src_offset AS o FROM alerts ORDER BY src_offset')).toEqual([{ o: '0' }, { o: '2' }]);
+    const [letter] = await s.warehouse.read('SELECT service, reason, error, source_offset AS o FROM dead_letters');
+    expect(letter).toMatchObject({ service: 'sink', reason: 'warehouse_rejected', o: '1' });
+    expect(letter!.error).toMatch(/the warehouse refused the row/);
   });
 });
