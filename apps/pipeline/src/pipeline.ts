@@ -195,6 +195,7 @@ const WHAT_IS_LEFT = new Map<string, string>([
   [TOPICS.events, 'events not yet featurized'],
   [TOPICS.features, 'feature vectors not yet scored'],
   [TOPICS.scores, 'scores not yet in the warehouse'],
+  [TOPICS.alerts, 'alert events not yet in the warehouse'],
   [TOPICS.deadLetter, 'dead letters not yet in the warehouse'],
 ]);
 

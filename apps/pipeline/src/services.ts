@@ -39,5 +39,5 @@ export const portVariableOf = (name: string): string => `${name.toUpperCase()}_P
 export const STAGE_INPUTS: ReadonlyMap<string, readonly string[]> = new Map([
   ['feature', [TOPICS.events]],
   ['scoring', [TOPICS.features]],
-  ['sink', [TOPICS.scores, TOPICS.deadLetter]],
+  ['sink', [TOPICS.scores, TOPICS.alerts, TOPICS.deadLetter]],
 ]);

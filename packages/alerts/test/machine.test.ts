@@ -264,3 +264,56 @@ describe('determinism', () => {
     expect(JSON.stringify(a.state)).toBe(frozen);
   });
 });
+
+describe('every open status closes (escalated and acknowledged alerts too)', () => {
+  const policy = testPolicy({ deterioration: { persistence: 1 } });
+  /** A high alert raised at T0, escalated by the clock at T0 + 30 min. */
+  function escalatedHigh() {
+    const raised = run(policy, [score({ minute: 0, p: 0.5, band: 'high' })]);
+    const escalated = tick(raised.state, T0 + 30 * MIN, policy);
+    expect(types(escalated.transitions)).toEqual(['escalated']);
+    return { state: escalated.state, id: raised.transitions[0]!.alertId };
+  }
+  function acknowledged() {
+    const raised = run(policy, [score({ minute: 0, p: 0.25 })]);
+    const id = raised.transitions[0]!.alertId;
+    const acked = acknowledge(raised.state, id, T0 + 5 * MIN, 'nurse-1');
+    if (acked.kind !== 'applied') throw new Error(acked.kind);
+    return { state: acked.state, id };
+  }
+
+  it('escalated → dismissed, with the reason and who', () => {
+    const { state, id } = escalatedHigh();
+    const out = dismiss(state, id, 'measurement_error', T0 + 35 * MIN, 'dr-2');
+    if (out.kind !== 'applied') throw new Error(out.kind);
+    expect(out.transition).toMatchObject({ type: 'dismissed', status: 'dismissed', alertId: id, dismissReason: 'measurement_error', actor: 'dr-2', at: T0 + 35 * MIN });
+    expect(out.state.alerts).toEqual([]);
+    // Dismissed is final: the clock does not escalate it again.
+    expect(tick(out.state, T0 + 2 * HOUR, policy).transitions.filter((t) => t.alertId === id)).toEqual([]);
+  });
+
+  it('acknowledged → dismissed', () => {
+    const { state, id } = acknowledged();
+    const out = dismiss(state, id, 'expected_for_patient', T0 + 20 * MIN, null);
+    if (out.kind !== 'applied') throw new Error(out.kind);
+    expect(out.transition).toMatchObject({ type: 'dismissed', status: 'dismissed', alertId: id, dismissReason: 'expected_for_patient' });
+    expect(out.state.alerts).toEqual([]);
+  });
+
+  it('escalated → resolved: recovered, when the signal falls below exit', () => {
+    const { state, id } = escalatedHigh();
+    const { transitions, state: after } = run(policy, [score({ minute: 60, p: 0.05 })], state);
+    expect(types(transitions)).toEqual(['resolved:recovered']);
+    expect(transitions[0]).toMatchObject({ alertId: id, status: 'resolved' });
+    expect(after.alerts).toEqual([]);
+  });
+
+  it('acknowledged → resolved: superseded, when the signal rises further (the new alert starts unacknowledged)', () => {
+    const { state, id } = acknowledged();
+    const { transitions, state: after } = run(policy, [score({ minute: 60, p: 0.4 })], state);
+    expect(types(transitions)).toEqual(['resolved:superseded', 'raised']);
+    expect(transitions[0]).toMatchObject({ alertId: id, status: 'resolved' });
+    expect(transitions[1]).toMatchObject({ supersedes: id, status: 'open' });
+    expect(after.alerts.map((a) => a.status)).toEqual(['open']);
+  });
+});

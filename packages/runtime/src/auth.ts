@@ -133,6 +133,15 @@ export class Authenticator {
     return this.open && scope !== 'admin';
   }
 
+  /**
+   * The token behind a credential, so that a service can act at another service as the
+   * person who signed in (the dashboard forwarding a clinician's acknowledgement to the
+   * alerting service with that clinician's own scope). Never log it.
+   */
+  tokenOf(credential: Credential): string | null {
+    return this.byId.get(credential.id)?.secret.toString() ?? null;
+  }
+
   /** The bearer token of an Authorization header ('' when there is none). */
   static bearer(header: string | undefined): string {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');

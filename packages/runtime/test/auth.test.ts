@@ -101,4 +101,14 @@ describe('bearer tokens', () => {
     expect(rotated.unseal(sealed)).toBeNull();
     expect(JSON.stringify(credential)).not.toContain(READ);
   });
+
+  it('gives back the token behind a credential (to act for its holder at another service), and nothing for one it does not know', () => {
+    const { logger } = logs();
+    const options = { service: 'dashboard', host: '127.0.0.1', logger, doors: ['read'] as Scope[] };
+    const auth = new Authenticator(config({ AUTH_READ_TOKENS: `${READ},${INGEST_NEXT}` }), options);
+    expect(auth.tokenOf(auth.verify(READ)!)).toBe(READ);
+    expect(auth.tokenOf(auth.verify(INGEST_NEXT)!)).toBe(INGEST_NEXT);
+    const rotated = new Authenticator(config({ AUTH_READ_TOKENS: INGEST_NEXT }), options);
+    expect(rotated.tokenOf(auth.verify(READ)!)).toBeNull();
+  });
 });

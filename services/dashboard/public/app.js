@@ -4,6 +4,7 @@
 // is built once and then patched in place, and the DOM is touched once per frame.
 // The wire types are the server's own (src/ward.ts, src/stream.ts), checked by tsc
 // (`checkJs`); the layout of a time-series point and the vitals come in the snapshot.
+import { startAlerts } from './alerts.js';
 import { clock, MIN_SPAN, sparkPath, timeChart } from './charts.js';
 
 /** @typedef {import('../src/ward.js').PatientView} PatientView */
@@ -582,7 +583,7 @@ async function loadDetail(id) {
 }
 
 /** The page behind the patient view, made inert while it is open. */
-const behindDetail = () => [find(document, 'header.top'), els.alerts, find(document, 'nav.controls'), $('ward'), find(document, 'footer')];
+const behindDetail = () => [find(document, 'header.top'), els.alerts, $('ward-alerts'), find(document, 'nav.controls'), $('ward'), find(document, 'footer')];
 
 /** @param {string} id */
 function openDetail(id) {
@@ -800,5 +801,6 @@ void fetch('/api/session').then(async (r) => {
   /** @type {Access} */
   const access = fromServer(await r.text());
   els.signOut.hidden = access.via !== 'cookie';
+  startAlerts();
 });
 connect();

@@ -2,8 +2,9 @@ import { fileURLToPath } from 'node:url';
 import { createServiceApp, type Authenticator, type HttpConfig, type Logger, type Readiness, type Registry } from '@ehr/runtime';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
+import { registerAlertRoutes } from './alerts.js';
 import type { HealthPoller } from './health.js';
-import { registerLogin } from './login.js';
+import { crossSite, registerLogin } from './login.js';
 import type { Sessions } from './session.js';
 import type { WardStream } from './stream.js';
 import type { WardState } from './ward.js';
@@ -18,6 +19,8 @@ export interface DashboardAppDeps {
   /** Who may see the ward (the read scope), by bearer token or session cookie. */
   auth: Authenticator;
   sessions: Sessions;
+  /** The alerting service's base URL, or null: the ward's alerts are read and answered there. */
+  alertingUrl?: () => string | null;
   /** Host allow-list, timeouts, TLS, trusted proxies (the service's configuration). */
   http?: Partial<HttpConfig>;
 }
@@ -35,14 +38,16 @@ const SECURITY_HEADERS = {
 
 /**
  * The dashboard's HTTP face: the page (`/`), its live feed (`/events`, server-sent
- * events), JSON for tools (`/api/ward`, `/api/patients/:patientId`, `/api/services`),
+ * events), JSON for tools (`/api/ward`, `/api/patients/:patientId`, `/api/services`), the
+ * ward's open alerts and their acknowledge and dismiss (`/api/alerts`, from the alerting service),
  * and health, readiness, metrics. Everything but health, metrics and the login form
  * needs the read scope. Never listens.
  */
 export function buildApp(deps: DashboardAppDeps): FastifyInstance {
   const { ward, stream, health } = deps;
   const app = createServiceApp({ service: 'dashboard', logger: deps.logger, metrics: deps.metrics, readiness: deps.readiness, ...(deps.http ? { http: deps.http } : {}) });
-  registerLogin(app, { auth: deps.auth, sessions: deps.sessions, pageHeaders: SECURITY_HEADERS });
+  const credentialOf = registerLogin(app, { auth: deps.auth, sessions: deps.sessions, pageHeaders: SECURITY_HEADERS });
+  registerAlertRoutes(app, { alertingUrl: deps.alertingUrl ?? (() => null), auth: deps.auth, credentialOf, crossSite, logger: deps.logger });
 
   void app.register(fastifyStatic, {
     root: PUBLIC_DIR,

@@ -32,6 +32,7 @@ function loginPage(message: string | null): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sign in · Ward severity</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/style.css">
 </head>
 <body class="login">
@@ -55,7 +56,7 @@ ${message ? `<p class="login-error" role="alert" id="login-error">${escapeHtml(m
  * `Sec-Fetch-Site` (same-origin, or none when the user typed it), and older ones in
  * `Origin`; a request with neither is not from a browser page, so not a forgery.
  */
-function crossSite(request: FastifyRequest): boolean {
+export function crossSite(request: FastifyRequest): boolean {
   const site = request.headers['sec-fetch-site'];
   if (site !== undefined) return site !== 'same-origin' && site !== 'none';
   const origin = request.headers.origin;
@@ -70,9 +71,10 @@ function crossSite(request: FastifyRequest): boolean {
 
 /**
  * Registers the cookie parser, the read-scope gate in front of every other route, the
- * login form (`GET/POST /login`), `POST /logout` and `GET /api/session`.
+ * login form (`GET/POST /login`), `POST /logout` and `GET /api/session`. Returns who made a
+ * request (a bearer token's or a session's credential, or null), for routes that act for them.
  */
-export function registerLogin(app: FastifyInstance, { auth, sessions, pageHeaders }: LoginOptions): void {
+export function registerLogin(app: FastifyInstance, { auth, sessions, pageHeaders }: LoginOptions): (request: FastifyRequest) => Credential | null {
   void app.register(fastifyCookie);
 
   const sessionOf = (request: FastifyRequest): Session | null => sessions.read(request.cookies[SESSION_COOKIE]);
@@ -142,4 +144,5 @@ export function registerLogin(app: FastifyInstance, { auth, sessions, pageHeader
 
   // How this page is signed in (the page hides "Sign out" when the dashboard runs open).
   app.get('/api/session', async (request) => access(request).access);
+  return (request) => access(request).credential;
 }

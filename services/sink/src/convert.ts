@@ -1,19 +1,20 @@
 // A cut's records → warehouse rows, one record at a time, so that no record can take the
 // others down: a score that does not decode goes to the dead-letter topic (as before), a
 // row outside the warehouse's bounds and a record whose conversion keeps throwing become
-// the sink's own dead letters, and the partition moves on.
-import { buildDeadLetter, decodeDeadLetter, decodeSeverityScore, triage, type DeadLetter, type SeverityScoreEvent, type Validation } from '@ehr/features';
+// the sink's own dead letters, and the partition moves on. Alert events go the way scores do.
+import { buildDeadLetter, decodeAlertEvent, decodeDeadLetter, decodeSeverityScore, triage, type DeadLetter, type SeverityScoreEvent, type Validation } from '@ehr/features';
 import { errorMessage } from '@ehr/runtime';
 import type { BufferedRecord } from './partition-buffer.js';
 import { outOfBounds } from './warehouse/bounds.js';
-import { deadLetterRow, scoreRow, sinkDeadLetterRow, type Position } from './warehouse/rows.js';
-import { DEAD_LETTER_COLUMNS, SCORE_COLUMNS } from './warehouse/schema.js';
-import type { DeadLetterRow, ScoreRow } from './warehouse/types.js';
+import { alertRow, deadLetterRow, scoreRow, sinkDeadLetterRow, type Position } from './warehouse/rows.js';
+import { ALERT_COLUMNS, DEAD_LETTER_COLUMNS, SCORE_COLUMNS } from './warehouse/schema.js';
+import type { AlertRow, DeadLetterRow, ScoreRow } from './warehouse/types.js';
 
-/** One record of a cut, ready for the warehouse: a score row, a dead-letter row, or nothing to write (its offset still moves). */
+/** One record of a cut, ready for the warehouse: a score row, an alert row, a dead-letter row, or nothing to write (its offset still moves). */
 export interface Item {
   record: BufferedRecord;
   score?: ScoreRow;
+  alert?: AlertRow;
   deadLetter?: DeadLetterRow;
 }
 
@@ -38,8 +39,10 @@ export interface ConvertContext {
   partition: number;
   /** How many times a record whose conversion throws is tried before it is dead-lettered as processing_error. */
   maxAttempts: number;
-  /** Which topic carries dead letters (everything else carries scores). */
+  /** Which topic carries dead letters. */
   deadLetterTopic: string;
+  /** Which topic carries alert events (everything else carries scores). */
+  alertTopic?: string;
   /** The score decoder (the contract's, unless a test injects a faulty one). */
   decodeScore?: (bytes: Uint8Array) => Validation<SeverityScoreEvent>;
 }
@@ -60,6 +63,7 @@ function convertOne(ctx: ConvertContext, r: BufferedRecord, toTopic: DeadLetter[
     if (!problem) return { item: { record: r, deadLetter: row }, quarantined: false };
     return { item: { record: r, deadLetter: sinkDeadLetterRow(ctx.cluster, at, r, 'warehouse_rejected', `dead letter outside the warehouse's bounds: ${problem}`, ctx.topic) }, quarantined: true };
   }
+  if (ctx.topic === ctx.alertTopic) return convertAlert(ctx, r, at, asRejected, toTopic);
   const { accepted, rejected } = triage([asRejected], ctx.decodeScore ?? decodeSeverityScore, 'sink');
   const event = accepted[0]?.value;
   if (!event) {
@@ -70,6 +74,20 @@ function convertOne(ctx: ConvertContext, r: BufferedRecord, toTopic: DeadLetter[
   const problem = outOfBounds(SCORE_COLUMNS, row);
   if (!problem) return { item: { record: r, score: row }, quarantined: false };
   return { item: { record: r, deadLetter: sinkDeadLetterRow(ctx.cluster, at, r, 'warehouse_rejected', `score outside the warehouse's bounds: ${problem}`, ctx.topic) }, quarantined: true };
+}
+
+/** An alert event: invalid → the dead-letter topic (like a score), out of bounds → the sink's own dead letter. */
+function convertAlert(ctx: ConvertContext, r: BufferedRecord, at: Position, asRejected: Parameters<typeof triage>[0][number], toTopic: DeadLetter[]): { item: Item; quarantined: boolean } {
+  const { accepted, rejected } = triage([asRejected], decodeAlertEvent, 'sink');
+  const event = accepted[0]?.value;
+  if (!event) {
+    toTopic.push(...rejected);
+    return { item: { record: r }, quarantined: false };
+  }
+  const row = alertRow(ctx.cluster, at, event);
+  const problem = outOfBounds(ALERT_COLUMNS, row);
+  if (!problem) return { item: { record: r, alert: row }, quarantined: false };
+  return { item: { record: r, deadLetter: sinkDeadLetterRow(ctx.cluster, at, r, 'warehouse_rejected', `alert event outside the warehouse's bounds: ${problem}`, ctx.topic) }, quarantined: true };
 }
 
 export function convert(ctx: ConvertContext, records: readonly BufferedRecord[]): Converted {

@@ -37,6 +37,10 @@ function batchOf(target: LandTarget, items: readonly Item[], expected: bigint): 
     items.flatMap((i) => (i.deadLetter ? [i.deadLetter] : [])),
     (r) => r.deadLetterId,
   );
+  const alerts = dedupeBy(
+    items.flatMap((i) => (i.alert ? [i.alert] : [])),
+    (r) => r.eventId,
+  );
   return {
     cluster: target.cluster,
     topic: target.wireTopic,
@@ -47,6 +51,7 @@ function batchOf(target: LandTarget, items: readonly Item[], expected: bigint): 
     records: items.length,
     scores,
     deadLetters,
+    ...(alerts.length > 0 ? { alerts } : {}),
   };
 }
 
@@ -87,7 +92,7 @@ export class Lander {
   /** The one record the warehouse refuses: its dead letter lands in its place; if even that is refused, its offset moves alone. */
   private async refuse(target: LandTarget, item: Item, err: WarehouseDataError, expected: () => bigint, onLanded: (landed: Landed) => Promise<void>) {
     const at = { topic: target.wireTopic, partition: target.partition, offset: String(item.record.offset), timestamp: item.record.timestamp };
-    if (!item.score && !item.deadLetter) throw err; // nothing of the record's own was written: not its data
+    if (!item.score && !item.alert && !item.deadLetter) throw err; // nothing of the record's own was written: not its data
     this.logger.warn({ topic: target.wireTopic, partition: target.partition, offset: at.offset, err }, 'the warehouse refused a row: it lands as a warehouse_rejected dead letter');
     const letter = sinkDeadLetterRow(target.cluster, at, item.record, 'warehouse_rejected', `the warehouse refused the row: ${err.message}`, target.topic);
     try {

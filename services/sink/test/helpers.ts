@@ -3,8 +3,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRandom, deterministicId, decodeSeverityScore, TOPICS, type SeverityScoreEvent } from '@ehr/features';
-import { scoreRow, type LandBatch } from '../src/index.js';
+import { createRandom, decodeAlertEvent, deterministicId, decodeSeverityScore, TOPICS, type AlertEvent, type AlertEventType, type SeverityScoreEvent } from '@ehr/features';
+import { alertRow, scoreRow, type LandBatch } from '../src/index.js';
 
 export interface ScoreOptions {
   /** Distinguishes runs: the same (run, i) always gives the same score id. */
@@ -74,6 +74,62 @@ export function scoreBatch(
     scores.push(scoreRow(cluster, { topic, partition, offset: String(i), timestamp: Date.UTC(2025, 0, 1) }, score(i, { run })));
   }
   return { cluster, topic, partition, expectedLastOffset: expected, firstOffset: BigInt(from), lastOffset: BigInt(to), records: to - from + 1, scores, deadLetters: [] };
+}
+
+/**
+ * A valid alert event, deterministic from (run, i): alert `a<i div 3>` of the run goes raised,
+ * acknowledged, then dismissed (i mod 3), so a run of 3n events is n alerts, each acknowledged
+ * after i seconds and then dismissed.
+ */
+export function makeAlert(i: number, { run = 'r1', baseTime = Date.UTC(2025, 0, 1) }: { run?: string; baseTime?: number } = {}): AlertEvent {
+  const n = Math.floor(i / 3);
+  const type: AlertEventType = (['raised', 'acknowledged', 'dismissed'] as const)[i % 3]!;
+  const alertId = deterministicId('test-alert', run, n);
+  const raisedAt = baseTime + n * 60_000;
+  const at = type === 'raised' ? raisedAt : type === 'acknowledged' ? raisedAt + (n + 1) * 1000 : raisedAt + 50_000;
+  const event: AlertEvent = {
+    schema: 'alert_event',
+    schemaVersion: 1,
+    eventId: deterministicId('alert-event', alertId, type),
+    patientId: `p${n % 7}`,
+    encounterId: `e${n % 7}`,
+    occurredAt: new Date(at).toISOString(),
+    producedAt: new Date(at + 5).toISOString(),
+    source: 'alerting-service',
+    payload: {
+      alertId,
+      type,
+      kind: 'deterioration',
+      severity: n % 2 === 0 ? 'high' : 'medium',
+      status: type === 'raised' ? 'open' : type,
+      raisedAt: new Date(raisedAt).toISOString(),
+      unit: `ward-${n % 2}`,
+      policy: { name: 'default', version: '1' },
+      scoreId: type === 'raised' ? deterministicId('test-score', run, n) : null,
+      probability: 0.5,
+      news2: 6,
+      reason: type === 'raised' ? 'probability 0.50 at or above 0.02' : type,
+      escalateAt: type === 'raised' && n % 2 === 0 ? new Date(raisedAt + 30 * 60_000).toISOString() : null,
+      supersedes: null,
+      dismissReason: type === 'dismissed' ? 'already_managed' : null,
+      resolveReason: null,
+      actor: type === 'raised' ? null : 'nurse-17',
+      secondsToAcknowledge: type === 'acknowledged' ? n + 1 : null,
+      overdue: null,
+    },
+  };
+  const check = decodeAlertEvent(JSON.stringify(event));
+  if (!check.ok) throw new Error(`test alert event is invalid: ${check.error}`);
+  return event;
+}
+
+export const alertMessage = (event: AlertEvent) => ({ key: event.patientId, value: JSON.stringify(event) });
+
+/** A warehouse batch of alert events at offsets from..to of one partition of ehr.alerts.v1. */
+export function alertBatch(from: number, to: number, expected: bigint, { run = 'r1', cluster = 'cluster-a', partition = 0 }: { run?: string; cluster?: string; partition?: number } = {}): LandBatch {
+  const alerts = [];
+  for (let i = from; i <= to; i++) alerts.push(alertRow(cluster, { topic: TOPICS.alerts, partition, offset: String(i), timestamp: Date.UTC(2025, 0, 1) }, makeAlert(i, { run })));
+  return { cluster, topic: TOPICS.alerts, partition, expectedLastOffset: expected, firstOffset: BigInt(from), lastOffset: BigInt(to), records: to - from + 1, scores: [], deadLetters: [], alerts };
 }
 
 export function tempDir(prefix = 'sink-test-'): { dir: string; cleanup: () => void } {

@@ -52,7 +52,7 @@ describe('sink → Snowflake (real snowflake-sdk, Snowflake-protocol test server
     cleanups.push(() => early.close());
     await early.query('BEGIN TRANSACTION');
     await early.query(`INSERT INTO sink_batches (cluster_id, topic, partition_id, first_offset, last_offset, records) SELECT 'cluster-a', '${TOPICS.scores}', 0, 10, 19, 10`);
-    expect(await w.land(scoreBatch(10, 19, 9n))).toEqual({ scoresInserted: 10, deadLettersInserted: 0 });
+    expect(await w.land(scoreBatch(10, 19, 9n))).toEqual({ scoresInserted: 10, deadLettersInserted: 0, alertsInserted: 0 });
 
     // A sink killed between its guard and its COMMIT holds the partition row: the next writer is refused, not let through…
     const late = await analyst(sf.url);
@@ -72,7 +72,7 @@ describe('sink → Snowflake (real snowflake-sdk, Snowflake-protocol test server
       20_000,
       'the idle blocker to be rolled back',
     );
-    expect(outcome).toEqual({ scoresInserted: 10, deadLettersInserted: 0 });
+    expect(outcome).toEqual({ scoresInserted: 10, deadLettersInserted: 0, alertsInserted: 0 });
     expect((await w.landedOffsets('cluster-a', TOPICS.scores)).get(0)).toBe(29n);
     expect(await w.read('SELECT COUNT(*) AS n, COUNT(DISTINCT src_offset) AS positions FROM severity_scores')).toEqual([{ n: '30', positions: '30' }]);
   });
@@ -95,7 +95,7 @@ describe('sink → Snowflake (real snowflake-sdk, Snowflake-protocol test server
     await w.init();
     expect((await w.landedOffsets('cluster-a', TOPICS.scores)).get(0)).toBe(41n);
     await expect(w.land(scoreBatch(0, 9, -1n))).rejects.toBeInstanceOf(OffsetConflictError);
-    expect(await w.land(scoreBatch(42, 45, 41n))).toEqual({ scoresInserted: 4, deadLettersInserted: 0 });
+    expect(await w.land(scoreBatch(42, 45, 41n))).toEqual({ scoresInserted: 4, deadLettersInserted: 0, alertsInserted: 0 });
     expect(await w.read('SELECT MAX(version) AS v FROM sink_schema_migrations')).toEqual([{ v: String(LATEST_SCHEMA_VERSION) }]);
   });
 
@@ -116,7 +116,7 @@ describe('sink → Snowflake (real snowflake-sdk, Snowflake-protocol test server
     const w = createWarehouse(config, logger, dir);
     cleanups.push(() => w.close());
     await w.init();
-    expect(await w.land(scoreBatch(0, 9, -1n))).toEqual({ scoresInserted: 10, deadLettersInserted: 0 });
+    expect(await w.land(scoreBatch(0, 9, -1n))).toEqual({ scoresInserted: 10, deadLettersInserted: 0, alertsInserted: 0 });
   });
 
   it('keeps retrying a warehouse it cannot log in to, not ready, and never logs or reports the secret', async () => {

@@ -4,7 +4,7 @@
 import { TOPICS } from '@ehr/features';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deadLetterRow, LATEST_SCHEMA_VERSION, OffsetConflictError, WarehouseDataError, type LandBatch, type Warehouse } from '../src/index.js';
-import { makeScore, scoreBatch } from './helpers.js';
+import { alertBatch, makeScore, scoreBatch } from './helpers.js';
 
 export interface OpenWarehouse {
   warehouse: Warehouse;
@@ -29,6 +29,12 @@ export interface WarehouseHarness {
 const ARCHITECTURE_COLUMNS = [
   'score_id', 'event_id', 'patient_id', 'encounter_id', 'event_time', 'scored_at', 'probability', 'band', 'news2', 'news2_band',
   'model_version', 'features', 'top_features', 'latency_ms', 'src_topic', 'src_partition', 'src_offset', 'ingested_at',
+];
+
+/** What issue 19 asks of the alerts table: the alert, patient, unit, kind, transition, band, probability, NEWS2, times, acknowledgement. */
+const ALERT_TABLE_COLUMNS = [
+  'event_id', 'alert_id', 'patient_id', 'encounter_id', 'unit', 'kind', 'type', 'status', 'severity', 'probability', 'news2', 'occurred_at', 'raised_at',
+  'escalate_at', 'dismiss_reason', 'resolve_reason', 'actor', 'seconds_to_acknowledge', 'reason', 'policy_name', 'policy_version', 'src_topic', 'src_partition', 'src_offset', 'ingested_at',
 ];
 
 const count = async (w: Warehouse, sql: string, params: (string | number)[] = []) => Number((await w.read(sql, params))[0]!.n);
@@ -82,17 +88,19 @@ export function warehouseContract(name: string, harness: () => WarehouseHarness)
       // A missing column fails the statement.
       expect(await w.read(`SELECT ${ARCHITECTURE_COLUMNS.join(', ')} FROM severity_scores WHERE 1 = 0`)).toEqual([]);
       expect(await w.read('SELECT cluster_id, topic, partition_id, first_offset, last_offset, records, committed_at FROM sink_batches WHERE 1 = 0')).toEqual([]);
+      expect(await w.read(`SELECT ${ALERT_TABLE_COLUMNS.join(', ')} FROM alerts WHERE 1 = 0`)).toEqual([]);
+      expect(await w.read('SELECT alert_id, raised_at, acknowledged_at, seconds_to_acknowledge, acknowledged_by, acknowledged, escalated, closed_as, dismiss_reason FROM alert_outcomes WHERE 1 = 0')).toEqual([]);
     });
 
     it('lands a batch, its offset and its line in the offset log together, and refuses a batch cut from a stale offset without writing anything', async () => {
       const { warehouse: w } = await open();
-      expect(await w.land(scoreBatch(0, 9, -1n))).toEqual({ scoresInserted: 10, deadLettersInserted: 0 });
+      expect(await w.land(scoreBatch(0, 9, -1n))).toEqual({ scoresInserted: 10, deadLettersInserted: 0, alertsInserted: 0 });
       expect(await landed(w)).toBe(9n);
       // The same batch again (a retried commit that had landed), and one overlapping it: refused.
       await expect(w.land(scoreBatch(0, 9, -1n, { run: 'other' }))).rejects.toBeInstanceOf(OffsetConflictError);
       await expect(w.land(scoreBatch(5, 12, 4n, { run: 'other' }))).rejects.toBeInstanceOf(OffsetConflictError);
       expect(await count(w, 'SELECT COUNT(*) AS n FROM severity_scores')).toBe(10);
-      expect(await w.land(scoreBatch(10, 14, 9n))).toEqual({ scoresInserted: 5, deadLettersInserted: 0 });
+      expect(await w.land(scoreBatch(10, 14, 9n))).toEqual({ scoresInserted: 5, deadLettersInserted: 0, alertsInserted: 0 });
       expect(await w.read('SELECT first_offset AS f, last_offset AS l, records AS r FROM sink_batches ORDER BY last_offset')).toEqual([
         { f: '0', l: '9', r: '10' },
         { f: '10', l: '14', r: '5' },
@@ -107,17 +115,58 @@ export function warehouseContract(name: string, harness: () => WarehouseHarness)
       const { warehouse: w } = await open();
       await w.land(scoreBatch(0, 4, -1n));
       const again = scoreBatch(0, 4, 4n);
-      expect(await w.land({ ...again, firstOffset: 5n, lastOffset: 9n })).toEqual({ scoresInserted: 0, deadLettersInserted: 0 });
+      expect(await w.land({ ...again, firstOffset: 5n, lastOffset: 9n })).toEqual({ scoresInserted: 0, deadLettersInserted: 0, alertsInserted: 0 });
       expect(await landed(w)).toBe(9n);
       expect(await count(w, 'SELECT COUNT(*) AS n FROM severity_scores')).toBe(5);
     });
 
     it('lands a dead letter once, by its id alone, whatever its produced_at says', async () => {
       const { warehouse: w } = await open();
-      expect(await w.land(deadLetterBatch(0, 2, -1n, '2025-01-01T00:00:00.000Z'))).toEqual({ scoresInserted: 0, deadLettersInserted: 3 });
+      expect(await w.land(deadLetterBatch(0, 2, -1n, '2025-01-01T00:00:00.000Z'))).toEqual({ scoresInserted: 0, deadLettersInserted: 3, alertsInserted: 0 });
       // Redelivered dead letters, produced again later (the wall clock moved on): same ids.
-      expect(await w.land(deadLetterBatch(3, 5, 2n, '2025-01-01T00:07:00.000Z'))).toEqual({ scoresInserted: 0, deadLettersInserted: 0 });
+      expect(await w.land(deadLetterBatch(3, 5, 2n, '2025-01-01T00:07:00.000Z'))).toEqual({ scoresInserted: 0, deadLettersInserted: 0, alertsInserted: 0 });
       expect(await w.read('SELECT dead_letter_id AS id FROM dead_letters ORDER BY dead_letter_id')).toEqual([{ id: 'dl-0' }, { id: 'dl-1' }, { id: 'dl-2' }]);
+    });
+
+    it('lands alert events exactly once by offset: a stale batch is refused whatever its ids, and a re-emitted event id lands once', async () => {
+      const { warehouse: w } = await open();
+      const alertsAt = async () => (await w.landedOffsets('cluster-a', TOPICS.alerts)).get(0);
+      expect(await w.land(alertBatch(0, 8, -1n))).toEqual({ scoresInserted: 0, deadLettersInserted: 0, alertsInserted: 9 });
+      expect(await alertsAt()).toBe(8n);
+      // Another run's events (other ids) at positions already landed: refused by the offset, not by the ids.
+      await expect(w.land(alertBatch(0, 8, -1n, { run: 'other' }))).rejects.toBeInstanceOf(OffsetConflictError);
+      await expect(w.land(alertBatch(6, 11, 5n, { run: 'other' }))).rejects.toBeInstanceOf(OffsetConflictError);
+      expect(await count(w, 'SELECT COUNT(*) AS n FROM alerts')).toBe(9);
+      // The same events re-emitted at later offsets (the alerting service republishing a batch): the offset moves, no row doubles.
+      const again = alertBatch(0, 8, 8n);
+      expect(await w.land({ ...again, firstOffset: 9n, lastOffset: 17n })).toEqual({ scoresInserted: 0, deadLettersInserted: 0, alertsInserted: 0 });
+      expect(await alertsAt()).toBe(17n);
+      expect(await count(w, 'SELECT COUNT(*) AS n FROM alerts')).toBe(9);
+      // Scores and alerts keep separate offsets.
+      expect((await w.landedOffsets('cluster-a', TOPICS.scores)).size).toBe(0);
+    });
+
+    it('stores each alert transition with its acknowledgement, and one row per alert with the share acknowledged', async () => {
+      const { warehouse: w } = await open();
+      // Alerts 0..3: each raised, acknowledged after n + 1 s by nurse-17, then dismissed; alert 4 only raised.
+      await w.land(alertBatch(0, 12, -1n));
+      const [ack] = await w.read("SELECT type, status, severity, unit, probability, news2, actor, seconds_to_acknowledge AS s, occurred_at FROM alerts WHERE type = 'acknowledged' AND src_offset = 4");
+      expect(ack).toMatchObject({ type: 'acknowledged', status: 'acknowledged', severity: 'medium', unit: 'ward-1', news2: '6', actor: 'nurse-17' });
+      expect(Number(ack!.s)).toBe(2);
+      expect(Number(ack!.probability)).toBe(0.5);
+      expect(await w.read("SELECT dismiss_reason AS r FROM alerts WHERE type = 'dismissed' ORDER BY src_offset")).toEqual(Array.from({ length: 4 }, () => ({ r: 'already_managed' })));
+      const outcomes = await w.read('SELECT acknowledged, escalated, closed_as, acknowledged_by, seconds_to_acknowledge AS s FROM alert_outcomes ORDER BY raised_at');
+      expect(outcomes.map(({ s: _s, ...rest }) => rest)).toEqual([
+        ...[1, 2, 3, 4].map(() => ({ acknowledged: '1', escalated: '0', closed_as: 'dismissed', acknowledged_by: 'nurse-17' })),
+        { acknowledged: '0', escalated: '0', closed_as: null, acknowledged_by: null },
+      ]);
+      expect(outcomes.slice(0, 4).map((o) => Number(o.s))).toEqual([1, 2, 3, 4]);
+      // (A NULL number reads as the text "NULL" through snowflake-sdk's fetchAsString: asked in SQL instead.)
+      expect(await count(w, 'SELECT COUNT(*) AS n FROM alert_outcomes WHERE seconds_to_acknowledge IS NULL')).toBe(1);
+      // The share acknowledged, over closed alerts (the README's query).
+      const [share] = await w.read('SELECT AVG(acknowledged) AS share, COUNT(*) AS closed FROM alert_outcomes WHERE closed_at IS NOT NULL');
+      expect(Number(share!.share)).toBe(1);
+      expect(share!.closed).toBe('4');
     });
 
     it('stores typed columns and JSON analysts can query, and a latest-score-per-patient view', async () => {
@@ -146,7 +195,7 @@ export function warehouseContract(name: string, harness: () => WarehouseHarness)
         s.payload.news2 = i % 10;
         return s;
       };
-      expect(await w.land(scoreBatch(0, 9, -1n, { score: small }))).toEqual({ scoresInserted: 10, deadLettersInserted: 0 });
+      expect(await w.land(scoreBatch(0, 9, -1n, { score: small }))).toEqual({ scoresInserted: 10, deadLettersInserted: 0, alertsInserted: 0 });
       const refused = scoreBatch(10, 19, 9n, { score: small });
       refused.scores[4]!.news2 = 12;
       const err = await w.land(refused).then(
@@ -158,7 +207,7 @@ export function warehouseContract(name: string, harness: () => WarehouseHarness)
       expect(await count(w, 'SELECT COUNT(*) AS n FROM severity_scores')).toBe(10);
       expect(await count(w, 'SELECT COUNT(*) AS n FROM sink_batches')).toBe(1);
       // The connection is fine afterwards.
-      expect(await w.land(scoreBatch(10, 19, 9n, { score: small }))).toEqual({ scoresInserted: 10, deadLettersInserted: 0 });
+      expect(await w.land(scoreBatch(10, 19, 9n, { score: small }))).toEqual({ scoresInserted: 10, deadLettersInserted: 0, alertsInserted: 0 });
     });
 
     it('an outage is neither refused data nor a conflict', async (ctx) => {

@@ -112,7 +112,7 @@ describe('DuckDB warehouse migrations', () => {
         ]),
       );
       await expect(w.land(scoreBatch(0, 9, -1n))).rejects.toBeInstanceOf(OffsetConflictError);
-      expect(await w.land(scoreBatch(42, 45, 41n))).toEqual({ scoresInserted: 4, deadLettersInserted: 0 });
+      expect(await w.land(scoreBatch(42, 45, 41n))).toEqual({ scoresInserted: 4, deadLettersInserted: 0, alertsInserted: 0 });
       expect(await w.read('SELECT partition_id AS p, last_offset AS o FROM sink_offsets ORDER BY partition_id')).toEqual([
         { p: '0', o: '45' },
         { p: '1', o: '7' },

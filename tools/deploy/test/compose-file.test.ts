@@ -164,11 +164,12 @@ describe('docker-compose.yml', () => {
     expect(published?.split(',')).toContain('ward.example.org');
   });
 
-  it('shows the dashboard the readiness of every pipeline service at its address in the network', () => {
+  it('shows the dashboard the readiness of every pipeline service, and the alerting service (its alerts), at their addresses in the network', () => {
     const env = containerEnv(services().dashboard!, {});
     const urls = Object.fromEntries(env.DASHBOARD_SERVICE_URLS!.split(',').map((pair) => pair.split('=')));
-    expect(Object.keys(urls).sort()).toEqual([...PIPELINE_SERVICES].sort());
-    for (const name of PIPELINE_SERVICES) expect(urls[name]).toBe(`http://${name}:${serviceInfo(name).defaultPort}`);
+    const expected = [...PIPELINE_SERVICES, 'alerting' as const];
+    expect(Object.keys(urls).sort()).toEqual([...expected].sort());
+    for (const name of expected) expect(urls[name]).toBe(`http://${name}:${serviceInfo(name).defaultPort}`);
   });
 
   it('creates the topics of @ehr/features in a one-shot step from the init image, never spelling a topic name', () => {

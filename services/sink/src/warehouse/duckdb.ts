@@ -3,6 +3,8 @@ import { dirname } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from '@ehr/runtime';
 import {
+  ALERT_COLUMNS,
+  alertsInsertSql,
   bindRow,
   claimPartitionBinds,
   claimPartitionSql,
@@ -23,7 +25,7 @@ import {
 } from './schema.js';
 import { CompactionSchedule, OffsetConflictError, WarehouseDataError, type LandBatch, type LandResult, type Warehouse } from './types.js';
 
-const STAGE = { scores: 'sink_stage_scores', deadLetters: 'sink_stage_dead_letters' } as const;
+const STAGE = { scores: 'sink_stage_scores', deadLetters: 'sink_stage_dead_letters', alerts: 'sink_stage_alerts' } as const;
 
 export interface DuckDbWarehouseOptions {
   /** A file path, or ':memory:'. */
@@ -127,6 +129,7 @@ export class DuckDbWarehouse implements Warehouse {
       const stageColumns = (names: readonly { name: string }[]) => names.map((n) => `${n.name} VARCHAR`).join(', ');
       await c.run(`CREATE TEMP TABLE IF NOT EXISTS ${STAGE.scores} (${stageColumns(SCORE_COLUMNS)})`);
       await c.run(`CREATE TEMP TABLE IF NOT EXISTS ${STAGE.deadLetters} (${stageColumns(DEAD_LETTER_COLUMNS)})`);
+      await c.run(`CREATE TEMP TABLE IF NOT EXISTS ${STAGE.alerts} (${stageColumns(ALERT_COLUMNS)})`);
     });
   }
 
@@ -146,16 +149,18 @@ export class DuckDbWarehouse implements Warehouse {
       try {
         const scoresInserted = await this.insert(c, STAGE.scores, batch.scores, SCORE_COLUMNS, scoresInsertSql('duckdb', STAGE.scores));
         const deadLettersInserted = await this.insert(c, STAGE.deadLetters, batch.deadLetters, DEAD_LETTER_COLUMNS, deadLettersInsertSql('duckdb', STAGE.deadLetters));
+        const alertsInserted = await this.insert(c, STAGE.alerts, batch.alerts ?? [], ALERT_COLUMNS, alertsInsertSql('duckdb', STAGE.alerts));
         await c.run(logBatchSql('duckdb'), logBatchBinds(batch));
         const moved = await c.run(guardSql('duckdb'), guardBinds(batch));
         if (moved.rowsChanged < 1) throw new OffsetConflictError(batch, batch.expectedLastOffset);
         await c.run('COMMIT');
-        result = { scoresInserted, deadLettersInserted };
+        result = { scoresInserted, deadLettersInserted, alertsInserted };
       } catch (err) {
         await c.run('ROLLBACK').catch(() => undefined);
         // The staging tables are temporary and outside the rolled-back work only if emptied.
         await c.run(`DELETE FROM ${STAGE.scores}`).catch(() => undefined);
         await c.run(`DELETE FROM ${STAGE.deadLetters}`).catch(() => undefined);
+        await c.run(`DELETE FROM ${STAGE.alerts}`).catch(() => undefined);
         throw classify(err);
       }
       if (this.compaction.due(batch)) {

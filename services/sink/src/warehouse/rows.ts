@@ -1,7 +1,7 @@
-import { buildDeadLetter, type DeadLetter, type DeadLetterReason, type SeverityScoreEvent } from '@ehr/features';
+import { buildDeadLetter, type AlertEvent, type DeadLetter, type DeadLetterReason, type SeverityScoreEvent } from '@ehr/features';
 import { clip } from './bounds.js';
 import { DEAD_LETTER_COLUMNS } from './schema.js';
-import type { DeadLetterRow, ScoreRow } from './types.js';
+import type { AlertRow, DeadLetterRow, ScoreRow } from './types.js';
 
 /** Where a record sat on the bus: the topic as named on the wire, its partition and offset, its broker time. */
 export interface Position {
@@ -40,6 +40,44 @@ export function scoreRow(cluster: string, at: Position, event: SeverityScoreEven
     latencyMs: p.latencyMs,
     unit: p.context?.unit ?? null,
     department: p.context?.department ?? null,
+    srcCluster: cluster,
+    srcTopic: at.topic,
+    srcPartition: at.partition,
+    srcOffset: at.offset,
+    srcTimestamp: iso(at.timestamp),
+  };
+}
+
+export function alertRow(cluster: string, at: Position, event: AlertEvent): AlertRow {
+  const p = event.payload;
+  return {
+    eventId: event.eventId,
+    alertId: p.alertId,
+    patientId: event.patientId,
+    encounterId: event.encounterId,
+    occurredAt: event.occurredAt,
+    producedAt: event.producedAt,
+    type: p.type,
+    kind: p.kind,
+    severity: p.severity,
+    status: p.status,
+    unit: p.unit,
+    raisedAt: p.raisedAt,
+    escalateAt: p.escalateAt,
+    scoreId: p.scoreId,
+    probability: p.probability,
+    news2: p.news2,
+    reason: p.reason,
+    supersedes: p.supersedes,
+    dismissReason: p.dismissReason,
+    resolveReason: p.resolveReason,
+    actor: p.actor,
+    secondsToAcknowledge: p.secondsToAcknowledge,
+    policyName: p.policy.name,
+    policyVersion: p.policy.version,
+    overdueLastObservationAt: p.overdue?.lastObservationAt ?? null,
+    overdueDueAt: p.overdue?.dueAt ?? null,
+    overdueIntervalHours: p.overdue?.intervalHours ?? null,
     srcCluster: cluster,
     srcTopic: at.topic,
     srcPartition: at.partition,

@@ -1,7 +1,7 @@
 // The sink's tables, in both dialects. Same names, same columns; Snowflake gets VARIANT
 // where DuckDB gets JSON. The DDL is versioned: `sink_schema_migrations` records which
 // steps ran, and every step is idempotent, so starting twice (or two sinks at once) is safe.
-import type { DeadLetterRow, ScoreRow } from './types.js';
+import type { AlertRow, DeadLetterRow, ScoreRow } from './types.js';
 
 export type Dialect = 'duckdb' | 'snowflake';
 
@@ -91,6 +91,62 @@ export const DEAD_LETTER_COLUMNS: readonly Column<DeadLetterRow>[] = [
   { name: 'src_offset', type: 'bigint', notNull: true, value: (r) => r.srcOffset },
 ];
 
+/** Since v7: one row per alert event (`alert_event.v1`), the event id its key. */
+export const ALERT_COLUMNS: readonly Column<AlertRow>[] = [
+  { name: 'event_id', type: 'text', notNull: true, maxLength: ID, value: (r) => r.eventId },
+  { name: 'alert_id', type: 'text', notNull: true, maxLength: ID, value: (r) => r.alertId },
+  { name: 'patient_id', type: 'text', notNull: true, maxLength: ID, value: (r) => r.patientId },
+  { name: 'encounter_id', type: 'text', maxLength: ID, value: (r) => r.encounterId },
+  { name: 'occurred_at', type: 'timestamp', notNull: true, value: (r) => r.occurredAt },
+  { name: 'produced_at', type: 'timestamp', notNull: true, value: (r) => r.producedAt },
+  { name: 'type', type: 'text', notNull: true, maxLength: LABEL, value: (r) => r.type },
+  { name: 'kind', type: 'text', notNull: true, maxLength: LABEL, value: (r) => r.kind },
+  { name: 'severity', type: 'text', notNull: true, maxLength: LABEL, value: (r) => r.severity },
+  { name: 'status', type: 'text', notNull: true, maxLength: LABEL, value: (r) => r.status },
+  { name: 'unit', type: 'text', maxLength: ID, value: (r) => r.unit },
+  { name: 'raised_at', type: 'timestamp', notNull: true, value: (r) => r.raisedAt },
+  { name: 'escalate_at', type: 'timestamp', value: (r) => r.escalateAt },
+  { name: 'score_id', type: 'text', maxLength: ID, value: (r) => r.scoreId },
+  { name: 'probability', type: 'double', value: (r) => num(r.probability) },
+  { name: 'news2', type: 'int', value: (r) => num(r.news2) },
+  { name: 'reason', type: 'text', maxLength: 1024, value: (r) => r.reason },
+  { name: 'supersedes', type: 'text', maxLength: ID, value: (r) => r.supersedes },
+  { name: 'dismiss_reason', type: 'text', maxLength: LABEL, value: (r) => r.dismissReason },
+  { name: 'resolve_reason', type: 'text', maxLength: LABEL, value: (r) => r.resolveReason },
+  { name: 'actor', type: 'text', maxLength: LABEL, value: (r) => r.actor },
+  { name: 'seconds_to_acknowledge', type: 'double', value: (r) => num(r.secondsToAcknowledge) },
+  { name: 'policy_name', type: 'text', notNull: true, maxLength: LABEL, value: (r) => r.policyName },
+  { name: 'policy_version', type: 'text', notNull: true, maxLength: LABEL, value: (r) => r.policyVersion },
+  { name: 'overdue_last_observation_at', type: 'timestamp', value: (r) => r.overdueLastObservationAt },
+  { name: 'overdue_due_at', type: 'timestamp', value: (r) => r.overdueDueAt },
+  { name: 'overdue_interval_hours', type: 'double', value: (r) => num(r.overdueIntervalHours) },
+  { name: 'src_cluster', type: 'text', notNull: true, maxLength: ID, value: (r) => r.srcCluster },
+  { name: 'src_topic', type: 'text', notNull: true, maxLength: ID, value: (r) => r.srcTopic },
+  { name: 'src_partition', type: 'int', notNull: true, value: (r) => String(r.srcPartition) },
+  { name: 'src_offset', type: 'bigint', notNull: true, value: (r) => r.srcOffset },
+  { name: 'src_timestamp', type: 'timestamp', value: (r) => r.srcTimestamp },
+];
+
+/**
+ * One row per alert from its events: when it was raised, acknowledged (how fast, by whom),
+ * escalated, and how it closed. The share acknowledged is the mean of `acknowledged` over
+ * closed alerts (the alerting service's `ehr_alerting_acknowledged_ratio`, over all time).
+ * Plain MAX(CASE …) so that both dialects read it the same way.
+ */
+const alertOutcomesView = () => {
+  const at = (type: string) => `MAX(CASE WHEN type = '${type}' THEN occurred_at END)`;
+  return (
+    `CREATE OR REPLACE VIEW ${TABLES.alertOutcomes} AS SELECT alert_id, MAX(patient_id) AS patient_id, MAX(encounter_id) AS encounter_id, ` +
+    `MAX(unit) AS unit, MAX(kind) AS kind, MAX(severity) AS severity, MAX(policy_name) AS policy_name, MAX(policy_version) AS policy_version, ` +
+    `MIN(raised_at) AS raised_at, ${at('acknowledged')} AS acknowledged_at, MAX(seconds_to_acknowledge) AS seconds_to_acknowledge, ` +
+    `MAX(CASE WHEN type = 'acknowledged' THEN actor END) AS acknowledged_by, ${at('escalated')} AS escalated_at, ` +
+    `MAX(CASE WHEN type = 'acknowledged' THEN 1 ELSE 0 END) AS acknowledged, MAX(CASE WHEN type = 'escalated' THEN 1 ELSE 0 END) AS escalated, ` +
+    `MAX(CASE WHEN type IN ('dismissed', 'resolved') THEN type END) AS closed_as, MAX(CASE WHEN type IN ('dismissed', 'resolved') THEN occurred_at END) AS closed_at, ` +
+    `MAX(dismiss_reason) AS dismiss_reason, MAX(CASE WHEN type = 'dismissed' THEN actor END) AS dismissed_by, MAX(resolve_reason) AS resolve_reason ` +
+    `FROM ${TABLES.alerts} GROUP BY alert_id`
+  );
+};
+
 export const TABLES = {
   scores: 'severity_scores',
   deadLetters: 'dead_letters',
@@ -104,6 +160,10 @@ export const TABLES = {
   partitions: 'sink_partitions',
   migrations: 'sink_schema_migrations',
   latestView: 'severity_scores_latest',
+  /** Since v7: one row per alert event. */
+  alerts: 'alerts',
+  /** Since v7: one row per alert (raised, acknowledged, escalated, closed). */
+  alertOutcomes: 'alert_outcomes',
 } as const;
 
 function tableDdl<R>(dialect: Dialect, table: string, columns: readonly Column<R>[], cluster?: string): string {
@@ -207,6 +267,11 @@ export const MIGRATIONS: readonly Migration[] = [
         `QUALIFY ROW_NUMBER() OVER (PARTITION BY patient_id ORDER BY event_time DESC, scored_at DESC, score_id DESC) = 1`,
     ],
   },
+  {
+    version: 7,
+    description: 'alerts: one row per alert event (ehr.alerts.v1); alert_outcomes: one row per alert, with time to acknowledge and how it closed',
+    statements: (d) => [tableDdl(d, TABLES.alerts, ALERT_COLUMNS, 'TO_DATE(occurred_at)'), alertOutcomesView()],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -261,6 +326,9 @@ export function insertSql<R>(
 }
 
 export const scoresInsertSql = (d: Dialect, source: string | null) => insertSql(d, TABLES.scores, SCORE_COLUMNS, 'score_id', 'event_time', source);
+// Matched by event id alone: the alerting service makes it the idempotency key (each type
+// happens at most once per alert), whatever time a republished copy carries.
+export const alertsInsertSql = (d: Dialect, source: string | null) => insertSql(d, TABLES.alerts, ALERT_COLUMNS, 'event_id', null, source);
 export const deadLettersInsertSql = (d: Dialect, source: string | null) => insertSql(d, TABLES.deadLetters, DEAD_LETTER_COLUMNS, 'dead_letter_id', null, source);
 
 export interface GuardBinds {

@@ -2,6 +2,8 @@ import type { Logger } from '@ehr/runtime';
 import type { Bind, Connection, ConnectionOptions, ConfigureOptions, Pool as SdkPool } from 'snowflake-sdk';
 import type { SnowflakeAuth } from '../config.js';
 import {
+  ALERT_COLUMNS,
+  alertsInsertSql,
   bindRow,
   claimPartitionBinds,
   claimPartitionSql,
@@ -250,12 +252,17 @@ export class SnowflakeWarehouse implements Warehouse {
         for (const chunk of chunks(batch.deadLetters, deadLetterRows)) {
           deadLettersInserted += (await execute(c, deadLettersInsertSql('snowflake', null), chunk.map((r) => bindRow(DEAD_LETTER_COLUMNS, r)))).updated;
         }
+        let alertsInserted = 0;
+        const alertRows = Math.max(1, Math.floor(ARRAY_BIND_THRESHOLD / ALERT_COLUMNS.length));
+        for (const chunk of chunks(batch.alerts ?? [], alertRows)) {
+          alertsInserted += (await execute(c, alertsInsertSql('snowflake', null), chunk.map((r) => bindRow(ALERT_COLUMNS, r)))).updated;
+        }
         await execute(c, logBatchSql('snowflake'), logBatchBinds(batch));
         // Last: the partition row's lock is held for the COMMIT's round trip only.
         const moved = await execute(c, guardSql('snowflake'), guardBinds(batch));
         if (moved.updated < 1) throw new OffsetConflictError(batch, batch.expectedLastOffset);
         await execute(c, 'COMMIT');
-        result = { scoresInserted, deadLettersInserted };
+        result = { scoresInserted, deadLettersInserted, alertsInserted };
       } catch (err) {
         const classified = classify(err, batch);
         // Only a connection whose transaction is known to be rolled back goes back to the pool.

@@ -56,6 +56,47 @@ export interface DeadLetterRow {
   srcOffset: string;
 }
 
+/**
+ * One `alerts` row: one alert event (`alert_event.v1` on ehr.alerts.v1), keyed by its event id
+ * (deterministic from the alert and the event type, so a republished event is the same id).
+ */
+export interface AlertRow {
+  eventId: string;
+  alertId: string;
+  patientId: string;
+  encounterId: string | null;
+  /** RFC 3339: when the transition happened (the envelope's occurredAt). */
+  occurredAt: string;
+  producedAt: string;
+  /** raised, acknowledged, dismissed, escalated, resolved. */
+  type: string;
+  kind: string;
+  severity: string;
+  status: string;
+  unit: string | null;
+  raisedAt: string;
+  escalateAt: string | null;
+  scoreId: string | null;
+  probability: number | null;
+  news2: number | null;
+  reason: string;
+  supersedes: string | null;
+  dismissReason: string | null;
+  resolveReason: string | null;
+  actor: string | null;
+  secondsToAcknowledge: number | null;
+  policyName: string;
+  policyVersion: string;
+  overdueLastObservationAt: string | null;
+  overdueDueAt: string | null;
+  overdueIntervalHours: number | null;
+  srcCluster: string;
+  srcTopic: string;
+  srcPartition: number;
+  srcOffset: string;
+  srcTimestamp: string;
+}
+
 export interface PartitionKey {
   /** `Bus.clusterId()`: offsets are only meaningful within one cluster. */
   cluster: string;
@@ -77,12 +118,15 @@ export interface LandBatch extends PartitionKey {
   records: number;
   scores: readonly ScoreRow[];
   deadLetters: readonly DeadLetterRow[];
+  /** Alert events (a batch of ehr.alerts.v1); absent in batches of the other topics. */
+  alerts?: readonly AlertRow[];
 }
 
 export interface LandResult {
   /** Rows actually inserted (rows whose id was already there are skipped). */
   scoresInserted: number;
   deadLettersInserted: number;
+  alertsInserted: number;
 }
 
 /**
