@@ -8,7 +8,9 @@ import type { DataSource, LabelSpec } from './dataset.js';
 import { DEFAULT_THRESHOLD_RULE, type ThresholdRule } from './labels.js';
 import { DEFAULT_SPLIT, parseSplit } from './split.js';
 import { resolvePhysioNetArg } from './physionet-path.js';
-import { DEFAULT_FOREST, type CrossValidationOptions, type EvaluateOptions, type TrainingOptions } from './train.js';
+import type { CrossValidationOptions } from './cross-validate.js';
+import type { EvaluateOptions } from './evaluate-model.js';
+import { DEFAULT_FOREST, type TrainingOptions } from './train.js';
 import { PHYSIONET_FOREST, type PhysioNetTrainingOptions } from './physionet-train.js';
 import { PHYSIONET_DEFAULT_ARG } from './physionet-path.js';
 

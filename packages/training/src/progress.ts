@@ -2,7 +2,7 @@
 // otherwise (logs and CI keep one line per step instead of a screen of carriage returns).
 // Written here rather than taken from a library because it must also report through
 // npm start's line-based `say`, which a terminal-only progress bar cannot.
-import type { TrainingProgress } from './train.js';
+import type { TrainingProgress } from './fit.js';
 
 export interface ProgressSink {
   /** True when the output is a terminal that can redraw a line. */

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDataset, crossValidate, evaluateModel, evaluateOnData, parseTrainArgs, trainModel, trainOnPhysioNet, type Dataset } from '../src/index.js';
+import { buildDataset, crossValidate, evaluateModel, evaluateOnData, parseTrainArgs, trainModel, trainOnPhysioNet, type Dataset, type TrainCommand } from '../src/index.js';
 import { SMALL_ARGS, tempDir, writeFakePhysioNet } from './helpers.js';
 
 const dir = tempDir('pins');
@@ -31,23 +31,26 @@ afterAll(() => {
   if (process.env.UPDATE_PINS === '1') writeFileSync(PINS, JSON.stringify(seen, null, 1) + '\n');
 });
 
-function command(args: string[]) {
-  return parseTrainArgs(args).options as never;
+/** The options `npm run train -- <args>` gives in `mode`. */
+function command<M extends TrainCommand['mode']>(mode: M, args: string[]): Extract<TrainCommand, { mode: M; options: unknown }>['options'] {
+  const c: TrainCommand = parseTrainArgs(args);
+  if (c.mode !== mode || !('options' in c)) throw new Error(`expected ${mode}, got ${c.mode}`);
+  return c.options as never;
 }
 
 describe('pinned outputs: same data and seed, same artifact and figures', () => {
   let data: Dataset;
   beforeAll(async () => {
-    data = await buildDataset(command(SMALL_ARGS)['source']);
+    data = await buildDataset(command('train', SMALL_ARGS).source);
   }, 60_000);
 
   it('synthetic cohort: artifact, test evaluation; external evaluation of it; cross-validation', async () => {
-    const trained = await trainModel({ ...command([...SMALL_ARGS, '--out', join(dir, 'syn', 'model.json')]), dataset: data, createdAt });
+    const trained = await trainModel({ ...command('train', [...SMALL_ARGS, '--out', join(dir, 'syn', 'model.json')]), dataset: data, createdAt });
     pin('synthetic.contentHash', trained.artifact.contentHash);
     pin('synthetic.evaluation', digest(trained.evaluation));
-    const external = await evaluateModel({ ...command([...SMALL_ARGS, '--evaluate', trained.modelPath, '--report', join(dir, 'syn', 'eval.html')]), dataset: data });
+    const external = await evaluateModel({ ...command('evaluate', [...SMALL_ARGS, '--evaluate', trained.modelPath, '--report', join(dir, 'syn', 'eval.html')]), dataset: data });
     pin('synthetic.evaluate', digest(external.evaluation));
-    const cv = await crossValidate({ ...command([...SMALL_ARGS, '--folds', '3', '--report', join(dir, 'cv.html')]), dataset: data });
+    const cv = await crossValidate({ ...command('cross-validate', [...SMALL_ARGS, '--folds', '3', '--report', join(dir, 'cv.html')]), dataset: data });
     pin('synthetic.crossValidation', digest({ folds: cv.folds, evaluation: cv.evaluation }));
   }, 120_000);
 

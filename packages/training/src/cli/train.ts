@@ -4,7 +4,9 @@ import { performance } from 'node:perf_hooks';
 import { parseTrainArgs, TRAIN_USAGE, trainCommand } from '../args.js';
 import type { Evaluation } from '../evaluate.js';
 import { createProgress } from '../progress.js';
-import { crossValidate, evaluateModel, trainModel } from '../train.js';
+import { crossValidate } from '../cross-validate.js';
+import { evaluateModel } from '../evaluate-model.js';
+import { trainModel } from '../train.js';
 import { trainOnPhysioNet } from '../physionet-train.js';
 import { formatClinicalSummary } from '../clinical-summary.js';
 
