@@ -175,3 +175,10 @@ export function selectRows(data: Pick<Dataset, 'X' | 'y' | 'cols'>, index: Array
   }
   return { X, y, rows: index.length };
 }
+
+/** The rows a pipeline works on: `given` (already built) or the source read and featurized; never empty. */
+export async function labelledDataset(source: DataSource, label: LabelSpec, onEvents: DatasetProgress['onEvents'], given?: Dataset): Promise<Dataset> {
+  const data = given ?? (await buildDataset(source, label, { onEvents }));
+  if (data.rows === 0) throw new Error(`no labelled rows from ${data.sourceDescription}`);
+  return data;
+}

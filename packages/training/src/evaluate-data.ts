@@ -5,17 +5,19 @@
 // hour; a MEDS file (the MIMIC-IV demo) with death or ICU transfer within the horizon and
 // scored at every event, as the feature service emits vectors.
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_HORIZON_HOURS, parquetColumnNames } from '@ehr/cohort';
 import { featureIndex } from '@ehr/features';
 import { loadModelArtifact, sawPatient, type SeverityModel } from '@ehr/model';
-import { evaluateClinically, type ClinicalEvaluation, type Subgroup } from './clinical-evaluation.js';
+import type { ClinicalEvaluation, Subgroup } from './clinical-evaluation.js';
+import { evaluateClinicalRows } from './clinical-rows.js';
+import type { TrainingProgress } from './fit.js';
 import { renderClinicalReport } from './clinical-report.js';
 import { buildDataset } from './dataset.js';
 import { loadPhysioNetDataset } from './physionet-data.js';
-import { AGE_BANDS, ageBand, column, demographicSubgroups, modelColumns, predictRows } from './real-data.js';
+import { writeJson, writeText } from './outputs.js';
+import { AGE_BANDS, ageBand, demographicSubgroups } from './real-data.js';
+import { allRows, modelColumns } from './rows.js';
 
 export type DataKind = 'physionet' | 'meds';
 
@@ -52,6 +54,8 @@ export interface EvaluateDataOptions {
   seed?: number;
   warn?: (message: string) => void;
   onStage?: (name: string) => void;
+  /** Featurizing counts (stays of PhysioNet, events of MEDS). */
+  progress?: Pick<TrainingProgress, 'events' | 'stays'>;
 }
 
 export interface EvaluateDataResult {
@@ -75,7 +79,7 @@ export async function evaluateOnData(options: EvaluateDataOptions): Promise<Eval
   let result: Omit<EvaluateDataResult, 'json' | 'model' | 'kind'> & { rows: number; patients: number };
   if (kind === 'physionet') {
     stage('reading and featurizing (PhysioNet)');
-    const data = await loadPhysioNetDataset(options.data, options.warn ? { warn: options.warn } : {});
+    const data = await loadPhysioNetDataset(options.data, { ...(options.warn ? { warn: options.warn } : {}), ...(options.progress?.stays ? { onProgress: options.progress.stays } : {}) });
     if (!data.hasLabels) throw new Error(`${options.data}: no SepsisLabel column, nothing to evaluate against`);
     const seen = model.artifact.seenPatients;
     const keep: number[] = [];
@@ -88,16 +92,12 @@ export async function evaluateOnData(options: EvaluateDataOptions): Promise<Eval
     }
     if (keep.length === 0) throw new Error(`every patient in ${options.data} was used to train or tune model ${model.version}: nothing left to evaluate`);
     stage('scoring and evaluating');
-    const columns = modelColumns(model, data.featureNames, data.featureSetVersion);
-    const evaluation = evaluateClinically({
-      y: Uint8Array.from(keep, (i) => data.y[i]!),
-      patientOf: Uint32Array.from(keep, (i) => data.patientOf[i]!),
-      hourOf: Uint16Array.from(keep, (i) => data.hourOf[i]!),
-      probability: predictRows(model, data.X, data.cols, keep, columns),
-      news2: column(data.X, data.cols, keep, 'news2_total'),
-      qsofa: column(data.X, data.cols, keep, 'qsofa'),
+    const evaluation = evaluateClinicalRows({
+      model,
+      data,
+      rows: keep,
+      columns: modelColumns(model, data.featureNames, data.featureSetVersion),
       alarmThreshold: model.artifact.alarm?.threshold ?? null,
-      bands: model.bands,
       subgroups: demographicSubgroups(data.demographics),
       bootstrap,
       seed,
@@ -114,10 +114,8 @@ export async function evaluateOnData(options: EvaluateDataOptions): Promise<Eval
   } else {
     stage('reading and featurizing (MEDS)');
     const horizon = options.horizonHours ?? DEFAULT_HORIZON_HOURS;
-    const data = await buildDataset({ kind: 'meds', file: options.data }, { kind: 'outcome', horizonHours: horizon, icuTransfer: options.deathOnly !== true });
+    const data = await buildDataset({ kind: 'meds', file: options.data }, { kind: 'outcome', horizonHours: horizon, icuTransfer: options.deathOnly !== true }, { onEvents: options.progress?.events });
     stage('scoring and evaluating');
-    const all = Array.from({ length: data.rows }, (_, i) => i);
-    const columns = modelColumns(model, data.featureNames, data.featureSetVersion);
     const first = new Map<number, number>();
     for (let i = 0; i < data.rows; i++) if (!first.has(data.patientOf[i]!)) first.set(data.patientOf[i]!, i);
     const at = (p: number, name: string) => data.X[first.get(p)! * data.cols + featureIndex(name)]!;
@@ -125,15 +123,12 @@ export async function evaluateOnData(options: EvaluateDataOptions): Promise<Eval
       { name: 'sex', of: (p) => SEX_CODES.get(at(p, 'gender')) ?? 'unknown' },
       { name: 'age', of: (p) => ageBand(at(p, 'age')), order: AGE_BANDS.map((b) => b.label) },
     ];
-    const evaluation = evaluateClinically({
-      y: data.y,
-      patientOf: data.patientOf,
-      hourOf: null,
-      probability: predictRows(model, data.X, data.cols, all, columns),
-      news2: column(data.X, data.cols, all, 'news2_total'),
-      qsofa: column(data.X, data.cols, all, 'qsofa'),
+    const evaluation = evaluateClinicalRows({
+      model,
+      data,
+      rows: allRows(data.rows),
+      columns: modelColumns(model, data.featureNames, data.featureSetVersion),
       alarmThreshold: model.artifact.alarm?.threshold ?? null,
-      bands: model.bands,
       subgroups,
       bootstrap,
       seed,
@@ -158,13 +153,9 @@ export async function evaluateOnData(options: EvaluateDataOptions): Promise<Eval
     seconds: Math.round(seconds * 10) / 10,
     evaluation: result.evaluation,
   };
-  if (options.json) {
-    await mkdir(dirname(options.json), { recursive: true });
-    await writeFile(options.json, JSON.stringify(json, null, 1) + '\n');
-  }
+  if (options.json) await writeJson(options.json, json);
   if (options.report) {
-    await mkdir(dirname(options.report), { recursive: true });
-    await writeFile(
+    await writeText(
       options.report,
       renderClinicalReport({
         title: `Severity model evaluated on ${kind === 'physionet' ? 'PhysioNet/CinC 2019 stays' : 'a MEDS file (cross-site)'}`,

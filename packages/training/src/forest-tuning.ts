@@ -3,9 +3,9 @@
 // AUROC, pooled over the folds) on the held-out fold. Validation and test patients never
 // take part, so the choice cannot leak into what is reported.
 import { auroc, auprc, trainForest, ForestPredictor } from '@ehr/model';
-import { denseRows } from './real-data.js';
+import { denseRows } from './rows.js';
 import { patientFolds } from './split.js';
-import type { ForestSettings } from './train.js';
+import type { ForestSettings } from './fit.js';
 
 export type ForestCandidate = Pick<ForestSettings, 'maxDepth' | 'minSamplesLeaf' | 'balancedBootstrap' | 'maxFeatures' | 'maxSamples'>;
 

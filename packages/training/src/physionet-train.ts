@@ -3,27 +3,20 @@
 // train patients, and every choice made on the validation patients — isotonic calibration,
 // band thresholds at NEWS2 ≥ 5's and ≥ 7's alert rates, the alarm threshold with the best
 // Challenge utility — so the test patients are only ever scored.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import {
-  saveModelArtifact,
-  seenPatientsOf,
-  trainSeverityModel,
-  withArtifactFields,
-  modelFromArtifact,
-  type CalibrationMethod,
-  type ModelArtifact,
-  type SeverityModel,
-} from '@ehr/model';
-import { evaluateClinically, type ClinicalEvaluation } from './clinical-evaluation.js';
+import type { CalibrationMethod, ModelArtifact, SeverityModel } from '@ehr/model';
+import type { ClinicalEvaluation } from './clinical-evaluation.js';
+import { evaluateClinicalRows } from './clinical-rows.js';
 import { bestUtilityThreshold, rowUtilities } from './challenge-utility.js';
+import { completeArtifact, DEFAULT_MODEL_NAME, fitModel, secondsSince, splitPatients, type ForestSettings, type SplitPart, type Timings, type TrainingProgress } from './fit.js';
 import { loadPhysioNetDataset, type HourlyDataset } from './physionet-data.js';
-import { column, demographicSubgroups, denseRows, predictRows } from './real-data.js';
+import { outputPath, writeModelOutputs } from './outputs.js';
+import { demographicSubgroups } from './real-data.js';
 import { renderClinicalReport } from './clinical-report.js';
-import { splitByPatient, type SplitFractions } from './split.js';
+import { column } from './rows.js';
+import type { SplitFractions } from './split.js';
 import { describeCandidate, tuneForest, type ForestCandidate, type TuningResult } from './forest-tuning.js';
-import { DEFAULT_MODEL_NAME, type ForestSettings, type TrainingProgress } from './train.js';
 
 /**
  * The forest for real hourly data: the balanced bootstrap (3 negatives per positive), 500 trees,
@@ -73,8 +66,8 @@ export interface PhysioNetTrainingResult {
   jsonPath: string | null;
   evaluation: ClinicalEvaluation;
   dataset: HourlyDataset;
-  splits: { name: string; rows: number; patients: number; positives: number; eventPatients: number }[];
-  timings: { label: string; seconds: number }[];
+  splits: SplitPart[];
+  timings: Timings;
 }
 
 function rate(values: Float64Array, threshold: number): number {
@@ -86,7 +79,8 @@ function rate(values: Float64Array, threshold: number): number {
 export async function trainOnPhysioNet(options: PhysioNetTrainingOptions): Promise<PhysioNetTrainingResult> {
   const progress = options.progress ?? {};
   const seed = options.seed ?? 1;
-  const timings: { label: string; seconds: number }[] = [];
+  const bootstrap = options.bootstrap ?? 200;
+  const timings: Timings = [];
   progress.stage?.('reading and featurizing');
   const data =
     options.dataset ??
@@ -94,26 +88,13 @@ export async function trainOnPhysioNet(options: PhysioNetTrainingOptions): Promi
       seed,
       ...(options.stays !== undefined ? { stays: options.stays } : {}),
       ...(options.warn ? { warn: options.warn } : {}),
-      ...(progress.events ? { onProgress: (done: number, total: number) => progress.events!(done, total) } : {}),
+      ...(progress.stays ? { onProgress: progress.stays } : {}),
     }));
   if (!data.hasLabels) throw new Error(`${options.path}: no SepsisLabel column, nothing to learn`);
   timings.push({ label: `read (${data.source.kind}, ${data.patients.length} stays)`, seconds: data.stats.readSeconds });
   timings.push({ label: `features (${data.stats.events} events → ${data.rows} hourly rows × ${data.cols})`, seconds: data.stats.featureSeconds });
 
-  const fractions = options.split ?? PHYSIONET_SPLIT;
-  const split = splitByPatient(data.patientOf, data.y, data.patients.length, fractions, seed);
-  const parts = [
-    ['train', split.train, split.patients.train],
-    ['validation', split.validation, split.patients.validation],
-    ['test', split.test, split.patients.test],
-  ] as const;
-  const splits = parts.map(([name, rows, patients]) => {
-    let positives = 0;
-    for (const i of rows) positives += data.y[i]!;
-    const events = new Set<number>();
-    for (const i of rows) if (data.y[i] === 1) events.add(data.patientOf[i]!);
-    return { name, rows: rows.length, patients: patients.length, positives, eventPatients: events.size };
-  });
+  const { split, parts: splits } = splitPatients(data, options.split ?? PHYSIONET_SPLIT, seed);
   for (const s of splits) if (s.positives === 0) throw new Error(`the ${s.name} split has no positive hour (${data.patients.length} stays): use more stays`);
 
   // Band budgets: NEWS2's alert rates on the validation patients.
@@ -123,10 +104,6 @@ export async function trainOnPhysioNet(options: PhysioNetTrainingOptions): Promi
 
   progress.stage?.('training');
   const t0 = performance.now();
-  const trainRows = denseRows(data.X, data.cols, split.train);
-  const trainY = Uint8Array.from(split.train, (i) => data.y[i]!);
-  const valRows = denseRows(data.X, data.cols, split.validation);
-  const valY = Uint8Array.from(split.validation, (i) => data.y[i]!);
   let forest: ForestSettings = { ...PHYSIONET_FOREST, ...options.forest };
   let tuning: TuningResult | null = null;
   if (options.tune) {
@@ -145,97 +122,94 @@ export async function trainOnPhysioNet(options: PhysioNetTrainingOptions): Promi
       onCandidate: (done, total, row) => progress.stage?.(`cross-validation ${done}/${total}: ${describeCandidate(row.candidate)} → AUROC ${row.auroc.toFixed(4)}`),
     });
     forest = { ...forest, ...tuning.best };
-    timings.push({ label: `cross-validation on the training patients (${tuning.rows.length} candidates × ${tuning.folds} folds, ${tuning.trees} trees)`, seconds: (performance.now() - tt) / 1000 });
+    timings.push({ label: `cross-validation on the training patients (${tuning.rows.length} candidates × ${tuning.folds} folds, ${tuning.trees} trees)`, seconds: secondsSince(tt) });
   }
-  const trained = await trainSeverityModel({
+  const { trained, validation, validationY } = await fitModel({
     name: options.name ?? `${DEFAULT_MODEL_NAME}-physionet`,
-    X: trainRows,
-    y: trainY,
-    featureNames: data.featureNames,
-    featureSchemaVersion: data.featureSetVersion,
-    forest: { ...forest, ...(progress.trees ? { onProgress: progress.trees } : {}) },
+    data,
+    // No test metrics in this artifact: the test patients are evaluated clinically below.
+    rows: { train: split.train, validation: split.validation },
+    forest,
     seed,
-    validation: { X: valRows, y: valY },
+    progress,
     calibration: options.calibration ?? 'isotonic',
     strictCalibration: true,
     // The lowest thresholds flagging no more validation hours than NEWS2 ≥ 5 and ≥ 7 do.
     bands: { rule: 'alertRate', medium: Math.max(mediumRate, 1e-6), high: Math.max(Math.min(highRate, mediumRate), 1e-6) },
     ...(options.createdAt ? { createdAt: options.createdAt } : {}),
   });
-  timings.push({ label: `forest (${forest.nTrees} trees on ${trainRows.rows} rows of ${split.patients.train.length} patients), calibration and bands on ${valRows.rows} validation rows`, seconds: (performance.now() - t0) / 1000 });
+  timings.push({ label: `forest (${forest.nTrees} trees on ${splits[0]!.rows} rows of ${split.patients.train.length} patients), calibration and bands on ${validation.rows} validation rows`, seconds: secondsSince(t0) });
 
   // The alarm threshold: best Challenge utility on the validation patients.
-  const valP = trained.model.predictProbaBatch(valRows.data);
-  const valUtility = rowUtilities(valY, Uint32Array.from(split.validation, (i) => data.patientOf[i]!), Uint16Array.from(split.validation, (i) => data.hourOf[i]!));
+  const valP = trained.model.predictProbaBatch(validation.data);
+  const valUtility = rowUtilities(validationY, Uint32Array.from(split.validation, (i) => data.patientOf[i]!), Uint16Array.from(split.validation, (i) => data.hourOf[i]!));
   const alarm = bestUtilityThreshold(valUtility, valP);
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
-  const artifact = withArtifactFields(trained.artifact, {
-    provenance: {
-      source: 'physionet',
-      description: `PhysioNet/CinC 2019 training set B (${data.source.kind === 'parquet' ? 'packed parquet' : `${data.source.files} .psv files`}), ${data.patients.length} stays${options.stays !== undefined ? ` (seeded subset, seed ${seed})` : ''}`,
-      file: basename(data.source.path),
-      sha256: data.source.sha256,
-      patients: data.patients.length,
-      rows: data.rows,
-      split: { seed, train: split.patients.train.length, validation: split.patients.validation.length, test: split.patients.test.length },
+  const { artifact, model } = completeArtifact(
+    trained.artifact,
+    {
+      provenance: {
+        source: 'physionet',
+        description: `PhysioNet/CinC 2019 training set B (${data.source.kind === 'parquet' ? 'packed parquet' : `${data.source.files} .psv files`}), ${data.patients.length} stays${options.stays !== undefined ? ` (seeded subset, seed ${seed})` : ''}`,
+        file: basename(data.source.path),
+        sha256: data.source.sha256,
+        patients: data.patients.length,
+        rows: data.rows,
+      },
+      label: { ...SEPSIS_LABEL },
+      alarm: { threshold: alarm.threshold, rule: 'highest normalised Challenge utility on the validation patients', validationUtility: Math.round(alarm.utility.normalized * 10000) / 10000 },
+      bandBudget: { medium: `NEWS2 ≥ 5's alert rate on validation patients (${pct(mediumRate)} of hours)`, high: `NEWS2 ≥ 7's alert rate on validation patients (${pct(highRate)} of hours)`, validationRates: { medium: mediumRate, high: highRate } },
     },
-    label: { ...SEPSIS_LABEL },
-    alarm: { threshold: alarm.threshold, rule: 'highest normalised Challenge utility on the validation patients', validationUtility: Math.round(alarm.utility.normalized * 10000) / 10000 },
-    bandBudget: { medium: `NEWS2 ≥ 5's alert rate on validation patients (${pct(mediumRate)} of hours)`, high: `NEWS2 ≥ 7's alert rate on validation patients (${pct(highRate)} of hours)`, validationRates: { medium: mediumRate, high: highRate } },
-    seenPatients: seenPatientsOf([...split.patients.train, ...split.patients.validation].map((p) => data.patients[p]!)),
-  });
-  const model = modelFromArtifact(artifact);
+    data,
+    split,
+    seed,
+  );
 
   progress.stage?.('evaluating on the test patients');
   const t1 = performance.now();
-  const testIdx = split.test;
-  const columns = Array.from({ length: data.cols }, (_, j) => j);
-  const evaluation = evaluateClinically({
-    y: Uint8Array.from(testIdx, (i) => data.y[i]!),
-    patientOf: Uint32Array.from(testIdx, (i) => data.patientOf[i]!),
-    hourOf: Uint16Array.from(testIdx, (i) => data.hourOf[i]!),
-    probability: predictRows(model, data.X, data.cols, testIdx, columns),
-    news2: column(data.X, data.cols, testIdx, 'news2_total'),
-    qsofa: column(data.X, data.cols, testIdx, 'qsofa'),
+  const evaluation = evaluateClinicalRows({
+    model,
+    data,
+    rows: split.test,
+    columns: Array.from({ length: data.cols }, (_, j) => j),
     alarmThreshold: artifact.alarm!.threshold,
-    bands: artifact.bands,
     subgroups: demographicSubgroups(data.demographics),
-    bootstrap: options.bootstrap ?? 200,
+    bootstrap,
     seed,
   });
-  timings.push({ label: `evaluation (${testIdx.length} test rows, ${options.bootstrap ?? 200} patient resamples)`, seconds: (performance.now() - t1) / 1000 });
+  timings.push({ label: `evaluation (${split.test.length} test rows, ${bootstrap} patient resamples)`, seconds: secondsSince(t1) });
 
   progress.stage?.('writing');
-  await mkdir(dirname(options.out), { recursive: true });
-  await saveModelArtifact(options.out, artifact);
-  const reportPath = options.report === undefined ? join(dirname(options.out), 'report.html') : options.report;
-  const jsonPath = options.json === undefined ? join(dirname(options.out), 'evaluation.json') : options.json;
-  const summary = { model: { name: artifact.name, version: artifact.version, contentHash: artifact.contentHash }, provenance: artifact.provenance, label: artifact.label, alarm: artifact.alarm, bands: { medium: artifact.bands?.medium, high: artifact.bands?.high, budget: artifact.bandBudget }, hyperparameters: artifact.hyperparameters, tuning, evaluatedOn: `test split: ${testIdx.length} hours of ${split.patients.test.length} patients never seen in training or validation`, splits, timings, evaluation };
-  if (jsonPath) {
-    await mkdir(dirname(jsonPath), { recursive: true });
-    await writeFile(jsonPath, JSON.stringify(summary, null, 1) + '\n');
-  }
-  if (reportPath) {
-    await mkdir(dirname(reportPath), { recursive: true });
-    await writeFile(
-      reportPath,
-      renderClinicalReport({
-        title: 'Severity model on real ICU patients (PhysioNet/CinC 2019)',
-        artifact,
-        importance: model.featureImportance(),
-        evaluatedOn: summary.evaluatedOn,
-        evaluation,
-        splits,
-        timings,
-        notes: [
-          ...(tuning ? [`Forest chosen by ${tuning.folds}-fold cross-validation on the training patients (${tuning.trees} trees per candidate, pooled hourly AUROC): ${tuning.rows.map((r) => `${describeCandidate(r.candidate)} → ${r.auroc.toFixed(4)}`).join('; ')}.`] : []),
-          'Every choice (calibration, band thresholds, alarm threshold) was made on the validation patients; the test patients were only scored.',
-          'NEWS2 here is what these data allow: no consciousness level (no GCS in the data, scored as missing, adding 0) and oxygen known only where FiO2 was charted.',
-          'qSOFA likewise has no mentation item: RR ≥ 22 and SBP ≤ 100 only (0–2).',
-        ],
-        reproduce: options.reproduce ?? null,
-      }),
-    );
-  }
+  const reportPath = outputPath(options.report, options.out, 'report.html');
+  const jsonPath = outputPath(options.json, options.out, 'evaluation.json');
+  const evaluatedOn = `test split: ${split.test.length} hours of ${split.patients.test.length} patients never seen in training or validation`;
+  const summary = { model: { name: artifact.name, version: artifact.version, contentHash: artifact.contentHash }, provenance: artifact.provenance, label: artifact.label, alarm: artifact.alarm, bands: { medium: artifact.bands?.medium, high: artifact.bands?.high, budget: artifact.bandBudget }, hyperparameters: artifact.hyperparameters, tuning, evaluatedOn, splits, timings, evaluation };
+  await writeModelOutputs({
+    modelPath: options.out,
+    artifact,
+    json: jsonPath ? { path: jsonPath, value: summary } : null,
+    report: reportPath
+      ? {
+          path: reportPath,
+          render: () =>
+            renderClinicalReport({
+              title: 'Severity model on real ICU patients (PhysioNet/CinC 2019)',
+              artifact,
+              importance: model.featureImportance(),
+              evaluatedOn,
+              evaluation,
+              splits,
+              timings,
+              notes: [
+                ...(tuning ? [`Forest chosen by ${tuning.folds}-fold cross-validation on the training patients (${tuning.trees} trees per candidate, pooled hourly AUROC): ${tuning.rows.map((r) => `${describeCandidate(r.candidate)} → ${r.auroc.toFixed(4)}`).join('; ')}.`] : []),
+                'Every choice (calibration, band thresholds, alarm threshold) was made on the validation patients; the test patients were only scored.',
+                'NEWS2 here is what these data allow: no consciousness level (no GCS in the data, scored as missing, adding 0) and oxygen known only where FiO2 was charted.',
+                'qSOFA likewise has no mentation item: RR ≥ 22 and SBP ≤ 100 only (0–2).',
+              ],
+              reproduce: options.reproduce ?? null,
+            }),
+        }
+      : null,
+  });
   return { artifact, model, modelPath: options.out, reportPath, jsonPath, evaluation, dataset: data, splits, timings, tuning };
 }

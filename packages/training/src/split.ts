@@ -24,6 +24,11 @@ export interface PatientSplit {
 export function parseSplit(text: string): SplitFractions {
   const parts = text.split(',').map(Number);
   if (parts.length !== 3 || parts.some((x) => !(x >= 0)) || !(parts[0]! > 0)) throw new RangeError(`split must be three fractions train,validation,test (e.g. 0.6,0.2,0.2), got '${text}'`);
+  return splitFractions(parts);
+}
+
+/** Three shares (train > 0), scaled to sum to 1. */
+export function splitFractions(parts: readonly number[]): SplitFractions {
   const sum = parts[0]! + parts[1]! + parts[2]!;
   return { train: parts[0]! / sum, validation: parts[1]! / sum, test: parts[2]! / sum };
 }

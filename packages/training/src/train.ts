@@ -1,46 +1,23 @@
-// The training pipeline: data source → feature rows (the service's own feature code) →
-// labels → patient-level train/validation/test split → Random Forest (calibrated and banded
-// on the validation patients) → artifact, HTML report against NEWS2 on the test patients,
-// and optionally the ml-random-forest export.
+// Training on event rows (a synthetic cohort, cohort CSVs or a MEDS file such as the MIMIC-IV
+// demo): the source read through the feature service's own code and labelled (outcome within
+// a horizon, or the threshold rule), then the shared fit (fit.ts), the model against NEWS2 on
+// the test patients (evaluate.ts), and the shared writer (outputs.ts) for the artifact, the
+// ml-random-forest export and the HTML report.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { featureIndex } from '@ehr/features';
-import {
-  auroc,
-  modelFromArtifact,
-  seenPatientsOf,
-  withArtifactFields,
-  type ArtifactLabel,
-  type ArtifactProvenance,
-  exportMlRandomForest,
-  loadModelArtifact,
-  saveModelArtifact,
-  trainSeverityModel,
-  type BandRule,
-  type CalibrationMethod,
-  type ForestOptions,
-  type ModelArtifact,
-  type SeverityModel,
-} from '@ehr/model';
-import { buildDataset, DEFAULT_LABEL, selectRows, type DataSource, type Dataset, type LabelSpec } from './dataset.js';
+import type { ArtifactLabel, ArtifactProvenance, BandRule, CalibrationMethod, ModelArtifact, SeverityModel } from '@ehr/model';
+import { DEFAULT_LABEL, labelledDataset, type DataSource, type Dataset, type LabelSpec } from './dataset.js';
 import { evaluate, type Evaluation } from './evaluate.js';
-import { renderReport, type ReportInput, type SplitSummary } from './report.js';
-import { DEFAULT_SPLIT, patientFolds, splitByPatient, type SplitFractions } from './split.js';
-
-export const DEFAULT_MODEL_NAME = 'severity-rf';
-
-export type ForestSettings = Pick<ForestOptions, 'nTrees' | 'maxDepth' | 'maxFeatures' | 'minSamplesLeaf' | 'minSamplesSplit' | 'maxBins' | 'classWeight' | 'balancedBootstrap' | 'maxSamples' | 'workers'>;
+import { completeArtifact, DEFAULT_MODEL_NAME, fitModel, secondsSince, splitPatients, type ForestSettings, type Timings, type TrainingProgress } from './fit.js';
+import { besideModel, outputPath, writeModelOutputs } from './outputs.js';
+import { renderReport, type SplitSummary } from './report.js';
+import { featuresTiming, reportData, reportModel } from './report-input.js';
+import { column, labelsOf, modelColumns, predictRows } from './rows.js';
+import { DEFAULT_SPLIT, type SplitFractions } from './split.js';
 
 export const DEFAULT_FOREST: ForestSettings = { nTrees: 200, maxDepth: 12, maxFeatures: 'sqrt', minSamplesLeaf: 5 };
-
-/** Progress callbacks (the CLI draws a bar; npm start prints lines). */
-export interface TrainingProgress {
-  stage?: (name: string) => void;
-  events?: (done: number, total: number | null) => void;
-  trees?: (done: number, total: number) => void;
-}
 
 export interface TrainingOptions {
   source: DataSource;
@@ -78,7 +55,7 @@ export interface TrainingResult {
   evaluation: Evaluation;
   dataset: Dataset;
   splits: SplitSummary[];
-  timings: { label: string; seconds: number }[];
+  timings: Timings;
 }
 
 /** Where the rows came from, for the artifact (file name and hash, never the machine's path). */
@@ -96,128 +73,83 @@ export function labelFieldOf(label: LabelSpec, source: DataSource, data: Dataset
 }
 
 export function defaultReportPath(modelPath: string): string {
-  return join(dirname(modelPath), 'report.html');
-}
-
-function summary(name: string, data: Dataset, rows: Uint32Array, patients: number[]): SplitSummary {
-  let positives = 0;
-  for (const i of rows) positives += data.y[i]!;
-  return { name, rows: rows.length, patients: patients.length, positives };
-}
-
-function news2Column(X: Float64Array, cols: number, rows: number): Float64Array {
-  const k = featureIndex('news2_total');
-  return Float64Array.from({ length: rows }, (_, i) => X[i * cols + k]!);
-}
-
-function reportModel(artifact: ModelArtifact, model: SeverityModel): ReportInput['model'] {
-  const { bands } = artifact;
-  return {
-    name: artifact.name,
-    version: artifact.version,
-    contentHash: artifact.contentHash,
-    createdAt: artifact.createdAt,
-    featureSchemaVersion: artifact.featureSchemaVersion,
-    features: artifact.featureNames.length,
-    seed: artifact.seed,
-    hyperparameters: { ...artifact.hyperparameters },
-    calibration: artifact.calibration.method,
-    bands: bands ? { rule: bands.rule, medium: bands.medium, high: bands.high, targets: bands.targets } : null,
-    importance: model.featureImportance(),
-  };
+  return besideModel(modelPath, 'report.html');
 }
 
 export async function trainModel(options: TrainingOptions): Promise<TrainingResult> {
   const progress = options.progress ?? {};
   const label = options.label ?? DEFAULT_LABEL;
   const seed = options.seed ?? 0;
-  const timings: { label: string; seconds: number }[] = [];
+  const timings: Timings = [];
 
   progress.stage?.('reading and featurizing');
-  const data = options.dataset ?? (await buildDataset(options.source, label, { onEvents: progress.events }));
-  timings.push({ label: `features (${data.stats.events} events → ${data.rows} rows)`, seconds: data.stats.seconds });
-  if (data.rows === 0) throw new Error(`no labelled rows from ${data.sourceDescription}`);
+  const data = await labelledDataset(options.source, label, progress.events, options.dataset);
+  timings.push(featuresTiming(data));
 
-  const split = splitByPatient(data.patientOf, data.y, data.patients.length, options.split ?? DEFAULT_SPLIT, seed);
-  const splits = [
-    summary('train', data, split.train, split.patients.train),
-    summary('validation', data, split.validation, split.patients.validation),
-    summary('test', data, split.test, split.patients.test),
-  ];
+  const { split, parts: splits } = splitPatients(data, options.split ?? DEFAULT_SPLIT, seed);
   for (const s of splits) {
     if (s.rows === 0 || s.positives === 0) throw new Error(`the ${s.name} split has ${s.rows} rows and ${s.positives} positives: too few patients with an outcome (${data.patients.length} patients in all); use a larger cohort or change --split`);
   }
-  const train = selectRows(data, split.train);
-  const validation = selectRows(data, split.validation);
-  const test = selectRows(data, split.test);
-  const dense = (s: { X: Float64Array; rows: number }) => ({ rows: s.rows, cols: data.cols, data: s.X });
 
   progress.stage?.('training');
   const t0 = performance.now();
-  const trained = await trainSeverityModel({
+  const { trained } = await fitModel({
     name: options.name ?? DEFAULT_MODEL_NAME,
-    X: dense(train),
-    y: train.y,
-    featureNames: data.featureNames,
-    featureSchemaVersion: data.featureSetVersion,
-    forest: { ...DEFAULT_FOREST, ...options.forest, ...(progress.trees ? { onProgress: progress.trees } : {}) },
+    data,
+    // The artifact also records the test split's metrics (metrics.test), as it always has.
+    rows: { train: split.train, validation: split.validation, test: split.test },
+    forest: { ...DEFAULT_FOREST, ...options.forest },
     seed,
-    validation: { X: dense(validation), y: validation.y },
-    test: { X: dense(test), y: test.y },
+    progress,
     ...(options.calibration ? { calibration: options.calibration } : {}),
     ...(options.bands ? { bands: options.bands } : {}),
     ...(options.createdAt ? { createdAt: options.createdAt } : {}),
   });
-  timings.push({ label: `training (${trained.artifact.hyperparameters.nTrees} trees on ${train.rows} rows, calibration, bands)`, seconds: (performance.now() - t0) / 1000 });
-  const artifact = withArtifactFields(trained.artifact, {
-    provenance: { ...(await provenanceOf(options.source, data)), split: { seed, train: split.patients.train.length, validation: split.patients.validation.length, test: split.patients.test.length } },
-    label: labelFieldOf(label, options.source, data),
-    seenPatients: seenPatientsOf([...split.patients.train, ...split.patients.validation].map((p) => data.patients[p]!)),
-  });
-  const model = modelFromArtifact(artifact);
+  timings.push({ label: `training (${trained.artifact.hyperparameters.nTrees} trees on ${splits[0]!.rows} rows, calibration, bands)`, seconds: secondsSince(t0) });
+  const { artifact, model } = completeArtifact(trained.artifact, { provenance: await provenanceOf(options.source, data), label: labelFieldOf(label, options.source, data) }, data, split, seed);
 
   progress.stage?.('evaluating');
   const t1 = performance.now();
-  const testPatients = Uint32Array.from(split.test, (i) => data.patientOf[i]!);
+  const columns = modelColumns(model, data.featureNames, data.featureSetVersion);
   const evaluation = evaluate({
-    y: test.y,
-    probability: model.predictProbaBatch(test.X),
-    rawProbability: model.predictRawProbaBatch(test.X),
-    news2: news2Column(test.X, data.cols, test.rows),
-    patientOf: testPatients,
+    y: labelsOf(data.y, split.test),
+    probability: predictRows(model, data.X, data.cols, split.test, columns),
+    rawProbability: predictRows(model, data.X, data.cols, split.test, columns, true),
+    news2: column(data.X, data.cols, split.test, 'news2_total'),
+    patientOf: Uint32Array.from(split.test, (i) => data.patientOf[i]!),
     bands: artifact.bands,
-    news2Validation: { y: validation.y, news2: news2Column(validation.X, data.cols, validation.rows) },
+    news2Validation: { y: labelsOf(data.y, split.validation), news2: column(data.X, data.cols, split.validation, 'news2_total') },
     bootstrap: options.bootstrap ?? 200,
     seed,
   });
-  timings.push({ label: 'evaluation (test rows, bootstrap)', seconds: (performance.now() - t1) / 1000 });
+  timings.push({ label: 'evaluation (test rows, bootstrap)', seconds: secondsSince(t1) });
 
   progress.stage?.('writing');
-  await mkdir(dirname(options.out), { recursive: true });
-  await saveModelArtifact(options.out, artifact);
-  let exportPath: string | null = null;
-  if (options.exportMlRandomForest) {
-    exportPath = options.exportMlRandomForest;
-    await mkdir(dirname(exportPath), { recursive: true });
-    await writeFile(exportPath, JSON.stringify(exportMlRandomForest(artifact)) + '\n');
-  }
-  const reportPath = options.report === undefined ? defaultReportPath(options.out) : options.report;
-  if (reportPath) {
-    const notes = trainingNotes(data, label, evaluation);
-    const html = renderReport({
-      title: 'Severity model: evaluation report',
-      model: reportModel(artifact, model),
-      data: { source: data.sourceDescription, label: data.labelDescription, splits, events: data.stats.events, vectors: data.stats.vectors, rejected: data.stats.rejected, unlabelled: data.stats.unlabelled },
-      evaluatedOn: `the test split: ${splits[2]!.rows} rows of ${splits[2]!.patients} patients never seen in training or validation`,
-      evaluation,
-      timings,
-      notes,
-      reproduce: options.reproduce ?? null,
-    });
-    await mkdir(dirname(reportPath), { recursive: true });
-    await writeFile(reportPath, html);
-  }
-  return { artifact, model, modelPath: options.out, reportPath: reportPath ?? null, exportPath, evaluation, dataset: data, splits, timings };
+  const reportPath = outputPath(options.report, options.out, 'report.html');
+  const exportPath = options.exportMlRandomForest || null;
+  await writeModelOutputs({
+    modelPath: options.out,
+    artifact,
+    exportPath,
+    report: reportPath
+      ? {
+          path: reportPath,
+          render: () =>
+            renderReport({
+              title: 'Severity model: evaluation report',
+              model: reportModel(artifact, model),
+              data: reportData(data, splits),
+              evaluatedOn: `the test split: ${splits[2]!.rows} rows of ${splits[2]!.patients} patients never seen in training or validation`,
+              evaluation,
+              timings,
+              notes: trainingNotes(data, label, evaluation),
+              reproduce: options.reproduce ?? null,
+            }),
+        }
+      : null,
+  });
+  // The result's splits are what they always were: rows, patients and positives of each part.
+  return { artifact, model, modelPath: options.out, reportPath, exportPath, evaluation, dataset: data, splits: splits.map(({ eventPatients: _e, ...s }) => s), timings };
 }
 
 function trainingNotes(data: Dataset, label: LabelSpec, e: Evaluation): string[] {
@@ -227,185 +159,4 @@ function trainingNotes(data: Dataset, label: LabelSpec, e: Evaluation): string[]
   notes.push('Rows are every feature vector the feature service would emit (one per accepted event), so patients with more measurements weigh more; intervals resample whole patients.');
   if (data.stats.unlabelled > 0) notes.push(`${data.stats.unlabelled} vectors had no label (patient or admission unknown to the outcome data) and were left out.`);
   return notes;
-}
-
-export interface EvaluateOptions {
-  source: DataSource;
-  label?: LabelSpec;
-  /** The artifact to evaluate. */
-  model: string;
-  report: string;
-  bootstrap?: number;
-  seed?: number;
-  progress?: TrainingProgress;
-  dataset?: Dataset;
-}
-
-export interface EvaluateResult {
-  model: SeverityModel;
-  evaluation: Evaluation;
-  dataset: Dataset;
-  reportPath: string;
-}
-
-/** Scores every labelled row of a source with an existing model (e.g. the synthetic default on MIMIC) against NEWS2. */
-export async function evaluateModel(options: EvaluateOptions): Promise<EvaluateResult> {
-  const progress = options.progress ?? {};
-  const label = options.label ?? DEFAULT_LABEL;
-  const model = await loadModelArtifact(options.model);
-  progress.stage?.('reading and featurizing');
-  const data = options.dataset ?? (await buildDataset(options.source, label, { onEvents: progress.events }));
-  if (data.rows === 0) throw new Error(`no labelled rows from ${data.sourceDescription}`);
-  // The model's columns, in its order, from the served feature set.
-  const index = model.featureNames.map((n) => {
-    const k = data.featureNames.indexOf(n);
-    if (k < 0) throw new Error(`model ${options.model} needs feature '${n}', which the feature set ${data.featureSetVersion} does not have`);
-    return k;
-  });
-  const X = new Float64Array(data.rows * index.length);
-  for (let i = 0; i < data.rows; i++) for (let j = 0; j < index.length; j++) X[i * index.length + j] = data.X[i * data.cols + index[j]!]!;
-  progress.stage?.('evaluating');
-  const t0 = performance.now();
-  const evaluation = evaluate({
-    y: data.y,
-    probability: model.predictProbaBatch(X),
-    rawProbability: model.predictRawProbaBatch(X),
-    news2: news2Column(data.X, data.cols, data.rows),
-    patientOf: data.patientOf,
-    bands: model.bands,
-    news2Validation: null,
-    bootstrap: options.bootstrap ?? 1000,
-    seed: options.seed ?? 0,
-  });
-  const positives = data.y.reduce((a, b) => a + b, 0);
-  const notes = [
-    `The model was trained elsewhere (${model.artifact.training.rows} rows); every labelled row here is a test row (${data.rows} rows of ${data.patients.length} patients).`,
-    'NEWS2\'s event-rate mapping is fitted on these same rows (in-sample), which favours NEWS2 on Brier score and ECE; the model\'s calibration comes from its own validation data.',
-    ...(data.patients.length < 200 ? [`Only ${data.patients.length} patients (${evaluation.patientsWithPositives} with an event): read the bootstrap intervals, not the point estimates.`] : []),
-  ];
-  if (label.kind === 'threshold') notes.unshift('Threshold labels: the forest relearns the rule from the same vitals; these figures say nothing about outcomes.');
-  const html = renderReport({
-    title: 'Severity model: external evaluation',
-    model: reportModel(model.artifact, model),
-    data: { source: data.sourceDescription, label: data.labelDescription, splits: [{ name: 'evaluated (all)', rows: data.rows, patients: data.patients.length, positives }], events: data.stats.events, vectors: data.stats.vectors, rejected: data.stats.rejected, unlabelled: data.stats.unlabelled },
-    evaluatedOn: `every labelled row of ${data.sourceDescription}`,
-    evaluation,
-    timings: [
-      { label: `features (${data.stats.events} events → ${data.rows} rows)`, seconds: data.stats.seconds },
-      { label: 'evaluation (bootstrap)', seconds: (performance.now() - t0) / 1000 },
-    ],
-    notes,
-    reproduce: null,
-  });
-  await mkdir(dirname(options.report), { recursive: true });
-  await writeFile(options.report, html);
-  return { model, evaluation, dataset: data, reportPath: options.report };
-}
-
-export interface CrossValidationOptions extends Omit<TrainingOptions, 'out' | 'report' | 'exportMlRandomForest' | 'split' | 'name' | 'createdAt'> {
-  /** Patient folds (>= 3). */
-  folds: number;
-  report: string;
-}
-
-export interface CrossValidationResult {
-  evaluation: Evaluation;
-  dataset: Dataset;
-  folds: { fold: number; testPatients: number; testRows: number; testPositives: number; auroc: number; news2Auroc: number }[];
-  reportPath: string;
-}
-
-/**
- * k-fold cross-validation by patient, for small data sets (the MIMIC-IV demo's 100
- * patients): fold f is the test set of a model grown on the other folds but one, calibrated
- * and banded on that one (fold f + 1); every patient is scored once, by a model that never
- * saw them, and the pooled predictions are evaluated against NEWS2 as one test set. No
- * model is saved: train the deployable model with a plain split.
- */
-export async function crossValidate(options: CrossValidationOptions): Promise<CrossValidationResult> {
-  const progress = options.progress ?? {};
-  const label = options.label ?? DEFAULT_LABEL;
-  const seed = options.seed ?? 0;
-  const k = options.folds;
-  progress.stage?.('reading and featurizing');
-  const data = options.dataset ?? (await buildDataset(options.source, label, { onEvents: progress.events }));
-  if (data.rows === 0) throw new Error(`no labelled rows from ${data.sourceDescription}`);
-  const fold = patientFolds(data.patientOf, data.y, data.patients.length, k, seed);
-  const probability = new Float64Array(data.rows);
-  const rawProbability = new Float64Array(data.rows);
-  const news2 = news2Column(data.X, data.cols, data.rows);
-  const folds: CrossValidationResult['folds'] = [];
-  const t0 = performance.now();
-  for (let f = 0; f < k; f++) {
-    progress.stage?.(`fold ${f + 1}/${k}`);
-    const rowsOf = (keep: (fp: number) => boolean) => Uint32Array.from(Array.from({ length: data.rows }, (_, i) => i).filter((i) => keep(fold[data.patientOf[i]!]!)));
-    const testRows = rowsOf((fp) => fp === f);
-    const valRows = rowsOf((fp) => fp === (f + 1) % k);
-    const trainRows = rowsOf((fp) => fp !== f && fp !== (f + 1) % k);
-    const train = selectRows(data, trainRows);
-    const validation = selectRows(data, valRows);
-    const test = selectRows(data, testRows);
-    const dense = (s: { X: Float64Array; rows: number }) => ({ rows: s.rows, cols: data.cols, data: s.X });
-    const { model } = await trainSeverityModel({
-      name: `${DEFAULT_MODEL_NAME}-cv${f + 1}`,
-      X: dense(train),
-      y: train.y,
-      featureNames: data.featureNames,
-      featureSchemaVersion: data.featureSetVersion,
-      forest: { ...DEFAULT_FOREST, ...options.forest, ...(progress.trees ? { onProgress: progress.trees } : {}) },
-      seed,
-      validation: { X: dense(validation), y: validation.y },
-      ...(options.calibration ? { calibration: options.calibration } : {}),
-      bands: null,
-    });
-    const p = model.predictProbaBatch(test.X);
-    const raw = model.predictRawProbaBatch(test.X);
-    testRows.forEach((i, k2) => {
-      probability[i] = p[k2]!;
-      rawProbability[i] = raw[k2]!;
-    });
-    const testNews2 = news2Column(test.X, data.cols, test.rows);
-    const positives = test.y.reduce((a, b) => a + b, 0);
-    const patients = new Set(Array.from(testRows, (i) => data.patientOf[i]!)).size;
-    folds.push({ fold: f + 1, testPatients: patients, testRows: test.rows, testPositives: positives, auroc: positives > 0 && positives < test.rows ? auroc(test.y, p) : NaN, news2Auroc: positives > 0 && positives < test.rows ? auroc(test.y, testNews2) : NaN });
-  }
-  const trainSeconds = (performance.now() - t0) / 1000;
-  progress.stage?.('evaluating');
-  const t1 = performance.now();
-  const evaluation = evaluate({ y: data.y, probability, rawProbability, news2, patientOf: data.patientOf, bands: null, news2Validation: null, bootstrap: options.bootstrap ?? 1000, seed });
-  const positives = data.y.reduce((a, b) => a + b, 0);
-  const html = renderReport({
-    title: `Severity model: ${k}-fold cross-validation by patient`,
-    model: {
-      name: `${DEFAULT_MODEL_NAME} (${k} fold models, none saved)`,
-      version: '–',
-      contentHash: '–',
-      createdAt: new Date().toISOString(),
-      featureSchemaVersion: data.featureSetVersion,
-      features: data.cols,
-      seed,
-      hyperparameters: { ...DEFAULT_FOREST, ...options.forest },
-      calibration: options.calibration ?? 'isotonic',
-      bands: null,
-      importance: [],
-    },
-    data: { source: data.sourceDescription, label: data.labelDescription, splits: folds.map((f) => ({ name: `fold ${f.fold}`, rows: f.testRows, patients: f.testPatients, positives: f.testPositives })), events: data.stats.events, vectors: data.stats.vectors, rejected: data.stats.rejected, unlabelled: data.stats.unlabelled },
-    evaluatedOn: `every row of all ${data.patients.length} patients (${positives} positive rows), each scored by the fold model that never saw the patient`,
-    evaluation,
-    timings: [
-      { label: `features (${data.stats.events} events → ${data.rows} rows)`, seconds: data.stats.seconds },
-      { label: `${k} fold models`, seconds: trainSeconds },
-      { label: 'evaluation (bootstrap)', seconds: (performance.now() - t1) / 1000 },
-    ],
-    notes: [
-      `Per fold (AUROC model / NEWS2): ${folds.map((f) => `${f.fold}: ${Number.isFinite(f.auroc) ? f.auroc.toFixed(3) : '–'} / ${Number.isFinite(f.news2Auroc) ? f.news2Auroc.toFixed(3) : '–'}`).join(', ')}.`,
-      'Each fold model is calibrated on the next fold\'s patients; pooled probabilities come from different models, so the pooled calibration is an average of theirs. No band thresholds: each fold model would have its own.',
-      'NEWS2\'s event-rate mapping is fitted on the pooled rows themselves (in-sample), which favours NEWS2 on Brier score and ECE.',
-      ...(data.patients.length < 200 ? [`Only ${data.patients.length} patients (${evaluation.patientsWithPositives} with an event): read the bootstrap intervals, not the point estimates.`] : []),
-    ],
-    reproduce: options.reproduce ?? null,
-  });
-  await mkdir(dirname(options.report), { recursive: true });
-  await writeFile(options.report, html);
-  return { evaluation, dataset: data, folds, reportPath: options.report };
 }

@@ -10,49 +10,40 @@ import { writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+import { CommandFailure, createCommand, integer, main } from '@ehr/cli';
 import { auprc, auroc, ForestPredictor, trainForest, type MaxFeatures } from '@ehr/model';
 import { buildBenchSet, writeBenchSet } from '../bench-set.js';
+import { maxFeaturesValue } from '../cli-values.js';
+import { commandProgress } from '../cli-progress.js';
 
-const USAGE = 'usage: npm run bench:train -- --rows <n> --out <dir> [--features <n>] [--seed 7] [--trees 200] [--depth 12] [--max-features sqrt] [--min-leaf 5] [--workers 2]';
 const log = (text: string) => void process.stderr.write(`${text}\n`);
 
-function positive(name: string, v: string | undefined, fallback: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got '${v}'`);
-  return n;
-}
+const program = createCommand(
+  'bench:train',
+  'Builds a training set of --rows rows (and rows/4 test rows of other patients) from a generated cohort with the real feature code, writes train.csv and test.csv, trains the forest, writes predictions.csv (one probability per test row) and prints as its very last line {"rows","features","trees","trainSeconds","auroc","auprc"} on the test set.',
+)
+  .usage('--rows <n> --out <dir> [options]   (npm run bench:train -- …)')
+  .option('--rows <n>', 'training rows; required', integer({ min: 1, max: 10_000_000 }))
+  .option('--out <dir>', 'where the CSVs go; required')
+  .option('--features <n>', 'keep the first n feature columns (default all)', integer({ min: 1 }))
+  .option('--seed <n>', 'cohort, split and forest seed', integer({ min: 0, max: 4_294_967_295 }), 7)
+  .option('--trees <n>', 'trees', integer({ min: 1 }), 200)
+  .option('--depth <n>', 'maximum depth', integer({ min: 1 }), 12)
+  .option('--max-features <n>', 'features per split: sqrt, log2, all, a fraction or a number', maxFeaturesValue, 'sqrt')
+  .option('--min-leaf <n>', 'minimum rows per leaf', integer({ min: 1 }), 5)
+  .option('--workers <n>', 'worker threads (default 2)', integer({ min: 1 }));
 
-async function main(): Promise<void> {
-  const { values: v } = parseArgs({
-    options: {
-      rows: { type: 'string' },
-      out: { type: 'string' },
-      features: { type: 'string' },
-      seed: { type: 'string' },
-      trees: { type: 'string' },
-      depth: { type: 'string' },
-      'max-features': { type: 'string' },
-      'min-leaf': { type: 'string' },
-      workers: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
-  if (v.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
-  if (!v.rows || !v.out) throw new Error('--rows and --out are required');
-  const rows = positive('rows', v.rows, 0);
-  const out = resolve(v.out);
-  const seed = v.seed === undefined ? 7 : Number(v.seed);
-  const mf = v['max-features'] ?? 'sqrt';
-  const maxFeatures: MaxFeatures = mf === 'sqrt' || mf === 'log2' || mf === 'all' ? mf : Number(mf);
-
+await main(program, async (p) => {
+  const o = p.opts<{ rows?: number; out?: string; features?: number; seed: number; trees: number; depth: number; maxFeatures: MaxFeatures; minLeaf: number; workers?: number }>();
+  // Checked here, not by commander, so that an unknown flag is the error named first.
+  if (o.rows === undefined || o.out === undefined) throw new CommandFailure(`${o.rows === undefined ? '--rows' : '--out'} is required`, 2);
+  const { rows, seed, maxFeatures } = o;
+  const out = resolve(o.out);
+  const progress = commandProgress();
   const t0 = performance.now();
-  const set = await buildBenchSet({ rows, seed, ...(v.features ? { features: positive('features', v.features, 0) } : {}) });
+  progress.stage('building the bench set');
+  const set = await buildBenchSet({ rows, seed, ...(o.features ? { features: o.features } : {}), progress: { onEvents: progress.events } });
+  progress.done();
   const paths = await writeBenchSet(out, set);
   log(
     `bench set: ${set.train.rows} train rows (${set.train.patients} patients, ${set.train.positives} positive) + ${set.test.rows} test rows ` +
@@ -66,15 +57,17 @@ async function main(): Promise<void> {
     { rows: set.train.rows, cols: set.featureNames.length, data: set.train.X },
     set.train.y,
     {
-      nTrees: positive('trees', v.trees, 200),
-      maxDepth: positive('depth', v.depth, 12),
+      nTrees: o.trees,
+      maxDepth: o.depth,
       maxFeatures,
-      minSamplesLeaf: positive('min-leaf', v['min-leaf'], 5),
+      minSamplesLeaf: o.minLeaf,
       seed,
       featureNames: set.featureNames,
-      ...(v.workers ? { workers: positive('workers', v.workers, 2) } : {}),
+      onProgress: progress.trees,
+      ...(o.workers ? { workers: o.workers } : {}),
     },
   );
+  progress.done();
   const trainSeconds = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const proba = new ForestPredictor(trained.forest).predictProbaBatch(set.test.X);
@@ -90,9 +83,4 @@ async function main(): Promise<void> {
       auprc: Math.round(auprc(set.test.y, proba) * 10000) / 10000,
     }) + '\n',
   );
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`bench:train: ${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
-  process.exit(1);
 });

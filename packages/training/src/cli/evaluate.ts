@@ -1,73 +1,53 @@
 #!/usr/bin/env node
 // npm run evaluate -- --model <artifact> --data <PhysioNet parquet | .psv directory | MEDS parquet> [--out <json>] [--report <html>]
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { CommandFailure, createCommand, decimal, integer, main, Option } from '@ehr/cli';
 import { formatClinicalSummary } from '../clinical-summary.js';
-import { evaluateOnData } from '../evaluate-data.js';
+import { commandProgress } from '../cli-progress.js';
+import { evaluateOnData, type DataKind } from '../evaluate-data.js';
 
-const USAGE = `usage: npm run evaluate -- --model <artifact.json> --data <path> [--out <file.json>] [--report <file.html>]
-                            [--kind physionet|meds] [--horizon 12] [--label death-or-icu|death] [--bootstrap 200] [--seed 1]
-  --data     PhysioNet/CinC 2019 data (the packed parquet, a directory of .psv files, or one .psv; label SepsisLabel,
-             every hour scored) or a MEDS parquet such as the MIMIC-IV demo (label: death or ICU transfer within
-             --horizon hours; every feature vector scored). Detected from the file unless --kind says.
-  --out      evaluation JSON (default evaluation-<data name>.json beside the model)
-  --report   HTML report (default evaluation-<data name>.html beside the model; none = no report)
-Patients the model was trained or tuned on (listed in the artifact) are left out and counted.`;
+const program = createCommand(
+  'evaluate',
+  'Scores an existing model on PhysioNet/CinC 2019 data (the packed parquet, a directory of .psv files, or one .psv; label SepsisLabel, every hour scored) or a MEDS parquet such as the MIMIC-IV demo (label: death or ICU transfer within --horizon hours; every feature vector scored), against NEWS2 and qSOFA. Patients the model was trained or tuned on (listed in the artifact) are left out and counted.',
+)
+  .usage('--model <artifact.json> --data <path> [options]   (npm run evaluate -- …)')
+  .option('--model <artifact>', 'the model artifact (.json or .json.gz); required')
+  .option('--data <path>', 'PhysioNet data or a MEDS parquet (detected from the file unless --kind says); required')
+  .option('--out <file>', 'evaluation JSON (default evaluation-<data name>.json beside the model)')
+  .option('--report <file|none>', 'HTML report (default evaluation-<data name>.html beside the model; none = no report)')
+  .addOption(new Option('--kind <kind>', 'the data layout').choices(['physionet', 'meds']))
+  .option('--horizon <h>', 'MEDS: hours ahead for death or ICU transfer', decimal({ min: 0, exclusiveMin: true, max: 24 * 365 }), 12)
+  .addOption(new Option('--label <label>', 'MEDS: death or ICU transfer, or death only').choices(['death-or-icu', 'death']).default('death-or-icu'))
+  .option('--bootstrap <n>', 'patient-bootstrap resamples for the intervals', integer({ min: 0 }), 200)
+  .option('--seed <n>', 'bootstrap seed', integer({ min: 0, max: 4_294_967_295 }), 1);
 
-async function main(): Promise<void> {
-  const { values: v } = parseArgs({
-    options: {
-      model: { type: 'string' },
-      data: { type: 'string' },
-      out: { type: 'string' },
-      report: { type: 'string' },
-      kind: { type: 'string' },
-      horizon: { type: 'string' },
-      label: { type: 'string' },
-      bootstrap: { type: 'string' },
-      seed: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
-  if (v.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
-  if (!v.model || !v.data) throw new Error('--model and --data are required');
-  if (v.kind !== undefined && v.kind !== 'physionet' && v.kind !== 'meds') throw new Error(`--kind must be physionet or meds, got '${v.kind}'`);
-  if (v.label !== undefined && v.label !== 'death' && v.label !== 'death-or-icu') throw new Error(`--label must be death-or-icu or death (MEDS), got '${v.label}'`);
-  const number = (name: string, text: string | undefined, fallback: number) => {
-    if (text === undefined) return fallback;
-    const n = Number(text);
-    if (!Number.isFinite(n) || n < 0) throw new Error(`--${name}: '${text}' is not valid`);
-    return n;
-  };
-  const stem = v.data.replace(/\/+$/, '').split('/').pop()!.replace(/\.(parquet|psv)$/i, '');
-  const out = v.out ?? join(dirname(v.model), `evaluation-${stem}.json`);
-  const report = v.report === 'none' ? null : (v.report ?? join(dirname(v.model), `evaluation-${stem}.html`));
+await main(program, async (p) => {
+  const o = p.opts<{ model?: string; data?: string; out?: string; report?: string; kind?: DataKind; horizon: number; label: 'death-or-icu' | 'death'; bootstrap: number; seed: number }>();
+  // Checked here, not by commander, so that an unknown flag is the error named first.
+  if (o.model === undefined || o.data === undefined) throw new CommandFailure(`${o.model === undefined ? '--model' : '--data'} is required`, 2);
+  const { model, data } = o;
+  const stem = data.replace(/\/+$/, '').split('/').pop()!.replace(/\.(parquet|psv)$/i, '');
+  const out = o.out ?? join(dirname(model), `evaluation-${stem}.json`);
+  const report = o.report === 'none' ? null : (o.report ?? join(dirname(model), `evaluation-${stem}.html`));
   const started = performance.now();
+  const progress = commandProgress();
   const r = await evaluateOnData({
-    model: v.model,
-    data: v.data,
-    ...(v.kind ? { kind: v.kind } : {}),
+    model,
+    data,
+    ...(o.kind ? { kind: o.kind } : {}),
     json: out,
     report,
-    horizonHours: number('horizon', v.horizon, 12),
-    deathOnly: v.label === 'death',
-    bootstrap: number('bootstrap', v.bootstrap, 200),
-    seed: number('seed', v.seed, 1),
+    horizonHours: o.horizon,
+    deathOnly: o.label === 'death',
+    bootstrap: o.bootstrap,
+    seed: o.seed,
     warn: (m) => process.stderr.write(`warning: ${m}\n`),
-    onStage: (s) => process.stderr.write(`${s}…\n`),
-  });
+    onStage: (s) => progress.stage(s),
+    progress,
+  }).finally(() => progress.done());
   process.stdout.write(
     `model ${r.model.name}@${r.model.version} (${r.model.artifact.label?.name ?? 'label not recorded'}) on ${r.evaluatedOn}\n` +
       `label: ${r.labelDescription}\n${formatClinicalSummary(r.evaluation)}\n` +
       `evaluation: ${out}\n${report ? `report: ${report}\n` : ''}in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
   );
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`evaluate: ${err instanceof Error ? err.message : String(err)}\n(npm run evaluate -- --help for usage)\n`);
-  process.exit(1);
 });

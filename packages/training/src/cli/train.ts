@@ -1,12 +1,16 @@
 #!/usr/bin/env node
-// npm run train -- [--data <dir> | --meds <parquet> | --synthetic …] [--out <file>] [--seed <n>] [--trees <n>] …
+// npm run train -- [--data <dir> | --meds <parquet> | --physionet [path] | --synthetic …] [--out <file>] [--seed <n>] [--trees <n>] …
+// Arguments are read and checked before any data is (args.ts); progress goes to stderr, the result to stdout.
 import { performance } from 'node:perf_hooks';
-import { parseTrainArgs, TRAIN_USAGE, trainCommand } from '../args.js';
-import type { Evaluation } from '../evaluate.js';
-import { createProgress } from '../progress.js';
-import { crossValidate, evaluateModel, trainModel } from '../train.js';
-import { trainOnPhysioNet } from '../physionet-train.js';
+import { main } from '@ehr/cli';
+import { trainCommand, trainCommandOf, trainProgram } from '../args.js';
 import { formatClinicalSummary } from '../clinical-summary.js';
+import { commandProgress } from '../cli-progress.js';
+import { crossValidate } from '../cross-validate.js';
+import type { Evaluation } from '../evaluate.js';
+import { evaluateModel } from '../evaluate-model.js';
+import { trainOnPhysioNet } from '../physionet-train.js';
+import { trainModel } from '../train.js';
 
 const write = (text: string) => void process.stdout.write(text);
 
@@ -20,59 +24,50 @@ function summary(e: Evaluation): string {
   ].join('\n');
 }
 
-async function main(): Promise<void> {
+await main(trainProgram(), async (program) => {
   const argv = process.argv.slice(2);
-  const command = parseTrainArgs(argv, process.env);
-  if (command.mode === 'help') {
-    write(`${TRAIN_USAGE}\n`);
-    return;
-  }
-  const progress = createProgress({ tty: process.stdout.isTTY === true, write });
+  const command = trainCommandOf(program, process.env);
+  const progress = commandProgress();
   const started = performance.now();
-  if (command.mode === 'evaluate') {
-    const r = await evaluateModel({ ...command.options, progress });
-    progress.done();
-    write(`model ${r.model.version} on ${r.dataset.sourceDescription} (${r.dataset.labelDescription}):\n${summary(r.evaluation)}\nreport: ${r.reportPath}\n`);
-    return;
-  }
-  if (command.mode === 'cross-validate') {
-    const r = await crossValidate({ ...command.options, progress, reproduce: trainCommand(argv) });
-    progress.done();
-    write(
-      `${command.options.folds}-fold cross-validation by patient on ${r.dataset.sourceDescription} (${r.dataset.labelDescription}):\n` +
-        `  per fold AUROC model / NEWS2: ${r.folds.map((f) => `${f.auroc.toFixed(3)} / ${f.news2Auroc.toFixed(3)}`).join(', ')}\n` +
-        `pooled:\n${summary(r.evaluation)}\nreport: ${r.reportPath}\n`,
-    );
-    return;
-  }
+  // createdAt is the one field outside the content hash: the printed command carries it.
   const env: Record<string, string> = process.env.SOURCE_DATE_EPOCH ? { SOURCE_DATE_EPOCH: process.env.SOURCE_DATE_EPOCH } : {};
-  if (command.mode === 'train-physionet') {
-    const r = await trainOnPhysioNet({ ...command.options, progress, reproduce: trainCommand(argv, env), warn: (m) => write(`warning: ${m}\n`) });
+  try {
+    if (command.mode === 'evaluate') {
+      const r = await evaluateModel({ ...command.options, progress });
+      progress.done();
+      write(`model ${r.model.version} on ${r.dataset.sourceDescription} (${r.dataset.labelDescription}):\n${summary(r.evaluation)}\nreport: ${r.reportPath}\n`);
+    } else if (command.mode === 'cross-validate') {
+      const r = await crossValidate({ ...command.options, progress, reproduce: trainCommand(argv) });
+      progress.done();
+      write(
+        `${command.options.folds}-fold cross-validation by patient on ${r.dataset.sourceDescription} (${r.dataset.labelDescription}):\n` +
+          `  per fold AUROC model / NEWS2: ${r.folds.map((f) => `${f.auroc.toFixed(3)} / ${f.news2Auroc.toFixed(3)}`).join(', ')}\n` +
+          `pooled:\n${summary(r.evaluation)}\nreport: ${r.reportPath}\n`,
+      );
+    } else if (command.mode === 'train-physionet') {
+      const r = await trainOnPhysioNet({ ...command.options, progress, reproduce: trainCommand(argv, env), warn: (m) => void process.stderr.write(`warning: ${m}\n`) });
+      progress.done();
+      write(
+        `model ${r.modelPath}: version ${r.artifact.version}, ${r.artifact.hyperparameters.nTrees} trees, ${r.artifact.featureNames.length} features, in ${((performance.now() - started) / 1000).toFixed(1)} s\n` +
+          `data: ${r.artifact.provenance!.description}; splits by patient: ${r.splits.map((s) => `${s.name} ${s.patients} patients / ${s.rows} hours`).join('; ')}\n` +
+          `timings: ${r.timings.map((t) => `${t.label} ${t.seconds.toFixed(1)} s`).join('; ')}\n` +
+          `test patients (never seen in training or validation):\n${formatClinicalSummary(r.evaluation)}\n` +
+          (r.reportPath ? `report: ${r.reportPath}\n` : '') +
+          (r.jsonPath ? `evaluation: ${r.jsonPath}\n` : ''),
+      );
+    } else {
+      const r = await trainModel({ ...command.options, progress, reproduce: trainCommand(argv, env) });
+      progress.done();
+      write(
+        `model ${r.modelPath}: version ${r.artifact.version} (content hash ${r.artifact.contentHash}), ` +
+          `${r.artifact.hyperparameters.nTrees} trees, ${r.artifact.featureNames.length} features, in ${((performance.now() - started) / 1000).toFixed(1)} s\n` +
+          `splits by patient: ${r.splits.map((s) => `${s.name} ${s.rows} rows / ${s.patients} patients / ${s.positives} positive`).join('; ')}\n` +
+          `test set against NEWS2 (${r.dataset.labelDescription}):\n${summary(r.evaluation)}\n` +
+          (r.reportPath ? `report: ${r.reportPath}\n` : '') +
+          (r.exportPath ? `ml-random-forest: ${r.exportPath}\n` : ''),
+      );
+    }
+  } finally {
     progress.done();
-    write(
-      `model ${r.modelPath}: version ${r.artifact.version}, ${r.artifact.hyperparameters.nTrees} trees, ${r.artifact.featureNames.length} features, in ${((performance.now() - started) / 1000).toFixed(1)} s\n` +
-        `data: ${r.artifact.provenance!.description}; splits by patient: ${r.splits.map((s) => `${s.name} ${s.patients} patients / ${s.rows} hours`).join('; ')}\n` +
-        `timings: ${r.timings.map((t) => `${t.label} ${t.seconds.toFixed(1)} s`).join('; ')}\n` +
-        `test patients (never seen in training or validation):\n${formatClinicalSummary(r.evaluation)}\n` +
-        (r.reportPath ? `report: ${r.reportPath}\n` : '') +
-        (r.jsonPath ? `evaluation: ${r.jsonPath}\n` : ''),
-    );
-    return;
   }
-  const r = await trainModel({ ...command.options, progress, reproduce: trainCommand(argv, env) });
-  progress.done();
-  const seconds = (performance.now() - started) / 1000;
-  write(
-    `model ${r.modelPath}: version ${r.artifact.version} (content hash ${r.artifact.contentHash}), ` +
-      `${r.artifact.hyperparameters.nTrees} trees, ${r.artifact.featureNames.length} features, in ${seconds.toFixed(1)} s\n` +
-      `splits by patient: ${r.splits.map((s) => `${s.name} ${s.rows} rows / ${s.patients} patients / ${s.positives} positive`).join('; ')}\n` +
-      `test set against NEWS2 (${r.dataset.labelDescription}):\n${summary(r.evaluation)}\n` +
-      (r.reportPath ? `report: ${r.reportPath}\n` : '') +
-      (r.exportPath ? `ml-random-forest: ${r.exportPath}\n` : ''),
-  );
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`train: ${err instanceof Error ? err.message : String(err)}\n(npm run train -- --help for usage)\n`);
-  process.exit(1);
 });
