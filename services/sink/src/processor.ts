@@ -66,6 +66,9 @@ const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`
 /** Conflicts in a row before a write backs off like an outage (a writer keeps beating us to the partition). */
 const MAX_CONFLICTS = 3;
 
+/** What the sink lands: served scores, a challenger's shadow scores (into their own table), dead letters. */
+const LANDED_TOPICS = [TOPICS.scores, TOPICS.shadowScores, TOPICS.deadLetter] as const;
+
 /**
  * Scores and dead letters in, warehouse rows out, exactly once:
  * - per-partition buffers of raw records, flushed on count, bytes or age (from the first
@@ -104,10 +107,10 @@ export class SinkProcessor {
     });
   }
 
-  /** Identifies the cluster, loads the warehouse offsets, subscribes to scores and dead letters. */
+  /** Identifies the cluster, loads the warehouse offsets, subscribes to scores, shadow scores and dead letters. */
   async start(): Promise<void> {
     this.cluster = await this.deps.bus.clusterId();
-    for (const topic of [TOPICS.scores, TOPICS.deadLetter]) {
+    for (const topic of LANDED_TOPICS) {
       for (const [partition, offset] of await this.deps.warehouse.landedOffsets(this.cluster, this.wire(topic))) {
         const run = this.run(topic, partition);
         run.buffer.reset(offset, Date.now());
@@ -116,7 +119,7 @@ export class SinkProcessor {
     }
     this.subscription = await this.deps.bus.subscribe({
       groupId: this.deps.groupId,
-      topics: [TOPICS.scores, TOPICS.deadLetter],
+      topics: [...LANDED_TOPICS],
       autoCommit: false,
       handler: (batch) => this.handle(batch),
       onPartitionStart: (tp) => this.onPartitionStart(tp),
@@ -298,6 +301,7 @@ export class SinkProcessor {
         partition: b.partition,
         maxAttempts: this.deps.recordMaxAttempts,
         deadLetterTopic: TOPICS.deadLetter,
+        shadowScoreTopic: TOPICS.shadowScores,
         ...(this.deps.decodeScore ? { decodeScore: this.deps.decodeScore } : {}),
       },
       cut.records,
@@ -381,6 +385,7 @@ export class SinkProcessor {
     this.m.flushes.inc({ trigger });
     this.m.rows.inc({ table: 'severity_scores' }, result.scoresInserted);
     this.m.rows.inc({ table: 'dead_letters' }, result.deadLettersInserted);
+    if (result.shadowScoresInserted !== undefined) this.m.rows.inc({ table: 'shadow_scores' }, result.shadowScoresInserted);
     if (landed.refused > 0) {
       this.m.failures.inc({ kind: 'data' }, landed.refused);
       this.m.deadLetters.inc({ reason: 'warehouse_rejected' }, landed.refused - landed.unlandable);
@@ -391,7 +396,7 @@ export class SinkProcessor {
       topic: b.topic,
       partition: b.partition,
       records: landed.items.length,
-      rowsInserted: result.scoresInserted + result.deadLettersInserted,
+      rowsInserted: result.scoresInserted + result.deadLettersInserted + (result.shadowScoresInserted ?? 0),
       lastOffset: batch.lastOffset,
       committedAt,
       timestamps: landed.items.map((i) => i.record.timestamp),
@@ -419,8 +424,7 @@ export class SinkProcessor {
   private async retry(): Promise<void> {
     if (!this.outage.active || this.stopping) return;
     try {
-      await this.reconcile(TOPICS.scores);
-      await this.reconcile(TOPICS.deadLetter);
+      for (const topic of LANDED_TOPICS) await this.reconcile(topic);
     } catch (err) {
       this.m.failures.inc({ kind: 'error' });
       this.failed(err);

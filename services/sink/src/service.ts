@@ -96,6 +96,7 @@ export function createSinkService({ config, logger, bus, warehouse: given, cwd, 
       const partitions = config.KAFKA_TOPIC_PARTITIONS;
       await bus.ensureTopics([
         { topic: TOPICS.scores, partitions },
+        { topic: TOPICS.shadowScores, partitions },
         { topic: TOPICS.deadLetter, partitions },
       ]);
       starting = bringUp(0);

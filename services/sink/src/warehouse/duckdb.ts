@@ -19,6 +19,7 @@ import {
   migrationsTableDdl,
   SCORE_COLUMNS,
   scoresInsertSql,
+  shadowScoresInsertSql,
   TABLES,
 } from './schema.js';
 import { CompactionSchedule, OffsetConflictError, WarehouseDataError, type LandBatch, type LandResult, type Warehouse } from './types.js';
@@ -146,11 +147,13 @@ export class DuckDbWarehouse implements Warehouse {
       try {
         const scoresInserted = await this.insert(c, STAGE.scores, batch.scores, SCORE_COLUMNS, scoresInsertSql('duckdb', STAGE.scores));
         const deadLettersInserted = await this.insert(c, STAGE.deadLetters, batch.deadLetters, DEAD_LETTER_COLUMNS, deadLettersInsertSql('duckdb', STAGE.deadLetters));
+        // Same columns as scores: the scores' staging table serves (it is emptied after each insert).
+        const shadow = batch.shadowScores ? await this.insert(c, STAGE.scores, batch.shadowScores, SCORE_COLUMNS, shadowScoresInsertSql('duckdb', STAGE.scores)) : null;
         await c.run(logBatchSql('duckdb'), logBatchBinds(batch));
         const moved = await c.run(guardSql('duckdb'), guardBinds(batch));
         if (moved.rowsChanged < 1) throw new OffsetConflictError(batch, batch.expectedLastOffset);
         await c.run('COMMIT');
-        result = { scoresInserted, deadLettersInserted };
+        result = { scoresInserted, deadLettersInserted, ...(shadow === null ? {} : { shadowScoresInserted: shadow }) };
       } catch (err) {
         await c.run('ROLLBACK').catch(() => undefined);
         // The staging tables are temporary and outside the rolled-back work only if emptied.

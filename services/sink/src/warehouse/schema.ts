@@ -104,6 +104,14 @@ export const TABLES = {
   partitions: 'sink_partitions',
   migrations: 'sink_schema_migrations',
   latestView: 'severity_scores_latest',
+  /**
+   * Since v7: a challenger's scores (CHALLENGER_MODEL_PATH), the columns of severity_scores,
+   * in a table of their own so that no query of the served scores (nor the latest view)
+   * can count them by accident.
+   */
+  shadowScores: 'shadow_scores',
+  /** Since v7: each shadow score beside the served score of the same feature vector. */
+  shadowComparison: 'shadow_comparison',
 } as const;
 
 function tableDdl<R>(dialect: Dialect, table: string, columns: readonly Column<R>[], cluster?: string): string {
@@ -207,6 +215,18 @@ export const MIGRATIONS: readonly Migration[] = [
         `QUALIFY ROW_NUMBER() OVER (PARTITION BY patient_id ORDER BY event_time DESC, scored_at DESC, score_id DESC) = 1`,
     ],
   },
+  {
+    version: 7,
+    description: 'shadow_scores: a silent challenger model scores beside the served one, marked shadow by its table; shadow_comparison: each beside the served score',
+    statements: (d) => [
+      tableDdl(d, TABLES.shadowScores, SCORE_COLUMNS, 'TO_DATE(event_time)'),
+      `CREATE OR REPLACE VIEW ${TABLES.shadowComparison} AS SELECT s.feature_event_id, s.patient_id, s.event_time, s.unit, ` +
+        `v.model_name AS served_model_name, v.model_version AS served_model_version, v.probability AS served_probability, v.band AS served_band, ` +
+        `s.model_name AS shadow_model_name, s.model_version AS shadow_model_version, s.probability AS shadow_probability, s.band AS shadow_band, ` +
+        `s.news2, s.news2_band, s.score_id AS shadow_score_id, v.score_id AS served_score_id ` +
+        `FROM ${TABLES.shadowScores} s LEFT JOIN ${TABLES.scores} v ON v.feature_event_id = s.feature_event_id AND v.event_time = s.event_time`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -261,6 +281,7 @@ export function insertSql<R>(
 }
 
 export const scoresInsertSql = (d: Dialect, source: string | null) => insertSql(d, TABLES.scores, SCORE_COLUMNS, 'score_id', 'event_time', source);
+export const shadowScoresInsertSql = (d: Dialect, source: string | null) => insertSql(d, TABLES.shadowScores, SCORE_COLUMNS, 'score_id', 'event_time', source);
 export const deadLettersInsertSql = (d: Dialect, source: string | null) => insertSql(d, TABLES.deadLetters, DEAD_LETTER_COLUMNS, 'dead_letter_id', null, source);
 
 export interface GuardBinds {

@@ -76,6 +76,8 @@ export interface LandBatch extends PartitionKey {
   /** Records covered: rows, plus records that were dead-lettered or skipped. */
   records: number;
   scores: readonly ScoreRow[];
+  /** A challenger's scores (ehr.shadow-scores.v1): the same row, into shadow_scores, never severity_scores. */
+  shadowScores?: readonly ScoreRow[];
   deadLetters: readonly DeadLetterRow[];
 }
 
@@ -83,6 +85,8 @@ export interface LandResult {
   /** Rows actually inserted (rows whose id was already there are skipped). */
   scoresInserted: number;
   deadLettersInserted: number;
+  /** Present when the batch carried shadow scores. */
+  shadowScoresInserted?: number;
 }
 
 /**
