@@ -148,6 +148,27 @@ export function buildApp(deps: ScoringAppDeps): FastifyInstance {
     );
 
     app.post(
+      '/model/challenger/reload',
+      {
+        onRequest: deps.auth.require('admin'),
+        schema: { summary: 'Load the artifact at CHALLENGER_MODEL_PATH again (refused artifacts leave the current challenger in place)', tags: ['model'], security: [{ adminToken: [] }] },
+      },
+      async (_request, reply) => {
+        const challenger = deps.challenger;
+        if (!challenger) return reply.code(404).send({ error: 'no challenger configured (CHALLENGER_MODEL_PATH)' });
+        const previous = challenger.models.current?.version ?? null;
+        try {
+          const m = await challenger.models.reload();
+          return { loaded: true, version: m.version, previous };
+        } catch (err) {
+          if (err instanceof ModelRejectedError) return reply.code(422).send({ error: err.message, reasons: err.reasons, challenger: previous });
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return reply.code(404).send({ error: 'no model artifact at CHALLENGER_MODEL_PATH', challenger: previous });
+          throw err;
+        }
+      },
+    );
+
+    app.post(
       '/score',
       {
         // Patient data in and a score out: the read scope, checked before the body is read.

@@ -161,6 +161,23 @@ describe('silent challenger', () => {
     expect(new Set(scores.map((s) => s.payload.scoreId)).size).toBe(24);
   });
 
+  it('reloads the challenger on POST /model/challenger/reload (admin token), refusing a bad artifact while the current one stays', async () => {
+    const TOKEN = 'test-admin-token-0123456789';
+    const path = join(dir, 'live-challenger.json');
+    copyFileSync(challenger, path);
+    const { service } = await started({ CHALLENGER_MODEL_PATH: path, MODEL_WATCH: 'false', SCORING_ADMIN_TOKEN: TOKEN });
+    const reload = () => service.app.inject({ method: 'POST', url: '/model/challenger/reload', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect((await service.app.inject({ method: 'POST', url: '/model/challenger/reload' })).statusCode).toBe(401);
+    copyFileSync(served, path);
+    expect((await reload()).json()).toEqual({ loaded: true, version: versionServed, previous: versionChallenger });
+    writeFileSync(path, '{');
+    const refused = await reload();
+    expect([refused.statusCode, refused.json().challenger]).toEqual([422, versionServed]);
+    expect(service.challenger?.models.current?.version).toBe(versionServed);
+    // The served model never moved.
+    expect(service.models.current?.version).toBe(versionServed);
+  });
+
   it('without CHALLENGER_MODEL_PATH there is no challenger: no shadow topic output, GET /model says null, the report is 404', async () => {
     const { bus, service, scores, shadow } = await started({});
     await stream(bus);
@@ -168,6 +185,7 @@ describe('silent challenger', () => {
     expect(shadow).toEqual([]);
     expect((await service.app.inject('/model')).json().challenger).toBeNull();
     expect((await service.app.inject('/model/challenger/report')).statusCode).toBe(404);
+    expect((await service.app.inject({ method: 'POST', url: '/model/challenger/reload', headers: { authorization: 'Bearer x' } })).statusCode).not.toBe(200);
     expect((await service.app.inject('/health/ready')).json().dependencies.challenger).toBeUndefined();
   });
 });
