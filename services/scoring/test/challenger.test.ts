@@ -36,8 +36,7 @@ describe('silent challenger', () => {
     for (const s of running.splice(0)) await s.stop();
   });
 
-  async function started(env: Record<string, string>) {
-    const bus = new MemoryBus();
+  async function started(env: Record<string, string>, bus = new MemoryBus()) {
     const config = loadConfig({ MODEL_PATH: served, MODEL_WATCH_INTERVAL_MS: '100', SCORING_DRIFT_WINDOW: '100', ...env });
     const service = createScoringService({ config, logger, bus });
     running.push({ stop: async () => (await service.stop(), await service.app.close()) });
@@ -159,6 +158,21 @@ describe('silent challenger', () => {
     expect((await service.app.inject('/metrics')).body).toMatch(/^ehr_scoring_challenger_scores_total\{result="failed",service="scoring"\} 24$/m);
     // No dead letters, no redelivery: the served scores went out once.
     expect(new Set(scores.map((s) => s.payload.scoreId)).size).toBe(24);
+  });
+
+  it('shadow scores that cannot be produced are dropped and counted: the served scores went out, nothing is redelivered', async () => {
+    const bus = new MemoryBus();
+    const produce = bus.produce.bind(bus);
+    vi.spyOn(bus, 'produce').mockImplementation((topic, messages) => (topic === TOPICS.shadowScores ? Promise.reject(new Error('shadow topic down')) : produce(topic, messages)));
+    const { service, scores, shadow } = await started({ CHALLENGER_MODEL_PATH: challenger }, bus);
+    await stream(bus);
+    await waitFor(() => scores.length === 24, 'served scores');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(shadow).toEqual([]);
+    expect(new Set(scores.map((s) => s.payload.scoreId)).size).toBe(24);
+    expect(scores).toHaveLength(24);
+    expect((await service.app.inject('/metrics')).body).toMatch(/^ehr_scoring_challenger_scores_total\{result="unpublished",service="scoring"\} 24$/m);
+    expect((await service.app.inject('/model')).json().challenger.comparison.scored).toBe(0);
   });
 
   it('reloads the challenger on POST /model/challenger/reload (admin token), refusing a bad artifact while the current one stays', async () => {
