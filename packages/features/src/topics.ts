@@ -6,6 +6,12 @@ export const TOPICS = {
   features: 'ehr.features.v1',
   /** Severity scores (model + NEWS2) emitted by the scoring service. */
   scores: 'ehr.scores.v1',
+  /**
+   * A challenger model's scores, scored beside the served ones (CHALLENGER_MODEL_PATH): a
+   * topic of their own so that nothing that serves the ward (dashboard, alerting) can read
+   * them by accident; only the sink lands them, in shadow_scores.
+   */
+  shadowScores: 'ehr.shadow-scores.v1',
   /** Anything any service rejected, with the reason and the original bytes. */
   deadLetter: 'ehr.deadletter.v1',
   /** Compacted per-patient state changelog of the feature service. */

@@ -143,6 +143,22 @@ describe('alerting service', () => {
     expect((await service.app.inject('/openapi.json')).json().paths).toHaveProperty('/alerts/{id}/dismiss');
   });
 
+  it("raises nothing from a challenger's shadow scores (ehr.shadow-scores.v1): alerts follow the served model only", async () => {
+    const broker = new MemoryBroker();
+    const clock = fakeClock(T0 + 5 * MIN);
+    const { client, events, send } = await watch(broker);
+    const service = await start(broker, clock);
+    await client.ensureTopics([{ topic: TOPICS.shadowScores, partitions: 3 }]);
+    // The challenger sees p1 above enter twice; the served model does not (until p2 shows the service is live).
+    const shadow = [0, 1].map((minute) => scoreEvent({ patient: 'p1', minute, p: 0.9 }));
+    await client.produce(TOPICS.shadowScores, shadow.map((e) => ({ key: e.patientId, value: JSON.stringify({ ...e, eventId: `shadow-${e.eventId}`, payload: { ...e.payload, scoreId: `shadow-${e.payload.scoreId}` } }) })));
+    await send({ patient: 'p1', minute: 0, p: 0.05 }, { patient: 'p1', minute: 1, p: 0.05 }, { patient: 'p2', minute: 0, p: 0.25 }, { patient: 'p2', minute: 1, p: 0.3 });
+    await waitFor(() => events.length === 1, 'the served alert');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(events.map((e) => [e.patientId, e.payload.type])).toEqual([['p2', 'raised']]);
+    expect((await service.app.inject('/alerts')).json().alerts.map((a: { patientId: string }) => a.patientId)).toEqual(['p2']);
+  });
+
   it('escalates an unacknowledged high alert on its clock, at raised + 30 min, once', async () => {
     const broker = new MemoryBroker();
     const clock = fakeClock(T0 + 2 * MIN);

@@ -99,6 +99,24 @@ describe('dashboard service', () => {
     expect(JSON.parse(next.data).upserts.map((u: { id: string }) => u.id)).toEqual(['p-1']);
   });
 
+  it("never shows a challenger's shadow scores (ehr.shadow-scores.v1): the ward is the served model's alone", async () => {
+    const { bus, service } = await start();
+    await service.start();
+    const challenger = { name: 'challenger', version: '2.0.0' };
+    // Shadow first: had the dashboard read them, p-shadow would appear and p-1 would be high.
+    await bus.produce(TOPICS.shadowScores, [
+      { key: 'p-1', value: scoreBytes({ patientId: 'p-1', t: T0, band: 'high', model: challenger }) },
+      { key: 'p-shadow', value: scoreBytes({ patientId: 'p-shadow', t: T0, band: 'high', model: challenger }) },
+    ]);
+    await bus.produce(TOPICS.scores, [{ key: 'p-1', value: scoreBytes({ patientId: 'p-1', t: T0 + 1000, band: 'low' }) }]);
+    await expect.poll(() => service.ward.size).toBe(1);
+    await new Promise((r) => setTimeout(r, 100));
+    const ward = (await service.app.inject('/api/ward')).json();
+    expect(ward.patients.map((p: { id: string; band: string }) => [p.id, p.band])).toEqual([['p-1', 'low']]);
+    expect((await service.app.inject('/api/patients/p-shadow')).statusCode).toBe(404);
+    expect((await service.app.inject('/api/patients/p-1')).json().hist).toHaveLength(1);
+  });
+
   it('gives the full time series of one patient, and 404 for an unknown one', async () => {
     const { bus, service } = await start();
     await service.start();

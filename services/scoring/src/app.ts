@@ -4,6 +4,7 @@ import { modelCard } from '@ehr/model';
 import { createServiceApp, type Authenticator, type HttpConfig, type Logger, type Readiness, type Registry } from '@ehr/runtime';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import type { Challenger } from './challenger.js';
 import type { DriftMonitor } from './drift.js';
 import { ModelRejectedError, type ModelHolder } from './model-holder.js';
 import { featureSetMismatch, scoreVector, unknownFeatureNames } from './scorer.js';
@@ -14,6 +15,8 @@ export interface ScoringAppDeps {
   readiness: Readiness;
   models: ModelHolder;
   drift: DriftMonitor;
+  /** The silent challenger (CHALLENGER_MODEL_PATH), or null when none is configured. */
+  challenger?: Challenger | null;
   /** Who may score (read scope) and swap models (admin scope: AUTH_ADMIN_TOKENS or SCORING_ADMIN_TOKEN). */
   auth: Authenticator;
   /** Host allow-list, timeouts, TLS (the service's configuration). */
@@ -77,7 +80,8 @@ export function buildApp(deps: ScoringAppDeps): FastifyInstance {
 
     app.get('/model', { schema: { summary: 'The model in use (or NEWS2-only mode), its metrics and features', tags: ['model'] } }, async () => {
       const m = deps.models.current;
-      if (!m) return { loaded: false, mode: 'news2_only', error: deps.models.error };
+      const challenger = deps.challenger?.report() ?? null;
+      if (!m) return { loaded: false, mode: 'news2_only', error: deps.models.error, challenger };
       const a = m.artifact;
       const card = modelCard(a);
       return {
@@ -104,8 +108,25 @@ export function buildApp(deps: ScoringAppDeps): FastifyInstance {
         featureImportance: m.featureImportance().slice(0, 25),
         drift: deps.drift.latest(),
         lastError: deps.models.error,
+        challenger,
       };
     });
+
+    app.get(
+      '/model/challenger/report',
+      { schema: { summary: 'The served model and the silent challenger compared on the live stream (404 when no challenger is configured)', tags: ['model'] } },
+      async (_request, reply) => {
+        if (!deps.challenger) return reply.code(404).send({ error: 'no challenger configured (CHALLENGER_MODEL_PATH)' });
+        const m = deps.models.current;
+        const { comparison, ...challenger } = deps.challenger.report();
+        return {
+          generatedAt: now().toISOString(),
+          served: m ? { mode: 'model', name: m.name, version: m.version, card: modelCard(m.artifact) } : { mode: 'news2_only', name: null, version: null, card: null },
+          challenger,
+          comparison,
+        };
+      },
+    );
 
     app.post(
       '/model/reload',
@@ -121,6 +142,27 @@ export function buildApp(deps: ScoringAppDeps): FastifyInstance {
         } catch (err) {
           if (err instanceof ModelRejectedError) return reply.code(422).send({ error: err.message, reasons: err.reasons, serving: previous });
           if ((err as NodeJS.ErrnoException).code === 'ENOENT') return reply.code(404).send({ error: 'no model artifact at MODEL_PATH', serving: previous });
+          throw err;
+        }
+      },
+    );
+
+    app.post(
+      '/model/challenger/reload',
+      {
+        onRequest: deps.auth.require('admin'),
+        schema: { summary: 'Load the artifact at CHALLENGER_MODEL_PATH again (refused artifacts leave the current challenger in place)', tags: ['model'], security: [{ adminToken: [] }] },
+      },
+      async (_request, reply) => {
+        const challenger = deps.challenger;
+        if (!challenger) return reply.code(404).send({ error: 'no challenger configured (CHALLENGER_MODEL_PATH)' });
+        const previous = challenger.models.current?.version ?? null;
+        try {
+          const m = await challenger.models.reload();
+          return { loaded: true, version: m.version, previous };
+        } catch (err) {
+          if (err instanceof ModelRejectedError) return reply.code(422).send({ error: err.message, reasons: err.reasons, challenger: previous });
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return reply.code(404).send({ error: 'no model artifact at CHALLENGER_MODEL_PATH', challenger: previous });
           throw err;
         }
       },

@@ -18,6 +18,13 @@ export const ScoringEnv = Type.Composite([
     ),
     SCORING_TOP_FEATURES: Type.Integer({ minimum: 0, maximum: 50, default: 5, description: 'contributing features kept per score' }),
     SCORING_DRIFT_WINDOW: Type.Integer({ minimum: 100, default: 5_000, description: 'live feature vectors per drift (PSI) window' }),
+    CHALLENGER_MODEL_PATH: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'a second model artifact scored silently beside the served one (watched like MODEL_PATH); its scores go to ehr.shadow-scores.v1, never to the ward',
+      }),
+    ),
+    SCORING_CHALLENGER_WINDOW: Type.Integer({ minimum: 10, maximum: 1_000_000, default: 5_000, description: 'latest scored vectors the challenger comparison (GET /model) is computed over' }),
     SCORING_BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1024 * 1024, description: 'largest accepted HTTP request body' }),
   }),
 ]);

@@ -58,6 +58,8 @@ export class ModelHolder {
     private readonly path: string,
     private readonly logger: Logger,
     private readonly onEvent: (event: ModelEvent) => void = () => undefined,
+    /** What scores without it: NEWS2 for the served model; nothing for a challenger, which is skipped. */
+    private readonly without = 'scoring with NEWS2 only',
   ) {}
 
   get current(): SeverityModel | null {
@@ -74,12 +76,12 @@ export class ModelHolder {
       await this.reload();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        this.lastError = `no model at ${this.path}: scoring with NEWS2 only`;
+        this.lastError = `no model at ${this.path}: ${this.without}`;
         this.onEvent({ kind: 'missing', path: this.path });
-        this.logger.warn({ path: this.path }, 'no model artifact: scoring with NEWS2 only');
+        this.logger.warn({ path: this.path }, `no model artifact: ${this.without}`);
         return;
       }
-      this.logger.error({ err, path: this.path }, 'model refused at start: scoring with NEWS2 only');
+      this.logger.error({ err, path: this.path }, `model refused at start: ${this.without}`);
     }
   }
 

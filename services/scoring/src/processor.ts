@@ -1,6 +1,7 @@
 import type { Bus, RecordBatch, RecordIsolation } from '@ehr/bus';
 import { buildDeadLetter, decodeFeatureVector, FEATURE_SET_VERSION, TOPICS, triage, type DeadLetter, type FeatureVectorEvent } from '@ehr/features';
 import { Counter, Histogram, type Logger, type Registry } from '@ehr/runtime';
+import type { Challenger } from './challenger.js';
 import type { DriftMonitor } from './drift.js';
 import type { ModelHolder } from './model-holder.js';
 import { featureSetMismatch, scoreVector, type ScoredVector } from './scorer.js';
@@ -14,11 +15,13 @@ export interface ScoringProcessorDeps {
   topK: number;
   /** Isolates a vector whose scoring throws (dead-lettered as processing_error after its attempts). */
   isolation: RecordIsolation;
+  /** A silent second model (CHALLENGER_MODEL_PATH), scored after the served scores are out. */
+  challenger?: Challenger | null;
   now?: () => Date;
 }
 
 /** Feature vectors in, severity scores out (dead letters for what cannot be read). */
-export function createScoringProcessor({ bus, logger, metrics, models, drift, topK, isolation, now = () => new Date() }: ScoringProcessorDeps) {
+export function createScoringProcessor({ bus, logger, metrics, models, drift, topK, isolation, challenger = null, now = () => new Date() }: ScoringProcessorDeps) {
   const vectors = new Counter({ name: 'ehr_scoring_vectors_total', help: 'feature vectors consumed', registers: [metrics] });
   const scores = new Counter({ name: 'ehr_scoring_scores_total', help: 'scores emitted, by band and mode', labelNames: ['band', 'mode'], registers: [metrics] });
   const deadLetters = new Counter({
@@ -82,6 +85,8 @@ export function createScoringProcessor({ bus, logger, metrics, models, drift, to
         if (model) inference.observe(result.inferenceMicros / 1e6);
         latency.observe(result.score.payload.latencyMs / 1000);
       }
+      // Last, once the served scores are out: the challenger can add time, never delay or stop them.
+      if (challenger) await challenger.shadow(scored.map(({ vector, result }) => ({ vector, served: result.score })));
     },
   };
 }

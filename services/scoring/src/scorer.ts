@@ -53,6 +53,9 @@ export function featureSetMismatch(vector: FeatureVectorEvent, expectedVersion: 
   return null;
 }
 
+/** `served`: the score the ward sees (ehr.scores.v1); `shadow`: a challenger's, for comparison only. */
+export type ScoreRole = 'served' | 'shadow';
+
 export interface ScoredVector {
   score: SeverityScoreEvent;
   /** Time spent in the model (prediction + explanation), microseconds. */
@@ -67,7 +70,7 @@ export interface ScoredVector {
 export function scoreVector(
   vector: FeatureVectorEvent,
   model: SeverityModel | null,
-  options: { topK: number; now: () => Date },
+  options: { topK: number; now: () => Date; role?: ScoreRole },
 ): ScoredVector {
   const { features } = vector.payload;
   const news2 = news2OfFeatures(features);
@@ -89,7 +92,10 @@ export function scoreVector(
   const served = servedBand({ modelBand, probability, news2: news2TierOf(features) });
 
   const scoredAt = options.now();
-  const scoreId = deterministicId('severity-score', vector.eventId, model ? `${model.name}@${model.version}` : 'news2-only');
+  // A shadow score gets ids of its own: a challenger that is the served artifact again must
+  // not share its score ids (the sink keeps one row per id).
+  const kind = options.role === 'shadow' ? 'shadow-score' : 'severity-score';
+  const scoreId = deterministicId(kind, vector.eventId, model ? `${model.name}@${model.version}` : 'news2-only');
   const latencyMs = Math.max(0, scoredAt.getTime() - Date.parse(vector.producedAt));
   return {
     inferenceMicros,

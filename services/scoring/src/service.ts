@@ -1,7 +1,9 @@
 import { PartitionProgress, RecordIsolation, type Bus, type Subscription } from '@ehr/bus';
 import { TOPICS } from '@ehr/features';
 import { Authenticator, Counter, createMetricsRegistry, Gauge, Readiness, type HttpConfig, type Logger, type RunnableService } from '@ehr/runtime';
+import { loadPolicySync } from '@ehr/alerts';
 import { buildApp } from './app.js';
+import { createChallenger, type Challenger } from './challenger.js';
 import type { ScoringConfig } from './config.js';
 import { createDriftMonitor } from './drift.js';
 import { ModelHolder } from './model-holder.js';
@@ -19,19 +21,20 @@ export interface ScoringServiceDeps {
     | 'SCORING_TOP_FEATURES'
     | 'SCORING_DRIFT_WINDOW'
     | 'SCORING_BODY_LIMIT_BYTES'
+    | 'SCORING_CHALLENGER_WINDOW'
     | 'HOST'
     | 'ALLOW_INSECURE'
   > &
     Partial<HttpConfig> &
     Partial<Pick<ScoringConfig, 'AUTH_INGEST_TOKENS' | 'AUTH_READ_TOKENS' | 'AUTH_ADMIN_TOKENS'>> &
-    Partial<Pick<ScoringConfig, 'CONSUMER_MAX_ATTEMPTS' | 'CONSUMER_STALL_SECONDS'>>;
+    Partial<Pick<ScoringConfig, 'CONSUMER_MAX_ATTEMPTS' | 'CONSUMER_STALL_SECONDS' | 'CHALLENGER_MODEL_PATH'>>;
   logger: Logger;
   bus: Bus;
   now?: () => Date;
 }
 
 /** Wires the scoring service from its dependencies; `main.ts` (or `npm start`) runs it. */
-export function createScoringService({ config, logger, bus, now }: ScoringServiceDeps): RunnableService & { readiness: Readiness; models: ModelHolder } {
+export function createScoringService({ config, logger, bus, now }: ScoringServiceDeps): RunnableService & { readiness: Readiness; models: ModelHolder; challenger: Challenger | null } {
   const metrics = createMetricsRegistry('scoring');
   const modelInfo = new Gauge({ name: 'ehr_scoring_model_info', help: 'the model in use (1), by name and version', labelNames: ['name', 'version', 'mode'], registers: [metrics] });
   const modelLoads = new Counter({ name: 'ehr_scoring_model_loads_total', help: 'model load attempts, by result', labelNames: ['result'], registers: [metrics] });
@@ -58,6 +61,22 @@ export function createScoringService({ config, logger, bus, now }: ScoringServic
     { critical: false },
   );
 
+  // The challenger is optional and never critical: without it (or broken) the service serves as before.
+  const challenger = config.CHALLENGER_MODEL_PATH
+    ? createChallenger({
+        path: config.CHALLENGER_MODEL_PATH,
+        bus,
+        logger,
+        metrics,
+        window: config.SCORING_CHALLENGER_WINDOW,
+        // The shipped policy: the alerts the ward would get from each model, as the alerting service raises them.
+        policy: loadPolicySync('default'),
+        topK: config.SCORING_TOP_FEATURES,
+        now: now ?? (() => new Date()),
+      })
+    : null;
+  if (challenger) readiness.register('challenger', () => challenger.status(), { critical: false });
+
   const drift = createDriftMonitor(metrics, config.SCORING_DRIFT_WINDOW);
   const app = buildApp({
     logger,
@@ -65,6 +84,7 @@ export function createScoringService({ config, logger, bus, now }: ScoringServic
     readiness,
     models,
     drift,
+    challenger,
     auth: new Authenticator(config, {
       service: 'scoring',
       host: config.HOST,
@@ -82,7 +102,7 @@ export function createScoringService({ config, logger, bus, now }: ScoringServic
   const isolation = new RecordIsolation({ maxAttempts: config.CONSUMER_MAX_ATTEMPTS ?? 3, logger, metrics });
   const progress = new PartitionProgress({ stallAfterMs: (config.CONSUMER_STALL_SECONDS ?? 60) * 1000, metrics });
   readiness.register('partitions', () => progress.status(), { critical: false });
-  const processor = createScoringProcessor({ bus, logger, metrics, models, drift, topK: config.SCORING_TOP_FEATURES, isolation, ...(now ? { now } : {}) });
+  const processor = createScoringProcessor({ bus, logger, metrics, models, drift, topK: config.SCORING_TOP_FEATURES, isolation, challenger, ...(now ? { now } : {}) });
   let subscription: Subscription | null = null;
   let lagTimer: NodeJS.Timeout | null = null;
 
@@ -90,12 +110,15 @@ export function createScoringService({ config, logger, bus, now }: ScoringServic
     app,
     readiness,
     models,
+    challenger,
     async start() {
       await models.loadInitial();
       if (config.MODEL_WATCH) models.watch(config.MODEL_WATCH_INTERVAL_MS);
+      await challenger?.start(config.MODEL_WATCH ? config.MODEL_WATCH_INTERVAL_MS : null);
       await bus.connect();
       const partitions = config.KAFKA_TOPIC_PARTITIONS;
-      await bus.ensureTopics([{ topic: TOPICS.features, partitions }, { topic: TOPICS.scores, partitions }, { topic: TOPICS.deadLetter, partitions }]);
+      const topics = [TOPICS.features, TOPICS.scores, TOPICS.deadLetter, ...(challenger ? [TOPICS.shadowScores] : [])];
+      await bus.ensureTopics(topics.map((topic) => ({ topic, partitions })));
       subscription = await bus.subscribe({ groupId: config.SCORING_GROUP_ID, topics: [TOPICS.features], handler: progress.wrap((batch) => processor.handle(batch)) });
       progress.attach(subscription);
       lagTimer = setInterval(() => lag.set(subscription?.lag() ?? 0), 1000);
@@ -105,6 +128,7 @@ export function createScoringService({ config, logger, bus, now }: ScoringServic
     async stop() {
       setConsumer({ state: 'down', detail: 'stopping' });
       models.stopWatching();
+      challenger?.stop();
       if (lagTimer) clearInterval(lagTimer);
       await subscription?.stop();
       await bus.close();

@@ -14,7 +14,7 @@ export function syntheticFeatures(seed: number, severe: boolean): FeatureValues 
 }
 
 /** A small, real model trained on the served feature list. */
-export async function trainTestModel(path: string, options: { seed?: number; name?: string; featureSchemaVersion?: string } = {}): Promise<ModelArtifact> {
+export async function trainTestModel(path: string, options: { seed?: number; name?: string; featureSchemaVersion?: string; labelNoise?: number } = {}): Promise<ModelArtifact> {
   const seed = options.seed ?? 1;
   const rng = createRandom(seed);
   const rows: (number | null)[][] = [];
@@ -23,7 +23,9 @@ export async function trainTestModel(path: string, options: { seed?: number; nam
     const severe = rng.chance(0.3);
     const f = syntheticFeatures(seed * 1000 + i, severe);
     rows.push(FEATURE_NAMES.map((n) => f[n] ?? null));
-    y.push(severe ? 1 : 0);
+    // Flipped labels give leaves that are not pure: probabilities between 0 and 1, different per model.
+    const flipped = options.labelNoise !== undefined && rng.chance(options.labelNoise);
+    y.push(severe !== flipped ? 1 : 0);
   }
   const X = rows.map((r) => r.map((v) => (v === null ? NaN : v)));
   const { artifact } = await trainSeverityModel({

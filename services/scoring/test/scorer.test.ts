@@ -37,4 +37,16 @@ describe('the served band (never calmer than NEWS2)', () => {
     expect(score.payload).toMatchObject({ mode: 'news2_only', band: 'high', bandSource: 'news2' });
     expect(score.payload.bandReason).toMatch(/NEWS2 8 \(≥ 7: emergency response\)/);
   });
+
+  it("a challenger's shadow score gets the same NEWS2 floor (like for like) and ids of its own", () => {
+    const features = { ...syntheticFeatures(12, false), heart_rate: 72, news2_total: 8 };
+    const vector = vectorEvent('p1', features);
+    const served = scoreVector(vector, model, { topK: 3, now }).score;
+    const shadow = scoreVector(vector, model, { topK: 3, now, role: 'shadow' }).score;
+    expect(model.band(shadow.payload.probability!)).toBe('low');
+    expect(shadow.payload).toMatchObject({ band: 'high', bandSource: 'news2', probability: served.payload.probability });
+    // The same artifact as served and as challenger: the sink must still keep both rows.
+    expect(shadow.payload.scoreId).not.toBe(served.payload.scoreId);
+    expect(shadow.eventId).toBe(shadow.payload.scoreId);
+  });
 });

@@ -15,6 +15,8 @@ export interface Item {
   record: BufferedRecord;
   score?: ScoreRow;
   alert?: AlertRow;
+  /** A challenger's score (ehr.shadow-scores.v1): lands in shadow_scores. */
+  shadowScore?: ScoreRow;
   deadLetter?: DeadLetterRow;
 }
 
@@ -43,6 +45,8 @@ export interface ConvertContext {
   deadLetterTopic: string;
   /** Which topic carries alert events (everything else carries scores). */
   alertTopic?: string;
+  /** Which topic carries a challenger's shadow scores (a score row, landed in shadow_scores). */
+  shadowScoreTopic?: string;
   /** The score decoder (the contract's, unless a test injects a faulty one). */
   decodeScore?: (bytes: Uint8Array) => Validation<SeverityScoreEvent>;
 }
@@ -72,7 +76,7 @@ function convertOne(ctx: ConvertContext, r: BufferedRecord, toTopic: DeadLetter[
   }
   const row = scoreRow(ctx.cluster, at, event);
   const problem = outOfBounds(SCORE_COLUMNS, row);
-  if (!problem) return { item: { record: r, score: row }, quarantined: false };
+  if (!problem) return { item: ctx.topic === ctx.shadowScoreTopic ? { record: r, shadowScore: row } : { record: r, score: row }, quarantined: false };
   return { item: { record: r, deadLetter: sinkDeadLetterRow(ctx.cluster, at, r, 'warehouse_rejected', `score outside the warehouse's bounds: ${problem}`, ctx.topic) }, quarantined: true };
 }
 

@@ -33,6 +33,10 @@ function batchOf(target: LandTarget, items: readonly Item[], expected: bigint): 
     items.flatMap((i) => (i.score ? [i.score] : [])),
     (r) => r.scoreId,
   );
+  const shadowScores = dedupeBy(
+    items.flatMap((i) => (i.shadowScore ? [i.shadowScore] : [])),
+    (r) => r.scoreId,
+  );
   const deadLetters = dedupeBy(
     items.flatMap((i) => (i.deadLetter ? [i.deadLetter] : [])),
     (r) => r.deadLetterId,
@@ -50,6 +54,7 @@ function batchOf(target: LandTarget, items: readonly Item[], expected: bigint): 
     lastOffset: items[items.length - 1]!.record.offset,
     records: items.length,
     scores,
+    ...(shadowScores.length > 0 ? { shadowScores } : {}),
     deadLetters,
     ...(alerts.length > 0 ? { alerts } : {}),
   };
@@ -92,7 +97,7 @@ export class Lander {
   /** The one record the warehouse refuses: its dead letter lands in its place; if even that is refused, its offset moves alone. */
   private async refuse(target: LandTarget, item: Item, err: WarehouseDataError, expected: () => bigint, onLanded: (landed: Landed) => Promise<void>) {
     const at = { topic: target.wireTopic, partition: target.partition, offset: String(item.record.offset), timestamp: item.record.timestamp };
-    if (!item.score && !item.alert && !item.deadLetter) throw err; // nothing of the record's own was written: not its data
+    if (!item.score && !item.shadowScore && !item.alert && !item.deadLetter) throw err; // nothing of the record's own was written: not its data
     this.logger.warn({ topic: target.wireTopic, partition: target.partition, offset: at.offset, err }, 'the warehouse refused a row: it lands as a warehouse_rejected dead letter');
     const letter = sinkDeadLetterRow(target.cluster, at, item.record, 'warehouse_rejected', `the warehouse refused the row: ${err.message}`, target.topic);
     try {

@@ -62,8 +62,11 @@ interface PartitionRun {
   flushing: Promise<boolean> | null;
 }
 
-/** What the sink lands: scores, alert events, and every service's dead letters. */
-const SUBSCRIBED = [TOPICS.scores, TOPICS.alerts, TOPICS.deadLetter] as const;
+/**
+ * What the sink lands: served scores, a challenger's shadow scores (into their own table),
+ * alert events, and every service's dead letters.
+ */
+const SUBSCRIBED = [TOPICS.scores, TOPICS.shadowScores, TOPICS.alerts, TOPICS.deadLetter] as const;
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 /** Conflicts in a row before a write backs off like an outage (a writer keeps beating us to the partition). */
@@ -107,7 +110,7 @@ export class SinkProcessor {
     });
   }
 
-  /** Identifies the cluster, loads the warehouse offsets, subscribes to scores and dead letters. */
+  /** Identifies the cluster, loads the warehouse offsets, subscribes to scores, shadow scores and dead letters. */
   async start(): Promise<void> {
     this.cluster = await this.deps.bus.clusterId();
     for (const topic of SUBSCRIBED) {
@@ -302,6 +305,7 @@ export class SinkProcessor {
         maxAttempts: this.deps.recordMaxAttempts,
         deadLetterTopic: TOPICS.deadLetter,
         alertTopic: TOPICS.alerts,
+        shadowScoreTopic: TOPICS.shadowScores,
         ...(this.deps.decodeScore ? { decodeScore: this.deps.decodeScore } : {}),
       },
       cut.records,
@@ -386,6 +390,7 @@ export class SinkProcessor {
     this.m.rows.inc({ table: 'severity_scores' }, result.scoresInserted);
     this.m.rows.inc({ table: 'dead_letters' }, result.deadLettersInserted);
     this.m.rows.inc({ table: 'alerts' }, result.alertsInserted);
+    if (result.shadowScoresInserted !== undefined) this.m.rows.inc({ table: 'shadow_scores' }, result.shadowScoresInserted);
     if (landed.refused > 0) {
       this.m.failures.inc({ kind: 'data' }, landed.refused);
       this.m.deadLetters.inc({ reason: 'warehouse_rejected' }, landed.refused - landed.unlandable);
@@ -396,7 +401,7 @@ export class SinkProcessor {
       topic: b.topic,
       partition: b.partition,
       records: landed.items.length,
-      rowsInserted: result.scoresInserted + result.deadLettersInserted + result.alertsInserted,
+      rowsInserted: result.scoresInserted + result.deadLettersInserted + result.alertsInserted + (result.shadowScoresInserted ?? 0),
       lastOffset: batch.lastOffset,
       committedAt,
       timestamps: landed.items.map((i) => i.record.timestamp),

@@ -97,6 +97,7 @@ export function createSinkService({ config, logger, bus, warehouse: given, cwd, 
       await bus.ensureTopics([
         { topic: TOPICS.scores, partitions },
         { topic: TOPICS.alerts, partitions },
+        { topic: TOPICS.shadowScores, partitions },
         { topic: TOPICS.deadLetter, partitions },
       ]);
       starting = bringUp(0);

@@ -57,6 +57,25 @@ describe('sink service on the in-memory bus', () => {
     expect(metrics.body).toContain('ehr_sink_end_to_end_seconds');
   });
 
+  it("lands a challenger's scores from ehr.shadow-scores.v1 in shadow_scores, never in severity_scores", async () => {
+    const { config } = setup();
+    const bus = new MemoryBus({ defaultPartitions: 2 });
+    const service = start(config, bus);
+    await service.start();
+    const served = Array.from({ length: 20 }, (_, i) => makeScore(i));
+    const shadow = served.map((s) => ({ ...s, eventId: `shadow-${s.eventId}`, payload: { ...s.payload, scoreId: `shadow-${s.payload.scoreId}`, model: { name: 'challenger', version: '2' } } }));
+    await bus.produce(TOPICS.scores, served.map(scoreMessage));
+    await bus.produce(TOPICS.shadowScores, shadow.map(scoreMessage));
+    // Delivered twice (a redelivery upstream): still one row each.
+    await bus.produce(TOPICS.shadowScores, shadow.slice(0, 5).map(scoreMessage));
+    await waitFor(async () => (await count(service)) === 20 && (await count(service, 'shadow_scores')) === 20, 20_000, 'served and shadow rows');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await count(service, 'shadow_scores')).toBe(20);
+    expect(new Set((await service.warehouse.read('SELECT model_name FROM severity_scores')).map((r) => r.model_name))).toEqual(new Set(['severity-rf']));
+    expect(new Set((await service.warehouse.read('SELECT src_topic FROM shadow_scores')).map((r) => r.src_topic))).toEqual(new Set([TOPICS.shadowScores]));
+    expect((await service.app.inject('/metrics')).body).toMatch(/^ehr_sink_rows_landed_total\{table="shadow_scores",service="sink"\} 20$/m);
+  });
+
   it('lands every score once, with lineage, and commits the bus offsets after the warehouse', async () => {
     const { config } = setup();
     const bus = new MemoryBus({ defaultPartitions: 3 });

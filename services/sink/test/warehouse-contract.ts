@@ -36,6 +36,12 @@ const ALERT_TABLE_COLUMNS = [
   'event_id', 'alert_id', 'patient_id', 'encounter_id', 'unit', 'kind', 'type', 'status', 'severity', 'probability', 'news2', 'occurred_at', 'raised_at',
   'escalate_at', 'dismiss_reason', 'resolve_reason', 'actor', 'seconds_to_acknowledge', 'reason', 'policy_name', 'policy_version', 'src_topic', 'src_partition', 'src_offset', 'ingested_at',
 ];
+/** The challenger's score of the same vector as makeScore(i): another model, another id, another probability. */
+function shadowScore(i: number, options?: { run?: string }) {
+  const served = makeScore(i, options);
+  const scoreId = `shadow-${served.payload.scoreId}`;
+  return { ...served, eventId: scoreId, payload: { ...served.payload, scoreId, probability: (served.payload.probability ?? 0) / 2, model: { name: 'challenger', version: '2.0.0' } } };
+}
 
 const count = async (w: Warehouse, sql: string, params: (string | number)[] = []) => Number((await w.read(sql, params))[0]!.n);
 
@@ -118,6 +124,34 @@ export function warehouseContract(name: string, harness: () => WarehouseHarness)
       expect(await w.land({ ...again, firstOffset: 5n, lastOffset: 9n })).toEqual({ scoresInserted: 0, deadLettersInserted: 0, alertsInserted: 0 });
       expect(await landed(w)).toBe(9n);
       expect(await count(w, 'SELECT COUNT(*) AS n FROM severity_scores')).toBe(5);
+    });
+
+    it("lands a challenger's shadow scores in shadow_scores only, exactly once like scores, beside the served score in shadow_comparison", async () => {
+      const { warehouse: w } = await open();
+      const shadowBatch = (from: number, to: number, expected: bigint): LandBatch => {
+        const { scores, ...rest } = scoreBatch(from, to, expected, { topic: TOPICS.shadowScores, score: shadowScore });
+        return { ...rest, scores: [], shadowScores: scores };
+      };
+      await w.land(scoreBatch(0, 4, -1n));
+      expect(await w.land(shadowBatch(0, 4, -1n))).toEqual({ scoresInserted: 0, deadLettersInserted: 0, alertsInserted: 0, shadowScoresInserted: 5 });
+      // Its own offsets, per topic: the served scores' offsets did not move.
+      expect((await w.landedOffsets('cluster-a', TOPICS.shadowScores)).get(0)).toBe(4n);
+      expect(await landed(w)).toBe(4n);
+      // A batch cut from a stale offset writes nothing; a re-emission of the same shadow score lands once.
+      await expect(w.land(shadowBatch(0, 4, -1n))).rejects.toBeInstanceOf(OffsetConflictError);
+      expect(await w.land({ ...shadowBatch(0, 4, 4n), firstOffset: 5n, lastOffset: 9n })).toEqual({ scoresInserted: 0, deadLettersInserted: 0, alertsInserted: 0, shadowScoresInserted: 0 });
+      expect(await count(w, 'SELECT COUNT(*) AS n FROM shadow_scores')).toBe(5);
+      // Never among the served scores, nor in the latest-score view the ward's queries read.
+      expect(await count(w, 'SELECT COUNT(*) AS n FROM severity_scores')).toBe(5);
+      expect(await count(w, "SELECT COUNT(*) AS n FROM severity_scores WHERE model_name = 'challenger'")).toBe(0);
+      expect(await count(w, "SELECT COUNT(*) AS n FROM severity_scores_latest WHERE model_name = 'challenger'")).toBe(0);
+      expect(await w.read(`SELECT ${ARCHITECTURE_COLUMNS.join(', ')}, band_source, band_reason FROM shadow_scores WHERE 1 = 0`)).toEqual([]);
+      const served = makeScore(2);
+      const side = await w.read('SELECT served_model_name AS a, shadow_model_name AS b, served_probability AS p, shadow_probability AS q FROM shadow_comparison WHERE feature_event_id = ?', [
+        served.payload.featureEventId,
+      ]);
+      expect(side.map((r) => [r.a, r.b, Number(r.p), Number(r.q)])).toEqual([['severity-rf', 'challenger', served.payload.probability, shadowScore(2).payload.probability]]);
+      expect(await count(w, 'SELECT COUNT(*) AS n FROM shadow_comparison')).toBe(5);
     });
 
     it('lands a dead letter once, by its id alone, whatever its produced_at says', async () => {

@@ -21,6 +21,7 @@ import {
   migrationsTableDdl,
   SCORE_COLUMNS,
   scoresInsertSql,
+  shadowScoresInsertSql,
   TABLES,
 } from './schema.js';
 import { CompactionSchedule, OffsetConflictError, WarehouseDataError, type LandBatch, type LandResult, type Warehouse } from './types.js';
@@ -150,11 +151,13 @@ export class DuckDbWarehouse implements Warehouse {
         const scoresInserted = await this.insert(c, STAGE.scores, batch.scores, SCORE_COLUMNS, scoresInsertSql('duckdb', STAGE.scores));
         const deadLettersInserted = await this.insert(c, STAGE.deadLetters, batch.deadLetters, DEAD_LETTER_COLUMNS, deadLettersInsertSql('duckdb', STAGE.deadLetters));
         const alertsInserted = await this.insert(c, STAGE.alerts, batch.alerts ?? [], ALERT_COLUMNS, alertsInsertSql('duckdb', STAGE.alerts));
+        // Same columns as scores: the scores' staging table serves (it is emptied after each insert).
+        const shadow = batch.shadowScores ? await this.insert(c, STAGE.scores, batch.shadowScores, SCORE_COLUMNS, shadowScoresInsertSql('duckdb', STAGE.scores)) : null;
         await c.run(logBatchSql('duckdb'), logBatchBinds(batch));
         const moved = await c.run(guardSql('duckdb'), guardBinds(batch));
         if (moved.rowsChanged < 1) throw new OffsetConflictError(batch, batch.expectedLastOffset);
         await c.run('COMMIT');
-        result = { scoresInserted, deadLettersInserted, alertsInserted };
+        result = { scoresInserted, deadLettersInserted, alertsInserted, ...(shadow === null ? {} : { shadowScoresInserted: shadow }) };
       } catch (err) {
         await c.run('ROLLBACK').catch(() => undefined);
         // The staging tables are temporary and outside the rolled-back work only if emptied.

@@ -164,6 +164,14 @@ export const TABLES = {
   alerts: 'alerts',
   /** Since v7: one row per alert (raised, acknowledged, escalated, closed). */
   alertOutcomes: 'alert_outcomes',
+  /**
+   * Since v8: a challenger's scores (CHALLENGER_MODEL_PATH), the columns of severity_scores,
+   * in a table of their own so that no query of the served scores (nor the latest view)
+   * can count them by accident.
+   */
+  shadowScores: 'shadow_scores',
+  /** Since v8: each shadow score beside the served score of the same feature vector. */
+  shadowComparison: 'shadow_comparison',
 } as const;
 
 function tableDdl<R>(dialect: Dialect, table: string, columns: readonly Column<R>[], cluster?: string): string {
@@ -272,6 +280,18 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'alerts: one row per alert event (ehr.alerts.v1); alert_outcomes: one row per alert, with time to acknowledge and how it closed',
     statements: (d) => [tableDdl(d, TABLES.alerts, ALERT_COLUMNS, 'TO_DATE(occurred_at)'), alertOutcomesView()],
   },
+  {
+    version: 8,
+    description: 'shadow_scores: a silent challenger model scores beside the served one, marked shadow by its table; shadow_comparison: each beside the served score',
+    statements: (d) => [
+      tableDdl(d, TABLES.shadowScores, SCORE_COLUMNS, 'TO_DATE(event_time)'),
+      `CREATE OR REPLACE VIEW ${TABLES.shadowComparison} AS SELECT s.feature_event_id, s.patient_id, s.event_time, s.unit, ` +
+        `v.model_name AS served_model_name, v.model_version AS served_model_version, v.probability AS served_probability, v.band AS served_band, ` +
+        `s.model_name AS shadow_model_name, s.model_version AS shadow_model_version, s.probability AS shadow_probability, s.band AS shadow_band, ` +
+        `s.news2, s.news2_band, s.score_id AS shadow_score_id, v.score_id AS served_score_id ` +
+        `FROM ${TABLES.shadowScores} s LEFT JOIN ${TABLES.scores} v ON v.feature_event_id = s.feature_event_id AND v.event_time = s.event_time`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -329,6 +349,7 @@ export const scoresInsertSql = (d: Dialect, source: string | null) => insertSql(
 // Matched by event id alone: the alerting service makes it the idempotency key (each type
 // happens at most once per alert), whatever time a republished copy carries.
 export const alertsInsertSql = (d: Dialect, source: string | null) => insertSql(d, TABLES.alerts, ALERT_COLUMNS, 'event_id', null, source);
+export const shadowScoresInsertSql = (d: Dialect, source: string | null) => insertSql(d, TABLES.shadowScores, SCORE_COLUMNS, 'score_id', 'event_time', source);
 export const deadLettersInsertSql = (d: Dialect, source: string | null) => insertSql(d, TABLES.deadLetters, DEAD_LETTER_COLUMNS, 'dead_letter_id', null, source);
 
 export interface GuardBinds {

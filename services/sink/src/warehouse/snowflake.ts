@@ -19,6 +19,7 @@ import {
   migrationsTableDdl,
   SCORE_COLUMNS,
   scoresInsertSql,
+  shadowScoresInsertSql,
   TABLES,
 } from './schema.js';
 import { CompactionSchedule, OffsetConflictError, WarehouseDataError, type LandBatch, type LandResult, type Warehouse } from './types.js';
@@ -248,6 +249,10 @@ export class SnowflakeWarehouse implements Warehouse {
         for (const chunk of chunks(batch.scores, scoreRows)) {
           scoresInserted += (await execute(c, scoresInsertSql('snowflake', null), chunk.map((r) => bindRow(SCORE_COLUMNS, r)))).updated;
         }
+        let shadowScoresInserted = 0;
+        for (const chunk of chunks(batch.shadowScores ?? [], scoreRows)) {
+          shadowScoresInserted += (await execute(c, shadowScoresInsertSql('snowflake', null), chunk.map((r) => bindRow(SCORE_COLUMNS, r)))).updated;
+        }
         const deadLetterRows = Math.max(1, Math.floor(ARRAY_BIND_THRESHOLD / DEAD_LETTER_COLUMNS.length));
         for (const chunk of chunks(batch.deadLetters, deadLetterRows)) {
           deadLettersInserted += (await execute(c, deadLettersInsertSql('snowflake', null), chunk.map((r) => bindRow(DEAD_LETTER_COLUMNS, r)))).updated;
@@ -262,7 +267,7 @@ export class SnowflakeWarehouse implements Warehouse {
         const moved = await execute(c, guardSql('snowflake'), guardBinds(batch));
         if (moved.updated < 1) throw new OffsetConflictError(batch, batch.expectedLastOffset);
         await execute(c, 'COMMIT');
-        result = { scoresInserted, deadLettersInserted, alertsInserted };
+        result = { scoresInserted, deadLettersInserted, alertsInserted, ...(batch.shadowScores ? { shadowScoresInserted } : {}) };
       } catch (err) {
         const classified = classify(err, batch);
         // Only a connection whose transaction is known to be rolled back goes back to the pool.

@@ -117,6 +117,8 @@ export interface LandBatch extends PartitionKey {
   /** Records covered: rows, plus records that were dead-lettered or skipped. */
   records: number;
   scores: readonly ScoreRow[];
+  /** A challenger's scores (ehr.shadow-scores.v1): the same row, into shadow_scores, never severity_scores. */
+  shadowScores?: readonly ScoreRow[];
   deadLetters: readonly DeadLetterRow[];
   /** Alert events (a batch of ehr.alerts.v1); absent in batches of the other topics. */
   alerts?: readonly AlertRow[];
@@ -127,6 +129,8 @@ export interface LandResult {
   scoresInserted: number;
   deadLettersInserted: number;
   alertsInserted: number;
+  /** Present when the batch carried shadow scores. */
+  shadowScoresInserted?: number;
 }
 
 /**
