@@ -53,7 +53,8 @@ export const openApiPath = (url: string): string => url.replace(/:([A-Za-z0-9_]+
  * route answers: both empty when the document tells the truth. HEAD (added by Fastify
  * for every GET), the reference page under /docs and hidden routes are left out.
  */
-export function specMismatches(app: FastifyInstance): { undocumented: string[]; phantom: string[] } {
+export async function specMismatches(app: FastifyInstance): Promise<{ undocumented: string[]; phantom: string[] }> {
+  await app.ready();
   const spec = app.swagger() as { paths?: Record<string, Record<string, unknown>> };
   const documented = new Set(Object.entries(spec.paths ?? {}).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)));
   const registered = new Set(
