@@ -105,7 +105,7 @@ export function createDashboardService({ config, logger, bus, serviceHealthUrls 
   });
   const auth = new Authenticator(config, { service: 'dashboard', host: config.HOST, logger, doors: ['read'] });
   const sessions = new Sessions(auth, config.DASHBOARD_SESSION_TTL_MS);
-  const app = buildApp({ logger, metrics, readiness, ward, stream, health, auth, sessions, http: config });
+  const app = buildApp({ logger, metrics, readiness, ward, stream, health, auth, sessions, historyPoints: config.DASHBOARD_HISTORY_POINTS, http: config });
   const staleAfterMs = config.DASHBOARD_PATIENT_TTL_MS;
 
   // A score the ward cannot fold in (it throws) is redelivered a few times, then
