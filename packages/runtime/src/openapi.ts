@@ -74,7 +74,7 @@ export function registerOpenApi(app: FastifyInstance, info: OpenApiInfo): void {
     openapi: {
       openapi: '3.0.3',
       info: { title: info.title, version: '1.0.0', description: `${info.description}\n\nErrors are RFC 9457 problem details (application/problem+json); under /fhir they are FHIR OperationOutcomes. The reference page is ${DOCS_PREFIX}.` },
-      ...(info.tags ? { tags: info.tags } : {}),
+      tags: [...(info.tags ?? []), { name: 'health', description: 'probes and metrics' }, { name: 'meta', description: 'this document' }],
       // The doors' scopes (ingest, read, admin) are named in each operation's description.
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } }, schemas: { Problem: JSON.parse(JSON.stringify(Problem)) as Record<string, unknown> } },
     },
