@@ -10,14 +10,6 @@ export const PROBLEM_TYPE_PREFIX = 'tag:ehr-pipeline,2026:problem:';
 
 export const problemType = (slug: string): string => `${PROBLEM_TYPE_PREFIX}${slug}`;
 
-export const ProblemIssue = Type.Object(
-  {
-    path: Type.String({ description: 'JSON Pointer or field path of the value concerned' }),
-    message: Type.String(),
-  },
-  { additionalProperties: true },
-);
-
 export const Problem = Type.Object(
   {
     type: Type.String({ description: 'a URI naming the problem type: about:blank for plain HTTP errors, else tag:ehr-pipeline,2026:problem:<name>' }),
