@@ -57,10 +57,13 @@ export function problemAsOperationOutcome(p: Problem): OperationOutcomeBody {
   return { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: issueCode(p.status), diagnostics: p.detail ? `${p.title}: ${p.detail}` : p.title }] };
 }
 
-const sent = new WeakMap<FastifyReply, { type: string; detail?: string }>();
+const sent = new WeakMap<FastifyReply, { type: string; title: string }>();
 
-/** The problem a reply answered (its type and detail), for the request log line. */
-export const problemOf = (reply: FastifyReply): { type: string; detail?: string } | undefined => sent.get(reply);
+/**
+ * The problem a reply answered, for the request log line: its type and title only, since a
+ * detail can quote the request path or body (a patient id) and logs never carry those.
+ */
+export const problemOf = (reply: FastifyReply): { type: string; title: string } | undefined => sent.get(reply);
 
 /**
  * Sends a problem (status, content type, body serialized here so that no route's response
@@ -70,7 +73,7 @@ export function sendProblem(reply: FastifyReply, status: number, init: ProblemIn
   const url = reply.request.url;
   const body = problem(status, { instance: pathOf(url), ...init });
   reply.code(status);
-  sent.set(reply, { type: body.type, ...(body.detail !== undefined ? { detail: body.detail.slice(0, 300) } : {}) });
+  sent.set(reply, { type: body.type, title: body.title });
   if (isFhirPath(url)) return reply.type(`${FHIR_JSON}; charset=utf-8`).send(JSON.stringify(problemAsOperationOutcome(body)));
   return reply.type(`${PROBLEM_CONTENT_TYPE}; charset=utf-8`).send(JSON.stringify(body));
 }

@@ -41,12 +41,17 @@ describe('errors as problems (RFC 9457)', () => {
   };
 
   it('answers an unknown path 404 and a known path with another method 405 with Allow', async () => {
-    const { app } = make();
+    const { app, lines } = make();
     const missing = await app.inject({ method: 'GET', url: '/nowhere?x=1' });
     expect([missing.statusCode, missing.headers['content-type']]).toEqual([404, PROBLEM]);
     expect(missing.json()).toEqual({ type: 'about:blank', title: 'Not Found', status: 404, detail: 'no route for GET /nowhere', instance: '/nowhere' });
     const wrongMethod = await app.inject({ method: 'DELETE', url: '/things' });
     expect([wrongMethod.statusCode, wrongMethod.headers.allow, wrongMethod.headers['content-type']]).toEqual([405, 'POST', PROBLEM]);
+    // The path may carry a patient id: the log line names neither it nor the detail quoting it.
+    await expect.poll(() => lines.filter((l) => l.msg === 'request refused').length).toBe(2);
+    const logged = lines.filter((l) => l.msg === 'request refused');
+    expect(logged.map((l) => [l.status, l.route, l.level])).toEqual([[404, 'unmatched', 'warn'], [405, 'unmatched', 'warn']]);
+    expect(JSON.stringify(logged)).not.toContain('nowhere');
   });
 
   it('answers what Fastify refuses (bad JSON, too large, wrong type, schema) as problems, logged at warn without a stack', async () => {
@@ -65,6 +70,7 @@ describe('errors as problems (RFC 9457)', () => {
     const refused = lines.filter((l) => l.msg === 'request refused');
     expect(refused.map((l) => l.status)).toEqual([400, 413, 415, 400]);
     expect(refused.every((l) => l.level === 'warn' && l.err === undefined)).toBe(true);
+    expect(refused[0]!.problem).toEqual({ type: 'tag:ehr-pipeline,2026:problem:invalid-json', title: 'The body is not valid JSON' });
     expect(lines.some((l) => l.level === 'error')).toBe(false);
   });
 
