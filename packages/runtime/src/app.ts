@@ -4,8 +4,12 @@ import { Histogram, type Registry } from 'prom-client';
 import { ConfigError } from './config.js';
 import { HostAllowList } from './hosts.js';
 import type { HttpConfig } from './http-env.js';
+import { registerErrorHandlers } from './http-errors.js';
 import type { Logger } from './logger.js';
+import { registerOpenApi, type OpenApiInfo } from './openapi.js';
 import type { Readiness } from './readiness.js';
+import { problemOf, sendProblem } from './reply-error.js';
+import { trackRoutes } from './routes.js';
 
 export interface ServiceAppOptions {
   service: string;
@@ -17,6 +21,8 @@ export interface ServiceAppOptions {
   /** The service's HTTP settings (ServiceEnv): host allow-list, timeouts, TLS, trusted proxies. Defaults when omitted. */
   http?: Partial<HttpConfig>;
   fastify?: Pick<FastifyServerOptions, 'ajv' | 'pluginTimeout'>;
+  /** The OpenAPI document's title and description (served at /openapi.json, shown at /docs). */
+  openapi?: OpenApiInfo;
 }
 
 const startedAt = Date.now();
@@ -60,7 +66,9 @@ function serverOptions(http: Partial<HttpConfig>) {
  * The Fastify instance every service starts from: `/health/live`, `/health/ready`,
  * `/metrics`, request timing, request logs that never contain URLs with ids, a Host
  * allow-list (421 otherwise) and request, header and keep-alive timeouts; HTTPS with
- * TLS_CERT_FILE/TLS_KEY_FILE. It never listens; `main.ts` does.
+ * TLS_CERT_FILE/TLS_KEY_FILE; every error as an RFC 9457 problem (an OperationOutcome under
+ * /fhir); `/openapi.json` and an API reference page at `/docs`. Routes a service adds in
+ * `app.after()` or a plugin are documented. It never listens; `main.ts` does.
  */
 export function createServiceApp(options: ServiceAppOptions): FastifyInstance {
   const { service, logger, metrics, readiness } = options;
@@ -77,11 +85,14 @@ export function createServiceApp(options: ServiceAppOptions): FastifyInstance {
   };
   // With `https` Fastify types the instance over https.Server; every route and hook is the same.
   const app = Fastify(settings as FastifyServerOptions) as unknown as FastifyInstance;
+  trackRoutes(app);
+  registerErrorHandlers(app, logger);
+  registerOpenApi(app, options.openapi ?? { title: `EHR severity pipeline: ${service}`, description: `The ${service} service: health, readiness and metrics.` });
 
   const hosts = HostAllowList.fromList(http.ALLOWED_HOSTS);
   app.addHook('onRequest', async (request, reply) => {
     if (hosts.allows(request.host)) return;
-    return reply.code(421).send({ error: 'misdirected_request', message: 'this server does not answer to that host name (see ALLOWED_HOSTS)' });
+    return sendProblem(reply, 421, { type: 'misdirected-request', detail: 'this server does not answer to that host name (see ALLOWED_HOSTS)' });
   });
 
   // While closing, answers still in flight end their connection, so that close() does not
@@ -110,24 +121,28 @@ export function createServiceApp(options: ServiceAppOptions): FastifyInstance {
     if (!route.startsWith('/health') && route !== '/metrics') {
       const line = { method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 };
       if (reply.statusCode >= 500) logger.error(line, 'request failed');
+      else if (reply.statusCode >= 400) logger.warn({ ...line, problem: problemOf(reply) }, 'request refused');
       else logger.debug(line, 'request');
     }
   });
 
-  // Request logging is off, so errors are logged here, with the route pattern only.
-  app.addHook('onError', async (request, _reply, error) => {
-    logger.error({ err: error, method: request.method, route: request.routeOptions.url ?? 'unmatched' }, 'request error');
-  });
+  // After the OpenAPI plugin has loaded, so that these are documented too.
+  app.after(() => {
+    const probe = { tags: ['health'] };
+    app.get('/health/live', { schema: { ...probe, summary: 'Liveness: the process answers' } }, async () => ({ status: 'live', service, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) }));
 
-  app.get('/health/live', async () => ({ status: 'live', service, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) }));
+    app.get(
+      '/health/ready',
+      { schema: { ...probe, summary: 'Readiness: ready or degraded (200), not_ready (503), with each dependency and its state', response: { 200: { description: 'ready or degraded', type: 'object', additionalProperties: true }, 503: { description: 'not ready (the same report)', type: 'object', additionalProperties: true } } } },
+      async (_request, reply) => {
+        const report = await readiness.report();
+        return reply.code(report.status === 'not_ready' ? 503 : 200).send(report);
+      },
+    );
 
-  app.get('/health/ready', async (_request, reply) => {
-    const report = await readiness.report();
-    return reply.code(report.status === 'not_ready' ? 503 : 200).send(report);
-  });
-
-  app.get('/metrics', async (_request, reply) => {
-    return reply.header('content-type', metrics.contentType).send(await metrics.metrics());
+    app.get('/metrics', { schema: { tags: ['health'], summary: 'Prometheus metrics (text exposition format)' } }, async (_request, reply) => {
+      return reply.header('content-type', metrics.contentType).send(await metrics.metrics());
+    });
   });
 
   return app;

@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ConfigError } from './config.js';
 import { isLoopbackHost } from './hosts.js';
 import type { Logger } from './logger.js';
+import { sendProblem } from './reply-error.js';
 
 export type Scope = 'ingest' | 'read' | 'admin';
 
@@ -186,20 +187,23 @@ export class Authenticator {
     };
   }
 
-  /** Sends the 401/403 a door answers when it is refused. */
+  /** Sends the 401/403 a door answers when it is refused (a problem; an OperationOutcome under /fhir). */
   refuse(reply: FastifyReply, scope: Scope, error: 'invalid_token' | 'insufficient_scope' | null): FastifyReply {
     if (scope === 'admin' && this.entries.every((e) => !e.scopes.has('admin'))) {
       const variables = (this.options.adminVariables ?? ['AUTH_ADMIN_TOKENS']).join(' or ');
-      return reply.code(403).send({ error: 'forbidden', message: `admin doors are closed: set ${variables} to open them` });
+      return sendProblem(reply, 403, { type: 'door-closed', title: 'This door is closed', detail: `admin doors are closed: set ${variables} to open them`, scope });
     }
     const challenge = `Bearer realm="${this.realm}", scope="${scope}"${error ? `, error="${error}"` : ''}`;
+    void reply.header('www-authenticate', challenge);
     if (error === 'insufficient_scope') {
-      return reply.code(403).header('www-authenticate', challenge).send({ error: 'forbidden', message: `this token does not have the ${scope} scope` });
+      return sendProblem(reply, 403, { type: 'insufficient-scope', title: 'The token does not have the scope this door needs', detail: `this token does not have the ${scope} scope`, scope });
     }
-    return reply
-      .code(401)
-      .header('www-authenticate', challenge)
-      .send({ error: 'unauthorized', message: `a bearer token with the ${scope} scope is required (Authorization: Bearer <token>)` });
+    return sendProblem(reply, 401, {
+      type: error === 'invalid_token' ? 'invalid-token' : 'token-required',
+      title: error === 'invalid_token' ? 'The bearer token is not valid' : 'A bearer token is required',
+      detail: `a bearer token with the ${scope} scope is required (Authorization: Bearer <token>)`,
+      scope,
+    });
   }
 }
 

@@ -10,3 +10,7 @@ export * from './shutdown.js';
 export * from './run.js';
 export * from './backoff.js';
 export * from './errors.js';
+export * from './problem.js';
+export * from './reply-error.js';
+export * from './openapi.js';
+export * from './routes.js';

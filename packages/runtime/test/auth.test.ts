@@ -43,12 +43,22 @@ describe('bearer tokens', () => {
     const missing = await call();
     expect(missing.statusCode).toBe(401);
     expect(missing.headers['www-authenticate']).toBe('Bearer realm="producer", scope="ingest"');
+    expect(missing.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    expect(missing.json()).toEqual({
+      type: 'tag:ehr-pipeline,2026:problem:token-required',
+      title: 'A bearer token is required',
+      status: 401,
+      detail: 'a bearer token with the ingest scope is required (Authorization: Bearer <token>)',
+      instance: '/door',
+      scope: 'ingest',
+    });
     const wrong = await call(`${INGEST}x`);
     expect(wrong.statusCode).toBe(401);
     expect(wrong.headers['www-authenticate']).toContain('error="invalid_token"');
     const otherScope = await call(READ);
     expect(otherScope.statusCode).toBe(403);
     expect(otherScope.headers['www-authenticate']).toContain('error="insufficient_scope"');
+    expect(otherScope.json()).toMatchObject({ status: 403, type: 'tag:ehr-pipeline,2026:problem:insufficient-scope' });
     expect(auth.open).toBe(false);
   });
 
@@ -65,7 +75,8 @@ describe('bearer tokens', () => {
     const open = new Authenticator(config(), { service: 'scoring', host: '127.0.0.1', logger, doors: ['read', 'admin'], adminVariables: ['AUTH_ADMIN_TOKENS', 'SCORING_ADMIN_TOKEN'] });
     const closed = await door(open, 'admin')(ADMIN);
     expect(closed.statusCode).toBe(403);
-    expect(closed.json().message).toContain('SCORING_ADMIN_TOKEN');
+    expect(closed.headers['content-type']).toContain('application/problem+json');
+    expect(closed.json()).toMatchObject({ status: 403, type: 'tag:ehr-pipeline,2026:problem:door-closed', detail: expect.stringContaining('SCORING_ADMIN_TOKEN') });
     const legacy = new Authenticator(config(), { service: 'scoring', host: '127.0.0.1', logger, doors: ['read', 'admin'], extraAdminTokens: [ADMIN] });
     expect(legacy.open).toBe(true);
     expect((await door(legacy, 'admin')(ADMIN)).statusCode).toBe(200);

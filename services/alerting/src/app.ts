@@ -1,7 +1,6 @@
-import swagger from '@fastify/swagger';
 import type { AlertEngine, AlertPolicy, OpenAlertView } from '@ehr/alerts';
 import { AlertActor, AlertKindSchema, compileValidator, DISMISS_REASONS, DismissReasonSchema, EventId, SeverityBand } from '@ehr/features';
-import { createServiceApp, type Authenticator, type HttpConfig, type Logger, type Readiness, type Registry } from '@ehr/runtime';
+import { createServiceApp, problemResponses, sendProblem, type Authenticator, type HttpConfig, type Logger, type Readiness, type Registry } from '@ehr/runtime';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AlertingProcessor, CommandResult } from './processor.js';
@@ -72,13 +71,21 @@ function alertView(a: OpenAlertView) {
 
 /** The alerting service's HTTP face: health, metrics, open alerts, acknowledge and dismiss. Never listens. */
 export function buildApp(deps: AlertingAppDeps): FastifyInstance {
-  const app = createServiceApp({ service: 'alerting', logger: deps.logger, metrics: deps.metrics, readiness: deps.readiness, bodyLimit: deps.bodyLimit, ...(deps.http ? { http: deps.http } : {}) });
+  const app = createServiceApp({
+    service: 'alerting',
+    logger: deps.logger,
+    metrics: deps.metrics,
+    readiness: deps.readiness,
+    bodyLimit: deps.bodyLimit,
+    openapi: {
+      title: 'EHR severity pipeline: alerting',
+      description: 'Open alerts (deterioration, overdue observations); acknowledge and dismiss them. Every /alerts route needs the read scope.',
+      tags: [{ name: 'alerts', description: 'open alerts and the policy' }],
+    },
+    ...(deps.http ? { http: deps.http } : {}),
+  });
   const reader = deps.auth.require('read');
   const { engine, policy } = deps;
-
-  void app.register(swagger, {
-    openapi: { info: { title: 'EHR severity: alerting service', version: '1.0.0', description: 'Open alerts (deterioration, overdue observations); acknowledge and dismiss them.' } },
-  });
 
   /** A command whose event could not be published changed nothing: the client may retry. */
   const attempt = async (run: () => Promise<CommandResult>): Promise<CommandResult | { kind: 'failed' }> => {
@@ -94,26 +101,47 @@ export function buildApp(deps: AlertingAppDeps): FastifyInstance {
   const answer = (reply: FastifyReply, result: CommandResult | { kind: 'failed' }) => {
     switch (result.kind) {
       case 'failed':
-        return reply.code(503).send({ error: 'the event could not be published; nothing changed, try again' });
+        return sendProblem(reply, 503, { type: 'alert-command-unpublished', title: 'The command could not be published', detail: 'the event could not be published; nothing changed, try again' });
       case 'applied':
       case 'unchanged':
         return reply.code(200).send({ event: result.event, unchanged: result.kind === 'unchanged', alert: engine.alert(result.event.payload.alertId) ? alertView(engine.alert(result.event.payload.alertId)!) : null });
       case 'not_found':
-        return reply.code(404).send({ error: 'no open or recently closed alert with this id' });
+        return sendProblem(reply, 404, { type: 'alert-not-found', title: 'No such alert', detail: 'no open or recently closed alert with this id' });
       case 'closed':
-        return reply.code(409).send({ error: `the alert is already ${result.closed.status}`, status: result.closed.status, dismissReason: result.closed.dismissReason, resolveReason: result.closed.resolveReason, closedAt: iso(result.closed.closedAt) });
+        // `status` is the problem's HTTP status, so the alert's own status is `alertStatus`.
+        return sendProblem(reply, 409, {
+          type: 'alert-closed',
+          title: 'The alert is already closed',
+          detail: `the alert is already ${result.closed.status}`,
+          alertStatus: result.closed.status,
+          dismissReason: result.closed.dismissReason,
+          resolveReason: result.closed.resolveReason,
+          closedAt: iso(result.closed.closedAt),
+        });
     }
   };
 
-  const unavailable = (reply: FastifyReply) => reply.code(503).send({ error: 'the alerting service is not ready (restoring its state, or the bus is down); try again' });
+  const unavailable = (reply: FastifyReply) =>
+    sendProblem(reply, 503, { type: 'alerting-not-ready', title: 'The alerting service is not ready', detail: 'the alerting service is not ready (restoring its state, or the bus is down); try again' });
+  const secured = { security: [{ bearer: [] }] };
+  const notReady = { 503: 'not ready: restoring its state, or the bus is down' };
+  const commandErrors = problemResponses({
+    400: 'the body is not valid (`issues`; for dismiss also the accepted `reasons`)',
+    404: 'no open or recently closed alert with this id',
+    409: 'the alert is already closed (`alertStatus`, `dismissReason`, `resolveReason`, `closedAt`)',
+    ...notReady,
+    503: 'not ready, or the command could not be published (nothing changed): try again',
+  });
   const ready = async () => (await deps.readiness.report()).status !== 'not_ready';
 
+  // After the OpenAPI generator (registered by createServiceApp) has loaded, so that it sees these.
   app.after(() => {
-    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-
     app.get<{ Querystring: AlertsQuery }>(
       '/alerts',
-      { onRequest: reader, schema: { summary: 'Open alerts (open, acknowledged, escalated), newest first, with the unit budgets of the day', tags: ['alerts'], querystring: AlertsQuery } },
+      {
+        onRequest: reader,
+        schema: { summary: 'Open alerts (open, acknowledged, escalated), newest first, with the unit budgets of the day', tags: ['alerts'], querystring: AlertsQuery, ...secured, response: problemResponses(notReady) },
+      },
       async (request, reply) => {
         if (!(await ready())) return unavailable(reply);
         const q = request.query;
@@ -133,18 +161,18 @@ export function buildApp(deps: AlertingAppDeps): FastifyInstance {
       },
     );
 
-    app.get<{ Params: AlertParams }>('/alerts/:id', { onRequest: reader, schema: { summary: 'One open alert', tags: ['alerts'], params: AlertParams } }, async (request, reply) => {
+    app.get<{ Params: AlertParams }>('/alerts/:id', { onRequest: reader, schema: { summary: 'One open alert', tags: ['alerts'], params: AlertParams, ...secured, response: problemResponses({ 404: 'no open alert with this id' }) } }, async (request, reply) => {
       const a = engine.alert(request.params.id);
-      return a ? alertView(a) : reply.code(404).send({ error: 'no open alert with this id' });
+      return a ? alertView(a) : sendProblem(reply, 404, { type: 'alert-not-found', title: 'No such alert', detail: 'no open alert with this id' });
     });
 
     app.post<{ Params: AlertParams }>(
       '/alerts/:id/acknowledge',
-      { onRequest: reader, schema: { summary: 'Acknowledge an alert (optional body {"by": staff id}); it stops escalating and stays open until it resolves', tags: ['alerts'], params: AlertParams } },
+      { onRequest: reader, schema: { summary: 'Acknowledge an alert (optional body {"by": staff id}); it stops escalating and stays open until it resolves', tags: ['alerts'], params: AlertParams, ...secured, response: commandErrors } },
       async (request, reply) => {
         const body = request.body ?? {};
         const checked = acknowledgeBody.validate(body);
-        if (!checked.ok) return reply.code(400).send({ error: checked.error, issues: checked.issues });
+        if (!checked.ok) return sendProblem(reply, 400, { type: 'invalid-body', title: 'The body is not valid', detail: checked.error, issues: checked.issues });
         if (!(await ready())) return unavailable(reply);
         return answer(reply, await attempt(() => deps.processor.acknowledge(request.params.id, checked.value.by ?? null)));
       },
@@ -152,10 +180,10 @@ export function buildApp(deps: AlertingAppDeps): FastifyInstance {
 
     app.post<{ Params: AlertParams }>(
       '/alerts/:id/dismiss',
-      { onRequest: reader, schema: { summary: `Dismiss an alert with a reason: one of ${DISMISS_REASONS.join(', ')} (body {"reason": …, "by"?: staff id})`, tags: ['alerts'], params: AlertParams } },
+      { onRequest: reader, schema: { summary: `Dismiss an alert with a reason: one of ${DISMISS_REASONS.join(', ')} (body {"reason": …, "by"?: staff id})`, tags: ['alerts'], params: AlertParams, ...secured, response: commandErrors } },
       async (request, reply) => {
         const checked = dismissBody.validate(request.body ?? {});
-        if (!checked.ok) return reply.code(400).send({ error: checked.error, issues: checked.issues, reasons: DISMISS_REASONS });
+        if (!checked.ok) return sendProblem(reply, 400, { type: 'invalid-body', title: 'The body is not valid', detail: checked.error, issues: checked.issues, reasons: DISMISS_REASONS });
         if (!(await ready())) return unavailable(reply);
         return answer(reply, await attempt(() => deps.processor.dismiss(request.params.id, checked.value.reason, checked.value.by ?? null)));
       },

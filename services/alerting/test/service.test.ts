@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { AlertPolicy } from '@ehr/alerts';
 import { MemoryBroker, MemoryBus, type Bus } from '@ehr/bus';
 import { decodeAlertEvent, decodeDeadLetter, TOPICS, type AlertEvent, type DeadLetter } from '@ehr/features';
-import { createLogger } from '@ehr/runtime';
+import { createLogger, specMismatches } from '@ehr/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAlertingService, loadConfig, policyFrom } from '../src/index.js';
 import { fakeClock, MIN, scoreEvent, T0, waitFor, type ScoreSpec } from './fixtures.js';
@@ -127,9 +127,14 @@ describe('alerting service', () => {
     expect((await service.app.inject('/alerts')).json().count).toBe(0);
     const late = await service.app.inject({ method: 'POST', url: `/alerts/${raised.payload.alertId}/acknowledge` });
     expect(late.statusCode).toBe(409);
-    expect(late.json()).toMatchObject({ status: 'dismissed', dismissReason: 'already_managed' });
-    expect((await service.app.inject({ method: 'POST', url: '/alerts/no-such-alert/acknowledge' })).statusCode).toBe(404);
-    expect((await service.app.inject({ method: 'POST', url: '/alerts/not%20an%20id/acknowledge' })).statusCode).toBe(400);
+    expect(late.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    expect(late.json()).toMatchObject({ type: 'tag:ehr-pipeline,2026:problem:alert-closed', status: 409, alertStatus: 'dismissed', dismissReason: 'already_managed' });
+    const unknown = await service.app.inject({ method: 'POST', url: '/alerts/no-such-alert/acknowledge' });
+    expect([unknown.statusCode, unknown.json().type]).toEqual([404, 'tag:ehr-pipeline,2026:problem:alert-not-found']);
+    const badId = await service.app.inject({ method: 'POST', url: '/alerts/not%20an%20id/acknowledge' });
+    expect([badId.statusCode, badId.headers['content-type'], badId.json().type]).toEqual([400, 'application/problem+json; charset=utf-8', 'tag:ehr-pipeline,2026:problem:invalid-request']);
+    const badReason = await service.app.inject({ method: 'POST', url: `/alerts/${raised.payload.alertId}/dismiss`, payload: { reason: 'bored' } });
+    expect(badReason.json()).toMatchObject({ type: 'tag:ehr-pipeline,2026:problem:invalid-body', status: 400, reasons: expect.arrayContaining(['already_managed']) });
 
     await waitFor(() => events.length === 3, 'acknowledged and dismissed events');
     expect(events.map((e) => e.payload.type)).toEqual(['raised', 'acknowledged', 'dismissed']);
@@ -141,6 +146,7 @@ describe('alerting service', () => {
     expect(metrics).toMatch(/ehr_alerting_alert_events_total\{[^}]*type="raised"[^}]*\} 1/);
     expect((await service.app.inject('/policy')).json().name).toBe('ward-test');
     expect((await service.app.inject('/openapi.json')).json().paths).toHaveProperty('/alerts/{id}/dismiss');
+    expect(await specMismatches(service.app)).toEqual({ undocumented: [], phantom: [] });
   });
 
   it("raises nothing from a challenger's shadow scores (ehr.shadow-scores.v1): alerts follow the served model only", async () => {

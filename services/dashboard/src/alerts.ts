@@ -6,7 +6,7 @@
 // alert raised before it started, or have to rebuild the state machine from the events. Each call
 // carries the signed-in person's own token, so the alerting service checks their scope itself.
 import { AlertActor, compileValidator, DismissReasonSchema, EventId } from '@ehr/features';
-import { errorMessage, type Authenticator, type Credential, type Logger } from '@ehr/runtime';
+import { errorMessage, problemResponses, sendProblem, type Authenticator, type Credential, type Logger } from '@ehr/runtime';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -40,7 +40,7 @@ export function registerAlertRoutes(app: FastifyInstance, options: AlertRoutesOp
     const base = options.alertingUrl();
     // No alerting service in this deployment: nothing to list (204, not an error the page would log), nothing to act on (503).
     if (!base && body === undefined) return reply.code(204).send();
-    if (!base) return reply.code(503).send({ error: 'alerting_not_configured', message: 'no alerting service is configured (DASHBOARD_SERVICE_URLS has no alerting=… entry)' });
+    if (!base) return sendProblem(reply, 503, { type: 'alerting-not-configured', title: 'No alerting service', detail: 'no alerting service is configured (DASHBOARD_SERVICE_URLS has no alerting=… entry)' });
     const credential = options.credentialOf(request);
     const token = credential ? options.auth.tokenOf(credential) : null;
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -54,26 +54,58 @@ export function registerAlertRoutes(app: FastifyInstance, options: AlertRoutesOp
         signal: AbortSignal.timeout(timeoutMs),
       });
       const text = await response.text();
-      return reply.code(response.status).type('application/json; charset=utf-8').send(text);
+      // The alerting service's own answer, problems included, with its content type.
+      return reply.code(response.status).type(response.headers.get('content-type') ?? 'application/json; charset=utf-8').send(text);
     } catch (err) {
       options.logger.warn({ err: errorMessage(err) }, 'alerting service unreachable');
-      return reply.code(502).send({ error: 'alerting_unreachable', message: 'the alerting service did not answer; try again' });
+      return sendProblem(reply, 502, { type: 'alerting-unreachable', title: 'The alerting service did not answer', detail: 'the alerting service did not answer; try again' });
     }
   };
 
-  app.get('/api/alerts', async (request, reply) => forward(request, reply, '/alerts'));
+  const secured = { security: [{ bearer: [] }] };
+  const forwarded = { 502: 'the alerting service did not answer', 503: 'no alerting service is configured' };
+  // After the OpenAPI generator has loaded, so that these are documented.
+  app.after(() => {
+    app.get(
+      '/api/alerts',
+      {
+        schema: {
+          summary: "The ward's alerts from the alerting service (open ones first, escalated apart); 204 when no alerting service is configured",
+          tags: ['alerts'],
+          ...secured,
+          response: { 200: { description: "the alerting service's GET /alerts, as it answered" }, 204: { description: 'no alerting service in this deployment' }, ...problemResponses(forwarded) },
+        },
+      },
+      async (request, reply) => forward(request, reply, '/alerts'),
+    );
 
-  for (const action of ['acknowledge', 'dismiss'] as const) {
-    app.post<{ Params: Params }>(`/api/alerts/:id/${action}`, { schema: { params: Params } }, async (request, reply) => {
-      // The session cookie is SameSite=Strict already; this also covers the open mode (no cookie at all).
-      if (options.crossSite(request)) return reply.code(403).send({ error: 'forbidden', message: `${action} from another site` });
-      // JSON only: a page of another origin cannot send it without a CORS preflight, which is never granted.
-      if (!(request.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
-        return reply.code(415).send({ error: 'unsupported_media_type', message: 'send application/json' });
-      }
-      const checked = bodies[action].validate(request.body ?? {});
-      if (!checked.ok) return reply.code(400).send({ error: 'bad_request', message: checked.error });
-      return forward(request, reply, `/alerts/${encodeURIComponent(request.params.id)}/${action}`, checked.value);
-    });
-  }
+    for (const action of ['acknowledge', 'dismiss'] as const) {
+      app.post<{ Params: Params }>(
+        `/api/alerts/:id/${action}`,
+        {
+          schema: {
+            summary: action === 'acknowledge' ? 'Acknowledge an alert as the signed-in person' : 'Dismiss an alert with a reason from the list, as the signed-in person',
+            tags: ['alerts'],
+            params: Params,
+            ...secured,
+            response: {
+              200: { description: "the alert as the alerting service answered" },
+              ...problemResponses({ 400: 'not a valid body', 403: 'from another site', 409: 'the alert is no longer open (alertStatus says what it became)', 415: 'not application/json', ...forwarded }),
+            },
+          },
+        },
+        async (request, reply) => {
+          // The session cookie is SameSite=Strict already; this also covers the open mode (no cookie at all).
+          if (options.crossSite(request)) return sendProblem(reply, 403, { type: 'cross-site-request', title: 'A request from another site', detail: `${action} from another site` });
+          // JSON only: a page of another origin cannot send it without a CORS preflight, which is never granted.
+          if (!(request.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
+            return sendProblem(reply, 415, { detail: 'send application/json' });
+          }
+          const checked = bodies[action].validate(request.body ?? {});
+          if (!checked.ok) return sendProblem(reply, 400, { type: 'invalid-body', title: 'Not a valid body', detail: checked.error });
+          return forward(request, reply, `/alerts/${encodeURIComponent(request.params.id)}/${action}`, checked.value);
+        },
+      );
+    }
+  });
 }

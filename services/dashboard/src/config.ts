@@ -36,7 +36,7 @@ export const DashboardEnv = Type.Composite([
     }),
     DASHBOARD_HEALTH_INTERVAL_MS: Type.Integer({ minimum: 250, default: 5_000, description: 'how often the services are polled' }),
     DASHBOARD_PUSH_INTERVAL_MS: Type.Integer({ minimum: 20, maximum: 10_000, default: 250, description: 'updates to browsers are coalesced and sent at most this often' }),
-    DASHBOARD_HISTORY_POINTS: Type.Integer({ minimum: 2, maximum: 10_000, default: 120, description: 'scores kept per patient for the time series' }),
+    DASHBOARD_HISTORY_POINTS: Type.Integer({ minimum: 2, maximum: 10_000, default: 120, description: 'scores kept per patient for the time series and GET /fhir/RiskAssessment (the recent history in memory)' }),
     DASHBOARD_SPARK_POINTS: Type.Integer({ minimum: 2, maximum: 1_000, default: 40, description: 'points per sparkline sent to the ward view' }),
     DASHBOARD_MAX_PATIENTS: Type.Integer({ minimum: 1, default: 5_000, description: 'patients kept in memory; the longest idle are evicted past it' }),
     DASHBOARD_PATIENT_TTL_MS: Type.Integer({ minimum: 1_000, default: 12 * 3_600_000, description: 'a patient with no new score for this long leaves the ward view' }),

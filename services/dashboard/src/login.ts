@@ -2,12 +2,13 @@
 // session cookie (browsers, through the login form) or a bearer token (tools). Health,
 // metrics, the login form and its stylesheet stay open; they carry no patient data.
 import fastifyCookie from '@fastify/cookie';
-import { Authenticator, type Credential } from '@ehr/runtime';
+import { Authenticator, DOCS_PREFIX, problemResponses, sendProblem, type Credential } from '@ehr/runtime';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SESSION_COOKIE, type Session, type Sessions } from './session.js';
 
-/** Routes anyone may reach: the sign-in form, its stylesheet, probes and metrics. */
-const OPEN_ROUTES = new Set(['/login', '/logout', '/style.css', '/health/live', '/health/ready', '/metrics']);
+/** Routes anyone may reach: the sign-in form, its stylesheet, probes, metrics, and the API's description (no patient data). */
+const OPEN_ROUTES = new Set(['/login', '/logout', '/style.css', '/health/live', '/health/ready', '/metrics', '/openapi.json', '/fhir/metadata']);
+const isOpen = (url: string | undefined) => url !== undefined && (OPEN_ROUTES.has(url) || url === DOCS_PREFIX || url.startsWith(`${DOCS_PREFIX}/`));
 
 export interface Access {
   mode: 'open' | 'token';
@@ -97,7 +98,7 @@ export function registerLogin(app: FastifyInstance, { auth, sessions, pageHeader
   // After the cookie plugin has loaded, so that its parsing hook runs before this one.
   app.after(() => {
     app.addHook('onRequest', async (request, reply) => {
-      if (request.routeOptions.url !== undefined && OPEN_ROUTES.has(request.routeOptions.url)) return;
+      if (isOpen(request.routeOptions.url)) return;
       const { credential } = access(request);
       if (auth.allows(credential, 'read')) return;
       // A person opening the page is sent to the form; a tool gets the 401 it can act on.
@@ -107,42 +108,59 @@ export function registerLogin(app: FastifyInstance, { auth, sessions, pageHeader
     });
   });
 
+  const crossSiteRefusal = (reply: FastifyReply, what: string) =>
+    sendProblem(reply, 403, { type: 'cross-site-request', title: 'A request from another site', detail: `${what} from another site` });
+
   const sendPage = (reply: FastifyReply, status: number, message: string | null) =>
     reply.code(status).headers(pageHeaders).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(loginPage(message));
-
-  app.get('/login', async (request, reply) => {
-    if (auth.open || auth.allows(sessionOf(request)?.credential ?? null, 'read')) return reply.redirect('/', 303);
-    return sendPage(reply, 200, null);
-  });
 
   // The form's body: one field. URLSearchParams is the WHATWG parser; no object is keyed by input.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 8 * 1024 }, (_request, body, done) => {
     done(null, new URLSearchParams(body as string));
   });
 
-  app.post('/login', async (request, reply) => {
-    if (crossSite(request)) return reply.code(403).send({ error: 'forbidden', message: 'sign-in from another site' });
-    const form = request.body instanceof URLSearchParams ? request.body : new URLSearchParams();
-    const credential = auth.verify((form.get('token') ?? '').trim());
-    if (!credential) return sendPage(reply, 401, 'That token is not valid.');
-    if (!auth.allows(credential, 'read')) return sendPage(reply, 403, 'That token cannot read the ward (it needs the read or admin scope).');
-    return reply
-      .setCookie(SESSION_COOKIE, sessions.issue(credential), {
-        httpOnly: true,
-        sameSite: 'strict',
-        path: '/',
-        secure: request.protocol === 'https',
-        maxAge: Math.floor(sessions.ttlMs / 1000),
-      })
-      .redirect('/', 303);
-  });
+  // After the OpenAPI generator has loaded, so that these are documented.
+  app.after(() => {
+    app.get('/login', { schema: { summary: 'The sign-in form (text/html); a signed-in page is sent on to /', tags: ['session'] } }, async (request, reply) => {
+      if (auth.open || auth.allows(sessionOf(request)?.credential ?? null, 'read')) return reply.redirect('/', 303);
+      return sendPage(reply, 200, null);
+    });
 
-  app.post('/logout', async (request, reply) => {
-    if (crossSite(request)) return reply.code(403).send({ error: 'forbidden', message: 'sign-out from another site' });
-    return reply.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'strict', path: '/', secure: request.protocol === 'https' }).redirect('/login', 303);
-  });
+    app.post(
+      '/login',
+      {
+        schema: {
+          summary: 'Sign in with a token (form field `token`): sets the session cookie and redirects to /',
+          tags: ['session'],
+          consumes: ['application/x-www-form-urlencoded'],
+          response: { 303: { description: 'signed in: to /' }, 401: { description: 'the form again (text/html): not a valid token' }, ...problemResponses({ 403: 'from another site (a problem), or a token without the read scope (the form again, text/html)' }) },
+        },
+      },
+      async (request, reply) => {
+        if (crossSite(request)) return crossSiteRefusal(reply, 'sign-in');
+        const form = request.body instanceof URLSearchParams ? request.body : new URLSearchParams();
+        const credential = auth.verify((form.get('token') ?? '').trim());
+        if (!credential) return sendPage(reply, 401, 'That token is not valid.');
+        if (!auth.allows(credential, 'read')) return sendPage(reply, 403, 'That token cannot read the ward (it needs the read or admin scope).');
+        return reply
+          .setCookie(SESSION_COOKIE, sessions.issue(credential), {
+            httpOnly: true,
+            sameSite: 'strict',
+            path: '/',
+            secure: request.protocol === 'https',
+            maxAge: Math.floor(sessions.ttlMs / 1000),
+          })
+          .redirect('/', 303);
+      },
+    );
 
-  // How this page is signed in (the page hides "Sign out" when the dashboard runs open).
-  app.get('/api/session', async (request) => access(request).access);
+    app.post('/logout', { schema: { summary: 'Sign out: clears the session cookie and redirects to /login', tags: ['session'], response: { 303: { description: 'signed out: to /login' }, ...problemResponses({ 403: 'from another site' }) } } }, async (request, reply) => {
+      if (crossSite(request)) return crossSiteRefusal(reply, 'sign-out');
+      return reply.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'strict', path: '/', secure: request.protocol === 'https' }).redirect('/login', 303);
+    });
+
+    // How this page is signed in (the page hides "Sign out" when the dashboard runs open).
+    app.get('/api/session', { schema: { summary: 'How this page is signed in (open, token; bearer or cookie; scopes)', tags: ['session'], security: [{ bearer: [] }] } }, async (request) => access(request).access);
+  });
   return (request) => access(request).credential;
 }

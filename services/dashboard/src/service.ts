@@ -107,7 +107,7 @@ export function createDashboardService({ config, logger, bus, serviceHealthUrls 
   const sessions = new Sessions(auth, config.DASHBOARD_SESSION_TTL_MS);
   // The alerting service is the `alerting` entry of the same list the health panel polls.
   const alertingUrl = () => (typeof services === 'function' ? services() : services).find((s) => s.name === 'alerting')?.url ?? null;
-  const app = buildApp({ logger, metrics, readiness, ward, stream, health, auth, sessions, alertingUrl, http: config });
+  const app = buildApp({ logger, metrics, readiness, ward, stream, health, auth, sessions, alertingUrl, historyPoints: config.DASHBOARD_HISTORY_POINTS, http: config });
   const staleAfterMs = config.DASHBOARD_PATIENT_TTL_MS;
 
   // A score the ward cannot fold in (it throws) is redelivered a few times, then

@@ -1,4 +1,4 @@
-import type { SeverityBand, SeverityScoreEvent, TopFeature } from '@ehr/features';
+import type { News2Band, SeverityBand, SeverityScoreEvent, TopFeature } from '@ehr/features';
 import { KEY_VITALS, VitalExtractor, type VitalKey } from './vitals.js';
 
 export const BAND_RANK: Readonly<Record<SeverityBand, number>> = { low: 0, medium: 1, high: 2 };
@@ -9,6 +9,26 @@ export const BAND_RANK: Readonly<Record<SeverityBand, number>> = { low: 0, mediu
  */
 export type Point = [number, ...(number | null)[]];
 export const POINT_FIELDS = ['t', 'p', 'n2', ...KEY_VITALS.map((v) => v.key)] as const;
+
+/**
+ * One score as GET /fhir/RiskAssessment shows it, kept per patient beside the time series
+ * (the same bound, DASHBOARD_HISTORY_POINTS, one per event time).
+ */
+export interface ScoreRecord {
+  scoreId: string;
+  encounterId: string | null;
+  /** Event time the score describes (epoch ms). */
+  t: number;
+  scoredAt: number;
+  mode: 'model' | 'news2_only';
+  probability: number | null;
+  band: SeverityBand;
+  news2: number | null;
+  news2Band: News2Band | null;
+  model: { name: string; version: string } | null;
+  /** The raw event whose arrival produced the score. */
+  triggerEventId: string | null;
+}
 
 export interface BandAlert {
   patientId: string;
@@ -90,6 +110,7 @@ interface PatientState {
   view: PatientView;
   scoreId: string;
   history: Point[];
+  scores: ScoreRecord[];
   lastSeen: number;
 }
 
@@ -143,6 +164,19 @@ export class WardState {
     for (const { key } of KEY_VITALS) vitals[key] = round(vitals[key], 1);
     const probability = round(p.probability, 4);
     const point: Point = [t, probability, p.news2, ...KEY_VITALS.map(({ key }) => vitals[key])];
+    const record: ScoreRecord = {
+      scoreId: p.scoreId,
+      encounterId: score.encounterId,
+      t,
+      scoredAt: Date.parse(p.scoredAt),
+      mode: p.mode,
+      probability: p.probability,
+      band: p.band,
+      news2: p.news2,
+      news2Band: p.news2Band,
+      model: p.model,
+      triggerEventId: p.triggerEventId ?? null,
+    };
     const unit = p.context?.unit ?? null;
 
     const id = score.patientId;
@@ -151,6 +185,7 @@ export class WardState {
     this.noteModel(p.mode, p.model, Date.parse(p.scoredAt));
 
     if (state && outcome === 'late') {
+      insertByTime(state.scores, record, (r) => r.t, this.options.historyPoints);
       const reset = this.insertPoint(state, point);
       this.touch(id, state, receivedAt);
       this.mark(id, point, reset);
@@ -184,11 +219,12 @@ export class WardState {
     }
 
     if (!state) {
-      state = { view, scoreId: p.scoreId, history: [], lastSeen: receivedAt };
+      state = { view, scoreId: p.scoreId, history: [], scores: [], lastSeen: receivedAt };
       this.evictOverCap();
     }
     state.view = view;
     state.scoreId = p.scoreId;
+    insertByTime(state.scores, record, (r) => r.t, this.options.historyPoints);
     const reset = this.insertPoint(state, point);
     this.touch(id, state, receivedAt);
     this.mark(id, point, reset);
@@ -239,6 +275,11 @@ export class WardState {
     return state ? { ...state.view, hist: [...state.history] } : undefined;
   }
 
+  /** The recent scores of a patient, oldest first (none when the ward does not know it). */
+  scores(id: string): readonly ScoreRecord[] {
+    return this.patients.get(id)?.scores ?? [];
+  }
+
   /** Adds to the ring of alerts (and of those not yet pushed), dropping the oldest past the cap. */
   private keepAlert(alert: BandAlert): void {
     const max = this.options.maxAlerts ?? 500;
@@ -276,22 +317,7 @@ export class WardState {
 
   /** Keeps the history sorted by event time, bounded, one point per event time. True unless it was a plain append. */
   private insertPoint(state: PatientState, point: Point): boolean {
-    const h = state.history;
-    const max = this.options.historyPoints;
-    const last = h[h.length - 1];
-    if (!last || last[0] < point[0]) {
-      h.push(point);
-      if (h.length > max) h.splice(0, h.length - max);
-      return false;
-    }
-    let i = h.length - 1;
-    while (i >= 0 && h[i]![0] > point[0]) i--;
-    if (i >= 0 && h[i]![0] === point[0]) h[i] = point;
-    else if (h.length < max || i >= 0) {
-      h.splice(i + 1, 0, point);
-      if (h.length > max) h.shift();
-    }
-    return true;
+    return insertByTime(state.history, point, (p) => p[0], this.options.historyPoints);
   }
 
   private remove(id: string): void {
@@ -319,4 +345,26 @@ export class WardState {
     this.models.set(key, { mode, name: model?.name ?? null, version: model?.version ?? null, lastScoredAt: scoredAt, scores: 1 });
     this.modelsChanged = true;
   }
+}
+
+/**
+ * Inserts into a list sorted by time, at most `max` long (the oldest leave first), one item
+ * per time (a second one replaces the first). True unless it was a plain append.
+ */
+function insertByTime<T>(list: T[], item: T, timeOf: (x: T) => number, max: number): boolean {
+  const t = timeOf(item);
+  const last = list[list.length - 1];
+  if (last === undefined || timeOf(last) < t) {
+    list.push(item);
+    if (list.length > max) list.splice(0, list.length - max);
+    return false;
+  }
+  let i = list.length - 1;
+  while (i >= 0 && timeOf(list[i]!) > t) i--;
+  if (i >= 0 && timeOf(list[i]!) === t) list[i] = item;
+  else if (list.length < max || i >= 0) {
+    list.splice(i + 1, 0, item);
+    if (list.length > max) list.shift();
+  }
+  return true;
 }

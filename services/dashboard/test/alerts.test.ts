@@ -86,7 +86,7 @@ describe('dashboard alerts (through the alerting service)', () => {
     expect(alerting!.engine.alert(other)).toBeUndefined();
     // A dismissed alert answers as the alerting service does: 409 with what it became.
     const again = await post(dashboard, `/api/alerts/${other}/acknowledge`, session);
-    expect([again.statusCode, again.json<{ status: string }>().status]).toEqual([409, 'dismissed']);
+    expect([again.statusCode, again.json<{ alertStatus: string }>().alertStatus]).toEqual([409, 'dismissed']);
   });
 
   it('the alerting service judges the scope: a ward token it does not know is refused there, and nothing changes', async () => {
@@ -122,9 +122,11 @@ describe('dashboard alerts (through the alerting service)', () => {
       await none.stop();
     });
     expect((await none.app.inject({ url: '/api/alerts', headers: bearer(READ) })).statusCode).toBe(204);
-    expect((await post(none, '/api/alerts/a-1/acknowledge', bearer(READ))).statusCode).toBe(503);
+    const unconfigured = await post(none, '/api/alerts/a-1/acknowledge', bearer(READ));
+    expect([unconfigured.statusCode, unconfigured.json<{ title: string }>().title]).toEqual([503, 'No alerting service']);
     const { dashboard } = await setup({ alerting: false });
     const down = await dashboard.app.inject({ url: '/api/alerts', headers: bearer(READ) });
-    expect([down.statusCode, down.json<{ error: string }>().error]).toEqual([502, 'alerting_unreachable']);
+    expect(down.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect([down.statusCode, down.json<{ type: string }>().type]).toEqual([502, 'tag:ehr-pipeline,2026:problem:alerting-unreachable']);
   });
 });

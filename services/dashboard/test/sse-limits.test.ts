@@ -52,10 +52,10 @@ describe('dashboard live connections', () => {
     expect((await open('127.0.0.1')).statusCode).toBe(200);
     expect((await open('127.0.0.1')).statusCode).toBe(200);
     const sameAddress = await open('127.0.0.1');
-    expect([sameAddress.statusCode, sameAddress.headers['retry-after']]).toEqual([429, '10']);
+    expect([sameAddress.statusCode, sameAddress.headers['retry-after'], sameAddress.headers['content-type']]).toEqual([429, '10', 'application/problem+json; charset=utf-8']);
     expect((await open('127.0.0.2')).statusCode).toBe(200);
     const full = await open('127.0.0.3');
-    expect([full.statusCode, full.headers['retry-after']]).toEqual([503, '10']);
+    expect([full.statusCode, full.headers['retry-after'], full.headers['content-type']]).toEqual([503, '10', 'application/problem+json; charset=utf-8']);
   });
 
   it('closes a page that stops reading once its unsent buffer passes the cap, and keeps serving the others', async () => {

@@ -11,5 +11,9 @@ export interface FeatureAppDeps {
 
 /** The feature service's HTTP face: health, readiness, metrics. Never listens. */
 export function buildApp(deps: FeatureAppDeps): FastifyInstance {
-  return createServiceApp({ service: 'feature', ...deps });
+  return createServiceApp({
+    service: 'feature',
+    ...deps,
+    openapi: { title: 'EHR severity pipeline: feature', description: 'The feature service has no routes of its own: it consumes raw events and publishes feature vectors. Health, readiness and metrics.' },
+  });
 }

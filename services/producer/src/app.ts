@@ -1,10 +1,10 @@
 import type { RawEvent, ValidationIssue } from '@ehr/features';
-import { createServiceApp, type Authenticator, type HttpConfig, type Logger, type Readiness, type Registry } from '@ehr/runtime';
+import { createServiceApp, problemResponses, sendProblem, type Authenticator, type HttpConfig, type Logger, type Readiness, type Registry } from '@ehr/runtime';
 import type { FastifyInstance } from 'fastify';
 import { checkEvent, type IntakeClock } from './event-checks.js';
 import { registerFhirRoutes } from './fhir-routes.js';
-import { IntakeUnavailableError, type Intake } from './intake.js';
-import { eventBatchSchema, registerOpenApi, undocumentedValidation } from './openapi.js';
+import { IntakeUnavailableError, RETRY_AFTER_OVERLOADED_S, RETRY_AFTER_UNAVAILABLE_S, type Intake } from './intake.js';
+import { acceptedSchema, eventBatchSchema, PRODUCER_OPENAPI, undocumentedValidation } from './openapi.js';
 
 export interface ProducerAppDeps {
   logger: Logger;
@@ -40,15 +40,13 @@ export function buildApp(deps: ProducerAppDeps): FastifyInstance {
     metrics: deps.metrics,
     readiness: deps.readiness,
     bodyLimit: deps.bodyLimit,
+    openapi: PRODUCER_OPENAPI,
     ...(deps.http ? { http: deps.http } : {}),
   });
   const intakeHooks = [deps.auth.require('ingest'), deps.intake.admit];
 
-  // The OpenAPI plugin must see the routes being added, so they are declared after it loads.
-  registerOpenApi(app);
+  // In a plugin, so that the OpenAPI generator (loaded by createServiceApp) sees the routes.
   app.register(async (api) => {
-    api.get('/openapi.json', { schema: { hide: true } }, async () => api.swagger());
-
     // A batch in the project's own schema. All or nothing: a batch with one bad event is
     // refused whole, with every bad event named, so a client can fix and resend it.
     api.post(
@@ -56,10 +54,20 @@ export function buildApp(deps: ProducerAppDeps): FastifyInstance {
       {
         schema: {
           summary: 'Ingest a batch of raw events in the project schema',
-          description: 'All or nothing: 202 with the count, or 400 naming every invalid event (index, reason, field). 413 past the batch or body limit.',
+          description:
+            'All or nothing: 202 with the count, or 400 naming every invalid event (index, reason, field) in `errors`. 413 past the batch or body limit. Needs the ingest scope.',
           tags: ['events'],
           body: eventBatchSchema,
           security: [{ bearer: [] }],
+          response: {
+            202: acceptedSchema,
+            ...problemResponses({
+              400: 'the body is not a batch, or some events are invalid (none accepted): `errors` has one entry per invalid event {index, reason, issues}',
+              413: `more events than MAX_BATCH_EVENTS, or a body past the body limit`,
+              429: `too many ingest requests in flight: retry after Retry-After (${RETRY_AFTER_OVERLOADED_S} s)`,
+              503: `the broker did not confirm in time or is down: retry the same events after Retry-After (${RETRY_AFTER_UNAVAILABLE_S} s); duplicates are dropped`,
+            }),
+          },
         },
         onRequest: intakeHooks,
         ...undocumentedValidation,
@@ -68,10 +76,10 @@ export function buildApp(deps: ProducerAppDeps): FastifyInstance {
         const body: unknown = request.body;
         const list: unknown = Array.isArray(body) ? body : (body as { events?: unknown } | null)?.events;
         if (!Array.isArray(list)) {
-          return reply.code(400).send({ error: 'body must be an array of events or {"events": [...]}' });
+          return sendProblem(reply, 400, { type: 'invalid-batch', title: 'The body is not a batch of events', detail: 'body must be an array of events or {"events": [...]}' });
         }
         if (list.length > deps.maxBatchEvents) {
-          return reply.code(413).send({ error: `at most ${deps.maxBatchEvents} events per request (got ${list.length})` });
+          return sendProblem(reply, 413, { type: 'batch-too-large', title: 'Too many events in one request', detail: `at most ${deps.maxBatchEvents} events per request (got ${list.length})`, maxEvents: deps.maxBatchEvents });
         }
         const events: RawEvent[] = [];
         const errors: EventError[] = [];
@@ -81,13 +89,13 @@ export function buildApp(deps: ProducerAppDeps): FastifyInstance {
           else errors.push({ index, reason: result.reason, issues: result.issues });
         });
         if (errors.length > 0) {
-          return reply.code(400).send({ error: `${errors.length} of ${list.length} events are invalid; none were accepted`, errors });
+          return sendProblem(reply, 400, { type: 'invalid-events', title: 'Some events are invalid; none were accepted', detail: `${errors.length} of ${list.length} events are invalid; none were accepted`, errors });
         }
         try {
           await deps.intake.publish(request, events);
         } catch (err) {
           if (!(err instanceof IntakeUnavailableError)) throw err;
-          return reply.code(503).headers(err.headers).send({ error: 'unavailable', message: err.message });
+          return sendProblem(reply.headers(err.headers), 503, { type: 'intake-unavailable', title: 'Intake cannot publish now', detail: err.message, retryAfterSeconds: RETRY_AFTER_UNAVAILABLE_S });
         }
         return reply.code(202).send({ accepted: events.length });
       },

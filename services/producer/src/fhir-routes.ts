@@ -1,15 +1,25 @@
 // FHIR R4 ingestion: `POST /fhir/Observation` (one Observation) and `POST /fhir` (a
-// transaction, batch or collection Bundle). Valid Observations become raw events; invalid
-// ones get an OperationOutcome naming the element; codes we do not use are reported.
+// transaction, batch or collection Bundle), and `GET /fhir/metadata` (what of it is
+// supported). Valid Observations become raw events; invalid ones get an OperationOutcome
+// naming the element; codes we do not use are reported. Every other error under /fhir
+// (unknown path, 405, bad JSON, 413, tokens, 429, 503) is an OperationOutcome from @ehr/runtime.
 import type { RawEvent } from '@ehr/features';
 import { mapBundle, mapObservation, operationOutcome, type FhirIssue, type ObservationMapping } from '@ehr/cohort';
 import type { Bundle, BundleEntry } from 'fhir/r4.js';
+import { FHIR_JSON, OperationOutcomeSchema, operationOutcomeResponses } from '@ehr/runtime';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { refuseInvalidEvents, type IntakeClock } from './event-checks.js';
-import { IntakeUnavailableError } from './intake.js';
-import { bundleSchema, observationSchema, operationOutcomeSchema, undocumentedValidation } from './openapi.js';
+import { capabilityStatement, capabilityStatementSchema } from './fhir-capability.js';
+import { bundleSchema, observationSchema, undocumentedValidation } from './openapi.js';
 
-export const FHIR_CONTENT_TYPE = 'application/fhir+json';
+export const FHIR_CONTENT_TYPE = FHIR_JSON;
+
+const fhirJson = (description: string, schema: unknown) => ({ description, content: { [FHIR_JSON]: { schema } } });
+
+const INTAKE_ERRORS = {
+  429: 'too many ingest requests in flight: retry after Retry-After',
+  503: 'the broker did not confirm in time or is down: retry after Retry-After with the same resources',
+};
 
 export interface FhirRoutesOptions {
   /** Publishes within the intake deadline, or throws IntakeUnavailableError (503). */
@@ -33,15 +43,18 @@ export function registerFhirRoutes(app: FastifyInstance, options: FhirRoutesOpti
   // FHIR clients send application/fhir+json; parse it as JSON, within the same body limit.
   app.addContentTypeParser(FHIR_CONTENT_TYPE, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
 
-  app.setErrorHandler((error: { statusCode?: number; message: string; code?: string }, request, reply) => {
-    if (!request.url.startsWith('/fhir')) return reply.send(error);
-    if (error instanceof IntakeUnavailableError) {
-      return sendFhir(reply.headers(error.headers), 503, operationOutcome([{ severity: 'error', code: 'transient', expression: '', diagnostics: error.message }]));
-    }
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    const code = status === 413 ? 'too-costly' : status < 500 ? 'structure' : 'exception';
-    return sendFhir(reply, status, operationOutcome([{ severity: 'error', code, expression: '', diagnostics: status < 500 ? error.message : 'internal error' }]));
-  });
+  app.get(
+    '/fhir/metadata',
+    {
+      schema: {
+        summary: 'The FHIR R4 CapabilityStatement of intake: what this server accepts',
+        tags: ['fhir'],
+        response: { 200: fhirJson('a CapabilityStatement (kind instance, FHIR 4.0.1)', capabilityStatementSchema) },
+      },
+      ...undocumentedValidation,
+    },
+    async (_request, reply) => sendFhir(reply, 200, capabilityStatement({ maxEntries: options.maxEntries })),
+  );
 
   app.post(
     '/fhir/Observation',
@@ -53,7 +66,11 @@ export function registerFhirRoutes(app: FastifyInstance, options: FhirRoutesOpti
         tags: ['fhir'],
         consumes: [FHIR_CONTENT_TYPE, 'application/json'],
         body: observationSchema,
-        response: { 200: operationOutcomeSchema, 202: operationOutcomeSchema, 400: operationOutcomeSchema, 413: operationOutcomeSchema, 503: operationOutcomeSchema },
+        response: {
+          200: fhirJson('valid, but nothing used: the OperationOutcome lists the codes the pipeline does not use', OperationOutcomeSchema),
+          202: fhirJson('events accepted: the OperationOutcome says how many, and what was not used', OperationOutcomeSchema),
+          ...operationOutcomeResponses({ 400: 'invalid: the OperationOutcome names each element and the reason', 413: 'a body past the body limit', ...INTAKE_ERRORS }),
+        },
         security: [{ bearer: [] }],
       },
       onRequest: options.onRequest,
@@ -77,7 +94,14 @@ export function registerFhirRoutes(app: FastifyInstance, options: FhirRoutesOpti
         tags: ['fhir'],
         consumes: [FHIR_CONTENT_TYPE, 'application/json'],
         body: bundleSchema,
-        response: { 200: bundleSchema, 400: operationOutcomeSchema, 413: operationOutcomeSchema, 503: operationOutcomeSchema },
+        response: {
+          200: fhirJson('a transaction-response or batch-response Bundle: each entry with its status and OperationOutcome', bundleSchema),
+          ...operationOutcomeResponses({
+            400: 'not a supported Bundle, or (transaction) an entry is invalid: the OperationOutcome names every problem',
+            413: 'more entries than MAX_BATCH_EVENTS, or a body past the body limit',
+            ...INTAKE_ERRORS,
+          }),
+        },
         security: [{ bearer: [] }],
       },
       onRequest: options.onRequest,

@@ -7,7 +7,7 @@
 // pile up bodies in memory.
 import type { Bus } from '@ehr/bus';
 import type { RawEvent } from '@ehr/features';
-import { Counter, errorMessage, Gauge, type DependencyStatus, type Logger, type Registry } from '@ehr/runtime';
+import { Counter, errorMessage, Gauge, sendProblem, type DependencyStatus, type Logger, type Registry } from '@ehr/runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EventPublisher } from './publisher.js';
 
@@ -15,7 +15,7 @@ import type { EventPublisher } from './publisher.js';
 export const RETRY_AFTER_UNAVAILABLE_S = 2;
 export const RETRY_AFTER_OVERLOADED_S = 1;
 
-/** Intake cannot publish now: answered 503 with Retry-After (Fastify's error handler reads `headers`). */
+/** Intake cannot publish now: answered 503 with Retry-After (the error handler of @ehr/runtime reads `headers`). */
 export class IntakeUnavailableError extends Error {
   readonly statusCode = 503;
   readonly headers = { 'retry-after': String(RETRY_AFTER_UNAVAILABLE_S) };
@@ -97,10 +97,12 @@ export class Intake {
   admit = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (this.inFlight >= this.options.maxConcurrent) {
       this.refused.inc({ reason: 'overloaded' });
-      await reply
-        .code(429)
-        .header('retry-after', String(RETRY_AFTER_OVERLOADED_S))
-        .send({ error: 'too_many_requests', message: `${this.inFlight} ingest requests are in flight (at most ${this.options.maxConcurrent}): retry shortly` });
+      await sendProblem(reply.header('retry-after', String(RETRY_AFTER_OVERLOADED_S)), 429, {
+        type: 'intake-overloaded',
+        title: 'Too many ingest requests in flight',
+        detail: `${this.inFlight} ingest requests are in flight (at most ${this.options.maxConcurrent}): retry shortly`,
+        retryAfterSeconds: RETRY_AFTER_OVERLOADED_S,
+      });
       return;
     }
     this.inFlight++;

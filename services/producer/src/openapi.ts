@@ -1,8 +1,7 @@
-// The OpenAPI description (served at /openapi.json). Route schemas document the bodies;
-// the handlers validate by themselves so that errors name the event or FHIR element.
-import swagger from '@fastify/swagger';
+// The producer's part of the OpenAPI description (createServiceApp serves it at /openapi.json
+// and /docs). Route schemas document the bodies; the handlers validate by themselves so that
+// errors name the event or FHIR element.
 import { RawEvent } from '@ehr/features';
-import type { FastifyInstance } from 'fastify';
 
 /** Route options that keep a body schema in the docs without Fastify validating or serialising with it. */
 export const undocumentedValidation = {
@@ -56,38 +55,21 @@ export const bundleSchema = {
   additionalProperties: true,
 };
 
-export const operationOutcomeSchema = {
-  description: 'A FHIR R4 OperationOutcome: each issue with severity, code, diagnostics and the FHIRPath of the element',
-  type: 'object',
-  required: ['resourceType', 'issue'],
-  properties: {
-    resourceType: { type: 'string', enum: ['OperationOutcome'] },
-    issue: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { severity: { type: 'string' }, code: { type: 'string' }, diagnostics: { type: 'string' }, expression: { type: 'array', items: { type: 'string' } } },
-      },
-    },
-  },
+/** The producer's document: title, description and tags (createServiceApp registers the generator). */
+export const PRODUCER_OPENAPI = {
+  title: 'EHR severity pipeline: producer',
+  description:
+    'Raw clinical events in: the project schema (POST /events) and FHIR R4 Observations (POST /fhir/Observation, POST /fhir; GET /fhir/metadata says what is supported). Health, readiness and metrics are under /health and /metrics. The ingest doors need a bearer token with the ingest scope (AUTH_INGEST_TOKENS or AUTH_ADMIN_TOKENS; open only on loopback without tokens).',
+  tags: [
+    { name: 'events', description: 'the project schema' },
+    { name: 'fhir', description: 'FHIR R4' },
+  ],
 };
 
-/** Registers the OpenAPI generator on the root instance, so it sees every route added after it. */
-export function registerOpenApi(app: FastifyInstance): void {
-  app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'EHR severity pipeline: producer',
-        version: '1.0.0',
-        description: 'Raw clinical events in: the project schema (POST /events) and FHIR R4 Observations (POST /fhir/Observation, POST /fhir). Health, readiness and metrics are under /health and /metrics.',
-      },
-      tags: [
-        { name: 'events', description: 'the project schema' },
-        { name: 'fhir', description: 'FHIR R4' },
-      ],
-      // The ingest scope: AUTH_INGEST_TOKENS or AUTH_ADMIN_TOKENS (open only on loopback without tokens).
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-    },
-  });
-}
+/** What POST /events answers when it accepts a batch. */
+export const acceptedSchema = {
+  description: 'every event was accepted',
+  type: 'object',
+  required: ['accepted'],
+  properties: { accepted: { type: 'integer', minimum: 0, description: 'events accepted' } },
+};

@@ -191,15 +191,3 @@ describe('mapped events are checked against the contract at the door', () => {
     expect(r.body).toContain('future_event');
   });
 });
-
-describe('OpenAPI', () => {
-  it('describes the ingestion endpoints at /openapi.json', async () => {
-    const r = await producer.service.app.inject('/openapi.json');
-    expect(r.statusCode).toBe(200);
-    const doc = r.json();
-    expect(doc.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.paths).sort()).toEqual(['/events', '/fhir', '/fhir/Observation']);
-    expect(Object.keys(doc.paths['/fhir/Observation'].post.requestBody.content)).toEqual(['application/fhir+json', 'application/json']);
-    expect(doc.paths['/fhir/Observation'].post.responses['400']).toBeDefined();
-  });
-});

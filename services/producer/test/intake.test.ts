@@ -45,7 +45,9 @@ describe('producer intake under outage and overload', () => {
     const first = await post(batch);
     expect(first.statusCode).toBe(503);
     expect(first.headers['retry-after']).toBe('2');
-    expect(first.json().message).toMatch(/did not confirm within 200 ms.*same event ids/);
+    expect(first.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    expect(first.json()).toMatchObject({ type: 'tag:ehr-pipeline,2026:problem:intake-unavailable', status: 503, retryAfterSeconds: 2, instance: '/events' });
+    expect(first.json().detail).toMatch(/did not confirm within 200 ms.*same event ids/);
     const ready = (await service.app.inject('/health/ready')).json();
     expect(ready.status).toBe('degraded');
     expect(ready.dependencies.intake).toMatchObject({ state: 'degraded', critical: false });
@@ -95,6 +97,8 @@ describe('producer intake under outage and overload', () => {
     const third = await send('h-3');
     expect(third.status).toBe(429);
     expect(third.headers.get('retry-after')).toBe('1');
+    expect(third.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
+    expect(await third.json()).toMatchObject({ type: 'tag:ehr-pipeline,2026:problem:intake-overloaded', status: 429, retryAfterSeconds: 1 });
     expect((await service.app.inject('/metrics')).body).toMatch(/ehr_producer_intake_in_flight\{service="producer"\} 2/);
     bus.release();
     expect((await Promise.all(held)).map((r) => r.status)).toEqual([202, 202]);

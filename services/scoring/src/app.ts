@@ -1,7 +1,6 @@
-import swagger from '@fastify/swagger';
 import { FEATURE_SET_VERSION, FeatureValues, FeatureVectorEvent, vectorAfterEvents, vectorFromSnapshot, type FeatureVectorEvent as FeatureVector } from '@ehr/features';
 import { modelCard } from '@ehr/model';
-import { createServiceApp, type Authenticator, type HttpConfig, type Logger, type Readiness, type Registry } from '@ehr/runtime';
+import { createServiceApp, problemResponses, sendProblem, type Authenticator, type HttpConfig, type Logger, type Readiness, type Registry } from '@ehr/runtime';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Challenger } from './challenger.js';
@@ -65,19 +64,19 @@ export function buildApp(deps: ScoringAppDeps): FastifyInstance {
     metrics: deps.metrics,
     readiness: deps.readiness,
     bodyLimit: deps.bodyLimit,
+    openapi: {
+      title: 'EHR severity pipeline: scoring',
+      description: 'Severity scores (Random Forest + NEWS2), the model, and model swaps. POST /score needs the read scope, POST /model/reload the admin scope (AUTH_ADMIN_TOKENS or SCORING_ADMIN_TOKEN).',
+      tags: [
+        { name: 'model', description: 'the model in use and swaps' },
+        { name: 'scoring', description: 'synchronous scoring' },
+      ],
+    },
     ...(deps.http ? { http: deps.http } : {}),
   });
 
-  void app.register(swagger, {
-    openapi: {
-      info: { title: 'EHR severity: scoring service', version: '1.0.0', description: 'Severity scores (Random Forest + NEWS2), the model, and model swaps.' },
-      components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' }, readToken: { type: 'http', scheme: 'bearer' } } },
-    },
-  });
-
+  // After the OpenAPI generator (registered by createServiceApp) has loaded, so that it sees these.
   app.after(() => {
-    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-
     app.get('/model', { schema: { summary: 'The model in use (or NEWS2-only mode), its metrics and features', tags: ['model'] } }, async () => {
       const m = deps.models.current;
       const challenger = deps.challenger?.report() ?? null;
@@ -132,7 +131,16 @@ export function buildApp(deps: ScoringAppDeps): FastifyInstance {
       '/model/reload',
       {
         onRequest: deps.auth.require('admin'),
-        schema: { summary: 'Load the artifact at MODEL_PATH again and swap it in (refused artifacts leave the current model serving)', tags: ['model'], security: [{ adminToken: [] }] },
+        schema: {
+          summary: 'Load the artifact at MODEL_PATH again and swap it in (refused artifacts leave the current model serving)',
+          description: 'Needs the admin scope.',
+          tags: ['model'],
+          security: [{ bearer: [] }],
+          response: problemResponses({
+            404: 'no artifact at MODEL_PATH: `serving` names the version still serving',
+            422: 'the artifact was refused (`reasons`); `serving` names the version still serving',
+          }),
+        },
       },
       async (_request, reply) => {
         const previous = deps.models.current?.version ?? null;
@@ -140,8 +148,8 @@ export function buildApp(deps: ScoringAppDeps): FastifyInstance {
           const m = await deps.models.reload();
           return { loaded: true, version: m.version, previous };
         } catch (err) {
-          if (err instanceof ModelRejectedError) return reply.code(422).send({ error: err.message, reasons: err.reasons, serving: previous });
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return reply.code(404).send({ error: 'no model artifact at MODEL_PATH', serving: previous });
+          if (err instanceof ModelRejectedError) return sendProblem(reply, 422, { type: 'model-rejected', title: 'The model artifact was refused', detail: err.message, reasons: err.reasons, serving: previous });
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return sendProblem(reply, 404, { type: 'model-missing', title: 'No model artifact', detail: 'no model artifact at MODEL_PATH', serving: previous });
           throw err;
         }
       },
@@ -173,7 +181,14 @@ export function buildApp(deps: ScoringAppDeps): FastifyInstance {
       {
         // Patient data in and a score out: the read scope, checked before the body is read.
         onRequest: deps.auth.require('read'),
-        schema: { summary: 'Score one feature vector or snapshot synchronously (nothing is published)', tags: ['scoring'], body: ScoreRequest, security: [{ readToken: [] }] },
+        schema: {
+          summary: 'Score one feature vector or snapshot synchronously (nothing is published)',
+          description: 'Needs the read scope.',
+          tags: ['scoring'],
+          body: ScoreRequest,
+          security: [{ bearer: [] }],
+          response: problemResponses({ 422: 'the features cannot be scored: unknown names (`unknown`), a feature set mismatch (`issues`), or events that featurize to nothing' }),
+        },
       },
       async (request, reply) => {
         const body = request.body as FeatureVector | { features: Record<string, number | null> } | { events: unknown[] };
@@ -181,15 +196,17 @@ export function buildApp(deps: ScoringAppDeps): FastifyInstance {
         if ('schema' in body) {
           // A name the model does not know would be scored as if it were missing: refuse, naming it.
           const mismatch = featureSetMismatch(body, deps.models.current?.featureSchemaVersion ?? FEATURE_SET_VERSION, { complete: false });
-          if (mismatch) return reply.code(422).send({ error: mismatch.error, issues: mismatch.issues });
+          if (mismatch) return sendProblem(reply, 422, { type: 'feature-set-mismatch', title: 'The feature vector does not match the served feature set', detail: mismatch.error, issues: mismatch.issues });
           vector = body;
         } else if ('events' in body) {
           const built = await vectorAfterEvents(body.events, now());
-          if ('error' in built) return reply.code(422).send({ error: built.error });
+          if ('error' in built) return sendProblem(reply, 422, { type: 'no-features', title: 'The events give no feature vector', detail: built.error });
           vector = built.vector;
         } else {
           const unknown = unknownFeatureNames(body.features);
-          if (unknown.length > 0) return reply.code(422).send({ error: `unknown feature name(s): ${unknown.slice(0, 20).join(', ')}`, unknown: unknown.slice(0, 100) });
+          if (unknown.length > 0) {
+            return sendProblem(reply, 422, { type: 'unknown-features', title: 'Unknown feature names', detail: `unknown feature name(s): ${unknown.slice(0, 20).join(', ')}`, unknown: unknown.slice(0, 100) });
+          }
           vector = vectorFromSnapshot(body, now());
         }
         const { score, inferenceMicros } = scoreVector(vector, deps.models.current, { topK: deps.topK, now });

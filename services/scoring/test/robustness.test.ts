@@ -75,10 +75,11 @@ describe('scoring: refuses what it cannot score correctly', () => {
     await service.start();
     const snapshot = await service.app.inject({ method: 'POST', url: '/score', payload: { features: { heart_rte: 120, news2_totl: 7, heart_rate: 90 } } });
     expect(snapshot.statusCode).toBe(422);
-    expect(snapshot.json()).toMatchObject({ unknown: ['heart_rte', 'news2_totl'], error: expect.stringContaining('heart_rte') });
+    expect(snapshot.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    expect(snapshot.json()).toMatchObject({ type: 'tag:ehr-pipeline,2026:problem:unknown-features', status: 422, unknown: ['heart_rte', 'news2_totl'], detail: expect.stringContaining('heart_rte') });
     const vector = vectorEvent('P-2', { ...syntheticFeatures(2, true), pulse: 1 });
     const response = await service.app.inject({ method: 'POST', url: '/score', payload: vector });
-    expect([response.statusCode, response.json().error]).toEqual([422, expect.stringContaining('"pulse"')]);
+    expect([response.statusCode, response.json().detail, response.json().type]).toEqual([422, expect.stringContaining('"pulse"'), 'tag:ehr-pipeline,2026:problem:feature-set-mismatch']);
     const other = vectorEvent('P-2', syntheticFeatures(2, true));
     other.payload.featureSetVersion = '2.0.0';
     expect((await service.app.inject({ method: 'POST', url: '/score', payload: other })).statusCode).toBe(422);

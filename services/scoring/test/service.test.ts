@@ -110,6 +110,7 @@ describe('scoring service', () => {
     await trainTestModel(path, { seed: 3, featureSchemaVersion: '0.0.1-old' });
     const refused = await service.app.inject({ method: 'POST', url: '/model/reload', headers: { authorization: `Bearer ${TOKEN}` } });
     expect(refused.statusCode).toBe(422);
+    expect(refused.json()).toMatchObject({ type: 'tag:ehr-pipeline,2026:problem:model-rejected', status: 422, serving: expect.any(String) });
     expect(refused.json().reasons.join()).toMatch(/feature schema 0\.0\.1-old does not match/);
     expect((await service.app.inject('/model')).json().version).toBe(versionB);
   });
@@ -118,7 +119,7 @@ describe('scoring service', () => {
     const { service } = await started({ MODEL_PATH: modelA });
     const r = await service.app.inject({ method: 'POST', url: '/model/reload', headers: { authorization: 'Bearer anything-at-all-here' } });
     expect(r.statusCode).toBe(403);
-    expect(r.json().message).toContain('SCORING_ADMIN_TOKEN');
+    expect(r.json().detail).toContain('SCORING_ADMIN_TOKEN');
   });
 
   it('picks up a new artifact written over the watched file', async () => {
@@ -154,7 +155,7 @@ describe('scoring service', () => {
     expect(events.statusCode).toBe(200);
     expect(events.json()).toMatchObject({ mode: 'model', features: expect.objectContaining({ news2_total: 8 }), news2: 8, news2Band: 'high' });
     const empty = await service.app.inject({ method: 'POST', url: '/score', payload: { events: [{ schema: 'vital_sign', schemaVersion: 1 }] } });
-    expect([empty.statusCode, empty.json().error]).toEqual([422, expect.stringMatching(/no event could be featurized \(1 schema_invalid\)/)]);
+    expect([empty.statusCode, empty.json().detail]).toEqual([422, expect.stringMatching(/no event could be featurized \(1 schema_invalid\)/)]);
 
     const bad = await service.app.inject({ method: 'POST', url: '/score', payload: { features: { heart_rate: 'fast' } } });
     expect(bad.statusCode).toBe(400);

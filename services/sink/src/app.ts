@@ -11,5 +11,9 @@ export interface SinkAppDeps {
 
 /** The sink service's HTTP face: health, readiness, metrics. Never listens. */
 export function buildApp(deps: SinkAppDeps): FastifyInstance {
-  return createServiceApp({ service: 'sink', ...deps });
+  return createServiceApp({
+    service: 'sink',
+    ...deps,
+    openapi: { title: 'EHR severity pipeline: sink', description: 'The sink has no routes of its own: it lands scores and dead letters in the warehouse. Health, readiness and metrics.' },
+  });
 }

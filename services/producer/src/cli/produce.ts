@@ -12,6 +12,7 @@ import { loadConfig } from '../config.js';
 import { createEventPublisher } from '../publisher.js';
 import { openSource, type SourceKind, type SourceSpec } from '../sources.js';
 import { describePace, streamEvents, type StreamProgress } from '../stream.js';
+import { problemText } from './problem-text.js';
 
 const USAGE = `usage: npm run produce -- --source synthetic|meds|csv|physionet [--file <path>] [--speed <x>|max] [--rate <events/s>]
          [--seed 1] [--patients 300] [--hours <n>] [--artefact-rate 0.01] [--no-shift] [--limit <events>]
@@ -38,6 +39,7 @@ async function* limited(events: AsyncIterable<RawEvent> | Iterable<RawEvent>, li
     if (limit !== undefined && ++n >= limit) return;
   }
 }
+
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -111,7 +113,7 @@ async function main(): Promise<void> {
             throw new Error(`cannot reach ${url} (${err instanceof Error ? err.message : String(err)}): start the pipeline (npm start), or set KAFKA_BROKERS`);
           });
           if (response.ok) break;
-          const text = (await response.text()).slice(0, 500);
+          const text = problemText(await response.text());
           if ((response.status === 503 || response.status === 429) && attempt < 60) {
             const waitS = Number(response.headers.get('retry-after')) || 1;
             logger.warn({ status: response.status, attempt, retryInSeconds: waitS }, `intake busy: ${text}`);
