@@ -1,6 +1,6 @@
 // Every command of the repository follows one convention (@ehr/cli): --help prints the
 // usage and exits 0 without doing anything; an unknown flag prints one line naming it and
-// the usage, exits 2, and never a stack trace.
+// the usage, exits 2, and never a stack trace; a bad number names its flag and the rule.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,13 @@ const COMMANDS: Record<string, string> = {
   'kafka:jars': 'tools/kafka-local/scripts/fetch-jars.mjs',
   'docs:config': 'apps/pipeline/dist/cli/config-doc.js',
   'snowflake-test-server': 'tools/snowflake-test-server/dist/cli.js',
+  produce: 'services/producer/dist/cli/produce.js',
+};
+
+/** A bad value for each command that takes numbers, and what the first line must say. */
+const BAD_NUMBERS: Record<string, [args: string[], firstLine: string]> = {
+  generate: [['--patients', 'many'], "error: option '--patients <n>' argument 'many' is invalid. expected a whole number from 1 to 100000."],
+  produce: [['--speed', 'abc'], "error: option '--speed <x>' argument 'abc' is invalid. expected 'max' or a number above 0."],
 };
 
 beforeAll(() => {
@@ -48,5 +55,15 @@ describe.each(Object.entries(COMMANDS))('npm run %s', (name, entry) => {
     expect(first).toMatch(/^error: unknown option '--no-such-flag'|^error: Unknown option '--no-such-flag'/);
     expect(r.stderr).toContain('Usage: ');
     expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+  });
+
+  it.runIf(name in BAD_NUMBERS)('a bad number: one line naming the flag and the rule, then the usage; exit 2; nothing done', () => {
+    const [args, firstLine] = BAD_NUMBERS[name]!;
+    const r = run(args);
+    expect(r.status).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(firstLine);
+    expect(r.stderr).toContain('Usage: ');
+    expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+    expect(readdirSync(r.cwd)).toEqual([]);
   });
 });
