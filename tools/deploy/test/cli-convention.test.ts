@@ -2,7 +2,7 @@
 // usage and exits 0 without doing anything; an unknown flag prints one line naming it and
 // the usage, exits 2, and never a stack trace; a bad number names its flag and the rule.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -19,13 +19,21 @@ const COMMANDS: Record<string, string> = {
   'docs:config': 'apps/pipeline/dist/cli/config-doc.js',
   'snowflake-test-server': 'tools/snowflake-test-server/dist/cli.js',
   produce: 'services/producer/dist/cli/produce.js',
+  start: 'apps/pipeline/dist/main.js',
+  stack: 'tools/deploy/dist/cli/stack.js',
+  'compose:tokens': 'tools/deploy/dist/cli/compose-tokens.js',
 };
 
 /** A bad value for each command that takes numbers, and what the first line must say. */
 const BAD_NUMBERS: Record<string, [args: string[], firstLine: string]> = {
   generate: [['--patients', 'many'], "error: option '--patients <n>' argument 'many' is invalid. expected a whole number from 1 to 100000."],
   produce: [['--speed', 'abc'], "error: option '--speed <x>' argument 'abc' is invalid. expected 'max' or a number above 0."],
+  stack: [['--port', 'producer=99999'], "error: option '--port <name=port>' argument 'producer=99999' is invalid. expected a whole number from 1 to 65535."],
 };
+
+/** What a command writes in the repository rather than its working directory (tokens, models). */
+const REPO_TRACES = ['.env', 'data/stack-tokens.env', 'data/model/severity-model.json'];
+const snapshot = () => REPO_TRACES.map((f) => (existsSync(join(root, f)) ? statSync(join(root, f)).mtimeMs : null));
 
 beforeAll(() => {
   const built = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, encoding: 'utf8' });
@@ -37,7 +45,9 @@ describe.each(Object.entries(COMMANDS))('npm run %s', (name, entry) => {
   const run = (args: string[]) => {
     const cwd = mkdtempSync(join(tmpdir(), 'cli-'));
     const env = { ...process.env, KAFKA_LOCAL_HOME: join(cwd, '.kafka'), KAFKA_BROKERS: '' };
+    const before = snapshot();
     const result = spawnSync(process.execPath, [join(root, entry), ...args], { cwd, env, encoding: 'utf8', timeout: 60_000 });
+    expect(snapshot(), 'files in the repository').toEqual(before);
     return { ...result, cwd };
   };
 
