@@ -22,12 +22,14 @@ const COMMANDS: Record<string, string> = {
   start: 'apps/pipeline/dist/main.js',
   stack: 'tools/deploy/dist/cli/stack.js',
   'compose:tokens': 'tools/deploy/dist/cli/compose-tokens.js',
+  'alerts:replay': 'packages/alerts/dist/cli/replay.js',
 };
 
 /** A bad value for each command that takes numbers, and what the first line must say. */
 const BAD_NUMBERS: Record<string, [args: string[], firstLine: string]> = {
   generate: [['--patients', 'many'], "error: option '--patients <n>' argument 'many' is invalid. expected a whole number from 1 to 100000."],
   produce: [['--speed', 'abc'], "error: option '--speed <x>' argument 'abc' is invalid. expected 'max' or a number above 0."],
+  'alerts:replay': [['--model', 'm.json', '--data', 'd.parquet', '--horizon', '0'], "error: option '--horizon <hours>' argument '0' is invalid. expected a number from 0 (exclusive) to 168."],
   stack: [['--port', 'producer=99999'], "error: option '--port <name=port>' argument 'producer=99999' is invalid. expected a whole number from 1 to 65535."],
 };
 
