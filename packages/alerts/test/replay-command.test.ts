@@ -100,7 +100,7 @@ describe('npm run alerts:replay', () => {
   }, 120_000);
 
   it.each([
-    [['--data', 'x'], 2, "error: required option '--model <artifact.json>' not specified"],
+    [['--data', 'x'], 2, 'alerts:replay: --model and --data are required'],
     [['--model', 'm', '--data', 'x', '--split', 'train'], 2, "error: option '--split <which>' argument 'train' is invalid. Allowed choices are test, validation."],
     [['--model', 'm', '--data', 'x', '--horizon', 'soon'], 2, "error: option '--horizon <hours>' argument 'soon' is invalid. expected a number from 0 (exclusive) to 168."],
     [['--model', 'm', '--data', 'x', '--tune', '--split', 'validation'], 2, 'alerts:replay: --tune chooses on the validation patients and reports on the test patients: leave out --split'],

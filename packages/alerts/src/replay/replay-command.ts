@@ -14,8 +14,8 @@ import { policyCurve, tunePolicy, type TuningResult } from './tune.js';
 export function createReplayProgram(output?: CommandOutput): Command {
   return createCommand('alerts:replay', 'Replays an alert policy beside NEWS2 ≥ 5 and ≥ 7 on patients the model never saw; writes JSON and an HTML report.', output)
     .usage('--model <artifact.json> --data <path> [options]   (npm run alerts:replay -- …)')
-    .requiredOption('--model <artifact.json>', 'the model artifact (its recorded split says which patients it saw)')
-    .requiredOption(
+    .option('--model <artifact.json>', 'the model artifact (its recorded split says which patients it saw)')
+    .option(
       '--data <path>',
       'PhysioNet/CinC 2019 (the packed parquet or a .psv directory; onset = first SepsisLabel + 6 h, every hour scored) or a MEDS parquet such as the MIMIC-IV demo (death or ICU transfer within --horizon h; the last vector of each hour)',
     )
@@ -30,8 +30,8 @@ export function createReplayProgram(output?: CommandOutput): Command {
 }
 
 export interface ReplayOptions {
-  model: string;
-  data: string;
+  model?: string;
+  data?: string;
   policy: string;
   split?: ReplaySplit;
   tune?: boolean;
@@ -91,6 +91,8 @@ export async function replayCommand(argv: readonly string[], io: ReplayCommandIo
 
 /** The replay itself; throws with a message for a person on options that do not go together or bad data. */
 export async function runReplay(v: ReplayOptions, io: ReplayCommandIo, argv: readonly string[] = []): Promise<ReplayCommandResult> {
+  // Required, but checked here rather than by commander, which would name a missing option before an unknown one.
+  if (!v.model || !v.data) throw new CommandFailure('--model and --data are required', 2);
   if (v.tune && v.split === 'validation') throw new CommandFailure('--tune chooses on the validation patients and reports on the test patients: leave out --split', 2);
   const horizon = v.horizon;
   const split: ReplaySplit = v.split === 'validation' ? 'validation' : 'test';
