@@ -71,15 +71,15 @@ describe('npm run alerts:replay', () => {
     const out = join(dir, 'out', 'replay.json');
     const tuned = join(dir, 'out', 'tuned.json');
     const r = await runReplay({ model, data, policy: 'default', tune: true, writePolicy: tuned, out, horizon: 12, label: 'death-or-icu' }, { write: (l) => lines.push(l), say: () => undefined });
-    expect(r!.results.map((x) => x.policy.name)).toEqual(['default', 'news2-ge5', 'news2-ge7']);
-    expect(r!.tuning!.best.counts.alertsPerPatientDay).toBeLessThanOrEqual(r!.tuning!.bound.alertsPerPatientDay + 1e-9);
-    expect((await loadPolicy(tuned)).deterioration.enter).toBe(r!.policy.deterioration.enter);
+    expect(r.results.map((x) => x.policy.name)).toEqual(['default', 'news2-ge5', 'news2-ge7']);
+    expect(r.tuning!.best.counts.alertsPerPatientDay).toBeLessThanOrEqual(r.tuning!.bound.alertsPerPatientDay + 1e-9);
+    expect((await loadPolicy(tuned)).deterioration.enter).toBe(r.policy.deterioration.enter);
     const json = JSON.parse(readFileSync(out, 'utf8'));
     expect(json.data.split).toBe('test');
     expect(json.results).toHaveLength(3);
     expect(json.curves.map((c: { name: string }) => c.name)).toContain('NEWS2 ≥ n (n = 3…10)');
-    expect(existsSync(r!.report!)).toBe(true);
-    expect(readFileSync(r!.report!, 'utf8')).toContain('How the policy was chosen (validation patients only)');
+    expect(existsSync(r.report!)).toBe(true);
+    expect(readFileSync(r.report!, 'utf8')).toContain('How the policy was chosen (validation patients only)');
     expect(lines.some((l) => l.startsWith('news2-ge7@1'))).toBe(true);
   }, 120_000);
 
