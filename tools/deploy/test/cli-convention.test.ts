@@ -6,11 +6,11 @@ import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { findRepoRoot } from '../src/services.js';
+import { findRepoRoot, SERVICE_NAMES } from '../src/services.js';
 
 const root = findRepoRoot();
 
-/** npm script → its built entry point (what `npm run <script> -- …` runs after the build). */
+/** npm script (or service) → its built entry point (what `npm run <script> -- …` runs after the build). */
 const COMMANDS: Record<string, string> = {
   generate: 'packages/cohort/dist/cli/generate.js',
   'kafka:up': 'tools/kafka-local/dist/cli/kafka-up.js',
@@ -23,6 +23,8 @@ const COMMANDS: Record<string, string> = {
   stack: 'tools/deploy/dist/cli/stack.js',
   'compose:tokens': 'tools/deploy/dist/cli/compose-tokens.js',
   'alerts:replay': 'packages/alerts/dist/cli/replay.js',
+  // Each service run alone (an image's CMD, npm run stack's processes): configured by the environment, no flags.
+  ...Object.fromEntries(SERVICE_NAMES.map((s) => [`service ${s}`, `services/${s}/dist/main.js`])),
 };
 
 /** A bad value for each command that takes numbers, and what the first line must say. */
@@ -42,7 +44,7 @@ beforeAll(() => {
   expect(built.status, built.stderr).toBe(0);
 }, 120_000);
 
-describe.each(Object.entries(COMMANDS))('npm run %s', (name, entry) => {
+describe.each(Object.entries(COMMANDS))('%s', (name, entry) => {
   // An empty working directory: a command that did any work would leave a trace here.
   const run = (args: string[]) => {
     const cwd = mkdtempSync(join(tmpdir(), 'cli-'));
