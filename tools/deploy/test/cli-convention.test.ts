@@ -23,6 +23,9 @@ const COMMANDS: Record<string, string> = {
   stack: 'tools/deploy/dist/cli/stack.js',
   'compose:tokens': 'tools/deploy/dist/cli/compose-tokens.js',
   'alerts:replay': 'packages/alerts/dist/cli/replay.js',
+  // Compose's one-shot steps.
+  'init model': 'apps/init/dist/cli/model.js',
+  'init topics': 'apps/init/dist/cli/topics.js',
   // Each service run alone (an image's CMD, npm run stack's processes): configured by the environment, no flags.
   ...Object.fromEntries(SERVICE_NAMES.map((s) => [`service ${s}`, `services/${s}/dist/main.js`])),
 };

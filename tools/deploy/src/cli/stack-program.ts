@@ -34,5 +34,5 @@ PIPELINE_DRAIN_SECONDS (60): how long Ctrl-C waits, in all, for the stages to dr
 
 export function stackArguments(program: Command): StackArguments {
   const o = program.opts<{ services: ServiceName[]; port?: Map<string, number> }>();
-  return { services: o.services, ports: Object.fromEntries(o.port ?? []) as Partial<Record<ServiceName, number>> };
+  return { services: o.services, ports: Object.fromEntries(o.port ?? []) };
 }
