@@ -1,7 +1,26 @@
 // `npm start`: the whole pipeline in one process. Ctrl-C closes intake, drains every stage
 // in flow order and keeps what could not land for the next start; a second Ctrl-C stops at
 // once, keeping everything not landed on disk and saying how much and where.
+import { createCommand, parseOrExit } from '@ehr/cli';
 import { describeCounts, startPipeline } from './pipeline.js';
+
+// No flags: the pipeline is configured by the environment. Parsed first, so --help and a
+// stray flag never start anything.
+const program = createCommand(
+  'start',
+  'Runs the whole pipeline in one process (producer, feature, scoring, sink, alerting, dashboard) on an in-memory bus, a synthetic ward streaming. Ctrl-C drains and stops; a second Ctrl-C stops at once.',
+)
+  .usage('   (npm start)')
+  .addHelpText(
+    'after',
+    `
+Configured by the environment (README.md, Configuration), e.g.:
+  PRODUCER_SOURCE=none|synthetic|meds|csv|physionet   what the producer streams (default synthetic)
+  KAFKA_BROKERS=host:port                             a real Kafka instead of the in-memory bus
+  PIPELINE_DRAIN_SECONDS=60                           how long Ctrl-C waits for the stages to drain
+  PIPELINE_SPOOL_DIR=data/spool                       where records not landed at a stop are kept`,
+  );
+await parseOrExit(program);
 
 const say = (line: string) => void process.stdout.write(`${line}\n`);
 const tty = process.stdout.isTTY;

@@ -9,7 +9,7 @@ import { loadModelArtifact, sawPatient } from '@ehr/model';
 import { trainOnPhysioNet } from '@ehr/training';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPolicy } from '../src/policy.js';
-import { replayCommand } from '../src/replay/replay-command.js';
+import { replayCommand, runReplay } from '../src/replay/replay-command.js';
 import { loadReplayData } from '../src/replay/replay-data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'alerts-replay-'));
@@ -70,24 +70,53 @@ describe('npm run alerts:replay', () => {
     const lines: string[] = [];
     const out = join(dir, 'out', 'replay.json');
     const tuned = join(dir, 'out', 'tuned.json');
-    const r = await replayCommand(['--model', model, '--data', data, '--tune', '--write-policy', tuned, '--out', out], { write: (l) => lines.push(l), say: () => undefined });
-    expect(r!.results.map((x) => x.policy.name)).toEqual(['default', 'news2-ge5', 'news2-ge7']);
-    expect(r!.tuning!.best.counts.alertsPerPatientDay).toBeLessThanOrEqual(r!.tuning!.bound.alertsPerPatientDay + 1e-9);
-    expect((await loadPolicy(tuned)).deterioration.enter).toBe(r!.policy.deterioration.enter);
+    const r = await runReplay({ model, data, policy: 'default', tune: true, writePolicy: tuned, out, horizon: 12, label: 'death-or-icu' }, { write: (l) => lines.push(l), say: () => undefined });
+    expect(r.results.map((x) => x.policy.name)).toEqual(['default', 'news2-ge5', 'news2-ge7']);
+    expect(r.tuning!.best.counts.alertsPerPatientDay).toBeLessThanOrEqual(r.tuning!.bound.alertsPerPatientDay + 1e-9);
+    expect((await loadPolicy(tuned)).deterioration.enter).toBe(r.policy.deterioration.enter);
     const json = JSON.parse(readFileSync(out, 'utf8'));
     expect(json.data.split).toBe('test');
     expect(json.results).toHaveLength(3);
     expect(json.curves.map((c: { name: string }) => c.name)).toContain('NEWS2 ≥ n (n = 3…10)');
-    expect(existsSync(r!.report!)).toBe(true);
-    expect(readFileSync(r!.report!, 'utf8')).toContain('How the policy was chosen (validation patients only)');
+    expect(existsSync(r.report!)).toBe(true);
+    expect(readFileSync(r.report!, 'utf8')).toContain('How the policy was chosen (validation patients only)');
     expect(lines.some((l) => l.startsWith('news2-ge7@1'))).toBe(true);
   }, 120_000);
 
-  it('refuses what it cannot do, saying why', async () => {
-    await expect(replayCommand(['--data', data], quiet)).rejects.toThrow(/--model and --data are required/);
-    await expect(replayCommand(['--model', model, '--data', data, '--split', 'train'], quiet)).rejects.toThrow(/--split must be test or validation/);
-    await expect(replayCommand(['--model', model, '--data', data, '--tune', '--split', 'validation'], quiet)).rejects.toThrow(/leave out --split/);
-    await expect(replayCommand(['--model', model, '--data', join(dir, 'nowhere')], quiet)).rejects.toThrow(/not found/);
-    expect(await replayCommand(['--help'], quiet)).toBeNull();
+  it('tuning progress goes to the progress display when there is one', async () => {
+    const seen: { label: string; total: number; unit: string; done: number; stopped: boolean }[] = [];
+    const io = {
+      ...quiet,
+      progress: (o: { label: string; total: number; unit: string }) => {
+        const shown = { ...o, done: 0, stopped: false };
+        seen.push(shown);
+        return { update: (d: number) => void (shown.done = d), increment: () => undefined, stop: () => void (shown.stopped = true) };
+      },
+    };
+    await runReplay({ model, data, policy: 'default', tune: true, writePolicy: join(dir, 'p.json'), out: join(dir, 'p', 'r.json'), report: 'none', horizon: 12, label: 'death-or-icu' }, io);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ label: 'tuning', unit: 'candidates', stopped: true });
+    expect(seen[0]!.done).toBe(seen[0]!.total);
+  }, 120_000);
+
+  it.each([
+    [['--data', 'x'], 2, 'alerts:replay: --model and --data are required'],
+    [['--model', 'm', '--data', 'x', '--split', 'train'], 2, "error: option '--split <which>' argument 'train' is invalid. Allowed choices are test, validation."],
+    [['--model', 'm', '--data', 'x', '--horizon', 'soon'], 2, "error: option '--horizon <hours>' argument 'soon' is invalid. expected a number from 0 (exclusive) to 168."],
+    [['--model', 'm', '--data', 'x', '--tune', '--split', 'validation'], 2, 'alerts:replay: --tune chooses on the validation patients and reports on the test patients: leave out --split'],
+    [['--model', 'm', '--data', 'x', '--bogus'], 2, "error: unknown option '--bogus'"],
+    [['--help'], 0, ''],
+  ])('%j: exit %i, first line %j, and the usage after a usage error', async (argv, code, first) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    expect(await replayCommand(argv, quiet, { out: (t) => void out.push(t), err: (t) => void err.push(t) })).toBe(code);
+    expect(err.join('').split('\n')[0]).toBe(first);
+    expect((code === 0 ? out : err).join('')).toContain('Usage: alerts:replay');
+  });
+
+  it('refuses data it cannot read, saying why (exit 1)', async () => {
+    const err: string[] = [];
+    expect(await replayCommand(['--model', model, '--data', join(dir, 'nowhere')], quiet, { out: () => undefined, err: (t) => void err.push(t) })).toBe(1);
+    expect(err.join('')).toMatch(/^alerts:replay: .*not found/);
   });
 });

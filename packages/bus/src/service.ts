@@ -3,9 +3,11 @@
 // `main.ts` is one call (`runService`), and a sixth service is one folder and one entry in
 // the launcher's list.
 import type { TObject } from '@sinclair/typebox';
+import { parseOrExit } from '@ehr/cli';
 import { ConfigError, createLogger, errorMessage, startAndListen, type GracefulShutdown, type Logger, type RunnableService } from '@ehr/runtime';
 import { createBus, type BusEnv } from './env.js';
 import type { MemoryBroker } from './memory-bus.js';
+import { serviceCommand } from './service-command.js';
 import type { Bus } from './types.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -134,15 +136,19 @@ export async function listenService(
  * A service's `main.ts`: configuration from `env`, real dependencies, listen, stop on
  * SIGINT/SIGTERM. A service that cannot start says why in one JSON line and exits 1: a
  * configuration error names each variable and its rule (never a secret's value) and
- * prints no stack trace, since the fix is in the environment, not in the code.
+ * prints no stack trace, since the fix is in the environment, not in the code. With
+ * `argv` (the process's arguments), --help prints the usage and exits 0, and any other
+ * flag exits 2, before anything starts.
  */
 export async function runService(
   manifest: ServiceManifest,
   env: Env,
   cwd: string,
-  options: { exit?: (code: number) => never; logDestination?: NodeJS.WritableStream } = {},
+  options: { exit?: (code: number) => never; logDestination?: NodeJS.WritableStream; argv?: readonly string[] } = {},
 ): Promise<ListeningService> {
   const exit = options.exit ?? ((code: number) => process.exit(code));
+  // The command line first: --help or a stray flag ends here, before anything connects.
+  if (options.argv) await parseOrExit(serviceCommand(manifest), options.argv, exit);
   const wiring = { cwd, ...(options.logDestination ? { logDestination: options.logDestination } : {}) };
   try {
     const running = await listenService(manifest, env, wiring, { exitOnSignals: true });

@@ -3,8 +3,9 @@
 import { Writable } from 'node:stream';
 import { createMetricsRegistry, createServiceApp, portEnv, readConfig, Readiness, ServiceEnv } from '@ehr/runtime';
 import { Type } from '@sinclair/typebox';
+import { runCommand } from '@ehr/cli';
 import { describe, expect, it } from 'vitest';
-import { BusEnv, defineService, runService } from '../src/index.js';
+import { BusEnv, defineService, runService, serviceCommand } from '../src/index.js';
 
 const Env = Type.Composite([ServiceEnv, portEnv(0), BusEnv, Type.Object({ DEMO_ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'admin token' })) })]);
 
@@ -64,5 +65,34 @@ describe('runService when the service cannot start', () => {
   it('shows the value of a variable that is not a secret', async () => {
     const { lines } = await failedStart({ PORT: 'eighty' });
     expect(JSON.parse(lines[0]!).msg).toMatch(/PORT: .*got "eighty"/);
+  });
+});
+
+describe('runService on the command line', () => {
+  const exit = (code: number): never => {
+    throw new Exited(code);
+  };
+
+  it.each([
+    [['--help'], 0],
+    [['--port', '4001'], 2],
+    [['extra'], 2],
+  ])('%j: exits %i before anything starts (no configuration is even read)', async (argv, code) => {
+    // A configuration that could not start: reaching it would exit 1 instead.
+    const outcome = await runService(manifest, { DEMO_ADMIN_TOKEN: 'short' }, process.cwd(), { exit, argv }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(outcome).toEqual(new Exited(code));
+  });
+
+  it('the usage names the service, its summary and the variables that configure it', async () => {
+    const out: string[] = [];
+    const output = { out: (t: string) => void out.push(t), err: (t: string) => void out.push(t) };
+    expect(await runCommand(serviceCommand(manifest, output), ['--help'], () => undefined, output)).toBe(0);
+    const text = out.join('');
+    expect(text).toMatch(/^Usage: demo {4}\(node services\/demo\/dist\/main\.js\)/);
+    expect(text).toContain('The demo service: a service for this test.');
+    expect(text).toContain('DEMO_ADMIN_TOKEN');
   });
 });

@@ -2,4 +2,4 @@
 import { runService } from '@ehr/bus';
 import { manifest } from './manifest.js';
 
-await runService(manifest, process.env, process.cwd());
+await runService(manifest, process.env, process.cwd(), { argv: process.argv.slice(2) });

@@ -36,6 +36,8 @@ export interface OpenedSource {
   shiftTo?: number;
   /** For logs: what is streaming, without patient data. */
   description: string;
+  /** How many events the source holds, when known before streaming (replays read into memory). */
+  total?: number;
 }
 
 function* eventsOf<T extends { event: RawEvent }>(records: Iterable<T>): Generator<RawEvent> {
@@ -65,10 +67,10 @@ export async function openSource(spec: SourceSpec, now: number = Date.now()): Pr
       const pace = replayPace();
       if (spec.shift === false) {
         const events = [...data.events].sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt));
-        return { events, pace, description: `MEDS replay (${data.patients.length} patients, ${events.length} events)` };
+        return { events, pace, total: events.length, description: `MEDS replay (${data.patients.length} patients, ${events.length} events)` };
       }
       const events = shiftMedsTimeline(data, { startMs: now });
-      return { events, pace, shiftTo: await replayStart(events, pace, now), description: `MEDS replay (${data.patients.length} patients, ${events.length} events)` };
+      return { events, pace, total: events.length, shiftTo: await replayStart(events, pace, now), description: `MEDS replay (${data.patients.length} patients, ${events.length} events)` };
     }
     case 'physionet': {
       if (!spec.file) throw new Error('the physionet source needs the data (the packed parquet or a directory of .psv files)');
@@ -84,7 +86,7 @@ export async function openSource(spec: SourceSpec, now: number = Date.now()): Pr
       timed.sort((a, b) => a.t - b.t || a.k - b.k);
       const events = timed.map((x) => x.e);
       const pace = replayPace();
-      return { events, pace, ...(start === undefined ? {} : { shiftTo: await replayStart(events, pace, now) }), description: `PhysioNet/CinC 2019 replay (${count} of ${table.stays.length} ICU stays, ${timed.length} events)` };
+      return { events, pace, total: events.length, ...(start === undefined ? {} : { shiftTo: await replayStart(events, pace, now) }), description: `PhysioNet/CinC 2019 replay (${count} of ${table.stays.length} ICU stays, ${timed.length} events)` };
     }
     case 'csv': {
       if (!spec.file) throw new Error('the csv source needs a cohort directory');

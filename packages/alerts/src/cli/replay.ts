@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // npm run alerts:replay -- --model <artifact> --data <PhysioNet parquet | .psv directory | MEDS parquet> [--policy <file|name>] [--tune]
+// Results on stdout, progress on stderr (a bar on a terminal, JSON lines in a log).
+import { createProgress } from '@ehr/cli';
 import { replayCommand } from '../replay/replay-command.js';
 
-replayCommand(process.argv.slice(2), { write: (line) => process.stdout.write(`${line}\n`), say: (line) => process.stderr.write(`${line}\n`) }).catch((err: unknown) => {
-  process.stderr.write(`alerts:replay: ${err instanceof Error ? err.message : String(err)}\n(npm run alerts:replay -- --help for usage)\n`);
-  process.exit(1);
+process.exitCode = await replayCommand(process.argv.slice(2), {
+  write: (line) => process.stdout.write(`${line}\n`),
+  say: (line) => process.stderr.write(`${line}\n`),
+  progress: (options) => createProgress(options),
 });

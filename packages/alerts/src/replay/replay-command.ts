@@ -3,29 +3,52 @@
 // validation patients, replay the policy beside NEWS2 ≥ 5 and ≥ 7, write JSON and HTML.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { CommandFailure, createCommand, decimal, Option, runCommand, type Command, type CommandOutput, type Progress } from '@ehr/cli';
 import { loadPolicy, type AlertPolicy } from '../policy.js';
 import { loadReplayData, type ReplayData, type ReplaySplit } from './replay-data.js';
 import { renderReplayReport, type CurveSeries } from './replay-report.js';
 import { replayPolicy, type ReplayResult } from './replay.js';
 import { policyCurve, tunePolicy, type TuningResult } from './tune.js';
 
-export const REPLAY_USAGE = `usage: npm run alerts:replay -- --model <artifact.json> --data <path> [--policy <file.json|default|news2-ge5|news2-ge7>]
-                                [--split test|validation] [--tune [--write-policy <file.json>]] [--out <file.json>] [--report <file.html|none>]
-                                [--horizon 12] [--label death-or-icu|death]
-  --data      PhysioNet/CinC 2019 (the packed parquet or a .psv directory; onset = first SepsisLabel + 6 h, every hour scored)
-              or a MEDS parquet such as the MIMIC-IV demo (death or ICU transfer within --horizon h; the last vector of each hour)
-  --policy    the policy to replay (default: the shipped default); NEWS2 ≥ 5 and ≥ 7 are always replayed beside it
-  --split     test (default): patients the model never saw; validation: the model's validation patients (its recorded split)
-  --tune      choose a policy on the validation patients (grid over enter, exit, persistence, re-alert), write it to
-              --write-policy (default data/alerts/tuned-policy.json), then replay it on the test patients
-  --out       JSON (default data/alerts/replay-<data name>.json); --report HTML (default beside it; none = no report)`;
+/** The arguments of `npm run alerts:replay`, checked before any data is read. */
+export function createReplayProgram(output?: CommandOutput): Command {
+  return createCommand('alerts:replay', 'Replays an alert policy beside NEWS2 ≥ 5 and ≥ 7 on patients the model never saw; writes JSON and an HTML report.', output)
+    .usage('--model <artifact.json> --data <path> [options]   (npm run alerts:replay -- …)')
+    .option('--model <artifact.json>', 'the model artifact (its recorded split says which patients it saw)')
+    .option(
+      '--data <path>',
+      'PhysioNet/CinC 2019 (the packed parquet or a .psv directory; onset = first SepsisLabel + 6 h, every hour scored) or a MEDS parquet such as the MIMIC-IV demo (death or ICU transfer within --horizon h; the last vector of each hour)',
+    )
+    .option('--policy <file.json|name>', 'the policy to replay: a file, default, news2-ge5 or news2-ge7 (NEWS2 ≥ 5 and ≥ 7 are always replayed beside it)', 'default')
+    .addOption(new Option('--split <which>', "test: patients the model never saw; validation: the model's validation patients (its recorded split)").choices(['test', 'validation']))
+    .option('--tune', 'choose a policy on the validation patients (grid over enter, exit, persistence, re-alert), write it, then replay it on the test patients')
+    .option('--write-policy <file.json>', 'where --tune writes the policy it chose', join('data', 'alerts', 'tuned-policy.json'))
+    .option('--out <file.json>', 'the JSON results (default data/alerts/replay-<data name>.json)')
+    .option('--report <file.html|none>', 'the HTML report (default beside --out; none = no report)')
+    .option('--horizon <hours>', 'MEDS: the outcome counts within this many hours', decimal({ min: 0, max: 168, exclusiveMin: true }), 12)
+    .addOption(new Option('--label <outcome>', 'MEDS: the outcome').choices(['death-or-icu', 'death']).default('death-or-icu'));
+}
+
+export interface ReplayOptions {
+  model?: string;
+  data?: string;
+  policy: string;
+  split?: ReplaySplit;
+  tune?: boolean;
+  writePolicy: string;
+  out?: string;
+  report?: string;
+  horizon: number;
+  label: 'death-or-icu' | 'death';
+}
 
 export interface ReplayCommandIo {
   /** The results, for a person. */
   write: (line: string) => void;
   /** Progress. */
   say: (line: string) => void;
+  /** A progress display for the tuning (a bar on a terminal); without it, a line every 20 candidates. */
+  progress?: (options: { label: string; total: number; unit: string }) => Progress;
 }
 
 export interface ReplayCommandResult {
@@ -60,40 +83,23 @@ export function formatReplayRow(r: ReplayResult): string {
   );
 }
 
-/** Runs the command; throws with a message for a person on bad arguments or data. Returns null after --help. */
-export async function replayCommand(argv: readonly string[], io: ReplayCommandIo): Promise<ReplayCommandResult | null> {
-  const { values: v } = parseArgs({
-    args: [...argv],
-    options: {
-      model: { type: 'string' },
-      data: { type: 'string' },
-      policy: { type: 'string' },
-      split: { type: 'string' },
-      tune: { type: 'boolean' },
-      'write-policy': { type: 'string' },
-      out: { type: 'string' },
-      report: { type: 'string' },
-      horizon: { type: 'string' },
-      label: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
-  if (v.help) {
-    io.write(REPLAY_USAGE);
-    return null;
-  }
-  if (!v.model || !v.data) throw new Error('--model and --data are required');
-  if (v.split !== undefined && v.split !== 'test' && v.split !== 'validation') throw new Error(`--split must be test or validation, got '${v.split}'`);
-  if (v.label !== undefined && v.label !== 'death' && v.label !== 'death-or-icu') throw new Error(`--label must be death-or-icu or death (MEDS), got '${v.label}'`);
-  if (v.tune && v.split === 'validation') throw new Error('--tune chooses on the validation patients and reports on the test patients: leave out --split');
-  const horizon = v.horizon === undefined ? 12 : Number(v.horizon);
-  if (!(horizon > 0)) throw new Error(`--horizon: '${v.horizon}' is not a number of hours`);
+/** Runs the command on `argv` (without node and the script); resolves the exit code. */
+export async function replayCommand(argv: readonly string[], io: ReplayCommandIo, output?: CommandOutput): Promise<number> {
+  const program = createReplayProgram(output);
+  return runCommand(program, argv, async (p) => void (await runReplay(p.opts<ReplayOptions>(), io, argv)), output);
+}
+
+/** The replay itself; throws with a message for a person on options that do not go together or bad data. */
+export async function runReplay(v: ReplayOptions, io: ReplayCommandIo, argv: readonly string[] = []): Promise<ReplayCommandResult> {
+  // Required, but checked here rather than by commander, which would name a missing option before an unknown one.
+  if (!v.model || !v.data) throw new CommandFailure('--model and --data are required', 2);
+  if (v.tune && v.split === 'validation') throw new CommandFailure('--tune chooses on the validation patients and reports on the test patients: leave out --split', 2);
+  const horizon = v.horizon;
   const split: ReplaySplit = v.split === 'validation' ? 'validation' : 'test';
   const started = performance.now();
 
   const [news2Ge5, news2Ge7] = await Promise.all([loadPolicy('news2-ge5'), loadPolicy('news2-ge7')]);
-  let policy = await loadPolicy(v.policy ?? 'default');
+  let policy = await loadPolicy(v.policy);
   const loaded = await loadReplayData({
     model: v.model,
     data: v.data,
@@ -110,11 +116,14 @@ export async function replayCommand(argv: readonly string[], io: ReplayCommandIo
   if (v.tune) {
     const validation = loaded[0]!;
     io.say(`tuning on ${validation.stays.length} validation stays…`);
+    let bar = null as Progress | null; // created on the first report, when the number of candidates is known
     const tuned = tunePolicy(validation.stays, policy, news2Ge7, (done, total) => {
-      if (done % 20 === 0 || done === total) io.say(`  ${done}/${total} candidates`);
+      if (io.progress) (bar ??= io.progress({ label: 'tuning', total, unit: 'candidates' })).update(done);
+      else if (done % 20 === 0 || done === total) io.say(`  ${done}/${total} candidates`);
     });
+    bar?.stop();
     policy = { ...tuned.policy, version: `tuned-${data.model.version.slice(0, 12)}` };
-    tunedPolicy = v['write-policy'] ?? join('data', 'alerts', 'tuned-policy.json');
+    tunedPolicy = v.writePolicy;
     await mkdir(dirname(tunedPolicy), { recursive: true });
     await writeFile(tunedPolicy, `${JSON.stringify(policy, null, 2)}\n`);
     io.say(`tuned policy: ${tunedPolicy}`);

@@ -4,55 +4,22 @@
 // Ctrl-C sends each service one SIGTERM, waits, and reports how each exited.
 import { spawnSync } from 'node:child_process';
 import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseOrExit } from '@ehr/cli';
 import { isKafkaBroker, localHome, readState } from '@ehr/kafka-local';
 import { prepareDefaultModel } from '@ehr/init';
 import { describeCounts } from '@ehr/pipeline';
 import { kafkaBacklog, type StackBacklog } from '../drain.js';
 import { formatLogLine, wantsColors } from '../log-format.js';
-import { findRepoRoot, isServiceName, SERVICE_NAMES, SERVICES, type ServiceName } from '../services.js';
+import { findRepoRoot, type ServiceName } from '../services.js';
 import { startStack, type Env, type ExitReport, type Stack } from '../stack.js';
 import { prepareStackTokens } from '../tokens.js';
-
-const USAGE = `usage: npm run stack [-- --services producer,feature,... --port producer=4001 ...]
-  --services  which services to run (default: ${SERVICE_NAMES.join(',')})
-  --port      NAME=PORT, repeatable (default ports: ${SERVICES.map((s) => `${s.name} ${s.defaultPort}`).join(', ')})
-Uses KAFKA_BROKERS when set, else the broker of \`npm run kafka:up\` (started when none runs).`;
+import { createStackProgram, stackArguments } from './stack-program.js';
 
 const say = (line: string) => void process.stdout.write(`stack: ${line}\n`);
 
 function fail(message: string): never {
   process.stderr.write(`stack: ${message}\n`);
   process.exit(1);
-}
-
-function parseCommandLine(argv: string[]): { services: ServiceName[]; ports: Partial<Record<ServiceName, number>> } {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { services: { type: 'string' }, port: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
-    }));
-  } catch (error) {
-    fail(`${(error as Error).message}\n${USAGE}`);
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(0);
-  }
-  const services = (values.services ?? SERVICE_NAMES.join(','))
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const s of services) if (!isServiceName(s)) fail(`unknown service '${s}' (known: ${SERVICE_NAMES.join(', ')})`);
-  const ports: Partial<Record<ServiceName, number>> = {};
-  for (const item of values.port ?? []) {
-    const [name = '', raw = ''] = item.split('=');
-    const port = Number(raw);
-    if (!isServiceName(name) || !Number.isInteger(port) || port < 1 || port > 65_535) fail(`--port wants NAME=PORT, got '${item}'`);
-    ports[name] = port;
-  }
-  return { services: services as ServiceName[], ports };
 }
 
 /** The broker to use, starting one with kafka:up when none runs. */
@@ -82,7 +49,8 @@ function describe(report: ExitReport): string {
   return report.code === 0 ? 'exited cleanly (code 0)' : `exited with code ${report.code}`;
 }
 
-const { services, ports } = parseCommandLine(process.argv.slice(2));
+// Arguments first: --help or a bad flag starts neither a broker nor a service.
+const { services, ports } = stackArguments(await parseOrExit(createStackProgram()));
 const root = findRepoRoot();
 const brokers = findOrStartBroker(root);
 const colors = wantsColors(process.stdout);
