@@ -54,10 +54,13 @@ const child = spawn(process.execPath, [join(root, 'apps', 'pipeline', 'dist', 'm
   },
 });
 const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+// Never leave npm start running behind a failed bench.
+process.once('exit', () => child.kill('SIGKILL'));
 const pipeline = { urls };
 for (let ready = false; !ready; ) {
   if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}`);
-  ready = await fetch(`${urls.dashboard}/health/live`).then((r) => r.ok, () => false);
+  const live = await Promise.all(Object.values(urls).map((url) => fetch(`${url}/health/live`).then((r) => r.ok, () => false)));
+  ready = live.every(Boolean);
   await new Promise((r) => setTimeout(r, 500));
 }
 /** Peak resident memory of npm start so far (the kernel's high-water mark). */
