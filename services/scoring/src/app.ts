@@ -2,7 +2,7 @@ import { FEATURE_SET_VERSION, FeatureValues, FeatureVectorEvent, vectorAfterEven
 import { modelCard } from '@ehr/model';
 import { createServiceApp, problemResponses, sendProblem, type Authenticator, type HttpConfig, type Logger, type Readiness, type Registry } from '@ehr/runtime';
 import { Type, type TSchema } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Challenger } from './challenger.js';
 import type { DriftMonitor } from './drift.js';
 import { ModelRejectedError, type ModelHolder } from './model-holder.js';
@@ -75,6 +75,9 @@ export function buildApp(deps: ScoringAppDeps): FastifyInstance {
     ...(deps.http ? { http: deps.http } : {}),
   });
 
+  const noChallenger = (reply: FastifyReply) =>
+    sendProblem(reply, 404, { type: 'no-challenger', title: 'No challenger model', detail: 'no challenger is configured (CHALLENGER_MODEL_PATH)' });
+
   // After the OpenAPI generator (registered by createServiceApp) has loaded, so that it sees these.
   app.after(() => {
     app.get('/model', { schema: { summary: 'The model in use (or NEWS2-only mode), its metrics and features', tags: ['model'] } }, async () => {
@@ -113,9 +116,15 @@ export function buildApp(deps: ScoringAppDeps): FastifyInstance {
 
     app.get(
       '/model/challenger/report',
-      { schema: { summary: 'The served model and the silent challenger compared on the live stream (404 when no challenger is configured)', tags: ['model'] } },
+      {
+        schema: {
+          summary: 'The served model and the silent challenger compared on the live stream (404 when no challenger is configured)',
+          tags: ['model'],
+          response: problemResponses({ 404: 'no challenger is configured (CHALLENGER_MODEL_PATH)' }),
+        },
+      },
       async (_request, reply) => {
-        if (!deps.challenger) return reply.code(404).send({ error: 'no challenger configured (CHALLENGER_MODEL_PATH)' });
+        if (!deps.challenger) return noChallenger(reply);
         const m = deps.models.current;
         const { comparison, ...challenger } = deps.challenger.report();
         return {
@@ -159,18 +168,27 @@ export function buildApp(deps: ScoringAppDeps): FastifyInstance {
       '/model/challenger/reload',
       {
         onRequest: deps.auth.require('admin'),
-        schema: { summary: 'Load the artifact at CHALLENGER_MODEL_PATH again (refused artifacts leave the current challenger in place)', tags: ['model'], security: [{ adminToken: [] }] },
+        schema: {
+          summary: 'Load the artifact at CHALLENGER_MODEL_PATH again (refused artifacts leave the current challenger in place)',
+          description: 'Needs the admin scope.',
+          tags: ['model'],
+          security: [{ bearer: [] }],
+          response: problemResponses({
+            404: 'no challenger is configured, or no artifact at CHALLENGER_MODEL_PATH: `challenger` names the version still scoring',
+            422: 'the artifact was refused (`reasons`); `challenger` names the version still scoring',
+          }),
+        },
       },
       async (_request, reply) => {
         const challenger = deps.challenger;
-        if (!challenger) return reply.code(404).send({ error: 'no challenger configured (CHALLENGER_MODEL_PATH)' });
+        if (!challenger) return noChallenger(reply);
         const previous = challenger.models.current?.version ?? null;
         try {
           const m = await challenger.models.reload();
           return { loaded: true, version: m.version, previous };
         } catch (err) {
-          if (err instanceof ModelRejectedError) return reply.code(422).send({ error: err.message, reasons: err.reasons, challenger: previous });
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return reply.code(404).send({ error: 'no model artifact at CHALLENGER_MODEL_PATH', challenger: previous });
+          if (err instanceof ModelRejectedError) return sendProblem(reply, 422, { type: 'model-rejected', title: 'The model artifact was refused', detail: err.message, reasons: err.reasons, challenger: previous });
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return sendProblem(reply, 404, { type: 'model-missing', title: 'No model artifact', detail: 'no model artifact at CHALLENGER_MODEL_PATH', challenger: previous });
           throw err;
         }
       },
