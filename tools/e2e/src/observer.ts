@@ -4,7 +4,7 @@
 //   so a run knows when the first stage is done without asking the service.
 // And the broker's view of the downstream stages (high watermarks, committed offsets).
 import { Kafka, logLevel, type Admin, type Consumer, type KafkaConfig } from 'kafkajs';
-import { TOPICS } from '@ehr/features';
+import { jsonPartOf, TOPICS } from '@ehr/features';
 import type { InputRecord } from './accounting.js';
 
 export interface KafkaClientOptions {
@@ -91,8 +91,8 @@ export async function startObserver(options: KafkaClientOptions & { prefix: stri
         }
       } else if (batch.topic === wire(TOPICS.features)) {
         for (const m of batch.messages) {
-          // Only the trigger id is needed: avoid parsing 6 KB of features per vector.
-          const text = m.value?.toString('utf8') ?? '';
+          // Only the trigger id is needed: read it from the frame's JSON header (or the JSON of before).
+          const text = m.value ? Buffer.from(jsonPartOf(m.value)).toString('utf8') : '';
           const match = /"triggerEventId":"([^"]+)"/.exec(text);
           if (match) vectorTriggers.add(match[1]!);
         }
