@@ -41,7 +41,8 @@ export function packValues(w: ByteWriter, values: ArrayLike<number>): void {
     const v = values[i]!;
     let tag = FLOAT64;
     if (!Number.isFinite(v)) tag = MISSING;
-    else if (Number.isInteger(v) && Math.abs(v) < MAX_MAGNITUDE && !Object.is(v, -0)) {
+    else if (Object.is(v, -0)) w.f64(v); // neither varint form has a sign for zero
+    else if (Number.isInteger(v) && Math.abs(v) < MAX_MAGNITUDE) {
       tag = INTEGER;
       w.varint(zigzag(v));
     } else {
