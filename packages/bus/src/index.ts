@@ -6,3 +6,4 @@ export * from './env.js';
 export * from './service.js';
 export * from './isolation.js';
 export * from './progress.js';
+export * from './compression.js';

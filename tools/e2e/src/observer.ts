@@ -4,6 +4,7 @@
 //   so a run knows when the first stage is done without asking the service.
 // And the broker's view of the downstream stages (high watermarks, committed offsets).
 import { Kafka, logLevel, type Admin, type Consumer, type KafkaConfig } from 'kafkajs';
+import { registerKafkaCodecs } from '@ehr/bus';
 import { jsonPartOf, TOPICS } from '@ehr/features';
 import type { InputRecord } from './accounting.js';
 
@@ -15,6 +16,8 @@ export interface KafkaClientOptions {
 }
 
 export function kafkaClient(options: KafkaClientOptions, clientId: string): Kafka {
+  // The services may write LZ4 batches (KAFKA_COMPRESSION): this client must read them too.
+  registerKafkaCodecs();
   const config: KafkaConfig = {
     brokers: options.brokers.split(','),
     clientId,
