@@ -2,8 +2,11 @@
 // prebuilt N-API binaries as optional dependencies: no native build on install). The codec is
 // registered whenever this module loads, so every consumer in the process can read LZ4 batches
 // whatever its own producer uses; KAFKA_COMPRESSION chooses what this process writes.
-import { CompressionCodecs, CompressionTypes } from 'kafkajs';
+import kafkajs, { type CompressionTypes as Compression } from 'kafkajs';
 import { compressFrame, decompressFrame } from 'lz4-napi';
+
+// kafkajs is CommonJS and Node's ESM loader does not see these two as named exports.
+const { CompressionCodecs, CompressionTypes } = kafkajs;
 
 export const KAFKA_COMPRESSIONS = ['none', 'gzip', 'lz4'] as const;
 export type KafkaCompression = (typeof KAFKA_COMPRESSIONS)[number];
@@ -20,7 +23,7 @@ export function registerKafkaCodecs(): void {
 }
 registerKafkaCodecs();
 
-export function compressionType(compression: KafkaCompression): CompressionTypes {
+export function compressionType(compression: KafkaCompression): Compression {
   if (compression === 'lz4') return CompressionTypes.LZ4;
   if (compression === 'gzip') return CompressionTypes.GZIP;
   return CompressionTypes.None;
