@@ -17,6 +17,8 @@ import {
   type FeatureVectorEvent,
   type SeverityScoreEvent,
 } from '../src/index.js';
+import { ByteReader, ByteWriter } from '../src/wire/bytes.js';
+import { packValues, unpackValues } from '../src/wire/values.js';
 import { f32OrF64, f64Full, f64Present, jsonArray, msgpackArray, type Layout } from './candidates.js';
 import { wardDrafts } from './vectors.js';
 
@@ -94,6 +96,18 @@ function framed(layout: Layout): Codec {
   };
 }
 
+/** The layout the frames use (src/wire/values.ts). */
+const tagged: Layout = {
+  name: 'binary tagged: int varint / decimal varint / f64 (chosen)',
+  pack(values) {
+    const w = new ByteWriter();
+    packValues(w, values);
+    return w.finish();
+  },
+  unpack: (bytes) => unpackValues(new ByteReader(bytes)),
+};
+const layouts = [jsonArray, msgpackArray, f64Full, f64Present, f32OrF64, tagged];
+
 const candidates: Codec[] = [
   { name: 'JSON with names (before)', encode: (e) => JSON.stringify(e), decode: (b) => JSON.parse(typeof b === 'string' ? b : text.decode(b)) },
   { name: 'JSON, features as an array', encode: (e) => JSON.stringify(withArray(e)), decode: (b) => fromArray(JSON.parse(b as string) as never) },
@@ -103,6 +117,7 @@ const candidates: Codec[] = [
   framed(f64Full),
   framed(f64Present),
   framed(f32OrF64),
+  framed(tagged),
 ];
 
 function measure(encode: (i: number) => Uint8Array | string, decode: (b: Uint8Array | string) => unknown, n: number) {
@@ -122,8 +137,18 @@ function measure(encode: (i: number) => Uint8Array | string, decode: (b: Uint8Ar
 
 const load = loadavg().map((x) => x.toFixed(2)).join(' ');
 out(`wire bench: ${vectors.length} vectors of ${FEATURE_NAMES.length} features from a seeded ward; load average ${load}`);
-const results: Record<string, unknown> = { node: process.version, loadAverage: loadavg(), messages: vectors.length, features: FEATURE_NAMES.length, candidates: {} };
-out(`${'layout'.padEnd(58)} ${'vector B'.padStart(9)} ${'µs'.padStart(6)} ${'score B'.padStart(9)} ${'µs'.padStart(6)}`);
+const results: Record<string, unknown> = { node: process.version, loadAverage: loadavg(), messages: vectors.length, features: FEATURE_NAMES.length, layouts: {}, candidates: {} };
+let present = 0;
+let integers = 0;
+for (const d of drafts) for (const v of d.values) if (Number.isFinite(v)) (present++, Number.isInteger(v) && integers++);
+out(`present values per vector ${(present / drafts.length).toFixed(1)} of ${FEATURE_NAMES.length}, of which integers ${(integers / drafts.length).toFixed(1)}`);
+out(`${'values alone (pack + unpack)'.padEnd(58)} ${'bytes'.padStart(9)} ${'µs'.padStart(6)}`);
+for (const l of layouts) {
+  const m = measure((i) => l.pack(drafts[i]!.values), (b) => l.unpack(b as Uint8Array, FEATURE_NAMES.length), drafts.length);
+  (results.layouts as Record<string, unknown>)[l.name] = m;
+  out(`${l.name.padEnd(58)} ${String(m.bytes).padStart(9)} ${String(m.micros).padStart(6)}`);
+}
+out(`${'whole message (encode + decode, no validation)'.padEnd(58)} ${'vector B'.padStart(9)} ${'µs'.padStart(6)} ${'score B'.padStart(9)} ${'µs'.padStart(6)}`);
 for (const c of candidates) {
   const v = measure((i) => c.encode(vectors[i]!), c.decode, vectors.length);
   const s = measure((i) => c.encode(scores[i]!), c.decode, scores.length);
