@@ -2,8 +2,9 @@
 // ehr.features.v1 and ehr.scores.v1 (packages/features README, "Wire format") included.
 // From a topic (kafkajs, through the bus: TLS, SASL, KAFKA_TOPIC_PREFIX as the services use
 // them) or from raw bytes (a file or stdin, e.g. what kcat wrote).
-import type { Bus, BusRecord } from '@ehr/bus';
-import { Command, CommandFailure, createCommand, integer, type CommandOutput } from '@ehr/cli';
+import type { Bus } from '@ehr/bus';
+import type { Command} from '@ehr/cli';
+import { CommandFailure, createCommand, integer, type CommandOutput } from '@ehr/cli';
 import {
   decodeAlertEvent,
   decodeDeadLetter,
@@ -130,7 +131,7 @@ export async function runDecode(options: DecodeOptions, deps: DecodeDeps): Promi
       fromBeginning: options.fromBeginning ?? false,
       autoCommit: false,
       handler: async ({ records }) => {
-        for (const r of records as BusRecord[]) {
+        for (const r of records) {
           if (options.max !== undefined && seen >= options.max) break;
           seen++;
           const decoded = decodeMessage(topic, r.value);

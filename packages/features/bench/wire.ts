@@ -140,7 +140,13 @@ out(`wire bench: ${vectors.length} vectors of ${FEATURE_NAMES.length} features f
 const results: Record<string, unknown> = { node: process.version, loadAverage: loadavg(), messages: vectors.length, features: FEATURE_NAMES.length, layouts: {}, candidates: {} };
 let present = 0;
 let integers = 0;
-for (const d of drafts) for (const v of d.values) if (Number.isFinite(v)) (present++, Number.isInteger(v) && integers++);
+for (const d of drafts) {
+  for (const v of d.values) {
+    if (!Number.isFinite(v)) continue;
+    present++;
+    if (Number.isInteger(v)) integers++;
+  }
+}
 out(`present values per vector ${(present / drafts.length).toFixed(1)} of ${FEATURE_NAMES.length}, of which integers ${(integers / drafts.length).toFixed(1)}`);
 out(`${'values alone (pack + unpack)'.padEnd(58)} ${'bytes'.padStart(9)} ${'µs'.padStart(6)}`);
 for (const l of layouts) {
@@ -150,8 +156,8 @@ for (const l of layouts) {
 }
 out(`${'whole message (encode + decode, no validation)'.padEnd(58)} ${'vector B'.padStart(9)} ${'µs'.padStart(6)} ${'score B'.padStart(9)} ${'µs'.padStart(6)}`);
 for (const c of candidates) {
-  const v = measure((i) => c.encode(vectors[i]!), c.decode, vectors.length);
-  const s = measure((i) => c.encode(scores[i]!), c.decode, scores.length);
+  const v = measure((i) => c.encode(vectors[i]!), (b) => c.decode(b), vectors.length);
+  const s = measure((i) => c.encode(scores[i]!), (b) => c.decode(b), scores.length);
   (results.candidates as Record<string, unknown>)[c.name] = { vector: v, score: s };
   out(`${c.name.padEnd(58)} ${String(v.bytes).padStart(9)} ${String(v.micros).padStart(6)} ${String(s.bytes).padStart(9)} ${String(s.micros).padStart(6)}`);
 }

@@ -3,7 +3,7 @@
 // each present value in the smallest exact form. Measured on realistic vectors (bench/wire.ts)
 // about three in four present values are integers, most of the rest short decimals.
 import { FEATURE_COUNT, FEATURE_SET_VERSION } from '../featurize/catalog.js';
-import { ByteReader, ByteWriter, WireError } from './bytes.js';
+import { WireError, type ByteReader, type ByteWriter } from './bytes.js';
 
 /** missing (null / NaN / ±Infinity, as JSON carried them) */
 const MISSING = 0;
