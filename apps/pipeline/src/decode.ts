@@ -3,8 +3,7 @@
 // From a topic (kafkajs, through the bus: TLS, SASL, KAFKA_TOPIC_PREFIX as the services use
 // them) or from raw bytes (a file or stdin, e.g. what kcat wrote).
 import type { Bus } from '@ehr/bus';
-import type { Command} from '@ehr/cli';
-import { CommandFailure, createCommand, integer, type CommandOutput } from '@ehr/cli';
+import { CommandFailure, createCommand, integer, type Command, type CommandOutput } from '@ehr/cli';
 import {
   decodeAlertEvent,
   decodeDeadLetter,

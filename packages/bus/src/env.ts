@@ -14,7 +14,8 @@ export const BusEnv = Type.Object({
   ),
   KAFKA_COMPRESSION: Type.Union(
     KAFKA_COMPRESSIONS.map((c) => Type.Literal(c)),
-    { default: 'none', description: 'compression of the record batches this service writes: none, gzip or lz4 (every service reads all three)' },
+    // lz4 by default: measured faster end to end than none, at a fifth of the bytes (bus README).
+    { default: 'lz4', description: 'compression of the record batches this service writes: lz4, none or gzip (every service reads all three)' },
   ),
   KAFKA_CLIENT_ID: Type.Optional(Type.String({ minLength: 1, description: 'Kafka client id (default: the service name)' })),
   KAFKA_TOPIC_PARTITIONS: Type.Integer({ minimum: 1, default: 6, description: 'partitions of topics the service creates' }),

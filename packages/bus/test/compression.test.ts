@@ -16,10 +16,10 @@ describe('Kafka compression', () => {
     expect(await codec.decompress(compressed)).toEqual(input);
   });
 
-  it('KAFKA_COMPRESSION picks the codec, defaults to none and refuses others', () => {
+  it('KAFKA_COMPRESSION picks the codec, defaults to lz4 and refuses others', () => {
     const env = (extra: Record<string, string>) => Value.Convert(BusEnv, Value.Default(BusEnv, { ...extra }));
-    expect(compressionType((env({}) as BusEnv).KAFKA_COMPRESSION)).toBe(CompressionTypes.None);
-    expect(compressionType((env({ KAFKA_COMPRESSION: 'lz4' }) as BusEnv).KAFKA_COMPRESSION)).toBe(CompressionTypes.LZ4);
+    expect(compressionType((env({}) as BusEnv).KAFKA_COMPRESSION)).toBe(CompressionTypes.LZ4);
+    expect(compressionType((env({ KAFKA_COMPRESSION: 'none' }) as BusEnv).KAFKA_COMPRESSION)).toBe(CompressionTypes.None);
     expect(compressionType('gzip')).toBe(CompressionTypes.GZIP);
     expect(Value.Check(BusEnv, env({ KAFKA_COMPRESSION: 'zstd' }))).toBe(false);
   });
