@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, type Logger } from '@ehr/runtime';
 import { Type, type Static } from '@sinclair/typebox';
+import { KAFKA_COMPRESSIONS } from './compression.js';
 import { KafkaBus } from './kafka-bus.js';
 import { MemoryBus, type MemoryBroker } from './memory-bus.js';
 import type { Bus } from './types.js';
@@ -10,6 +11,11 @@ export const BusEnv = Type.Object({
   KAFKA_BROKERS: Type.Optional(Type.String({ pattern: '^[^,\\s]+(,[^,\\s]+)*$', description: 'comma-separated bootstrap servers (host:port); unset = in-memory bus' })),
   KAFKA_TOPIC_PREFIX: Type.Optional(
     Type.String({ pattern: '^[A-Za-z0-9._-]+$', description: 'prefix on every topic name on the wire (share a cluster between pipelines or test runs)' }),
+  ),
+  KAFKA_COMPRESSION: Type.Union(
+    KAFKA_COMPRESSIONS.map((c) => Type.Literal(c)),
+    // lz4 by default: measured faster end to end than none, at a fifth of the bytes (bus README).
+    { default: 'lz4', description: 'compression of the record batches this service writes: lz4, none or gzip (every service reads all three)' },
   ),
   KAFKA_CLIENT_ID: Type.Optional(Type.String({ minLength: 1, description: 'Kafka client id (default: the service name)' })),
   KAFKA_TOPIC_PARTITIONS: Type.Integer({ minimum: 1, default: 6, description: 'partitions of topics the service creates' }),
@@ -96,6 +102,7 @@ export function createBus(env: BusEnv, wiring: BusWiring): Bus {
     logger: wiring.logger,
     defaultPartitions: env.KAFKA_TOPIC_PARTITIONS,
     replicationFactor: env.KAFKA_REPLICATION_FACTOR,
+    compression: env.KAFKA_COMPRESSION,
     ...(env.KAFKA_TOPIC_PREFIX ? { topicPrefix: env.KAFKA_TOPIC_PREFIX } : {}),
     ...(ssl ? { ssl } : {}),
     ...(sasl ? { sasl } : {}),

@@ -7,3 +7,4 @@ export * from './service.js';
 export * from './isolation.js';
 export * from './progress.js';
 export * from './service-command.js';
+export * from './compression.js';

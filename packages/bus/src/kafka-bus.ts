@@ -12,6 +12,7 @@ import {
   type Producer,
   type SASLOptions,
 } from 'kafkajs';
+import { compressionType, type KafkaCompression } from './compression.js';
 import { RecordFailure } from './isolation.js';
 import type {
   Bus,
@@ -44,6 +45,8 @@ export interface KafkaBusOptions {
   topicPrefix?: string;
   /** Records per produce request are capped at about this many bytes. */
   maxRequestBytes?: number;
+  /** Record-batch compression of what this bus writes (it reads every codec it knows). */
+  compression?: KafkaCompression;
 }
 
 function* slicesBySize(records: readonly OutgoingRecord[], maxBytes: number): Generator<readonly OutgoingRecord[]> {
@@ -185,6 +188,7 @@ export class KafkaBus implements Bus {
       await this.producer.send({
         topic: this.wire(topic),
         acks: -1,
+        compression: compressionType(this.options.compression ?? 'none'),
         messages: slice.map((r) => ({ key: r.key, value: r.value, ...(r.headers ? { headers: r.headers } : {}) })),
       });
     }

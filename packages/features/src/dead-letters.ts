@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { deterministicId } from './ids.js';
 import { parseJson, type Validation } from './validation.js';
+import { jsonPartOf } from './wire/frame.js';
 import type { DeadLetter, DeadLetterReason, ValidationIssue } from './schemas/dead-letter.js';
 
 export interface RejectedMessage {
@@ -102,7 +103,8 @@ export function triage<T, R extends RejectedMessage>(
       result.accepted.push({ record, value: decoded.value });
       continue;
     }
-    const parsed = decoded.reason === 'unparseable' ? null : parseJson(record.value);
+    // A compact frame's ids are in its JSON header.
+    const parsed = decoded.reason === 'unparseable' ? null : parseJson(jsonPartOf(record.value));
     const ids = parsed?.ok ? peekIds(parsed.value) : {};
     result.rejected.push(buildDeadLetter(record, { service, reason: decoded.reason, error: decoded.error, issues: decoded.issues, ...ids }, now));
   }

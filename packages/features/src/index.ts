@@ -36,3 +36,7 @@ export * from './featurize/vector.js';
 export * from './featurize/snapshot.js';
 export * from './batch/training-rows.js';
 export * from './batch/sampled-rows.js';
+export { WireError } from './wire/bytes.js';
+export { WIRE_VERSION, MAX_HEADER_BYTES, isFrame, jsonPartOf } from './wire/frame.js';
+export * from './wire/vector.js';
+export * from './wire/score.js';

@@ -2,8 +2,6 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { DeadLetter, type DeadLetterReason, type ValidationIssue } from './schemas/dead-letter.js';
 import { RAW_EVENT_SCHEMAS, type RawEvent } from './schemas/events.js';
-import { FeatureVectorEvent } from './schemas/feature-vector.js';
-import { SeverityScoreEvent } from './schemas/severity-score.js';
 
 export type Validation<T> =
   | { ok: true; value: T }
@@ -108,18 +106,13 @@ export function decodeRawEvent(bytes: Uint8Array | string): Validation<RawEvent>
   return parsed.ok ? validateRawEvent(parsed.value) : parsed;
 }
 
-const featureVectorValidator = compileValidator(FeatureVectorEvent, 'feature vector');
-const severityScoreValidator = compileValidator(SeverityScoreEvent, 'severity score');
 const deadLetterValidator = compileValidator(DeadLetter, 'dead letter');
 
-function decodeWith<T>(validate: (v: unknown) => Validation<T>, bytes: Uint8Array | string): Validation<T> {
+export function decodeWith<T>(validate: (v: unknown) => Validation<T>, bytes: Uint8Array | string): Validation<T> {
   const parsed = parseJson(bytes);
   return parsed.ok ? validate(parsed.value) : parsed;
 }
 
-export const decodeFeatureVector = (bytes: Uint8Array | string): Validation<FeatureVectorEvent> =>
-  decodeWith((v) => featureVectorValidator.validate(v), bytes);
-export const decodeSeverityScore = (bytes: Uint8Array | string): Validation<SeverityScoreEvent> =>
-  decodeWith((v) => severityScoreValidator.validate(v), bytes);
+// decodeFeatureVector and decodeSeverityScore are in wire/: they read the compact frames and the JSON of before.
 export const decodeDeadLetter = (bytes: Uint8Array | string): Validation<DeadLetter> =>
   decodeWith((v) => deadLetterValidator.validate(v), bytes);

@@ -1,5 +1,5 @@
 import { PartitionProgress, RecordIsolation, type Bus, type RecordBatch, type Subscription } from '@ehr/bus';
-import { buildDeadLetter, decodeSeverityScore, peekIds, TOPICS, type DeadLetter } from '@ehr/features';
+import { buildDeadLetter, decodeSeverityScore, jsonPartOf, peekIds, TOPICS, type DeadLetter } from '@ehr/features';
 import { Authenticator, Counter, createMetricsRegistry, Gauge, Readiness, type HttpConfig, type Logger, type RunnableService } from '@ehr/runtime';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
@@ -129,7 +129,7 @@ export function createDashboardService({ config, logger, bus, serviceHealthUrls 
       if (verdict.isolate) {
         let ids = {};
         try {
-          ids = peekIds(JSON.parse(record.value.toString()));
+          ids = peekIds(JSON.parse(Buffer.from(jsonPartOf(record.value)).toString()));
         } catch {
           // not JSON: no ids to keep
         }

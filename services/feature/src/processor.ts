@@ -5,7 +5,7 @@ import {
   futureEventProblem,
   peekIds,
   processEvent,
-  serializeFeatureVector,
+  encodeFeatureVectorDraft,
   TOPICS,
   type DeadLetter,
   type EngineOptions,
@@ -266,7 +266,7 @@ export function createFeatureProcessor({ bus, logger, metrics, options, isolatio
       tally.accepted++;
       tx.accepted(Date.parse(outcome.event.occurredAt), wall);
       if (outcome.correction) tally.fixes.push(outcome.correction);
-      if (outcome.vector) tally.out.push({ key: outcome.vector.patientId, value: serializeFeatureVector(outcome.vector) });
+      if (outcome.vector) tally.out.push({ key: outcome.vector.patientId, value: encodeFeatureVectorDraft(outcome.vector) });
     }
   }
 

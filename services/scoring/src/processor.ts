@@ -1,5 +1,5 @@
 import type { Bus, RecordBatch, RecordIsolation } from '@ehr/bus';
-import { buildDeadLetter, decodeFeatureVector, FEATURE_SET_VERSION, TOPICS, triage, type DeadLetter, type FeatureVectorEvent } from '@ehr/features';
+import { buildDeadLetter, decodeFeatureVector, encodeSeverityScore, FEATURE_SET_VERSION, TOPICS, triage, type DeadLetter, type FeatureVectorEvent } from '@ehr/features';
 import { Counter, Histogram, type Logger, type Registry } from '@ehr/runtime';
 import type { Challenger } from './challenger.js';
 import type { DriftMonitor } from './drift.js';
@@ -73,7 +73,7 @@ export function createScoringProcessor({ bus, logger, metrics, models, drift, to
       }
       await bus.produce(
         TOPICS.scores,
-        scored.map(({ result }) => ({ key: result.score.patientId, value: JSON.stringify(result.score) })),
+        scored.map(({ result }) => ({ key: result.score.patientId, value: encodeSeverityScore(result.score) })),
       );
       isolation.settled(batch.records);
       // Counted once the output is out, so that a redelivered batch is not counted twice.

@@ -19,6 +19,8 @@
 // dead letter that traces to nothing published, a score_id twice, an event scored twice,
 // a dead letter twice for one source record.
 
+import { jsonPartOf } from '@ehr/features';
+
 /** One record read back from the raw-event topic. */
 export interface InputRecord {
   partition: number;
@@ -96,7 +98,7 @@ const position = (partition: number | null, offset: string | null) => `${partiti
 export function tracedTrigger(letter: DeadLetterRowLite): string | null {
   if (!letter.originalBytes) return null;
   try {
-    const value = JSON.parse(Buffer.from(letter.originalBytes, 'base64').toString('utf8')) as { payload?: { triggerEventId?: unknown } };
+    const value = JSON.parse(Buffer.from(jsonPartOf(Buffer.from(letter.originalBytes, 'base64'))).toString('utf8')) as { payload?: { triggerEventId?: unknown } };
     const id = value?.payload?.triggerEventId;
     return typeof id === 'string' ? id : null;
   } catch {

@@ -4,7 +4,8 @@
 //   so a run knows when the first stage is done without asking the service.
 // And the broker's view of the downstream stages (high watermarks, committed offsets).
 import { Kafka, logLevel, type Admin, type Consumer, type KafkaConfig } from 'kafkajs';
-import { TOPICS } from '@ehr/features';
+import { registerKafkaCodecs } from '@ehr/bus';
+import { jsonPartOf, TOPICS } from '@ehr/features';
 import type { InputRecord } from './accounting.js';
 
 export interface KafkaClientOptions {
@@ -15,6 +16,8 @@ export interface KafkaClientOptions {
 }
 
 export function kafkaClient(options: KafkaClientOptions, clientId: string): Kafka {
+  // The services may write LZ4 batches (KAFKA_COMPRESSION): this client must read them too.
+  registerKafkaCodecs();
   const config: KafkaConfig = {
     brokers: options.brokers.split(','),
     clientId,
@@ -91,8 +94,8 @@ export async function startObserver(options: KafkaClientOptions & { prefix: stri
         }
       } else if (batch.topic === wire(TOPICS.features)) {
         for (const m of batch.messages) {
-          // Only the trigger id is needed: avoid parsing 6 KB of features per vector.
-          const text = m.value?.toString('utf8') ?? '';
+          // Only the trigger id is needed: read it from the frame's JSON header (or the JSON of before).
+          const text = m.value ? Buffer.from(jsonPartOf(m.value)).toString('utf8') : '';
           const match = /"triggerEventId":"([^"]+)"/.exec(text);
           if (match) vectorTriggers.add(match[1]!);
         }

@@ -39,6 +39,8 @@ const SECONDS = int('BENCH_SECONDS', 30);
 const PARTITIONS = int('BENCH_PARTITIONS', 3);
 const FIXED_RATE = process.env.BENCH_RATE ? int('BENCH_RATE', 1) : null;
 const SINK_FLUSH_MS = String(int('BENCH_SINK_FLUSH_MS', 1_000));
+// The services' KAFKA_COMPRESSION (none | gzip | lz4); unset: the services' default.
+const COMPRESSION = process.env.BENCH_KAFKA_COMPRESSION?.trim() || undefined;
 
 /** A cohort of at least `count` events (≈ 6 events per patient-hour), cut to `count`. */
 function cohortOf(seed: number, count: number): RawEvent[] {
@@ -101,9 +103,9 @@ async function main(): Promise<void> {
       runId: `bench-${process.pid}-${Date.now()}`,
       modelPath,
       partitions: PARTITIONS,
-      env: { SINK_FLUSH_MS },
+      env: { SINK_FLUSH_MS, ...(COMPRESSION ? { KAFKA_COMPRESSION: COMPRESSION } : {}) },
     });
-    say(`pipeline up on ${brokers} (${PARTITIONS} partitions, model ${modelPath}, SINK_FLUSH_MS=${SINK_FLUSH_MS})`);
+    say(`pipeline up on ${brokers} (${PARTITIONS} partitions, model ${modelPath}, SINK_FLUSH_MS=${SINK_FLUSH_MS}, KAFKA_COMPRESSION=${COMPRESSION ?? 'default'})`);
 
     const a = await phase(run, broker, 'saturation', saturationEvents, null);
     const saturationIds = new Set(saturationEvents.map((e) => e.eventId));
@@ -177,7 +179,7 @@ async function main(): Promise<void> {
       at: new Date().toISOString(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryMb: Math.round(totalmem() / 2 ** 20), node: process.version, loadAverage1m: { before: loadBefore, after: loadavg()[0]! } },
       kafka: { brokers, external: Boolean(external), partitions: PARTITIONS },
-      config: { events: EVENTS, latencySeconds: SECONDS, sinkFlushMs: Number(SINK_FLUSH_MS), model: modelPath.replace(`${root}/`, ''), warehouse: 'duckdb' },
+      config: { events: EVENTS, latencySeconds: SECONDS, sinkFlushMs: Number(SINK_FLUSH_MS), compression: COMPRESSION ?? 'default', model: modelPath.replace(`${root}/`, ''), warehouse: 'duckdb' },
       accounting: {
         published: accounting.published,
         scored: accounting.scored,

@@ -32,7 +32,7 @@ export interface PipelineBenchResult {
   at: string;
   machine: { cpus: number; cpuModel: string; memoryMb: number; node: string; loadAverage1m: { before: number; after: number } };
   kafka: { brokers: string; external: boolean; partitions: number };
-  config: { events: number; latencySeconds: number; sinkFlushMs: number; model: string; warehouse: string };
+  config: { events: number; latencySeconds: number; sinkFlushMs: number; compression?: string; model: string; warehouse: string };
   accounting: { published: number; scored: number; deadLettered: number; duplicates: number; problems: number };
   readiness: Record<string, number>;
   /** Bytes of the run's topics on the broker's disk (own broker only). */

@@ -1,0 +1,62 @@
+// Frames ⇄ contract objects, shared by the vector and the score: the in-process objects stay
+// what they were (features by name); only the bytes on the bus change.
+import { FEATURE_COUNT, FEATURE_NAMES } from '../featurize/catalog.js';
+import { toFeatureValues } from '../featurize/featurize.js';
+import type { FeatureValues } from '../schemas/feature-vector.js';
+import { decodeWith, type Validation, type Validator } from '../validation.js';
+import type { TSchema, Static } from '@sinclair/typebox';
+import { WireError } from './bytes.js';
+import { decodeFrame, isFrame, type FrameKind } from './frame.js';
+
+/** A features record → catalogue-ordered values (NaN = null), or why it is not a catalogue vector. */
+export function catalogueValues(features: Readonly<FeatureValues>): Float64Array {
+  const values = new Float64Array(FEATURE_COUNT);
+  for (let i = 0; i < FEATURE_COUNT; i++) {
+    const name = FEATURE_NAMES[i]!;
+    const v = Object.hasOwn(features, name) ? features[name] : undefined;
+    if (v === undefined) throw new Error(`cannot encode: feature ${name} is absent (a compact message carries the whole catalogue)`);
+    values[i] = v ?? NaN;
+  }
+  const keys = Object.keys(features).length;
+  if (keys !== FEATURE_COUNT) throw new Error(`cannot encode: ${keys - FEATURE_COUNT} name(s) outside the feature catalogue`);
+  return values;
+}
+
+/** The message as header JSON: everything but `payload.features`. */
+export function headerOf(event: { payload: object }): string {
+  return JSON.stringify({ ...event, payload: { ...event.payload, features: undefined } });
+}
+
+const failure = (err: WireError): Validation<never> => ({ ok: false, reason: err.reason, error: err.message, issues: [{ path: err.path, message: err.message }] });
+
+/**
+ * Bytes → a valid contract object, from a frame of `kind` or from the JSON of before (kept
+ * readable so that messages already on a topic during an upgrade still land). The header is
+ * validated with the contract's own validator (features empty), then the values are put in.
+ */
+export function decodeContract<T extends TSchema>(
+  bytes: Uint8Array | string,
+  kind: FrameKind,
+  validator: Validator<T>,
+  check?: (value: Static<T>) => WireError | null,
+): Validation<Static<T>> {
+  if (!isFrame(bytes)) return decodeWith((v) => validator.validate(v), bytes);
+  let frame;
+  try {
+    frame = decodeFrame(bytes, kind);
+  } catch (err) {
+    if (err instanceof WireError) return failure(err);
+    throw err;
+  }
+  const header = frame.header as { payload?: unknown } | null;
+  if (typeof header !== 'object' || header === null || typeof header.payload !== 'object' || header.payload === null || Array.isArray(header.payload)) {
+    return failure(new WireError('schema_invalid', 'header must be a JSON object with a payload object'));
+  }
+  (header.payload as { features: FeatureValues }).features = {};
+  const valid = validator.validate(header);
+  if (!valid.ok) return valid;
+  const problem = check?.(valid.value);
+  if (problem) return failure(problem);
+  (valid.value as { payload: { features: FeatureValues } }).payload.features = toFeatureValues(frame.values);
+  return valid;
+}
