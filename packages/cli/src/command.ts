@@ -12,7 +12,32 @@ export interface CommandOutput {
   err: (text: string) => void;
 }
 
-const processOutput: CommandOutput = { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) };
+/**
+ * A reader that went away (`npm run x -- --help | head -1`) is not a failure of the
+ * command: stdout's EPIPE ends the process quietly, with the exit code it has so far,
+ * instead of an unhandled 'error' event's stack trace.
+ */
+export function exitQuietlyOnEpipe(stream: NodeJS.WriteStream = process.stdout, exit: (code: number) => void = (code) => process.exit(code)): void {
+  if (stream.listeners('error').includes(onStdoutError)) return;
+  stdoutExit = exit;
+  stream.on('error', onStdoutError);
+}
+let stdoutExit: (code: number) => void = (code) => process.exit(code);
+function onStdoutError(err: NodeJS.ErrnoException): void {
+  if (err.code === 'EPIPE') {
+    stdoutExit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    return;
+  }
+  throw err;
+}
+
+const processOutput: CommandOutput = {
+  out: (t) => {
+    exitQuietlyOnEpipe();
+    process.stdout.write(t);
+  },
+  err: (t) => void process.stderr.write(t),
+};
 
 /** A commander program with the repository's conventions: usage on errors, exit codes by kind. */
 export function createCommand(name: string, summary: string, output: CommandOutput = processOutput): Command {

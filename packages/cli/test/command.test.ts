@@ -1,6 +1,6 @@
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { CommandFailure, createCommand, createProgress, decimal, decimalList, decimalOr, integer, namedInteger, Option, runCommand } from '../src/index.js';
+import { CommandFailure, createCommand, exitQuietlyOnEpipe, createProgress, decimal, decimalList, decimalOr, integer, namedInteger, Option, runCommand } from '../src/index.js';
 
 function harness() {
   const out: string[] = [];
@@ -101,5 +101,18 @@ describe('progress', () => {
     p.update(5);
     p.stop();
     expect(chunks.join('')).toMatch(/training \[.*\] \d+% \| \d+\/10 trees \| \d+ trees\/s \| ETA /);
+  });
+});
+
+describe('a reader that goes away', () => {
+  it('ends the command quietly on EPIPE (help piped into head), and still throws any other stdout error', () => {
+    const stream = new PassThrough() as unknown as NodeJS.WriteStream;
+    const exits: number[] = [];
+    exitQuietlyOnEpipe(stream, (code) => exits.push(code));
+    exitQuietlyOnEpipe(stream, (code) => exits.push(code)); // once only
+    expect(stream.listenerCount('error')).toBe(1);
+    stream.emit('error', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+    expect(exits).toEqual([0]);
+    expect(() => stream.emit('error', Object.assign(new Error('disk full'), { code: 'ENOSPC' }))).toThrow('disk full');
   });
 });
