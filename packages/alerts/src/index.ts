@@ -7,5 +7,5 @@ export * from './machine.js';
 export * from './engine.js';
 export * from './alert-events.js';
 export * from './state-codec.js';
-// The replay (src/replay/, npm run alerts:replay) is not exported: it loads @ehr/training,
-// which the alerting service must not load at run time.
+// The policy replay (npm run alerts:replay) is @ehr/alerts-replay: it loads @ehr/training,
+// which the scoring and alerting services must not carry.

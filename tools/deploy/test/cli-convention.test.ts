@@ -22,7 +22,7 @@ const COMMANDS: Record<string, string> = {
   start: 'apps/pipeline/dist/main.js',
   stack: 'tools/deploy/dist/cli/stack.js',
   'compose:tokens': 'tools/deploy/dist/cli/compose-tokens.js',
-  'alerts:replay': 'packages/alerts/dist/cli/replay.js',
+  'alerts:replay': 'packages/alerts-replay/dist/cli/replay.js',
   // Compose's one-shot steps.
   'init model': 'apps/init/dist/cli/model.js',
   'init topics': 'apps/init/dist/cli/topics.js',

@@ -1,5 +1,5 @@
 // Every service's Dockerfile: the shape the issue asks for, read from the file itself.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -117,5 +117,44 @@ describe('the scoring image and its model volume', () => {
     expect(instructions(dockerfile, 'runtime', 'RUN').map((i) => i.content)).toContainEqual(
       expect.stringMatching(/mkdir -p \/app\/data\/model && chown -R node:node \/app\/data/),
     );
+  });
+});
+
+// What `turbo prune <service> --docker` keeps: the service and every workspace it reaches
+// through dependencies and devDependencies. The policy replay (@ehr/alerts-replay) loads the
+// training pipeline; @ehr/alerts, which scoring and alerting run, does not (issue 16).
+describe('the workspaces a service image carries', () => {
+  const rootWorkspaces = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { workspaces: string[] }).workspaces;
+  const manifests = new Map<string, { dependencies?: Record<string, string>; devDependencies?: Record<string, string> }>();
+  for (const pattern of rootWorkspaces) {
+    const parent = pattern.replace(/\/\*$/, '');
+    for (const entry of readdirSync(join(root, parent), { withFileTypes: true })) {
+      const path = join(root, parent, entry.name, 'package.json');
+      if (!entry.isDirectory() || !existsSync(path)) continue;
+      const manifest = JSON.parse(readFileSync(path, 'utf8')) as { name: string; dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+      manifests.set(manifest.name, manifest);
+    }
+  }
+  const carried = (packageName: string): Set<string> => {
+    const seen = new Set<string>();
+    const visit = (name: string) => {
+      const manifest = manifests.get(name);
+      if (!manifest || seen.has(name)) return;
+      seen.add(name);
+      for (const dependency of Object.keys({ ...manifest.dependencies, ...manifest.devDependencies })) visit(dependency);
+    };
+    visit(packageName);
+    return seen;
+  };
+
+  it.each(['scoring', 'alerting'])('the %s image carries @ehr/alerts but no training code (@ehr/training, @ehr/cohort, @ehr/alerts-replay)', (name) => {
+    const info = SERVICES.find((s) => s.name === name)!;
+    const workspaces = carried(info.packageName);
+    expect(workspaces).toContain('@ehr/alerts');
+    for (const training of ['@ehr/training', '@ehr/cohort', '@ehr/alerts-replay']) expect(workspaces, `${name}: ${training}`).not.toContain(training);
+  });
+
+  it('the replay carries @ehr/alerts and the training pipeline', () => {
+    for (const dependency of ['@ehr/alerts', '@ehr/training', '@ehr/model']) expect(carried('@ehr/alerts-replay')).toContain(dependency);
   });
 });

@@ -3,8 +3,7 @@
 // with: alerts per patient-day, the share of stays with the outcome alerted in time,
 // how many alerts were in time (PPV), how early, and how many alerts each part of the
 // policy (persistence, hysteresis, the re-alert rule, the budget) removed.
-import { AlertEngine } from '../engine.js';
-import type { AlertPolicy } from '../policy.js';
+import { AlertEngine, type AlertPolicy } from '@ehr/alerts';
 import type { ReplayStay } from './replay-data.js';
 
 const HOUR = 3_600_000;

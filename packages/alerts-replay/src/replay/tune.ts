@@ -5,7 +5,7 @@
 // carry), with a PPV at least NEWS2 ≥ 7's; candidates within one percentage point of the
 // best sensitivity (about two stays in 200: noise) count as tied, and the tie goes to the
 // fewest alerts. The test patients are never looked at here.
-import type { AlertPolicy } from '../policy.js';
+import type { AlertPolicy } from '@ehr/alerts';
 import { countPolicy, type ReplayCounts } from './replay.js';
 import type { ReplayStay } from './replay-data.js';
 

@@ -8,7 +8,7 @@ import { createRandom } from '@ehr/features';
 import { loadModelArtifact, sawPatient } from '@ehr/model';
 import { trainOnPhysioNet } from '@ehr/training';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadPolicy } from '../src/policy.js';
+import { loadPolicy } from '@ehr/alerts';
 import { replayCommand, runReplay } from '../src/replay/replay-command.js';
 import { loadReplayData } from '../src/replay/replay-data.js';
 

@@ -6,7 +6,7 @@
 import { featureIndex, news2OfFeatures, news2TierOf, servedBand, type FeatureValues, type News2Band, type SeverityBand } from '@ehr/features';
 import { loadModelArtifact, sawPatient, type SeverityModel } from '@ehr/model';
 import { buildDataset, detectDataKind, loadPhysioNetDataset, modelColumns, PHYSIONET_SPLIT, predictRows, splitByPatient } from '@ehr/training';
-import { observationSetAt, OBSERVATION_SET_FEATURES } from '../score-input.js';
+import { observationSetAt, OBSERVATION_SET_FEATURES } from '@ehr/alerts';
 
 const HOUR = 3_600_000;
 /** PhysioNet has no dates: every stay's hour 0 is put at this instant (2026-01-01). */

@@ -4,7 +4,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CommandFailure, createCommand, decimal, Option, runCommand, type Command, type CommandOutput, type Progress } from '@ehr/cli';
-import { loadPolicy, type AlertPolicy } from '../policy.js';
+import { loadPolicy, type AlertPolicy } from '@ehr/alerts';
 import { loadReplayData, type ReplayData, type ReplaySplit } from './replay-data.js';
 import { renderReplayReport, type CurveSeries } from './replay-report.js';
 import { replayPolicy, type ReplayResult } from './replay.js';
