@@ -47,6 +47,15 @@ export interface KafkaBusOptions {
   maxRequestBytes?: number;
   /** Record-batch compression of what this bus writes (it reads every codec it knows). */
   compression?: KafkaCompression;
+  /**
+   * How many bytes one fetch takes from a partition, and in all. The broker counts them
+   * compressed: with LZ4 (the default) kafkajs's 1 MiB per partition decompressed to about
+   * 5 MiB of records held at once, so a consumer's memory and the sink's buffer bound grew
+   * with the compression ratio. Defaults 128 KiB and 512 KiB (a record larger than that still
+   * comes, alone).
+   */
+  fetchMaxBytesPerPartition?: number;
+  fetchMaxBytes?: number;
 }
 
 function* slicesBySize(records: readonly OutgoingRecord[], maxBytes: number): Generator<readonly OutgoingRecord[]> {
@@ -217,6 +226,8 @@ export class KafkaBus implements Bus {
         heartbeatInterval: 1_000,
         rebalanceTimeout: 30_000,
         maxWaitTimeInMs: 250,
+        maxBytesPerPartition: this.options.fetchMaxBytesPerPartition ?? 128 * 1024,
+        maxBytes: this.options.fetchMaxBytes ?? 512 * 1024,
         allowAutoTopicCreation: false,
       });
     const subscription = new KafkaSubscription(createConsumer, options, this.options.logger.child({ group: options.groupId }), this.options.topicPrefix ?? '');

@@ -18,16 +18,19 @@ export const SinkEnv = Type.Composite([
       }),
     ),
     SINK_FLUSH_RECORDS: Type.Integer({ minimum: 1, default: 10_000, description: 'flush a partition buffer at this many records' }),
+    // Counted on the wire: a compact score (about 1.9 kB) becomes a row with its whole
+    // `features` object (about 6 kB), so the byte bounds are a quarter of what they were for
+    // JSON scores, to hold the same number of rows in memory.
     SINK_FLUSH_BYTES: Type.Integer({
       minimum: 1024,
-      default: 5 * 1024 * 1024,
+      default: 2 * 1024 * 1024,
       description: 'flush a partition buffer at this many bytes (message values and keys, plus 128 bytes a record)',
     }),
     // 500 ms: p99 score → committed row stays under 1.5 s at 2,000 scores/s on both warehouses (README, "Benchmark").
     SINK_FLUSH_MS: Type.Integer({ minimum: 10, default: 500, description: 'flush a partition buffer this long after its first record (or at the count or size, whichever comes first)' }),
     SINK_MAX_BUFFERED_BYTES: Type.Integer({
       minimum: 1024,
-      default: 64 * 1024 * 1024,
+      default: 16 * 1024 * 1024,
       description: 'pause consumption while all buffers and writes in flight together hold more bytes than this (backpressure)',
     }),
     SINK_RECORD_MAX_ATTEMPTS: Type.Integer({
