@@ -8,3 +8,4 @@ export * from './isolation.js';
 export * from './progress.js';
 export * from './service-command.js';
 export * from './compression.js';
+export * from './changelog-restore.js';

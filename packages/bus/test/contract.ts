@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import { createLogger, createMetricsRegistry, type Logger } from '@ehr/runtime';
-import { PartitionProgress, RecordIsolation, type Bus, type BusRecord, type Subscription } from '../src/index.js';
+import { PartitionProgress, RecordIsolation, restoreChangelog, type Bus, type BusRecord, type Subscription } from '../src/index.js';
 
 export interface BusHarness {
   /** A connected bus client logging to `logger`; the suite closes it. */
@@ -357,6 +357,26 @@ export function busContract(name: string, harness: () => BusHarness): void {
       const topics = [unique('race-a'), unique('race-b'), unique('race-c')].map((topic) => ({ topic, partitions: 3 }));
       await Promise.all(buses.map((b) => b.ensureTopics(topics)));
       await buses[0]!.produce(topics[0]!.topic, [{ key: 'k', value: 'v' }]);
+    });
+
+    it('restores a compacted changelog: the latest record per key, up to its own markers, empty partitions included', async () => {
+      const bus = await connect('restore');
+      const topic = unique('restore');
+      await bus.ensureTopics([{ topic, partitions: 4 }]);
+      await bus.produce(topic, [
+        { key: 'a', value: 'a1' },
+        { key: 'b', value: 'b1' },
+        { key: 'a', value: 'a2' },
+        { key: 'b', value: '' }, // a tombstone stays: what it means is the caller's
+      ]);
+      const options = { bus, topic, partitions: 4, markerPrefix: '#m/', groupPrefix: unique('g'), timeoutMs: 60_000, what: 'test state' };
+      const first = await restoreChangelog(options);
+      expect(new Map([...first].map(([k, r]) => [k, text(r)]))).toEqual(new Map([['a', 'a2'], ['b', '']]));
+      // A second reader passes over the first one's markers.
+      await bus.produce(topic, [{ key: 'c', value: 'c1' }]);
+      expect([...(await restoreChangelog(options)).keys()].sort()).toEqual(['a', 'b', 'c']);
+      // A topic with fewer partitions than said never answers every marker: a clear error, not a hang.
+      await expect(restoreChangelog({ ...options, partitions: 5, timeoutMs: 1500 })).rejects.toThrow(`test state restore from ${topic} timed out after 1500 ms`);
     });
 
     it('reports a cluster id and its own health', async () => {

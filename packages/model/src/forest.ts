@@ -271,14 +271,7 @@ export class ForestPredictor {
 /** Concatenates trees into one flat forest (child indices made absolute). */
 export function concatTrees(
   nFeatures: number,
-  trees: readonly {
-    feature: Int32Array;
-    threshold: Float64Array;
-    left: Int32Array;
-    right: Int32Array;
-    value: Float64Array;
-    samples: Int32Array;
-  }[],
+  trees: readonly Pick<FlatForest, 'feature' | 'threshold' | 'left' | 'right' | 'value' | 'samples'>[],
 ): FlatForest {
   let total = 0;
   for (const t of trees) total += t.feature.length;

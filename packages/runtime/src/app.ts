@@ -25,6 +25,9 @@ export interface ServiceAppOptions {
   openapi?: OpenApiInfo;
 }
 
+/** What a service's `buildApp` is handed for the base app; a service with routes extends it. */
+export type ServiceAppDeps = Pick<ServiceAppOptions, 'logger' | 'metrics' | 'readiness' | 'http'>;
+
 const startedAt = Date.now();
 
 const DEFAULT_TIMEOUTS = { HTTP_REQUEST_TIMEOUT_MS: 30_000, HTTP_HEADERS_TIMEOUT_MS: 10_000, HTTP_KEEP_ALIVE_TIMEOUT_MS: 5_000 };

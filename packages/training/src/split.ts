@@ -2,7 +2,7 @@
 // test, so no split sees a patient another split was trained or tuned on. Patients with
 // at least one positive row and those without are shuffled and cut separately, so small
 // cohorts (the MIMIC-IV demo has 100 patients) still get positives in every split.
-import { createRandom } from '@ehr/features';
+import { createRandom, type Random } from '@ehr/features';
 
 export interface SplitFractions {
   train: number;
@@ -38,17 +38,11 @@ export function splitFractions(parts: readonly number[]): SplitFractions {
  * Deterministic in (seed, patients, labels).
  */
 export function splitByPatient(patientOf: ArrayLike<number>, y: ArrayLike<number>, nPatients: number, fractions: SplitFractions = DEFAULT_SPLIT, seed = 0): PatientSplit {
-  const positive = new Uint8Array(nPatients);
-  for (let i = 0; i < patientOf.length; i++) if (y[i] === 1) positive[patientOf[i]!] = 1;
+  const positive = positivePatients(patientOf, y, nPatients);
   const part = new Int8Array(nPatients); // 0 train, 1 validation, 2 test
   const rng = createRandom(seed >>> 0).fork('patient-split');
   for (const stratum of [1, 0]) {
-    const ids: number[] = [];
-    for (let p = 0; p < nPatients; p++) if (positive[p] === stratum) ids.push(p);
-    for (let i = ids.length - 1; i > 0; i--) {
-      const j = Math.floor(rng.next() * (i + 1));
-      [ids[i], ids[j]] = [ids[j]!, ids[i]!];
-    }
+    const ids = shuffledStratum(positive, stratum, rng);
     const nTest = fractions.test > 0 ? Math.max(ids.length >= 3 ? 1 : 0, Math.round(ids.length * fractions.test)) : 0;
     const nVal = fractions.validation > 0 ? Math.max(ids.length >= 3 ? 1 : 0, Math.round(ids.length * fractions.validation)) : 0;
     ids.forEach((p, k) => {
@@ -74,19 +68,31 @@ export function splitByPatient(patientOf: ArrayLike<number>, y: ArrayLike<number
  */
 export function patientFolds(patientOf: ArrayLike<number>, y: ArrayLike<number>, nPatients: number, k: number, seed = 0): Uint8Array {
   if (!Number.isInteger(k) || k < 3 || k > 255) throw new RangeError(`folds must be an integer from 3 to 255, got ${k}`);
-  const positive = new Uint8Array(nPatients);
-  for (let i = 0; i < patientOf.length; i++) if (y[i] === 1) positive[patientOf[i]!] = 1;
+  const positive = positivePatients(patientOf, y, nPatients);
   const fold = new Uint8Array(nPatients);
   const rng = createRandom(seed >>> 0).fork('patient-folds');
   let next = 0;
   for (const stratum of [1, 0]) {
-    const ids: number[] = [];
-    for (let p = 0; p < nPatients; p++) if (positive[p] === stratum) ids.push(p);
-    for (let i = ids.length - 1; i > 0; i--) {
-      const j = Math.floor(rng.next() * (i + 1));
-      [ids[i], ids[j]] = [ids[j]!, ids[i]!];
-    }
+    const ids = shuffledStratum(positive, stratum, rng);
     for (const p of ids) fold[p] = next++ % k;
   }
   return fold;
+}
+
+/** 1 for each patient with at least one positive row: the two strata split and folds keep apart. */
+function positivePatients(patientOf: ArrayLike<number>, y: ArrayLike<number>, nPatients: number): Uint8Array {
+  const positive = new Uint8Array(nPatients);
+  for (let i = 0; i < patientOf.length; i++) if (y[i] === 1) positive[patientOf[i]!] = 1;
+  return positive;
+}
+
+/** One stratum's patients in a seeded Fisher-Yates order (drawing from `rng` as the split always has). */
+function shuffledStratum(positive: Uint8Array, stratum: number, rng: Random): number[] {
+  const ids: number[] = [];
+  for (let p = 0; p < positive.length; p++) if (positive[p] === stratum) ids.push(p);
+  for (let i = ids.length - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    [ids[i], ids[j]] = [ids[j]!, ids[i]!];
+  }
+  return ids;
 }

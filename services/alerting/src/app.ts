@@ -1,14 +1,11 @@
 import type { AlertEngine, AlertPolicy, OpenAlertView } from '@ehr/alerts';
 import { AlertActor, AlertKindSchema, compileValidator, DISMISS_REASONS, DismissReasonSchema, EventId, SeverityBand } from '@ehr/features';
-import { createServiceApp, problemResponses, sendProblem, type Authenticator, type HttpConfig, type Logger, type Readiness, type Registry } from '@ehr/runtime';
+import { createServiceApp, problemResponses, sendProblem, type Authenticator, type ServiceAppDeps } from '@ehr/runtime';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AlertingProcessor, CommandResult } from './processor.js';
 
-export interface AlertingAppDeps {
-  logger: Logger;
-  metrics: Registry;
-  readiness: Readiness;
+export interface AlertingAppDeps extends ServiceAppDeps {
   engine: AlertEngine;
   policy: AlertPolicy;
   processor: AlertingProcessor;
@@ -16,8 +13,6 @@ export interface AlertingAppDeps {
   now: () => Date;
   /** Who may see and act on alerts (the read scope: the people who see the ward). */
   auth: Authenticator;
-  /** Host allow-list, timeouts, TLS (the service's configuration). */
-  http?: Partial<HttpConfig>;
 }
 
 const OpenStatus = Type.Union([Type.Literal('open'), Type.Literal('acknowledged'), Type.Literal('escalated')]);

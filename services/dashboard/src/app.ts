@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { createServiceApp, problemResponses, sendProblem, type Authenticator, type HttpConfig, type Logger, type Readiness, type Registry } from '@ehr/runtime';
+import { createServiceApp, problemResponses, sendProblem, type Authenticator, type ServiceAppDeps } from '@ehr/runtime';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { registerAlertRoutes } from './alerts.js';
@@ -10,10 +10,7 @@ import type { Sessions } from './session.js';
 import type { WardStream } from './stream.js';
 import type { WardState } from './ward.js';
 
-export interface DashboardAppDeps {
-  logger: Logger;
-  metrics: Registry;
-  readiness: Readiness;
+export interface DashboardAppDeps extends ServiceAppDeps {
   ward: WardState;
   stream: WardStream;
   health: HealthPoller;
@@ -24,8 +21,6 @@ export interface DashboardAppDeps {
   alertingUrl?: () => string | null;
   /** Scores kept per patient (DASHBOARD_HISTORY_POINTS): what GET /fhir/RiskAssessment can show. */
   historyPoints: number;
-  /** Host allow-list, timeouts, TLS, trusted proxies (the service's configuration). */
-  http?: Partial<HttpConfig>;
 }
 
 /** The page's files: plain HTML, CSS and ES modules, served as they are (no build step). */

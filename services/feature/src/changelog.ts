@@ -1,21 +1,11 @@
 // The feature service's state lives in a compacted topic keyed by patient id: the latest
 // snapshot of each patient, an empty value once evicted, and per input partition the
 // offset the snapshots reflect (records under "#": see changelog-records.ts). Restoring
-// reads the topic up to markers this reader writes itself, because the bus offers no "end
-// offsets" call and an empty partition would otherwise never say that it is done.
-import { randomUUID } from 'node:crypto';
-import { partitionForKey, type Bus, type BusRecord, type OutgoingRecord } from '@ehr/bus';
+// reads the topic up to markers this reader writes itself (`restoreChangelog`, @ehr/bus).
+import { restoreChangelog, type Bus, type BusRecord } from '@ehr/bus';
 import { TOPICS, type PatientState } from '@ehr/features';
 import type { Logger } from '@ehr/runtime';
 import { MARKER_PREFIX, readChangelog, type SkipKind, type StoredParts } from './changelog-records.js';
-
-/** A key that the default partitioner puts on `partition` of `partitions`. */
-export function keyForPartition(prefix: string, partition: number, partitions: number): string {
-  for (let i = 0; ; i++) {
-    const key = `${prefix}${partition}.${i}`;
-    if (partitionForKey(key, partitions) === partition) return key;
-  }
-}
 
 /** What one input partition's state was when last checkpointed. */
 export interface RestoredPartition {
@@ -47,48 +37,15 @@ export interface RestoreOptions {
 
 /** Reads the whole changelog and returns the state of every input partition found in it. */
 export async function restoreState(options: RestoreOptions): Promise<Restored> {
-  const { bus, changelogPartitions } = options;
-  const nonce = randomUUID();
-  const latest = new Map<string, BusRecord>();
-  const pending = new Set(Array.from({ length: changelogPartitions }, (_, p) => p));
-  let done!: () => void;
-  const finished = new Promise<void>((resolve) => (done = resolve));
-
-  const subscription = await bus.subscribe({
-    groupId: `${options.groupPrefix}-restore-${nonce}`,
-    topics: [TOPICS.featureState],
-    fromBeginning: true,
-    autoCommit: false,
-    maxBatchRecords: 5000,
-    handler: async ({ partition, records }) => {
-      if (!pending.has(partition)) return;
-      for (const r of records) {
-        if (r.key?.startsWith(MARKER_PREFIX)) {
-          if (r.value.toString() === nonce) {
-            pending.delete(partition);
-            if (pending.size === 0) done();
-            return; // later records were written after the restore began
-          }
-          continue;
-        }
-        if (r.key !== null) latest.set(r.key, r);
-      }
-    },
+  const { changelogPartitions, heartbeat, ...rest } = options;
+  const latest = await restoreChangelog({
+    ...rest,
+    partitions: changelogPartitions,
+    topic: TOPICS.featureState,
+    markerPrefix: MARKER_PREFIX,
+    what: 'state',
+    ...(heartbeat ? { heartbeat } : {}),
   });
-  const beat = options.heartbeat ? setInterval(() => void options.heartbeat!().catch(() => undefined), 1000) : null;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const markers: OutgoingRecord[] = Array.from({ length: changelogPartitions }, (_, p) => ({ key: keyForPartition(MARKER_PREFIX, p, changelogPartitions), value: nonce }));
-    await bus.produce(TOPICS.featureState, markers);
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`state restore from ${TOPICS.featureState} timed out after ${options.timeoutMs} ms; ${pending.size} of ${changelogPartitions} partitions unread (does the topic have ${changelogPartitions} partitions?)`)), options.timeoutMs);
-    });
-    await Promise.race([finished, timeout]);
-  } finally {
-    clearTimeout(timer);
-    if (beat) clearInterval(beat);
-    await subscription.stop();
-  }
   return collect(latest, options.logger, options.onSkipped);
 }
 

@@ -1,21 +1,16 @@
 import type { RawEvent, ValidationIssue } from '@ehr/features';
-import { createServiceApp, problemResponses, sendProblem, type Authenticator, type HttpConfig, type Logger, type Readiness, type Registry } from '@ehr/runtime';
+import { createServiceApp, problemResponses, sendProblem, type Authenticator, type ServiceAppDeps } from '@ehr/runtime';
 import type { FastifyInstance } from 'fastify';
 import { checkEvent, type IntakeClock } from './event-checks.js';
 import { registerFhirRoutes } from './fhir-routes.js';
 import { IntakeUnavailableError, RETRY_AFTER_OVERLOADED_S, RETRY_AFTER_UNAVAILABLE_S, type Intake } from './intake.js';
 import { acceptedSchema, eventBatchSchema, PRODUCER_OPENAPI, undocumentedValidation } from './openapi.js';
 
-export interface ProducerAppDeps {
-  logger: Logger;
-  metrics: Registry;
-  readiness: Readiness;
+export interface ProducerAppDeps extends ServiceAppDeps {
   /** Deadline-bound, concurrency-bound publishing for the intake routes. */
   intake: Intake;
   /** Who may ingest (the ingest scope). */
   auth: Authenticator;
-  /** Host allow-list, timeouts, TLS (the service's configuration). */
-  http?: Partial<HttpConfig>;
   bodyLimit: number;
   maxBatchEvents: number;
   /** The wall clock and MAX_FUTURE_SKEW: events dated further ahead are refused (future_event). */

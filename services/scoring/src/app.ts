@@ -1,6 +1,6 @@
 import { FEATURE_SET_VERSION, FeatureValues, FeatureVectorEvent, vectorAfterEvents, vectorFromSnapshot, type FeatureVectorEvent as FeatureVector } from '@ehr/features';
 import { modelCard } from '@ehr/model';
-import { createServiceApp, problemResponses, sendProblem, type Authenticator, type HttpConfig, type Logger, type Readiness, type Registry } from '@ehr/runtime';
+import { createServiceApp, problemResponses, sendProblem, type Authenticator, type ServiceAppDeps } from '@ehr/runtime';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Challenger } from './challenger.js';
@@ -8,18 +8,13 @@ import type { DriftMonitor } from './drift.js';
 import { ModelRejectedError, type ModelHolder } from './model-holder.js';
 import { featureSetMismatch, scoreVector, unknownFeatureNames } from './scorer.js';
 
-export interface ScoringAppDeps {
-  logger: Logger;
-  metrics: Registry;
-  readiness: Readiness;
+export interface ScoringAppDeps extends ServiceAppDeps {
   models: ModelHolder;
   drift: DriftMonitor;
   /** The silent challenger (CHALLENGER_MODEL_PATH), or null when none is configured. */
   challenger?: Challenger | null;
   /** Who may score (read scope) and swap models (admin scope: AUTH_ADMIN_TOKENS or SCORING_ADMIN_TOKEN). */
   auth: Authenticator;
-  /** Host allow-list, timeouts, TLS (the service's configuration). */
-  http?: Partial<HttpConfig>;
   topK: number;
   bodyLimit: number;
   now?: () => Date;
