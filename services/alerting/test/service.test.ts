@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +58,7 @@ describe('alerting service', () => {
     const dead: DeadLetter[] = [];
     const subs = [
       await client.subscribe({
-        groupId: `check-alerts-${Math.random()}`,
+        groupId: `check-alerts-${randomUUID()}`,
         topics: [TOPICS.alerts],
         handler: async ({ records }) => {
           for (const r of records) {
@@ -68,7 +69,7 @@ describe('alerting service', () => {
         },
       }),
       await client.subscribe({
-        groupId: `check-dead-${Math.random()}`,
+        groupId: `check-dead-${randomUUID()}`,
         topics: [TOPICS.deadLetter],
         handler: async ({ records }) => {
           for (const r of records) {
