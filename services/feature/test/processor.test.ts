@@ -136,7 +136,10 @@ describe('feature service on the in-memory bus', () => {
     const got = byId(decodeAll<FeatureVectorEvent>(out.records, decodeFeatureVector));
     expect(got.size).toBe(reference.meta.length);
     reference.meta.forEach((m, i) => expect(asRow(got.get(m.vectorId) as FeatureVectorEvent)).toEqual(reference.matrix.data.slice(i * reference.matrix.cols, (i + 1) * reference.matrix.cols)));
-    expect(await metric(a, 'ehr_feature_state_restores_total')).toBeGreaterThan(1);
+    // A restored at its start; again only if B committed what it processed before it crashed
+    // (else A resumes from its own commit with its own state, and B's vectors come again with
+    // the same ids): either way the vectors above equal the batch API's.
+    expect(await metric(a, 'ehr_feature_state_restores_total')).toBeGreaterThanOrEqual(1);
     await out.stop();
   });
 });
