@@ -2,7 +2,7 @@
 // arrays travel as base64 of their little-endian bytes (exact, and fast to encode).
 // Version 2 adds the weights of downsampled points and the deduplication floor; version 1
 // (written before) still decodes. Decoding checks the shape: a changelog is input too.
-import { createPatientState, SIGNALS, type PatientState } from './patient-state.js';
+import { createPatientState, offerFirst, seriesFor, SIGNALS, type PatientState } from './patient-state.js';
 import { Series } from './series.js';
 
 export const STATE_CODEC_VERSION = 2;
@@ -62,7 +62,7 @@ export function encodeState(state: PatientState, meta: Record<string, number> = 
       series,
       ledger: [b64(state.ledger.times), b64(state.ledger.values)],
       notes: state.notes.map((n) => ({ ...n, avgWordLength: num(n.avgWordLength) as number })),
-      first: [b64(state.first.times, SIGNALS.length), b64(state.first.values, SIGNALS.length)],
+      first: [b64(state.first.times), b64(state.first.values)],
     },
   };
   return JSON.stringify(encoded);
@@ -93,6 +93,7 @@ export function decodeState(text: string | Buffer): { state: PatientState; meta:
     const values = f64(v);
     const weights = w === undefined ? null : f64(w);
     if (values.length !== times.length || (weights && weights.length !== times.length)) throw new Error('patient state: series arrays of different lengths');
+    seriesFor(state, i);
     state.series[i] = Series.from(times, values, weights);
   }
   state.ledger = Series.from(f64(s.ledger[0]), f64(s.ledger[1]));
@@ -101,16 +102,12 @@ export function decodeState(text: string | Buffer): { state: PatientState; meta:
     const times = f64(s.first[0]);
     const values = f64(s.first[1]);
     if (values.length !== times.length) throw new Error('patient state: baseline arrays of different lengths');
-    // Signals appended since the state was written have no baseline yet.
-    state.first.times.set(times.subarray(0, SIGNALS.length));
-    state.first.values.set(values.subarray(0, SIGNALS.length));
+    // Signals appended since the state was written have no baseline yet; a NaN slot is none.
+    for (let i = 0; i < Math.min(times.length, SIGNALS.length); i++) if (!Number.isNaN(times[i]!)) offerFirst(state.first, i, times[i]!, values[i]!);
   } else {
     // Written before baselines existed: the oldest value still held is the best baseline there is.
     state.series.forEach((series, i) => {
-      if (series && series.length > 0) {
-        state.first.times[i] = series.times[0]!;
-        state.first.values[i] = series.values[0]!;
-      }
+      if (series && series.length > 0) offerFirst(state.first, i, series.times[0]!, series.values[0]!);
     });
   }
   return { state, meta: typeof e.meta === 'object' && e.meta !== null ? e.meta : {} };
