@@ -33,7 +33,7 @@ export function instancesOf(services: readonly ServiceName[], replicas: Partial<
   return services.flatMap((service) => {
     const count = replicas[service] ?? 1;
     if (!Number.isInteger(count) || count < 1) throw new Error(`${service}: replicas must be a positive integer, got ${count}`);
-    return Array.from({ length: count }, (_, i) => ({ service, replica: i + 1, name: (i === 0 ? service : `${service}-${i + 1}`) as InstanceName }));
+    return Array.from({ length: count }, (_, i) => ({ service, replica: i + 1, name: i === 0 ? service : (`${service}-${i + 1}` as const) }));
   });
 }
 
