@@ -77,6 +77,7 @@ export interface StackOptions {
 
 export interface StackLogEntry {
   service: ServiceName;
+  /** Which of the service's processes: its own name for the first, `feature-2`, … for replicas. */
   instance: InstanceName;
   stream: 'stdout' | 'stderr';
   line: string;
@@ -86,6 +87,7 @@ export interface StackLogEntry {
 
 export interface ExitReport {
   service: ServiceName;
+  /** Which of the service's processes exited. */
   instance: InstanceName;
   pid: number;
   code: number | null;
