@@ -9,6 +9,7 @@ import {
   encodeFeatureVector,
   encodeFeatureVectorDraft,
   encodeSeverityScore,
+  isDecodedCatalogue,
   isFrame,
   processEvent,
   serializeFeatureVector,
@@ -120,6 +121,23 @@ describe('severity score on the wire', () => {
       expect(JSON.stringify(decoded.payload.features)).toBe(JSON.stringify(score.payload.features));
       expect(bytes.length).toBeLessThan(JSON.stringify(score).length / 2);
     }
+  });
+
+  it('a score of a decoded vector (scoring\'s path) reuses its values: the same bytes as from a plain copy', () => {
+    for (const d of drafts()) {
+      const decoded = ok(decodeFeatureVector(encodeFeatureVectorDraft(d, when)));
+      const { features } = decoded.payload;
+      // Frozen, so that the values it was built from stay its values.
+      expect(Object.isFrozen(features)).toBe(true);
+      expect(() => ((features as Record<string, number | null>)[FEATURE_NAMES[0]!] = 1)).toThrow(TypeError);
+      expect(isDecodedCatalogue(features)).toBe(true);
+      const plain = { ...features };
+      expect(isDecodedCatalogue(plain)).toBe(false);
+      const score = scoreOf(decoded, 'model');
+      expect(encodeSeverityScore(score)).toEqual(encodeSeverityScore({ ...score, payload: { ...score.payload, features: plain } }));
+      expect(isDecodedCatalogue(ok(decodeSeverityScore(encodeSeverityScore(score))).payload.features)).toBe(true);
+    }
+    expect(isDecodedCatalogue(toFeatureVectorEvent(drafts()[0]!, when).payload.features)).toBe(false);
   });
 
   it('still reads the JSON with names already on a topic (upgrade)', () => {

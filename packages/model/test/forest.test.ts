@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { concatTrees, firstTrees, ForestPredictor, type FlatForest } from '../src/index.js';
+import { topContributors } from '../src/forest.js';
 
 // Two hand-made trees whose nodes are NOT in pre-order (the predictor re-lays them out).
 //   tree 0: x0 < 0.5 ? 0.2 : (x1 < 1 ? 0.6 : 0.9)
@@ -68,5 +69,27 @@ describe('ForestPredictor on a hand-made forest', () => {
     const one = firstTrees(f, 1);
     expect(new ForestPredictor(one).predictProba([0.7, 1])).toBeCloseTo(0.9, 15);
     expect(() => firstTrees(f, 3)).toThrow(/1\.\.2/);
+  });
+});
+
+describe('topContributors', () => {
+  // What explain() gave before: every non-zero feature sorted by |contribution|, ties by index.
+  const bySort = (all: Float64Array, k: number) =>
+    Array.from(all.keys())
+      .filter((f) => all[f] !== 0)
+      .sort((a, b) => Math.abs(all[b]!) - Math.abs(all[a]!) || a - b)
+      .slice(0, Math.max(0, k));
+
+  it('is the first k of the full sort: largest |contribution| first, ties to the lower index, zeros never', () => {
+    const ties = Float64Array.from([0, 0.2, -0.3, 0.2, 0, -0.2, 0.3, 0.1]);
+    for (const k of [0, 1, 2, 3, 4, 6, 8, 20]) expect(topContributors(ties, k), `k = ${k}`).toEqual(bySort(ties, k));
+    expect(topContributors(ties, 3)).toEqual([2, 6, 1]);
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let round = 0; round < 200; round++) {
+      // Rounded to few values, so that ties are common; a third zero.
+      const all = Float64Array.from({ length: 211 }, () => (random() < 0.33 ? 0 : Math.round((random() - 0.5) * 20) / 100));
+      for (const k of [1, 5, 50]) expect(topContributors(all, k)).toEqual(bySort(all, k));
+    }
   });
 });

@@ -1,5 +1,5 @@
 export { findRepoRoot, isServiceName, PIPELINE_SERVICES, SERVICE_NAMES, SERVICES, serviceInfo, type ServiceInfo, type ServiceName } from './services.js';
-export { isolatedEnv, startStack, type Env, type ExitReport, type FlowStop, type Readiness, type Stack, type StackLogEntry, type StackOptions } from './stack.js';
+export { instancesOf, isolatedEnv, startStack, type Env, type ExitReport, type FlowStop, type InstanceName, type Readiness, type Stack, type StackInstance, type StackLogEntry, type StackOptions } from './stack.js';
 export { kafkaBacklog, type StackBacklog } from './drain.js';
 export { formatLogLine, formatValue, levelName, parseLogRecord, wantsColors, type LogFormatOptions, type LogRecord } from './log-format.js';
 export {

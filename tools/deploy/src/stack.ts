@@ -13,13 +13,42 @@ import { findRepoRoot, SERVICE_NAMES, serviceInfo, type ServiceName } from './se
 
 export type Env = Record<string, string | undefined>;
 
+/**
+ * One process of the stack: a service's first instance goes by the service's name, its
+ * further replicas by `feature-2`, `feature-3`, … (what logs, exits and readiness name).
+ */
+export type InstanceName = ServiceName | `${ServiceName}-${number}`;
+
+export interface StackInstance {
+  name: InstanceName;
+  service: ServiceName;
+  /** 1 for the first instance, 2 for `<service>-2`, … */
+  replica: number;
+  port: number;
+  url: string;
+}
+
+/** The instances `replicas` asks for, in service order, each service's replicas together. */
+export function instancesOf(services: readonly ServiceName[], replicas: Partial<Record<ServiceName, number>> = {}): { name: InstanceName; service: ServiceName; replica: number }[] {
+  return services.flatMap((service) => {
+    const count = replicas[service] ?? 1;
+    if (!Number.isInteger(count) || count < 1) throw new Error(`${service}: replicas must be a positive integer, got ${count}`);
+    return Array.from({ length: count }, (_, i) => ({ service, replica: i + 1, name: i === 0 ? service : (`${service}-${i + 1}` as const) }));
+  });
+}
+
 export interface StackOptions {
   /** `KAFKA_BROKERS` for every service. Omitted: each process gets its own in-memory bus (nothing flows between them). */
   brokers?: string;
   /** Which services to run (default: all five). */
   services?: readonly ServiceName[];
-  /** Ports by service (default: each service's own default, 3000-3004). */
-  ports?: Partial<Record<ServiceName, number>>;
+  /**
+   * Processes per service (default 1). Replicas share the service's consumer group (the
+   * group splits the partitions between them); each gets its own port and Kafka client id.
+   */
+  replicas?: Partial<Record<ServiceName, number>>;
+  /** Ports by instance (default: each service's own default, 3000-3005; replica n: that + 100·(n−1)). */
+  ports?: Partial<Record<InstanceName, number>>;
   /** Interface the services bind to (default 127.0.0.1). */
   host?: string;
   /** Variables for every service, over the inherited ones; `undefined` removes a variable. */
@@ -40,12 +69,16 @@ export interface StackOptions {
   stopTimeoutMs?: number;
   /** With `brokers`: create every pipeline topic before the services start (default true). */
   createTopics?: boolean;
+  /** Extra Node flags for one instance's process (e.g. --cpu-prof for a profile). */
+  nodeFlags?: (instance: StackInstance) => readonly string[];
   /** Aborting while the services start stops them and rejects (Ctrl-C during start-up). */
   signal?: AbortSignal;
 }
 
 export interface StackLogEntry {
   service: ServiceName;
+  /** Which of the service's processes: its own name for the first, `feature-2`, … for replicas. */
+  instance: InstanceName;
   stream: 'stdout' | 'stderr';
   line: string;
   /** The line as a pino record, or null when it is not JSON. */
@@ -54,6 +87,8 @@ export interface StackLogEntry {
 
 export interface ExitReport {
   service: ServiceName;
+  /** Which of the service's processes exited. */
+  instance: InstanceName;
   pid: number;
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -68,19 +103,21 @@ export interface Readiness {
 
 export interface Stack {
   readonly services: readonly ServiceName[];
-  /** Base URL of every running service, e.g. `http://127.0.0.1:3002`. */
+  /** Every process, in service order (one per service unless `replicas` asked for more). */
+  readonly instances: readonly StackInstance[];
+  /** Base URL of every running service's first instance, e.g. `http://127.0.0.1:3002`. */
   readonly urls: Readonly<Partial<Record<ServiceName, string>>>;
-  /** The base URL of one service (throws for a service not in the stack). */
-  url(service: ServiceName): string;
-  pid(service: ServiceName): number | undefined;
-  /** GET /health/ready of every service now. */
-  readiness(): Promise<Partial<Record<ServiceName, Readiness>>>;
-  /** Signals one service (default SIGKILL: a crash) and waits for it to exit. */
-  kill(service: ServiceName, signal?: NodeJS.Signals): Promise<ExitReport>;
-  /** Starts a stopped or killed service again, on the same port, and waits until it is ready. */
-  restart(service: ServiceName): Promise<void>;
+  /** The base URL of one instance (a service's name: its first; throws for one not in the stack). */
+  url(instance: InstanceName): string;
+  pid(instance: InstanceName): number | undefined;
+  /** GET /health/ready of every instance now. */
+  readiness(): Promise<Partial<Record<InstanceName, Readiness>>>;
+  /** Signals one instance (default SIGKILL: a crash) and waits for it to exit. */
+  kill(instance: InstanceName, signal?: NodeJS.Signals): Promise<ExitReport>;
+  /** Starts a stopped or killed instance again, on the same port, and waits until it is ready. */
+  restart(instance: InstanceName): Promise<void>;
   /**
-   * SIGTERM every service, SIGKILL what outlives the grace; every exit, in service order.
+   * SIGTERM every instance, SIGKILL what outlives the grace; every exit, in instance order.
    * Idempotent. With `flow`, one at a time in flow order, each once its inputs are drained.
    */
   stop(flow?: FlowStop): Promise<ExitReport[]>;
@@ -162,8 +199,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const stopTimeoutMs = options.stopTimeoutMs ?? 20_000;
   const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host;
 
-  const ports = Object.fromEntries(services.map((s) => [s, options.ports?.[s] ?? serviceInfo(s).defaultPort])) as Record<ServiceName, number>;
-  const urls = Object.fromEntries(services.map((s) => [s, `http://${urlHost}:${ports[s]}`])) as Record<ServiceName, string>;
+  const instances: StackInstance[] = instancesOf(services, options.replicas).map((i) => {
+    const port = options.ports?.[i.name] ?? serviceInfo(i.service).defaultPort + 100 * (i.replica - 1);
+    return { ...i, port, url: `http://${urlHost}:${port}` };
+  });
+  const byName = new Map<InstanceName, StackInstance>(instances.map((i) => [i.name, i]));
+  const urls = Object.fromEntries(instances.filter((i) => i.replica === 1).map((i) => [i.service, i.url])) as Record<ServiceName, string>;
+  const instanceOf = (name: InstanceName): StackInstance => {
+    const found = byName.get(name);
+    if (!found) throw new Error(`${name} is not part of this stack (${instances.map((i) => i.name).join(', ')})`);
+    return found;
+  };
 
   for (const service of services) {
     const entry = join(root, serviceInfo(service).entry);
@@ -171,23 +217,23 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       throw new Error(`${service}: ${entry} is missing; build it first (npx turbo run build --filter=${serviceInfo(service).packageName})`);
     }
   }
-  const seen = new Map<number, ServiceName>();
-  for (const service of services) {
-    const other = seen.get(ports[service]);
-    if (other) throw new Error(`${other} and ${service} are both given port ${ports[service]}`);
-    seen.set(ports[service], service);
-    if (!(await isPortFree(ports[service], host))) {
-      throw new Error(`${service}: port ${ports[service]} on ${host} is in use (is \`npm start\` or another stack running?); choose another port`);
+  const seen = new Map<number, InstanceName>();
+  for (const { name, port } of instances) {
+    const other = seen.get(port);
+    if (other) throw new Error(`${other} and ${name} are both given port ${port}`);
+    seen.set(port, name);
+    if (!(await isPortFree(port, host))) {
+      throw new Error(`${name}: port ${port} on ${host} is in use (is \`npm start\` or another stack running?); choose another port`);
     }
   }
 
-  const running = new Map<ServiceName, Running>();
+  const running = new Map<InstanceName, Running>();
   let stopping: Promise<ExitReport[]> | null = null;
 
-  const envFor = (service: ServiceName): NodeJS.ProcessEnv => {
+  const envFor = ({ service, replica, port }: StackInstance): NodeJS.ProcessEnv => {
     const env = baseEnv(options.inheritEnv ?? true);
     applyEnv(env, options.env);
-    env.PORT = String(ports[service]);
+    env.PORT = String(port);
     env.HOST = host;
     if (options.brokers) env.KAFKA_BROKERS = options.brokers;
     else delete env.KAFKA_BROKERS;
@@ -195,19 +241,24 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (peersVariable && options.env?.[peersVariable] === undefined) {
       env[peersVariable] = services
         .filter((s) => s !== service)
+        // The first instance of each: a watcher wants one answer per service.
         .map((s) => `${s}=${urls[s]}`)
         .join(',');
     }
     applyEnv(env, options.serviceEnv?.[service]);
+    // A replica's own client id, so the broker's group description and its logs tell the
+    // members apart (the group id stays the service's: that is what splits the partitions).
+    if (replica > 1) env.KAFKA_CLIENT_ID = `${env.KAFKA_CLIENT_ID ?? service}-${replica}`;
     return definedOnly(env);
   };
 
-  const launch = (service: ServiceName): Running => {
+  const launch = (instance: StackInstance): Running => {
+    const { service, name: instanceName } = instance;
     // Its own process group: a Ctrl-C in the terminal reaches only the runner, which then
     // sends each service exactly one SIGTERM (a second signal makes a service exit at once).
-    const child = spawn(process.execPath, [...serviceInfo(service).nodeFlags, join(root, serviceInfo(service).entry)], {
+    const child = spawn(process.execPath, [...serviceInfo(service).nodeFlags, ...(options.nodeFlags?.(instance) ?? []), join(root, serviceInfo(service).entry)], {
       cwd: root,
-      env: envFor(service),
+      env: envFor(instance),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -217,7 +268,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       lines.on('line', (line) => {
         state.tail.push(line);
         if (state.tail.length > TAIL_LINES) state.tail.shift();
-        options.logSink?.({ service, stream, line, record: parseLogRecord(line) });
+        options.logSink?.({ service, instance: instanceName, stream, line, record: parseLogRecord(line) });
       });
     }
     state.closed = new Promise<ExitReport>((resolve) => {
@@ -226,22 +277,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       });
       // 'close' comes after the output streams ended, so every line reached the sink first.
       child.once('close', (code, signal) => {
-        const report: ExitReport = { service, pid: child.pid ?? -1, code, signal, forced: state.forced };
+        const report: ExitReport = { service, instance: instanceName, pid: child.pid ?? -1, code, signal, forced: state.forced };
         if (!state.expected) options.onUnexpectedExit?.(report);
         resolve(report);
       });
     });
-    running.set(service, state);
+    running.set(instanceName, state);
     return state;
   };
 
-  const exitedEarly = (service: ServiceName, state: Running) =>
+  const exitedEarly = (service: InstanceName, state: Running) =>
     state.closed.then((report) => {
       const how = report.signal ? `signal ${report.signal}` : `code ${report.code}`;
       return new Error(`${service} exited (${how}) before it was ready; its last lines:\n${state.tail.join('\n')}`);
     });
 
-  const waitReady = async (service: ServiceName, state: Running): Promise<void> => {
+  const waitReady = async (service: InstanceName, state: Running): Promise<void> => {
     const deadline = Date.now() + readyTimeoutMs;
     let last: Readiness = { status: 0, body: 'no answer yet' };
     const dead: { error?: Error } = {};
@@ -249,13 +300,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     while (Date.now() < deadline) {
       if (dead.error) throw dead.error;
       options.signal?.throwIfAborted();
-      last = await getReadiness(urls[service]);
+      last = await getReadiness(instanceOf(service).url);
       if (last.status === 200) return;
       await sleep(250);
     }
     if (dead.error) throw dead.error;
     throw new Error(
-      `${service} not ready after ${Math.round(readyTimeoutMs / 1000)} s: ${urls[service]}/health/ready answered ${last.status} ${JSON.stringify(last.body)}`,
+      `${service} not ready after ${Math.round(readyTimeoutMs / 1000)} s: ${instanceOf(service).url}/health/ready answered ${last.status} ${JSON.stringify(last.body)}`,
     );
   };
 
@@ -267,7 +318,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }
   };
 
-  const terminate = async (service: ServiceName): Promise<ExitReport | null> => {
+  const terminate = async (service: InstanceName): Promise<ExitReport | null> => {
     const state = running.get(service);
     if (!state) return null;
     state.expected = true;
@@ -313,8 +364,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         const deadline = Date.now() + flow.timeoutMs;
         reports = [];
         for (const service of services) {
-          if (running.has(service)) await drainBefore(service, flow, deadline);
-          reports.push(await terminate(service));
+          // Replicas share the group: its backlog is theirs together, so they stop together.
+          const own = instances.filter((i) => i.service === service && running.has(i.name));
+          if (own.length > 0) await drainBefore(service, flow, deadline);
+          reports.push(...(await Promise.all(own.map((i) => terminate(i.name)))));
         }
       } else reports = await Promise.all([...running.keys()].map((s) => terminate(s)));
       process.off('exit', killAll);
@@ -334,9 +387,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }
   }
 
-  for (const service of services) launch(service);
+  for (const instance of instances) launch(instance);
   try {
-    await Promise.all(services.map((s) => waitReady(s, running.get(s)!)));
+    await Promise.all(instances.map((i) => waitReady(i.name, running.get(i.name)!)));
   } catch (error) {
     await stop();
     throw error;
@@ -344,15 +397,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   return {
     services,
+    instances,
     urls,
-    url(service) {
-      const url = urls[service];
-      if (!url) throw new Error(`${service} is not part of this stack (${services.join(', ')})`);
-      return url;
-    },
-    pid: (service) => running.get(service)?.child.pid,
+    url: (instance) => instanceOf(instance).url,
+    pid: (instance) => running.get(instance)?.child.pid,
     async readiness() {
-      const entries = await Promise.all(services.map(async (s) => [s, await getReadiness(urls[s])] as const));
+      const entries = await Promise.all(instances.map(async (i) => [i.name, await getReadiness(i.url)] as const));
       return Object.fromEntries(entries);
     },
     async kill(service, name = 'SIGKILL') {
@@ -367,7 +417,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       if (!state) throw new Error(`${service} is not part of this stack`);
       if (stopping) throw new Error('the stack is stopping');
       if (state.child.exitCode === null && state.child.signalCode === null) throw new Error(`${service} is still running; kill it first`);
-      await waitReady(service, launch(service));
+      await waitReady(service, launch(instanceOf(service)));
     },
     stop,
   };

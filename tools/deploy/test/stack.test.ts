@@ -1,13 +1,13 @@
 // startStack with separate processes on the in-memory bus (nothing flows between them; the
 // real-Kafka run is in test/kafka). What is tested here: processes, ports, logs, signals.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts } from '@ehr/kafka-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '@ehr/kafka-local';
-import { startStack, type ExitReport, type Stack, type StackLogEntry } from '../src/stack.js';
+import { instancesOf, startStack, type ExitReport, type Stack, type StackLogEntry } from '../src/stack.js';
 import { findRepoRoot } from '../src/services.js';
 
 let dir: string;
@@ -146,5 +146,52 @@ describe('findRepoRoot', () => {
     const root = findRepoRoot();
     expect(existsSync(join(root, 'services', 'sink', 'package.json'))).toBe(true);
     expect(findRepoRoot(join(root, 'tools', 'deploy', 'src'))).toBe(root);
+  });
+});
+
+describe('startStack with replicas', () => {
+  it('names a service\'s instances after it, the first by the service\'s own name', () => {
+    expect(instancesOf(['producer', 'feature', 'sink'], { feature: 3 }).map((i) => [i.name, i.service, i.replica])).toEqual([
+      ['producer', 'producer', 1],
+      ['feature', 'feature', 1],
+      ['feature-2', 'feature', 2],
+      ['feature-3', 'feature', 3],
+      ['sink', 'sink', 1],
+    ]);
+    expect(() => instancesOf(['feature'], { feature: 0 })).toThrow(/positive integer/);
+  });
+
+  it('runs each replica as its own process on its own port, with its own Kafka client id, and stops them all', async () => {
+    const [first, second] = await freePorts(2);
+    const logs: StackLogEntry[] = [];
+    const stack = await startStack({
+      services: ['producer'],
+      replicas: { producer: 2 },
+      ports: { producer: first!, 'producer-2': second! },
+      inheritEnv: false,
+      env: { KAFKA_CLIENT_ID: 'intake' },
+      logSink: (entry) => logs.push(entry),
+    });
+    try {
+      expect(stack.instances.map((i) => [i.name, i.url])).toEqual([
+        ['producer', `http://127.0.0.1:${first}`],
+        ['producer-2', `http://127.0.0.1:${second}`],
+      ]);
+      expect(stack.url('producer-2')).toBe(`http://127.0.0.1:${second}`);
+      expect(stack.pid('producer')).not.toBe(stack.pid('producer-2'));
+      const readiness = await stack.readiness();
+      expect([readiness.producer?.status, readiness['producer-2']?.status]).toEqual([200, 200]);
+      // The group is the service's; the client id tells the members apart.
+      const clientId = (name: 'producer' | 'producer-2') =>
+        readFileSync(`/proc/${stack.pid(name)}/environ`, 'utf8').split('\0').find((v) => v.startsWith('KAFKA_CLIENT_ID='));
+      expect([clientId('producer'), clientId('producer-2')]).toEqual(['KAFKA_CLIENT_ID=intake', 'KAFKA_CLIENT_ID=intake-2']);
+      expect(new Set(logs.filter((l) => l.record?.msg?.includes('ready:')).map((l) => `${l.service}/${l.instance}`))).toEqual(new Set(['producer/producer', 'producer/producer-2']));
+    } finally {
+      const reports = await stack.stop();
+      expect(reports.map((r) => [r.instance, r.code])).toEqual([
+        ['producer', 0],
+        ['producer-2', 0],
+      ]);
+    }
   });
 });

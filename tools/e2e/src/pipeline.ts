@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isolatedEnv, PIPELINE_SERVICES, startStack, type Env, type ExitReport, type ServiceName, type Stack, type StackLogEntry } from '@ehr/deploy';
+import { instancesOf, isolatedEnv, PIPELINE_SERVICES, startStack, type Env, type ExitReport, type InstanceName, type ServiceName, type Stack, type StackInstance, type StackLogEntry } from '@ehr/deploy';
 import { TOPICS } from '@ehr/features';
 import { freePorts } from '@ehr/kafka-local';
 import { startObserver, type KafkaClientOptions, type Observer } from './observer.js';
@@ -34,6 +34,10 @@ export interface PipelineOptions {
   env?: Env;
   serviceEnv?: Partial<Record<ServiceName, Env>>;
   services?: readonly ServiceName[];
+  /** Processes per service (default 1), sharing its consumer group: `{ feature: 2 }` runs `feature` and `feature-2`. */
+  replicas?: Partial<Record<ServiceName, number>>;
+  /** Extra Node flags for one instance (the bench's --cpu-prof). */
+  nodeFlags?: (instance: StackInstance) => readonly string[];
   /** Passed to each service as LOG_LEVEL (default info: what production runs with). */
   logLevel?: string;
 }
@@ -55,7 +59,7 @@ export interface PipelineRun {
   adminToken: string;
   kafka: KafkaClientOptions;
   /** GET /metrics of a service, as text. */
-  metrics(service: ServiceName): Promise<string>;
+  metrics(instance: InstanceName): Promise<string>;
   /**
    * Waits until the pipeline has done everything it will do with what is on the raw topic:
    * the feature service has an outcome for every record (observed on its output topics),
@@ -139,13 +143,16 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineR
 
   const logs: StackLogEntry[] = [];
   const unexpectedExits: ExitReport[] = [];
-  const ports = await freePorts(services.length);
+  const instances = instancesOf(services, options.replicas);
+  const ports = await freePorts(instances.length);
   let stack: Stack;
   try {
     stack = await startStack({
       brokers: options.brokers,
       services,
-      ports: Object.fromEntries(services.map((s, i) => [s, ports[i]])),
+      ...(options.replicas ? { replicas: options.replicas } : {}),
+      ...(options.nodeFlags ? { nodeFlags: options.nodeFlags } : {}),
+      ports: Object.fromEntries(instances.map((s, i) => [s.name, ports[i]])),
       inheritEnv: false,
       env,
       ...(options.serviceEnv ? { serviceEnv: options.serviceEnv } : {}),
@@ -166,7 +173,7 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineR
     throw error;
   }
 
-  const metrics = async (service: ServiceName) => {
+  const metrics = async (service: InstanceName) => {
     const response = await fetch(`${stack.url(service)}/metrics`, { signal: AbortSignal.timeout(5_000) });
     return response.text();
   };

@@ -96,3 +96,24 @@ export async function readWarehouse(path: string): Promise<WarehouseContents> {
     instance.closeSync();
   }
 }
+
+/**
+ * The feature values each score was computed from, by vector id (feature_event_id): to
+ * compare with what the batch API builds from the same events. Read apart from
+ * readWarehouse because the bench's warehouses hold tens of thousands of these.
+ */
+export async function readScoreFeatures(path: string): Promise<Map<string, Record<string, number | null>>> {
+  const instance = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
+  const connection = await instance.connect();
+  try {
+    const schema = (await connection.runAndReadAll(`SELECT table_schema FROM information_schema.tables WHERE lower(table_name) = 'severity_scores' ORDER BY table_schema`)).getRows()[0]?.[0];
+    if (schema === undefined) throw new Error(`${path} has no table severity_scores`);
+    const reader = await connection.runAndReadAll(`SELECT feature_event_id, CAST(features AS VARCHAR) AS features FROM "${String(schema)}".severity_scores`);
+    const out = new Map<string, Record<string, number | null>>();
+    for (const r of reader.getRowObjects()) out.set(String(r.feature_event_id), JSON.parse(String(r.features)) as Record<string, number | null>);
+    return out;
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writePipelineReport, type PhaseResult, type PipelineBenchResult } from '../src/bench/report.js';
+import { change, renderReport, writePipelineReport, type PhaseResult, type PipelineBenchResult } from '../src/bench/report.js';
 import { perSecond, summarizeLatencies } from '../src/bench/stats.js';
 
 const phase = (throughput: number, latencies: number[]): PhaseResult => ({
@@ -72,5 +72,49 @@ describe('writePipelineReport', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('sets the scale-out run beside the single-instance one, with its accounting and what each replica consumed', () => {
+    const base: PipelineBenchResult = {
+      benchmark: 'pipeline',
+      at: '2026-11-29T12:00:00.000Z',
+      machine: { cpus: 2, cpuModel: 'test', memoryMb: 1000, node: 'v20', loadAverage1m: { before: 1, after: 2 } },
+      kafka: { brokers: '127.0.0.1:1', external: false, partitions: 3 },
+      config: { events: 1000, latencySeconds: 2, sinkFlushMs: 1000, model: 'm.json', warehouse: 'duckdb' },
+      accounting: { published: 2000, scored: 1990, deadLettered: 5, duplicates: 5, problems: 0 },
+      readiness: { sink: 200 },
+      kafkaBytes: null,
+      saturation: phase(1000, [100]),
+      latency: phase(500, [50]),
+    };
+    const scaled = phase(1500, [100]);
+    scaled.processes = [{ name: 'feature-2', cpuSeconds: 1, cpuCores: 0.4, rssMeanBytes: 50 * 2 ** 20, rssMaxBytes: 60 * 2 ** 20, samples: 8 }];
+    const { markdown, summary } = renderReport(
+      {
+        ...base,
+        scaleOut: {
+          partitions: 6,
+          replicas: { producer: 1, feature: 2, scoring: 2, sink: 1 },
+          accounting: { published: 1000, scored: 990, deadLettered: 6, duplicates: 4, problems: 0 },
+          consumedBy: { feature: 600, 'feature-2': 400, scoring: 500, 'scoring-2': 490 },
+          saturation: scaled,
+        },
+      },
+      null,
+      '',
+    );
+    expect(markdown).toContain('## Scale-out');
+    expect(markdown).toContain('| scaled out | 6 | 1 × producer, 2 × feature, 2 × scoring, 1 × sink | **1,500** | 1,000 published = 990 scored + 6 dead-lettered + 4 duplicates, 0 problems |');
+    expect(markdown).toContain('| single instance | 3 | one of each stage | 1,000 | 2,000 published');
+    expect(markdown).toContain('Throughput scaled out against single instance: **+50 %: rose**');
+    expect(markdown).toContain('| feature-2 | 400 | 0.40 | 50 / 60 |');
+    expect(summary).toContain('scaled out (6 partitions, 2 × feature, 2 × scoring): 1,500 events/s (+50 %: rose)');
+    expect(renderReport(base, null, '').markdown).not.toContain('## Scale-out');
+  });
+
+  it('says whether throughput rose, fell or stayed within the noise', () => {
+    expect(change(1000, 1300)).toBe('+30 %: rose');
+    expect(change(1000, 980)).toBe('−2 %: about the same (within 5 %)');
+    expect(change(1000, 800)).toBe('−20 %: fell');
   });
 });

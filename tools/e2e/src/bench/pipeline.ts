@@ -8,21 +8,28 @@
 //      delay from each event's publication (its Kafka timestamp) to its warehouse row
 //      (ingested_at), HDR histogram, p50/p95/p99, split at scored_at into stages.
 // Per-service CPU and memory from /proc during each phase; every event accounted for
-// afterwards (a benchmark that loses events measures nothing). Writes
+// afterwards (a benchmark that loses events measures nothing). Then the same saturation
+// again scaled out (unless BENCH_SCALE=0): BENCH_SCALE_PARTITIONS (default 6) partitions and
+// two replicas each of feature and scoring, each pair sharing its consumer group, on topics
+// of its own; its throughput and accounting go beside the first run's. BENCH_PROFILE=1
+// runs the single-instance services under --cpu-prof and writes a flame graph and a
+// self-time top list per service to bench-results/profiles/. Writes
 // bench-results/pipeline.json, then the report (pipeline.md + SVG plots) with the raw
 // Kafka ceiling of @ehr/kafka-local's bench from the same `npm run bench`.
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { TOPICS, type RawEvent } from '@ehr/features';
 import { repoRoot, startKafkaBroker, type KafkaBroker } from '@ehr/kafka-local';
-import { account, summarize } from '../accounting.js';
+import { PIPELINE_SERVICES as PIPELINE_STAGES, type ServiceName } from '@ehr/deploy';
+import { account, summarize, type Accounting, type InputRecord } from '../accounting.js';
 import { cohortEvents, postEvents } from '../inputs.js';
 import { ensureDefaultSizedModel } from '../model.js';
-import { startPipeline, type PipelineRun } from '../pipeline.js';
+import { metricValue, startPipeline, type PipelineRun } from '../pipeline.js';
 import { startSampler, type ProcSummary } from '../procstat.js';
-import { readWarehouse } from '../warehouse.js';
-import { runStartedAtFromEnv, writePipelineReport, type PipelineBenchResult, type PhaseResult } from './report.js';
+import { readWarehouse, type WarehouseContents } from '../warehouse.js';
+import { writeProfileReports } from './flame.js';
+import { runStartedAtFromEnv, writePipelineReport, type PipelineBenchResult, type PhaseResult, type RunAccounting } from './report.js';
 import { perSecond, summarizeLatencies } from './stats.js';
 
 const say = (line: string) => process.stdout.write(`pipeline bench: ${line}\n`);
@@ -41,6 +48,10 @@ const FIXED_RATE = process.env.BENCH_RATE ? int('BENCH_RATE', 1) : null;
 const SINK_FLUSH_MS = String(int('BENCH_SINK_FLUSH_MS', 1_000));
 // The services' KAFKA_COMPRESSION (none | gzip | lz4); unset: the services' default.
 const COMPRESSION = process.env.BENCH_KAFKA_COMPRESSION?.trim() || undefined;
+const SCALE = process.env.BENCH_SCALE !== '0';
+const SCALE_PARTITIONS = int('BENCH_SCALE_PARTITIONS', 6);
+const SCALE_REPLICAS: Partial<Record<ServiceName, number>> = { feature: 2, scoring: 2 };
+const PROFILE = process.env.BENCH_PROFILE === '1';
 
 /** A cohort of at least `count` events (≈ 6 events per patient-hour), cut to `count`. */
 function cohortOf(seed: number, count: number): RawEvent[] {
@@ -66,9 +77,9 @@ function topicBytes(broker: KafkaBroker | null, prefix: string): Record<string, 
   return bytes;
 }
 
-async function phase(run: PipelineRun, broker: KafkaBroker | null, name: string, events: RawEvent[], rate: number | null): Promise<{ started: number; published: number; procs: ProcSummary[] }> {
+async function phase(run: PipelineRun, broker: KafkaBroker | null, name: string, events: RawEvent[], rate: number | null): Promise<PhaseTimes> {
   const sampler = startSampler(() => ({
-    ...Object.fromEntries(run.stack.services.map((s) => [s, run.stack.pid(s)])),
+    ...Object.fromEntries(run.stack.instances.map((i) => [i.name, run.stack.pid(i.name)])),
     ...(broker ? { kafka: broker.pid } : {}),
   }));
   const started = Date.now();
@@ -82,10 +93,107 @@ async function phase(run: PipelineRun, broker: KafkaBroker | null, name: string,
   return { started, published, procs };
 }
 
+interface PhaseTimes {
+  started: number;
+  published: number;
+  procs: ProcSummary[];
+}
+
+/** What a run left: what the observer saw on the raw topic, the warehouse, and their accounting. */
+interface Finished {
+  records: InputRecord[];
+  warehouse: WarehouseContents;
+  accounting: Accounting;
+  kafkaBytes: Record<string, number> | null;
+  readiness: Record<string, number>;
+}
+
+/** Stops the run's services, reads its warehouse and accounts for every raw event (throws on a problem). */
+async function finish(run: PipelineRun, broker: KafkaBroker | null): Promise<Finished> {
+  const kafkaBytes = topicBytes(broker, run.prefix);
+  const records = [...run.observer.records];
+  const readiness = await run.stack.readiness();
+  await run.stop({ cleanup: false });
+  try {
+    const warehouse = await readWarehouse(run.duckdbPath!);
+    const accounting = account(records, warehouse.scores, warehouse.deadLetters, { eventsTopics: [TOPICS.events, `${run.prefix}${TOPICS.events}`] });
+    say(summarize(accounting));
+    if (accounting.problems.length > 0) throw new Error(`events were not accounted for: ${JSON.stringify(accounting.problems.slice(0, 5))}`);
+    return { records, warehouse, accounting, kafkaBytes, readiness: Object.fromEntries(Object.entries(readiness).map(([s, r]) => [s, r?.status ?? 0])) };
+  } finally {
+    rmSync(run.dir, { recursive: true, force: true });
+  }
+}
+
+const accountingOf = (a: Accounting): RunAccounting => ({
+  published: a.published,
+  scored: a.scored,
+  deadLettered: a.deadLettered,
+  duplicates: a.duplicates,
+  problems: a.problems.length,
+});
+
+/** Throughput and delays of one phase's events, from the observer's records and the warehouse. */
+function measure(done: Finished, ids: Set<string>, times: PhaseTimes, rateOffered: number | null): PhaseResult {
+  const scoreByEvent = new Map(done.warehouse.scores.map((s) => [s.eventId, s]));
+  const letterAt = new Map(done.warehouse.deadLetters.map((d) => [`${d.sourcePartition}:${d.sourceOffset}`, d]));
+  const e2e: number[] = [];
+  const toScore: number[] = [];
+  const toRow: number[] = [];
+  const landedAt: number[] = [];
+  const publishedAt: number[] = [];
+  const seen = new Set<string>();
+  let first = Infinity;
+  let last = 0;
+  for (const r of done.records) {
+    if (!r.eventId || !ids.has(r.eventId) || seen.has(r.eventId)) continue;
+    seen.add(r.eventId);
+    publishedAt.push(r.timestamp);
+    first = Math.min(first, r.timestamp);
+    const s = scoreByEvent.get(r.eventId);
+    const d = letterAt.get(`${r.partition}:${r.offset}`);
+    const ingested = s?.ingestedAt ?? d?.ingestedAt;
+    if (ingested === undefined) continue;
+    landedAt.push(ingested);
+    last = Math.max(last, ingested);
+    e2e.push(ingested - r.timestamp);
+    if (s) {
+      toScore.push(s.scoredAt - r.timestamp);
+      toRow.push(s.ingestedAt - s.scoredAt);
+    }
+  }
+  return {
+    events: seen.size,
+    rateOffered,
+    postSeconds: (times.published - times.started) / 1000,
+    throughputPerSec: Math.round((seen.size / Math.max(1, last - first)) * 1000 * 10) / 10,
+    seconds: (last - first) / 1000,
+    latencyMs: summarizeLatencies(e2e),
+    toScoreMs: summarizeLatencies(toScore),
+    scoreToRowMs: summarizeLatencies(toRow),
+    publishedPerSecond: perSecond(publishedAt, first),
+    landedPerSecond: perSecond(landedAt, first),
+    processes: times.procs,
+  };
+}
+
+/** Raw events each feature instance consumed and scores each scoring instance emitted (their own counters). */
+async function consumedByInstance(run: PipelineRun): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const { name, service } of run.stack.instances) {
+    const metric = service === 'feature' ? 'ehr_feature_events_total' : service === 'scoring' ? 'ehr_scoring_scores_total' : null;
+    if (metric) counts[name] = metricValue(await run.metrics(name), metric) || 0;
+  }
+  return counts;
+}
+
 async function main(): Promise<void> {
   const root = repoRoot;
   const outDir = join(root, 'bench-results');
   mkdirSync(outDir, { recursive: true });
+  const profileDir = join(outDir, 'profiles');
+  // A profile merges every .cpuprofile of a service's folder: an earlier run's must go.
+  if (PROFILE) rmSync(profileDir, { recursive: true, force: true });
   const loadBefore = loadavg()[0]!;
   const external = process.env.KAFKA_BROKERS?.trim();
   let broker: KafkaBroker | null = null;
@@ -95,6 +203,7 @@ async function main(): Promise<void> {
   }
   const brokers = external ?? broker!.brokers;
   let run: PipelineRun | null = null;
+  const env = { SINK_FLUSH_MS, ...(COMPRESSION ? { KAFKA_COMPRESSION: COMPRESSION } : {}) };
   try {
     const modelPath = await ensureDefaultSizedModel(say);
     const saturationEvents = cohortOf(101, EVENTS);
@@ -103,9 +212,11 @@ async function main(): Promise<void> {
       runId: `bench-${process.pid}-${Date.now()}`,
       modelPath,
       partitions: PARTITIONS,
-      env: { SINK_FLUSH_MS, ...(COMPRESSION ? { KAFKA_COMPRESSION: COMPRESSION } : {}) },
+      env,
+      // The profile is written when the process exits (the SIGTERM the run's stop sends).
+      ...(PROFILE ? { nodeFlags: (i) => ['--cpu-prof', '--cpu-prof-dir', join(profileDir, i.name)] } : {}),
     });
-    say(`pipeline up on ${brokers} (${PARTITIONS} partitions, model ${modelPath}, SINK_FLUSH_MS=${SINK_FLUSH_MS}, KAFKA_COMPRESSION=${COMPRESSION ?? 'default'})`);
+    say(`pipeline up on ${brokers} (${PARTITIONS} partitions, model ${modelPath}, SINK_FLUSH_MS=${SINK_FLUSH_MS}, KAFKA_COMPRESSION=${COMPRESSION ?? 'default'}${PROFILE ? ', profiled' : ''})`);
 
     const a = await phase(run, broker, 'saturation', saturationEvents, null);
     const saturationIds = new Set(saturationEvents.map((e) => e.eventId));
@@ -115,64 +226,28 @@ async function main(): Promise<void> {
     const latencyEvents = cohortOf(202, rate * SECONDS);
     const b = await phase(run, broker, `latency at ${rate}/s`, latencyEvents, rate);
     const latencyIds = new Set(latencyEvents.map((e) => e.eventId));
-
-    const kafkaBytes = topicBytes(broker, run.prefix);
-    const records = [...run.observer.records];
-    const duckdbPath = run.duckdbPath!;
-    const prefix = run.prefix;
-    const readiness = await run.stack.readiness();
-    await run.stop({ cleanup: false });
-    const warehouse = await readWarehouse(duckdbPath);
-    const { rmSync } = await import('node:fs');
-    rmSync(run.dir, { recursive: true, force: true });
+    const single = await finish(run, broker);
     run = null;
+    if (PROFILE) say(`profiles: ${writeProfileReports(profileDir).map((s) => `${join(profileDir, s)}{.svg,-top.txt}`).join(', ')}`);
 
-    const accounting = account(records, warehouse.scores, warehouse.deadLetters, { eventsTopics: [TOPICS.events, `${prefix}${TOPICS.events}`] });
-    say(summarize(accounting));
-    if (accounting.problems.length > 0) throw new Error(`events were not accounted for: ${JSON.stringify(accounting.problems.slice(0, 5))}`);
-
-    const scoreByEvent = new Map(warehouse.scores.map((s) => [s.eventId, s]));
-    const letterAt = new Map(warehouse.deadLetters.map((d) => [`${d.sourcePartition}:${d.sourceOffset}`, d]));
-    const measure = (ids: Set<string>, started: number, published: number, procs: ProcSummary[], rateOffered: number | null): PhaseResult => {
-      const e2e: number[] = [];
-      const toScore: number[] = [];
-      const toRow: number[] = [];
-      const landedAt: number[] = [];
-      const publishedAt: number[] = [];
-      const seen = new Set<string>();
-      let first = Infinity;
-      let last = 0;
-      for (const r of records) {
-        if (!r.eventId || !ids.has(r.eventId) || seen.has(r.eventId)) continue;
-        seen.add(r.eventId);
-        publishedAt.push(r.timestamp);
-        first = Math.min(first, r.timestamp);
-        const s = scoreByEvent.get(r.eventId);
-        const d = letterAt.get(`${r.partition}:${r.offset}`);
-        const ingested = s?.ingestedAt ?? d?.ingestedAt;
-        if (ingested === undefined) continue;
-        landedAt.push(ingested);
-        last = Math.max(last, ingested);
-        e2e.push(ingested - r.timestamp);
-        if (s) {
-          toScore.push(s.scoredAt - r.timestamp);
-          toRow.push(s.ingestedAt - s.scoredAt);
-        }
-      }
-      return {
-        events: seen.size,
-        rateOffered,
-        postSeconds: (published - started) / 1000,
-        throughputPerSec: Math.round((seen.size / Math.max(1, last - first)) * 1000 * 10) / 10,
-        seconds: (last - first) / 1000,
-        latencyMs: summarizeLatencies(e2e),
-        toScoreMs: summarizeLatencies(toScore),
-        scoreToRowMs: summarizeLatencies(toRow),
-        publishedPerSecond: perSecond(publishedAt, first),
-        landedPerSecond: perSecond(landedAt, first),
-        processes: procs,
+    let scaleOut: PipelineBenchResult['scaleOut'];
+    if (SCALE) {
+      // Its own cohort (other event ids) on its own topics and groups: nothing of the first run is reread.
+      const events = cohortOf(303, EVENTS);
+      run = await startPipeline({ brokers, runId: `bench-scale-${process.pid}-${Date.now()}`, modelPath, partitions: SCALE_PARTITIONS, replicas: SCALE_REPLICAS, env });
+      say(`scaled out: ${run.stack.instances.map((i) => i.name).join(', ')} on ${SCALE_PARTITIONS} partitions`);
+      const times = await phase(run, broker, 'scale-out saturation', events, null);
+      const consumedBy = await consumedByInstance(run);
+      const done = await finish(run, broker);
+      run = null;
+      scaleOut = {
+        partitions: SCALE_PARTITIONS,
+        replicas: Object.fromEntries(PIPELINE_STAGES.map((s) => [s, SCALE_REPLICAS[s] ?? 1])),
+        accounting: accountingOf(done.accounting),
+        consumedBy,
+        saturation: measure(done, new Set(events.map((e) => e.eventId)), times, null),
       };
-    };
+    }
 
     const result: PipelineBenchResult = {
       benchmark: 'pipeline',
@@ -180,17 +255,12 @@ async function main(): Promise<void> {
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryMb: Math.round(totalmem() / 2 ** 20), node: process.version, loadAverage1m: { before: loadBefore, after: loadavg()[0]! } },
       kafka: { brokers, external: Boolean(external), partitions: PARTITIONS },
       config: { events: EVENTS, latencySeconds: SECONDS, sinkFlushMs: Number(SINK_FLUSH_MS), compression: COMPRESSION ?? 'default', model: modelPath.replace(`${root}/`, ''), warehouse: 'duckdb' },
-      accounting: {
-        published: accounting.published,
-        scored: accounting.scored,
-        deadLettered: accounting.deadLettered,
-        duplicates: accounting.duplicates,
-        problems: accounting.problems.length,
-      },
-      readiness: Object.fromEntries(Object.entries(readiness).map(([s, r]) => [s, r.status])),
-      kafkaBytes,
-      saturation: measure(saturationIds, a.started, a.published, a.procs, null),
-      latency: measure(latencyIds, b.started, b.published, b.procs, rate),
+      accounting: accountingOf(single.accounting),
+      readiness: single.readiness,
+      kafkaBytes: single.kafkaBytes,
+      saturation: measure(single, saturationIds, a, null),
+      latency: measure(single, latencyIds, b, rate),
+      ...(scaleOut ? { scaleOut } : {}),
     };
     const file = join(outDir, 'pipeline.json');
     writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);

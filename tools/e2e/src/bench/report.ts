@@ -27,18 +27,39 @@ export interface PhaseResult {
   processes: ProcSummary[];
 }
 
+export interface RunAccounting {
+  published: number;
+  scored: number;
+  deadLettered: number;
+  duplicates: number;
+  problems: number;
+}
+
+/** The saturation phase again, on more partitions with replicas sharing each group. */
+export interface ScaleOutResult {
+  partitions: number;
+  /** Processes per stage. */
+  replicas: Record<string, number>;
+  accounting: RunAccounting;
+  /** Raw events each feature instance consumed, scores each scoring instance emitted. */
+  consumedBy: Record<string, number>;
+  saturation: PhaseResult;
+}
+
 export interface PipelineBenchResult {
   benchmark: 'pipeline';
   at: string;
   machine: { cpus: number; cpuModel: string; memoryMb: number; node: string; loadAverage1m: { before: number; after: number } };
   kafka: { brokers: string; external: boolean; partitions: number };
   config: { events: number; latencySeconds: number; sinkFlushMs: number; compression?: string; model: string; warehouse: string };
-  accounting: { published: number; scored: number; deadLettered: number; duplicates: number; problems: number };
+  accounting: RunAccounting;
   readiness: Record<string, number>;
   /** Bytes of the run's topics on the broker's disk (own broker only). */
   kafkaBytes: Record<string, number> | null;
   saturation: PhaseResult;
   latency: PhaseResult;
+  /** Absent when BENCH_SCALE=0. */
+  scaleOut?: ScaleOutResult;
 }
 
 interface Ceiling {
@@ -100,6 +121,7 @@ export function renderReport(result: PipelineBenchResult, ceiling: Ceiling | nul
     lines.push('');
   }
   lines.push('![events per second](pipeline-throughput.svg)', '');
+  if (result.scaleOut) lines.push(...scaleOutSection(result, result.scaleOut), '');
   lines.push(`## Delay from event to warehouse row (${fmt(l.events)} events at ${fmt(l.rateOffered ?? 0)} events/s for ${fmt(l.seconds, 0)} s)`, '');
   lines.push('HDR histogram (hdr-histogram-js, 1 ms resolution). From the raw event\'s Kafka timestamp (its publication) to the `ingested_at` of its row; split at `scored_at`.', '');
   lines.push('| stage | p50 ms | p95 ms | p99 ms | p99.9 ms | max ms |', '| --- | ---: | ---: | ---: | ---: | ---: |');
@@ -120,11 +142,50 @@ export function renderReport(result: PipelineBenchResult, ceiling: Ceiling | nul
       `| ${name} | ${a ? fmt(a.cpuCores, 2) : '—'} | ${a ? `${mib(a.rssMeanBytes)} / ${mib(a.rssMaxBytes)}` : '—'} | ${b ? fmt(b.cpuCores, 2) : '—'} | ${b ? `${mib(b.rssMeanBytes)} / ${mib(b.rssMaxBytes)}` : '—'} |`,
     );
   }
-  lines.push('', `Reproduce: \`npm run bench\` (all benches, one at a time) or, after a build, \`npm run bench -w tools/e2e\`. Knobs: \`BENCH_EVENTS\` (${result.config.events}), \`BENCH_RATE\` (default half the measured saturation rate), \`BENCH_SECONDS\` (${result.config.latencySeconds}), \`BENCH_PARTITIONS\` (${result.kafka.partitions}), \`BENCH_SINK_FLUSH_MS\` (${result.config.sinkFlushMs}), \`KAFKA_BROKERS\`.`, '');
+  lines.push('', `Reproduce: \`npm run bench\` (all benches, one at a time) or, after a build, \`npm run bench -w tools/e2e\`. Knobs: \`BENCH_EVENTS\` (${result.config.events}), \`BENCH_SCALE\` (0: no scale-out run), \`BENCH_SCALE_PARTITIONS\` (${result.scaleOut?.partitions ?? 6}), \`BENCH_PROFILE\` (1: CPU profiles of the single-instance run in \`bench-results/profiles/\`), \`BENCH_RATE\` (default half the measured saturation rate), \`BENCH_SECONDS\` (${result.config.latencySeconds}), \`BENCH_PARTITIONS\` (${result.kafka.partitions}), \`BENCH_SINK_FLUSH_MS\` (${result.config.sinkFlushMs}), \`KAFKA_BROKERS\`.`, '');
+  const scale = result.scaleOut ? `; scaled out (${scaleOutLabel(result.scaleOut)}): ${fmt(result.scaleOut.saturation.throughputPerSec)} events/s (${change(s.throughputPerSec, result.scaleOut.saturation.throughputPerSec)})` : '';
   const summary =
     `pipeline: ${fmt(s.throughputPerSec)} events/s sustained${ceiling ? ` (${fmt((100 * s.throughputPerSec) / ceiling.produce.messagesPerSec, 1)} % of the raw Kafka produce ceiling, ${fmt(ceiling.produce.messagesPerSec)} msg/s)` : ''}; ` +
-    `event → warehouse row at ${fmt(l.rateOffered ?? 0)}/s: p50 ${fmt(l.latencyMs.p50)} ms, p95 ${fmt(l.latencyMs.p95)} ms, p99 ${fmt(l.latencyMs.p99)} ms`;
+    `event → warehouse row at ${fmt(l.rateOffered ?? 0)}/s: p50 ${fmt(l.latencyMs.p50)} ms, p95 ${fmt(l.latencyMs.p95)} ms, p99 ${fmt(l.latencyMs.p99)} ms${scale}`;
   return { markdown: `${lines.join('\n')}\n`, summary };
+}
+
+const accountingLine = (a: RunAccounting) =>
+  `${fmt(a.published)} published = ${fmt(a.scored)} scored + ${fmt(a.deadLettered)} dead-lettered + ${fmt(a.duplicates)} duplicates, ${a.problems} problems`;
+
+const scaleOutLabel = (o: ScaleOutResult) =>
+  `${o.partitions} partitions, ${Object.entries(o.replicas)
+    .filter(([, n]) => n > 1)
+    .map(([s, n]) => `${n} × ${s}`)
+    .join(', ')}`;
+
+/** "+42 %: rose" or "−3 %: did not rise"; within ±5 % is the noise of a shared machine. */
+export function change(before: number, after: number): string {
+  const pct = (100 * (after - before)) / Math.max(1e-9, before);
+  const sign = pct >= 0 ? '+' : '−';
+  const verdict = pct > 5 ? 'rose' : pct < -5 ? 'fell' : 'about the same (within 5 %)';
+  return `${sign}${fmt(Math.abs(pct), 0)} %: ${verdict}`;
+}
+
+function scaleOutSection(result: PipelineBenchResult, o: ScaleOutResult): string[] {
+  const s = result.saturation;
+  const lines = ['## Scale-out', ''];
+  lines.push(
+    `The saturation phase again (${fmt(o.saturation.events)} events of another cohort, on topics and consumer groups of its own) with ${scaleOutLabel(o)}: ` +
+      'each pair shares its service\'s consumer group, so the group splits the partitions between them; the feature service restores a moved partition\'s patients from its changelog.',
+    '',
+  );
+  lines.push('| run | partitions | processes | sustained events/s | accounting |', '| --- | ---: | --- | ---: | --- |');
+  lines.push(`| single instance | ${result.kafka.partitions} | one of each stage | ${fmt(s.throughputPerSec)} | ${accountingLine(result.accounting)} |`);
+  const processes = Object.entries(o.replicas).map(([name, n]) => `${n} × ${name}`).join(', ');
+  lines.push(`| scaled out | ${o.partitions} | ${processes} | **${fmt(o.saturation.throughputPerSec)}** | ${accountingLine(o.accounting)} |`);
+  lines.push('', `Throughput scaled out against single instance: **${change(s.throughputPerSec, o.saturation.throughputPerSec)}**, on ${result.machine.cpus} CPUs (replicas only add throughput while cores are idle).`, '');
+  lines.push('| instance | consumed (feature: raw events; scoring: scores) | CPU cores | RSS mean / max MiB |', '| --- | ---: | ---: | ---: |');
+  for (const [name, count] of Object.entries(o.consumedBy)) {
+    const p = o.saturation.processes.find((x) => x.name === name);
+    lines.push(`| ${name} | ${fmt(count)} | ${p ? fmt(p.cpuCores, 2) : '—'} | ${p ? `${mib(p.rssMeanBytes)} / ${mib(p.rssMaxBytes)}` : '—'} |`);
+  }
+  return lines;
 }
 
 /** Reads pipeline.json (and kafka-ceiling.json if any) from `dir`; writes pipeline.md and the plots there. */

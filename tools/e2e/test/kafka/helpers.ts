@@ -28,7 +28,7 @@ async function phase<T>(name: string, ms: number, work: () => Promise<T>): Promi
 /** Every service answers 200 on /health/ready (ready, or degraded with a reason). */
 export async function expectAllReady(run: PipelineRun): Promise<void> {
   const readiness = await run.stack.readiness();
-  for (const service of run.stack.services) {
+  for (const { name: service } of run.stack.instances) {
     const r = readiness[service];
     expect(r?.status, `${service} readiness: ${JSON.stringify(r?.body)}`).toBe(200);
     expect(['ready', 'degraded'], `${service}: ${JSON.stringify(r?.body)}`).toContain((r?.body as { status?: string }).status);
@@ -59,8 +59,8 @@ export async function finishRun(
     await run.drain(options.drainMs ?? 180_000, say);
   } catch (error) {
     // What the services said last (their logs carry no ids or secrets: that is tested).
-    for (const service of run.stack.services) {
-      const lines = run.logs.filter((l) => l.service === service).slice(-15);
+    for (const { name: service } of run.stack.instances) {
+      const lines = run.logs.filter((l) => l.instance === service).slice(-15);
       say(`--- ${service}, last ${lines.length} lines ---\n${lines.map((l) => l.line.slice(0, 600)).join('\n')}`);
     }
     throw error;
@@ -72,8 +72,8 @@ export async function finishRun(
   const records = [...run.observer.records];
   const reports = await phase('stopping the services', 90_000, () => run.stop({ cleanup: false }));
   try {
-    expect(reports.map((r) => [r.service, r.code, r.forced]), 'every service stops cleanly on SIGTERM').toEqual(
-      run.stack.services.map((s) => [s, 0, false]),
+    expect(reports.map((r) => [r.instance, r.code, r.forced]), 'every service stops cleanly on SIGTERM').toEqual(
+      run.stack.instances.map((s) => [s.name, 0, false]),
     );
     const warehouse = await phase('reading the warehouse', 60_000, () => (options.read ? options.read() : readWarehouse(run.duckdbPath!)));
     const accounting = account(records, warehouse.scores, warehouse.deadLetters, { eventsTopics: [TOPICS.events, `${run.prefix}${TOPICS.events}`] });
