@@ -158,3 +158,14 @@ describe('the workspaces a service image carries', () => {
     for (const dependency of ['@ehr/alerts', '@ehr/training', '@ehr/model']) expect(carried('@ehr/alerts-replay')).toContain(dependency);
   });
 });
+
+describe('heap bounds (the pipeline bench target: 200 MiB resident per service)', () => {
+  // Unbounded, V8 let scoring and the sink grow to about 200 MiB of heap each (mostly garbage;
+  // their live heaps are under 50 MiB) and the processes to 320-600 MiB: see their manifests.
+  const flagValue = (flags: readonly string[], name: string) => Number(flags.find((f) => f.startsWith(`--${name}=`))?.split('=')[1] ?? Number.NaN);
+  it.each(['scoring', 'sink'])('%s runs with an old space of at most 96 MiB and a semi-space of at most 4 MiB', (name) => {
+    const info = SERVICES.find((s) => s.name === name)!;
+    expect(flagValue(info.nodeFlags, 'max-old-space-size')).toBeLessThanOrEqual(96);
+    expect(flagValue(info.nodeFlags, 'max-semi-space-size')).toBeLessThanOrEqual(4);
+  });
+});
