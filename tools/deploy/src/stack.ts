@@ -186,6 +186,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   const envFor = (service: ServiceName): NodeJS.ProcessEnv => {
     const env = baseEnv(options.inheritEnv ?? true);
+    for (const [key, value] of Object.entries(serviceInfo(service).processEnv)) env[key] ??= value;
     applyEnv(env, options.env);
     env.PORT = String(ports[service]);
     env.HOST = host;

@@ -57,6 +57,7 @@ describe.each(SERVICES.map((s) => [s.name, s] as const))('services/%s/Dockerfile
 
   it(`runs the built entry point as a non-root user on port ${info.defaultPort}`, () => {
     expect(facts!.cmd).toEqual(['node', ...info.nodeFlags, info.entry]);
+    expect(facts!.env).toMatchObject(info.processEnv);
     expect(facts!.workdir).toBe('/app');
     expect(facts!.user).toMatch(/^(?!root$|0$)\S+/);
     expect(facts!.port).toBe(info.defaultPort);
@@ -167,5 +168,9 @@ describe('heap bounds (the pipeline bench target: 200 MiB resident per service)'
     const info = SERVICES.find((s) => s.name === name)!;
     expect(flagValue(info.nodeFlags, 'max-old-space-size')).toBeLessThanOrEqual(96);
     expect(flagValue(info.nodeFlags, 'max-semi-space-size')).toBeLessThanOrEqual(4);
+  });
+
+  it('the sink starts with two glibc arenas and two libuv workers (where its DuckDB queries allocate)', () => {
+    expect(SERVICES.find((s) => s.name === 'sink')!.processEnv).toEqual({ MALLOC_ARENA_MAX: '2', UV_THREADPOOL_SIZE: '2' });
   });
 });
