@@ -53,6 +53,12 @@ interface ManifestFields<Name extends string> {
    * every service in one process, where no one service's limit applies.)
    */
   nodeFlags?: readonly string[];
+  /**
+   * Environment its process must start with, for native libraries that read it only at
+   * startup (glibc's malloc, libuv's thread pool): set by its image (ENV) and by `npm run
+   * stack` unless the environment already says otherwise.
+   */
+  processEnv?: Readonly<Record<string, string>>;
 }
 
 /** A manifest with its config type known: what a service writes. */

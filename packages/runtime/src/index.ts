@@ -14,3 +14,4 @@ export * from './problem.js';
 export * from './reply-error.js';
 export * from './openapi.js';
 export * from './routes.js';
+export * from './allocator.js';

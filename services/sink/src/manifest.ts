@@ -10,6 +10,22 @@ export const manifest = defineService({
   groupIdVariable: 'SINK_GROUP_ID',
   clientId: 'sink',
   stage: true,
+  // Measured in the pipeline bench (tools/e2e, 20,000 events then 10-20 s at a rate; 2 cores,
+  // load 9-28): unbounded, V8 let the heap grow to 186 MiB (the live heap is about 42 MiB: a
+  // heap snapshot mid-run; the buffered records are bounded by SINK_MAX_BUFFERED_BYTES) and
+  // the process peaked at 530-597 MiB. With these two it peaks at 340-410 MiB, heap 67-80 MiB;
+  // the sink's own bench (bench/stream.ts, 50,000 scores at 5,000/s) lands as many rows per
+  // second with them (4,717-4,743 vs 4,498-4,716; README, "DuckDB memory settings"); time in
+  // GC rose from 1.1 to 1.7 s per 24,000 events. Most of the rest is native: DuckDB (its
+  // library 33 MiB, its jemalloc about 45 MiB, glibc arenas of the threads its queries run on
+  // 50-70 MiB), lz4-napi's allocator arena and the node binary; DuckDB's buffer pool held 35.
+  nodeFlags: ['--max-old-space-size=96', '--max-semi-space-size=4'],
+  // DuckDB's queries run on libuv's worker threads, and every thread that allocates gets a
+  // glibc arena of its own that keeps what it freed. Two arenas and two workers (four by
+  // default; the sink writes one transaction at a time): peak RSS 357-371 against 400-418
+  // MiB in the pipeline bench (two runs each, 20,000-30,000 events), at the same rate (967
+  // vs 894-907 events/s at loads 9-14).
+  processEnv: { MALLOC_ARENA_MAX: '2', UV_THREADPOOL_SIZE: '2' },
   env: SinkEnv,
   loadConfig,
   create: createSinkService,

@@ -26,6 +26,8 @@ export interface ServiceInfo {
   peersVariable: string | null;
   /** Node flags its process runs with (before the entry point). */
   nodeFlags: readonly string[];
+  /** Environment its process starts with unless told otherwise (its image's ENV). */
+  processEnv: Readonly<Record<string, string>>;
 }
 
 /** Where a service lives and how it is built, from its manifest and the folder convention. */
@@ -40,6 +42,7 @@ export function serviceInfo(name: ServiceName): ServiceInfo {
     groupIdVariable: manifest.groupIdVariable,
     peersVariable: manifest.peersVariable ?? null,
     nodeFlags: manifest.nodeFlags ?? [],
+    processEnv: manifest.processEnv ?? {},
   };
 }
 

@@ -232,6 +232,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   const envFor = ({ service, replica, port }: StackInstance): NodeJS.ProcessEnv => {
     const env = baseEnv(options.inheritEnv ?? true);
+    for (const [key, value] of Object.entries(serviceInfo(service).processEnv)) env[key] ??= value;
     applyEnv(env, options.env);
     env.PORT = String(port);
     env.HOST = host;

@@ -57,6 +57,7 @@ describe.each(SERVICES.map((s) => [s.name, s] as const))('services/%s/Dockerfile
 
   it(`runs the built entry point as a non-root user on port ${info.defaultPort}`, () => {
     expect(facts!.cmd).toEqual(['node', ...info.nodeFlags, info.entry]);
+    expect(facts!.env).toMatchObject(info.processEnv);
     expect(facts!.workdir).toBe('/app');
     expect(facts!.user).toMatch(/^(?!root$|0$)\S+/);
     expect(facts!.port).toBe(info.defaultPort);
@@ -156,5 +157,20 @@ describe('the workspaces a service image carries', () => {
 
   it('the replay carries @ehr/alerts and the training pipeline', () => {
     for (const dependency of ['@ehr/alerts', '@ehr/training', '@ehr/model']) expect(carried('@ehr/alerts-replay')).toContain(dependency);
+  });
+});
+
+describe('heap bounds (the pipeline bench target: 200 MiB resident per service)', () => {
+  // Unbounded, V8 let scoring and the sink grow to about 200 MiB of heap each (mostly garbage;
+  // their live heaps are under 50 MiB) and the processes to 320-600 MiB: see their manifests.
+  const flagValue = (flags: readonly string[], name: string) => Number(flags.find((f) => f.startsWith(`--${name}=`))?.split('=')[1] ?? Number.NaN);
+  it.each(['scoring', 'sink'])('%s runs with an old space of at most 96 MiB and a semi-space of at most 4 MiB', (name) => {
+    const info = SERVICES.find((s) => s.name === name)!;
+    expect(flagValue(info.nodeFlags, 'max-old-space-size')).toBeLessThanOrEqual(96);
+    expect(flagValue(info.nodeFlags, 'max-semi-space-size')).toBeLessThanOrEqual(4);
+  });
+
+  it('the sink starts with two glibc arenas and two libuv workers (where its DuckDB queries allocate)', () => {
+    expect(SERVICES.find((s) => s.name === 'sink')!.processEnv).toEqual({ MALLOC_ARENA_MAX: '2', UV_THREADPOOL_SIZE: '2' });
   });
 });
