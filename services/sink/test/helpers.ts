@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRandom, decodeAlertEvent, deterministicId, decodeSeverityScore, TOPICS, type AlertEvent, type AlertEventType, type SeverityScoreEvent } from '@ehr/features';
-import { alertRow, scoreRow, type LandBatch } from '../src/index.js';
+import { alertRow, scoreRow, type DuckDbWarehouse, type LandBatch, type LandResult, type Warehouse } from '../src/index.js';
 
 export interface ScoreOptions {
   /** Distinguishes runs: the same (run, i) always gives the same score id. */
@@ -156,4 +156,34 @@ export function metric(text: string, name: string, labels: Record<string, string
     if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[2]);
   }
   return sum;
+}
+
+/**
+ * The real DuckDB warehouse behind a test's fault switch: every call goes through to it, so a
+ * test's warehouse overrides only the calls its fault touches.
+ */
+export class WarehouseWrapper implements Warehouse {
+  readonly kind = 'duckdb' as const;
+  constructor(
+    readonly inner: DuckDbWarehouse,
+    readonly description: string,
+  ) {}
+  init() {
+    return this.inner.init();
+  }
+  landedOffsets(cluster: string, topic: string) {
+    return this.inner.landedOffsets(cluster, topic);
+  }
+  land(batch: LandBatch): Promise<LandResult> {
+    return this.inner.land(batch);
+  }
+  ping() {
+    return this.inner.ping();
+  }
+  read(sql: string, params?: readonly (string | number | null)[]) {
+    return this.inner.read(sql, params);
+  }
+  close() {
+    return this.inner.close();
+  }
 }
