@@ -6,7 +6,7 @@ import { decodeSeverityScore, TOPICS, type SeverityScoreEvent } from '@ehr/featu
 import { createLogger } from '@ehr/runtime';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createScoringService, loadConfig } from '../src/index.js';
-import { syntheticFeatures, trainTestModel, vectorEvent } from './fixtures.js';
+import { syntheticFeatures, trainTestModel, vectorEvent, waitFor } from './fixtures.js';
 
 const logger = createLogger({ service: 'scoring', level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'scoring-challenger-'));
@@ -19,14 +19,6 @@ beforeAll(async () => {
   versionServed = (await trainTestModel(served, { seed: 1, name: 'served', labelNoise: 0.1 })).version;
   versionChallenger = (await trainTestModel(challenger, { seed: 2, name: 'challenger', labelNoise: 0.3 })).version;
 }, 120_000);
-
-async function waitFor(predicate: () => boolean, what: string, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 

@@ -64,3 +64,12 @@ export function vectorEvent(patientId: string, features: FeatureValues, at = '20
     },
   };
 }
+
+/** Polls until the predicate holds; the error names what never happened. */
+export async function waitFor(predicate: () => boolean, what: string, ms = 10_000, everyMs = 20): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -6,7 +6,7 @@ import { decodeDeadLetter, decodeSeverityScore, TOPICS, type SeverityScoreEvent 
 import { createLogger } from '@ehr/runtime';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createScoringService, loadConfig } from '../src/index.js';
-import { syntheticFeatures, trainTestModel, vectorEvent } from './fixtures.js';
+import { syntheticFeatures, trainTestModel, vectorEvent, waitFor } from './fixtures.js';
 
 const logger = createLogger({ service: 'scoring', level: 'silent' });
 const TOKEN = 'test-admin-token-0123456789';
@@ -20,14 +20,6 @@ beforeAll(async () => {
   versionA = (await trainTestModel(modelA, { seed: 1, name: 'model-a' })).version;
   versionB = (await trainTestModel(modelB, { seed: 2, name: 'model-b' })).version;
 }, 120_000);
-
-async function waitFor(predicate: () => boolean, what: string, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('scoring service', () => {
   const running: { stop(): Promise<void>; app: { close(): Promise<unknown> } }[] = [];
