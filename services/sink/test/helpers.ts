@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRandom, decodeAlertEvent, deterministicId, decodeSeverityScore, TOPICS, type AlertEvent, type AlertEventType, type SeverityScoreEvent } from '@ehr/features';
+import { createRandom, decodeAlertEvent, deterministicId, decodeSeverityScore, TOPICS, type AlertEvent, type AlertEventType, type DeadLetter, type SeverityScoreEvent } from '@ehr/features';
 import { alertRow, scoreRow, type DuckDbWarehouse, type LandBatch, type LandResult, type Warehouse } from '../src/index.js';
 
 export interface ScoreOptions {
@@ -187,3 +187,23 @@ export class WarehouseWrapper implements Warehouse {
     return this.inner.close();
   }
 }
+
+/** The feature service's dead letter for a raw record it could not read (overrides for what a test varies). */
+export const featureDeadLetter = (overrides: Partial<DeadLetter> = {}): DeadLetter => ({
+  schema: 'dead_letter',
+  schemaVersion: 1,
+  eventId: 'dl-feature-1',
+  patientId: 'p1',
+  originalEventId: null,
+  producedAt: '2025-01-01T00:00:00.000Z',
+  service: 'feature',
+  reason: 'schema_invalid',
+  error: 'bad',
+  details: [],
+  sourceTopic: TOPICS.events,
+  sourcePartition: 0,
+  sourceOffset: '7',
+  originalKey: 'p1',
+  originalBytes: Buffer.from('{').toString('base64'),
+  ...overrides,
+});
