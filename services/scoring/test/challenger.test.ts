@@ -2,11 +2,11 @@ import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryBus } from '@ehr/bus';
-import { decodeSeverityScore, TOPICS, type SeverityScoreEvent } from '@ehr/features';
+import { TOPICS, type SeverityScoreEvent } from '@ehr/features';
 import { createLogger } from '@ehr/runtime';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createScoringService, loadConfig } from '../src/index.js';
-import { syntheticFeatures, trainTestModel, vectorEvent, waitFor } from './fixtures.js';
+import { collectScores, syntheticFeatures, trainTestModel, vectorEvent, waitFor } from './fixtures.js';
 
 const logger = createLogger({ service: 'scoring', level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'scoring-challenger-'));
@@ -38,17 +38,7 @@ describe('silent challenger', () => {
       [TOPICS.scores, seen.scores],
       [TOPICS.shadowScores, seen.shadow],
     ] as const) {
-      const sub = await bus.subscribe({
-        groupId: `check-${topic}`,
-        topics: [topic],
-        handler: async ({ records }) => {
-          for (const r of records) {
-            const s = decodeSeverityScore(r.value);
-            if (!s.ok) throw new Error(s.error);
-            into.push(s.value);
-          }
-        },
-      });
+      const sub = await collectScores(bus, topic, into, `check-${topic}`);
       running.unshift({ stop: () => sub.stop() });
     }
     return { bus, service, ...seen };

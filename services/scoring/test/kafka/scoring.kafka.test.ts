@@ -2,12 +2,12 @@ import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBus, KafkaBus } from '@ehr/bus';
-import { decodeSeverityScore, TOPICS, type SeverityScoreEvent } from '@ehr/features';
+import { TOPICS, type SeverityScoreEvent } from '@ehr/features';
 import type {} from '@ehr/kafka-local/vitest';
 import { createLogger } from '@ehr/runtime';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createScoringService, loadConfig } from '../../src/index.js';
-import { syntheticFeatures, trainTestModel, vectorEvent, waitFor } from '../fixtures.js';
+import { collectScores, syntheticFeatures, trainTestModel, vectorEvent, waitFor } from '../fixtures.js';
 
 const logger = createLogger({ service: 'scoring-test', level: 'error' });
 const TOKEN = 'kafka-test-admin-token-0123';
@@ -30,17 +30,7 @@ describe('scoring service on a real broker', () => {
     client = new KafkaBus({ brokers: inject('kafkaBrokers').split(','), clientId: 'scoring-test-client', logger, topicPrefix: prefix });
     await client.connect();
     await client.ensureTopics([{ topic: TOPICS.features, partitions: 3 }, { topic: TOPICS.scores, partitions: 3 }]);
-    await client.subscribe({
-      groupId: `check-${Date.now()}`,
-      topics: [TOPICS.scores],
-      handler: async ({ records }) => {
-        for (const r of records) {
-          const s = decodeSeverityScore(r.value);
-          if (!s.ok) throw new Error(s.error);
-          scores.push(s.value);
-        }
-      },
-    });
+    await collectScores(client, TOPICS.scores, scores, `check-${Date.now()}`);
   }, 180_000);
 
   afterAll(async () => {
