@@ -1,9 +1,9 @@
+import { HOUR, T0, testPolicy } from '@ehr/alerts/testing';
 import { describe, expect, it } from 'vitest';
 import { renderReplayReport } from '../src/replay/replay-report.js';
 import type { ReplayRow, ReplayStay } from '../src/replay/replay-data.js';
 import { countPolicy, replayPolicy } from '../src/replay/replay.js';
 import { candidatePolicy, policyCurve, thresholdAtRate, tunePolicy } from '../src/replay/tune.js';
-import { HOUR, T0, testPolicy } from './helpers.js';
 
 /** A stay from hourly probabilities; onset at an hour index, or none. */
 function stay(id: string, probabilities: number[], onsetHour: number | null, news2: number[] = []): ReplayStay {

@@ -2,7 +2,8 @@
 // above the enter threshold (persistence), whether an alert episode is open (hysteresis),
 // the level of the last alert (re-alert only on a further rise), the latest score (the
 // observation clock), and the patient's open alerts. Times are epoch milliseconds.
-import type { AlertKind, DismissReason, News2Band, ResolveReason, SeverityBand } from '@ehr/features';
+import type { AlertKind, DismissReason, ResolveReason, SeverityBand } from '@ehr/features';
+import type { ScoreReadings } from './score-input.js';
 
 export type OpenStatus = 'open' | 'acknowledged' | 'escalated';
 export type ClosedStatus = 'dismissed' | 'resolved';
@@ -54,14 +55,8 @@ export interface ClosedAlert {
   overdue: OverdueDetail | null;
 }
 
-export interface LatestScore {
+export interface LatestScore extends ScoreReadings {
   scoreId: string;
-  at: number;
-  probability: number | null;
-  news2: number | null;
-  news2Band: News2Band | null;
-  band: SeverityBand;
-  observedAt: number | null;
 }
 
 export interface PatientAlertState {

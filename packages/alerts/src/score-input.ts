@@ -19,6 +19,9 @@ export interface ScoreInput {
   observedAt: number | null;
 }
 
+/** A score's readings without whose it is: what a patient's state keeps of its latest score, and what the replay has for each hour of a stay. */
+export type ScoreReadings = Pick<ScoreInput, 'at' | 'probability' | 'news2' | 'news2Band' | 'band' | 'observedAt'>;
+
 /**
  * The vitals every set of observations has. Temperature and consciousness are left out on
  * purpose: in the ICU data we measured they are charted about every 4 h while these four are

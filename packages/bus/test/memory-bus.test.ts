@@ -12,6 +12,28 @@ busContract('in-memory', () => ({
   },
 }));
 
+/**
+ * A consumer in group 'slow' whose batches wait until the test releases them, and a producer:
+ * two clients of one broker, as two services are.
+ */
+async function slowConsumer(broker: MemoryBroker, maxBatchRecords?: number) {
+  const bus = new MemoryBus({ broker });
+  const producer = new MemoryBus({ broker });
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const consumed = { handled: 0 };
+  const sub = await bus.subscribe({
+    groupId: 'slow',
+    topics: ['t'],
+    ...(maxBatchRecords === undefined ? {} : { maxBatchRecords }),
+    handler: async ({ records }) => {
+      await gate;
+      consumed.handled += records.length;
+    },
+  });
+  return { bus, producer, release, consumed, sub };
+}
+
 describe('in-memory bus specifics', () => {
   it('places keys on the partitions Kafka would (murmur2)', async () => {
     const { Partitioners } = await import('kafkajs');
@@ -24,22 +46,7 @@ describe('in-memory bus specifics', () => {
   });
 
   it('holds producers back when a live group falls far behind, and lets them go as it commits', async () => {
-    // The consumer and the producer are two clients of one broker, as two services are.
-    const broker = new MemoryBroker({ defaultPartitions: 1, maxBacklogPerPartition: 100 });
-    const bus = new MemoryBus({ broker });
-    const producer = new MemoryBus({ broker });
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let handled = 0;
-    const sub = await bus.subscribe({
-      groupId: 'slow',
-      topics: ['t'],
-      maxBatchRecords: 50,
-      handler: async ({ records }) => {
-        await gate;
-        handled += records.length;
-      },
-    });
+    const { bus, producer, release, consumed, sub } = await slowConsumer(new MemoryBroker({ defaultPartitions: 1, maxBacklogPerPartition: 100 }), 50);
     await producer.produce('t', Array.from({ length: 150 }, () => ({ key: 'k', value: 'v' })));
     let produced = false;
     const blocked = producer.produce('t', [{ key: 'k', value: 'late' }]).then(() => (produced = true));
@@ -47,26 +54,13 @@ describe('in-memory bus specifics', () => {
     expect(produced).toBe(false);
     release();
     await blocked;
-    await waitFor(() => handled === 151, 5_000, 'all records');
+    await waitFor(() => consumed.handled === 151, 5_000, 'all records');
     await sub.stop();
     await bus.close();
   });
 
   it('holds producers back by bytes too: a few large records stop them where a count would not', async () => {
-    const broker = new MemoryBroker({ defaultPartitions: 1, maxBacklogPerPartition: 1_000_000, maxBacklogBytesPerPartition: 10_000 });
-    const bus = new MemoryBus({ broker });
-    const producer = new MemoryBus({ broker });
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let handled = 0;
-    const sub = await bus.subscribe({
-      groupId: 'slow',
-      topics: ['t'],
-      handler: async ({ records }) => {
-        await gate;
-        handled += records.length;
-      },
-    });
+    const { bus, producer, release, consumed, sub } = await slowConsumer(new MemoryBroker({ defaultPartitions: 1, maxBacklogPerPartition: 1_000_000, maxBacklogBytesPerPartition: 10_000 }));
     const large = 'x'.repeat(4_000);
     await producer.produce('t', [{ key: 'k', value: large }, { key: 'k', value: large }, { key: 'k', value: large }]);
     let produced = false;
@@ -75,7 +69,7 @@ describe('in-memory bus specifics', () => {
     expect(produced).toBe(false); // 3 records, but 12 kB over the 10 kB bound
     release();
     await blocked;
-    await waitFor(() => handled === 4, 5_000, 'all records');
+    await waitFor(() => consumed.handled === 4, 5_000, 'all records');
     await sub.stop();
     await bus.close();
   });

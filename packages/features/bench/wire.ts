@@ -11,11 +11,12 @@ import {
   encodeFeatureVectorDraft,
   encodeSeverityScore,
   FEATURE_NAMES,
+  type FeatureVectorEvent,
   serializeFeatureVector,
+  type SeverityScoreEvent,
+  severityScoreOf,
   toFeatureValues,
   toFeatureVectorEvent,
-  type FeatureVectorEvent,
-  type SeverityScoreEvent,
 } from '../src/index.js';
 import { ByteReader, ByteWriter } from '../src/wire/bytes.js';
 import { packValues, unpackValues } from '../src/wire/values.js';
@@ -30,35 +31,20 @@ const vectors = drafts.map((d) => toFeatureVectorEvent(d, when));
 /** A score as scoring writes it, with five real contributions and a band reason. */
 function scoreOf(v: FeatureVectorEvent, i: number): SeverityScoreEvent {
   const probability = ((i * 7919) % 1000) / 1000;
-  return {
-    schema: 'severity_score',
-    schemaVersion: 1,
-    eventId: v.eventId.replace(/^.{8}/, 'aaaaaaaa'),
-    patientId: v.patientId,
-    encounterId: v.encounterId,
-    occurredAt: v.payload.asOf,
-    producedAt: when.toISOString(),
-    source: 'scoring-service',
-    payload: {
-      scoreId: v.eventId.replace(/^.{8}/, 'aaaaaaaa'),
-      featureEventId: v.eventId,
-      triggerEventId: v.payload.triggerEventId,
-      eventTime: v.payload.asOf,
-      scoredAt: when.toISOString(),
-      mode: 'model',
-      probability,
-      band: probability > 0.5 ? 'high' : 'low',
-      bandSource: 'model',
-      bandReason: `model probability ${probability.toFixed(3)} at or above the high threshold 0.500`,
-      news2: i % 9,
-      news2Band: 'low',
-      model: { name: 'severity-rf', version: '2025-01-01T00:00:00Z-abc123' },
-      features: v.payload.features,
-      topFeatures: [3, 17, 40, 41, 90].map((f, k) => ({ feature: FEATURE_NAMES[f]!, value: v.payload.features[FEATURE_NAMES[f]!] ?? null, contribution: 0.01 * (5 - k) + probability / 97 })),
-      latencyMs: 12 + (i % 40),
-      context: v.payload.context,
-    },
-  };
+  return severityScoreOf(v, v.eventId.replace(/^.{8}/, 'aaaaaaaa'), when, {
+    mode: 'model',
+    probability,
+    band: probability > 0.5 ? 'high' : 'low',
+    bandSource: 'model',
+    bandReason: `model probability ${probability.toFixed(3)} at or above the high threshold 0.500`,
+    news2: i % 9,
+    news2Band: 'low',
+    model: { name: 'severity-rf', version: '2025-01-01T00:00:00Z-abc123' },
+    features: v.payload.features,
+    topFeatures: [3, 17, 40, 41, 90].map((f, k) => ({ feature: FEATURE_NAMES[f]!, value: v.payload.features[FEATURE_NAMES[f]!] ?? null, contribution: 0.01 * (5 - k) + probability / 97 })),
+    latencyMs: 12 + (i % 40),
+    context: v.payload.context,
+  });
 }
 const scores = vectors.map(scoreOf);
 

@@ -1,23 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_ENGINE_OPTIONS,
-  FEATURE_COUNT,
-  FEATURE_NAMES,
-  FEATURE_SET_VERSION,
   decodeFeatureVector,
   decodeSeverityScore,
+  DEFAULT_ENGINE_OPTIONS,
   encodeFeatureVector,
   encodeFeatureVectorDraft,
   encodeSeverityScore,
   isDecodedCatalogue,
+  FEATURE_COUNT,
+  FEATURE_NAMES,
+  FEATURE_SET_VERSION,
+  type FeatureDraft,
+  type FeatureVectorEvent,
   isFrame,
   processEvent,
   serializeFeatureVector,
+  type SeverityScoreEvent,
+  severityScoreOf,
   toFeatureVectorEvent,
   triage,
-  type FeatureDraft,
-  type FeatureVectorEvent,
-  type SeverityScoreEvent,
 } from '../src/index.js';
 import { admission, lab, note, vital } from './helpers.js';
 
@@ -35,35 +36,20 @@ function drafts(): FeatureDraft[] {
 
 function scoreOf(v: FeatureVectorEvent, mode: 'model' | 'news2_only'): SeverityScoreEvent {
   const model = mode === 'model';
-  return {
-    schema: 'severity_score',
-    schemaVersion: 1,
-    eventId: '00000000-0000-4000-8000-000000000001',
-    patientId: v.patientId,
-    encounterId: v.encounterId,
-    occurredAt: v.payload.asOf,
-    producedAt: when.toISOString(),
-    source: 'scoring-service',
-    payload: {
-      scoreId: '00000000-0000-4000-8000-000000000001',
-      featureEventId: v.eventId,
-      triggerEventId: v.payload.triggerEventId,
-      eventTime: v.payload.asOf,
-      scoredAt: when.toISOString(),
-      mode,
-      probability: model ? 0.4172 : null,
-      band: 'medium',
-      bandSource: model ? 'model' : 'news2',
-      bandReason: model ? 'model probability 0.417 ≥ 0.3' : 'NEWS2 5: medium (no model)',
-      news2: 5,
-      news2Band: 'medium',
-      model: model ? { name: 'rf', version: '1' } : null,
-      features: v.payload.features,
-      topFeatures: model ? [{ feature: FEATURE_NAMES[0]!, value: v.payload.features[FEATURE_NAMES[0]!] ?? null, contribution: 0.12 }] : [],
-      latencyMs: 3,
-      context: { unit: 'Medicine Ward', department: null, spo2Scale: 1 },
-    },
-  };
+  return severityScoreOf(v, '00000000-0000-4000-8000-000000000001', when, {
+    mode,
+    probability: model ? 0.4172 : null,
+    band: 'medium',
+    bandSource: model ? 'model' : 'news2',
+    bandReason: model ? 'model probability 0.417 ≥ 0.3' : 'NEWS2 5: medium (no model)',
+    news2: 5,
+    news2Band: 'medium',
+    model: model ? { name: 'rf', version: '1' } : null,
+    features: v.payload.features,
+    topFeatures: model ? [{ feature: FEATURE_NAMES[0]!, value: v.payload.features[FEATURE_NAMES[0]!] ?? null, contribution: 0.12 }] : [],
+    latencyMs: 3,
+    context: { unit: 'Medicine Ward', department: null, spo2Scale: 1 },
+  });
 }
 
 const ok = <T>(r: { ok: true; value: T } | { ok: false; error: string }): T => {

@@ -6,22 +6,13 @@
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { firstTrees, ForestPredictor, readTrainingCsv, trainForest } from '../src/index.js';
+import { numberFlag, requiredFlag } from './flags.js';
 
-function num(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-function str(name: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) throw new Error(`--${name} is required`);
-  return process.argv[i + 1]!;
-}
-
-const train = await readTrainingCsv(str('train'));
-const test = await readTrainingCsv(str('test'));
-const nTrees = num('trees', 200);
-const trained = await trainForest(train.X, train.y, { nTrees, maxDepth: num('depth', 12), minSamplesLeaf: num('min-leaf', 5), maxFeatures: 'sqrt', seed: num('seed', 0) });
-const nRows = Math.min(num('rows', 5000), test.X.rows);
+const train = await readTrainingCsv(requiredFlag('train'));
+const test = await readTrainingCsv(requiredFlag('test'));
+const nTrees = numberFlag('trees', 200);
+const trained = await trainForest(train.X, train.y, { nTrees, maxDepth: numberFlag('depth', 12), minSamplesLeaf: numberFlag('min-leaf', 5), maxFeatures: 'sqrt', seed: numberFlag('seed', 0) });
+const nRows = Math.min(numberFlag('rows', 5000), test.X.rows);
 const nF = test.X.cols;
 const rows: Float64Array[] = Array.from({ length: nRows }, (_, i) => test.X.data.slice(i * nF, (i + 1) * nF));
 const matrix = test.X.data.subarray(0, nRows * nF);

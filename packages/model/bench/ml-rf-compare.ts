@@ -10,6 +10,7 @@
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { auprc, auroc, readTrainingCsv, withSentinel } from '../src/index.js';
+import { numberFlag, requiredFlag } from './flags.js';
 
 interface MlRf {
   train(x: number[][], y: number[]): void;
@@ -18,26 +19,16 @@ interface MlRf {
 const require = createRequire(import.meta.url);
 const { RandomForestClassifier } = require('ml-random-forest') as { RandomForestClassifier: new (o: object) => MlRf };
 
-function num(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-function str(name: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) throw new Error(`--${name} is required`);
-  return process.argv[i + 1]!;
-}
-
-const train = await readTrainingCsv(str('train'));
-const test = await readTrainingCsv(str('test'));
-const rows = Math.min(num('rows', 5000), train.X.rows);
-const trees = num('trees', 10);
+const train = await readTrainingCsv(requiredFlag('train'));
+const test = await readTrainingCsv(requiredFlag('test'));
+const rows = Math.min(numberFlag('rows', 5000), train.X.rows);
+const trees = numberFlag('trees', 10);
 const nF = train.X.cols;
 const toRows = (data: Float64Array, n: number): number[][] =>
   Array.from({ length: n }, (_, i) => withSentinel(data.subarray(i * nF, (i + 1) * nF)));
 const X = toRows(train.X.data, rows);
 const y = Array.from(train.y.subarray(0, rows));
-const testRows = Math.min(num('test-rows', 5000), test.X.rows);
+const testRows = Math.min(numberFlag('test-rows', 5000), test.X.rows);
 const Xt = toRows(test.X.data, testRows);
 const yt = test.y.subarray(0, testRows);
 
@@ -47,8 +38,8 @@ const rf = new RandomForestClassifier({
   replacement: false,
   useSampleBagging: true,
   noOOB: true,
-  seed: num('seed', 0),
-  treeOptions: { maxDepth: num('depth', 12), minNumSamples: num('min-leaf', 5) },
+  seed: numberFlag('seed', 0),
+  treeOptions: { maxDepth: numberFlag('depth', 12), minNumSamples: numberFlag('min-leaf', 5) },
 });
 const t0 = performance.now();
 const c0 = process.cpuUsage();

@@ -213,3 +213,14 @@ export function summarize(y: ArrayLike<number>, p: ArrayLike<number>): MetricSum
   for (let i = 0; i < y.length; i++) positives += y[i] === 1 ? 1 : 0;
   return { rows: y.length, positives, auroc: auroc(y, p), auprc: auprc(y, p), brier: brierScore(y, p), ece: expectedCalibrationError(y, p) };
 }
+
+/** The median, or null when there is nothing to take it of (no alerted stay, so no lead time). */
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Four decimals: how the evaluations and the policy replay report their rates and scores. */
+export const round4 = (x: number) => Math.round(x * 10_000) / 10_000;

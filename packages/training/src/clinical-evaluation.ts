@@ -2,7 +2,7 @@
 // NEWS2 and qSOFA on the same rows, per scored hour and per stay (stay score = its maximum,
 // stay label = ever positive), with patient-bootstrap intervals; the Challenge's utility;
 // operating points at NEWS2's alert rates; calibration; subgroups.
-import { auprc, auroc, brierScore, expectedCalibrationError } from '@ehr/model';
+import { auprc, auroc, brierScore, expectedCalibrationError, median, round4 as r4 } from '@ehr/model';
 import { createRandom } from '@ehr/features';
 import { LABEL_LEAD_HOURS, normalizedUtility, rowUtilities, type RowUtilities } from './challenge-utility.js';
 import { equalCountBins, weightedRanking, type Interval } from './evaluate.js';
@@ -107,8 +107,6 @@ export interface ClinicalEvaluation {
   bootstrap: { resamples: number; unit: 'patient'; seed: number };
   leadWindowHours: number;
 }
-
-const r4 = (x: number) => Math.round(x * 10000) / 10000;
 
 function percentileInterval(values: number[]): Interval {
   const s = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
@@ -434,8 +432,6 @@ function operating(
     }
   }
   const n = y.length;
-  leads.sort((a, b) => a - b);
-  const median = leads.length === 0 ? null : leads.length % 2 ? leads[(leads.length - 1) / 2]! : (leads[leads.length / 2 - 1]! + leads[leads.length / 2]!) / 2;
   return {
     label,
     threshold,
@@ -446,7 +442,7 @@ function operating(
     newAlertsPerPatientDay: r4((starts / n) * 24),
     staysAlertedBeforeOnset: alerted,
     eventStays,
-    medianLeadHours: hourOf ? median : null,
+    medianLeadHours: hourOf ? median(leads) : null,
     utility: utilities ? r4(normalizedUtility(utilities, (i) => score[i]! >= threshold).normalized) : null,
     utilityCi: null,
   };

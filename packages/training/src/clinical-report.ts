@@ -3,6 +3,7 @@
 import type { ModelArtifact } from '@ehr/model';
 import type { ClinicalEvaluation, Discrimination, OperatingStats } from './clinical-evaluation.js';
 import type { Interval } from './evaluate.js';
+import { PLOT_STYLE, reportHead, TEXT_STYLE } from './report-page.js';
 import { barChart, escapeHtml, linePlot } from './svg.js';
 
 export interface ClinicalReportInput {
@@ -21,6 +22,13 @@ const f3 = (x: number | null | undefined) => (typeof x === 'number' && Number.is
 const ci = (i: Interval | null | undefined) => (i ? ` <span class="ci">[${f3(i.low)}, ${f3(i.high)}]</span>` : '');
 const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : '–');
 const e = escapeHtml;
+
+const STYLE = `body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; max-width: 1150px; margin: 24px auto; padding: 0 16px; }
+${TEXT_STYLE}
+table { border-collapse: collapse; margin: 8px 0; } th, td { padding: 4px 8px; border: 1px solid #ddd; text-align: left; vertical-align: top; }
+td { font-variant-numeric: tabular-nums; } tr.budget td { background: #f3f3f3; font-weight: 600; }
+${PLOT_STYLE}
+code { background: #f3f3f3; padding: 1px 4px; }`;
 
 function discRow(name: string, d: Discrimination): string {
   return `<tr><th>${e(name)}</th><td>${f3(d.auroc)}${ci(d.ci?.auroc)}</td><td>${f3(d.auprc)}${ci(d.ci?.auprc)}</td></tr>`;
@@ -64,23 +72,7 @@ export function renderClinicalReport(r: ClinicalReportInput): string {
     .map((g) => `<tr><th>${e(g.group)}</th><td>${e(g.value)}</td><td>${g.patients}</td><td>${g.rows}</td><td>${g.positives}</td><td>${f3(g.model.auroc)}${ci(g.model.ci?.auroc)}</td><td>${f3(g.news2.auroc)}${ci(g.news2.ci?.auroc)}</td><td>${f3(g.model.auprc)}${ci(g.model.ci?.auprc)}</td><td>${f3(g.news2.auprc)}${ci(g.news2.ci?.auprc)}</td></tr>`)
     .join('\n');
   const ops = v.operatingPoints.map((o) => `<tr class="budget"><td colspan="10">${e(o.budget)}</td></tr>${opRow(o.news2)}${opRow(o.model)}`).join('\n');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${e(r.title)}</title>
-<style>
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; max-width: 1150px; margin: 24px auto; padding: 0 16px; }
-h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 28px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
-.small, .ci { color: #666; font-size: 12px; } .verdict { background: #f6f6f2; border-left: 4px solid #888; padding: 8px 12px; }
-table { border-collapse: collapse; margin: 8px 0; } th, td { padding: 4px 8px; border: 1px solid #ddd; text-align: left; vertical-align: top; }
-td { font-variant-numeric: tabular-nums; } tr.budget td { background: #f3f3f3; font-weight: 600; }
-svg.plot { background: #fff; } .grid { stroke: #eee; } .frame { fill: none; stroke: #999; } .reference { stroke: #aaa; stroke-dasharray: 4 4; }
-.tick { font-size: 11px; fill: #555; } .axis { font-size: 12px; fill: #333; } .legend { font-size: 11px; fill: #222; } .plot-title { font-size: 13px; font-weight: 600; fill: #222; }
-code { background: #f3f3f3; padding: 1px 4px; }
-</style>
-</head>
+  return `${reportHead(r.title, STYLE)}
 <body>
 <h1>${e(r.title)}</h1>
 <p class="small">Model <code>${e(a.name)}</code> version <code>${e(a.version)}</code> · feature set ${e(a.featureSchemaVersion)} (${a.featureNames.length} features) · ${a.hyperparameters.nTrees} trees · created ${e(a.createdAt)}</p>

@@ -17,6 +17,7 @@ import {
   fitCalibration,
   prCurve,
   rocCurve,
+  round4 as r4,
   type CalibrationBin,
   type ConfusionMatrix,
 } from '@ehr/model';
@@ -84,8 +85,6 @@ function thin<T>(points: T[]): T[] {
   for (let k = 0; k < MAX_CURVE_POINTS; k++) out.push(points[Math.round(k * step)]!);
   return out;
 }
-
-const r4 = (x: number) => Math.round(x * 10000) / 10000;
 
 /** Row order by descending score with tie groups, computed once for the bootstrap. */
 export interface Sorted {

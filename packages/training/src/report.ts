@@ -1,6 +1,7 @@
 // The evaluation report: one self-contained HTML file (inline CSS and SVG, no script, no
 // network) with the model against NEWS2 on the same test rows.
 import type { Evaluation, Interval, ScorerEvaluation } from './evaluate.js';
+import { PLOT_STYLE, reportHead, TEXT_STYLE } from './report-page.js';
 import { barChart, escapeHtml, linePlot } from './svg.js';
 
 export interface SplitSummary {
@@ -95,6 +96,15 @@ function kv(rows: [string, string][]): string {
   return `<table class="kv">${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>`;
 }
 
+const STYLE = `body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; max-width: 1100px; margin: 24px auto; padding: 0 16px; }
+${TEXT_STYLE}
+table { border-collapse: collapse; margin: 8px 0; } th, td { padding: 4px 10px; border: 1px solid #ddd; text-align: left; vertical-align: top; }
+table.metrics td { font-variant-numeric: tabular-nums; } tr.diff { background: #fafafa; }
+.plots { display: flex; flex-wrap: wrap; gap: 12px; } .confusions { display: flex; flex-wrap: wrap; gap: 16px; }
+table.confusion caption { text-align: left; font-weight: 600; padding-bottom: 4px; } table.confusion tfoot td { color: #555; font-size: 12px; }
+${PLOT_STYLE}
+code { background: #f3f3f3; padding: 1px 4px; } ul.notes li { margin: 4px 0; }`;
+
 export function renderReport(r: ReportInput): string {
   const e = r.evaluation;
   const roc = linePlot({
@@ -142,25 +152,7 @@ export function renderReport(r: ReportInput): string {
     .map((b) => `<tr><td>${b.lower.toFixed(1)}–${b.upper.toFixed(1)}</td><td>${b.count}</td><td>${f3(b.meanPredicted)}</td><td>${f3(b.fractionPositive)}</td></tr>`)
     .join('');
   const hp = Object.entries(r.model.hyperparameters).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)] as [string, string]);
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(r.title)}</title>
-<style>
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; max-width: 1100px; margin: 24px auto; padding: 0 16px; }
-h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 28px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
-.small, .ci { color: #666; font-size: 12px; } .verdict { background: #f6f6f2; border-left: 4px solid #888; padding: 8px 12px; }
-table { border-collapse: collapse; margin: 8px 0; } th, td { padding: 4px 10px; border: 1px solid #ddd; text-align: left; vertical-align: top; }
-table.metrics td { font-variant-numeric: tabular-nums; } tr.diff { background: #fafafa; }
-.plots { display: flex; flex-wrap: wrap; gap: 12px; } .confusions { display: flex; flex-wrap: wrap; gap: 16px; }
-table.confusion caption { text-align: left; font-weight: 600; padding-bottom: 4px; } table.confusion tfoot td { color: #555; font-size: 12px; }
-svg.plot { background: #fff; } .grid { stroke: #eee; } .frame { fill: none; stroke: #999; } .reference { stroke: #aaa; stroke-dasharray: 4 4; }
-.tick { font-size: 11px; fill: #555; } .axis { font-size: 12px; fill: #333; } .legend { font-size: 11px; fill: #222; } .plot-title { font-size: 13px; font-weight: 600; fill: #222; }
-code { background: #f3f3f3; padding: 1px 4px; } ul.notes li { margin: 4px 0; }
-</style>
-</head>
+  return `${reportHead(r.title, STYLE)}
 <body>
 <h1>${escapeHtml(r.title)}</h1>
 <p class="small">Model <code>${escapeHtml(r.model.name)}</code> version <code>${escapeHtml(r.model.version)}</code> · content hash <code>${escapeHtml(r.model.contentHash)}</code> · created ${escapeHtml(r.model.createdAt)} · feature set ${escapeHtml(r.model.featureSchemaVersion)} (${r.model.features} features)</p>

@@ -1,5 +1,8 @@
-// Severity scores as the scoring service emits them, and a fake clock, for the alerting tests.
-import { deterministicId, type SeverityBand, type SeverityScoreEvent } from '@ehr/features';
+// Severity scores as the scoring service emits them, a fake clock, and a reader of the alerts
+// topic, for the alerting tests.
+import { randomUUID } from 'node:crypto';
+import type { Bus, Subscription } from '@ehr/bus';
+import { decodeAlertEvent, deterministicId, TOPICS, type AlertEvent, type SeverityBand, type SeverityScoreEvent } from '@ehr/features';
 
 export const T0 = Date.parse('2026-03-02T08:00:00Z');
 export const MIN = 60_000;
@@ -66,4 +69,22 @@ export async function waitFor(predicate: () => boolean, what: string, ms = 10_00
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** Publishes scores as the scoring service would, keyed by patient. */
+export const sendScores = (client: Bus, specs: ScoreSpec[]) => client.produce(TOPICS.scores, specs.map((s) => ({ key: s.patient, value: JSON.stringify(scoreEvent(s)) })));
+
+/** Pushes every alert event on the alerts topic into `events`, read by a throwaway group; an event that does not decode fails the test. */
+export function collectAlerts(client: Bus, events: AlertEvent[]): Promise<Subscription> {
+  return client.subscribe({
+    groupId: `check-alerts-${randomUUID()}`,
+    topics: [TOPICS.alerts],
+    handler: async ({ records }) => {
+      for (const r of records) {
+        const e = decodeAlertEvent(r.value);
+        if (!e.ok) throw new Error(e.error);
+        events.push(e.value);
+      }
+    },
+  });
 }

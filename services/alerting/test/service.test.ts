@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AlertPolicy } from '@ehr/alerts';
 import { MemoryBroker, MemoryBus, type Bus } from '@ehr/bus';
-import { decodeAlertEvent, decodeDeadLetter, TOPICS, type AlertEvent, type DeadLetter } from '@ehr/features';
+import { decodeDeadLetter, TOPICS, type AlertEvent, type DeadLetter } from '@ehr/features';
 import { createLogger, specMismatches } from '@ehr/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAlertingService, loadConfig, policyFrom } from '../src/index.js';
-import { fakeClock, MIN, scoreEvent, T0, waitFor, type ScoreSpec } from './fixtures.js';
+import { collectAlerts, fakeClock, MIN, scoreEvent, sendScores, T0, waitFor, type ScoreSpec } from './fixtures.js';
 
 const logger = createLogger({ service: 'alerting', level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'alerting-'));
@@ -57,17 +57,7 @@ describe('alerting service', () => {
     const events: AlertEvent[] = [];
     const dead: DeadLetter[] = [];
     const subs = [
-      await client.subscribe({
-        groupId: `check-alerts-${randomUUID()}`,
-        topics: [TOPICS.alerts],
-        handler: async ({ records }) => {
-          for (const r of records) {
-            const e = decodeAlertEvent(r.value);
-            if (!e.ok) throw new Error(e.error);
-            events.push(e.value);
-          }
-        },
-      }),
+      await collectAlerts(client, events),
       await client.subscribe({
         groupId: `check-dead-${randomUUID()}`,
         topics: [TOPICS.deadLetter],
@@ -83,7 +73,7 @@ describe('alerting service', () => {
       for (const s of subs) await s.stop();
       await client.close();
     });
-    const send = (...specs: ScoreSpec[]) => client.produce(TOPICS.scores, specs.map((s) => ({ key: s.patient, value: JSON.stringify(scoreEvent(s)) })));
+    const send = (...specs: ScoreSpec[]) => sendScores(client, specs);
     return { client, events, dead, send };
   }
 

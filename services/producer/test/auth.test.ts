@@ -6,7 +6,7 @@ import { MemoryBus } from '@ehr/bus';
 import { ConfigError } from '@ehr/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProducerService, loadConfig } from '../src/index.js';
-import { drain, logger } from './helpers.js';
+import { drain, heartRate, logger, startProducer } from './helpers.js';
 
 const INGEST = 'ingest-0123456789abcdef0123456789abcdef';
 const INGEST_NEXT = 'ingest-next-0123456789abcdef0123456789ab';
@@ -14,17 +14,7 @@ const READ = 'read-0123456789abcdef0123456789abcdef0123';
 const ADMIN = 'admin-0123456789abcdef0123456789abcdef012';
 const TOKENS = { AUTH_INGEST_TOKENS: `${INGEST},${INGEST_NEXT}`, AUTH_READ_TOKENS: READ, AUTH_ADMIN_TOKENS: ADMIN };
 
-const event = (id: string) => ({
-  schema: 'vital_sign',
-  schemaVersion: 1,
-  eventId: id,
-  patientId: 'p-1',
-  encounterId: null,
-  occurredAt: '2026-01-01T10:00:00Z',
-  producedAt: '2026-01-01T10:00:00Z',
-  source: 'api',
-  payload: { kind: 'heart_rate', value: 70, unit: '/min' },
-});
+const event = (id: string) => heartRate(id);
 
 describe('producer authentication', () => {
   const running: (() => Promise<void>)[] = [];
@@ -33,14 +23,9 @@ describe('producer authentication', () => {
   });
 
   async function started(env: Record<string, string>) {
-    const bus = new MemoryBus();
-    const service = createProducerService({ config: loadConfig(env), logger, bus });
-    await service.start();
-    running.push(async () => {
-      await service.app.close();
-      await service.stop();
-    });
-    return { bus, service };
+    const producer = await startProducer(env);
+    running.push(producer.stop);
+    return producer;
   }
 
   it('needs an ingest (or admin) token on /events and /fhir, answering 401 with WWW-Authenticate, 403 for another scope', async () => {

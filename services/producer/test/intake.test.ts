@@ -1,23 +1,11 @@
 // Intake under overload and outages: a deadline on every produce (503 with Retry-After,
 // readiness degraded, the late produce still lands), a bound on requests held at once
 // (429), and the same event ids on the client's retry.
-import type { VitalSignEvent } from '@ehr/features';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createProducerService, loadConfig } from '../src/index.js';
 import { HeldBus } from './held-bus.js';
-import { drain, logger } from './helpers.js';
+import { drain, heartRate, startProducer } from './helpers.js';
 
-const vital = (id: string, value: number): VitalSignEvent => ({
-  schema: 'vital_sign',
-  schemaVersion: 1,
-  eventId: id,
-  patientId: 'p-1',
-  encounterId: null,
-  occurredAt: '2026-01-01T10:00:00Z',
-  producedAt: '2026-01-01T10:00:00Z',
-  source: 'api',
-  payload: { kind: 'heart_rate', value, unit: '/min' },
-});
+const vital = (id: string, value: number) => heartRate(id, value);
 
 describe('producer intake under outage and overload', () => {
   const running: (() => Promise<void>)[] = [];
@@ -26,13 +14,10 @@ describe('producer intake under outage and overload', () => {
   });
 
   async function started(env: Record<string, string>) {
-    const bus = new HeldBus();
-    const service = createProducerService({ config: loadConfig(env), logger, bus });
-    await service.start();
+    const { bus, service, stop } = await startProducer(env, { bus: new HeldBus() });
     running.push(async () => {
       bus.release();
-      await service.app.close();
-      await service.stop();
+      await stop();
     });
     const post = (payload: unknown) => service.app.inject({ method: 'POST', url: '/events', payload: payload as object });
     return { bus, service, post };

@@ -1,22 +1,10 @@
 import { MemoryBus } from '@ehr/bus';
-import { TOPICS, type VitalSignEvent } from '@ehr/features';
-import { createLogger } from '@ehr/runtime';
+import { TOPICS } from '@ehr/features';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProducerService, loadConfig } from '../src/index.js';
+import { heartRate, logger } from './helpers.js';
 
-const logger = createLogger({ service: 'producer', level: 'silent' });
-
-const vital = (patientId: string, value: number): VitalSignEvent => ({
-  schema: 'vital_sign',
-  schemaVersion: 1,
-  eventId: `e-${patientId}-${value}`,
-  patientId,
-  encounterId: null,
-  occurredAt: '2026-01-01T10:00:00Z',
-  producedAt: '2026-01-01T10:00:00Z',
-  source: 'api',
-  payload: { kind: 'heart_rate', value, unit: '/min' },
-});
+const vital = (patientId: string, value: number) => heartRate(`e-${patientId}-${value}`, value, patientId);
 
 describe('producer service', () => {
   const running: { stop(): Promise<void>; app: { close(): Promise<unknown> } }[] = [];

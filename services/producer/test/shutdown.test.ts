@@ -4,19 +4,9 @@ import { startAndListen } from '@ehr/runtime';
 import { describe, expect, it } from 'vitest';
 import { createProducerService, loadConfig } from '../src/index.js';
 import { HeldBus } from './held-bus.js';
-import { logger } from './helpers.js';
+import { heartRate, logger } from './helpers.js';
 
-const event = (i: number) => ({
-  schema: 'vital_sign',
-  schemaVersion: 1,
-  eventId: `stop-${i}`,
-  patientId: `p-${i}`,
-  encounterId: null,
-  occurredAt: '2026-01-01T10:00:00Z',
-  producedAt: '2026-01-01T10:00:00Z',
-  source: 'api',
-  payload: { kind: 'heart_rate', value: 70, unit: '/min' },
-});
+const event = (i: number) => heartRate(`stop-${i}`, 70, `p-${i}`);
 
 describe('producer graceful stop', () => {
   it('answers every request in flight when SIGTERM comes, and only then closes the bus', async () => {

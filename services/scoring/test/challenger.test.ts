@@ -2,11 +2,11 @@ import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryBus } from '@ehr/bus';
-import { decodeSeverityScore, TOPICS, type SeverityScoreEvent } from '@ehr/features';
+import { TOPICS, type SeverityScoreEvent } from '@ehr/features';
 import { createLogger } from '@ehr/runtime';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createScoringService, loadConfig } from '../src/index.js';
-import { syntheticFeatures, trainTestModel, vectorEvent } from './fixtures.js';
+import { collectScores, syntheticFeatures, trainTestModel, vectorEvent, waitFor } from './fixtures.js';
 
 const logger = createLogger({ service: 'scoring', level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'scoring-challenger-'));
@@ -19,14 +19,6 @@ beforeAll(async () => {
   versionServed = (await trainTestModel(served, { seed: 1, name: 'served', labelNoise: 0.1 })).version;
   versionChallenger = (await trainTestModel(challenger, { seed: 2, name: 'challenger', labelNoise: 0.3 })).version;
 }, 120_000);
-
-async function waitFor(predicate: () => boolean, what: string, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
@@ -46,17 +38,7 @@ describe('silent challenger', () => {
       [TOPICS.scores, seen.scores],
       [TOPICS.shadowScores, seen.shadow],
     ] as const) {
-      const sub = await bus.subscribe({
-        groupId: `check-${topic}`,
-        topics: [topic],
-        handler: async ({ records }) => {
-          for (const r of records) {
-            const s = decodeSeverityScore(r.value);
-            if (!s.ok) throw new Error(s.error);
-            into.push(s.value);
-          }
-        },
-      });
+      const sub = await collectScores(bus, topic, into, `check-${topic}`);
       running.unshift({ stop: () => sub.stop() });
     }
     return { bus, service, ...seen };

@@ -1,4 +1,5 @@
-import { createRandom, FEATURE_NAMES, FEATURE_SET_VERSION, type FeatureValues, type FeatureVectorEvent } from '@ehr/features';
+import type { Bus, Subscription } from '@ehr/bus';
+import { createRandom, decodeSeverityScore, FEATURE_NAMES, FEATURE_SET_VERSION, type FeatureValues, type FeatureVectorEvent, type SeverityScoreEvent } from '@ehr/features';
 import { saveModelArtifact, trainSeverityModel, type ModelArtifact } from '@ehr/model';
 
 /** Feature values where severity follows heart rate and NEWS2, the rest noise or missing. */
@@ -63,4 +64,28 @@ export function vectorEvent(patientId: string, features: FeatureValues, at = '20
       context: { unit: 'ward-a', department: 'medicine', spo2Scale: 1 },
     },
   };
+}
+
+/** Polls until the predicate holds; the error names what never happened. */
+export async function waitFor(predicate: () => boolean, what: string, ms = 10_000, everyMs = 20): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Pushes every score on `topic` (the served or the shadow scores) into `into`, read by group `groupId`; a score that does not decode fails the test. */
+export function collectScores(bus: Bus, topic: string, into: SeverityScoreEvent[], groupId: string): Promise<Subscription> {
+  return bus.subscribe({
+    groupId,
+    topics: [topic],
+    handler: async ({ records }) => {
+      for (const r of records) {
+        const s = decodeSeverityScore(r.value);
+        if (!s.ok) throw new Error(s.error);
+        into.push(s.value);
+      }
+    },
+  });
 }

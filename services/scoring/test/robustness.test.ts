@@ -10,7 +10,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDriftMonitor } from '../src/drift.js';
 import { createScoringProcessor, createScoringService, loadConfig } from '../src/index.js';
 import type { ModelHolder } from '../src/model-holder.js';
-import { syntheticFeatures, trainTestModel, vectorEvent } from './fixtures.js';
+import { syntheticFeatures, trainTestModel, vectorEvent, waitFor } from './fixtures.js';
 
 const logger = createLogger({ service: 'scoring', level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'scoring-robust-'));
@@ -18,14 +18,6 @@ const modelPath = join(dir, 'model.json');
 beforeAll(async () => {
   await trainTestModel(modelPath, { seed: 3 });
 }, 120_000);
-
-async function waitFor(predicate: () => boolean, what: string, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function collect(bus: MemoryBus, topic: string): Promise<{ records: BusRecord[]; stop(): Promise<void> }> {
   const records: BusRecord[] = [];
@@ -58,7 +50,7 @@ describe('scoring: refuses what it cannot score correctly', () => {
     const partial = good();
     partial.payload.features = { heart_rate: 120, news2_total: 7 };
     await bus.produce(TOPICS.features, [good(), older, renamed, partial, good()].map((v) => ({ key: v.patientId, value: JSON.stringify(v) })));
-    await waitFor(() => scores.records.length === 2 && dl.records.length === 3, 'two scores and three dead letters');
+    await waitFor(() => scores.records.length === 2 && dl.records.length === 3, 'two scores and three dead letters', 15_000);
     const got = letters(dl.records);
     expect(got.map((d) => d.reason)).toEqual(['feature_set_mismatch', 'feature_set_mismatch', 'feature_set_mismatch']);
     expect(got[0]!.error).toContain('"0.9.0"');
@@ -120,7 +112,7 @@ describe('scoring: refuses what it cannot score correctly', () => {
     const poison = vectorEvent('P-3', { ...syntheticFeatures(3, false), heart_rate: 999 });
     const vectors = [vectorEvent('P-1', syntheticFeatures(4, false)), poison, ...Array.from({ length: 10 }, (_, i) => vectorEvent(`P-${i}`, syntheticFeatures(10 + i, i % 2 === 0)))];
     await bus.produce(TOPICS.features, vectors.map((v) => ({ key: v.patientId, value: JSON.stringify(v) })));
-    await waitFor(() => scores.records.length >= 11 && dl.records.length === 1, 'the vectors behind the poison');
+    await waitFor(() => scores.records.length >= 11 && dl.records.length === 1, 'the vectors behind the poison', 15_000);
     expect(throws).toBe(3);
     const [letter] = letters(dl.records);
     expect(letter).toMatchObject({ reason: 'processing_error', service: 'scoring', originalEventId: poison.eventId, sourceOffset: '1' });

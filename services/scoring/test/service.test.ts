@@ -2,11 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryBus } from '@ehr/bus';
-import { decodeDeadLetter, decodeSeverityScore, TOPICS, type SeverityScoreEvent } from '@ehr/features';
+import { decodeDeadLetter, TOPICS, type SeverityScoreEvent } from '@ehr/features';
 import { createLogger } from '@ehr/runtime';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createScoringService, loadConfig } from '../src/index.js';
-import { syntheticFeatures, trainTestModel, vectorEvent } from './fixtures.js';
+import { collectScores, syntheticFeatures, trainTestModel, vectorEvent, waitFor } from './fixtures.js';
 
 const logger = createLogger({ service: 'scoring', level: 'silent' });
 const TOKEN = 'test-admin-token-0123456789';
@@ -20,14 +20,6 @@ beforeAll(async () => {
   versionA = (await trainTestModel(modelA, { seed: 1, name: 'model-a' })).version;
   versionB = (await trainTestModel(modelB, { seed: 2, name: 'model-b' })).version;
 }, 120_000);
-
-async function waitFor(predicate: () => boolean, what: string, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('scoring service', () => {
   const running: { stop(): Promise<void>; app: { close(): Promise<unknown> } }[] = [];
@@ -45,17 +37,7 @@ describe('scoring service', () => {
     running.push(service);
     await service.start();
     const scores: SeverityScoreEvent[] = [];
-    const sub = await bus.subscribe({
-      groupId: 'check',
-      topics: [TOPICS.scores],
-      handler: async ({ records }) => {
-        for (const r of records) {
-          const s = decodeSeverityScore(r.value);
-          if (!s.ok) throw new Error(s.error);
-          scores.push(s.value);
-        }
-      },
-    });
+    const sub = await collectScores(bus, TOPICS.scores, scores, 'check');
     running.unshift({ stop: () => sub.stop(), app: { close: async () => undefined } });
     return { bus, service, scores };
   }

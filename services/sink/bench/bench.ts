@@ -20,9 +20,9 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '@ehr/runtime';
-import { startSnowflakeTestServer, type SnowflakeTestServer } from '@ehr/snowflake-test-server';
 import { createWarehouse, loadConfig, type LandBatch, type Warehouse } from '../src/index.js';
 import { scoreBatch } from '../test/helpers.js';
+import { startBenchSnowflake } from './snowflake.js';
 import type { StreamOptions, StreamResult } from './stream.js';
 
 const logger = createLogger({ service: 'sink-bench', level: 'error' });
@@ -59,21 +59,7 @@ const targets: Target[] = [
   },
   {
     name: 'Snowflake test server (snowflake-sdk over HTTP)',
-    env: async () => {
-      const server: SnowflakeTestServer = await startSnowflakeTestServer({ port: 0, databasePath: join(dir, `sf-${runs++}.duckdb`), users: { sink: 'bench-password' } });
-      return {
-        env: {
-          SINK_WAREHOUSE: 'snowflake',
-          SNOWFLAKE_ACCOUNT: 'bench',
-          SNOWFLAKE_USER: 'sink',
-          SNOWFLAKE_PASSWORD: 'bench-password',
-          SNOWFLAKE_DATABASE: 'EHR',
-          SNOWFLAKE_WAREHOUSE: 'WH',
-          SNOWFLAKE_ACCESS_URL: server.url,
-        },
-        stop: () => server.stop(),
-      };
-    },
+    env: () => startBenchSnowflake(join(dir, `sf-${runs++}.duckdb`)),
   },
 ];
 

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { MemoryBroker, MemoryBus } from '@ehr/bus';
 import { TOPICS } from '@ehr/features';
 import { createLogger } from '@ehr/runtime';
-import { startSnowflakeTestServer, type SnowflakeTestServer } from '@ehr/snowflake-test-server';
 import { createSinkService, DuckDbWarehouse, loadConfig, type LandedEvent } from '../src/index.js';
 import { makeScore, scoreMessage } from '../test/helpers.js';
+import { startBenchSnowflake } from './snowflake.js';
 
 export interface StreamOptions {
   warehouse: 'duckdb' | 'snowflake';
@@ -54,22 +54,8 @@ const messageOf = (n: number) => {
   return { key: t.message.key, value: t.message.value.replaceAll(t.id, `bench-${n.toString(36).padStart(8, '0')}`) };
 };
 
-let server: SnowflakeTestServer | null = null;
-let env: Record<string, string>;
-if (options.warehouse === 'snowflake') {
-  server = await startSnowflakeTestServer({ port: 0, databasePath: join(dir, 'sf.duckdb'), users: { sink: 'bench-password' } });
-  env = {
-    SINK_WAREHOUSE: 'snowflake',
-    SNOWFLAKE_ACCOUNT: 'bench',
-    SNOWFLAKE_USER: 'sink',
-    SNOWFLAKE_PASSWORD: 'bench-password',
-    SNOWFLAKE_DATABASE: 'EHR',
-    SNOWFLAKE_WAREHOUSE: 'WH',
-    SNOWFLAKE_ACCESS_URL: server.url,
-  };
-} else {
-  env = { DUCKDB_PATH: join(dir, 'w.duckdb') };
-}
+const snowflake = options.warehouse === 'snowflake' ? await startBenchSnowflake(join(dir, 'sf.duckdb')) : null;
+const env = snowflake?.env ?? { DUCKDB_PATH: join(dir, 'w.duckdb') };
 const config = loadConfig({ ...env, KAFKA_TOPIC_PARTITIONS: String(options.partitions), ...options.env });
 const broker = new MemoryBroker({ defaultPartitions: options.partitions, maxBacklogPerPartition: 1_000_000, maxBacklogBytesPerPartition: Infinity });
 const delays: number[] = [];
@@ -119,7 +105,7 @@ sample();
 clearInterval(sampler);
 await service.stop();
 await service.app.close();
-await server?.stop();
+await snowflake?.stop();
 rmSync(dir, { recursive: true, force: true });
 delays.sort((a, b) => a - b);
 const at = (p: number) => delays[Math.min(delays.length - 1, Math.floor((p / 100) * delays.length))] ?? NaN;

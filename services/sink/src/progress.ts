@@ -26,26 +26,20 @@ export function registerProgressMetrics(registry: Registry, source: ProgressSour
       }
     },
   });
-  new Gauge({
-    name: 'ehr_sink_buffered_records',
-    help: 'records buffered or being written, not yet in the warehouse',
-    registers,
-    collect() {
-      let n = 0;
-      for (const b of source.buffers()) n += b.pending;
-      this.set(n);
-    },
-  });
-  new Gauge({
-    name: 'ehr_sink_buffered_bytes',
-    help: 'bytes held by buffered records and the writes in flight',
-    registers,
-    collect() {
-      let n = 0;
-      for (const b of source.buffers()) n += b.heldBytes;
-      this.set(n);
-    },
-  });
+  // Totals over every partition's buffer.
+  const total = (name: string, help: string, of: (b: PartitionBuffer) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        let n = 0;
+        for (const b of source.buffers()) n += of(b);
+        this.set(n);
+      },
+    });
+  total('ehr_sink_buffered_records', 'records buffered or being written, not yet in the warehouse', (b) => b.pending);
+  total('ehr_sink_buffered_bytes', 'bytes held by buffered records and the writes in flight', (b) => b.heldBytes);
 }
 
 /** Readiness of the partitions: degraded, naming each one that has records waiting and made no progress for `stallMs`. */

@@ -4,18 +4,18 @@ import { TOPICS } from '@ehr/features';
 import { createLogger } from '@ehr/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSinkService, DuckDbWarehouse, loadConfig, type LandBatch, type LandedEvent, type LandResult, type SinkService, type Warehouse } from '../src/index.js';
-import { makeScore, scoreMessage, tempDir, waitFor } from './helpers.js';
+import { makeScore, scoreMessage, tempDir, waitFor, WarehouseWrapper } from './helpers.js';
 
 const logger = createLogger({ service: 'sink', level: 'silent' });
 
 /** The real DuckDB warehouse, whose writes wait at a gate the test opens. */
-class GatedWarehouse implements Warehouse {
-  readonly kind = 'duckdb' as const;
-  readonly description = 'gated duckdb';
+class GatedWarehouse extends WarehouseWrapper {
   private gate: Promise<void> | null = null;
   private open: (() => void) | null = null;
   writesWaiting = 0;
-  constructor(readonly inner: DuckDbWarehouse) {}
+  constructor(inner: DuckDbWarehouse) {
+    super(inner, 'gated duckdb');
+  }
   hold() {
     this.gate = new Promise((r) => (this.open = r));
   }
@@ -23,28 +23,13 @@ class GatedWarehouse implements Warehouse {
     this.open?.();
     this.gate = null;
   }
-  init() {
-    return this.inner.init();
-  }
-  landedOffsets(cluster: string, topic: string) {
-    return this.inner.landedOffsets(cluster, topic);
-  }
-  async land(batch: LandBatch): Promise<LandResult> {
+  override async land(batch: LandBatch): Promise<LandResult> {
     if (this.gate) {
       this.writesWaiting++;
       await this.gate;
       this.writesWaiting--;
     }
     return this.inner.land(batch);
-  }
-  ping() {
-    return this.inner.ping();
-  }
-  read(sql: string, params?: readonly (string | number | null)[]) {
-    return this.inner.read(sql, params);
-  }
-  close() {
-    return this.inner.close();
   }
 }
 

@@ -3,8 +3,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRandom, decodeAlertEvent, deterministicId, decodeSeverityScore, TOPICS, type AlertEvent, type AlertEventType, type SeverityScoreEvent } from '@ehr/features';
-import { alertRow, scoreRow, type LandBatch } from '../src/index.js';
+import { createRandom, decodeAlertEvent, deterministicId, decodeSeverityScore, TOPICS, type AlertEvent, type AlertEventType, type DeadLetter, type SeverityScoreEvent } from '@ehr/features';
+import { alertRow, scoreRow, type DuckDbWarehouse, type LandBatch, type LandResult, type Warehouse } from '../src/index.js';
 
 export interface ScoreOptions {
   /** Distinguishes runs: the same (run, i) always gives the same score id. */
@@ -157,3 +157,53 @@ export function metric(text: string, name: string, labels: Record<string, string
   }
   return sum;
 }
+
+/**
+ * The real DuckDB warehouse behind a test's fault switch: every call goes through to it, so a
+ * test's warehouse overrides only the calls its fault touches.
+ */
+export class WarehouseWrapper implements Warehouse {
+  readonly kind = 'duckdb' as const;
+  constructor(
+    readonly inner: DuckDbWarehouse,
+    readonly description: string,
+  ) {}
+  init() {
+    return this.inner.init();
+  }
+  landedOffsets(cluster: string, topic: string) {
+    return this.inner.landedOffsets(cluster, topic);
+  }
+  land(batch: LandBatch): Promise<LandResult> {
+    return this.inner.land(batch);
+  }
+  ping() {
+    return this.inner.ping();
+  }
+  read(sql: string, params?: readonly (string | number | null)[]) {
+    return this.inner.read(sql, params);
+  }
+  close() {
+    return this.inner.close();
+  }
+}
+
+/** The feature service's dead letter for a raw record it could not read (overrides for what a test varies). */
+export const featureDeadLetter = (overrides: Partial<DeadLetter> = {}): DeadLetter => ({
+  schema: 'dead_letter',
+  schemaVersion: 1,
+  eventId: 'dl-feature-1',
+  patientId: 'p1',
+  originalEventId: null,
+  producedAt: '2025-01-01T00:00:00.000Z',
+  service: 'feature',
+  reason: 'schema_invalid',
+  error: 'bad',
+  details: [],
+  sourceTopic: TOPICS.events,
+  sourcePartition: 0,
+  sourceOffset: '7',
+  originalKey: 'p1',
+  originalBytes: Buffer.from('{').toString('base64'),
+  ...overrides,
+});

@@ -7,36 +7,24 @@ import { MemoryBroker, MemoryBus } from '@ehr/bus';
 import { decodeSeverityScore, TOPICS } from '@ehr/features';
 import { createLogger } from '@ehr/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSinkService, DuckDbWarehouse, loadConfig, type LandBatch, type LandResult, type SinkService, type Warehouse } from '../src/index.js';
-import { makeScore, metric, scoreMessage, tempDir, waitFor } from './helpers.js';
+import { createSinkService, DuckDbWarehouse, loadConfig, type LandBatch, type LandResult, type SinkService } from '../src/index.js';
+import { makeScore, metric, scoreMessage, tempDir, waitFor, WarehouseWrapper } from './helpers.js';
 
 const logger = createLogger({ service: 'sink', level: 'silent' });
 
 /** The real DuckDB warehouse, which the test can take down. */
-class SwitchableWarehouse implements Warehouse {
-  readonly kind = 'duckdb' as const;
-  readonly description = 'switchable duckdb';
+class SwitchableWarehouse extends WarehouseWrapper {
   down = false;
-  constructor(readonly inner: DuckDbWarehouse) {}
-  init() {
-    return this.inner.init();
+  constructor(inner: DuckDbWarehouse) {
+    super(inner, 'switchable duckdb');
   }
-  async landedOffsets(cluster: string, topic: string) {
+  override async landedOffsets(cluster: string, topic: string) {
     if (this.down) throw new Error('connection refused');
     return this.inner.landedOffsets(cluster, topic);
   }
-  async land(batch: LandBatch): Promise<LandResult> {
+  override async land(batch: LandBatch): Promise<LandResult> {
     if (this.down) throw new Error('connection refused');
     return this.inner.land(batch);
-  }
-  ping() {
-    return this.inner.ping();
-  }
-  read(sql: string, params?: readonly (string | number | null)[]) {
-    return this.inner.read(sql, params);
-  }
-  close() {
-    return this.inner.close();
   }
 }
 

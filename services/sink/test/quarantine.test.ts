@@ -10,7 +10,7 @@ import { createLogger } from '@ehr/runtime';
 import { startSnowflakeTestServer } from '@ehr/snowflake-test-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSinkService, loadConfig, MIGRATIONS, type SinkService } from '../src/index.js';
-import { makeScore, metric, scoreMessage, tempDir, waitFor } from './helpers.js';
+import { featureDeadLetter, makeScore, metric, scoreMessage, tempDir, waitFor } from './helpers.js';
 import { analyst, SF_USERS, snowflakeEnv } from './snowflake-helpers.js';
 
 const logger = createLogger({ service: 'sink', level: 'silent' });
@@ -113,24 +113,7 @@ describe.each(targets)('quarantine on %s', (_name, target) => {
     const producer = new MemoryBus({ broker });
     const yearZero = makeScore(1, { run: 'bounds' });
     yearZero.payload.eventTime = '0000-06-01T00:00:00Z';
-    const letter = (overrides: Partial<DeadLetter>, producedAt = '2025-01-01T00:00:00.000Z'): DeadLetter => ({
-      schema: 'dead_letter',
-      schemaVersion: 1,
-      eventId: 'dl-feature-1',
-      patientId: 'p1',
-      originalEventId: null,
-      producedAt,
-      service: 'feature',
-      reason: 'schema_invalid',
-      error: 'bad',
-      details: [],
-      sourceTopic: TOPICS.events,
-      sourcePartition: 0,
-      sourceOffset: '7',
-      originalKey: 'p1',
-      originalBytes: Buffer.from('{').toString('base64'),
-      ...overrides,
-    });
+    const letter = (overrides: Partial<DeadLetter>, producedAt = '2025-01-01T00:00:00.000Z'): DeadLetter => featureDeadLetter({ producedAt, ...overrides });
     await producer.produce(TOPICS.scores, [scoreMessage(makeScore(0, { run: 'bounds' })), scoreMessage(yearZero), scoreMessage(makeScore(2, { run: 'bounds' }))]);
     await producer.produce(TOPICS.deadLetter, [
       { key: 'p1', value: JSON.stringify(letter({})) },

@@ -4,7 +4,7 @@
 import { TOPICS } from '@ehr/features';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deadLetterRow, LATEST_SCHEMA_VERSION, OffsetConflictError, WarehouseDataError, type LandBatch, type Warehouse } from '../src/index.js';
-import { alertBatch, makeScore, scoreBatch } from './helpers.js';
+import { alertBatch, featureDeadLetter, makeScore, scoreBatch } from './helpers.js';
 
 export interface OpenWarehouse {
   warehouse: Warehouse;
@@ -49,23 +49,7 @@ function deadLetterBatch(from: number, to: number, expected: bigint, producedAt:
   const deadLetters = [];
   for (let i = from; i <= to; i++) {
     deadLetters.push(
-      deadLetterRow('cluster-a', { topic: TOPICS.deadLetter, partition: 0, offset: String(i), timestamp: 0 }, {
-        schema: 'dead_letter',
-        schemaVersion: 1,
-        eventId: `dl-${i % 3}`,
-        patientId: 'p1',
-        originalEventId: null,
-        producedAt,
-        service: 'feature',
-        reason: 'schema_invalid',
-        error: 'bad',
-        details: [],
-        sourceTopic: TOPICS.events,
-        sourcePartition: 0,
-        sourceOffset: String(i % 3),
-        originalKey: 'p1',
-        originalBytes: Buffer.from('{').toString('base64'),
-      }),
+      deadLetterRow('cluster-a', { topic: TOPICS.deadLetter, partition: 0, offset: String(i), timestamp: 0 }, featureDeadLetter({ eventId: `dl-${i % 3}`, producedAt, sourceOffset: String(i % 3) })),
     );
   }
   return { cluster: 'cluster-a', topic: TOPICS.deadLetter, partition: 0, expectedLastOffset: expected, firstOffset: BigInt(from), lastOffset: BigInt(to), records: to - from + 1, scores: [], deadLetters };

@@ -3,26 +3,23 @@ import { MemoryBroker, MemoryBus } from '@ehr/bus';
 import { TOPICS } from '@ehr/features';
 import { createLogger } from '@ehr/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSinkService, DuckDbWarehouse, loadConfig, type LandBatch, type LandResult, type SinkService, type Warehouse } from '../src/index.js';
-import { makeScore, scoreMessage, tempDir, waitFor } from './helpers.js';
+import { createSinkService, DuckDbWarehouse, loadConfig, type LandBatch, type LandResult, type SinkService } from '../src/index.js';
+import { makeScore, scoreMessage, tempDir, waitFor, WarehouseWrapper } from './helpers.js';
 
 const logger = createLogger({ service: 'sink', level: 'silent' });
 
 /** A DuckDB warehouse that can be down, or lose the answer of a commit that did land. */
-class FlakyWarehouse implements Warehouse {
-  readonly kind = 'duckdb' as const;
-  readonly description = 'flaky duckdb';
+class FlakyWarehouse extends WarehouseWrapper {
   mode: 'up' | 'down' | 'lose-answer' = 'up';
   lostAnswers = 0;
-  constructor(readonly inner: DuckDbWarehouse) {}
-  init() {
-    return this.inner.init();
+  constructor(inner: DuckDbWarehouse) {
+    super(inner, 'flaky duckdb');
   }
-  async landedOffsets(cluster: string, topic: string) {
+  override async landedOffsets(cluster: string, topic: string) {
     if (this.mode === 'down') throw new Error('connection refused');
     return this.inner.landedOffsets(cluster, topic);
   }
-  async land(batch: LandBatch): Promise<LandResult> {
+  override async land(batch: LandBatch): Promise<LandResult> {
     if (this.mode === 'down') throw new Error('connection refused');
     const result = await this.inner.land(batch);
     if (this.mode === 'lose-answer') {
@@ -31,15 +28,6 @@ class FlakyWarehouse implements Warehouse {
       throw new Error('socket hang up after COMMIT');
     }
     return result;
-  }
-  ping() {
-    return this.inner.ping();
-  }
-  read(sql: string, params?: readonly (string | number | null)[]) {
-    return this.inner.read(sql, params);
-  }
-  close() {
-    return this.inner.close();
   }
 }
 

@@ -9,11 +9,12 @@ import {
   encodeSeverityScore,
   FEATURE_NAMES,
   news2OfFeatures,
+  type PatientState,
   processEvent,
+  type SeverityScoreEvent,
+  severityScoreOf,
   toFeatureVectorEvent,
   TOPICS,
-  type PatientState,
-  type SeverityScoreEvent,
 } from '@ehr/features';
 import { createLogger } from '@ehr/runtime';
 import { afterEach, expect, it } from 'vitest';
@@ -36,21 +37,8 @@ function seededScores(): SeverityScoreEvent[] {
     const probability = model ? (scores.length % 997) / 997 : null;
     const scoreId = deterministicId('severity-score', v.eventId, model ? 'rf@1' : 'news2-only');
     const top = FEATURE_NAMES[scores.length % FEATURE_NAMES.length]!;
-    scores.push({
-      schema: 'severity_score',
-      schemaVersion: 1,
-      eventId: scoreId,
-      patientId: v.patientId,
-      encounterId: v.encounterId,
-      occurredAt: v.payload.asOf,
-      producedAt: when.toISOString(),
-      source: 'scoring-service',
-      payload: {
-        scoreId,
-        featureEventId: v.eventId,
-        triggerEventId: v.payload.triggerEventId,
-        eventTime: v.payload.asOf,
-        scoredAt: when.toISOString(),
+    scores.push(
+      severityScoreOf(v, scoreId, when, {
         mode: model ? 'model' : 'news2_only',
         probability,
         band: news2.total !== null && news2.total >= 5 ? 'medium' : 'low',
@@ -63,8 +51,8 @@ function seededScores(): SeverityScoreEvent[] {
         topFeatures: model ? [{ feature: top, value: v.payload.features[top] ?? null, contribution: 0.125 }] : [],
         latencyMs: scores.length % 40,
         context: { unit: v.payload.context.unit, department: v.payload.context.department, spo2Scale: v.payload.context.spo2Scale },
-      },
-    });
+      }),
+    );
   }
   return scores;
 }

@@ -3,10 +3,10 @@
 // NEWS2's tier, as scoring serves it), and when the last set of observations was complete.
 // Only patients the model never saw, and the validation patients on request: the artifact's
 // recorded split is rebuilt and checked against its list of seen patients.
-import { featureIndex, news2OfFeatures, news2TierOf, servedBand, type FeatureValues, type News2Band, type SeverityBand } from '@ehr/features';
+import { featureIndex, news2OfFeatures, news2TierOf, servedBand, type FeatureValues } from '@ehr/features';
 import { loadModelArtifact, sawPatient, type SeverityModel } from '@ehr/model';
 import { buildDataset, detectDataKind, loadPhysioNetDataset, modelColumns, PHYSIONET_SPLIT, predictRows, splitByPatient } from '@ehr/training';
-import { observationSetAt, OBSERVATION_SET_FEATURES } from '@ehr/alerts';
+import { observationSetAt, OBSERVATION_SET_FEATURES, type ScoreReadings } from '@ehr/alerts';
 
 const HOUR = 3_600_000;
 /** PhysioNet has no dates: every stay's hour 0 is put at this instant (2026-01-01). */
@@ -14,14 +14,8 @@ export const PHYSIONET_ANCHOR = Date.parse('2026-01-01T00:00:00Z');
 /** PhysioNet's SepsisLabel turns 1 six hours before the onset of sepsis. */
 const SEPSIS_LABEL_LEAD_HOURS = 6;
 
-export interface ReplayRow {
-  at: number;
-  probability: number | null;
-  news2: number | null;
-  news2Band: News2Band | null;
-  band: SeverityBand;
-  observedAt: number | null;
-}
+/** One hour of a stay, as the score the alerting service would have read then. */
+export type ReplayRow = ScoreReadings;
 
 export interface ReplayStay {
   id: string;

@@ -4,6 +4,7 @@
 // how many alerts were in time (PPV), how early, and how many alerts each part of the
 // policy (persistence, hysteresis, the re-alert rule, the budget) removed.
 import { AlertEngine, type AlertPolicy } from '@ehr/alerts';
+import { median, round4 as r4 } from '@ehr/model';
 import type { ReplayStay } from './replay-data.js';
 
 const HOUR = 3_600_000;
@@ -45,15 +46,6 @@ export interface ReplayResult extends ReplayCounts {
   removed: { persistence: number; hysteresis: number; reAlert: number; budget: number | null; thresholdOnlyAlerts: number };
   /** Whether the unit budget was replayed: the policy has none, or the data has no dates to count days by. */
   budget: 'replayed' | 'no budget' | 'not replayed (no dates)';
-}
-
-const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
-
-function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** The policy over every stay; deterioration alerts and overdue alerts counted. */

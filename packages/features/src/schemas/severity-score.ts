@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DateTime, EventId, Spo2Scale } from './common.js';
 import { envelope } from './envelope.js';
-import { FeatureValues } from './feature-vector.js';
+import { FeatureValues, type FeatureVectorEvent } from './feature-vector.js';
 
 export const SeverityBand = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]);
 export type SeverityBand = Static<typeof SeverityBand>;
@@ -63,3 +63,26 @@ export type SeverityScorePayload = Static<typeof SeverityScorePayload>;
 
 export const SeverityScoreEvent = envelope('severity_score', 1, SeverityScorePayload);
 export type SeverityScoreEvent = Static<typeof SeverityScoreEvent>;
+
+/** What a scorer decides about a feature vector; the rest of its score comes from the vector. */
+export type ScoreJudgement = Omit<SeverityScorePayload, 'scoreId' | 'featureEventId' | 'triggerEventId' | 'eventTime' | 'scoredAt'>;
+
+/**
+ * The score of a feature vector: the patient, the event time and the lineage (the vector, and
+ * the raw event whose arrival produced it, so the warehouse can trace every input) from the
+ * vector; the judgement from the scorer. The payload's keys keep their order on the wire.
+ */
+export function severityScoreOf(vector: FeatureVectorEvent, scoreId: string, scoredAt: Date, judgement: ScoreJudgement): SeverityScoreEvent {
+  const at = scoredAt.toISOString();
+  return {
+    schema: 'severity_score',
+    schemaVersion: 1,
+    eventId: scoreId,
+    patientId: vector.patientId,
+    encounterId: vector.encounterId,
+    occurredAt: vector.payload.asOf,
+    producedAt: at,
+    source: 'scoring-service',
+    payload: { scoreId, featureEventId: vector.eventId, triggerEventId: vector.payload.triggerEventId, eventTime: vector.payload.asOf, scoredAt: at, ...judgement },
+  };
+}

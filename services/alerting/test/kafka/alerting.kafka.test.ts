@@ -1,10 +1,10 @@
 import { createBus, KafkaBus } from '@ehr/bus';
-import { decodeAlertEvent, TOPICS, type AlertEvent } from '@ehr/features';
+import { TOPICS, type AlertEvent } from '@ehr/features';
 import type {} from '@ehr/kafka-local/vitest';
 import { createLogger } from '@ehr/runtime';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createAlertingService, loadConfig } from '../../src/index.js';
-import { fakeClock, MIN, scoreEvent, T0, waitFor, type ScoreSpec } from '../fixtures.js';
+import { collectAlerts, fakeClock, MIN, sendScores, T0, waitFor, type ScoreSpec } from '../fixtures.js';
 
 const logger = createLogger({ service: 'alerting-test', level: 'error' });
 const prefix = `alerting-test-${process.pid}-${Date.now()}.`;
@@ -18,24 +18,14 @@ describe('alerting service on a real broker', () => {
     client = new KafkaBus({ brokers: inject('kafkaBrokers').split(','), clientId: 'alerting-test-client', logger, topicPrefix: prefix });
     await client.connect();
     await client.ensureTopics([TOPICS.scores, TOPICS.alerts].map((topic) => ({ topic, partitions: 3 })));
-    await client.subscribe({
-      groupId: `check-${Date.now()}`,
-      topics: [TOPICS.alerts],
-      handler: async ({ records }) => {
-        for (const r of records) {
-          const e = decodeAlertEvent(r.value);
-          if (!e.ok) throw new Error(e.error);
-          events.push(e.value);
-        }
-      },
-    });
+    await collectAlerts(client, events);
   }, 180_000);
 
   afterAll(async () => {
     await client?.close();
   });
 
-  const send = (specs: ScoreSpec[]) => client.produce(TOPICS.scores, specs.map((s) => ({ key: s.patient, value: JSON.stringify(scoreEvent(s)) })));
+  const send = (specs: ScoreSpec[]) => sendScores(client, specs);
 
   it('raises one alert per patient, restores them from the compacted changelog after a restart, and never publishes an id twice with different contents', async () => {
     const clock = fakeClock(T0 + 10 * MIN);

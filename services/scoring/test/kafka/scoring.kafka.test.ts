@@ -2,12 +2,12 @@ import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBus, KafkaBus } from '@ehr/bus';
-import { decodeSeverityScore, TOPICS, type SeverityScoreEvent } from '@ehr/features';
+import { TOPICS, type SeverityScoreEvent } from '@ehr/features';
 import type {} from '@ehr/kafka-local/vitest';
 import { createLogger } from '@ehr/runtime';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createScoringService, loadConfig } from '../../src/index.js';
-import { syntheticFeatures, trainTestModel, vectorEvent } from '../fixtures.js';
+import { collectScores, syntheticFeatures, trainTestModel, vectorEvent, waitFor } from '../fixtures.js';
 
 const logger = createLogger({ service: 'scoring-test', level: 'error' });
 const TOKEN = 'kafka-test-admin-token-0123';
@@ -16,14 +16,6 @@ const dir = mkdtempSync(join(tmpdir(), 'scoring-kafka-'));
 const live = join(dir, 'severity-model.json');
 let versionA = '';
 let versionB = '';
-
-async function waitFor(predicate: () => boolean, what: string, ms = 120_000) {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('scoring service on a real broker', () => {
   const env = () => ({ KAFKA_BROKERS: inject('kafkaBrokers'), KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: '3' });
@@ -38,17 +30,7 @@ describe('scoring service on a real broker', () => {
     client = new KafkaBus({ brokers: inject('kafkaBrokers').split(','), clientId: 'scoring-test-client', logger, topicPrefix: prefix });
     await client.connect();
     await client.ensureTopics([{ topic: TOPICS.features, partitions: 3 }, { topic: TOPICS.scores, partitions: 3 }]);
-    await client.subscribe({
-      groupId: `check-${Date.now()}`,
-      topics: [TOPICS.scores],
-      handler: async ({ records }) => {
-        for (const r of records) {
-          const s = decodeSeverityScore(r.value);
-          if (!s.ok) throw new Error(s.error);
-          scores.push(s.value);
-        }
-      },
-    });
+    await collectScores(client, TOPICS.scores, scores, `check-${Date.now()}`);
   }, 180_000);
 
   afterAll(async () => {
@@ -67,7 +49,7 @@ describe('scoring service on a real broker', () => {
         client.produce(TOPICS.features, vectors.slice(from, to).map((v) => ({ key: v.patientId, value: JSON.stringify(v) })));
 
       await send(0, 400);
-      await waitFor(() => scores.length >= 200, 'first scores');
+      await waitFor(() => scores.length >= 200, 'first scores', 120_000, 50);
       copyFileSync(join(dir, 'b.json'), live);
       const swap = await service.app.inject({ method: 'POST', url: '/model/reload', headers: { authorization: `Bearer ${TOKEN}` } });
       expect(swap.json()).toEqual({ loaded: true, version: versionB, previous: versionA });
@@ -78,7 +60,7 @@ describe('scoring service on a real broker', () => {
       expect(refused.statusCode).toBe(422);
       await send(800, total);
 
-      await waitFor(() => scores.length >= total, `${total} scores`);
+      await waitFor(() => scores.length >= total, `${total} scores`, 120_000, 50);
       await new Promise((r) => setTimeout(r, 1000)); // anything extra would be a double score
       const perVector = new Map<string, number>();
       for (const s of scores) perVector.set(s.payload.featureEventId, (perVector.get(s.payload.featureEventId) ?? 0) + 1);

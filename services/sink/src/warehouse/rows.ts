@@ -12,6 +12,9 @@ export interface Position {
   timestamp: number;
 }
 
+/** Where every landed row came from (its lineage columns), so a row can be traced back to its record. */
+const lineage = (cluster: string, at: Position) => ({ srcCluster: cluster, srcTopic: at.topic, srcPartition: at.partition, srcOffset: at.offset });
+
 const iso = (epochMs: number) => new Date(Number.isFinite(epochMs) ? epochMs : 0).toISOString();
 
 export function scoreRow(cluster: string, at: Position, event: SeverityScoreEvent): ScoreRow {
@@ -40,10 +43,7 @@ export function scoreRow(cluster: string, at: Position, event: SeverityScoreEven
     latencyMs: p.latencyMs,
     unit: p.context?.unit ?? null,
     department: p.context?.department ?? null,
-    srcCluster: cluster,
-    srcTopic: at.topic,
-    srcPartition: at.partition,
-    srcOffset: at.offset,
+    ...lineage(cluster, at),
     srcTimestamp: iso(at.timestamp),
   };
 }
@@ -78,10 +78,7 @@ export function alertRow(cluster: string, at: Position, event: AlertEvent): Aler
     overdueLastObservationAt: p.overdue?.lastObservationAt ?? null,
     overdueDueAt: p.overdue?.dueAt ?? null,
     overdueIntervalHours: p.overdue?.intervalHours ?? null,
-    srcCluster: cluster,
-    srcTopic: at.topic,
-    srcPartition: at.partition,
-    srcOffset: at.offset,
+    ...lineage(cluster, at),
     srcTimestamp: iso(at.timestamp),
   };
 }
@@ -101,10 +98,7 @@ export function deadLetterRow(cluster: string, at: Position, d: DeadLetter): Dea
     originalKey: d.originalKey,
     originalBytes: d.originalBytes,
     producedAt: d.producedAt,
-    srcCluster: cluster,
-    srcTopic: at.topic,
-    srcPartition: at.partition,
-    srcOffset: at.offset,
+    ...lineage(cluster, at),
   };
 }
 

@@ -10,14 +10,13 @@ import { join } from 'node:path';
 import type {} from '@ehr/kafka-local/vitest';
 import { TOPICS } from '@ehr/features';
 import { startSnowflakeTestServer, type SnowflakeTestServer } from '@ehr/snowflake-test-server';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { cohortEvents, identities, publishEvents, rawBus } from '../../src/inputs.js';
-import { ensureModel } from '../../src/model.js';
 import { metricValue, startPipeline, type PipelineRun } from '../../src/pipeline.js';
 import { startSampler } from '../../src/procstat.js';
 import { startSlowProxy, type SlowProxy } from '../../src/slow-proxy.js';
 import { readWarehouse } from '../../src/warehouse.js';
-import { finishRun, say } from './helpers.js';
+import { finishRun, say, testModelBeforeAll } from './helpers.js';
 
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 const MB = 1024 * 1024;
@@ -34,10 +33,7 @@ describe('fault: a consumer far slower than its input (backpressure, bounded mem
     await server?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-  let modelPath: string;
-  beforeAll(async () => {
-    modelPath = await ensureModel(undefined, say);
-  });
+  const model = testModelBeforeAll();
 
   it('keeps the backlog in Kafka, the buffers under their limit, memory bounded; then lands everything', async () => {
     const events = cohortEvents({ seed: 8321, patients: 60, hours: 24 });
@@ -48,7 +44,7 @@ describe('fault: a consumer far slower than its input (backpressure, bounded mem
     run = await startPipeline({
       brokers: inject('kafkaBrokers'),
       runId: `e2e-slow-${process.pid}-${Date.now()}`,
-      modelPath,
+      modelPath: model.path,
       snowflake: { url: proxy.url, user: 'sink', password },
       serviceEnv: { sink: { SINK_MAX_BUFFERED_BYTES: String(MAX_BUFFERED_BYTES) } },
     });

@@ -6,12 +6,11 @@
 // does; see the README), skipped otherwise.
 import type {} from '@ehr/kafka-local/vitest';
 import type { RawEvent } from '@ehr/features';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { publishEvents, rawBus } from '../../src/inputs.js';
-import { ensureModel } from '../../src/model.js';
 import { startPipeline, type PipelineRun } from '../../src/pipeline.js';
 import { startSampler } from '../../src/procstat.js';
-import { finishRun, say } from './helpers.js';
+import { finishRun, say, testModelBeforeAll } from './helpers.js';
 
 const EVENTS = 100_000;
 const MB = 1024 * 1024;
@@ -57,17 +56,14 @@ describe.skipIf(!long)('fault: a patient with 100,000 events', () => {
   afterAll(async () => {
     await run?.stop();
   });
-  let modelPath: string;
-  beforeAll(async () => {
-    modelPath = await ensureModel(undefined, say);
-  });
+  const model = testModelBeforeAll();
 
   it('scores every one of them in bounded memory', async () => {
     const events = bigPatient(`PB-${process.pid}`, EVENTS);
     run = await startPipeline({
       brokers: inject('kafkaBrokers'),
       runId: `e2e-big-${process.pid}-${Date.now()}`,
-      modelPath,
+      modelPath: model.path,
       // Bigger warehouse batches: 100,000 rows on one partition.
       serviceEnv: { sink: { SINK_FLUSH_MS: '1000' } },
     });

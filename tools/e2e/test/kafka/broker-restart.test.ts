@@ -9,11 +9,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts, startKafkaBroker, type KafkaBroker } from '@ehr/kafka-local';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { cohortEvents, identities, postEvents } from '../../src/inputs.js';
-import { ensureModel } from '../../src/model.js';
 import { startPipeline, type PipelineRun } from '../../src/pipeline.js';
-import { finishRun, say } from './helpers.js';
+import { finishRun, say, testModelBeforeAll } from './helpers.js';
 
 /** A self-signed certificate for 127.0.0.1 and its key; `keystore` holds both (Kafka's PEM keystore). */
 function certificate(dir: string): { ca: string; keystore: string } {
@@ -59,10 +58,7 @@ describe('fault: the broker restarted mid-stream (clients on TLS + SASL/PLAIN)',
     await broker?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-  let modelPath: string;
-  beforeAll(async () => {
-    modelPath = await ensureModel(undefined, say);
-  });
+  const model = testModelBeforeAll();
 
   it('reconnects every service; nothing lost, nothing twice', async () => {
     const [port, controllerPort, securePort] = await freePorts(3);
@@ -75,7 +71,7 @@ describe('fault: the broker restarted mid-stream (clients on TLS + SASL/PLAIN)',
     run = await startPipeline({
       brokers: `127.0.0.1:${ports.securePort}`,
       runId: `e2e-broker-${process.pid}-${Date.now()}`,
-      modelPath,
+      modelPath: model.path,
       sasl: { username: 'ehr', password },
       tls: { caFile: ca },
     });

@@ -5,11 +5,10 @@
 // safe defaults answered by the running services; no identifier or secret in any log line.
 import { request as httpRequest } from 'node:http';
 import type {} from '@ehr/kafka-local/vitest';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { cohortEvents, identities, postEvents } from '../../src/inputs.js';
-import { ensureModel } from '../../src/model.js';
 import { metricValue, startPipeline, type PipelineRun } from '../../src/pipeline.js';
-import { finishRun, say } from './helpers.js';
+import { finishRun, testModelBeforeAll } from './helpers.js';
 
 describe('end to end on Kafka: producer → feature → scoring → sink (DuckDB)', () => {
   let run: PipelineRun | undefined;
@@ -18,13 +17,10 @@ describe('end to end on Kafka: producer → feature → scoring → sink (DuckDB
   });
 
   const events = cohortEvents({ seed: 8317, patients: 40, hours: 24 });
-  let modelPath: string;
-  beforeAll(async () => {
-    modelPath = await ensureModel(undefined, say);
-  });
+  const model = testModelBeforeAll();
 
   it('accounts for every event (scored, dead-lettered or duplicate), with every service ready', async () => {
-    run = await startPipeline({ brokers: inject('kafkaBrokers'), runId: `e2e-${process.pid}-${Date.now()}`, modelPath });
+    run = await startPipeline({ brokers: inject('kafkaBrokers'), runId: `e2e-${process.pid}-${Date.now()}`, modelPath: model.path });
     const current = run;
     const stats = await postEvents(() => current.stack.url('producer'), events, { batchSize: 250 });
     expect(stats.retries).toBe(0);

@@ -3,14 +3,24 @@
 // no patient id, encounter id or secret in any line any service printed.
 import { rmSync } from 'node:fs';
 import type {} from '@ehr/kafka-local/vitest';
-import { expect } from 'vitest';
+import { beforeAll, expect } from 'vitest';
 import { account, summarize, type Accounting } from '../../src/accounting.js';
 import { findLeaks, idNeedles, secretNeedles } from '../../src/log-safety.js';
+import { ensureModel } from '../../src/model.js';
 import type { PipelineRun } from '../../src/pipeline.js';
 import { readWarehouse, type WarehouseContents } from '../../src/warehouse.js';
 import { TOPICS } from '@ehr/features';
 
 export const say = (line: string) => process.stdout.write(`[e2e] ${line}\n`);
+
+/** The model every run scores with, made (or found made) before the suite's first test. */
+export function testModelBeforeAll(): { readonly path: string } {
+  const model = { path: '' };
+  beforeAll(async () => {
+    model.path = await ensureModel(undefined, say);
+  });
+  return model;
+}
 
 /** Every phase of a run's end has its own deadline, so a hang names the phase instead of timing out the test. */
 async function phase<T>(name: string, ms: number, work: () => Promise<T>): Promise<T> {

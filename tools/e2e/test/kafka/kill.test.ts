@@ -5,11 +5,10 @@
 // ready, every sent event on the raw topic, no identifier or secret in any log line.
 import type {} from '@ehr/kafka-local/vitest';
 import type { ServiceName } from '@ehr/deploy';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { cohortEvents, identities, postEvents } from '../../src/inputs.js';
-import { ensureModel } from '../../src/model.js';
 import { startPipeline, type PipelineRun } from '../../src/pipeline.js';
-import { finishRun, say } from './helpers.js';
+import { finishRun, say, testModelBeforeAll } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -18,14 +17,11 @@ describe('fault: SIGKILL each service in turn mid-stream, then restart it', () =
   afterAll(async () => {
     await run?.stop();
   });
-  let modelPath: string;
-  beforeAll(async () => {
-    modelPath = await ensureModel(undefined, say);
-  });
+  const model = testModelBeforeAll();
 
   it('loses nothing and duplicates nothing; every service is ready again', async () => {
     const events = cohortEvents({ seed: 8318, patients: 40, hours: 24 });
-    run = await startPipeline({ brokers: inject('kafkaBrokers'), runId: `e2e-kill-${process.pid}-${Date.now()}`, modelPath });
+    run = await startPipeline({ brokers: inject('kafkaBrokers'), runId: `e2e-kill-${process.pid}-${Date.now()}`, modelPath: model.path });
     const current = run;
     const victims: ServiceName[] = ['producer', 'feature', 'scoring', 'sink'];
     const batchSize = 100;

@@ -8,9 +8,8 @@
 // 5 s would show there), and every service ready.
 import type {} from '@ehr/kafka-local/vitest';
 import { TOPICS, type RawEvent } from '@ehr/features';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { cohortEvents, identities, publishEvents, rawBus } from '../../src/inputs.js';
-import { ensureModel } from '../../src/model.js';
 import { kafkaClient } from '../../src/observer.js';
 import { startPipeline, type PipelineRun } from '../../src/pipeline.js';
 import {
@@ -26,7 +25,7 @@ import {
   type PoisonCase,
 } from '../../src/poison.js';
 import { readWarehouse, type WarehouseContents } from '../../src/warehouse.js';
-import { finishRun, say } from './helpers.js';
+import { finishRun, say, testModelBeforeAll } from './helpers.js';
 
 const DOOR_REFUSES = new Set<Outcome>(['schema_invalid', 'unsupported_schema_version', 'future_event', 'unparseable']);
 /** Ids that are also everyday words in a log line (an error's text, a stack): not usable as leak needles. */
@@ -34,10 +33,7 @@ const WORDS = new Set(['__proto__', 'constructor', 'toString']);
 
 describe('fault: the poison suite', () => {
   let run: PipelineRun | undefined;
-  let modelPath: string;
-  beforeAll(async () => {
-    modelPath = await ensureModel(undefined, say);
-  });
+  const model = testModelBeforeAll();
   afterAll(async () => {
     await run?.stop();
   });
@@ -49,7 +45,7 @@ describe('fault: the poison suite', () => {
     run = await startPipeline({
       brokers: inject('kafkaBrokers'),
       runId: `e2e-poison-${process.pid}-${Date.now()}`,
-      modelPath,
+      modelPath: model.path,
       serviceEnv: { feature: stall, scoring: stall, sink: stall, dashboard: stall },
     });
     const current = run;

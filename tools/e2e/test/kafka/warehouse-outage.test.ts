@@ -8,12 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type {} from '@ehr/kafka-local/vitest';
 import { startSnowflakeTestServer, type SnowflakeTestServer } from '@ehr/snowflake-test-server';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { cohortEvents, identities, postEvents } from '../../src/inputs.js';
-import { ensureModel } from '../../src/model.js';
 import { metricValue, startPipeline, type PipelineRun } from '../../src/pipeline.js';
 import { readWarehouse } from '../../src/warehouse.js';
-import { finishRun, say } from './helpers.js';
+import { finishRun, say, testModelBeforeAll } from './helpers.js';
 
 const OUTAGE_MS = 30_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -27,10 +26,7 @@ describe('fault: the warehouse (Snowflake) unavailable for 30 s', () => {
     await server?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-  let modelPath: string;
-  beforeAll(async () => {
-    modelPath = await ensureModel(undefined, say);
-  });
+  const model = testModelBeforeAll();
 
   it('degrades, holds back, then lands everything exactly once', async () => {
     const events = cohortEvents({ seed: 8319, patients: 40, hours: 24 });
@@ -42,7 +38,7 @@ describe('fault: the warehouse (Snowflake) unavailable for 30 s', () => {
     run = await startPipeline({
       brokers: inject('kafkaBrokers'),
       runId: `e2e-outage-${process.pid}-${Date.now()}`,
-      modelPath,
+      modelPath: model.path,
       snowflake: { url: server.url, user: 'sink', password },
     });
     const current = run;

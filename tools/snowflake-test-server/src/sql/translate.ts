@@ -817,6 +817,14 @@ function identName(t: Token): string {
   return t.kind === 'qident' ? t.value : t.value.toUpperCase();
 }
 
+/** A column definition's name (as DuckDB spells it) and type, in CREATE TABLE and ALTER TABLE … ADD; its options start at `next`. */
+function columnHead(ts: Token[], at: number, tr: Translator): { colName: string; type: SfType; next: number } {
+  const nameTok = ts[at];
+  if (!nameTok || (nameTok.kind !== 'word' && nameTok.kind !== 'qident')) throw tr.errAt(nameTok);
+  const { type, next } = parseType(ts, at + 1, tr.pos);
+  return { colName: renderIdent(nameTok), type, next };
+}
+
 function renderIdent(t: Token): string {
   return t.kind === 'qident' ? quoteIdent(t.value) : t.value.toUpperCase();
 }
@@ -970,10 +978,7 @@ function translateCreateTable(ts: Token[], text: string, ctx: TranslateContext, 
     const first = w(a);
     if (first === 'CONSTRAINT' || first === 'PRIMARY' || first === 'UNIQUE' || first === 'FOREIGN') continue; // not enforced by Snowflake
     if (first === 'CHECK') throw tr.errAt(ts[a]);
-    const nameTok = ts[a];
-    if (!nameTok || (nameTok.kind !== 'word' && nameTok.kind !== 'qident')) throw tr.errAt(nameTok);
-    const { type, next: afterType } = parseType(ts, a + 1, tr.pos);
-    const colName = renderIdent(nameTok);
+    const { colName, type, next: afterType } = columnHead(ts, a, tr);
     let def = `${colName} ${type.duck}`;
     let j = afterType;
     while (j < b) {
@@ -1073,10 +1078,7 @@ function translateAlterTable(ts: Token[], tr: Translator): SqlTranslation | Comm
     for (const [a, b] of tr.splitArgs(i, ts.length)) {
       let s = a;
       if (w(s) === 'COLUMN') s++;
-      const nameTok = ts[s];
-      if (!nameTok || (nameTok.kind !== 'word' && nameTok.kind !== 'qident')) throw tr.errAt(nameTok);
-      const { type, next: afterType } = parseType(ts, s + 1, tr.pos);
-      const colName = renderIdent(nameTok);
+      const { colName, type, next: afterType } = columnHead(ts, s, tr);
       let def = `${colName} ${type.duck}`;
       let j = afterType;
       while (j < b) {

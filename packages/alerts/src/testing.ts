@@ -1,5 +1,7 @@
-// The replay tests' clock and policy: the same round numbers as @ehr/alerts' own test helpers.
-import type { AlertPolicy } from '@ehr/alerts';
+// A policy with round numbers, and the clock it is read against, for the tests of this
+// package and of the code built on it (the replay): one fixture, so their expectations
+// are about the same policy. Not for the services: they run policies from files.
+import type { AlertPolicy } from './policy.js';
 
 export const T0 = Date.parse('2026-03-02T08:00:00Z');
 export const HOUR = 3_600_000;
