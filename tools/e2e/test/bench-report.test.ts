@@ -36,22 +36,29 @@ describe('summarizeLatencies (HDR)', () => {
   });
 });
 
+/** A bench result of a 2-core test machine, with the phases and topic bytes the test sets. */
+function benchResult(parts: Pick<PipelineBenchResult, 'kafkaBytes' | 'saturation' | 'latency'>): PipelineBenchResult {
+  return {
+    benchmark: 'pipeline',
+    at: '2026-11-29T12:00:00.000Z',
+    machine: { cpus: 2, cpuModel: 'test', memoryMb: 1000, node: 'v20', loadAverage1m: { before: 1, after: 2 } },
+    kafka: { brokers: '127.0.0.1:1', external: false, partitions: 3 },
+    config: { events: 1000, latencySeconds: 2, sinkFlushMs: 1000, model: 'm.json', warehouse: 'duckdb' },
+    accounting: { published: 2000, scored: 1990, deadLettered: 5, duplicates: 5, problems: 0 },
+    readiness: { sink: 200 },
+    ...parts,
+  };
+}
+
 describe('writePipelineReport', () => {
   it('writes the Markdown report with the ceiling of the same run and two SVG plots', () => {
     const dir = mkdtempSync(join(tmpdir(), 'e2e-report-'));
     try {
-      const result: PipelineBenchResult = {
-        benchmark: 'pipeline',
-        at: '2026-11-29T12:00:00.000Z',
-        machine: { cpus: 2, cpuModel: 'test', memoryMb: 1000, node: 'v20', loadAverage1m: { before: 1, after: 2 } },
-        kafka: { brokers: '127.0.0.1:1', external: false, partitions: 3 },
-        config: { events: 1000, latencySeconds: 2, sinkFlushMs: 1000, model: 'm.json', warehouse: 'duckdb' },
-        accounting: { published: 2000, scored: 1990, deadLettered: 5, duplicates: 5, problems: 0 },
-        readiness: { sink: 200 },
+      const result = benchResult({
         kafkaBytes: { 'ehr.events.v1': 600_000, 'ehr.features.v1': 12_000_000 },
         saturation: phase(1000, [100, 200, 300]),
         latency: phase(500, [50, 60, 70]),
-      };
+      });
       writeFileSync(join(dir, 'pipeline.json'), JSON.stringify(result));
       writeFileSync(
         join(dir, 'kafka-ceiling.json'),
@@ -75,18 +82,7 @@ describe('writePipelineReport', () => {
   });
 
   it('sets the scale-out run beside the single-instance one, with its accounting and what each replica consumed', () => {
-    const base: PipelineBenchResult = {
-      benchmark: 'pipeline',
-      at: '2026-11-29T12:00:00.000Z',
-      machine: { cpus: 2, cpuModel: 'test', memoryMb: 1000, node: 'v20', loadAverage1m: { before: 1, after: 2 } },
-      kafka: { brokers: '127.0.0.1:1', external: false, partitions: 3 },
-      config: { events: 1000, latencySeconds: 2, sinkFlushMs: 1000, model: 'm.json', warehouse: 'duckdb' },
-      accounting: { published: 2000, scored: 1990, deadLettered: 5, duplicates: 5, problems: 0 },
-      readiness: { sink: 200 },
-      kafkaBytes: null,
-      saturation: phase(1000, [100]),
-      latency: phase(500, [50]),
-    };
+    const base = benchResult({ kafkaBytes: null, saturation: phase(1000, [100]), latency: phase(500, [50]) });
     const scaled = phase(1500, [100]);
     scaled.processes = [{ name: 'feature-2', cpuSeconds: 1, cpuCores: 0.4, rssMeanBytes: 50 * 2 ** 20, rssMaxBytes: 60 * 2 ** 20, samples: 8 }];
     const { markdown, summary } = renderReport(
