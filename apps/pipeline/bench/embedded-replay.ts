@@ -6,10 +6,12 @@
 // Writes bench-results/embedded-replay.json. Skipped (exit 0, said so) without the data.
 //   npm run bench -w @ehr/pipeline (after npm run build; uses MODEL_PATH or trains the
 //   default model first, as npm start does)      BENCH_STAYS=500 for a shorter run
+//   BENCH_KEEP=1 keeps the warehouse and each service's last metrics; BENCH_NODE_ARGS profiles
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { physionetStays, readPhysioNet } from '@ehr/cohort';
 import type { RawEvent } from '@ehr/features';
 
@@ -38,9 +40,17 @@ say(`${count} stays, ${events.length} events`);
 const dir = mkdtempSync(join(tmpdir(), 'ehr-embedded-replay-'));
 // npm start itself, as its own process, so its memory is measured apart from this client's
 // (which holds the PhysioNet table and the events).
-const ports = { PRODUCER: 39101, FEATURE: 39102, SCORING: 39103, SINK: 39104, ALERTING: 39105, DASHBOARD: 39106 };
+// BENCH_PORT_BASE moves the six ports, so that two benches on one machine never meet.
+const base = Number(process.env.BENCH_PORT_BASE ?? 39_101);
+const ports = { PRODUCER: base, FEATURE: base + 1, SCORING: base + 2, SINK: base + 3, ALERTING: base + 4, DASHBOARD: base + 5 };
 const urls: Record<string, string> = Object.fromEntries(Object.entries(ports).map(([s, port]) => [s.toLowerCase(), `http://127.0.0.1:${port}`]));
-const child = spawn(process.execPath, [join(root, 'apps', 'pipeline', 'dist', 'main.js')], {
+// Something already answering there (another bench's pipeline) would be measured instead of ours.
+for (const url of Object.values(urls)) {
+  if (await fetch(`${url}/health/live`).then(() => true, () => false)) throw new Error(`${url} already answers: another pipeline is running there (set BENCH_PORT_BASE)`);
+}
+// BENCH_NODE_ARGS: flags for npm start's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, to see what dominates).
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const child = spawn(process.execPath, [...nodeArgs, join(root, 'apps', 'pipeline', 'dist', 'main.js')], {
   cwd: root,
   stdio: ['ignore', 'ignore', 'inherit'],
   env: {
@@ -101,34 +111,76 @@ await Promise.all(Array.from({ length: CONCURRENCY }, poster));
 const postedSeconds = (performance.now() - started) / 1000;
 say(`posted ${accepted} events in ${postedSeconds.toFixed(1)} s`);
 
-// Landed: the feature service has seen every event, and the sink has a row for every score.
+// Landed: every stage has been through everything on its input topic. Counting what each
+// stage emitted against what the next one consumed (or, for the sink, the warehouse offsets
+// it committed) is the topics' own arithmetic: a record on a topic is counted once by its
+// producer and once by its consumer, whatever happens to it. Comparing scores against rows
+// is not: rows can legitimately be fewer (a score the warehouse refuses lands as a dead
+// letter; a redelivered or re-posted event scored again has the same score id, and the sink
+// keeps one row per id), so that check could wait for ever on a pipeline that had finished.
+const series = (text: string, name: string): { labels: string; value: number }[] =>
+  text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .map((line) => ({ labels: line.slice(name.length, line.lastIndexOf(' ')), value: Number(line.split(' ').at(-1)) }));
+const sum = (text: string, name: string) => series(text, name).reduce((n, s) => n + s.value, 0);
+/** Records the sink has committed on a topic: the warehouse offset is the last one held, per partition. */
+const committedBySink = (text: string, topic: string) =>
+  series(text, 'ehr_sink_warehouse_offset').filter((s) => s.labels.includes(`topic="${topic}"`)).reduce((n, s) => n + s.value + 1, 0);
+const stageCounts = async () => {
+  const [producer, feature, scoring, sink] = await Promise.all(['producer', 'feature', 'scoring', 'sink'].map(async (s) => (await fetch(`${urls[s]}/metrics`)).text()));
+  return {
+    published: sum(producer!, 'ehr_producer_events_published_total'),
+    featureConsumed: sum(feature!, 'ehr_feature_events_total'),
+    vectors: sum(feature!, 'ehr_feature_vectors_total'),
+    featureDeadLetters: sum(feature!, 'ehr_feature_dead_letters_total'),
+    scoringConsumed: sum(scoring!, 'ehr_scoring_vectors_total'),
+    scores: sum(scoring!, 'ehr_scoring_scores_total'),
+    scoringDeadLetters: sum(scoring!, 'ehr_scoring_dead_letters_total'),
+    sinkCommittedScores: committedBySink(sink!, 'ehr.scores.v1'),
+    sinkCommittedDeadLetters: committedBySink(sink!, 'ehr.deadletter.v1'),
+    rowsLanded: sum(sink!, 'ehr_sink_rows_landed_total'),
+  };
+};
+type StageCounts = Awaited<ReturnType<typeof stageCounts>>;
+const through = (c: StageCounts) =>
+  c.published >= accepted &&
+  c.featureConsumed >= c.published &&
+  c.scoringConsumed >= c.vectors &&
+  c.sinkCommittedScores >= c.scores &&
+  c.sinkCommittedDeadLetters >= c.featureDeadLetters + c.scoringDeadLetters;
 let landedSeconds = NaN;
+let counts = await stageCounts();
 const deadline = started + 15 * 60_000;
 for (;;) {
-  const [seen, scores, rows] = await Promise.all([
-    metric('feature', 'ehr_feature_events_total'),
-    metric('scoring', 'ehr_scoring_scores_total'),
-    metric('sink', 'ehr_sink_rows_landed_total{table="severity_scores"}'),
-  ]);
-  if (seen >= accepted && rows >= scores && scores > 0) {
-    // One more look after a pause: the last vectors may still be on their way to scoring.
-    await new Promise((r) => setTimeout(r, 1_000));
-    const [scores2, rows2] = await Promise.all([metric('scoring', 'ehr_scoring_scores_total'), metric('sink', 'ehr_sink_rows_landed_total{table="severity_scores"}')]);
-    if (scores2 === scores && rows2 === rows) {
-      landedSeconds = (performance.now() - started) / 1000 - 1;
-      say(`${scores} scores, ${rows} rows landed in ${landedSeconds.toFixed(1)} s; peak RSS ${Math.round(peakRss() / MiB)} MiB`);
-      break;
-    }
+  counts = await stageCounts();
+  if (through(counts)) {
+    landedSeconds = (performance.now() - started) / 1000;
+    say(`every stage through in ${landedSeconds.toFixed(1)} s; peak RSS ${Math.round(peakRss() / MiB)} MiB; ${JSON.stringify(counts)}`);
+    break;
   }
   if (performance.now() > deadline) {
-    say(`gave up after 15 min: ${seen} of ${accepted} events seen, ${scores} scores, ${rows} rows`);
+    say(`gave up after 15 min: ${JSON.stringify(counts)}`);
     break;
   }
   await new Promise((r) => setTimeout(r, 500));
 }
 const peakRssMiB = Math.round(peakRss() / MiB);
+if (process.env.BENCH_KEEP) for (const [s, url] of Object.entries(urls)) writeFileSync(join(dir, `${s}.metrics`), await (await fetch(`${url}/metrics`)).text());
 child.kill('SIGINT'); // Ctrl-C: drains and stops
 const exitCode = await exited;
+
+// What the warehouse holds, read after the stop: the truth the counters are checked against.
+const warehouse = await (await DuckDBInstance.create(join(dir, 'warehouse.duckdb'), { access_mode: 'READ_ONLY' })).connect();
+const one = async (sql: string) => (await warehouse.runAndReadAll(sql)).getRowObjectsJson()[0] ?? {};
+const held = {
+  ...(await one('SELECT count(*) AS scoreRows, count(DISTINCT score_id) AS scoreIds, count(DISTINCT feature_event_id) AS vectorIds FROM severity_scores')),
+  ...(await one('SELECT count(*) AS deadLetterRows FROM dead_letters')),
+  deadLettersByReason: Object.fromEntries(
+    (await warehouse.runAndReadAll('SELECT reason, count(*) AS n FROM dead_letters GROUP BY reason ORDER BY reason')).getRows().map(([reason, n]) => [String(reason), Number(n)]),
+  ),
+};
+warehouse.closeSync();
 
 const result = {
   benchmark: 'embedded-replay',
@@ -139,11 +191,14 @@ const result = {
   postedSeconds,
   landedSeconds,
   peakRssMiB,
+  stages: counts,
+  warehouse: held,
   targets: { landedSeconds: 240, peakRssMiB: 1024 },
   met: landedSeconds <= 240 && peakRssMiB <= 1024,
   stopExitCode: exitCode,
 };
 mkdirSync(join(root, 'bench-results'), { recursive: true });
 writeFileSync(join(root, 'bench-results', 'embedded-replay.json'), JSON.stringify(result, null, 2) + '\n');
-rmSync(dir, { recursive: true, force: true });
+if (process.env.BENCH_KEEP) say(`kept ${dir}`);
+else rmSync(dir, { recursive: true, force: true });
 say(JSON.stringify(result));
