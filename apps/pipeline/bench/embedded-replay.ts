@@ -79,17 +79,6 @@ const peakRss = () => {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024;
 };
 
-const metric = async (service: string, name: string): Promise<number> => {
-  const text = await (await fetch(`${pipeline.urls[service]}/metrics`)).text();
-  let total = 0;
-  // `name` may carry its labels (`x{table="y"}`): a line matches when it starts with them.
-  const prefix = name.endsWith('}') ? name.slice(0, -1) : null;
-  for (const line of text.split('\n')) {
-    if (prefix ? line.startsWith(prefix) : line.startsWith(`${name}{`) || line.startsWith(`${name} `)) total += Number(line.split(' ').at(-1));
-  }
-  return total;
-};
-
 const started = performance.now();
 let next = 0;
 let accepted = 0;
