@@ -82,6 +82,7 @@ const peakRss = () => {
 const started = performance.now();
 let next = 0;
 let accepted = 0;
+const pushback: Record<number, number> = {};
 async function poster(): Promise<void> {
   while (next < events.length) {
     const batch = events.slice(next, next + BATCH);
@@ -90,7 +91,9 @@ async function poster(): Promise<void> {
       const res = await fetch(`${pipeline.urls.producer}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch) });
       if (res.status === 202) break;
       // 503/429 (intake pushing back): wait as the Retry-After says, then send the same ids again.
-      if (res.status !== 503 && res.status !== 429) throw new Error(`POST /events answered ${res.status}: ${await res.text()}`);
+      // 408: the body did not arrive in time (a loaded machine); nothing was accepted, so the same.
+      if (res.status !== 503 && res.status !== 429 && res.status !== 408) throw new Error(`POST /events answered ${res.status}: ${await res.text()}`);
+      pushback[res.status] = (pushback[res.status] ?? 0) + 1;
       await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? 1) * 1000));
     }
     accepted += batch.length;
@@ -98,7 +101,7 @@ async function poster(): Promise<void> {
 }
 await Promise.all(Array.from({ length: CONCURRENCY }, poster));
 const postedSeconds = (performance.now() - started) / 1000;
-say(`posted ${accepted} events in ${postedSeconds.toFixed(1)} s`);
+say(`posted ${accepted} events in ${postedSeconds.toFixed(1)} s (pushback: ${JSON.stringify(pushback)})`);
 
 // Landed: every stage has been through everything on its input topic. Counting what each
 // stage emitted against what the next one consumed (or, for the sink, the warehouse offsets
@@ -178,6 +181,7 @@ const result = {
   stays: count,
   events: accepted,
   postedSeconds,
+  pushback,
   landedSeconds,
   peakRssMiB,
   stages: counts,
