@@ -82,13 +82,25 @@ const peakRss = () => {
 const started = performance.now();
 let next = 0;
 let accepted = 0;
-const pushback: Record<number, number> = {};
+const pushback: Record<string, number> = {};
 async function poster(): Promise<void> {
   while (next < events.length) {
     const batch = events.slice(next, next + BATCH);
     next += BATCH;
     for (;;) {
-      const res = await fetch(`${pipeline.urls.producer}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch) });
+      // A reset connection (a keep-alive socket the server closed as it was reused, on a loaded
+      // machine) may or may not have been accepted: sending the same ids again is safe.
+      const res = await fetch(`${pipeline.urls.producer}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch) }).catch(
+        (err: unknown) => {
+          if (child.exitCode !== null) throw err;
+          return null;
+        },
+      );
+      if (res === null) {
+        pushback.reset = (pushback.reset ?? 0) + 1;
+        await new Promise((r) => setTimeout(r, 1_000));
+        continue;
+      }
       if (res.status === 202) break;
       // 503/429 (intake pushing back): wait as the Retry-After says, then send the same ids again.
       // 408: the body did not arrive in time (a loaded machine); nothing was accepted, so the same.
