@@ -80,6 +80,21 @@ describe('in-memory bus specifics', () => {
     await bus.close();
   });
 
+  it('drops committed records by bytes too: a few hundred large committed records are not kept', async () => {
+    const bus = new MemoryBus({ defaultPartitions: 1 });
+    let handled = 0;
+    const sub = await bus.subscribe({ groupId: 'g', topics: ['t'], handler: async ({ records }) => void (handled += records.length) });
+    // 400 records of 10 kB: 4 MB, far fewer records than a count-only chunk would wait for.
+    for (let i = 0; i < 40; i++) await bus.produce('t', Array.from({ length: 10 }, () => ({ key: 'k', value: 'x'.repeat(10_000) })));
+    await waitFor(() => handled === 400, 5_000, 'all records');
+    await waitFor(() => bus.broker.uncommittedCount('t', 'g') === 0, 5_000, 'all committed');
+    const partition = bus.broker.topics.get('t')!.partitions[0]!;
+    expect(partition.end).toBe(400);
+    expect(partition.records.length).toBeLessThan(50); // a 256 kB chunk is 25 of them
+    await sub.stop();
+    await bus.close();
+  });
+
   it('never holds a client back on its own group (a consumer producing to the topic it consumes)', async () => {
     const bus = new MemoryBus({ defaultPartitions: 1, maxBacklogBytesPerPartition: 1_000 });
     const seen: string[] = [];
