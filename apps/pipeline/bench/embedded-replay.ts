@@ -131,8 +131,19 @@ const sum = (text: string, name: string) => series(text, name).reduce((n, s) => 
 /** Records the sink has committed on a topic: the warehouse offset is the last one held, per partition. */
 const committedBySink = (text: string, topic: string) =>
   series(text, 'ehr_sink_warehouse_offset').filter((s) => s.labels.includes(`topic="${topic}"`)).reduce((n, s) => n + s.value + 1, 0);
+/** A service's metrics; a reset connection (keep-alive, loaded machine) is asked again. */
+const metricsOf = async (service: string): Promise<string> => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await (await fetch(`${urls[service]}/metrics`)).text();
+    } catch (err) {
+      if (child.exitCode !== null || attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+};
 const stageCounts = async () => {
-  const [producer, feature, scoring, sink] = await Promise.all(['producer', 'feature', 'scoring', 'sink'].map(async (s) => (await fetch(`${urls[s]}/metrics`)).text()));
+  const [producer, feature, scoring, sink] = await Promise.all(['producer', 'feature', 'scoring', 'sink'].map((s) => metricsOf(s)));
   return {
     published: sum(producer!, 'ehr_producer_events_published_total'),
     featureConsumed: sum(feature!, 'ehr_feature_events_total'),
@@ -170,7 +181,7 @@ for (;;) {
   await new Promise((r) => setTimeout(r, 500));
 }
 const peakRssMiB = Math.round(peakRss() / MiB);
-if (process.env.BENCH_KEEP) for (const [s, url] of Object.entries(urls)) writeFileSync(join(dir, `${s}.metrics`), await (await fetch(`${url}/metrics`)).text());
+if (process.env.BENCH_KEEP) for (const s of Object.keys(urls)) writeFileSync(join(dir, `${s}.metrics`), await metricsOf(s));
 child.kill('SIGINT'); // Ctrl-C: drains and stops
 const exitCode = await exited;
 
