@@ -191,6 +191,12 @@ const one = async (sql: string) => (await warehouse.runAndReadAll(sql)).getRowOb
 const held = {
   ...(await one('SELECT count(*) AS scoreRows, count(DISTINCT score_id) AS scoreIds, count(DISTINCT feature_event_id) AS vectorIds FROM severity_scores')),
   ...(await one('SELECT count(*) AS deadLetterRows FROM dead_letters')),
+  // Offsets of the scores topic with no row: a score whose id had landed already (the same
+  // event scored twice), or one the sink never saw (lost). Runs of them are the latter.
+  ...(await one(
+    'WITH o AS (SELECT src_offset::BIGINT - lag(src_offset::BIGINT) OVER (PARTITION BY src_partition ORDER BY src_offset::BIGINT) - 1 AS missing FROM severity_scores) ' +
+      'SELECT coalesce(sum(missing), 0) AS scoreOffsetsWithoutRow, coalesce(max(missing), 0) AS longestRunWithoutRow FROM o WHERE missing > 0',
+  )),
   deadLettersByReason: Object.fromEntries(
     (await warehouse.runAndReadAll('SELECT reason, count(*) AS n FROM dead_letters GROUP BY reason ORDER BY reason')).getRows().map(([reason, n]) => [String(reason), Number(n)]),
   ),
