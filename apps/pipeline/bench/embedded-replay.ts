@@ -6,10 +6,12 @@
 // Writes bench-results/embedded-replay.json. Skipped (exit 0, said so) without the data.
 //   npm run bench -w @ehr/pipeline (after npm run build; uses MODEL_PATH or trains the
 //   default model first, as npm start does)      BENCH_STAYS=500 for a shorter run
+//   BENCH_KEEP=1 keeps the warehouse and each service's last metrics; BENCH_NODE_ARGS profiles
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { physionetStays, readPhysioNet } from '@ehr/cohort';
 import type { RawEvent } from '@ehr/features';
 
@@ -38,9 +40,17 @@ say(`${count} stays, ${events.length} events`);
 const dir = mkdtempSync(join(tmpdir(), 'ehr-embedded-replay-'));
 // npm start itself, as its own process, so its memory is measured apart from this client's
 // (which holds the PhysioNet table and the events).
-const ports = { PRODUCER: 39101, FEATURE: 39102, SCORING: 39103, SINK: 39104, ALERTING: 39105, DASHBOARD: 39106 };
+// BENCH_PORT_BASE moves the six ports, so that two benches on one machine never meet.
+const base = Number(process.env.BENCH_PORT_BASE ?? 39_101);
+const ports = { PRODUCER: base, FEATURE: base + 1, SCORING: base + 2, SINK: base + 3, ALERTING: base + 4, DASHBOARD: base + 5 };
 const urls: Record<string, string> = Object.fromEntries(Object.entries(ports).map(([s, port]) => [s.toLowerCase(), `http://127.0.0.1:${port}`]));
-const child = spawn(process.execPath, [join(root, 'apps', 'pipeline', 'dist', 'main.js')], {
+// Something already answering there (another bench's pipeline) would be measured instead of ours.
+for (const url of Object.values(urls)) {
+  if (await fetch(`${url}/health/live`).then(() => true, () => false)) throw new Error(`${url} already answers: another pipeline is running there (set BENCH_PORT_BASE)`);
+}
+// BENCH_NODE_ARGS: flags for npm start's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, to see what dominates).
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const child = spawn(process.execPath, [...nodeArgs, join(root, 'apps', 'pipeline', 'dist', 'main.js')], {
   cwd: root,
   stdio: ['ignore', 'ignore', 'inherit'],
   env: {
@@ -69,29 +79,33 @@ const peakRss = () => {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024;
 };
 
-const metric = async (service: string, name: string): Promise<number> => {
-  const text = await (await fetch(`${pipeline.urls[service]}/metrics`)).text();
-  let total = 0;
-  // `name` may carry its labels (`x{table="y"}`): a line matches when it starts with them.
-  const prefix = name.endsWith('}') ? name.slice(0, -1) : null;
-  for (const line of text.split('\n')) {
-    if (prefix ? line.startsWith(prefix) : line.startsWith(`${name}{`) || line.startsWith(`${name} `)) total += Number(line.split(' ').at(-1));
-  }
-  return total;
-};
-
 const started = performance.now();
 let next = 0;
 let accepted = 0;
+const pushback: Record<string, number> = {};
 async function poster(): Promise<void> {
   while (next < events.length) {
     const batch = events.slice(next, next + BATCH);
     next += BATCH;
     for (;;) {
-      const res = await fetch(`${pipeline.urls.producer}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch) });
+      // A reset connection (a keep-alive socket the server closed as it was reused, on a loaded
+      // machine) may or may not have been accepted: sending the same ids again is safe.
+      const res = await fetch(`${pipeline.urls.producer}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch) }).catch(
+        (err: unknown) => {
+          if (child.exitCode !== null) throw err;
+          return null;
+        },
+      );
+      if (res === null) {
+        pushback.reset = (pushback.reset ?? 0) + 1;
+        await new Promise((r) => setTimeout(r, 1_000));
+        continue;
+      }
       if (res.status === 202) break;
       // 503/429 (intake pushing back): wait as the Retry-After says, then send the same ids again.
-      if (res.status !== 503 && res.status !== 429) throw new Error(`POST /events answered ${res.status}: ${await res.text()}`);
+      // 408: the body did not arrive in time (a loaded machine); nothing was accepted, so the same.
+      if (res.status !== 503 && res.status !== 429 && res.status !== 408) throw new Error(`POST /events answered ${res.status}: ${await res.text()}`);
+      pushback[res.status] = (pushback[res.status] ?? 0) + 1;
       await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? 1) * 1000));
     }
     accepted += batch.length;
@@ -99,36 +113,95 @@ async function poster(): Promise<void> {
 }
 await Promise.all(Array.from({ length: CONCURRENCY }, poster));
 const postedSeconds = (performance.now() - started) / 1000;
-say(`posted ${accepted} events in ${postedSeconds.toFixed(1)} s`);
+say(`posted ${accepted} events in ${postedSeconds.toFixed(1)} s (pushback: ${JSON.stringify(pushback)})`);
 
-// Landed: the feature service has seen every event, and the sink has a row for every score.
-let landedSeconds = NaN;
-const deadline = started + 15 * 60_000;
-for (;;) {
-  const [seen, scores, rows] = await Promise.all([
-    metric('feature', 'ehr_feature_events_total'),
-    metric('scoring', 'ehr_scoring_scores_total'),
-    metric('sink', 'ehr_sink_rows_landed_total{table="severity_scores"}'),
-  ]);
-  if (seen >= accepted && rows >= scores && scores > 0) {
-    // One more look after a pause: the last vectors may still be on their way to scoring.
-    await new Promise((r) => setTimeout(r, 1_000));
-    const [scores2, rows2] = await Promise.all([metric('scoring', 'ehr_scoring_scores_total'), metric('sink', 'ehr_sink_rows_landed_total{table="severity_scores"}')]);
-    if (scores2 === scores && rows2 === rows) {
-      landedSeconds = (performance.now() - started) / 1000 - 1;
-      say(`${scores} scores, ${rows} rows landed in ${landedSeconds.toFixed(1)} s; peak RSS ${Math.round(peakRss() / MiB)} MiB`);
-      break;
+// Landed: every stage has been through everything on its input topic. Counting what each
+// stage emitted against what the next one consumed (or, for the sink, the warehouse offsets
+// it committed) is the topics' own arithmetic: a record on a topic is counted once by its
+// producer and once by its consumer, whatever happens to it. Comparing scores against rows
+// is not: rows can legitimately be fewer (a score the warehouse refuses lands as a dead
+// letter; a redelivered or re-posted event scored again has the same score id, and the sink
+// keeps one row per id), so that check could wait for ever on a pipeline that had finished.
+const series = (text: string, name: string): { labels: string; value: number }[] =>
+  text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .map((line) => ({ labels: line.slice(name.length, line.lastIndexOf(' ')), value: Number(line.split(' ').at(-1)) }));
+const sum = (text: string, name: string) => series(text, name).reduce((n, s) => n + s.value, 0);
+/** Records the sink has committed on a topic: the warehouse offset is the last one held, per partition. */
+const committedBySink = (text: string, topic: string) =>
+  series(text, 'ehr_sink_warehouse_offset').filter((s) => s.labels.includes(`topic="${topic}"`)).reduce((n, s) => n + s.value + 1, 0);
+/** A service's metrics; a reset connection (keep-alive, loaded machine) is asked again. */
+const metricsOf = async (service: string): Promise<string> => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await (await fetch(`${urls[service]}/metrics`)).text();
+    } catch (err) {
+      if (child.exitCode !== null || attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 500));
     }
   }
+};
+const stageCounts = async () => {
+  const [producer, feature, scoring, sink] = await Promise.all(['producer', 'feature', 'scoring', 'sink'].map((s) => metricsOf(s)));
+  return {
+    published: sum(producer!, 'ehr_producer_events_published_total'),
+    featureConsumed: sum(feature!, 'ehr_feature_events_total'),
+    vectors: sum(feature!, 'ehr_feature_vectors_total'),
+    featureDeadLetters: sum(feature!, 'ehr_feature_dead_letters_total'),
+    scoringConsumed: sum(scoring!, 'ehr_scoring_vectors_total'),
+    scores: sum(scoring!, 'ehr_scoring_scores_total'),
+    scoringDeadLetters: sum(scoring!, 'ehr_scoring_dead_letters_total'),
+    sinkCommittedScores: committedBySink(sink!, 'ehr.scores.v1'),
+    sinkCommittedDeadLetters: committedBySink(sink!, 'ehr.deadletter.v1'),
+    rowsLanded: sum(sink!, 'ehr_sink_rows_landed_total'),
+  };
+};
+type StageCounts = Awaited<ReturnType<typeof stageCounts>>;
+const through = (c: StageCounts) =>
+  c.published >= accepted &&
+  c.featureConsumed >= c.published &&
+  c.scoringConsumed >= c.vectors &&
+  c.sinkCommittedScores >= c.scores &&
+  c.sinkCommittedDeadLetters >= c.featureDeadLetters + c.scoringDeadLetters;
+let landedSeconds = NaN;
+let counts = await stageCounts();
+const deadline = started + 15 * 60_000;
+for (;;) {
+  counts = await stageCounts();
+  if (through(counts)) {
+    landedSeconds = (performance.now() - started) / 1000;
+    say(`every stage through in ${landedSeconds.toFixed(1)} s; peak RSS ${Math.round(peakRss() / MiB)} MiB; ${JSON.stringify(counts)}`);
+    break;
+  }
   if (performance.now() > deadline) {
-    say(`gave up after 15 min: ${seen} of ${accepted} events seen, ${scores} scores, ${rows} rows`);
+    say(`gave up after 15 min: ${JSON.stringify(counts)}`);
     break;
   }
   await new Promise((r) => setTimeout(r, 500));
 }
 const peakRssMiB = Math.round(peakRss() / MiB);
+if (process.env.BENCH_KEEP) for (const s of Object.keys(urls)) writeFileSync(join(dir, `${s}.metrics`), await metricsOf(s));
 child.kill('SIGINT'); // Ctrl-C: drains and stops
 const exitCode = await exited;
+
+// What the warehouse holds, read after the stop: the truth the counters are checked against.
+const warehouse = await (await DuckDBInstance.create(join(dir, 'warehouse.duckdb'), { access_mode: 'READ_ONLY' })).connect();
+const one = async (sql: string) => (await warehouse.runAndReadAll(sql)).getRowObjectsJson()[0] ?? {};
+const held = {
+  ...(await one('SELECT count(*) AS scoreRows, count(DISTINCT score_id) AS scoreIds, count(DISTINCT feature_event_id) AS vectorIds FROM severity_scores')),
+  ...(await one('SELECT count(*) AS deadLetterRows FROM dead_letters')),
+  // Offsets of the scores topic with no row: a score whose id had landed already (the same
+  // event scored twice), or one the sink never saw (lost). Runs of them are the latter.
+  ...(await one(
+    'WITH o AS (SELECT src_offset::BIGINT - lag(src_offset::BIGINT) OVER (PARTITION BY src_partition ORDER BY src_offset::BIGINT) - 1 AS missing FROM severity_scores) ' +
+      'SELECT coalesce(sum(missing), 0) AS scoreOffsetsWithoutRow, coalesce(max(missing), 0) AS longestRunWithoutRow FROM o WHERE missing > 0',
+  )),
+  deadLettersByReason: Object.fromEntries(
+    (await warehouse.runAndReadAll('SELECT reason, count(*) AS n FROM dead_letters GROUP BY reason ORDER BY reason')).getRows().map(([reason, n]) => [String(reason), Number(n)]),
+  ),
+};
+warehouse.closeSync();
 
 const result = {
   benchmark: 'embedded-replay',
@@ -137,13 +210,17 @@ const result = {
   stays: count,
   events: accepted,
   postedSeconds,
+  pushback,
   landedSeconds,
   peakRssMiB,
+  stages: counts,
+  warehouse: held,
   targets: { landedSeconds: 240, peakRssMiB: 1024 },
   met: landedSeconds <= 240 && peakRssMiB <= 1024,
   stopExitCode: exitCode,
 };
 mkdirSync(join(root, 'bench-results'), { recursive: true });
 writeFileSync(join(root, 'bench-results', 'embedded-replay.json'), JSON.stringify(result, null, 2) + '\n');
-rmSync(dir, { recursive: true, force: true });
+if (process.env.BENCH_KEEP) say(`kept ${dir}`);
+else rmSync(dir, { recursive: true, force: true });
 say(JSON.stringify(result));

@@ -74,6 +74,53 @@ describe('in-memory bus specifics', () => {
     await bus.close();
   });
 
+  it('drops committed records by bytes too: a few hundred large committed records are not kept', async () => {
+    const bus = new MemoryBus({ defaultPartitions: 1 });
+    let handled = 0;
+    const sub = await bus.subscribe({ groupId: 'g', topics: ['t'], handler: async ({ records }) => void (handled += records.length) });
+    // 400 records of 10 kB: 4 MB, far fewer records than a count-only chunk would wait for.
+    for (let i = 0; i < 40; i++) await bus.produce('t', Array.from({ length: 10 }, () => ({ key: 'k', value: 'x'.repeat(10_000) })));
+    await waitFor(() => handled === 400, 5_000, 'all records');
+    await waitFor(() => bus.broker.uncommittedCount('t', 'g') === 0, 5_000, 'all committed');
+    const partition = bus.broker.topics.get('t')!.partitions[0]!;
+    expect(partition.end).toBe(400);
+    expect(partition.records.length).toBeLessThan(50); // a 256 kB chunk is 25 of them
+    await sub.stop();
+    await bus.close();
+  });
+
+  it('never drops records a live group has not committed yet, even before its first commit', async () => {
+    const broker = new MemoryBroker({ defaultPartitions: 1 });
+    const fast = new MemoryBus({ broker });
+    const slow = new MemoryBus({ broker });
+    let fastSeen = 0;
+    const offsets: number[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    // A sink-like group: commits only once its first write lands (here: when released).
+    const held = await slow.subscribe({
+      groupId: 'sink',
+      topics: ['t'],
+      autoCommit: false,
+      maxBatchRecords: 10,
+      handler: async ({ records }) => {
+        for (const r of records) offsets.push(Number(r.offset));
+        await gate;
+      },
+    });
+    const quick = await fast.subscribe({ groupId: 'dashboard', topics: ['t'], handler: async ({ records }) => void (fastSeen += records.length) });
+    // 100 records of 10 kB, far past a trim chunk, that the fast group commits at once.
+    for (let i = 0; i < 10; i++) await fast.produce('t', Array.from({ length: 10 }, () => ({ key: 'k', value: 'x'.repeat(10_000) })));
+    await waitFor(() => fastSeen === 100, 5_000, 'the fast group');
+    release();
+    await waitFor(() => offsets.at(-1) === 99, 5_000, 'the slow group at the end');
+    expect(offsets.slice(0, 100)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    await quick.stop();
+    await held.stop();
+    await fast.close();
+    await slow.close();
+  });
+
   it('never holds a client back on its own group (a consumer producing to the topic it consumes)', async () => {
     const bus = new MemoryBus({ defaultPartitions: 1, maxBacklogBytesPerPartition: 1_000 });
     const seen: string[] = [];
