@@ -2,7 +2,12 @@
 // in flow order and keeps what could not land for the next start; a second Ctrl-C stops at
 // once, keeping everything not landed on disk and saying how much and where.
 import { createCommand, parseOrExit } from '@ehr/cli';
-import { describeCounts, startPipeline } from './pipeline.js';
+import { allocatorEnv } from '@ehr/runtime';
+
+// Before @ehr/bus loads lz4-napi, whose allocator reads its options once (@ehr/runtime
+// allocator.ts): with KAFKA_BROKERS set, this process is every service's Kafka client at once.
+Object.assign(process.env, allocatorEnv(process.env));
+const { describeCounts, startPipeline } = await import('./pipeline.js');
 
 // No flags: the pipeline is configured by the environment. Parsed first, so --help and a
 // stray flag never start anything.
