@@ -48,7 +48,7 @@ export const FeatureEnv = Type.Composite([
     FEATURE_MAX_PATIENTS: Type.Integer({
       minimum: 1,
       default: 60_000,
-      description: 'active patients held by one instance (about 1.4 KB each; the default fits the 192 MiB heap the service runs with); past it the least recently seen are evicted (metric and warning)',
+      description: 'active patients held by one instance (about 1.6 KB each; the default fits the 192 MiB heap the service runs with); past it the least recently seen are evicted (metric and warning)',
     }),
   }),
 ]);
