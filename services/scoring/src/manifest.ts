@@ -19,7 +19,10 @@ export const manifest = defineService({
   // default) is a smaller young generation, collected more often; time in GC per run did not
   // rise (1.6 s bounded, 1.9 s unbounded, 20,000 events). The rest is not JavaScript: the
   // node binary (39 MiB), malloc (20 MiB), lz4-napi's allocator arena (20-30 MiB).
-  nodeFlags: ['--max-old-space-size=96', '--max-semi-space-size=4'],
+  // 96 MiB was too little: the served PhysioNet model (a 31.5 MB artifact, 500 trees) runs
+  // out of heap while it loads (loading it takes a heap of about 170 MiB; twice, with a
+  // challenger, 190). 256 MiB holds both, and a heap cap still stops the lazy growth.
+  nodeFlags: ['--max-old-space-size=256', '--max-semi-space-size=4'],
   env: ScoringEnv,
   loadConfig,
   create: createScoringService,

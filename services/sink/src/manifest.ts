@@ -19,7 +19,10 @@ export const manifest = defineService({
   // GC rose from 1.1 to 1.7 s per 24,000 events. Most of the rest is native: DuckDB (its
   // library 33 MiB, its jemalloc about 45 MiB, glibc arenas of the threads its queries run on
   // 50-70 MiB), lz4-napi's allocator arena and the node binary; DuckDB's buffer pool held 35.
-  nodeFlags: ['--max-old-space-size=96', '--max-semi-space-size=4'],
+  // 96 MiB was too little: the Snowflake path ran out of heap in the warehouse-outage fault
+  // test (the snowflake-sdk serialising a backlog's batch after the outage: CI, 2026-12-07).
+  // 256 MiB with the small semi-space; the DuckDB figures above were taken at 96.
+  nodeFlags: ['--max-old-space-size=256', '--max-semi-space-size=4'],
   // DuckDB's queries run on libuv's worker threads, and every thread that allocates gets a
   // glibc arena of its own that keeps what it freed. Two arenas and two workers (four by
   // default; the sink writes one transaction at a time): peak RSS 357-371 against 400-418

@@ -164,9 +164,12 @@ describe('heap bounds (the pipeline bench target: 200 MiB resident per service)'
   // Unbounded, V8 let scoring and the sink grow to about 200 MiB of heap each (mostly garbage;
   // their live heaps are under 50 MiB) and the processes to 320-600 MiB: see their manifests.
   const flagValue = (flags: readonly string[], name: string) => Number(flags.find((f) => f.startsWith(`--${name}=`))?.split('=')[1] ?? Number.NaN);
-  it.each(['scoring', 'sink'])('%s runs with an old space of at most 96 MiB and a semi-space of at most 4 MiB', (name) => {
+  // Not below 192 MiB: at 96 the served PhysioNet model (31.5 MB) could not load, and the
+  // sink's Snowflake path ran out of heap after a warehouse outage.
+  it.each(['scoring', 'sink'])('%s runs with an old space of 192-256 MiB and a semi-space of at most 4 MiB', (name) => {
     const info = SERVICES.find((s) => s.name === name)!;
-    expect(flagValue(info.nodeFlags, 'max-old-space-size')).toBeLessThanOrEqual(96);
+    expect(flagValue(info.nodeFlags, 'max-old-space-size')).toBeLessThanOrEqual(256);
+    expect(flagValue(info.nodeFlags, 'max-old-space-size')).toBeGreaterThanOrEqual(192);
     expect(flagValue(info.nodeFlags, 'max-semi-space-size')).toBeLessThanOrEqual(4);
   });
 
