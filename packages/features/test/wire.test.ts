@@ -7,6 +7,9 @@ import {
   encodeFeatureVectorDraft,
   encodeSeverityScore,
   isDecodedCatalogue,
+  catalogueOf,
+  pickFeatures,
+  withCatalogueFeatures,
   FEATURE_COUNT,
   FEATURE_NAMES,
   FEATURE_SET_VERSION,
@@ -124,6 +127,43 @@ describe('severity score on the wire', () => {
       expect(isDecodedCatalogue(ok(decodeSeverityScore(encodeSeverityScore(score))).payload.features)).toBe(true);
     }
     expect(isDecodedCatalogue(toFeatureVectorEvent(drafts()[0]!, when).payload.features)).toBe(false);
+  });
+
+  it('a decoded payload builds its features record only when read, and reads like a plain one', () => {
+    for (const d of drafts()) {
+      const bytes = encodeFeatureVectorDraft(d, when);
+      const decoded = ok(decodeFeatureVector(bytes));
+      const catalogue = catalogueOf(decoded.payload);
+      expect(catalogue?.values).toHaveLength(FEATURE_COUNT);
+      // The values as the frame packed them, copied out of the record's buffer.
+      expect(Buffer.from(bytes).indexOf(Buffer.from(catalogue!.packed))).toBe(bytes.length - catalogue!.packed.length);
+      expect(catalogue!.packed.buffer).not.toBe(bytes.buffer);
+      expect('get' in Object.getOwnPropertyDescriptor(decoded.payload, 'features')!).toBe(true);
+      const plain = JSON.parse(JSON.stringify(decoded)) as FeatureVectorEvent;
+      expect(Object.keys(decoded.payload)).toEqual(Object.keys(plain.payload));
+      expect(decoded).toEqual(plain);
+      expect({ ...decoded.payload.features }).toEqual(plain.payload.features);
+      expect(encodeFeatureVector(decoded)).toEqual(encodeFeatureVector(plain));
+      // Assigning replaces the record, and the frame's values with it.
+      decoded.payload.features = { ...plain.payload.features, [FEATURE_NAMES[0]!]: 12345 };
+      expect(catalogueOf(decoded.payload)).toBeUndefined();
+      expect(ok(decodeFeatureVector(encodeFeatureVector(decoded))).payload.features[FEATURE_NAMES[0]!]).toBe(12345);
+    }
+  });
+
+  it('a score given its vector\'s catalogue (scoring\'s path) encodes the vector\'s packed values, as a plain copy would', () => {
+    for (const d of drafts()) {
+      const vector = ok(decodeFeatureVector(encodeFeatureVectorDraft(d, when)));
+      const plain = scoreOf(JSON.parse(JSON.stringify(vector)) as FeatureVectorEvent, 'model');
+      const score = scoreOf(vector, 'model');
+      score.payload = withCatalogueFeatures({ ...score.payload, features: {} }, catalogueOf(vector.payload)!);
+      expect(encodeSeverityScore(score)).toEqual(encodeSeverityScore(plain));
+      expect(score).toEqual(plain);
+      expect(pickFeatures(catalogueOf(vector.payload)!.values, ['news2_total', 'no_such_feature', FEATURE_NAMES[1]!])).toEqual({
+        news2_total: plain.payload.features.news2_total,
+        [FEATURE_NAMES[1]!]: plain.payload.features[FEATURE_NAMES[1]!],
+      });
+    }
   });
 
   it('still reads the JSON with names already on a topic (upgrade)', () => {

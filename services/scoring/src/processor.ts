@@ -79,8 +79,8 @@ export function createScoringProcessor({ bus, logger, metrics, models, drift, to
       // Counted once the output is out, so that a redelivered batch is not counted twice.
       vectors.inc(batch.records.length);
       for (const d of letters) deadLetters.inc({ reason: d.reason });
-      for (const { vector, result } of scored) {
-        drift.observe(model, vector.payload.features);
+      for (const { result } of scored) {
+        drift.observe(model, result.row);
         scores.inc({ band: result.score.payload.band, mode: result.score.payload.mode });
         if (model) inference.observe(result.inferenceMicros / 1e6);
         latency.observe(result.score.payload.latencyMs / 1000);

@@ -1,7 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadModelArtifact, type SeverityModel } from '@ehr/model';
+import { decodeFeatureVector, encodeFeatureVector, encodeSeverityScore } from '@ehr/features';
+import { loadModelArtifact, modelFromArtifact, type SeverityModel } from '@ehr/model';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scoreVector } from '../src/index.js';
 import { syntheticFeatures, trainTestModel, vectorEvent } from './fixtures.js';
@@ -48,5 +49,35 @@ describe('the served band (never calmer than NEWS2)', () => {
     // The same artifact as served and as challenger: the sink must still keep both rows.
     expect(shadow.payload.scoreId).not.toBe(served.payload.scoreId);
     expect(shadow.eventId).toBe(shadow.payload.scoreId);
+  });
+});
+
+describe('a vector off the bus (a frame) scores exactly as its JSON does', () => {
+  const vectors = () => [
+    vectorEvent('p1', syntheticFeatures(21, true)),
+    vectorEvent('p2', { ...syntheticFeatures(22, false), news2_total: 3, news2_respiratory_rate: 3 }),
+    vectorEvent('p3', { ...syntheticFeatures(23, false), news2_total: null, news2_spo2: null }),
+  ];
+  // The same forest reading the catalogue in another order: the frame's values must be reordered, not taken as they are.
+  const reordered = (): SeverityModel => {
+    const a = model.artifact;
+    return modelFromArtifact({ ...a, featureNames: [...a.featureNames].reverse(), trainingDistribution: [...a.trainingDistribution].reverse() });
+  };
+
+  it.each([
+    ['the catalogue order', () => model],
+    ['another order', reordered],
+    ['no model (NEWS2 alone)', () => null],
+  ] as const)('with %s: the same score, bytes and row', (_, which) => {
+    const m = which();
+    for (const vector of vectors()) {
+      const fromJson = scoreVector(vector, m, { topK: 5, now });
+      const frame = decodeFeatureVector(encodeFeatureVector(vector));
+      if (!frame.ok) throw new Error(frame.error);
+      const fromFrame = scoreVector(frame.value, m, { topK: 5, now });
+      expect(encodeSeverityScore(fromFrame.score)).toEqual(encodeSeverityScore(fromJson.score));
+      expect(fromFrame.score).toEqual(fromJson.score);
+      expect(fromFrame.row).toEqual(fromJson.row);
+    }
   });
 });

@@ -20,6 +20,68 @@ const decodedValues = new WeakMap<object, Float64Array>();
 /** True for a features record decodeContract built from a frame: exactly the catalogue's names, frozen. */
 export const isDecodedCatalogue = (features: object): boolean => decodedValues.has(features);
 
+/**
+ * A payload's features as a frame carried them: catalogue-ordered values (NaN = missing;
+ * never written to) and the same values as packed on the wire.
+ */
+export interface CatalogueValues {
+  readonly values: Float64Array;
+  readonly packed: Uint8Array;
+}
+
+/** Payloads whose `features` is built from frame values only when read (see withCatalogueFeatures). */
+const cataloguePayloads = new WeakMap<object, CatalogueValues>();
+
+/** The frame values behind a decoded (or withCatalogueFeatures) payload, without building its features record. */
+export const catalogueOf = (payload: object): CatalogueValues | undefined => cataloguePayloads.get(payload);
+
+/**
+ * Gives `payload` a `features` property built from `catalogue` on first read (frozen, and
+ * known to catalogueValues and isDecodedCatalogue), and remembers the values for catalogueOf.
+ * Scoring and the sink read the values by index and never need the 211-name record, whose
+ * building was 6 % of scoring's CPU and much of its garbage (issue 18's profile). Readers
+ * that do read `features` (JSON.stringify, spread, deep equality, the dashboard) see a plain
+ * enumerable property with the same record as before; assigning it replaces it.
+ */
+export function withCatalogueFeatures<P extends object>(payload: P, catalogue: CatalogueValues): P {
+  let built: FeatureValues | null = null;
+  Object.defineProperty(payload, 'features', {
+    enumerable: true,
+    configurable: true,
+    get(): FeatureValues {
+      if (built === null) {
+        built = Object.freeze(toFeatureValues(catalogue.values));
+        decodedValues.set(built, catalogue.values);
+      }
+      return built;
+    },
+    set(this: P, value: unknown) {
+      cataloguePayloads.delete(this);
+      Object.defineProperty(this, 'features', { value, writable: true, enumerable: true, configurable: true });
+    },
+  });
+  cataloguePayloads.set(payload, catalogue);
+  return payload;
+}
+
+const FEATURE_INDEX = new Map(FEATURE_NAMES.map((n, i) => [n, i]));
+
+/**
+ * Some features of a catalogue-ordered vector, by name, as toFeatureValues would give them
+ * (names outside the catalogue are left out): what a reader of a few names (NEWS2) needs,
+ * without the 211-name record.
+ */
+export function pickFeatures(values: Float64Array, names: readonly string[]): FeatureValues {
+  const record: FeatureValues = {};
+  for (const name of names) {
+    const i = FEATURE_INDEX.get(name);
+    if (i === undefined) continue;
+    const v = values[i]!;
+    record[name] = Number.isFinite(v) ? v : null;
+  }
+  return record;
+}
+
 /** A features record → catalogue-ordered values (NaN = null), or why it is not a catalogue vector. */
 export function catalogueValues(features: Readonly<FeatureValues>): Float64Array {
   const known = decodedValues.get(features);
@@ -36,9 +98,20 @@ export function catalogueValues(features: Readonly<FeatureValues>): Float64Array
   return values;
 }
 
-/** The message as header JSON: everything but `payload.features`. */
+/**
+ * The message as header JSON: everything but `payload.features`, which is never read (a
+ * spread would build it for a payload decoded from a frame). Same text as before: keys in
+ * their order, features left out as `undefined` left it out.
+ */
 export function headerOf(event: { payload: object }): string {
-  return JSON.stringify({ ...event, payload: { ...event.payload, features: undefined } });
+  const payload: Record<string, unknown> = {};
+  for (const key of Object.keys(event.payload)) if (key !== 'features') payload[key] = (event.payload as Record<string, unknown>)[key];
+  return JSON.stringify({ ...event, payload });
+}
+
+/** The values to put in a frame for `payload`: its frame's packed bytes when it has them, else its features record's. */
+export function frameValuesOf(payload: { features: Readonly<FeatureValues> }): Float64Array | Uint8Array {
+  return catalogueOf(payload)?.packed ?? catalogueValues(payload.features);
 }
 
 const failure = (err: WireError): Validation<never> => ({ ok: false, reason: err.reason, error: err.message, issues: [{ path: err.path, message: err.message }] });
@@ -72,8 +145,8 @@ export function decodeContract<T extends TSchema>(
   const problem = check?.(valid.value);
   if (problem) return failure(problem);
   // Unpacked values are finite or NaN: exactly what catalogueValues would make of the record.
-  const features = Object.freeze(toFeatureValues(frame.values));
-  decodedValues.set(features, frame.values);
-  (valid.value as { payload: { features: FeatureValues } }).payload.features = features;
+  const payload = (valid.value as { payload: { features?: FeatureValues } }).payload;
+  delete payload.features;
+  withCatalogueFeatures(payload, { values: frame.values, packed: frame.packed });
   return valid;
 }

@@ -18,8 +18,12 @@ export const MAX_HEADER_BYTES = 64 * 1024;
 const encoder = new TextEncoder();
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export function encodeFrame(kind: FrameKind, header: string, values: ArrayLike<number>): Buffer {
-  const w = new ByteWriter(PREAMBLE + header.length * 3 + values.length * 3 + 64);
+/**
+ * A frame of `kind`: the header, then `values` packed, or (`Uint8Array`) values already packed
+ * by packValues (a score reusing its vector's bytes: the same numbers, not packed again).
+ */
+export function encodeFrame(kind: FrameKind, header: string, values: ArrayLike<number> | Uint8Array): Buffer {
+  const w = new ByteWriter(PREAMBLE + header.length * 3 + (values instanceof Uint8Array ? values.length : values.length * 3 + 64));
   for (const b of MAGIC) w.u8(b);
   w.u8(kind.charCodeAt(0));
   w.u8(WIRE_VERSION);
@@ -28,7 +32,8 @@ export function encodeFrame(kind: FrameKind, header: string, values: ArrayLike<n
   const start = w.length;
   w.bytes(encoder.encode(header));
   w.setU32At(lengthAt, w.length - start);
-  packValues(w, values);
+  if (values instanceof Uint8Array) w.bytes(values);
+  else packValues(w, values);
   return w.finish();
 }
 
@@ -41,6 +46,8 @@ export interface Frame {
   kind: FrameKind;
   header: unknown;
   values: Float64Array;
+  /** The values as packed on the wire (a copy: it must not hold the record's buffer). */
+  packed: Uint8Array;
 }
 
 /** Reads a frame of `kind`, or throws a WireError naming the fault and its reason. */
@@ -61,9 +68,10 @@ export function decodeFrame(bytes: Uint8Array, kind: FrameKind): Frame {
   } catch (err) {
     throw new WireError('unparseable', `header is not UTF-8 JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
+  const packedAt = r.at;
   const values = unpackValues(r);
   if (r.remaining > 0) throw new WireError('unparseable', `${r.remaining} byte(s) after the end of the frame at offset ${r.at}`);
-  return { kind, header, values };
+  return { kind, header, values, packed: Uint8Array.prototype.slice.call(bytes, packedAt, r.at) };
 }
 
 /** The JSON part of a message (the header of a frame, or the whole JSON), for reading ids out of a rejected one. */

@@ -3,14 +3,17 @@
 // after it, so that the sink can land the whole `features` object without a join.
 import { SeverityScoreEvent } from '../schemas/severity-score.js';
 import { compileValidator, type Validation } from '../validation.js';
-import { catalogueValues, decodeContract, headerOf } from './contract.js';
+import { decodeContract, frameValuesOf, headerOf } from './contract.js';
 import { encodeFrame } from './frame.js';
 
 const validator = compileValidator(SeverityScoreEvent, 'severity score');
 
-/** A score message → bytes. Throws unless its features are exactly this catalogue's. */
+/**
+ * A score message → bytes. Throws unless its features are exactly this catalogue's. A score
+ * built on a decoded vector's catalogue (scoring) carries the vector's packed values as they came.
+ */
 export function encodeSeverityScore(event: SeverityScoreEvent): Buffer {
-  return encodeFrame('S', headerOf(event), catalogueValues(event.payload.features));
+  return encodeFrame('S', headerOf(event), frameValuesOf(event.payload));
 }
 
 /** Bytes off ehr.scores.v1 (an 'S' frame, or the JSON of before) → a valid score, or why not. */

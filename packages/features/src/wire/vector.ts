@@ -5,7 +5,7 @@ import { featureVectorId } from '../featurize/vector.js';
 import { FeatureVectorEvent } from '../schemas/feature-vector.js';
 import { compileValidator, type Validation } from '../validation.js';
 import { WireError } from './bytes.js';
-import { catalogueValues, decodeContract, headerOf } from './contract.js';
+import { decodeContract, frameValuesOf, headerOf } from './contract.js';
 import { encodeFrame } from './frame.js';
 
 const validator = compileValidator(FeatureVectorEvent, 'feature vector');
@@ -26,7 +26,7 @@ export function encodeFeatureVector(event: FeatureVectorEvent): Buffer {
   if (event.payload.featureSetVersion !== FEATURE_SET_VERSION) {
     throw new Error(`cannot encode feature set ${event.payload.featureSetVersion}: this catalogue is ${FEATURE_SET_VERSION}`);
   }
-  return encodeFrame('V', headerOf(event), catalogueValues(event.payload.features));
+  return encodeFrame('V', headerOf(event), frameValuesOf(event.payload));
 }
 
 const versionAgrees = (v: FeatureVectorEvent) =>
