@@ -236,11 +236,12 @@ export class ForestPredictor {
    * averaged over trees. bias = mean root value; bias + Σ contributions = the raw
    * probability (up to float rounding).
    */
-  explain(row: Row, topK = 5, names?: readonly string[]): Explanation {
+  explain(row: Row, topK = 5, names?: readonly string[], into?: Float64Array): Explanation {
     const x = this.prepare(row);
     const { nTrees, nFeatures } = this.forest;
     const { f64, i32, nodeValue, leafValue, roots, depth } = this;
-    const all = new Float64Array(nFeatures);
+    // `into` (nFeatures long, overwritten): a caller that keeps only the top saves an array a call.
+    const all = into ? into.fill(0) : new Float64Array(nFeatures);
     let bias = 0;
     let pred = 0;
     for (let t = 0; t < nTrees; t++) {

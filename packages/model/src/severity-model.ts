@@ -71,6 +71,7 @@ export function modelFromArtifact(artifact: ModelArtifact, where = '(in memory)'
   const cal = artifact.calibration;
   const calibrate = (p: number): number => applyCalibration(cal, p);
   const featureIndex = new Map(names.map((n, i) => [n, i]));
+  const contributionsScratch = new Float64Array(forest.nFeatures);
   const dist = (feature: string | number): FeatureDistribution => {
     const i = typeof feature === 'number' ? feature : featureIndex.get(feature);
     const d = i === undefined ? undefined : artifact.trainingDistribution[i];
@@ -103,7 +104,8 @@ export function modelFromArtifact(artifact: ModelArtifact, where = '(in memory)'
     contributions: (row, topK = 5) => predictor.explain(row, topK, names),
     band,
     score(row, topK = 5) {
-      const e = predictor.explain(row, topK, names);
+      // Only the top is returned: the per-feature contributions go in one reused array.
+      const e = predictor.explain(row, topK, names, contributionsScratch);
       const probability = calibrate(e.prediction);
       return { probability, rawProbability: e.prediction, band: artifact.bands ? bandOf(probability, artifact.bands) : null, contributions: e.top };
     },
