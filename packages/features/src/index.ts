@@ -40,4 +40,5 @@ export { WireError } from './wire/bytes.js';
 export { WIRE_VERSION, MAX_HEADER_BYTES, isFrame, jsonPartOf } from './wire/frame.js';
 export * from './wire/vector.js';
 export * from './wire/score.js';
+export * from './wire/score-values.js';
 export { isDecodedCatalogue } from './wire/contract.js';

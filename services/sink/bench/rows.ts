@@ -8,12 +8,13 @@
 //
 // Knobs: BENCH_ROWS (default 40000), BENCH_BATCH (rows per transaction, default 500: a
 // partition's cut at ~2,000 scores/s over 6 partitions is 170-500), BENCH_PARTITIONS (6),
-// BENCH_WAREHOUSE (duckdb | none: convert only).
+// BENCH_WAREHOUSE (duckdb | none: convert only), BENCH_DECODE (values: the sink's; record:
+// decodeSeverityScore and JSON.stringify of its features record, the way before issue 18).
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { TOPICS } from '@ehr/features';
+import { decodeSeverityScore, TOPICS } from '@ehr/features';
 import { createLogger } from '@ehr/runtime';
 import { convert } from '../src/convert.js';
 import { Lander } from '../src/lander.js';
@@ -25,6 +26,7 @@ const ROWS = Number(process.env.BENCH_ROWS ?? 40_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 500);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 6);
 const WAREHOUSE = process.env.BENCH_WAREHOUSE ?? 'duckdb';
+const DECODE = process.env.BENCH_DECODE ?? 'values';
 const MiB = 2 ** 20;
 
 const logger = createLogger({ service: 'sink-bench', level: 'error' });
@@ -82,7 +84,7 @@ for (let from = 0, b = 0; from < ROWS; from += BATCH, b++) {
   }
   const c0 = performance.now();
   const converted = convert(
-    { cluster: 'bench', topic: TOPICS.scores, wireTopic: TOPICS.scores, partition, maxAttempts: 3, deadLetterTopic: TOPICS.deadLetter, alertTopic: TOPICS.alerts, shadowScoreTopic: TOPICS.shadowScores },
+    { cluster: 'bench', topic: TOPICS.scores, wireTopic: TOPICS.scores, partition, maxAttempts: 3, deadLetterTopic: TOPICS.deadLetter, alertTopic: TOPICS.alerts, shadowScoreTopic: TOPICS.shadowScores, ...(DECODE === 'record' ? { decodeScore: decodeSeverityScore } : {}) },
     records,
   );
   convertMs += performance.now() - c0;
@@ -115,6 +117,7 @@ const result = {
   rows: landed,
   batch: BATCH,
   warehouse: WAREHOUSE,
+  decode: DECODE,
   flags: process.execArgv.filter((a) => a.startsWith('--max')).join(' '),
   seconds: Number(seconds.toFixed(2)),
   rowsPerSecond: Math.round(landed / seconds),

@@ -2,11 +2,21 @@
 // others down: a score that does not decode goes to the dead-letter topic (as before), a
 // row outside the warehouse's bounds and a record whose conversion keeps throwing become
 // the sink's own dead letters, and the partition moves on. Alert events go the way scores do.
-import { buildDeadLetter, decodeAlertEvent, decodeDeadLetter, decodeSeverityScore, triage, type DeadLetter, type SeverityScoreEvent, type Validation } from '@ehr/features';
+import {
+  buildDeadLetter,
+  decodeAlertEvent,
+  decodeDeadLetter,
+  decodeSeverityScoreValues,
+  triage,
+  type DeadLetter,
+  type SeverityScoreEvent,
+  type Validation,
+} from '@ehr/features';
 import { errorMessage } from '@ehr/runtime';
 import type { BufferedRecord } from './partition-buffer.js';
 import { outOfBounds } from './warehouse/bounds.js';
-import { alertRow, deadLetterRow, scoreRow, sinkDeadLetterRow, type Position } from './warehouse/rows.js';
+import { featuresJson } from './warehouse/features-json.js';
+import { alertRow, deadLetterRow, scoreRow, scoreRowWith, sinkDeadLetterRow, type Position } from './warehouse/rows.js';
 import { ALERT_COLUMNS, DEAD_LETTER_COLUMNS, SCORE_COLUMNS } from './warehouse/schema.js';
 import type { AlertRow, DeadLetterRow, ScoreRow } from './warehouse/types.js';
 
@@ -68,16 +78,31 @@ function convertOne(ctx: ConvertContext, r: BufferedRecord, toTopic: DeadLetter[
     return { item: { record: r, deadLetter: sinkDeadLetterRow(ctx.cluster, at, r, 'warehouse_rejected', `dead letter outside the warehouse's bounds: ${problem}`, ctx.topic) }, quarantined: true };
   }
   if (ctx.topic === ctx.alertTopic) return convertAlert(ctx, r, at, asRejected, toTopic);
-  const { accepted, rejected } = triage([asRejected], ctx.decodeScore ?? decodeSeverityScore, 'sink');
-  const event = accepted[0]?.value;
-  if (!event) {
-    toTopic.push(...rejected);
-    return { item: { record: r }, quarantined: false };
-  }
-  const row = scoreRow(ctx.cluster, at, event);
+  const row = decodedRow(ctx, at, asRejected, toTopic);
+  if (!row) return { item: { record: r }, quarantined: false };
   const problem = outOfBounds(SCORE_COLUMNS, row);
   if (!problem) return { item: ctx.topic === ctx.shadowScoreTopic ? { record: r, shadowScore: row } : { record: r, score: row }, quarantined: false };
   return { item: { record: r, deadLetter: sinkDeadLetterRow(ctx.cluster, at, r, 'warehouse_rejected', `score outside the warehouse's bounds: ${problem}`, ctx.topic) }, quarantined: true };
+}
+
+/**
+ * The score's row, or null when it did not decode (its dead letter is added to `toTopic`).
+ * A frame's values go straight to the `features` text: the 211-key record decodeSeverityScore
+ * would build was only ever stringified here (bench/rows.ts: README, "Cost per row"). An
+ * injected decoder (tests) gives the whole score, record included.
+ */
+function decodedRow(ctx: ConvertContext, at: Position, asRejected: Parameters<typeof triage>[0][number], toTopic: DeadLetter[]): ScoreRow | null {
+  if (ctx.decodeScore) {
+    const { accepted, rejected } = triage([asRejected], ctx.decodeScore, 'sink');
+    toTopic.push(...rejected);
+    const event = accepted[0]?.value;
+    return event ? scoreRow(ctx.cluster, at, event) : null;
+  }
+  const { accepted, rejected } = triage([asRejected], decodeSeverityScoreValues, 'sink');
+  toTopic.push(...rejected);
+  const decoded = accepted[0]?.value;
+  if (!decoded) return null;
+  return decoded.values === null ? scoreRow(ctx.cluster, at, decoded.event) : scoreRowWith(ctx.cluster, at, decoded.event, featuresJson(decoded.values));
 }
 
 /** An alert event: invalid → the dead-letter topic (like a score), out of bounds → the sink's own dead letter. */

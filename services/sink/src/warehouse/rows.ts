@@ -1,4 +1,4 @@
-import { buildDeadLetter, type AlertEvent, type DeadLetter, type DeadLetterReason, type SeverityScoreEvent } from '@ehr/features';
+import { buildDeadLetter, type AlertEvent, type DeadLetter, type DeadLetterReason, type SeverityScoreEvent, type SeverityScoreHeader } from '@ehr/features';
 import { clip } from './bounds.js';
 import { DEAD_LETTER_COLUMNS } from './schema.js';
 import type { AlertRow, DeadLetterRow, ScoreRow } from './types.js';
@@ -18,6 +18,11 @@ const lineage = (cluster: string, at: Position) => ({ srcCluster: cluster, srcTo
 const iso = (epochMs: number) => new Date(Number.isFinite(epochMs) ? epochMs : 0).toISOString();
 
 export function scoreRow(cluster: string, at: Position, event: SeverityScoreEvent): ScoreRow {
+  return scoreRowWith(cluster, at, event, JSON.stringify(event.payload.features));
+}
+
+/** A score row whose `features` text is already made (featuresJson: from a frame's values). */
+export function scoreRowWith(cluster: string, at: Position, event: SeverityScoreHeader, features: string): ScoreRow {
   const p = event.payload;
   return {
     scoreId: p.scoreId,
@@ -38,7 +43,7 @@ export function scoreRow(cluster: string, at: Position, event: SeverityScoreEven
     news2Band: p.news2Band,
     modelName: p.model?.name ?? null,
     modelVersion: p.model?.version ?? null,
-    features: JSON.stringify(p.features),
+    features,
     topFeatures: JSON.stringify(p.topFeatures),
     latencyMs: p.latencyMs,
     unit: p.context?.unit ?? null,
