@@ -8,7 +8,8 @@
 //
 // Knobs: BENCH_ROWS (default 40000), BENCH_BATCH (rows per transaction, default 500: a
 // partition's cut at ~2,000 scores/s over 6 partitions is 170-500), BENCH_PARTITIONS (6),
-// BENCH_WAREHOUSE (duckdb | none: convert only), BENCH_DECODE (values: the sink's; record:
+// BENCH_WAREHOUSE (duckdb | none: convert only), BENCH_MEMORY=1 (where the RSS is, at the end),
+// BENCH_DUCKDB_MEMORY (DuckDB's memory_limit, default the sink's), BENCH_DECODE (values: the sink's; record:
 // decodeSeverityScore and JSON.stringify of its features record, the way before issue 18).
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -33,7 +34,7 @@ const logger = createLogger({ service: 'sink-bench', level: 'error' });
 // 20 patients × 24 h: about 500 distinct scores, cycled (the engine's state is garbage before the run starts).
 const source = frameSource(wardScores(20, 24));
 const dir = mkdtempSync(join(tmpdir(), 'sink-rows-'));
-const warehouse = WAREHOUSE === 'duckdb' ? new DuckDbWarehouse({ path: join(dir, 'w.duckdb'), logger }) : null;
+const warehouse = WAREHOUSE === 'duckdb' ? new DuckDbWarehouse({ path: join(dir, 'w.duckdb'), logger, ...(process.env.BENCH_DUCKDB_MEMORY ? { memoryLimit: process.env.BENCH_DUCKDB_MEMORY } : {}) }) : null;
 await warehouse?.init();
 const lander = warehouse ? new Lander(warehouse, logger) : null;
 
@@ -135,6 +136,25 @@ const result = {
   duckdbBufferPoolMiB: duck[0]?.buffer_pool ? Math.round(Number(duck[0].buffer_pool) / MiB) : null,
   load: loadavg().map((l) => Number(l.toFixed(2))),
 };
+/** Where the resident memory is at the end (BENCH_MEMORY=1): the kernel's split, V8's, DuckDB's own accounting. */
+if (process.env.BENCH_MEMORY === '1') {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const kb = (name: string) => Math.round(Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) / 1024);
+  const m = process.memoryUsage();
+  const tags = warehouse ? await warehouse.read(`SELECT tag, memory_usage_bytes FROM duckdb_memory() WHERE memory_usage_bytes > 0 ORDER BY 2 DESC`) : [];
+  process.stderr.write(
+    `${JSON.stringify({
+      rssMiB: kb('VmRSS'),
+      rssAnonMiB: kb('RssAnon'),
+      rssFileMiB: kb('RssFile'),
+      heapUsedMiB: Math.round(m.heapUsed / MiB),
+      heapTotalMiB: Math.round(m.heapTotal / MiB),
+      externalMiB: Math.round(m.external / MiB),
+      arrayBuffersMiB: Math.round(m.arrayBuffers / MiB),
+      duckdb: Object.fromEntries(tags.map((t) => [t.tag, Math.round(Number(t.memory_usage_bytes) / MiB)])),
+    })}\n`,
+  );
+}
 await warehouse?.close();
 rmSync(dir, { recursive: true, force: true });
 process.stdout.write(`${JSON.stringify(result)}\n`);
