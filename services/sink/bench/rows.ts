@@ -74,6 +74,8 @@ const cpu0 = process.cpuUsage();
 const main0 = mainThreadCpuMs();
 const t0 = performance.now();
 let convertMs = 0;
+/** Wall time of each batch's landing (a checkpoint shows as one long one). */
+const landMs: number[] = [];
 let landed = 0;
 for (let from = 0, b = 0; from < ROWS; from += BATCH, b++) {
   const partition = b % PARTITIONS;
@@ -92,10 +94,12 @@ for (let from = 0, b = 0; from < ROWS; from += BATCH, b++) {
   if (converted.toTopic.length > 0 || converted.outOfBounds > 0) throw new Error(`bench frames did not convert: ${converted.toTopic[0]?.error ?? 'out of bounds'}`);
   if (lander) {
     const target = { cluster: 'bench', topic: TOPICS.scores, wireTopic: TOPICS.scores, partition };
+    const l0 = performance.now();
     await lander.land(target, converted.items, () => offsets[partition]!, async (l) => {
       offsets[partition] = l.batch.lastOffset;
       landed += l.result.scoresInserted;
     });
+    landMs.push(performance.now() - l0);
   } else {
     offsets[partition] = offsets[partition]! + BigInt(n);
     landed += converted.items.length;
@@ -127,6 +131,8 @@ const result = {
   convertMsPer1k: Number(per1k(convertMs).toFixed(1)),
   gcMsPer1k: Number(per1k(gcMs).toFixed(1)),
   gcCount,
+  landMsMedian: Math.round(landMs.sort((a, b) => a - b)[Math.floor(landMs.length / 2)] ?? 0),
+  landMsLongest: landMs.slice(-3).reverse().map(Math.round),
   startRssMiB: Math.round(startRss / MiB),
   peakRssMiB: Math.round(peak.rss / MiB),
   peakHeapUsedMiB: Math.round(peak.heapUsed / MiB),
