@@ -12,7 +12,7 @@ import { MemoryBroker, MemoryBus } from '@ehr/bus';
 import { TOPICS } from '@ehr/features';
 import { createLogger } from '@ehr/runtime';
 import { createSinkService, DuckDbWarehouse, loadConfig, type LandedEvent } from '../src/index.js';
-import { makeScore, scoreMessage } from '../test/helpers.js';
+import { decodeScoreAsBefore, frameSource, wardScores } from './frames.js';
 import { startBenchSnowflake } from './snowflake.js';
 
 export interface StreamOptions {
@@ -26,6 +26,8 @@ export interface StreamOptions {
   /** DuckDB settings (DuckDB only; default: the sink's). */
   memoryLimit?: string;
   threads?: number;
+  /** 'record': decode as before issue 18 (the features record, then JSON.stringify), for A/B. */
+  decode?: 'record';
 }
 
 export interface StreamResult {
@@ -37,6 +39,8 @@ export interface StreamResult {
   p99: number;
   max: number;
   peakRssMiB: number;
+  /** Process CPU (all threads, the generator's included) per 1,000 rows landed. */
+  cpuMsPer1k: number;
   baseRssMiB: number;
 }
 
@@ -45,14 +49,12 @@ const logger = createLogger({ service: 'sink-bench', level: 'error' });
 const dir = mkdtempSync(join(tmpdir(), 'sink-bench-'));
 
 /**
- * Messages made cheaply: 500 real scores as templates, each copy with a fresh score id, so
- * that the generator does not compete with the sink for the CPU (or hold every message).
+ * Messages made cheaply: about 500 real score frames (the whole feature catalogue, as scoring
+ * writes them) as templates, each copy with a fresh score id, so that the generator does not
+ * compete with the sink for the CPU (or hold every message).
  */
-const templates = Array.from({ length: 500 }, (_, i) => ({ id: makeScore(i, { run: 'bench', patients: 500 }).payload.scoreId, message: scoreMessage(makeScore(i, { run: 'bench', patients: 500 })) }));
-const messageOf = (n: number) => {
-  const t = templates[n % templates.length]!;
-  return { key: t.message.key, value: t.message.value.replaceAll(t.id, `bench-${n.toString(36).padStart(8, '0')}`) };
-};
+const frames = frameSource(wardScores(20, 24));
+const messageOf = (n: number) => ({ key: frames.key(n), value: frames.frame(n) });
 
 const snowflake = options.warehouse === 'snowflake' ? await startBenchSnowflake(join(dir, 'sf.duckdb')) : null;
 const env = snowflake?.env ?? { DUCKDB_PATH: join(dir, 'w.duckdb') };
@@ -74,7 +76,14 @@ const warehouse =
         ...(options.threads ? { threads: options.threads } : {}),
       })
     : undefined;
-const service = createSinkService({ config, logger, bus: new MemoryBus({ broker }), onLanded, ...(warehouse ? { warehouse } : {}) });
+const service = createSinkService({
+  config,
+  logger,
+  bus: new MemoryBus({ broker }),
+  onLanded,
+  ...(warehouse ? { warehouse } : {}),
+  ...(options.decode === 'record' ? { decodeScore: decodeScoreAsBefore } : {}),
+});
 await service.start();
 
 let peakRss = 0;
@@ -83,6 +92,7 @@ const sampler = setInterval(sample, 50);
 const baseRss = process.memoryUsage().rss;
 const producer = new MemoryBus({ broker });
 const started = performance.now();
+const cpuAtStart = process.cpuUsage();
 if (options.rate === 0) {
   for (let sent = 0; sent < options.total; sent += 1000) {
     await producer.produce(TOPICS.scores, Array.from({ length: Math.min(1000, options.total - sent) }, (_, k) => messageOf(sent + k)));
@@ -101,6 +111,7 @@ if (options.rate === 0) {
 const deadline = Date.now() + 300_000;
 while (landed < options.total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 const seconds = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuAtStart);
 sample();
 clearInterval(sampler);
 await service.stop();
@@ -118,6 +129,7 @@ const result: StreamResult = {
   p99: at(99),
   max: delays[delays.length - 1] ?? NaN,
   peakRssMiB: peakRss / 2 ** 20,
+  cpuMsPer1k: ((cpu.user + cpu.system) / 1000 / landed) * 1000,
   baseRssMiB: baseRss / 2 ** 20,
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -22,6 +22,10 @@ export const manifest = defineService({
   // 96 MiB was too little: the Snowflake path ran out of heap in the warehouse-outage fault
   // test (the snowflake-sdk serialising a backlog's batch after the outage: CI, 2026-12-07).
   // 256 MiB with the small semi-space; the DuckDB figures above were taken at 96.
+  // The semi-space stays 4 MiB (bench/rows.ts, real 211-feature frames, README "Heap flags",
+  // load 5.5-6.3): 8 and 16 MiB cut the scavenges from 555 to 316 and 199 per 40,000 rows
+  // but not the CPU (171-194 vs 173-184 ms per 1,000 rows, within the noise), and added
+  // 15-40 MiB of RSS.
   nodeFlags: ['--max-old-space-size=256', '--max-semi-space-size=4'],
   // DuckDB's queries run on libuv's worker threads, and every thread that allocates gets a
   // glibc arena of its own that keeps what it freed. Two arenas and two workers (four by

@@ -42,7 +42,11 @@ export interface DuckDbWarehouseOptions {
  * DuckDB's own default is 80 % of the machine's memory, which it uses as a cache: under a
  * steady stream of 6 KB score rows the sink's resident memory swung between 0.3 and 1 GB
  * (measured by the e2e big-patient test). The limit was chosen by the sink's bench
- * (README, "DuckDB memory"): below it the write rate does not change.
+ * (README, "DuckDB memory"): below it the write rate does not change. With real rows (the
+ * 6.8 KB features text; bench/rows.ts, README "Where the resident memory is") the buffer pool
+ * does fill to it, with rows not yet checkpointed, and 64MB took 55 MiB off the peak RSS, but
+ * ran out of memory at 100,000 rows in batches of 1,000 ("failed to pin block"); 32MB failed
+ * at once. 128MB has the margin.
  */
 export const DUCKDB_MEMORY_LIMIT = '128MB';
 /** One worker thread: the sink writes one small batch at a time; more threads only add memory. */

@@ -1,5 +1,6 @@
-import { buildDeadLetter, type AlertEvent, type DeadLetter, type DeadLetterReason, type SeverityScoreEvent } from '@ehr/features';
+import { buildDeadLetter, catalogueOf, type AlertEvent, type DeadLetter, type DeadLetterReason, type SeverityScoreEvent } from '@ehr/features';
 import { clip } from './bounds.js';
+import { featuresJson } from './features-json.js';
 import { DEAD_LETTER_COLUMNS } from './schema.js';
 import type { AlertRow, DeadLetterRow, ScoreRow } from './types.js';
 
@@ -19,6 +20,11 @@ const iso = (epochMs: number) => new Date(Number.isFinite(epochMs) ? epochMs : 0
 
 export function scoreRow(cluster: string, at: Position, event: SeverityScoreEvent): ScoreRow {
   const p = event.payload;
+  // A score off the bus (a frame): its values straight to the text, its 211-key record never
+  // built (building and stringifying it were 16 % of the sink's main thread and most of its
+  // garbage, issue 18). The JSON of before carries its record.
+  const catalogue = catalogueOf(p);
+  const features = catalogue ? featuresJson(catalogue.values) : JSON.stringify(p.features);
   return {
     scoreId: p.scoreId,
     // The raw event the score traces back to (the architecture's `event_id`); scores from
@@ -38,7 +44,7 @@ export function scoreRow(cluster: string, at: Position, event: SeverityScoreEven
     news2Band: p.news2Band,
     modelName: p.model?.name ?? null,
     modelVersion: p.model?.version ?? null,
-    features: JSON.stringify(p.features),
+    features,
     topFeatures: JSON.stringify(p.topFeatures),
     latencyMs: p.latencyMs,
     unit: p.context?.unit ?? null,
