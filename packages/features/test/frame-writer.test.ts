@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { ByteWriter } from '../src/wire/bytes.js';
 import { decodeFrame, encodeFrame } from '../src/wire/frame.js';
 import { FEATURE_COUNT } from '../src/featurize/catalog.js';
+import { createRandom } from '../src/random.js';
 
 const values = (seed: number) => Float64Array.from({ length: FEATURE_COUNT }, (_, i) => (i % 7 === 0 ? NaN : seed * 1000 + i + (i % 3) / 10));
 
@@ -27,5 +29,29 @@ describe('encodeFrame (one writer for every frame)', () => {
     expect(() => encodeFrame('V', '{}', { length: 3, 0: 1, get 1(): number { throw new Error('boom'); }, 2: 3 } as ArrayLike<number>)).toThrow('boom');
     const frame = encodeFrame('V', '{"ok":true}', values(4));
     expect(decodeFrame(frame, 'V').header).toEqual({ ok: true });
+  });
+});
+
+describe('ByteWriter.varint', () => {
+  /** LEB128 by arithmetic, as first written (exact past 2^32). */
+  function reference(v: number): number[] {
+    const out: number[] = [];
+    while (v >= 0x80) {
+      out.push((v % 0x80) | 0x80);
+      v = Math.floor(v / 0x80);
+    }
+    out.push(v);
+    return out;
+  }
+
+  it('writes the same bytes as the arithmetic form on both sides of 2^31 and up to 2^53', () => {
+    const values = [0, 1, 0x7f, 0x80, 0x3fff, 0x4000, 2 ** 31 - 1, 2 ** 31, 2 ** 31 + 1, 2 ** 32 - 1, 2 ** 32, 2 ** 48 * 4 + 3, Number.MAX_SAFE_INTEGER];
+    const rng = createRandom(11);
+    for (let i = 0; i < 2000; i++) values.push(Math.floor(rng.next() * 2 ** (1 + (i % 53))));
+    for (const v of values) {
+      const w = new ByteWriter(4);
+      w.varint(v);
+      expect(Array.from(w.take()), String(v)).toEqual(reference(v));
+    }
   });
 });

@@ -18,7 +18,7 @@ import { processorHarness } from '../test/fixtures/recording-bus.js';
 const EVENTS = Number(process.env.HOT_EVENTS ?? 30_000);
 const RUNS = Number(process.env.HOT_RUNS ?? 5);
 const BATCH = Number(process.env.HOT_BATCH ?? 100);
-const CHECKPOINT_EVERY = 1_500;
+const CHECKPOINT_EVERY = Number(process.env.HOT_CHECKPOINT_EVERY ?? 1_500);
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const gc = (globalThis as { gc?: () => void }).gc;
 

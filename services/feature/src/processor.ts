@@ -280,7 +280,8 @@ export function createFeatureProcessor({ bus, logger, metrics, options, isolatio
     if (batch.records.length === 0) return;
     const state = await partitionFor(batch.partition, BigInt(batch.records[0]!.offset), context);
     const from = state.lastApplied;
-    const records = from === null ? batch.records : batch.records.filter((r) => BigInt(r.offset) > from);
+    // A batch is in offset order: when its first record is new, all are (no BigInt per record).
+    const records = from === null || BigInt(batch.records[0]!.offset) > from ? batch.records : batch.records.filter((r) => BigInt(r.offset) > from);
     skipped.inc(batch.records.length - records.length);
     if (records.length === 0) return;
 

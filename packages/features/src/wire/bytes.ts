@@ -59,6 +59,15 @@ export class ByteWriter {
   /** Unsigned LEB128 of a non-negative safe integer (arithmetic, not bit operators: past 2^32). */
   varint(v: number): void {
     this.reserve(8);
+    if (v < 0x80000000) {
+      // Below 2^31 bit operators are exact and several times cheaper (most values of a vector).
+      while (v >= 0x80) {
+        this.buf[this.length++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
+      this.buf[this.length++] = v;
+      return;
+    }
     while (v >= 0x80) {
       this.buf[this.length++] = (v % 0x80) | 0x80;
       v = Math.floor(v / 0x80);
