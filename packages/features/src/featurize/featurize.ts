@@ -146,9 +146,13 @@ function consciousness(avpu: Latest | null, gcs: Latest | null): Consciousness |
   return avpu ? (AVPU_LEVELS[Math.round(avpu.value)] ?? null) : null;
 }
 
-/** The feature vector of `state` as of event time `at`, triggered by an event of schema `trigger`. */
-export function featurize(state: PatientState, at: number, trigger: RawEventSchemaName): Float64Array {
-  const out = new Float64Array(FEATURE_COUNT).fill(NaN);
+/**
+ * The feature vector of `state` as of event time `at`, triggered by an event of schema
+ * `trigger`. Written into `into` when given (FEATURE_COUNT long; the caller reuses it), else
+ * into a new array.
+ */
+export function featurize(state: PatientState, at: number, trigger: RawEventSchemaName, into?: Float64Array): Float64Array {
+  const out = (into ?? new Float64Array(FEATURE_COUNT)).fill(NaN);
   const { series } = state;
   for (const slots of SERIES_SLOTS) writeSeries(out, series[slots.signal] ?? null, at, slots);
 
