@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseJson } from '../src/index.js';
+import { createRandom, parseJson } from '../src/index.js';
 import { isEventTimestamp } from '../src/schemas/common.js';
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-](\d{2}):(\d{2}))$/;
@@ -33,8 +33,32 @@ describe('isEventTimestamp', () => {
 
   it('agrees on times, offsets and shapes', () => {
     const samples = ['2026-01-05T00:00:00Z', '2026-01-05T24:00:00Z', '2026-01-05T23:60:00Z', '2026-01-05T23:59:60Z', '2026-01-05T23:59:59+24:00', '2026-01-05T23:59:59+23:59', '2026-01-05T23:59:59-01:60',
-      '2026-01-05T23:59:59.123456789Z', '2026-01-05T23:59:59.1234567890Z', '2026-01-05 23:59:59Z', '2026-01-05T23:59:59', '9999-12-31T23:59:59Z', '0000-01-01T00:00:00Z', '', 'x', '2024-02-29T00:00:00+01:00', '2100-02-29T00:00:00Z', '2000-02-29T00:00:00Z'];
+      '2026-01-05T23:59:59.123456789Z', '2026-01-05T23:59:59.1234567890Z', '2026-01-05 23:59:59Z', '2026-01-05T23:59:59', '9999-12-31T23:59:59Z', '0000-01-01T00:00:00Z', '', 'x', '2024-02-29T00:00:00+01:00', '2100-02-29T00:00:00Z', '2000-02-29T00:00:00Z',
+      '2026-01-05T10:20:30Z ', '2026-01-05T10:20:30Z\n', ' 2026-01-05T10:20:30Z', '2026-01-05T10:20:30.5+01:00 ', '2026-01-05T10:20:30+0100', '2026-01-05T10:20:30+01', '2026-01-05T10:20:30.Z', '२०२६-01-05T10:20:30Z'];
     for (const v of samples) expect(isEventTimestamp(v), v).toBe(reference(v));
+  });
+});
+
+describe('isEventTimestamp on mangled input', () => {
+  it('agrees with the regex form on 50,000 timestamps with characters replaced, inserted, removed', () => {
+    const rng = createRandom(3);
+    const bases = ['2026-01-05T10:20:30Z', '2026-01-05T10:20:30.123Z', '2024-02-29T23:59:59.123456789+01:00', '1999-12-31T00:00:00-05:30', '2026-03-31T12:00:00+23:59'];
+    const alphabet = '0123456789-:TZ.+ xt\n';
+    let accepted = 0;
+    for (let n = 0; n < 50_000; n++) {
+      let v = bases[n % bases.length]!;
+      const edits = 1 + Math.floor(rng.next() * 3);
+      for (let e = 0; e < edits; e++) {
+        const at = Math.floor(rng.next() * (v.length + 1));
+        const c = alphabet[Math.floor(rng.next() * alphabet.length)]!;
+        const op = rng.next();
+        v = op < 0.5 ? v.slice(0, at) + c + v.slice(at + 1) : op < 0.75 ? v.slice(0, at) + c + v.slice(at) : v.slice(0, at) + v.slice(at + 1);
+      }
+      const want = reference(v);
+      if (want) accepted++;
+      expect(isEventTimestamp(v), JSON.stringify(v)).toBe(want);
+    }
+    expect(accepted).toBeGreaterThan(1000); // the mangling leaves plenty valid too
   });
 });
 
