@@ -47,11 +47,14 @@ export function describeIssues(label: string, issues: readonly ValidationIssue[]
   return `invalid ${label}: ${shown.join('; ')}${more}`;
 }
 
+/** Stateless between calls (no `stream` option): one for every message, not one each. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** JSON bytes → value, or the parse error as a validation failure. */
 export function parseJson(bytes: Uint8Array | string): Validation<unknown> {
   let text: string;
   try {
-    text = typeof bytes === 'string' ? bytes : new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = typeof bytes === 'string' ? bytes : utf8.decode(bytes);
   } catch {
     return { ok: false, reason: 'unparseable', error: 'message is not valid UTF-8', issues: [{ path: '$', message: 'invalid UTF-8' }] };
   }

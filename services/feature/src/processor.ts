@@ -6,6 +6,7 @@ import {
   peekIds,
   processEvent,
   encodeFeatureVectorDraft,
+  FEATURE_COUNT,
   TOPICS,
   type DeadLetter,
   type EngineOptions,
@@ -242,6 +243,8 @@ export function createFeatureProcessor({ bus, logger, metrics, options, isolatio
     }
   }
 
+  const vectorScratch = new Float64Array(FEATURE_COUNT);
+
   /** One record through decode, the time bound and the engine; what comes of it is pushed to `out`/`letters`. */
   function processRecord(record: BusRecord, tx: PartitionTransaction, tally: Tally): void {
     const decoded = decodeRawEvent(record.value);
@@ -257,7 +260,8 @@ export function createFeatureProcessor({ bus, logger, metrics, options, isolatio
       tally.letters.push(buildDeadLetter(record, { service: SERVICE, ...future, patientId: event.patientId, originalEventId: event.eventId }));
       return;
     }
-    const outcome = engine(tx, event, options.engine);
+    // The vector is encoded below before the next event: one array serves them all.
+    const outcome = engine(tx, event, options.engine, vectorScratch);
     if (outcome.kind === 'duplicate') tally.duplicates++;
     else if (outcome.kind === 'rejected') {
       const { patientId, eventId } = outcome.event;
@@ -280,7 +284,8 @@ export function createFeatureProcessor({ bus, logger, metrics, options, isolatio
     if (batch.records.length === 0) return;
     const state = await partitionFor(batch.partition, BigInt(batch.records[0]!.offset), context);
     const from = state.lastApplied;
-    const records = from === null ? batch.records : batch.records.filter((r) => BigInt(r.offset) > from);
+    // A batch is in offset order: when its first record is new, all are (no BigInt per record).
+    const records = from === null || BigInt(batch.records[0]!.offset) > from ? batch.records : batch.records.filter((r) => BigInt(r.offset) > from);
     skipped.inc(batch.records.length - records.length);
     if (records.length === 0) return;
 

@@ -105,9 +105,12 @@ export function consciousnessScore(level: Consciousness): number {
 export function news2Band(total: number, parts: News2Parts): News2Band {
   if (total >= 7) return 'high';
   if (total >= 5) return 'medium';
-  const anyThree = Object.values(parts).some((p) => p === 3);
-  return anyThree ? 'low_medium' : 'low';
+  for (const name of PART_NAMES) if (parts[name] === 3) return 'low_medium';
+  return 'low';
 }
+
+/** The parts in the order `news2` builds them (and reports them missing): a loop over these, not Object.entries per vector. */
+const PART_NAMES = ['respiratoryRate', 'spo2', 'airOrOxygen', 'systolicBp', 'heartRate', 'consciousness', 'temperature'] as const satisfies readonly (keyof News2Parts)[];
 
 export function news2(input: News2Input): News2Result {
   const scale = input.spo2Scale ?? 1;
@@ -127,7 +130,8 @@ export function news2(input: News2Input): News2Result {
   };
   let total = 0;
   const missing: (keyof News2Parts)[] = [];
-  for (const [name, value] of Object.entries(parts) as [keyof News2Parts, number | null][]) {
+  for (const name of PART_NAMES) {
+    const value = parts[name];
     if (value === null) missing.push(name);
     else total += value;
   }

@@ -29,26 +29,40 @@ export interface SofaParts {
 }
 
 const known = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
+// Counted in a loop, not by filtering into an array: every feature vector scores SOFA twice.
 /** Points for a value by descending cut-offs: below cuts[0] → 1, below cuts[1] → 2, … */
-const below = (v: number, cuts: readonly number[]) => cuts.filter((c) => v < c).length;
+function below(v: number, cuts: readonly number[]): number {
+  let n = 0;
+  for (const c of cuts) if (v < c) n++;
+  return n;
+}
 /** Points for a value by ascending cut-offs: at or above cuts[0] → 1, … */
-const atLeast = (v: number, cuts: readonly number[]) => cuts.filter((c) => v >= c).length;
+function atLeast(v: number, cuts: readonly number[]): number {
+  let n = 0;
+  for (const c of cuts) if (v >= c) n++;
+  return n;
+}
+const RESPIRATION = [400, 315, 235, 150];
+const COAGULATION = [150, 100, 50, 20];
+const LIVER = [1.2, 2, 6, 12];
+const RENAL = [1.2, 2, 3.5, 5];
+const CNS = [15, 13, 10, 6];
 
 export function sofaParts(input: SofaInput): SofaParts {
   const { spo2FiO2: sf, platelets, bilirubin, meanArterialPressure: map, creatinine, gcs } = input;
   return {
-    respiration: known(sf) ? below(sf, [400, 315, 235, 150]) : null,
-    coagulation: known(platelets) ? below(platelets, [150, 100, 50, 20]) : null,
-    liver: known(bilirubin) ? atLeast(bilirubin, [1.2, 2, 6, 12]) : null,
+    respiration: known(sf) ? below(sf, RESPIRATION) : null,
+    coagulation: known(platelets) ? below(platelets, COAGULATION) : null,
+    liver: known(bilirubin) ? atLeast(bilirubin, LIVER) : null,
     cardiovascular: known(map) ? (map < 70 ? 1 : 0) : null,
-    renal: known(creatinine) ? atLeast(creatinine, [1.2, 2, 3.5, 5]) : null,
-    cns: known(gcs) ? below(Math.round(gcs), [15, 13, 10, 6]) : null,
+    renal: known(creatinine) ? atLeast(creatinine, RENAL) : null,
+    cns: known(gcs) ? below(Math.round(gcs), CNS) : null,
   };
 }
 
 /** Sum of the parts that could be scored (0 when none could). */
 export function sofaTotal(parts: SofaParts): number {
   let total = 0;
-  for (const v of Object.values(parts) as (number | null)[]) if (v !== null) total += v;
+  for (const v of [parts.respiration, parts.coagulation, parts.liver, parts.cardiovascular, parts.renal, parts.cns]) if (v !== null) total += v;
   return total;
 }

@@ -13,6 +13,8 @@ export class WireError extends Error {
   }
 }
 
+const utf8Encoder = new TextEncoder();
+
 export class ByteWriter {
   private buf: Uint8Array;
   private view: DataView;
@@ -57,11 +59,26 @@ export class ByteWriter {
   /** Unsigned LEB128 of a non-negative safe integer (arithmetic, not bit operators: past 2^32). */
   varint(v: number): void {
     this.reserve(8);
+    if (v < 0x80000000) {
+      // Below 2^31 bit operators are exact and several times cheaper (most values of a vector).
+      while (v >= 0x80) {
+        this.buf[this.length++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
+      this.buf[this.length++] = v;
+      return;
+    }
     while (v >= 0x80) {
       this.buf[this.length++] = (v % 0x80) | 0x80;
       v = Math.floor(v / 0x80);
     }
     this.buf[this.length++] = v;
+  }
+
+  /** A string as UTF-8, encoded in place (at most 3 bytes per UTF-16 unit; a lone surrogate is U+FFFD, as TextEncoder.encode). */
+  utf8(text: string): void {
+    this.reserve(text.length * 3);
+    this.length += utf8Encoder.encodeInto(text, this.buf.subarray(this.length)).written;
   }
 
   bytes(b: Uint8Array): void {
@@ -90,6 +107,14 @@ export class ByteWriter {
   /** A Buffer over the written bytes (no copy): what the bus sends. */
   finish(): Buffer {
     return Buffer.from(this.buf.buffer, this.buf.byteOffset, this.length);
+  }
+
+  /** The written bytes copied out at their exact size (small ones share Node's buffer pool), and the writer emptied for reuse. */
+  take(): Buffer {
+    const out = Buffer.allocUnsafe(this.length);
+    out.set(this.buf.subarray(0, this.length));
+    this.length = 0;
+    return out;
   }
 }
 

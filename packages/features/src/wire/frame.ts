@@ -15,26 +15,32 @@ const PREAMBLE = 9;
 /** A header is envelope, ids, band reason and at most 50 top features: far below this. */
 export const MAX_HEADER_BYTES = 64 * 1024;
 
-const encoder = new TextEncoder();
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+/**
+ * One writer for every frame (encoding is synchronous), each frame copied out at its exact
+ * size: a fresh writer per frame allocated about twice the frame (header × 3 for UTF-8)
+ * as a new ArrayBuffer, once per event in the feature service.
+ */
+const scratch = new ByteWriter(16 * 1024);
 
 /**
  * A frame of `kind`: the header, then `values` packed, or (`Uint8Array`) values already packed
  * by packValues (a score reusing its vector's bytes: the same numbers, not packed again).
  */
 export function encodeFrame(kind: FrameKind, header: string, values: ArrayLike<number> | Uint8Array): Buffer {
-  const w = new ByteWriter(PREAMBLE + header.length * 3 + (values instanceof Uint8Array ? values.length : values.length * 3 + 64));
+  const w = scratch;
+  w.length = 0; // a frame whose encoding threw may have left bytes behind
   for (const b of MAGIC) w.u8(b);
   w.u8(kind.charCodeAt(0));
   w.u8(WIRE_VERSION);
   const lengthAt = w.length;
   w.u32(0);
   const start = w.length;
-  w.bytes(encoder.encode(header));
+  w.utf8(header);
   w.setU32At(lengthAt, w.length - start);
   if (values instanceof Uint8Array) w.bytes(values);
   else packValues(w, values);
-  return w.finish();
+  return w.take();
 }
 
 /** Does this message start with the frame's magic (else it is JSON, or garbage)? */
