@@ -9,7 +9,7 @@
 // Knobs: BENCH_ROWS (default 40000), BENCH_BATCH (rows per transaction, default 500: a
 // partition's cut at ~2,000 scores/s over 6 partitions is 170-500), BENCH_PARTITIONS (6),
 // BENCH_WAREHOUSE (duckdb | none: convert only), BENCH_MEMORY=1 (where the RSS is, at the end),
-// BENCH_DUCKDB_MEMORY (DuckDB's memory_limit, default the sink's), BENCH_DECODE (values: the sink's; record:
+// BENCH_DUCKDB_MEMORY (DuckDB's memory_limit, default the sink's), BENCH_CHECKPOINT (its checkpoint_threshold), BENCH_DECODE (values: the sink's; record:
 // decodeSeverityScore and JSON.stringify of its features record, the way before issue 18).
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -34,7 +34,7 @@ const logger = createLogger({ service: 'sink-bench', level: 'error' });
 // 20 patients × 24 h: about 500 distinct scores, cycled (the engine's state is garbage before the run starts).
 const source = frameSource(wardScores(20, 24));
 const dir = mkdtempSync(join(tmpdir(), 'sink-rows-'));
-const warehouse = WAREHOUSE === 'duckdb' ? new DuckDbWarehouse({ path: join(dir, 'w.duckdb'), logger, ...(process.env.BENCH_DUCKDB_MEMORY ? { memoryLimit: process.env.BENCH_DUCKDB_MEMORY } : {}) }) : null;
+const warehouse = WAREHOUSE === 'duckdb' ? new DuckDbWarehouse({ path: join(dir, 'w.duckdb'), logger, ...(process.env.BENCH_DUCKDB_MEMORY ? { memoryLimit: process.env.BENCH_DUCKDB_MEMORY } : {}), ...(process.env.BENCH_CHECKPOINT ? { checkpointThreshold: process.env.BENCH_CHECKPOINT } : {}) }) : null;
 await warehouse?.init();
 const lander = warehouse ? new Lander(warehouse, logger) : null;
 

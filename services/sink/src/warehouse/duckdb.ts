@@ -36,6 +36,8 @@ export interface DuckDbWarehouseOptions {
   memoryLimit?: string;
   /** DuckDB's worker threads (default DUCKDB_THREADS). */
   threads?: number;
+  /** WAL size that triggers a checkpoint (default DUCKDB_CHECKPOINT_THRESHOLD; benches compare others). */
+  checkpointThreshold?: string;
 }
 
 /**
@@ -74,11 +76,11 @@ export const DUCKDB_ALLOCATOR = { allocator_flush_threshold: '16MB', allocator_b
 export const DUCKDB_CHECKPOINT_THRESHOLD = '256MB';
 
 /** The settings DuckDB is opened with. */
-export const duckdbInstanceOptions = (options: Pick<DuckDbWarehouseOptions, 'memoryLimit' | 'threads'>): Record<string, string> => ({
+export const duckdbInstanceOptions = (options: Pick<DuckDbWarehouseOptions, 'memoryLimit' | 'threads' | 'checkpointThreshold'>): Record<string, string> => ({
   memory_limit: options.memoryLimit ?? DUCKDB_MEMORY_LIMIT,
   threads: String(options.threads ?? DUCKDB_THREADS),
   ...DUCKDB_ALLOCATOR,
-  checkpoint_threshold: DUCKDB_CHECKPOINT_THRESHOLD,
+  checkpoint_threshold: options.checkpointThreshold ?? DUCKDB_CHECKPOINT_THRESHOLD,
 });
 
 /**
