@@ -14,13 +14,13 @@ import {
   type FeatureVectorEvent,
   serializeFeatureVector,
   type SeverityScoreEvent,
-  severityScoreOf,
   toFeatureValues,
   toFeatureVectorEvent,
 } from '../src/index.js';
 import { ByteReader, ByteWriter } from '../src/wire/bytes.js';
 import { packValues, unpackValues } from '../src/wire/values.js';
 import { f32OrF64, f64Full, f64Present, jsonArray, msgpackArray, type Layout } from './candidates.js';
+import { benchScore } from '../src/testing.js';
 import { wardDrafts } from './vectors.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -29,23 +29,7 @@ const drafts = wardDrafts(60, 48);
 const vectors = drafts.map((d) => toFeatureVectorEvent(d, when));
 
 /** A score as scoring writes it, with five real contributions and a band reason. */
-function scoreOf(v: FeatureVectorEvent, i: number): SeverityScoreEvent {
-  const probability = ((i * 7919) % 1000) / 1000;
-  return severityScoreOf(v, v.eventId.replace(/^.{8}/, 'aaaaaaaa'), when, {
-    mode: 'model',
-    probability,
-    band: probability > 0.5 ? 'high' : 'low',
-    bandSource: 'model',
-    bandReason: `model probability ${probability.toFixed(3)} at or above the high threshold 0.500`,
-    news2: i % 9,
-    news2Band: 'low',
-    model: { name: 'severity-rf', version: '2025-01-01T00:00:00Z-abc123' },
-    features: v.payload.features,
-    topFeatures: [3, 17, 40, 41, 90].map((f, k) => ({ feature: FEATURE_NAMES[f]!, value: v.payload.features[FEATURE_NAMES[f]!] ?? null, contribution: 0.01 * (5 - k) + probability / 97 })),
-    latencyMs: 12 + (i % 40),
-    context: v.payload.context,
-  });
-}
+const scoreOf = (v: FeatureVectorEvent, i: number): SeverityScoreEvent => benchScore(v, i, v.eventId.replace(/^.{8}/, 'aaaaaaaa'), when);
 const scores = vectors.map(scoreOf);
 
 interface Codec {

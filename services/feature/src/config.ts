@@ -11,6 +11,7 @@ import {
 } from '@ehr/features';
 import { ConfigError, portEnv, readConfig, ServiceEnv, type Static } from '@ehr/runtime';
 import { Type } from '@sinclair/typebox';
+import type { FeatureProcessorOptions } from './processor.js';
 
 export const FeatureEnv = Type.Composite([
   ServiceEnv,
@@ -59,6 +60,21 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): F
   engineOptions(config); // fail fast on a bad trigger list
   return config;
 };
+
+/** The processor's options from the service's config (`changelog`: whether state goes to the changelog topic). */
+export function processorOptions(config: FeatureConfig, changelog: boolean): FeatureProcessorOptions {
+  return {
+    engine: engineOptions(config),
+    changelog,
+    changelogPartitions: config.KAFKA_TOPIC_PARTITIONS,
+    groupId: config.FEATURE_GROUP_ID,
+    checkpointIntervalMs: config.FEATURE_CHECKPOINT_INTERVAL_MS,
+    checkpointMaxEvents: config.FEATURE_CHECKPOINT_MAX_EVENTS,
+    restoreTimeoutMs: config.FEATURE_RESTORE_TIMEOUT_MS,
+    maxFutureSkewMs: config.MAX_FUTURE_SKEW * 1000,
+    maxPatients: config.FEATURE_MAX_PATIENTS,
+  };
+}
 
 /** The engine's options from the service's config: the same knobs the batch API takes. */
 export function engineOptions(config: FeatureConfig): EngineOptions {

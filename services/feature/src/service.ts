@@ -2,7 +2,7 @@ import { PartitionProgress, RecordIsolation, type Bus, type Subscription } from 
 import { TOPICS } from '@ehr/features';
 import { createMetricsRegistry, Readiness, type Logger, type RunnableService } from '@ehr/runtime';
 import { buildApp } from './app.js';
-import { engineOptions, type FeatureConfig } from './config.js';
+import { processorOptions, type FeatureConfig } from './config.js';
 import { createFeatureProcessor, type FeatureProcessor, type FeatureProcessorDeps } from './processor.js';
 
 export interface FeatureServiceDeps {
@@ -31,17 +31,7 @@ export function createFeatureService({ config, logger, bus, now, engine }: Featu
     bus,
     logger,
     metrics,
-    options: {
-      engine: engineOptions(config),
-      changelog,
-      changelogPartitions: config.KAFKA_TOPIC_PARTITIONS,
-      groupId: config.FEATURE_GROUP_ID,
-      checkpointIntervalMs: config.FEATURE_CHECKPOINT_INTERVAL_MS,
-      checkpointMaxEvents: config.FEATURE_CHECKPOINT_MAX_EVENTS,
-      restoreTimeoutMs: config.FEATURE_RESTORE_TIMEOUT_MS,
-      maxFutureSkewMs: config.MAX_FUTURE_SKEW * 1000,
-      maxPatients: config.FEATURE_MAX_PATIENTS,
-    },
+    options: processorOptions(config, changelog),
     isolation,
     ...(now ? { now } : {}),
     ...(engine ? { engine } : {}),
