@@ -214,6 +214,12 @@ for (;;) {
 }
 const peakRssMiB = Math.round(peakRss() / MiB);
 clearInterval(sampler);
+/** CPU seconds so far (user + system) of npm start, all its threads or the main one: the stages share that one. */
+const cpuSeconds = (stat: string) => {
+  const fields = readFileSync(stat, 'utf8').slice(readFileSync(stat, 'utf8').lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ, 100 on Linux)
+};
+const cpu = { processSeconds: cpuSeconds(`/proc/${child.pid}/stat`), mainThreadSeconds: cpuSeconds(`/proc/${child.pid}/task/${child.pid}/stat`) };
 const peakOf = (key: 'rssMiB' | 'heapTotalMiB' | 'heapUsedMiB' | 'externalMiB') => Math.max(...memory.map((m) => m[key]).filter(Number.isFinite));
 if (keep) for (const s of Object.keys(urls)) writeFileSync(join(dir, `${s}.metrics`), await metricsOf(s));
 child.kill('SIGINT'); // Ctrl-C: drains and stops
@@ -247,6 +253,7 @@ const result = {
   pushback,
   landedSeconds,
   peakRssMiB,
+  cpu,
   // Peaks of the samples (every 2 s), and every 10th sample: what the resident memory is made of.
   memory: { peaks: { rssMiB: peakOf('rssMiB'), heapTotalMiB: peakOf('heapTotalMiB'), heapUsedMiB: peakOf('heapUsedMiB'), externalMiB: peakOf('externalMiB') }, samples: memory.filter((_, i) => i % 10 === 0) },
   stages: counts,
