@@ -69,6 +69,8 @@ const child = spawn(process.execPath, [...nodeArgs, join(root, 'apps', 'pipeline
   stdio: ['ignore', 'ignore', 'inherit'],
   env: {
     ...process.env,
+    // As the start scripts set it (package.json; apps/pipeline/README.md, "Memory").
+    MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
     KAFKA_BROKERS: '',
     LOG_LEVEL: 'error',
     PRODUCER_SOURCE: 'none',
