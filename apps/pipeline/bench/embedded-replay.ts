@@ -7,6 +7,8 @@
 //   npm run bench -w @ehr/pipeline (after npm run build; uses MODEL_PATH or trains the
 //   default model first, as npm start does)      BENCH_STAYS=500 for a shorter run
 //   BENCH_KEEP=1 keeps the warehouse and each service's last metrics; BENCH_NODE_ARGS profiles
+//   BENCH_HEAP_SNAPSHOT_AT=90 writes a heap snapshot of npm start 90 s into the replay (into the
+//   kept directory; implies BENCH_KEEP); BENCH_PORT_BASE moves the six ports
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -32,10 +34,19 @@ const table = await readPhysioNet(data);
 const count = Math.min(stays, table.stays.length);
 // Every stay ends in the past (a week ago at the latest), so no event is refused as future_event.
 const start = Date.now() - 90 * 24 * 3_600_000;
-const events: RawEvent[] = [];
-for (const stay of physionetStays(table, { stays: Array.from({ length: count }, (_, i) => i), start, staggerMinutes: 30 })) events.push(...stay.events);
-events.sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt));
-say(`${count} stays, ${events.length} events`);
+// The client is CONCURRENCY posters, each posting the stays of its own share in time order,
+// as a real feed posts a patient's observations: a poster sends its next batch only once the
+// last one is accepted, so a retried batch is never overtaken. (One time-ordered queue shared
+// by the posters let a batch retried after a 503 land behind later ones: 40,240 of 482,572
+// events dead-lettered as late_event, the client's doing, not the pipeline's.)
+const shares: RawEvent[][] = Array.from({ length: CONCURRENCY }, () => []);
+let stayNumber = 0;
+for (const stay of physionetStays(table, { stays: Array.from({ length: count }, (_, i) => i), start, staggerMinutes: 30 })) {
+  shares[stayNumber++ % CONCURRENCY]!.push(...stay.events);
+}
+for (const share of shares) share.sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt));
+const total = shares.reduce((n, share) => n + share.length, 0);
+say(`${count} stays, ${total} events`);
 
 const dir = mkdtempSync(join(tmpdir(), 'ehr-embedded-replay-'));
 // npm start itself, as its own process, so its memory is measured apart from this client's
@@ -50,11 +61,16 @@ for (const url of Object.values(urls)) {
 }
 // BENCH_NODE_ARGS: flags for npm start's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, to see what dominates).
 const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const snapshotAt = Number(process.env.BENCH_HEAP_SNAPSHOT_AT ?? NaN);
+const keep = Boolean(process.env.BENCH_KEEP) || Number.isFinite(snapshotAt);
+if (Number.isFinite(snapshotAt)) nodeArgs.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`);
 const child = spawn(process.execPath, [...nodeArgs, join(root, 'apps', 'pipeline', 'dist', 'main.js')], {
   cwd: root,
   stdio: ['ignore', 'ignore', 'inherit'],
   env: {
     ...process.env,
+    // As the start scripts set it (package.json; apps/pipeline/README.md, "Memory").
+    MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
     KAFKA_BROKERS: '',
     LOG_LEVEL: 'error',
     PRODUCER_SOURCE: 'none',
@@ -80,13 +96,31 @@ const peakRss = () => {
 };
 
 const started = performance.now();
-let next = 0;
+if (Number.isFinite(snapshotAt)) setTimeout(() => child.kill('SIGUSR2'), snapshotAt * 1000).unref();
+// What npm start's memory is made of over the run, from its own metrics (every service reports
+// the one process): resident, V8 heap reserved and used, and memory outside the heap (Buffers).
+const memory: { t: number; rssMiB: number; heapTotalMiB: number; heapUsedMiB: number; externalMiB: number }[] = [];
+const gauge = (text: string, name: string) => Math.round(Number(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / MiB);
+const sampler = setInterval(() => {
+  fetch(`${urls.feature}/metrics`)
+    .then((r) => r.text())
+    .then(
+      (text) =>
+        memory.push({
+          t: Math.round((performance.now() - started) / 1000),
+          rssMiB: gauge(text, 'process_resident_memory_bytes'),
+          heapTotalMiB: gauge(text, 'nodejs_heap_size_total_bytes'),
+          heapUsedMiB: gauge(text, 'nodejs_heap_size_used_bytes'),
+          externalMiB: gauge(text, 'nodejs_external_memory_bytes'),
+        }),
+      () => undefined,
+    );
+}, 2_000);
 let accepted = 0;
 const pushback: Record<string, number> = {};
-async function poster(): Promise<void> {
-  while (next < events.length) {
+async function poster(events: readonly RawEvent[]): Promise<void> {
+  for (let next = 0; next < events.length; next += BATCH) {
     const batch = events.slice(next, next + BATCH);
-    next += BATCH;
     for (;;) {
       // A reset connection (a keep-alive socket the server closed as it was reused, on a loaded
       // machine) may or may not have been accepted: sending the same ids again is safe.
@@ -111,7 +145,7 @@ async function poster(): Promise<void> {
     accepted += batch.length;
   }
 }
-await Promise.all(Array.from({ length: CONCURRENCY }, poster));
+await Promise.all(shares.map(poster));
 const postedSeconds = (performance.now() - started) / 1000;
 say(`posted ${accepted} events in ${postedSeconds.toFixed(1)} s (pushback: ${JSON.stringify(pushback)})`);
 
@@ -181,7 +215,15 @@ for (;;) {
   await new Promise((r) => setTimeout(r, 500));
 }
 const peakRssMiB = Math.round(peakRss() / MiB);
-if (process.env.BENCH_KEEP) for (const s of Object.keys(urls)) writeFileSync(join(dir, `${s}.metrics`), await metricsOf(s));
+clearInterval(sampler);
+/** CPU seconds so far (user + system) of npm start, all its threads or the main one: the stages share that one. */
+const cpuSeconds = (stat: string) => {
+  const fields = readFileSync(stat, 'utf8').slice(readFileSync(stat, 'utf8').lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ, 100 on Linux)
+};
+const cpu = { processSeconds: cpuSeconds(`/proc/${child.pid}/stat`), mainThreadSeconds: cpuSeconds(`/proc/${child.pid}/task/${child.pid}/stat`) };
+const peakOf = (key: 'rssMiB' | 'heapTotalMiB' | 'heapUsedMiB' | 'externalMiB') => Math.max(...memory.map((m) => m[key]).filter(Number.isFinite));
+if (keep) for (const s of Object.keys(urls)) writeFileSync(join(dir, `${s}.metrics`), await metricsOf(s));
 child.kill('SIGINT'); // Ctrl-C: drains and stops
 const exitCode = await exited;
 
@@ -213,6 +255,9 @@ const result = {
   pushback,
   landedSeconds,
   peakRssMiB,
+  cpu,
+  // Peaks of the samples (every 2 s), and every 10th sample: what the resident memory is made of.
+  memory: { peaks: { rssMiB: peakOf('rssMiB'), heapTotalMiB: peakOf('heapTotalMiB'), heapUsedMiB: peakOf('heapUsedMiB'), externalMiB: peakOf('externalMiB') }, samples: memory.filter((_, i) => i % 10 === 0) },
   stages: counts,
   warehouse: held,
   targets: { landedSeconds: 240, peakRssMiB: 1024 },
@@ -221,6 +266,6 @@ const result = {
 };
 mkdirSync(join(root, 'bench-results'), { recursive: true });
 writeFileSync(join(root, 'bench-results', 'embedded-replay.json'), JSON.stringify(result, null, 2) + '\n');
-if (process.env.BENCH_KEEP) say(`kept ${dir}`);
+if (keep) say(`kept ${dir}`);
 else rmSync(dir, { recursive: true, force: true });
 say(JSON.stringify(result));

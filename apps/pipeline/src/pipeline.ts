@@ -54,6 +54,18 @@ export interface RunningPipeline {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const MiB = 1024 * 1024;
+/**
+ * The in-memory bus of `npm start`: intake waits (then answers 503 with Retry-After) once
+ * the stages hold 24 MiB not yet committed across topics, and a stage waits once the next
+ * one is 2 MiB behind on a partition (about 900 scores or 1,800 vectors: a few of the next
+ * stage's batches). At the bus's own default of 8 MiB a partition, a heap snapshot of the
+ * 2,000-stay replay found the feature-vector and score topics at that bound, 48 MiB each.
+ */
+export function embeddedBroker(partitions: number): MemoryBroker {
+  return new MemoryBroker({ defaultPartitions: partitions, maxHeldBytes: 24 * MiB, maxBacklogBytesPerPartition: 2 * MiB });
+}
+
 /**
  * Runs every service of the list in one process. Each keeps its own bus client, registry
  * and logger, exactly as it would alone; on the in-memory bus they share one broker.
@@ -61,7 +73,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function startPipeline({ env, say, logDestination, defaultModel = false, summary, spoolDir }: PipelineOptions): Promise<RunningPipeline> {
   const level = env.LOG_LEVEL ?? 'warn';
   const base = SERVICES[0].checkConfig({ ...env, PORT: '0' });
-  const memoryBroker = env.KAFKA_BROKERS ? undefined : new MemoryBroker({ defaultPartitions: base.KAFKA_TOPIC_PARTITIONS });
+  const memoryBroker = env.KAFKA_BROKERS ? undefined : embeddedBroker(base.KAFKA_TOPIC_PARTITIONS);
   const loggerFor = (service: string): Logger => createLogger({ service, level, destination: logDestination ?? process.stderr });
   const envFor = (name: string, port: number): Env => ({ ...env, PORT: env[portVariableOf(name)] ?? String(port), LOG_LEVEL: level });
   const wiring = { cwd: process.cwd(), logLevel: level, logDestination: logDestination ?? process.stderr, ...(memoryBroker ? { memoryBroker } : {}) };

@@ -142,6 +142,64 @@ describe('in-memory bus specifics', () => {
     await bus.close();
   });
 
+  it('holds a source (a client consuming nothing: intake) back on the bytes held across topics, never a stage', async () => {
+    const broker = new MemoryBroker({ defaultPartitions: 1, maxHeldBytes: 10_000 });
+    const { bus, producer, release, consumed, sub } = await slowConsumer(broker);
+    // 8 kB on 't' and 4 kB on 'u', both read by live groups and not committed: 12 kB held,
+    // each topic far under its per-partition bound (8 MiB) but over 10 kB together.
+    const stage = new MemoryBus({ broker });
+    let gate!: () => void;
+    const held = new Promise<void>((r) => (gate = r));
+    const other = await stage.subscribe({ groupId: 'other', topics: ['u'], handler: async () => held });
+    await producer.produce('t', [{ key: 'k', value: 'x'.repeat(8_000) }]);
+    await stage.produce('u', [{ key: 'k', value: 'y'.repeat(4_000) }]);
+    expect(broker.heldBytes()).toBe(12_002); // keys count too
+    let produced = false;
+    const blocked = producer.produce('t', [{ key: 'k', value: 'small' }]).then(() => (produced = true));
+    // A stage (it consumes) is not held back by the total: what it produces from must drain.
+    await stage.produce('u', [{ key: 'k', value: 'z' }]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(produced).toBe(false);
+    release();
+    gate();
+    await blocked;
+    await waitFor(() => consumed.handled === 2, 5_000, 'all records');
+    await other.stop();
+    await sub.stop();
+    await stage.close();
+    await bus.close();
+  });
+
+  it('keeps a frame written into a larger buffer at its own size, and shares one empty headers object', async () => {
+    const bus = new MemoryBus({ defaultPartitions: 1 });
+    const writer = Buffer.alloc(64 * 1024);
+    writer.write('frame');
+    await bus.produce('t', [{ key: 'a', value: writer.subarray(0, 5) }, { key: 'b', value: 'small' }, { key: 'c', value: 'hdr', headers: { h: '1' } }]);
+    const [frame, small, withHeaders] = bus.broker.topics.get('t')!.partitions[0]!.records;
+    expect(frame!.value.toString()).toBe('frame');
+    expect(frame!.value.buffer.byteLength).toBeLessThan(64 * 1024);
+    expect(frame!.headers).toBe(small!.headers);
+    expect(Object.isFrozen(small!.headers)).toBe(true);
+    expect({ ...withHeaders!.headers }).toEqual({ h: '1' });
+    await bus.close();
+  });
+
+  it('compacts a compacted topic by key as it goes, and readers step over the gaps', async () => {
+    const bus = new MemoryBus({ defaultPartitions: 1 });
+    await bus.ensureTopics([{ topic: 'state', compacted: true }]);
+    for (let round = 0; round < 100; round++) await bus.produce('state', [{ key: 'p1', value: `a${round}` }, { key: 'p2', value: `b${round}` }]);
+    const partition = bus.broker.topics.get('state')!.partitions[0]!;
+    expect(partition.end).toBe(200);
+    expect(partition.records.filter(Boolean).length).toBe(2);
+    const seen: string[] = [];
+    const sub = await bus.subscribe({ groupId: 'restore', topics: ['state'], handler: async ({ records }) => void seen.push(...records.map((r) => `${r.offset}:${r.value.toString()}`)) });
+    await waitFor(() => seen.length === 2, 5_000, 'the latest of each key');
+    expect(seen).toEqual(['198:a99', '199:b99']);
+    await waitFor(() => bus.broker.uncommittedCount('state', 'restore') === 0, 5_000, 'committed to the end');
+    await sub.stop();
+    await bus.close();
+  });
+
   it('begins a new cluster (new id, offsets from 0) for each new broker', async () => {
     const a = new MemoryBus(), b = new MemoryBus();
     expect(await a.clusterId()).not.toBe(await b.clusterId());
