@@ -59,16 +59,17 @@ describe('a vector off the bus (a frame) scores exactly as its JSON does', () =>
     vectorEvent('p3', { ...syntheticFeatures(23, false), news2_total: null, news2_spo2: null }),
   ];
   // The same forest reading the catalogue in another order: the frame's values must be reordered, not taken as they are.
-  const reordered = (): SeverityModel => {
-    const a = model.artifact;
-    return modelFromArtifact({ ...a, featureNames: [...a.featureNames].reverse(), trainingDistribution: [...a.trainingDistribution].reverse() });
-  };
-
-  it.each([
+  function reordered(): SeverityModel {
+    const { artifact } = model;
+    return modelFromArtifact({ ...artifact, featureNames: [...artifact.featureNames].reverse(), trainingDistribution: [...artifact.trainingDistribution].reverse() });
+  }
+  const cases: [string, () => SeverityModel | null][] = [
     ['the catalogue order', () => model],
     ['another order', reordered],
     ['no model (NEWS2 alone)', () => null],
-  ] as const)('with %s: the same score, bytes and row', (_, which) => {
+  ];
+
+  it.each(cases)('with %s: the same score, bytes and row', (_, which) => {
     const m = which();
     for (const vector of vectors()) {
       const fromJson = scoreVector(vector, m, { topK: 5, now });

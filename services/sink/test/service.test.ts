@@ -142,7 +142,7 @@ describe('sink service on the in-memory bus', () => {
     // The handler sees the same records again (a redelivery after a rebalance).
     const p = broker.topics.get(TOPICS.scores)!.partitions;
     for (let partition = 0; partition < p.length; partition++) {
-      const records = p[partition]!.read(0, 1000);
+      const { records } = p[partition]!.read(0, 1000);
       if (records.length > 0) await service.processor()!.handle({ topic: TOPICS.scores, partition, records, highWatermark: String(records.length) });
     }
     await stopAll();
