@@ -351,7 +351,7 @@ export class KafkaSubscription implements Subscription {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: this.options.concurrentPartitions ?? 1,
       eachBatch: (payload) => this.onBatch(payload),
     });
   }

@@ -71,6 +71,13 @@ export interface SubscribeOptions {
   onPartitionStart?: (tp: TopicPartition) => Promise<{ resumeAt?: string } | void>;
   /** Upper bound on records per batch (the in-memory bus; Kafka batches by bytes). */
   maxBatchRecords?: number;
+  /**
+   * How many partitions' batches the handler may have in flight at once (Kafka; default 1).
+   * Each partition's batches still come one at a time and in order; a handler that keeps no
+   * state across partitions overlaps one batch's produce and commit round trips with another
+   * batch's work. The in-memory bus has no round trips to overlap and ignores it.
+   */
+  concurrentPartitions?: number;
   /** Backoff before a failed batch is redelivered. */
   retry?: { initialMs?: number; maxMs?: number };
 }

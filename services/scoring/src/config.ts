@@ -25,6 +25,12 @@ export const ScoringEnv = Type.Composite([
       }),
     ),
     SCORING_CHALLENGER_WINDOW: Type.Integer({ minimum: 10, maximum: 1_000_000, default: 5_000, description: 'latest scored vectors the challenger comparison (GET /model) is computed over' }),
+    SCORING_CONCURRENT_PARTITIONS: Type.Integer({
+      minimum: 1,
+      maximum: 64,
+      default: 3,
+      description: 'feature-vector partitions whose batches are scored at once (Kafka); each partition stays in order. Overlaps one batch\'s produce and commit round trips with another\'s scoring',
+    }),
     SCORING_BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1024 * 1024, description: 'largest accepted HTTP request body' }),
   }),
 ]);

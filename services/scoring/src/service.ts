@@ -27,7 +27,7 @@ export interface ScoringServiceDeps {
   > &
     Partial<HttpConfig> &
     Partial<Pick<ScoringConfig, 'AUTH_INGEST_TOKENS' | 'AUTH_READ_TOKENS' | 'AUTH_ADMIN_TOKENS'>> &
-    Partial<Pick<ScoringConfig, 'CONSUMER_MAX_ATTEMPTS' | 'CONSUMER_STALL_SECONDS' | 'CHALLENGER_MODEL_PATH'>>;
+    Partial<Pick<ScoringConfig, 'CONSUMER_MAX_ATTEMPTS' | 'CONSUMER_STALL_SECONDS' | 'CHALLENGER_MODEL_PATH' | 'SCORING_CONCURRENT_PARTITIONS'>>;
   logger: Logger;
   bus: Bus;
   now?: () => Date;
@@ -119,7 +119,13 @@ export function createScoringService({ config, logger, bus, now }: ScoringServic
       const partitions = config.KAFKA_TOPIC_PARTITIONS;
       const topics = [TOPICS.features, TOPICS.scores, TOPICS.deadLetter, ...(challenger ? [TOPICS.shadowScores] : [])];
       await bus.ensureTopics(topics.map((topic) => ({ topic, partitions })));
-      subscription = await bus.subscribe({ groupId: config.SCORING_GROUP_ID, topics: [TOPICS.features], handler: progress.wrap((batch) => processor.handle(batch)) });
+      subscription = await bus.subscribe({
+        groupId: config.SCORING_GROUP_ID,
+        topics: [TOPICS.features],
+        // Scoring keeps nothing across partitions (the model is read once per batch, drift is synchronous).
+        concurrentPartitions: config.SCORING_CONCURRENT_PARTITIONS ?? 1,
+        handler: progress.wrap((batch) => processor.handle(batch)),
+      });
       progress.attach(subscription);
       lagTimer = setInterval(() => lag.set(subscription?.lag() ?? 0), 1000);
       lagTimer.unref();

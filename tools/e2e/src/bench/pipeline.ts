@@ -16,7 +16,8 @@
 // runs the single-instance services under --cpu-prof and writes a flame graph and a
 // self-time top list per service to bench-results/profiles/. Writes
 // bench-results/pipeline.json, then the report (pipeline.md + SVG plots) with the raw
-// Kafka ceiling of @ehr/kafka-local's bench from the same `npm run bench`.
+// Kafka ceiling of @ehr/kafka-local's bench from the same `npm run bench`. BENCH_ENV adds
+// variables to every service (NAME=value,…), for A/B runs of one setting.
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +59,18 @@ const SCALE = process.env.BENCH_SCALE !== '0';
 const SCALE_PARTITIONS = int('BENCH_SCALE_PARTITIONS', 6);
 const SCALE_REPLICAS: Partial<Record<ServiceName, number>> = { feature: 2, scoring: 2 };
 const PROFILE = process.env.BENCH_PROFILE === '1';
+/** BENCH_ENV=NAME=value,NAME=value: more variables for every service (A/B runs of a setting). */
+const EXTRA_ENV: Record<string, string> = Object.fromEntries(
+  (process.env.BENCH_ENV ?? '')
+    .split(',')
+    .map((pair) => pair.trim())
+    .filter(Boolean)
+    .map((pair) => {
+      const at = pair.indexOf('=');
+      if (at <= 0) throw new Error(`BENCH_ENV takes NAME=value pairs separated by commas, got ${JSON.stringify(pair)}`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+);
 
 /** A cohort of at least `count` events (≈ 6 events per patient-hour), cut to `count`. */
 function cohortOf(seed: number, count: number): RawEvent[] {
@@ -209,7 +222,7 @@ async function main(): Promise<void> {
   }
   const brokers = external ?? broker!.brokers;
   let run: PipelineRun | null = null;
-  const env = { SINK_FLUSH_MS, ...(COMPRESSION ? { KAFKA_COMPRESSION: COMPRESSION } : {}) };
+  const env = { SINK_FLUSH_MS, ...(COMPRESSION ? { KAFKA_COMPRESSION: COMPRESSION } : {}), ...EXTRA_ENV };
   try {
     const modelPath = await ensureDefaultSizedModel(say);
     const saturationEvents = cohortOf(101, EVENTS);
