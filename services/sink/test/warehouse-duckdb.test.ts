@@ -1,6 +1,6 @@
 // The warehouse contract against the embedded DuckDB warehouse (a file per test).
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -8,6 +8,7 @@ import { createLogger } from '@ehr/runtime';
 import { TOPICS } from '@ehr/features';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDbWarehouse, MIGRATIONS, migrationsTableDdl, OffsetConflictError } from '../src/index.js';
+import { DUCKDB_ROW_GROUP_SIZE } from '../src/warehouse/duckdb.js';
 import { scoreBatch, tempDir, waitFor } from './helpers.js';
 import { warehouseContract } from './warehouse-contract.js';
 
@@ -129,5 +130,40 @@ describe('DuckDB warehouse migrations', () => {
     } finally {
       await w.close();
     }
+  });
+});
+
+// A checkpoint rewrites each table's open row group whole: with DuckDB's default of 122,880
+// rows its stall grew with the table and held every partition's next write (duckdb.ts,
+// DUCKDB_ROW_GROUP_SIZE). The size is an ATTACH option, so it only holds if the file is attached.
+describe('DuckDB warehouse row groups', () => {
+  it(`stores scores in row groups of at most ${DUCKDB_ROW_GROUP_SIZE} rows, and leaves no WAL behind on close`, async () => {
+    const path = join(dir, 'row-groups.duckdb');
+    const w = new DuckDbWarehouse({ path, logger });
+    await w.init();
+    const rows = DUCKDB_ROW_GROUP_SIZE * 2 + 500;
+    for (let from = 0; from < rows; from += 1000) await w.land(scoreBatch(from, Math.min(from + 999, rows - 1), BigInt(from - 1)));
+    await w.close();
+    expect(existsSync(`${path}.wal`)).toBe(false);
+
+    const instance = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
+    const c = await instance.connect();
+    try {
+      const groups = (
+        await c.runAndReadAll(`SELECT row_group_id, SUM(count) AS n FROM pragma_storage_info('severity_scores') WHERE column_name = 'score_id' AND segment_type <> 'VALIDITY' GROUP BY row_group_id ORDER BY row_group_id`)
+      ).getRows();
+      const sizes = groups.map((g) => Number(g[1]));
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(rows);
+      expect(groups.length).toBeGreaterThanOrEqual(3);
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(DUCKDB_ROW_GROUP_SIZE);
+    } finally {
+      c.closeSync();
+      instance.closeSync();
+    }
+  });
+
+  it('refuses a row group size DuckDB would not take', async () => {
+    const w = new DuckDbWarehouse({ path: join(dir, 'bad-size.duckdb'), logger, rowGroupSize: 1000 });
+    await expect(w.init()).rejects.toThrow(/multiple of 2048/);
   });
 });

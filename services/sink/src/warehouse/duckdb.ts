@@ -38,6 +38,8 @@ export interface DuckDbWarehouseOptions {
   threads?: number;
   /** WAL size that triggers a checkpoint (default DUCKDB_CHECKPOINT_THRESHOLD; benches compare others). */
   checkpointThreshold?: string;
+  /** Rows per row group of a file warehouse (default DUCKDB_ROW_GROUP_SIZE; benches compare others). */
+  rowGroupSize?: number;
 }
 
 /**
@@ -65,15 +67,29 @@ export const DUCKDB_THREADS = 1;
 export const DUCKDB_ALLOCATOR = { allocator_flush_threshold: '16MB', allocator_background_threads: 'true' } as const;
 
 /**
- * WAL size that triggers a checkpoint (DuckDB's default 16 MB). A checkpoint rewrites the
- * table's open row group, a cost that grows with the table, not with the WAL: with ~100,000
- * score rows one took 17-26 s on the embedded run's machine, and at 16 MB (every ~15,000
- * rows) the sink spent most of its time in them, holding every partition's next flush
- * behind it. Measured on the replay's own warehouse (500-row transactions from 91,000 rows):
- * 60 transactions took 28.8 s at 16 MB, 5.6 s at 256 MB. The price is a larger WAL file
- * and a longer replay after a crash.
+ * Rows per row group in the warehouse file (DuckDB's default is 122,880). A checkpoint
+ * rewrites each table's open row group whole, so with DuckDB's default every checkpoint
+ * rewrote up to 122,880 rows of 7 KB score rows, and its cost grew with the table until the
+ * group filled: the commit that checkpoints holds every partition's next write behind it,
+ * and that stall set the sink's p99. `bench/rows.ts`, 200,000 real score rows in 500-row
+ * transactions (load 1-1.4): the longest landing 3,336 ms at 122,880 rows and a 256 MB
+ * threshold; 403 ms at 4,096 rows and 16 MB; 203 ms at 2,048 rows and 16 MB, with the median
+ * landing unchanged (34-37 ms) and 8 % less CPU. Small row groups cost a scan a little more
+ * metadata, which a table read by patient and time can afford. DuckDB takes the size only
+ * when a file is attached, so a file warehouse is attached, not opened (`init`).
  */
-export const DUCKDB_CHECKPOINT_THRESHOLD = '256MB';
+export const DUCKDB_ROW_GROUP_SIZE = 2048;
+
+/**
+ * WAL size that triggers a checkpoint: DuckDB's own 16 MB, about 2,300 score rows. Once
+ * row groups are small a checkpoint writes little more than the WAL held, so a small
+ * threshold keeps each one short: 16 MB gave the longest landing 203 ms, 64 MB 277 ms (same
+ * bench as above). Before the row groups were small it was 256 MB, to checkpoint seldom.
+ */
+export const DUCKDB_CHECKPOINT_THRESHOLD = '16MB';
+
+/** The name the warehouse file is attached under; every statement runs against it (`USE`). */
+const ATTACHED = 'warehouse';
 
 /** The settings DuckDB is opened with. */
 export const duckdbInstanceOptions = (options: Pick<DuckDbWarehouseOptions, 'memoryLimit' | 'threads' | 'checkpointThreshold'>): Record<string, string> => ({
@@ -134,8 +150,25 @@ export class DuckDbWarehouse implements Warehouse {
   async init(): Promise<void> {
     if (!this.connection) {
       if (this.options.path !== ':memory:') mkdirSync(dirname(this.options.path), { recursive: true });
-      this.instance = await DuckDBInstance.create(this.options.path, duckdbInstanceOptions(this.options));
-      this.connection = await this.instance.connect();
+      const rowGroupSize = this.options.rowGroupSize ?? DUCKDB_ROW_GROUP_SIZE;
+      if (!Number.isInteger(rowGroupSize) || rowGroupSize < 2048 || rowGroupSize % 2048 !== 0) {
+        throw new Error(`DuckDB row group size must be a positive multiple of 2048, got ${rowGroupSize}`);
+      }
+      const instance = await DuckDBInstance.create(':memory:', duckdbInstanceOptions(this.options));
+      const connection = await instance.connect();
+      try {
+        if (this.options.path !== ':memory:') {
+          await connection.run(`ATTACH '${this.options.path.replaceAll("'", "''")}' AS ${ATTACHED} (ROW_GROUP_SIZE ${rowGroupSize})`);
+          await connection.run(`USE ${ATTACHED}`);
+        }
+      } catch (err) {
+        // A file another process holds, or one that is not DuckDB's: nothing stays open behind the error.
+        connection.closeSync();
+        instance.closeSync();
+        throw err;
+      }
+      this.instance = instance;
+      this.connection = connection;
     }
     await this.serialize(async (c) => {
       await c.run(migrationsTableDdl('duckdb'));
