@@ -53,6 +53,8 @@ export interface Observer {
   readonly records: InputRecord[];
   /** Trigger event ids of every feature vector seen. */
   readonly vectorTriggers: Set<string>;
+  /** Trigger event id → Kafka timestamp of the first vector it triggered (when the feature service published it). */
+  readonly vectorPublishedAt: Map<string, number>;
   /** `partition:offset` of every raw record a dead letter names. */
   readonly deadLetteredPositions: Set<string>;
   /** High watermark of each partition of a topic (wire name from the logical one). */
@@ -82,6 +84,7 @@ export async function startObserver(options: KafkaClientOptions & { prefix: stri
   const records: InputRecord[] = [];
   const read = new Map<number, bigint>(); // next offset to read, raw topic
   const vectorTriggers = new Set<string>();
+  const vectorPublishedAt = new Map<string, number>();
   const deadLetteredPositions = new Set<string>();
   await consumer.run({
     autoCommit: false,
@@ -97,7 +100,10 @@ export async function startObserver(options: KafkaClientOptions & { prefix: stri
           // Only the trigger id is needed: read it from the frame's JSON header (or the JSON of before).
           const text = m.value ? Buffer.from(jsonPartOf(m.value)).toString('utf8') : '';
           const match = /"triggerEventId":"([^"]+)"/.exec(text);
-          if (match) vectorTriggers.add(match[1]!);
+          if (match) {
+            vectorTriggers.add(match[1]!);
+            if (!vectorPublishedAt.has(match[1]!)) vectorPublishedAt.set(match[1]!, Number(m.timestamp));
+          }
         }
       } else {
         for (const m of batch.messages) {
@@ -122,6 +128,7 @@ export async function startObserver(options: KafkaClientOptions & { prefix: stri
   const observer: Observer = {
     records,
     vectorTriggers,
+    vectorPublishedAt,
     deadLetteredPositions,
     highWatermarks,
     async committed(groupId, topic) {

@@ -14,6 +14,8 @@ const phase = (throughput: number, latencies: number[]): PhaseResult => ({
   seconds: 2,
   latencyMs: summarizeLatencies(latencies),
   toScoreMs: summarizeLatencies(latencies.map((v) => v / 10)),
+  toVectorMs: summarizeLatencies(latencies.map((v) => v / 20)),
+  vectorToScoreMs: summarizeLatencies(latencies.map((v) => v / 20)),
   scoreToRowMs: summarizeLatencies(latencies.map((v) => v * 0.9)),
   publishedPerSecond: [500, 500],
   landedPerSecond: [400, 600],
@@ -72,6 +74,9 @@ describe('writePipelineReport', () => {
       expect(md).toContain('**31.5 %** (6.3 MB/s)');
       expect(md).toContain('measured in the same `npm run bench`');
       expect(md).toContain('| feature | 0.50 | 100 / 120 |');
+      // event → scored, split where the feature service published the vector.
+      expect(md).toMatch(/\| ↳ event → vector published \(feature service\) \| [\d,]+ \|/);
+      expect(md).toMatch(/\| ↳ vector published → scored \(scoring service\) \| [\d,]+ \|/);
       for (const svg of ['pipeline-latency.svg', 'pipeline-throughput.svg']) expect(readFileSync(join(dir, svg), 'utf8')).toMatch(/^<svg [^>]*>[\s\S]*<polyline[\s\S]*<\/svg>\n$/);
 
       writePipelineReport(dir, { runStartedAt: Date.parse('2026-11-29T12:30:00.000Z') });

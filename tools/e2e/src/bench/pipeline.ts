@@ -121,6 +121,8 @@ interface PhaseTimes {
 /** What a run left: what the observer saw on the raw topic, the warehouse, and their accounting. */
 interface Finished {
   records: InputRecord[];
+  /** Trigger event id → the Kafka timestamp of its vector. */
+  vectorPublishedAt: Map<string, number>;
   warehouse: WarehouseContents;
   accounting: Accounting;
   kafkaBytes: Record<string, number> | null;
@@ -131,6 +133,7 @@ interface Finished {
 async function finish(run: PipelineRun, broker: KafkaBroker | null): Promise<Finished> {
   const kafkaBytes = topicBytes(broker, run.prefix);
   const records = [...run.observer.records];
+  const vectorPublishedAt = new Map(run.observer.vectorPublishedAt);
   const readiness = await run.stack.readiness();
   await run.stop({ cleanup: false });
   try {
@@ -138,7 +141,7 @@ async function finish(run: PipelineRun, broker: KafkaBroker | null): Promise<Fin
     const accounting = account(records, warehouse.scores, warehouse.deadLetters, { eventsTopics: [TOPICS.events, `${run.prefix}${TOPICS.events}`] });
     say(summarize(accounting));
     if (accounting.problems.length > 0) throw new Error(`events were not accounted for: ${JSON.stringify(accounting.problems.slice(0, 5))}`);
-    return { records, warehouse, accounting, kafkaBytes, readiness: Object.fromEntries(Object.entries(readiness).map(([s, r]) => [s, r?.status ?? 0])) };
+    return { records, vectorPublishedAt, warehouse, accounting, kafkaBytes, readiness: Object.fromEntries(Object.entries(readiness).map(([s, r]) => [s, r?.status ?? 0])) };
   } finally {
     rmSync(run.dir, { recursive: true, force: true });
   }
@@ -158,6 +161,8 @@ function measure(done: Finished, ids: Set<string>, times: PhaseTimes, rateOffere
   const letterAt = new Map(done.warehouse.deadLetters.map((d) => [`${d.sourcePartition}:${d.sourceOffset}`, d]));
   const e2e: number[] = [];
   const toScore: number[] = [];
+  const toVector: number[] = [];
+  const vectorToScore: number[] = [];
   const toRow: number[] = [];
   const landedAt: number[] = [];
   const publishedAt: number[] = [];
@@ -179,6 +184,11 @@ function measure(done: Finished, ids: Set<string>, times: PhaseTimes, rateOffere
     if (s) {
       toScore.push(s.scoredAt - r.timestamp);
       toRow.push(s.ingestedAt - s.scoredAt);
+      const vectorAt = done.vectorPublishedAt.get(r.eventId);
+      if (vectorAt !== undefined) {
+        toVector.push(vectorAt - r.timestamp);
+        vectorToScore.push(s.scoredAt - vectorAt);
+      }
     }
   }
   return {
@@ -189,6 +199,8 @@ function measure(done: Finished, ids: Set<string>, times: PhaseTimes, rateOffere
     seconds: (last - first) / 1000,
     latencyMs: summarizeLatencies(e2e),
     toScoreMs: summarizeLatencies(toScore),
+    toVectorMs: summarizeLatencies(toVector),
+    vectorToScoreMs: summarizeLatencies(vectorToScore),
     scoreToRowMs: summarizeLatencies(toRow),
     publishedPerSecond: perSecond(publishedAt, first),
     landedPerSecond: perSecond(landedAt, first),

@@ -20,6 +20,10 @@ export interface PhaseResult {
   latencyMs: LatencySummary;
   /** Publication → scored_at (producer, feature, scoring). */
   toScoreMs: LatencySummary;
+  /** Publication → the Kafka timestamp of the event's vector (producer, feature service). */
+  toVectorMs: LatencySummary;
+  /** The vector's Kafka timestamp → scored_at (scoring service). */
+  vectorToScoreMs: LatencySummary;
   /** scored_at → ingested_at (the sink, including its flush interval). */
   scoreToRowMs: LatencySummary;
   publishedPerSecond: number[];
@@ -128,6 +132,8 @@ export function renderReport(result: PipelineBenchResult, ceiling: Ceiling | nul
   const row = (name: string, h: LatencySummary) => lines.push(`| ${name} | ${fmt(h.p50)} | ${fmt(h.p95)} | ${fmt(h.p99)} | ${fmt(h.p999)} | ${fmt(h.max)} |`);
   row('**event → warehouse row**', l.latencyMs);
   row('event → scored (producer, feature, scoring)', l.toScoreMs);
+  row('↳ event → vector published (feature service)', l.toVectorMs);
+  row('↳ vector published → scored (scoring service)', l.vectorToScoreMs);
   row('scored → row (sink: buffer up to SINK_FLUSH_MS, one transaction)', l.scoreToRowMs);
   row('event → row, at saturation (queueing included)', s.latencyMs);
   lines.push('', '![latency percentiles](pipeline-latency.svg)', '');
