@@ -8,7 +8,8 @@
 //
 // Knobs: BENCH_ROWS (default 40000), BENCH_BATCH (rows per transaction, default 500: a
 // partition's cut at ~2,000 scores/s over 6 partitions is 170-500), BENCH_PARTITIONS (6),
-// BENCH_WAREHOUSE (duckdb | none: convert only), BENCH_MEMORY=1 (where the RSS is, at the end),
+// BENCH_WAREHOUSE (duckdb | none: convert only), BENCH_HELD (batches converted and held before
+// the oldest lands, as the sink's buffers hold a flush interval's worth; default 1), BENCH_MEMORY=1 (where the RSS is, at the end),
 // BENCH_DUCKDB_MEMORY (DuckDB's memory_limit, default the sink's), BENCH_CHECKPOINT (its checkpoint_threshold), BENCH_DECODE (values: the sink's; record:
 // decodeSeverityScore and JSON.stringify of its features record, the way before issue 18).
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -28,6 +29,7 @@ const BATCH = Number(process.env.BENCH_BATCH ?? 500);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 6);
 const WAREHOUSE = process.env.BENCH_WAREHOUSE ?? 'duckdb';
 const DECODE = process.env.BENCH_DECODE ?? 'values';
+const HELD = Math.max(1, Number(process.env.BENCH_HELD ?? 1));
 const MiB = 2 ** 20;
 
 const logger = createLogger({ service: 'sink-bench', level: 'error' });
@@ -77,14 +79,28 @@ let convertMs = 0;
 /** Wall time of each batch's landing (a checkpoint shows as one long one). */
 const landMs: number[] = [];
 let landed = 0;
+/** Offsets handed out so far, per partition (batches held before landing are ahead of `offsets`). */
+const nextOffset = new Array<bigint>(PARTITIONS).fill(0n);
+const held: { partition: number; items: ReturnType<typeof convert>['items'] }[] = [];
+async function landOldest(): Promise<void> {
+  const { partition, items } = held.shift()!;
+  const target = { cluster: 'bench', topic: TOPICS.scores, wireTopic: TOPICS.scores, partition };
+  const l0 = performance.now();
+  await lander!.land(target, items, () => offsets[partition]!, async (l) => {
+    offsets[partition] = l.batch.lastOffset;
+    landed += l.result.scoresInserted;
+  });
+  landMs.push(performance.now() - l0);
+}
 for (let from = 0, b = 0; from < ROWS; from += BATCH, b++) {
   const partition = b % PARTITIONS;
   const records: BufferedRecord[] = [];
   const n = Math.min(BATCH, ROWS - from);
   for (let k = 0; k < n; k++) {
-    const offset = offsets[partition]! + 1n + BigInt(k);
+    const offset = nextOffset[partition]! + BigInt(k);
     records.push({ offset, timestamp: Date.now(), key: source.key(from + k), value: source.frame(from + k), at: Date.now() });
   }
+  nextOffset[partition] = nextOffset[partition]! + BigInt(n);
   const c0 = performance.now();
   const converted = convert(
     { cluster: 'bench', topic: TOPICS.scores, wireTopic: TOPICS.scores, partition, maxAttempts: 3, deadLetterTopic: TOPICS.deadLetter, alertTopic: TOPICS.alerts, shadowScoreTopic: TOPICS.shadowScores, ...(DECODE === 'record' ? { decodeScore: decodeScoreAsBefore } : {}) },
@@ -93,18 +109,14 @@ for (let from = 0, b = 0; from < ROWS; from += BATCH, b++) {
   convertMs += performance.now() - c0;
   if (converted.toTopic.length > 0 || converted.outOfBounds > 0) throw new Error(`bench frames did not convert: ${converted.toTopic[0]?.error ?? 'out of bounds'}`);
   if (lander) {
-    const target = { cluster: 'bench', topic: TOPICS.scores, wireTopic: TOPICS.scores, partition };
-    const l0 = performance.now();
-    await lander.land(target, converted.items, () => offsets[partition]!, async (l) => {
-      offsets[partition] = l.batch.lastOffset;
-      landed += l.result.scoresInserted;
-    });
-    landMs.push(performance.now() - l0);
+    held.push({ partition, items: converted.items });
+    while (held.length >= HELD) await landOldest();
   } else {
-    offsets[partition] = offsets[partition]! + BigInt(n);
+    offsets[partition] = nextOffset[partition]! - 1n;
     landed += converted.items.length;
   }
 }
+while (held.length > 0) await landOldest();
 const seconds = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 const mainMs = mainThreadCpuMs() - main0;
@@ -121,6 +133,7 @@ const per1k = (ms: number) => (ms / landed) * 1000;
 const result = {
   rows: landed,
   batch: BATCH,
+  held: HELD,
   warehouse: WAREHOUSE,
   decode: DECODE,
   flags: process.execArgv.filter((a) => a.startsWith('--max')).join(' '),

@@ -27,3 +27,10 @@ export function featuresJson(values: Float64Array): string {
   // GC than JSON.stringify's, not less (README, "Cost per row").
   return PARTS.join('');
 }
+
+/**
+ * The longest text featuresJson can give: every value as long as a double prints (25
+ * characters, `-0.0000012345678901234567`: 17 digits after `-0.00000`). A features text from
+ * a frame is never longer, so its row needs no length check before it lands (bounds.ts).
+ */
+export const FEATURES_JSON_MAX_LENGTH = PREFIXES.reduce((n, prefix) => n + prefix.length + 25, 1);

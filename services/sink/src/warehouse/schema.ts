@@ -1,6 +1,7 @@
 // The sink's tables, in both dialects. Same names, same columns; Snowflake gets VARIANT
 // where DuckDB gets JSON. The DDL is versioned: `sink_schema_migrations` records which
 // steps ran, and every step is idempotent, so starting twice (or two sinks at once) is safe.
+import { FEATURES_JSON_MAX_LENGTH, featuresJson } from './features-json.js';
 import type { AlertRow, DeadLetterRow, ScoreRow } from './types.js';
 
 export type Dialect = 'duckdb' | 'snowflake';
@@ -17,6 +18,11 @@ export interface Column<R> {
    * offered to the warehouse.
    */
   maxLength?: number;
+  /**
+   * True when the row's value is known to fit without building it (a frame's features text,
+   * bounded by the catalogue, is built only when the row lands).
+   */
+  fits?: (row: R) => boolean;
   /** The value the sink binds, as text (null for SQL NULL). */
   value: (row: R) => string | null;
 }
@@ -27,6 +33,13 @@ const physical: Record<Dialect, Record<Logical, string>> = {
 };
 
 const num = (n: number | null) => (n === null ? null : String(n));
+
+/** A score's features text (the JSON of before could carry any record). */
+const FEATURES_MAX_LENGTH = 1024 * 1024;
+if (FEATURES_JSON_MAX_LENGTH > FEATURES_MAX_LENGTH) throw new Error(`a frame's features text can be ${FEATURES_JSON_MAX_LENGTH} characters, over the column's ${FEATURES_MAX_LENGTH}`);
+
+/** A score row's `features` as the column's text. */
+const featuresText = (features: string | Float64Array): string => (typeof features === 'string' ? features : featuresJson(features));
 
 /** Ids, names and labels: generous for what the contracts allow (ids ≤ 128, patient ids ≤ 64). */
 const ID = 256;
@@ -48,7 +61,7 @@ export const SCORE_COLUMNS: readonly Column<ScoreRow>[] = [
   { name: 'news2_band', type: 'text', maxLength: LABEL, value: (r) => r.news2Band },
   { name: 'model_name', type: 'text', maxLength: ID, value: (r) => r.modelName },
   { name: 'model_version', type: 'text', maxLength: ID, value: (r) => r.modelVersion },
-  { name: 'features', type: 'json', maxLength: 1024 * 1024, value: (r) => r.features },
+  { name: 'features', type: 'json', maxLength: FEATURES_MAX_LENGTH, fits: (r) => typeof r.features !== 'string', value: (r) => featuresText(r.features) },
   { name: 'top_features', type: 'json', maxLength: 64 * 1024, value: (r) => r.topFeatures },
   { name: 'latency_ms', type: 'double', value: (r) => num(r.latencyMs) },
   { name: 'unit', type: 'text', maxLength: ID, value: (r) => r.unit },

@@ -17,8 +17,11 @@ export interface ScoreRow {
   news2Band: string | null;
   modelName: string | null;
   modelVersion: string | null;
-  /** JSON text of an object: feature name → number | null. */
-  features: string;
+  /**
+   * JSON text of an object: feature name → number | null; or a frame's catalogue-ordered
+   * values, written as that text only when the row lands (schema.ts, `featuresText`).
+   */
+  features: string | Float64Array;
   /** JSON text of an array of { feature, value, contribution }. */
   topFeatures: string;
   latencyMs: number;
