@@ -112,7 +112,7 @@ for (let from = 0, b = 0; from < ROWS; from += BATCH, b++) {
     held.push({ partition, items: converted.items });
     while (held.length >= HELD) await landOldest();
   } else {
-    offsets[partition] = nextOffset[partition]! - 1n;
+    offsets[partition] = nextOffset[partition] - 1n;
     landed += converted.items.length;
   }
 }
