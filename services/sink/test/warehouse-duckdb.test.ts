@@ -164,6 +164,6 @@ describe('DuckDB warehouse row groups', () => {
 
   it('refuses a row group size DuckDB would not take', async () => {
     const w = new DuckDbWarehouse({ path: join(dir, 'bad-size.duckdb'), logger, rowGroupSize: 1000 });
-    await expect(w.init()).rejects.toThrow(/multiple of 2048/);
+    await expect(w.init()).rejects.toThrow(/row group size must be divisible by the vector size \(2048\)/);
   });
 });

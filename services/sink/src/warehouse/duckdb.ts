@@ -150,19 +150,16 @@ export class DuckDbWarehouse implements Warehouse {
   async init(): Promise<void> {
     if (!this.connection) {
       if (this.options.path !== ':memory:') mkdirSync(dirname(this.options.path), { recursive: true });
-      const rowGroupSize = this.options.rowGroupSize ?? DUCKDB_ROW_GROUP_SIZE;
-      if (!Number.isInteger(rowGroupSize) || rowGroupSize < 2048 || rowGroupSize % 2048 !== 0) {
-        throw new Error(`DuckDB row group size must be a positive multiple of 2048, got ${rowGroupSize}`);
-      }
       const instance = await DuckDBInstance.create(':memory:', duckdbInstanceOptions(this.options));
       const connection = await instance.connect();
       try {
         if (this.options.path !== ':memory:') {
-          await connection.run(`ATTACH '${this.options.path.replaceAll("'", "''")}' AS ${ATTACHED} (ROW_GROUP_SIZE ${rowGroupSize})`);
+          await connection.run(`ATTACH '${this.options.path.replaceAll("'", "''")}' AS ${ATTACHED} (ROW_GROUP_SIZE ${this.options.rowGroupSize ?? DUCKDB_ROW_GROUP_SIZE})`);
           await connection.run(`USE ${ATTACHED}`);
         }
       } catch (err) {
-        // A file another process holds, or one that is not DuckDB's: nothing stays open behind the error.
+        // A file another process holds, one that is not DuckDB's, or a row group size DuckDB
+        // refuses (not a multiple of 2,048): nothing stays open behind the error.
         connection.closeSync();
         instance.closeSync();
         throw err;
