@@ -110,6 +110,19 @@ export function warehouseContract(name: string, harness: () => WarehouseHarness)
       expect(await count(w, 'SELECT COUNT(*) AS n FROM severity_scores')).toBe(5);
     });
 
+    it('skips a re-emitted score at the earliest and at the latest time of a batch, and lands the new scores between them', async () => {
+      const { warehouse: w } = await open();
+      await w.land(scoreBatch(0, 9, -1n));
+      // The first and last of the earlier scores again (ids and times as before), around four
+      // new scores (another run: other ids) at times in between.
+      const again = scoreBatch(0, 9, 9n);
+      const fresh = scoreBatch(3, 6, 9n, { run: 'r2' });
+      const batch = { ...again, scores: [again.scores[0]!, ...fresh.scores, again.scores[9]!], firstOffset: 10n, lastOffset: 15n, records: 6 };
+      expect(await w.land(batch)).toEqual({ scoresInserted: 4, deadLettersInserted: 0, alertsInserted: 0 });
+      expect(await count(w, 'SELECT COUNT(*) AS n FROM severity_scores')).toBe(14);
+      expect(await count(w, 'SELECT COUNT(DISTINCT score_id) AS n FROM severity_scores')).toBe(14);
+    });
+
     it("lands a challenger's shadow scores in shadow_scores only, exactly once like scores, beside the served score in shadow_comparison", async () => {
       const { warehouse: w } = await open();
       const shadowBatch = (from: number, to: number, expected: bigint): LandBatch => {

@@ -1,6 +1,6 @@
 // The warehouse contract against the embedded DuckDB warehouse (a file per test).
 import { spawn } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -9,6 +9,7 @@ import { TOPICS } from '@ehr/features';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDbWarehouse, MIGRATIONS, migrationsTableDdl, OffsetConflictError } from '../src/index.js';
 import { DUCKDB_ROW_GROUP_SIZE } from '../src/warehouse/duckdb.js';
+import { SCORE_TIME_COLUMN, scoresInsertSql, stagedTimeRangeSql } from '../src/warehouse/schema.js';
 import { scoreBatch, tempDir, waitFor } from './helpers.js';
 import { warehouseContract } from './warehouse-contract.js';
 
@@ -165,5 +166,41 @@ describe('DuckDB warehouse row groups', () => {
   it('refuses a row group size DuckDB would not take', async () => {
     const w = new DuckDbWarehouse({ path: join(dir, 'bad-size.duckdb'), logger, rowGroupSize: 1000 });
     await expect(w.init()).rejects.toThrow(/row group size must be divisible by the vector size \(2048\)/);
+  });
+});
+
+describe('DuckDB warehouse re-emission lookup', () => {
+  it("reads only the row groups of the batch's own time range when it looks its score ids up in the table", async () => {
+    const path = join(dir, 'lookup.duckdb');
+    const w = new DuckDbWarehouse({ path, logger });
+    await w.init();
+    // 10,000 scores a second apart (five row groups), as a live feed leaves them.
+    await w.land(scoreBatch(0, 0, -1n));
+    await w.read(
+      `INSERT INTO severity_scores SELECT s.* REPLACE (uuid()::VARCHAR AS score_id, event_time - to_seconds(r + 1) AS event_time) FROM (SELECT * FROM severity_scores LIMIT 1) s, range(9999) t(r)`,
+    );
+    await w.read('CHECKPOINT');
+    // A batch in the sink's staging table: the five latest scores again, and five new ones at their times.
+    const stage = 'sink_stage_scores';
+    const latest = `SELECT * EXCLUDE (ingested_at) FROM severity_scores ORDER BY event_time DESC LIMIT 5`;
+    await w.read('BEGIN TRANSACTION');
+    try {
+      await w.read(`INSERT INTO ${stage} ${latest}`);
+      await w.read(`INSERT INTO ${stage} SELECT * REPLACE (score_id || '-new' AS score_id) FROM (${latest})`);
+      const range = Object.values((await w.read(stagedTimeRangeSql(stage, SCORE_TIME_COLUMN)))[0]!) as string[];
+      const profile = join(dir, 'lookup-profile.json');
+      await w.read(`SET enable_profiling = 'json'`);
+      await w.read(`SET profiling_output = '${profile}'`);
+      const [inserted] = await w.read(scoresInsertSql('duckdb', stage), range);
+      await w.read('PRAGMA disable_profiling');
+      expect(Number(Object.values(inserted!)[0])).toBe(5);
+      // The staging table's 10 rows and the last row group or two, not the 10,000.
+      const scanned = (JSON.parse(readFileSync(profile, 'utf8')) as { cumulative_rows_scanned: number }).cumulative_rows_scanned;
+      expect(scanned).toBeGreaterThan(0);
+      expect(scanned).toBeLessThanOrEqual(10 + 2 * DUCKDB_ROW_GROUP_SIZE);
+    } finally {
+      await w.read('ROLLBACK');
+      await w.close();
+    }
   });
 });

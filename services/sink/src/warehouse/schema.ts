@@ -351,18 +351,35 @@ export function insertSql<R>(
       ? columns.map((c) => `${fromText(dialect, c.type, '?')} AS ${c.name}`).join(', ')
       : columns.map((c) => `${fromText(dialect, c.type, c.name)} AS ${c.name}`).join(', ');
   const from = source === null ? `(SELECT ${typed}) s` : `(SELECT ${typed} FROM ${source}) s`;
-  const match = `t.${idColumn} = s.${idColumn}${timeColumn ? ` AND t.${timeColumn} = s.${timeColumn}` : ''}`;
+  // From a staging table (DuckDB) with a time column: the table is searched only between the
+  // batch's own earliest and latest time, bound as two constants (stagedTimeRangeSql), which
+  // DuckDB checks against each row group's min/max and skips the rest. Unbounded, every batch
+  // read the ids of the whole table: 48.8 ms per 500 rows at 3 million rows, 1.9 ms bounded
+  // (README, "Skipping re-emitted scores"); a sink at 2,000 scores/s adds 7 million an hour.
+  const window = source !== null && timeColumn ? `t.${timeColumn} BETWEEN ? AND ? AND ` : '';
+  const match = `${window}t.${idColumn} = s.${idColumn}${timeColumn ? ` AND t.${timeColumn} = s.${timeColumn}` : ''}`;
   return (
     `INSERT INTO ${table} (${names}, ingested_at) SELECT ${columns.map((c) => `s.${c.name}`).join(', ')}, CURRENT_TIMESTAMP FROM ${from} ` +
     `WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE ${match})`
   );
 }
 
-export const scoresInsertSql = (d: Dialect, source: string | null) => insertSql(d, TABLES.scores, SCORE_COLUMNS, 'score_id', 'event_time', source);
+/** The column a score is matched on besides its id: a re-emitted score carries the same. */
+export const SCORE_TIME_COLUMN = 'event_time';
+
+/**
+ * The earliest and latest time of a staging table's rows, typed as the table's column: the
+ * two binds of insertSql's window (DuckDB). A time that does not cast fails here, as a data
+ * error, the way the INSERT would.
+ */
+export const stagedTimeRangeSql = (stage: string, column: string) =>
+  `SELECT MIN(CAST(${column} AS TIMESTAMPTZ)), MAX(CAST(${column} AS TIMESTAMPTZ)) FROM ${stage}`;
+
+export const scoresInsertSql = (d: Dialect, source: string | null) => insertSql(d, TABLES.scores, SCORE_COLUMNS, 'score_id', SCORE_TIME_COLUMN, source);
 // Matched by event id alone: the alerting service makes it the idempotency key (each type
 // happens at most once per alert), whatever time a republished copy carries.
 export const alertsInsertSql = (d: Dialect, source: string | null) => insertSql(d, TABLES.alerts, ALERT_COLUMNS, 'event_id', null, source);
-export const shadowScoresInsertSql = (d: Dialect, source: string | null) => insertSql(d, TABLES.shadowScores, SCORE_COLUMNS, 'score_id', 'event_time', source);
+export const shadowScoresInsertSql = (d: Dialect, source: string | null) => insertSql(d, TABLES.shadowScores, SCORE_COLUMNS, 'score_id', SCORE_TIME_COLUMN, source);
 export const deadLettersInsertSql = (d: Dialect, source: string | null) => insertSql(d, TABLES.deadLetters, DEAD_LETTER_COLUMNS, 'dead_letter_id', null, source);
 
 export interface GuardBinds {
