@@ -200,6 +200,23 @@ describe('in-memory bus specifics', () => {
     await bus.close();
   });
 
+  it('keeps at most maxRetainedPerPartition records a partition, dropping the oldest 1 % at once when it is reached', async () => {
+    // One at a time, each append past the cap copied the whole partition (bench/retained.ts).
+    const broker = new MemoryBroker({ defaultPartitions: 1, maxRetainedPerPartition: 1_000 });
+    const bus = new MemoryBus({ broker });
+    const produce = (from: number, count: number) => bus.produce('t', Array.from({ length: count }, (_, i) => ({ key: 'k', value: `v${from + i}` })));
+    await produce(0, 1_000);
+    const partition = broker.topics.get('t')!.partitions[0]!;
+    expect([partition.base, partition.records.length]).toEqual([0, 1_000]);
+    await produce(1_000, 1);
+    expect([partition.base, partition.records.length]).toEqual([11, 990]);
+    await produce(1_001, 10);
+    expect([partition.base, partition.records.length]).toEqual([11, 1_000]);
+    // What stays is the newest, at its own offsets.
+    expect(partition.read(0, 2).records.map((r) => [r.offset, r.value.toString()])).toEqual([['11', 'v11'], ['12', 'v12']]);
+    await bus.close();
+  });
+
   it('begins a new cluster (new id, offsets from 0) for each new broker', async () => {
     const a = new MemoryBus(), b = new MemoryBus();
     expect(await a.clusterId()).not.toBe(await b.clusterId());
