@@ -141,21 +141,30 @@ export function createFeatureProcessor({ bus, logger, metrics, options, isolatio
     }
   }
 
+  /** The events partitions this member owns, or null before it knows (no subscription, or no assignment yet). */
+  function ownedPartitions(): number[] | null {
+    const owned = subscription?.assignment().filter((tp) => tp.topic === TOPICS.events).map((tp) => tp.partition) ?? [];
+    return owned.length > 0 ? owned : null;
+  }
+
   /** Forgets partitions this member no longer owns (another member rebuilds them from the changelog). */
   function syncAssignment(): void {
     if (!subscription) return;
-    const owned = subscription.assignment().filter((tp) => tp.topic === TOPICS.events).map((tp) => tp.partition);
-    const signature = owned.join(',');
+    const owned = ownedPartitions();
+    const signature = owned?.join(',') ?? '';
     if (signature === lastAssignment) return;
     lastAssignment = signature;
-    for (const p of partitions.keys()) if (!owned.includes(p)) partitions.delete(p);
-    if (pool && owned.length > 0) for (const p of pool.keys()) if (!owned.includes(p)) pool.delete(p);
+    for (const p of partitions.keys()) if (!owned?.includes(p)) partitions.delete(p);
+    if (pool && owned) for (const p of pool.keys()) if (!owned.includes(p)) pool.delete(p);
   }
 
   async function reread(context?: HandlerContext, forPartition?: number): Promise<void> {
     pool = await restore(context ? () => context.heartbeat() : undefined);
-    // Partitions already running have their state in hand: do not hold a second copy.
-    for (const p of partitions.keys()) if (p !== forPartition) pool.delete(p);
+    // Partitions already running have their state in hand, and other members' partitions are
+    // theirs: hold neither. A reread mid-run (a partition that moved on elsewhere) reads every
+    // partition's patients, and nothing else would drop the others' until the next rebalance.
+    const owned = ownedPartitions();
+    for (const p of pool.keys()) if (p !== forPartition && (partitions.has(p) || (owned !== null && !owned.includes(p)))) pool.delete(p);
   }
 
   /** A partition's state from the last read of the changelog (nothing stored: it starts at offset 0). */
@@ -398,6 +407,8 @@ export function createFeatureProcessor({ bus, logger, metrics, options, isolatio
 
     /** For tests and the bench: the live state. */
     partitions,
+    /** For tests: partitions read from the changelog and held for this member, not running yet. */
+    pooled: (): number[] => [...(pool?.keys() ?? [])],
   };
 }
 
