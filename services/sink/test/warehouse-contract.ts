@@ -218,6 +218,25 @@ export function warehouseContract(name: string, harness: () => WarehouseHarness)
       expect(await w.read("SELECT src_offset AS o FROM severity_scores_latest WHERE patient_id = 'p3'")).toEqual([{ o: '53' }]);
     });
 
+    it('refuses a score whose event time it cannot read as data (a WarehouseDataError, never an outage to retry), and lands the batch without it', async () => {
+      const { warehouse: w } = await open();
+      await w.land(scoreBatch(0, 4, -1n));
+      // The time is what bounds the re-emission lookup (DuckDB) as well as a column.
+      for (const eventTime of ['not a time', '2026-13-45T99:99:99Z']) {
+        const bad = scoreBatch(5, 9, 4n);
+        bad.scores[2]!.eventTime = eventTime;
+        const err = await w.land(bad).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(WarehouseDataError);
+        expect(await landed(w)).toBe(4n);
+      }
+      const good = scoreBatch(5, 9, 4n);
+      expect(await w.land({ ...good, scores: good.scores.filter((_, i) => i !== 2) })).toEqual({ scoresInserted: 4, deadLettersInserted: 0, alertsInserted: 0 });
+      expect(await count(w, 'SELECT COUNT(*) AS n FROM severity_scores')).toBe(9);
+    });
+
     it('says so when it refuses the data itself (a cast): a WarehouseDataError, nothing written, the offset where it was', async () => {
       const { warehouse: w } = await open({ strictNews2: true });
       // news2 of the test scores runs 0..11: the 1-digit column refuses 10 and 11.
