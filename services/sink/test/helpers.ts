@@ -77,6 +77,21 @@ export function scoreBatch(
 }
 
 /**
+ * A scores table of `rows` rows, as a live feed leaves them: one landed score (offset 0 of
+ * partition 0), then `rows - 1` copies of it by SQL, with new ids and times one second apart
+ * going back from it. Cheap enough for millions of rows (bench/dedupe.ts).
+ */
+export async function fillScores(warehouse: Warehouse, rows: number, baseTime: number): Promise<void> {
+  await warehouse.land(scoreBatch(0, 0, -1n, { run: 'seed', score: (i, o) => makeScore(i, { ...o, baseTime }) }));
+  if (rows > 1) {
+    await warehouse.read(
+      `INSERT INTO severity_scores SELECT s.* REPLACE (uuid()::VARCHAR AS score_id, event_time - to_seconds(r + 1) AS event_time) FROM (SELECT * FROM severity_scores LIMIT 1) s, range(${rows - 1}) t(r)`,
+    );
+  }
+  await warehouse.read('CHECKPOINT');
+}
+
+/**
  * A valid alert event, deterministic from (run, i): alert `a<i div 3>` of the run goes raised,
  * acknowledged, then dismissed (i mod 3), so a run of 3n events is n alerts, each acknowledged
  * after i seconds and then dismissed.

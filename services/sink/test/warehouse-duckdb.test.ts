@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDbWarehouse, MIGRATIONS, migrationsTableDdl, OffsetConflictError } from '../src/index.js';
 import { DUCKDB_ROW_GROUP_SIZE } from '../src/warehouse/duckdb.js';
 import { SCORE_TIME_COLUMN, scoresInsertSql, stagedTimeRangeSql } from '../src/warehouse/schema.js';
-import { scoreBatch, tempDir, waitFor } from './helpers.js';
+import { fillScores, scoreBatch, tempDir, waitFor } from './helpers.js';
 import { warehouseContract } from './warehouse-contract.js';
 
 const logger = createLogger({ service: 'sink', level: 'silent' });
@@ -175,11 +175,7 @@ describe('DuckDB warehouse re-emission lookup', () => {
     const w = new DuckDbWarehouse({ path, logger });
     await w.init();
     // 10,000 scores a second apart (five row groups), as a live feed leaves them.
-    await w.land(scoreBatch(0, 0, -1n));
-    await w.read(
-      `INSERT INTO severity_scores SELECT s.* REPLACE (uuid()::VARCHAR AS score_id, event_time - to_seconds(r + 1) AS event_time) FROM (SELECT * FROM severity_scores LIMIT 1) s, range(9999) t(r)`,
-    );
-    await w.read('CHECKPOINT');
+    await fillScores(w, 10_000, Date.UTC(2025, 0, 1));
     // A batch in the sink's staging table: the five latest scores again, and five new ones at their times.
     const stage = 'sink_stage_scores';
     const latest = `SELECT * EXCLUDE (ingested_at) FROM severity_scores ORDER BY event_time DESC LIMIT 5`;

@@ -354,8 +354,8 @@ export function insertSql<R>(
   // From a staging table (DuckDB) with a time column: the table is searched only between the
   // batch's own earliest and latest time, bound as two constants (stagedTimeRangeSql), which
   // DuckDB checks against each row group's min/max and skips the rest. Unbounded, every batch
-  // read the ids of the whole table: a 500-row landing at 3 million rows took 80.5 ms (median)
-  // against 13.6 bounded (bench/dedupe.ts; README, "Skipping re-emitted scores"), and a sink at
+  // read the ids of the whole table: a 500-row landing at 3 million rows took 85 ms (median)
+  // against 19 bounded (bench/dedupe.ts; README, "Skipping re-emitted scores"), and a sink at
   // 2,000 scores/s adds 7 million rows an hour.
   const window = source !== null && timeColumn ? `t.${timeColumn} BETWEEN ? AND ? AND ` : '';
   const match = `${window}t.${idColumn} = s.${idColumn}${timeColumn ? ` AND t.${timeColumn} = s.${timeColumn}` : ''}`;
