@@ -104,6 +104,16 @@ describe('the per-patient reducer', () => {
     expect(again.store.get('p6')!.dischargedAt).toBeNaN();
   });
 
+  it('knows a copy of any event of a closed stay as a duplicate, however long before the discharge it was', () => {
+    // A client retrying a batch after a 503 whose first copy had landed, the discharge with it.
+    const early = vital('p7', 'heart_rate', 80, 1, { id: 'early' });
+    const r = run([admission('p7', 0), early, vital('p7', 'heart_rate', 90, 9), discharge('p7', 10), early, vital('p7', 'heart_rate', 85, 2, { id: 'unknown' })]);
+    expect(r.kinds).toEqual(['featurized', 'featurized', 'featurized', 'featurized', 'duplicate', 'rejected']);
+    // 9 hours before the discharge, past the 3 h tolerance: an event the stay never had is late.
+    expect(r.outcomes[5]).toMatchObject({ reason: 'late_event' });
+    expect(r.outcomes[5]!.kind === 'rejected' && r.outcomes[5]!.error).toMatch(/after the stay was closed/);
+  });
+
   it('evicts discharged stubs and silent patients once the event-time watermark has passed them', () => {
     const r = run([vital('a', 'heart_rate', 80, 0), discharge('a', 1), vital('b', 'heart_rate', 80, 0), vital('c', 'heart_rate', 80, 100)]);
     const o = { ...options, stubRetentionMs: 48 * H, idleRetentionMs: 72 * H };

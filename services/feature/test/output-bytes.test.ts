@@ -38,7 +38,8 @@ describe('the bytes the feature service produces', () => {
     expect(summary).toEqual({
       [TOPICS.features]: { records: 5614, sha256: 'd38dc9acc1844b439c6bfbef999f7ba2e656d883cebfe8b5a083a5904aedc06d' },
       [TOPICS.deadLetter]: { records: 159, sha256: '36fa0885c1abd3ae2dd8d1373ad4ca73cd1579e748635fb2380b0222f1272160' },
-      [TOPICS.featureState]: { records: 152, sha256: '2b3b86cb61cc1352e089beadc4153cc3b58f53de75eb35ab24b9ba30bde68511' },
+      // The changelog's digest changed when a closed stay began to keep its event ids (closeStay).
+      [TOPICS.featureState]: { records: 152, sha256: '444d1dd850e3983e517bb2bef666ab8ca3b7970582f818350e6dc6a4a903b0e5' },
     });
   });
 });

@@ -97,7 +97,7 @@ export function processEvent(store: PatientStore, raw: RawEvent, options: Engine
   }
   applyEvent(state, event, verdict.time, verdict.hash, options);
   const vector = shouldEmit(state, event.schema, options) ? draft(state, event, vectorInto) : null;
-  if (event.schema === 'discharge') closeStay(state, verdict.time, options);
+  if (event.schema === 'discharge') closeStay(state, verdict.time);
   return { kind: 'featurized', event, correction: cleaned.correction, vector };
 }
 

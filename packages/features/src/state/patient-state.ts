@@ -342,10 +342,13 @@ function boundNotes(state: PatientState, maxPoints: number): void {
 }
 
 /**
- * Closes the stay: the picture is dropped, only what recognises duplicates of its last
- * events and rejects late ones remains (a few hundred bytes until evicted).
+ * Closes the stay: the picture is dropped; the event ids stay (as bounded during the stay, by
+ * retention and maxDedupIds), so a copy of any event of the stay is known as a duplicate and an
+ * unknown in-stay event is late. Keeping only the last lateness window of ids (as before) made
+ * a client's retry after a 503, whose first copy had landed with the discharge, into hundreds
+ * of false late_event dead letters in the embedded replay (apps/pipeline README).
  */
-export function closeStay(state: PatientState, dischargedAt: number, options: StateOptions): void {
+export function closeStay(state: PatientState, dischargedAt: number): void {
   state.dischargedAt = dischargedAt;
   state.series = [];
   state.notes = [];
@@ -354,7 +357,6 @@ export function closeStay(state: PatientState, dischargedAt: number, options: St
   state.spo2Scale = null;
   state.stayCounts = { vitals: 0, labs: 0 };
   state.first = emptyBaseline();
-  state.ledger.pruneBefore(dischargedAt - options.latenessMs);
 }
 
 /** A fresh stay for a patient seen before (after a discharge): nothing carries over. */
