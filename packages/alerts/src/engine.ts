@@ -27,6 +27,8 @@ export interface EngineTickResult {
   changed: string[];
   /** Patients who left (to remove from the changelog). */
   evicted: string[];
+  /** Patients whose clock threw (their state left as it was; the others went on): the errors. */
+  failed?: { patientId: string; error: unknown }[];
 }
 
 /** The engine as it was for some patients: what a failed publish rolls back to. */
@@ -109,9 +111,18 @@ export class AlertEngine {
 
   /** The clock for every patient. */
   tick(now: number, options: { overdue?: boolean } = {}): EngineTickResult {
-    const result: EngineTickResult = { transitions: [], changed: [], evicted: [] };
+    const result: EngineTickResult = { transitions: [], changed: [], evicted: [], failed: [] };
     for (const patientId of [...this.states.keys()]) {
-      const r = this.tickPatient(patientId, now, options);
+      // One patient's state the machine cannot tick (a restored state from before a fix, a
+      // value no check foresaw) must not stop every other patient's escalations: the machine
+      // is pure, so a throw leaves that patient as it was.
+      let r: EngineTickResult;
+      try {
+        r = this.tickPatient(patientId, now, options);
+      } catch (error) {
+        result.failed!.push({ patientId, error });
+        continue;
+      }
       result.transitions.push(...r.transitions);
       result.changed.push(...r.changed);
       result.evicted.push(...r.evicted);

@@ -27,6 +27,9 @@ export type ScoreReadings = Pick<ScoreInput, 'at' | 'probability' | 'news2' | 'n
  * purpose: in the ICU data we measured they are charted about every 4 h while these four are
  * hourly, so requiring them would flag nearly every monitored patient as overdue.
  */
+/** Longer ago than any stay: a `*_hours_since` past it is not a measurement time (a century). */
+export const MAX_HOURS_SINCE = 100 * 365 * 24;
+
 export const OBSERVATION_SET_FEATURES = ['respiratory_rate_hours_since', 'spo2_hours_since', 'systolic_bp_hours_since', 'heart_rate_hours_since'] as const;
 
 /**
@@ -38,7 +41,9 @@ export function observationSetAt(features: Readonly<FeatureValues>, at: number):
   let oldest: number | null = null;
   for (const name of OBSERVATION_SET_FEATURES) {
     const hours = Object.hasOwn(features, name) ? features[name] : null;
-    if (typeof hours !== 'number' || !Number.isFinite(hours) || hours < 0) continue;
+    // A number the schema allows but no measurement can be (1e10 h put the time outside what a
+    // Date holds, and the clock's next overdue check threw on it for every patient): as never measured.
+    if (typeof hours !== 'number' || !Number.isFinite(hours) || hours < 0 || hours > MAX_HOURS_SINCE) continue;
     oldest = oldest === null ? hours : Math.max(oldest, hours);
   }
   return oldest === null ? null : at - Math.round(oldest * 3_600_000);

@@ -31,6 +31,20 @@ describe('the daily budget per unit', () => {
 });
 
 describe('the engine', () => {
+  it("ticks every other patient when one patient's clock throws, and leaves that one as it was", () => {
+    const engine = new AlertEngine(testPolicy({ deterioration: { persistence: 1 } }));
+    engine.applyScore(score({ patient: 'a', minute: 0, p: 0.01, news2: 6, band: 'medium' }));
+    // A last observation set outside what a Date holds (a state restored from before the check
+    // in observationSetAt): its overdue reason cannot be written, and the machine throws.
+    engine.applyScore(score({ patient: 'b', minute: 0, p: 0.01, news2: 6, band: 'medium', observedMinute: -6e14 }));
+    const stuck = engine.state('b');
+    const r = engine.tick(T0 + 2 * HOUR, { overdue: true });
+    expect(r.failed?.map((f) => f.patientId)).toEqual(['b']);
+    expect(r.failed?.[0]?.error).toBeInstanceOf(RangeError);
+    expect(r.transitions.map((t) => [t.patientId, t.type, t.kind])).toEqual([['a', 'raised', 'observations_overdue']]);
+    expect(engine.state('b')).toBe(stuck);
+  });
+
   it('applies a score at a bus position once: a redelivery changes nothing and raises nothing twice', () => {
     const engine = new AlertEngine(testPolicy({ deterioration: { persistence: 1 } }));
     const s = score({ minute: 0, p: 0.5 });

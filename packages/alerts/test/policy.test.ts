@@ -41,6 +41,10 @@ describe('observations', () => {
     expect(observationSetAt({ respiratory_rate_hours_since: 0.5, spo2_hours_since: 2, systolic_bp_hours_since: 1, heart_rate_hours_since: 0, temperature_hours_since: 9 }, at)).toBe(at - 2 * 3_600_000);
     expect(observationSetAt({ heart_rate_hours_since: 0.25, spo2_hours_since: null }, at)).toBe(at - 900_000);
     expect(observationSetAt({ temperature_hours_since: 1 }, at)).toBeNull();
+    // A value no measurement can have (it put the time past what a Date holds: the clock threw
+    // on it) counts as never measured.
+    expect(observationSetAt({ respiratory_rate_hours_since: 1e10, heart_rate_hours_since: 0.25 }, at)).toBe(at - 900_000);
+    expect(observationSetAt({ respiratory_rate_hours_since: 1e10 }, at)).toBeNull();
   });
 
   it('follows the RCP monitoring frequency: 12 h at 0, 6 h at 1–4, hourly for a single 3 or 5–6, ≥ 7 continuous (hourly charted)', () => {

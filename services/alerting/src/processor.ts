@@ -25,6 +25,7 @@ export function createAlertingProcessor({ bus, logger, metrics, engine, policy, 
   const deadLetters = new Counter({ name: 'ehr_alerting_dead_letters_total', help: 'scores rejected, by reason', labelNames: ['reason'], registers: [metrics] });
   const events = new Counter({ name: 'ehr_alerting_alert_events_total', help: 'alert events published, by type, kind and severity', labelNames: ['type', 'kind', 'severity'], registers: [metrics] });
   const held = new Counter({ name: 'ehr_alerting_held_total', help: 'scores above the enter threshold that raised no alert, by reason (persistence, refractory, budget)', labelNames: ['reason'], registers: [metrics] });
+  const tickFailures = new Counter({ name: 'ehr_alerting_tick_failures_total', help: "patients whose clock tick threw (their state left as it was; every other patient's went on)", registers: [metrics] });
   const closed = new Counter({ name: 'ehr_alerting_alerts_closed_total', help: 'alerts closed (resolved or dismissed), by kind and whether they had been acknowledged', labelNames: ['kind', 'acknowledged'], registers: [metrics] });
   const toAcknowledge = new Histogram({
     name: 'ehr_alerting_time_to_acknowledge_seconds',
@@ -136,6 +137,11 @@ export function createAlertingProcessor({ bus, logger, metrics, engine, policy, 
       return exclusive(async () => {
         const before = engine.snapshot(engine.patientIds());
         const r = engine.tick(now().getTime(), options);
+        if (r.failed && r.failed.length > 0) {
+          tickFailures.inc(r.failed.length);
+          const first = r.failed[0]!.error;
+          logger.error({ patients: r.failed.length, error: first instanceof Error ? first.message : String(first) }, 'the clock could not tick some patients; their alerts stay as they were');
+        }
         if (r.changed.length === 0 && r.evicted.length === 0) return [];
         return publish(r.transitions, r.changed, r.evicted, before, false);
       });
