@@ -17,14 +17,16 @@
 // self-time top list per service to bench-results/profiles/. Writes
 // bench-results/pipeline.json, then the report (pipeline.md + SVG plots) with the raw
 // Kafka ceiling of @ehr/kafka-local's bench from the same `npm run bench`. BENCH_ENV adds
-// variables to every service (NAME=value,…), for A/B runs of one setting.
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+// variables to every service (NAME=value,…), for A/B runs of one setting; BENCH_WAREHOUSE=snowflake
+// lands in the Snowflake-protocol test server instead of the sink's DuckDB file.
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { TOPICS, type RawEvent } from '@ehr/features';
 import { repoRoot, startKafkaBroker, type KafkaBroker } from '@ehr/kafka-local';
 import { PIPELINE_SERVICES as PIPELINE_STAGES, type ServiceName } from '@ehr/deploy';
 import { loadConfig as loadSinkConfig } from '@ehr/sink';
+import { startSnowflakeTestServer, type SnowflakeTestServer } from '@ehr/snowflake-test-server';
 import { account, summarize, type Accounting, type InputRecord } from '../accounting.js';
 import { cohortEvents, postEvents } from '../inputs.js';
 import { ensureDefaultSizedModel } from '../model.js';
@@ -59,6 +61,12 @@ const SCALE = process.env.BENCH_SCALE !== '0';
 const SCALE_PARTITIONS = int('BENCH_SCALE_PARTITIONS', 6);
 const SCALE_REPLICAS: Partial<Record<ServiceName, number>> = { feature: 2, scoring: 2 };
 const PROFILE = process.env.BENCH_PROFILE === '1';
+// The sink's warehouse: its embedded DuckDB file (the default), or `snowflake`: the
+// Snowflake-protocol test server, started in this process (on the same cores, so it stands in
+// for a remote warehouse only as far as the sink's own CPU and memory go), through the real
+// snowflake-sdk.
+const WAREHOUSE = process.env.BENCH_WAREHOUSE?.trim() || 'duckdb';
+if (WAREHOUSE !== 'duckdb' && WAREHOUSE !== 'snowflake') throw new Error(`BENCH_WAREHOUSE is duckdb or snowflake, got ${JSON.stringify(WAREHOUSE)}`);
 /** BENCH_ENV=NAME=value,NAME=value: more variables for every service (A/B runs of a setting). */
 const EXTRA_ENV: Record<string, string> = Object.fromEntries(
   (process.env.BENCH_ENV ?? '')
@@ -129,15 +137,47 @@ interface Finished {
   readiness: Record<string, number>;
 }
 
+/** Where a run's sink lands its rows, and how the bench reads them back. */
+interface BenchWarehouse {
+  /** For startPipeline: nothing (its own DuckDB file), or the test server to write to. */
+  target: Pick<Parameters<typeof startPipeline>[0], 'snowflake'>;
+  /** The rows, once the run's services have stopped. */
+  read(run: PipelineRun): Promise<WarehouseContents>;
+  stop(): Promise<void>;
+}
+
+async function benchWarehouse(): Promise<BenchWarehouse> {
+  if (WAREHOUSE === 'duckdb') return { target: {}, read: (run) => readWarehouse(run.duckdbPath!), stop: async () => undefined };
+  const dir = mkdtempSync(join(tmpdir(), 'ehr-bench-snowflake-'));
+  const databasePath = join(dir, 'snowflake.duckdb');
+  const password = `bench-${process.pid}-${Date.now()}`;
+  let server: SnowflakeTestServer | null = await startSnowflakeTestServer({ port: 0, databasePath, users: { sink: password } });
+  const stop = async () => {
+    await server?.stop();
+    server = null;
+  };
+  return {
+    target: { snowflake: { url: server.url, user: 'sink', password } },
+    read: async () => {
+      await stop(); // the server's DuckDB file is read directly, as the e2e tests do
+      return readWarehouse(databasePath);
+    },
+    stop: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Stops the run's services, reads its warehouse and accounts for every raw event (throws on a problem). */
-async function finish(run: PipelineRun, broker: KafkaBroker | null): Promise<Finished> {
+async function finish(run: PipelineRun, broker: KafkaBroker | null, target: BenchWarehouse): Promise<Finished> {
   const kafkaBytes = topicBytes(broker, run.prefix);
   const records = [...run.observer.records];
   const vectorPublishedAt = new Map(run.observer.vectorPublishedAt);
   const readiness = await run.stack.readiness();
   await run.stop({ cleanup: false });
   try {
-    const warehouse = await readWarehouse(run.duckdbPath!);
+    const warehouse = await target.read(run);
     const accounting = account(records, warehouse.scores, warehouse.deadLetters, { eventsTopics: [TOPICS.events, `${run.prefix}${TOPICS.events}`] });
     say(summarize(accounting));
     if (accounting.problems.length > 0) throw new Error(`events were not accounted for: ${JSON.stringify(accounting.problems.slice(0, 5))}`);
@@ -234,11 +274,14 @@ async function main(): Promise<void> {
   }
   const brokers = external ?? broker!.brokers;
   let run: PipelineRun | null = null;
+  let warehouse: BenchWarehouse | null = null;
   const env = { SINK_FLUSH_MS, ...(COMPRESSION ? { KAFKA_COMPRESSION: COMPRESSION } : {}), ...EXTRA_ENV };
   try {
     const modelPath = await ensureDefaultSizedModel(say);
     const saturationEvents = cohortOf(101, EVENTS);
+    warehouse = await benchWarehouse();
     run = await startPipeline({
+      ...warehouse.target,
       brokers,
       runId: `bench-${process.pid}-${Date.now()}`,
       modelPath,
@@ -259,7 +302,9 @@ async function main(): Promise<void> {
     const latencyEvents = cohortOf(202, rate * SECONDS);
     const b = await phase(run, broker, `latency at ${rate}/s`, latencyEvents, rate);
     const latencyIds = new Set(latencyEvents.map((e) => e.eventId));
-    const single = await finish(run, broker);
+    const single = await finish(run, broker, warehouse);
+    await warehouse.stop();
+    warehouse = null;
     run = null;
     if (PROFILE) say(`profiles: ${writeProfileReports(profileDir).map((s) => `${join(profileDir, s)}{.svg,-top.txt}`).join(', ')}`);
 
@@ -267,11 +312,14 @@ async function main(): Promise<void> {
     if (SCALE) {
       // Its own cohort (other event ids) on its own topics and groups: nothing of the first run is reread.
       const events = cohortOf(303, EVENTS);
-      run = await startPipeline({ brokers, runId: `bench-scale-${process.pid}-${Date.now()}`, modelPath, partitions: SCALE_PARTITIONS, replicas: SCALE_REPLICAS, env });
+      warehouse = await benchWarehouse();
+      run = await startPipeline({ ...warehouse.target, brokers, runId: `bench-scale-${process.pid}-${Date.now()}`, modelPath, partitions: SCALE_PARTITIONS, replicas: SCALE_REPLICAS, env });
       say(`scaled out: ${run.stack.instances.map((i) => i.name).join(', ')} on ${SCALE_PARTITIONS} partitions`);
       const times = await phase(run, broker, 'scale-out saturation', events, null);
       const consumedBy = await consumedByInstance(run);
-      const done = await finish(run, broker);
+      const done = await finish(run, broker, warehouse);
+      await warehouse.stop();
+      warehouse = null;
       run = null;
       scaleOut = {
         partitions: SCALE_PARTITIONS,
@@ -287,7 +335,7 @@ async function main(): Promise<void> {
       at: new Date().toISOString(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryMb: Math.round(totalmem() / 2 ** 20), node: process.version, loadAverage1m: { before: loadBefore, after: loadavg()[0]! } },
       kafka: { brokers, external: Boolean(external), partitions: PARTITIONS },
-      config: { events: EVENTS, latencySeconds: SECONDS, sinkFlushMs: Number(SINK_FLUSH_MS), compression: COMPRESSION ?? 'default', model: modelPath.replace(`${root}/`, ''), warehouse: 'duckdb' },
+      config: { events: EVENTS, latencySeconds: SECONDS, sinkFlushMs: Number(SINK_FLUSH_MS), compression: COMPRESSION ?? 'default', model: modelPath.replace(`${root}/`, ''), warehouse: WAREHOUSE },
       accounting: accountingOf(single.accounting),
       readiness: single.readiness,
       kafkaBytes: single.kafkaBytes,
@@ -304,6 +352,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${report.summary}\n`);
   } finally {
     if (run) await run.stop();
+    if (warehouse) await warehouse.stop();
     if (broker) await broker.stop();
   }
 }

@@ -99,7 +99,7 @@ export function renderReport(result: PipelineBenchResult, ceiling: Ceiling | nul
     '',
   );
   lines.push(
-    `Producer → feature → scoring → sink (DuckDB) as four processes on ${result.kafka.external ? 'the broker of KAFKA_BROKERS' : 'a local Kafka broker started for the bench'} ` +
+    `Producer → feature → scoring → sink (${result.config.warehouse === 'snowflake' ? 'Snowflake: the Snowflake-protocol test server in the bench\'s own process, through the real snowflake-sdk' : 'DuckDB'}) as four processes on ${result.kafka.external ? 'the broker of KAFKA_BROKERS' : 'a local Kafka broker started for the bench'} ` +
       `(${result.kafka.partitions} partitions), the model \`${result.config.model}\`, \`SINK_FLUSH_MS=${result.config.sinkFlushMs}\`. ` +
       `A synthetic cohort through the producer's \`POST /events\`. Every event accounted for afterwards: ${fmt(result.accounting.published)} published = ` +
       `${fmt(result.accounting.scored)} scored + ${fmt(result.accounting.deadLettered)} dead-lettered + ${fmt(result.accounting.duplicates)} duplicates, ${result.accounting.problems} problems.`,
@@ -148,7 +148,7 @@ export function renderReport(result: PipelineBenchResult, ceiling: Ceiling | nul
       `| ${name} | ${a ? fmt(a.cpuCores, 2) : '—'} | ${a ? `${mib(a.rssMeanBytes)} / ${mib(a.rssMaxBytes)}` : '—'} | ${b ? fmt(b.cpuCores, 2) : '—'} | ${b ? `${mib(b.rssMeanBytes)} / ${mib(b.rssMaxBytes)}` : '—'} |`,
     );
   }
-  lines.push('', `Reproduce: \`npm run bench\` (all benches, one at a time) or, after a build, \`npm run bench -w tools/e2e\`. Knobs: \`BENCH_EVENTS\` (${result.config.events}), \`BENCH_SCALE\` (0: no scale-out run), \`BENCH_SCALE_PARTITIONS\` (${result.scaleOut?.partitions ?? 6}), \`BENCH_PROFILE\` (1: CPU profiles of the single-instance run in \`bench-results/profiles/\`), \`BENCH_RATE\` (default 2,000, or half the measured saturation rate below 2,200), \`BENCH_SECONDS\` (${result.config.latencySeconds}), \`BENCH_PARTITIONS\` (${result.kafka.partitions}), \`BENCH_SINK_FLUSH_MS\` (default the sink's own; ${result.config.sinkFlushMs} in this run), \`BENCH_ENV\` (NAME=value,… for every service), \`KAFKA_BROKERS\`.`, '');
+  lines.push('', `Reproduce: \`npm run bench\` (all benches, one at a time) or, after a build, \`npm run bench -w tools/e2e\`. Knobs: \`BENCH_EVENTS\` (${result.config.events}), \`BENCH_SCALE\` (0: no scale-out run), \`BENCH_SCALE_PARTITIONS\` (${result.scaleOut?.partitions ?? 6}), \`BENCH_PROFILE\` (1: CPU profiles of the single-instance run in \`bench-results/profiles/\`), \`BENCH_RATE\` (default 2,000, or half the measured saturation rate below 2,200), \`BENCH_SECONDS\` (${result.config.latencySeconds}), \`BENCH_PARTITIONS\` (${result.kafka.partitions}), \`BENCH_SINK_FLUSH_MS\` (default the sink's own; ${result.config.sinkFlushMs} in this run), \`BENCH_ENV\` (NAME=value,… for every service), \`BENCH_WAREHOUSE\` (duckdb, the default, or snowflake), \`KAFKA_BROKERS\`.`, '');
   const scale = result.scaleOut ? `; scaled out (${scaleOutLabel(result.scaleOut)}): ${fmt(result.scaleOut.saturation.throughputPerSec)} events/s (${change(s.throughputPerSec, result.scaleOut.saturation.throughputPerSec)})` : '';
   const summary =
     `pipeline: ${fmt(s.throughputPerSec)} events/s sustained${ceiling ? ` (${fmt((100 * s.throughputPerSec) / ceiling.produce.messagesPerSec, 1)} % of the raw Kafka produce ceiling, ${fmt(ceiling.produce.messagesPerSec)} msg/s)` : ''}; ` +
