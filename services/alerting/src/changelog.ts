@@ -9,9 +9,17 @@ import { restoreChangelog, type Bus, type OutgoingRecord } from '@ehr/bus';
 import { TOPICS } from '@ehr/features';
 import type { Logger } from '@ehr/runtime';
 
-/** Keys that are not patient ids (a patient id cannot contain "_"). */
-const MARKER_PREFIX = '__restore_marker.';
-const BUDGET_PREFIX = '__budget.';
+/**
+ * Keys that are not patient ids, under `#`, which a patient id cannot contain (the contract's
+ * `PatientId` pattern; the feature service's changelog does the same). They were under `__`
+ * before, which a patient id can hold: a patient named `__budget.u:ICU` overwrote the unit's
+ * budget, and one named `__restore_marker.x` was skipped as a marker and lost its alerts on
+ * a restart. Those keys are still read (`LEGACY_*`), each by what its value decodes as.
+ */
+const MARKER_PREFIX = '#marker/';
+const BUDGET_PREFIX = '#budget/';
+const LEGACY_MARKER_PREFIX = '__restore_marker.';
+const LEGACY_BUDGET_PREFIX = '__budget.';
 
 export const stateRecord = (state: PatientAlertState): OutgoingRecord => ({ key: state.patientId, value: encodeAlertState(state) });
 /** An empty value: the patient has left, compaction forgets it. */
@@ -37,16 +45,48 @@ export interface RestoreOptions {
 export async function restoreAlertState(options: RestoreOptions): Promise<RestoredAlertState> {
   const latest = await restoreChangelog({ ...options, topic: TOPICS.alertState, markerPrefix: MARKER_PREFIX, what: 'alert state' });
   const result: RestoredAlertState = { states: [], budgets: [], unreadable: 0 };
+  // Budgets under the old key first, so that a unit's record under the new one wins.
+  const legacyBudgets: BudgetUse[] = [];
   for (const [key, record] of latest) {
     if (record.value.length === 0) continue; // the patient left
-    try {
-      if (key.startsWith(BUDGET_PREFIX)) result.budgets.push(decodeBudgetUse(record.value));
-      else result.states.push(decodeAlertState(record.value));
-    } catch (err) {
-      result.unreadable++;
-      // Never the key: it is a patient id.
-      options.logger.error({ err, partition: record.partition, offset: record.offset }, 'unreadable alert state in the changelog; that patient starts afresh');
+    if (key.startsWith(BUDGET_PREFIX)) {
+      const use = attempt(() => decodeBudgetUse(record.value));
+      if (use.ok) result.budgets.push(use.value);
+      else unreadable(record, use.error, 'unreadable unit budget in the changelog; that unit starts the day afresh');
+      continue;
     }
+    const decoded = attempt(() => decodeAlertState(record.value));
+    const state = decoded.ok ? decoded.value : null;
+    // A state is the patient's only under its own key (a record written under another key is not its state).
+    if (state && state.patientId === key) {
+      result.states.push(state);
+      continue;
+    }
+    if (key.startsWith(LEGACY_BUDGET_PREFIX)) {
+      const use = attempt(() => decodeBudgetUse(record.value));
+      if (use.ok) {
+        legacyBudgets.push(use.value);
+        continue;
+      }
+    }
+    if (key.startsWith(LEGACY_MARKER_PREFIX) && !state) continue; // an old reader's marker
+    const error = decoded.ok ? new Error('a state under another key than its patient id') : decoded.error;
+    unreadable(record, error, 'unreadable alert state in the changelog; that patient starts afresh');
   }
+  result.budgets.unshift(...legacyBudgets);
   return result;
+
+  function unreadable(record: { partition: number; offset: string }, err: unknown, message: string): void {
+    result.unreadable++;
+    // Never the key: it is a patient id.
+    options.logger.error({ err, partition: record.partition, offset: record.offset }, message);
+  }
+}
+
+function attempt<T>(decode: () => T): { ok: true; value: T } | { ok: false; error: unknown } {
+  try {
+    return { ok: true, value: decode() };
+  } catch (error) {
+    return { ok: false, error };
+  }
 }

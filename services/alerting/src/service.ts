@@ -2,7 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { AlertEngine, isShippedPolicy, loadPolicySync, type AlertPolicy } from '@ehr/alerts';
 import type { Bus, Subscription } from '@ehr/bus';
 import { TOPICS } from '@ehr/features';
-import { Authenticator, createMetricsRegistry, Gauge, Readiness, type HttpConfig, type Logger, type RunnableService } from '@ehr/runtime';
+import { Authenticator, Counter, createMetricsRegistry, Gauge, Readiness, type HttpConfig, type Logger, type RunnableService } from '@ehr/runtime';
 import { buildApp } from './app.js';
 import { restoreAlertState } from './changelog.js';
 import type { AlertingConfig } from './config.js';
@@ -44,6 +44,7 @@ export function createAlertingService({ config, logger, bus, cwd = process.cwd()
   const setState = readiness.track('state', { state: 'down', detail: 'not restored' });
   readiness.register('policy', () => ({ state: 'up', detail: `${policy.name}@${policy.version}` }), { critical: false });
   const lag = new Gauge({ name: 'ehr_alerting_consumer_lag_records', help: 'scores behind the head of the topic', registers: [metrics] });
+  const unreadable = new Counter({ name: 'ehr_alerting_changelog_unreadable_total', help: 'changelog records a restore could not read (that patient or unit started afresh; logged with its position)', registers: [metrics] });
 
   const processor = createAlertingProcessor({ bus, logger, metrics, engine, policy, now });
   // Open alerts name patients: their doors need the read scope (open only on loopback without tokens).
@@ -84,6 +85,7 @@ export function createAlertingService({ config, logger, bus, cwd = process.cwd()
       const restored = await restoreAlertState({ bus, logger, partitions, groupPrefix: config.ALERTING_GROUP_ID, timeoutMs: config.ALERTING_RESTORE_TIMEOUT_MS });
       for (const s of restored.states) engine.restore(s);
       for (const b of restored.budgets) engine.restoreBudget(b);
+      unreadable.inc(restored.unreadable);
       logger.info({ patients: restored.states.length, openAlerts: engine.openAlerts().length, unreadable: restored.unreadable }, 'alert state restored');
       setState({ state: 'up', detail: `${engine.patients} patients restored from ${TOPICS.alertState}` });
       subscription = await bus.subscribe({ groupId: config.ALERTING_GROUP_ID, topics: [TOPICS.scores], handler: (batch) => processor.handle(batch) });

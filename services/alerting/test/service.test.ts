@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AlertPolicy } from '@ehr/alerts';
+import { encodeBudgetUse, type AlertPolicy } from '@ehr/alerts';
 import { MemoryBroker, MemoryBus, type Bus } from '@ehr/bus';
 import { decodeDeadLetter, TOPICS, type AlertEvent, type DeadLetter } from '@ehr/features';
 import { createLogger, specMismatches } from '@ehr/runtime';
@@ -231,7 +231,7 @@ describe('alerting service', () => {
     let failures = 1;
     const produce = flaky.produce.bind(flaky);
     flaky.produce = async (topic, records) => {
-      if (topic === TOPICS.alertState && failures > 0 && records.some((r) => !r.key.startsWith('__'))) {
+      if (topic === TOPICS.alertState && failures > 0 && records.some((r) => !r.key.startsWith('#'))) {
         failures--;
         throw new Error('broker unavailable');
       }
@@ -271,6 +271,42 @@ describe('alerting service', () => {
     await send({ patient: 'p1', minute: 0, p: 0.3 }, { patient: 'p1', minute: 1, p: 0.3 });
     await waitFor(() => dead.length === 1 && events.length === 1, 'a dead letter and an alert');
     expect(dead[0]).toMatchObject({ service: 'alerting', reason: 'schema_invalid', sourceTopic: TOPICS.scores });
+  });
+
+  it('restores the alerts of patients whose ids look like the changelog\'s own keys, and the unit budgets beside them', async () => {
+    // Ids the contract allows ('_', '.' and ':' are in its pattern) that were the changelog's
+    // marker and budget keys: one was skipped as a marker, the other overwrote ward-a's budget.
+    const broker = new MemoryBroker();
+    const clock = fakeClock(T0 + 5 * MIN);
+    const { events, send } = await watch(broker);
+    const first = await start(broker, clock);
+    const patients = ['p1', '__restore_marker.x', '__budget.u:ward-a'];
+    await send(...patients.flatMap((patient) => [{ patient, minute: 0, p: 0.3 }, { patient, minute: 1, p: 0.3 }]));
+    await waitFor(() => events.length === 3, 'three raised events');
+    const before = (await first.app.inject('/alerts')).json();
+    expect(before.alerts.map((a: { patientId: string }) => a.patientId).sort()).toEqual([...patients].sort());
+    expect(before.budgets).toEqual([expect.objectContaining({ unit: 'ward-a', used: 3 })]);
+    await first.stop();
+
+    const second = await start(broker, clock);
+    const after = (await second.app.inject('/alerts')).json();
+    expect(after.alerts).toEqual(before.alerts);
+    expect(after.budgets).toEqual(before.budgets);
+  });
+
+  it('reads a changelog written under the old internal keys: budgets restored, old markers skipped', async () => {
+    const broker = new MemoryBroker();
+    const clock = fakeClock(T0 + 5 * MIN);
+    const writer = new MemoryBus({ broker });
+    await writer.ensureTopics([{ topic: TOPICS.alertState, partitions: 3, compacted: true }]);
+    const day = new Date(T0).toISOString().slice(0, 10);
+    await writer.produce(TOPICS.alertState, [
+      { key: '__budget.u:ward-a', value: encodeBudgetUse({ unit: 'ward-a', day, used: 4 }) },
+      { key: '__restore_marker.0.3', value: randomUUID() },
+    ]);
+    const service = await start(broker, clock);
+    expect((await service.app.inject('/alerts')).json().budgets).toEqual([{ unit: 'ward-a', day, used: 4, limit: 5 }]);
+    expect((await service.app.inject('/metrics')).body).toMatch(/^ehr_alerting_changelog_unreadable_total\{[^}]*\} 0$/m);
   });
 
   it('answers 503 for the alert list before its state is restored', async () => {
