@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { validateRawEvent, type RawEvent } from '@ehr/features';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MEDS_DEMO_RELATIVE_PATH, readMeds, roundFloat32, shiftMedsTimeline, type MedsData } from '../src/index.js';
+import { mapMeds, MEDS_DEMO_RELATIVE_PATH, readMeds, roundFloat32, shiftMedsTimeline, type MedsData } from '../src/index.js';
 
 // The MIMIC-IV demo sits beside the checkout (../shared), never inside it.
 const file = fileURLToPath(new URL(`../../../${MEDS_DEMO_RELATIVE_PATH}`, import.meta.url));
@@ -15,6 +15,21 @@ describe('float32 rounding', () => {
     expect(roundFloat32(Math.fround(1.7))).toBe(1.7);
     expect(roundFloat32(Math.fround(0.3))).toBe(0.3);
     expect(roundFloat32(91)).toBe(91);
+  });
+});
+
+describe('MEDS discharge codes', () => {
+  it('maps a discharge location the table does not know, even one named like a property of every object, to other', () => {
+    const t0 = Date.parse('2026-01-01T08:00:00Z');
+    const rows = (location: string) => [
+      { subjectId: 1, time: t0, code: 'HOSPITAL_ADMISSION//EW EMER.', value: null },
+      { subjectId: 1, time: t0 + 3_600_000, code: `HOSPITAL_DISCHARGE//${location}`, value: null },
+    ];
+    for (const location of ['toString', '__proto__', 'constructor', 'NOWHERE', 'HOME']) {
+      const discharge = mapMeds(rows(location)).events.find((e) => e.schema === 'discharge')!;
+      expect(validateRawEvent(discharge).ok, location).toBe(true);
+      expect(discharge.payload, location).toMatchObject({ outcome: location === 'HOME' ? 'home' : 'other' });
+    }
   });
 });
 

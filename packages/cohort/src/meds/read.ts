@@ -118,7 +118,8 @@ export async function readMedsRows(file: string): Promise<MedsRow[]> {
   return rows;
 }
 
-const DISCHARGE_OUTCOMES: Record<string, DischargeOutcome> = {
+/** Keyed by the discharge location of a MEDS code: a Map, since `toString` or `__proto__` is a code a file can hold. */
+const DISCHARGE_OUTCOMES: ReadonlyMap<string, DischargeOutcome> = new Map(Object.entries({
   DIED: 'died',
   HOME: 'home',
   'HOME HEALTH CARE': 'home',
@@ -128,7 +129,7 @@ const DISCHARGE_OUTCOMES: Record<string, DischargeOutcome> = {
   HOSPICE: 'facility',
   'PSYCH FACILITY': 'facility',
   'ACUTE HOSPITAL': 'transferred',
-};
+} satisfies Record<string, DischargeOutcome>));
 
 const compact = (ms: number) => iso(ms).replace(/[-:]/g, '').slice(0, 13);
 const category = (s: string) => s.slice(0, 64) || 'UNKNOWN';
@@ -251,7 +252,7 @@ function mapSubject(subjectId: number, list: { row: MedsRow; index: number }[], 
     }
     const encounterId = w.admission.encounterId;
     if (head === 'HOSPITAL_DISCHARGE') {
-      events.push({ schema: 'discharge', ...envelope(index, t, encounterId), payload: { outcome: DISCHARGE_OUTCOMES[a] ?? 'other', location: category(a || 'UNKNOWN') } });
+      events.push({ schema: 'discharge', ...envelope(index, t, encounterId), payload: { outcome: DISCHARGE_OUTCOMES.get(a) ?? 'other', location: category(a || 'UNKNOWN') } });
     } else if (head === 'ICU_ADMISSION') {
       const from = currentUnit.get(encounterId);
       events.push({ schema: 'transfer', ...envelope(index, t, encounterId), payload: { ...(from && from !== category(a) ? { fromUnit: from } : {}), toUnit: category(a), icu: true } });
