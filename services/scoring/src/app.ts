@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Challenger } from './challenger.js';
 import type { DriftMonitor } from './drift.js';
 import { ModelRejectedError, type ModelHolder } from './model-holder.js';
-import { featureSetMismatch, scoreVector, unknownFeatureNames } from './scorer.js';
+import { featureSetMismatch, news2Implausible, scoreVector, unknownFeatureNames } from './scorer.js';
 
 export interface ScoringAppDeps extends ServiceAppDeps {
   models: ModelHolder;
@@ -200,7 +200,7 @@ export function buildApp(deps: ScoringAppDeps): FastifyInstance {
           tags: ['scoring'],
           body: ScoreRequest,
           security: [{ bearer: [] }],
-          response: problemResponses({ 422: 'the features cannot be scored: unknown names (`unknown`), a feature set mismatch (`issues`), or events that featurize to nothing' }),
+          response: problemResponses({ 422: 'the features cannot be scored: unknown names (`unknown`), a feature set mismatch (`issues`), a NEWS2 total or part out of its range (`issues`), or events that featurize to nothing' }),
         },
       },
       async (request, reply) => {
@@ -222,6 +222,8 @@ export function buildApp(deps: ScoringAppDeps): FastifyInstance {
           }
           vector = vectorFromSnapshot(body, now());
         }
+        const implausible = news2Implausible(vector);
+        if (implausible) return sendProblem(reply, 422, { type: 'implausible-news2', title: 'The NEWS2 of the features is not a NEWS2', detail: implausible.error, issues: implausible.issues });
         const { score, inferenceMicros } = scoreVector(vector, deps.models.current, { topK: deps.topK, now });
         return { ...score.payload, inferenceMicros };
       },

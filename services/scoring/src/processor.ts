@@ -4,7 +4,7 @@ import { Counter, Histogram, type Logger, type Registry } from '@ehr/runtime';
 import type { Challenger } from './challenger.js';
 import type { DriftMonitor } from './drift.js';
 import type { ModelHolder } from './model-holder.js';
-import { featureSetMismatch, scoreVector, type ScoredVector } from './scorer.js';
+import { featureSetMismatch, news2Implausible, scoreVector, type ScoredVector } from './scorer.js';
 
 export interface ScoringProcessorDeps {
   bus: Bus;
@@ -62,6 +62,11 @@ export function createScoringProcessor({ bus, logger, metrics, models, drift, to
         const mismatch = featureSetMismatch(value, expected, { complete: true });
         if (mismatch) {
           letters.push(buildDeadLetter(record, { service: 'scoring', reason: 'feature_set_mismatch', ...mismatch, ...ids }));
+          continue;
+        }
+        const implausible = news2Implausible(value);
+        if (implausible) {
+          letters.push(buildDeadLetter(record, { service: 'scoring', reason: 'implausible_value', ...implausible, ...ids }));
           continue;
         }
         // A throw redelivers the batch (nothing of it was produced yet), counted against this record.

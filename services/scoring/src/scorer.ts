@@ -5,6 +5,7 @@ import {
   isDecodedCatalogue,
   NEWS2_PART_FEATURES,
   news2OfFeatures,
+  news2Problems,
   news2TierOf,
   pickFeatures,
   servedBand,
@@ -63,6 +64,17 @@ export function featureSetMismatch(vector: FeatureVectorEvent, expectedVersion: 
     }
   }
   return null;
+}
+
+/**
+ * Why a vector's NEWS2 cannot be one (a total outside 0–20, a part outside 0–3): a vector
+ * that claims it is corrupt, and its score would carry it (and the floor it sets) on.
+ */
+export function news2Implausible(vector: FeatureVectorEvent): FeatureSetMismatch | null {
+  const catalogue = catalogueOf(vector.payload);
+  const issues = news2Problems(catalogue ? pickFeatures(catalogue.values, NEWS2_FEATURE_NAMES) : vector.payload.features);
+  if (issues.length === 0) return null;
+  return { error: `implausible NEWS2: ${issues.map((i) => i.message).join('; ')}`.slice(0, 1000), issues };
 }
 
 /** `served`: the score the ward sees (ehr.scores.v1); `shadow`: a challenger's, for comparison only. */

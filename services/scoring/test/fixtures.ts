@@ -1,5 +1,5 @@
 import type { Bus, Subscription } from '@ehr/bus';
-import { createRandom, decodeSeverityScore, FEATURE_NAMES, FEATURE_SET_VERSION, type FeatureValues, type FeatureVectorEvent, type SeverityScoreEvent } from '@ehr/features';
+import { createRandom, decodeSeverityScore, FEATURE_NAMES, FEATURE_SET_VERSION, NEWS2_PART_FEATURES, type FeatureValues, type FeatureVectorEvent, type SeverityScoreEvent } from '@ehr/features';
 import { saveModelArtifact, trainSeverityModel, type ModelArtifact } from '@ehr/model';
 
 /** Feature values where severity follows heart rate and NEWS2, the rest noise or missing. */
@@ -11,6 +11,12 @@ export function syntheticFeatures(seed: number, severe: boolean): FeatureValues 
   features.news2_total = severe ? rng.int(5, 10) : rng.int(0, 4);
   features.news2_heart_rate = severe ? 2 : 0;
   features.news2_respiratory_rate = 0;
+  // The other NEWS2 parts as NEWS2 scores them (whole numbers 0–3; scoring refuses others),
+  // from the draws above, so that the draws stay as they were.
+  for (const [name] of NEWS2_PART_FEATURES) {
+    const v = features[name];
+    if (typeof v === 'number') features[name] = Math.min(3, Math.round(Math.abs(v)));
+  }
   return features;
 }
 

@@ -60,6 +60,37 @@ describe('scoring: refuses what it cannot score correctly', () => {
     expect(scores.records.map((r) => decodeSeverityScore(r.value).ok)).toEqual([true, true]);
   });
 
+  it('dead-letters a vector whose NEWS2 is not one (total 999, a part of 7) as implausible_value, and answers 422 to POST /score with it', async () => {
+    const bus = new MemoryBus({ defaultPartitions: 1 });
+    const service = createScoringService({ config: loadConfig({ MODEL_PATH: modelPath, MODEL_WATCH: 'false' }), logger, bus });
+    cleanup.push(() => service.app.close(), () => service.stop());
+    await service.start();
+    const scores = await collect(bus, TOPICS.scores);
+    const dl = await collect(bus, TOPICS.deadLetter);
+    cleanup.push(() => scores.stop(), () => dl.stop());
+    const good = () => vectorEvent('P-3', syntheticFeatures(3, true));
+    const total = good();
+    total.payload.features = { ...total.payload.features, news2_total: 999 };
+    const part = good();
+    part.payload.features = { ...part.payload.features, news2_heart_rate: 7 };
+    await bus.produce(TOPICS.features, [good(), total, part, good()].map((v) => ({ key: v.patientId, value: JSON.stringify(v) })));
+    await waitFor(() => scores.records.length === 2 && dl.records.length === 2, 'two scores and two dead letters', 15_000);
+    const got = letters(dl.records);
+    expect(got.map((d) => [d.reason, d.originalEventId])).toEqual([
+      ['implausible_value', total.eventId],
+      ['implausible_value', part.eventId],
+    ]);
+    expect(got[0]!.error).toContain('999 is not a NEWS2 total');
+    expect(got[1]!.details).toEqual([{ path: 'payload.features.news2_heart_rate', message: expect.stringContaining('7 is not a NEWS2 part') }]);
+    // Every score published is one the score schema accepts.
+    expect(scores.records.map((r) => decodeSeverityScore(r.value).ok)).toEqual([true, true]);
+
+    const response = await service.app.inject({ method: 'POST', url: '/score', payload: total });
+    expect([response.statusCode, response.json().type]).toEqual([422, 'tag:ehr-pipeline,2026:problem:implausible-news2']);
+    const snapshot = await service.app.inject({ method: 'POST', url: '/score', payload: { features: { heart_rate: 90, news2_total: -5 } } });
+    expect(snapshot.statusCode).toBe(422);
+  });
+
   it('POST /score answers 422 naming unknown feature names (and a vector of another set), instead of scoring them as missing', async () => {
     const bus = new MemoryBus();
     const service = createScoringService({ config: loadConfig({ MODEL_PATH: modelPath, MODEL_WATCH: 'false' }), logger, bus });

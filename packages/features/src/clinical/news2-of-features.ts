@@ -1,3 +1,4 @@
+import type { ValidationIssue } from '../schemas/dead-letter.js';
 import type { FeatureValues } from '../schemas/feature-vector.js';
 import type { News2Band } from '../schemas/severity-score.js';
 import { news2Band, type News2Parts } from './news2.js';
@@ -32,4 +33,28 @@ export function news2OfFeatures(features: FeatureValues): News2OfVector {
   if (scored === 0 || typeof total !== 'number' || !Number.isFinite(total)) return { total: null, band: null };
   const rounded = Math.round(total);
   return { total: rounded, band: news2Band(rounded, parts) };
+}
+
+/** The most a NEWS2 part scores (RCP 2017), and the most the total can be. */
+const PART_MAX = 3;
+const TOTAL_MAX = 20;
+
+/**
+ * Why a vector's NEWS2 (its total and parts, as the feature service publishes them) cannot be
+ * one: a total outside 0–20 or a part outside 0–3, or not a whole number. The vector schema
+ * lets any number through; a score made from such a one broke the score's own schema
+ * (`news2` 0–20) and was dead-lettered downstream, with the vector that caused it unnamed.
+ * Missing values are fine (NEWS2 is then null).
+ */
+export function news2Problems(features: Readonly<FeatureValues>): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const check = (name: string, max: number) => {
+    const v = Object.hasOwn(features, name) ? features[name] : null;
+    if (typeof v === 'number' && Number.isFinite(v) && !(Number.isInteger(v) && v >= 0 && v <= max)) {
+      issues.push({ path: `payload.features.${name}`, message: `${v} is not a NEWS2 ${name === 'news2_total' ? 'total' : 'part'} (a whole number from 0 to ${max})` });
+    }
+  };
+  check('news2_total', TOTAL_MAX);
+  for (const name of Object.values(PART_FEATURES)) check(name, PART_MAX);
+  return issues;
 }
