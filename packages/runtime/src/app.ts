@@ -85,6 +85,11 @@ export function createServiceApp(options: ServiceAppOptions): FastifyInstance {
     // Request URLs can carry patient ids (`/patients/:id`): log the route pattern instead.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    // Fastify's Ajv drops properties a closed schema does not list (`removeAdditional: true`):
+    // `GET /alerts?sevrity=high` answered the whole, unfiltered list and a misspelled body field
+    // was ignored. Refused instead (400, naming it); the rest of Fastify's defaults stay
+    // (query strings coerced to the schema's types, defaults filled in).
+    ajv: { customOptions: { removeAdditional: false, ...options.fastify?.ajv?.customOptions }, ...(options.fastify?.ajv?.plugins ? { plugins: options.fastify.ajv.plugins } : {}) },
   };
   // With `https` Fastify types the instance over https.Server; every route and hook is the same.
   const app = Fastify(settings as FastifyServerOptions) as unknown as FastifyInstance;

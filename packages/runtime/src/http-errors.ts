@@ -18,13 +18,19 @@ interface HttpError extends Partial<FastifyError> {
 function problemFor(error: HttpError): { status: number; init: ProblemInit } {
   if (error.validation) {
     const where = error.validationContext ?? 'request';
+    // Ajv says "must NOT have additional properties" without saying which: name it (clipped: it is the client's text).
+    const messageOf = (v: NonNullable<HttpError['validation']>[number]) => {
+      const extra = v.keyword === 'additionalProperties' ? (v.params as { additionalProperty?: unknown }).additionalProperty : undefined;
+      return `${v.message ?? 'invalid'}${typeof extra === 'string' ? `: ${JSON.stringify(extra.slice(0, 100))}` : ''}`;
+    };
+    const errors = error.validation.map((v) => ({ path: `${where}${v.instancePath}`, message: messageOf(v) }));
     return {
       status: 400,
       init: {
         type: 'invalid-request',
         title: 'The request does not match its schema',
-        detail: error.message,
-        errors: error.validation.map((v) => ({ path: `${where}${v.instancePath}`, message: v.message ?? 'invalid' })),
+        detail: errors.map((e) => `${e.path} ${e.message}`).join('; '),
+        errors,
       },
     };
   }

@@ -65,6 +65,23 @@ describe('service app', () => {
     expect(r.json().dependencies.warehouse).toEqual({ state: 'down', detail: 'connection refused', critical: true });
   });
 
+  it('refuses a query parameter or body field a closed schema does not list (400 naming it), instead of dropping it', async () => {
+    const { app } = build();
+    const closed = { type: 'object', properties: { severity: { type: 'string' }, limit: { type: 'integer' } }, additionalProperties: false } as const;
+    app.get('/items', { schema: { querystring: closed } }, async (request) => ({ query: request.query }));
+    app.post('/items', { schema: { body: closed } }, async (request) => ({ body: request.body }));
+    // What a ward filter typo did: answered 200 with the whole, unfiltered list.
+    const typo = await app.inject({ method: 'GET', url: '/items?sevrity=high' });
+    expect(typo.statusCode).toBe(400);
+    expect(typo.json().detail).toContain('sevrity');
+    const body = await app.inject({ method: 'POST', url: '/items', payload: { severity: 'high', limt: 5 } });
+    expect(body.statusCode).toBe(400);
+    expect(body.json().detail).toContain('limt');
+    // Listed parameters still work, query strings still coerced to the schema's types.
+    const fine = await app.inject({ method: 'GET', url: '/items?severity=high&limit=5' });
+    expect([fine.statusCode, fine.json()]).toEqual([200, { query: { severity: 'high', limit: 5 } }]);
+  });
+
   it('exposes its own metrics registry in Prometheus text', async () => {
     const { app, metrics } = build();
     new Counter({ name: 'ehr_things_total', help: 'things', registers: [metrics] }).inc(3);

@@ -22,7 +22,9 @@ export function checkEvent(item: unknown, clock: IntakeClock): Validation<RawEve
 /**
  * A FHIR mapping whose events the contract refuses (a value past its range, a time too far
  * ahead): the resource becomes invalid (no event is accepted from it) with an error issue
- * naming the reason, so nothing the feature service would dead-letter is accepted here.
+ * naming the reason. What the feature service's cleaning refuses beyond the contract (a unit
+ * it does not know, a value outside plausibility limits) is accepted here, as at POST /events,
+ * and dead-lettered there with that reason (`unknown_unit`, `implausible_value`).
  */
 export function refuseInvalidEvents(mapping: ObservationMapping, clock: IntakeClock, expression: string): ObservationMapping {
   if (!mapping.valid) return mapping;
