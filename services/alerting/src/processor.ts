@@ -4,8 +4,8 @@
 // changelog. If publishing fails the engine is put back as it was, so a redelivered batch
 // (or the next tick, or the client's retry) produces the same events with the same ids.
 import { scoreInputOf, toAlertEvent, type AlertEngine, type AlertPolicy, type CommandOutcome, type EngineSnapshot, type Transition } from '@ehr/alerts';
-import type { Bus, OutgoingRecord, RecordBatch } from '@ehr/bus';
-import { decodeSeverityScore, TOPICS, triage, type AlertEvent, type DismissReason } from '@ehr/features';
+import { RecordIsolation, type Bus, type OutgoingRecord, type RecordBatch } from '@ehr/bus';
+import { buildDeadLetter, decodeSeverityScore, TOPICS, triage, type AlertEvent, type DeadLetter, type DismissReason } from '@ehr/features';
 import { Counter, Gauge, Histogram, type Logger, type Registry } from '@ehr/runtime';
 import { budgetRecord, evictedRecord, stateRecord } from './changelog.js';
 
@@ -16,11 +16,17 @@ export interface AlertingProcessorDeps {
   engine: AlertEngine;
   policy: AlertPolicy;
   now: () => Date;
+  /**
+   * A score whose applying throws fails its batch, counted against it; after 3 deliveries it
+   * is dead-lettered as processing_error and the partition moves on (default: @ehr/bus's
+   * RecordIsolation with 3 attempts).
+   */
+  isolation?: RecordIsolation;
 }
 
 export type CommandResult = { kind: 'applied' | 'unchanged'; event: AlertEvent } | Exclude<CommandOutcome, { kind: 'applied' | 'unchanged' }>;
 
-export function createAlertingProcessor({ bus, logger, metrics, engine, policy, now }: AlertingProcessorDeps) {
+export function createAlertingProcessor({ bus, logger, metrics, engine, policy, now, isolation = new RecordIsolation({ logger, metrics }) }: AlertingProcessorDeps) {
   const scores = new Counter({ name: 'ehr_alerting_scores_total', help: 'severity scores consumed, by outcome (applied, redelivered)', labelNames: ['outcome'], registers: [metrics] });
   const deadLetters = new Counter({ name: 'ehr_alerting_dead_letters_total', help: 'scores rejected, by reason', labelNames: ['reason'], registers: [metrics] });
   const events = new Counter({ name: 'ehr_alerting_alert_events_total', help: 'alert events published, by type, kind and severity', labelNames: ['type', 'kind', 'severity'], registers: [metrics] });
@@ -112,23 +118,46 @@ export function createAlertingProcessor({ bus, logger, metrics, engine, policy, 
     handle(batch: RecordBatch): Promise<void> {
       return exclusive(async () => {
         const { accepted, rejected } = triage(batch.records, decodeSeverityScore, 'alerting', now());
-        if (rejected.length > 0) {
-          for (const d of rejected) deadLetters.inc({ reason: d.reason });
-          logger.warn({ count: rejected.length, topic: batch.topic, partition: batch.partition }, 'dead-lettered scores');
-          await bus.produce(TOPICS.deadLetter, rejected.map((d) => ({ key: d.patientId ?? 'unknown', value: JSON.stringify(d) })));
-        }
+        const letters: DeadLetter[] = [...rejected];
         const before = engine.snapshot(accepted.map((a) => a.value.patientId));
         const transitions: Transition[] = [];
         const changed = new Set<string>();
-        for (const { record, value } of accepted) {
-          const r = engine.applyScore(scoreInputOf(value), { partition: record.partition, offset: record.offset });
-          scores.inc({ outcome: r.applied ? 'applied' : 'redelivered' });
-          if (!r.applied) continue;
-          changed.add(value.patientId);
-          if (r.held) held.inc({ reason: r.held });
-          transitions.push(...r.transitions);
+        const counted: { applied: boolean; held: string | null }[] = [];
+        try {
+          for (const { record, value } of accepted) {
+            const verdict = isolation.verdict(record);
+            if (verdict.isolate) {
+              letters.push(buildDeadLetter(record, { service: 'alerting', reason: 'processing_error', error: `threw on each of ${verdict.attempts} attempts: ${verdict.error}`, patientId: value.patientId, originalEventId: value.eventId }));
+              continue;
+            }
+            const r = isolation.run(record, () => engine.applyScore(scoreInputOf(value), { partition: record.partition, offset: record.offset }));
+            counted.push({ applied: r.applied, held: r.held });
+            if (!r.applied) continue;
+            changed.add(value.patientId);
+            transitions.push(...r.transitions);
+          }
+        } catch (err) {
+          // The scores before the one that threw were applied: put them back, or the redelivery
+          // would skip them as already applied and their alert events would never be published.
+          engine.rollback(before);
+          throw err;
+        }
+        if (letters.length > 0) {
+          try {
+            await bus.produce(TOPICS.deadLetter, letters.map((d) => ({ key: d.patientId ?? 'unknown', value: JSON.stringify(d) })));
+          } catch (err) {
+            engine.rollback(before);
+            throw err;
+          }
+          for (const d of letters) deadLetters.inc({ reason: d.reason });
+          logger.warn({ count: letters.length, topic: batch.topic, partition: batch.partition }, 'dead-lettered scores');
         }
         if (changed.size > 0) await publish(transitions, changed, [], before, raisesDeterioration(transitions));
+        isolation.settled(batch.records);
+        for (const c of counted) {
+          scores.inc({ outcome: c.applied ? 'applied' : 'redelivered' });
+          if (c.applied && c.held) held.inc({ reason: c.held });
+        }
       });
     },
 

@@ -99,6 +99,9 @@ describe('alerting service', () => {
     expect((await service.app.inject('/alerts?unit=ward-b')).json().count).toBe(0);
     expect((await service.app.inject('/alerts?kind=observations_overdue')).json().count).toBe(0);
     expect((await service.app.inject('/alerts?kind=everything')).statusCode).toBe(400);
+    // A misspelled filter is refused, naming it, rather than answered with every alert.
+    const typo = await service.app.inject('/alerts?sevrity=high');
+    expect([typo.statusCode, typo.json().detail]).toEqual([400, expect.stringContaining('"sevrity"')]);
     expect((await service.app.inject(`/alerts/${raised.payload.alertId}`)).json().patientId).toBe('p1');
 
     clock.advance(4 * MIN);
@@ -307,6 +310,34 @@ describe('alerting service', () => {
     const service = await start(broker, clock);
     expect((await service.app.inject('/alerts')).json().budgets).toEqual([{ unit: 'ward-a', day, used: 4, limit: 5 }]);
     expect((await service.app.inject('/metrics')).body).toMatch(/^ehr_alerting_changelog_unreadable_total\{[^}]*\} 0$/m);
+  });
+
+  it('dead-letters a score whose applying keeps throwing after 3 deliveries, and publishes what the scores before it in the batch raised', async () => {
+    const broker = new MemoryBroker();
+    const clock = fakeClock(T0 + 5 * MIN);
+    const { events, dead, send } = await watch(broker);
+    const service = await start(broker, clock);
+    const poison: ScoreSpec = { patient: 'p4', minute: 2, p: 0.3 };
+    const poisonId = scoreEvent(poison).payload.scoreId;
+    const apply = service.engine.applyScore.bind(service.engine);
+    let throws = 0;
+    service.engine.applyScore = (input, position) => {
+      if (input.scoreId === poisonId) {
+        throws++;
+        throw new Error('the engine cannot apply this score');
+      }
+      return apply(input, position);
+    };
+    // One patient, one partition, one batch: two scores that raise, then the one that throws.
+    await send({ patient: 'p4', minute: 0, p: 0.3 }, { patient: 'p4', minute: 1, p: 0.3 }, poison);
+    await waitFor(() => dead.length === 1 && events.length === 1, 'the dead letter and the raised event', 30_000);
+    expect(throws).toBe(3);
+    expect(dead[0]).toMatchObject({ service: 'alerting', reason: 'processing_error', originalEventId: scoreEvent(poison).eventId, error: expect.stringContaining('threw on each of 3 attempts') });
+    expect(events.map((e) => e.payload.type)).toEqual(['raised']);
+    // The partition moved on.
+    await send({ patient: 'p4', minute: 3, p: 0.01 });
+    await waitFor(() => events.length === 2, 'the resolution after the poison');
+    expect(events[1]!.payload).toMatchObject({ type: 'resolved' });
   });
 
   it('answers 503 for the alert list before its state is restored', async () => {
