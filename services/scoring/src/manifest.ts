@@ -22,6 +22,10 @@ export const manifest = defineService({
   // 96 MiB was too little: the served PhysioNet model (a 31.5 MB artifact, 500 trees) runs
   // out of heap while it loads (loading it takes a heap of about 170 MiB; twice, with a
   // challenger, 190). 256 MiB holds both, and a heap cap still stops the lazy growth.
+  // A semi-space of 16 MiB cut bench:handle's CPU per vector from 83-84 to 65-67 µs (8 MiB:
+  // 73-75), but in the pipeline bench (2026-12-07, load 2-6, one run each) scoring used 0.32
+  // cores at 2,000 events/s against 0.34 at 4 MiB (8: 0.33), within the runs' noise, and
+  // peaked at 196 MiB against 163 (8: 177), at the edge of issue 18's 200: not taken.
   nodeFlags: ['--max-old-space-size=256', '--max-semi-space-size=4'],
   env: ScoringEnv,
   loadConfig,
