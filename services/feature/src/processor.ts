@@ -196,6 +196,13 @@ export function createFeatureProcessor({ bus, logger, metrics, options, isolatio
 
   async function checkpoint(state: PartitionState): Promise<void> {
     if (state.lastApplied === null) return;
+    // A partition that moved to another member is that member's to write: this state is older
+    // than what it checkpoints, and written after it, compaction would keep ours.
+    const owned = ownedPartitions();
+    if (subscription && owned !== null && !owned.includes(state.partition)) {
+      partitions.delete(state.partition);
+      return;
+    }
     const nextOffset = state.lastApplied + 1n;
     if (options.changelog) {
       // Parts first, then the states that point at them, then what no state points at any
@@ -384,6 +391,8 @@ export function createFeatureProcessor({ bus, logger, metrics, options, isolatio
       const every = Math.max(options.checkpointIntervalMs, 100);
       idleTimer = setInterval(() => {
         void exclusive(async () => {
+          // A rebalance may have moved partitions away since the last batch: never checkpoint those.
+          syncAssignment();
           for (const state of partitions.values()) {
             const pending = state.dirty.size > 0 || state.eventsSinceCheckpoint > 0;
             if (pending && Date.now() - state.lastCheckpointAt >= options.checkpointIntervalMs) await checkpoint(state);

@@ -55,4 +55,38 @@ describe('feature state read back from the changelog', () => {
     expect(b.pooled()).toEqual([]);
     await bus.close();
   });
+
+  it('never checkpoints a partition that moved to another member: its idle timer would write older state after the new owner\'s', async () => {
+    const bus = new MemoryBus({ defaultPartitions: PARTITIONS });
+    await bus.ensureTopics([{ topic: TOPICS.featureState, partitions: PARTITIONS, compacted: true }]);
+    const config = loadConfig({ KAFKA_TOPIC_PARTITIONS: String(PARTITIONS), FEATURE_STATE_CHANGELOG: 'on' });
+    const a = createFeatureProcessor({
+      bus,
+      logger,
+      metrics: createMetricsRegistry('feature', { defaultMetrics: false }),
+      options: { ...processorOptions(config, true), checkpointIntervalMs: 50, checkpointMaxEvents: 1e9 },
+      isolation: new RecordIsolation({ maxAttempts: 3, logger }),
+    });
+    await a.restoreAtStart();
+    let owned = [0, 1, 2];
+    a.attach({ assignment: () => owned.map((partition) => ({ topic: TOPICS.events, partition })), commit: async () => undefined } as unknown as Subscription);
+    const records = cohortFixture({ seed: 12, patients: 12, hours: 2 })
+      .records.filter((r) => partitionForKey(r.key, PARTITIONS) === 1)
+      .slice(0, 5)
+      .map((r, i): BusRecord => ({ topic: TOPICS.events, partition: 1, offset: String(i), key: r.key, value: typeof r.value === 'string' ? Buffer.from(r.value) : r.value, headers: {}, timestamp: 0 }));
+    await a.handle({ topic: TOPICS.events, partition: 1, records, highWatermark: '5' }, context);
+    expect([...a.partitions.keys()]).toEqual([1]);
+    // A rebalance gives partition 1 to another member, and no batch comes to this one after it.
+    owned = [0, 2];
+    const written: string[] = [];
+    const reader = await bus.subscribe({ groupId: 'changelog-reader', topics: [TOPICS.featureState], fromBeginning: true, handler: async (b) => void written.push(...b.records.map((r) => r.key ?? '')) });
+    a.startIdleCheckpoints();
+    await new Promise((r) => setTimeout(r, 400));
+    a.stopIdleCheckpoints();
+    await reader.stop();
+    // Nothing but the restore's own markers: no offset record, no patient's state.
+    expect(written.filter((k) => !k.startsWith('#marker/'))).toEqual([]);
+    expect([...a.partitions.keys()]).toEqual([]);
+    await bus.close();
+  });
 });
