@@ -137,7 +137,8 @@ export async function startPipeline({ env, say, logDestination, defaultModel = f
 
   const keptOnKafka = async (bus: Bus): Promise<SpoolReport> => {
     const counts: Record<string, number> = {};
-    for (const { topic, groupId } of inputs) counts[topic] = (counts[topic] ?? 0) + (await bus.groupLag(groupId, [topic]));
+    // A topic two groups read (the scores): the larger lag, since Kafka keeps each group's from its own commit.
+    for (const { topic, groupId } of inputs) counts[topic] = Math.max(counts[topic] ?? 0, await bus.groupLag(groupId, [topic]));
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
     return { counts, total, path: total > 0 ? 'the Kafka topics (consumed from the committed offsets at the next start)' : null };
   };
@@ -160,8 +161,8 @@ export async function startPipeline({ env, say, logDestination, defaultModel = f
         await watch.connect();
         let drained = true;
         try {
-          // 2. Each stage, in flow order, once everything before it is consumed and committed.
-          for (const stage of stages.map((s) => s.name).filter((n) => n !== 'producer')) {
+          // 2. Each consuming service, in flow order, once everything before it is consumed and committed.
+          for (const stage of STAGE_INPUTS.keys()) {
             const mine = inputs.filter((i) => i.stage === stage);
             let last = 0;
             for (;;) {
@@ -206,7 +207,8 @@ async function lagOf(bus: Bus, inputs: readonly StageInput[]): Promise<number> {
 const WHAT_IS_LEFT = new Map<string, string>([
   [TOPICS.events, 'events not yet featurized'],
   [TOPICS.features, 'feature vectors not yet scored'],
-  [TOPICS.scores, 'scores not yet in the warehouse'],
+  [TOPICS.scores, 'scores not yet in the warehouse or not yet read by alerting'],
+  [TOPICS.shadowScores, "a challenger's scores not yet in the warehouse"],
   [TOPICS.alerts, 'alert events not yet in the warehouse'],
   [TOPICS.deadLetter, 'dead letters not yet in the warehouse'],
 ]);

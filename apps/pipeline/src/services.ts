@@ -33,11 +33,16 @@ export function manifestOf(name: ServiceName): PipelineManifest {
 export const portVariableOf = (name: string): string => `${name.toUpperCase()}_PORT`;
 
 /**
- * What each consuming stage reads: a stop drains a stage (waits for its group to commit
- * these to their end) before it stops it, and keeps what is left for the next start.
+ * What each consuming service reads whose work must not be lost, in the order a stop drains
+ * them: a stop waits for each group to commit these to their end before it stops the
+ * service, and keeps what is left for the next start. Alerting reads the scores too (a score
+ * it has not read is a deterioration nobody was alerted to) and goes before the sink, which
+ * lands its alert events; the sink also lands a challenger's shadow scores. (The dashboard
+ * only shows: what it has not read is not lost.)
  */
 export const STAGE_INPUTS: ReadonlyMap<string, readonly string[]> = new Map([
   ['feature', [TOPICS.events]],
   ['scoring', [TOPICS.features]],
-  ['sink', [TOPICS.scores, TOPICS.alerts, TOPICS.deadLetter]],
+  ['alerting', [TOPICS.scores]],
+  ['sink', [TOPICS.scores, TOPICS.shadowScores, TOPICS.alerts, TOPICS.deadLetter]],
 ]);

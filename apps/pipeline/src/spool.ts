@@ -37,13 +37,6 @@ interface Line {
   headers: Record<string, string>;
 }
 
-/** Counts what each stage has not committed yet (nothing is written). */
-export function uncommitted(broker: MemoryBroker, inputs: readonly StageInput[]): Record<string, number> {
-  const counts = Object.create(null) as Record<string, number>;
-  for (const { topic, groupId } of inputs) counts[topic] = (counts[topic] ?? 0) + broker.uncommittedCount(topic, groupId);
-  return counts;
-}
-
 /**
  * Writes every record the stages have not committed into `dir` (synchronously: a second
  * Ctrl-C must not wait on the event loop), replacing the spool files a start resumed from.
@@ -51,9 +44,17 @@ export function uncommitted(broker: MemoryBroker, inputs: readonly StageInput[])
 export function writeSpool(broker: MemoryBroker, inputs: readonly StageInput[], dir: string): SpoolReport {
   const counts = Object.create(null) as Record<string, number>;
   const records: BusRecord[] = [];
+  // A topic two groups read (the scores: the sink and alerting) is kept once: the records
+  // either group has not committed, each once, in partition and offset order.
+  const byTopic = new Map<string, Map<string, BusRecord>>();
   for (const { topic, groupId } of inputs) {
-    const left = broker.uncommitted(topic, groupId);
-    counts[topic] = (counts[topic] ?? 0) + left.length;
+    let kept = byTopic.get(topic);
+    if (!kept) byTopic.set(topic, (kept = new Map()));
+    for (const r of broker.uncommitted(topic, groupId)) kept.set(`${r.partition}:${r.offset}`, r);
+  }
+  for (const [topic, kept] of byTopic) {
+    const left = [...kept.values()].sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
+    counts[topic] = left.length;
     records.push(...left);
   }
   const total = records.length;
