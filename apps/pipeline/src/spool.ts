@@ -49,7 +49,7 @@ export function writeSpool(broker: MemoryBroker, inputs: readonly StageInput[], 
   const byTopic = new Map<string, Map<string, BusRecord>>();
   for (const { topic, groupId } of inputs) {
     let kept = byTopic.get(topic);
-    if (!kept) byTopic.set(topic, (kept = new Map()));
+    if (!kept) byTopic.set(topic, (kept = new Map<string, BusRecord>()));
     for (const r of broker.uncommitted(topic, groupId)) kept.set(`${r.partition}:${r.offset}`, r);
   }
   for (const [topic, kept] of byTopic) {
