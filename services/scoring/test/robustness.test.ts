@@ -32,7 +32,8 @@ describe('scoring: refuses what it cannot score correctly', () => {
     for (const c of cleanup.splice(0).reverse()) await c();
   });
 
-  it('dead-letters a vector of another feature set (version, unknown names, missing names) as feature_set_mismatch, and scores the rest', async () => {
+  /** The service on an in-memory bus of one partition, with what it produces collected. */
+  async function scoringWithCollectors() {
     const bus = new MemoryBus({ defaultPartitions: 1 });
     const service = createScoringService({ config: loadConfig({ MODEL_PATH: modelPath, MODEL_WATCH: 'false' }), logger, bus });
     cleanup.push(() => service.app.close(), () => service.stop());
@@ -40,6 +41,11 @@ describe('scoring: refuses what it cannot score correctly', () => {
     const scores = await collect(bus, TOPICS.scores);
     const dl = await collect(bus, TOPICS.deadLetter);
     cleanup.push(() => scores.stop(), () => dl.stop());
+    return { bus, service, scores, dl };
+  }
+
+  it('dead-letters a vector of another feature set (version, unknown names, missing names) as feature_set_mismatch, and scores the rest', async () => {
+    const { bus, scores, dl } = await scoringWithCollectors();
     const good = () => vectorEvent('P-1', syntheticFeatures(1, false));
     const older = good();
     older.payload.featureSetVersion = '0.9.0';
@@ -61,13 +67,7 @@ describe('scoring: refuses what it cannot score correctly', () => {
   });
 
   it('dead-letters a vector whose NEWS2 is not one (total 999, a part of 7) as implausible_value, and answers 422 to POST /score with it', async () => {
-    const bus = new MemoryBus({ defaultPartitions: 1 });
-    const service = createScoringService({ config: loadConfig({ MODEL_PATH: modelPath, MODEL_WATCH: 'false' }), logger, bus });
-    cleanup.push(() => service.app.close(), () => service.stop());
-    await service.start();
-    const scores = await collect(bus, TOPICS.scores);
-    const dl = await collect(bus, TOPICS.deadLetter);
-    cleanup.push(() => scores.stop(), () => dl.stop());
+    const { bus, service, scores, dl } = await scoringWithCollectors();
     const good = () => vectorEvent('P-3', syntheticFeatures(3, true));
     const total = good();
     total.payload.features = { ...total.payload.features, news2_total: 999 };
