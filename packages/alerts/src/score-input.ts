@@ -22,14 +22,14 @@ export interface ScoreInput {
 /** A score's readings without whose it is: what a patient's state keeps of its latest score, and what the replay has for each hour of a stay. */
 export type ScoreReadings = Pick<ScoreInput, 'at' | 'probability' | 'news2' | 'news2Band' | 'band' | 'observedAt'>;
 
+/** Longer ago than any stay: a `*_hours_since` past it is not a measurement time (a century). */
+const MAX_HOURS_SINCE = 100 * 365 * 24;
+
 /**
  * The vitals every set of observations has. Temperature and consciousness are left out on
  * purpose: in the ICU data we measured they are charted about every 4 h while these four are
  * hourly, so requiring them would flag nearly every monitored patient as overdue.
  */
-/** Longer ago than any stay: a `*_hours_since` past it is not a measurement time (a century). */
-export const MAX_HOURS_SINCE = 100 * 365 * 24;
-
 export const OBSERVATION_SET_FEATURES = ['respiratory_rate_hours_since', 'spo2_hours_since', 'systolic_bp_hours_since', 'heart_rate_hours_since'] as const;
 
 /**
