@@ -10,6 +10,7 @@
 //
 // Knobs: BENCH_TABLE_ROWS (sizes, default 0,1000000,3000000), BENCH_BATCHES (per size,
 // default 20), BENCH_BATCH (rows per batch, default 500).
+import './allocator.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';

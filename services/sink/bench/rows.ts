@@ -12,6 +12,7 @@
 // the oldest lands, as the sink's buffers hold a flush interval's worth; default 1), BENCH_MEMORY=1 (where the RSS is, at the end),
 // BENCH_DUCKDB_MEMORY (DuckDB's memory_limit, default the sink's), BENCH_CHECKPOINT (its checkpoint_threshold), BENCH_DECODE (values: the sink's; record:
 // decodeSeverityScore and JSON.stringify of its features record, the way before issue 18).
+import './allocator.js';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,9 +1,11 @@
 // The embedded warehouse is opened with a memory limit and one thread: DuckDB's default
 // (80 % of the machine's memory, used as a cache, and a thread per core) let the sink's
 // memory swing up to 1 GB under load. The values are the bench's (README, "DuckDB memory").
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { DUCKDB_ALLOCATOR, DUCKDB_CHECKPOINT_THRESHOLD, DUCKDB_MEMORY_LIMIT, DUCKDB_THREADS, duckdbInstanceOptions } from '../src/warehouse/duckdb.js';
@@ -66,5 +68,33 @@ describe('DuckDB warehouse settings', () => {
     const set = await settingsOf(duckdbInstanceOptions({ memoryLimit: '1GB', threads: 2 }));
     expect(set.memory).toBeGreaterThan(900e6);
     expect(set.threads).toBe(2);
+  });
+});
+
+// DuckDB's jemalloc reads DUCKDB_JE_MALLOC_CONF once, when DuckDB first allocates; main.ts
+// sets it from @ehr/runtime's allocator defaults before anything loads DuckDB. A process that
+// does the same, with jemalloc asked to print its options at exit, shows they were taken.
+describe("DuckDB's allocator options", () => {
+  it('are read from process.env as main.ts sets it, before DuckDB loads', () => {
+    const script = `
+      import { allocatorEnv } from '@ehr/runtime';
+      Object.assign(process.env, allocatorEnv(process.env));
+      process.env.DUCKDB_JE_MALLOC_CONF += ',stats_print:true,stats_print_opts:mdablxe';
+      const { DuckDBInstance } = await import('@duckdb/node-api');
+      const instance = await DuckDBInstance.create(':memory:');
+      const connection = await instance.connect();
+      await connection.run('CREATE TABLE t AS SELECT range AS i, repeat(\\'x\\', 100) AS s FROM range(10000)');
+      connection.closeSync();
+      instance.closeSync();
+    `;
+    const env: Record<string, string | undefined> = { ...process.env };
+    delete env.DUCKDB_JE_MALLOC_CONF;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('..', import.meta.url)), env, encoding: 'utf8' });
+    const out = run.stdout + run.stderr;
+    expect(run.status, out.slice(0, 2000)).toBe(0);
+    expect(out).not.toMatch(/<jemalloc>: (Invalid|Malformed)/);
+    expect(out).toMatch(/opt\.narenas: 1\b/);
+    expect(out).toMatch(/opt\.dirty_decay_ms: 200\b/);
+    expect(out).toMatch(/opt\.muzzy_decay_ms: 0\b/);
   });
 });

@@ -80,6 +80,23 @@ const EXTRA_ENV: Record<string, string> = Object.fromEntries(
     }),
 );
 
+/**
+ * BENCH_NODE_FLAGS=service:flag flag;service:flag: more Node flags for one service's processes
+ * (after its manifest's, so they win): A/B runs of a heap or GC setting in the pipeline itself.
+ */
+const EXTRA_NODE_FLAGS: Map<string, string[]> = new Map(
+  (process.env.BENCH_NODE_FLAGS ?? '')
+    .split(';')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const at = entry.indexOf(':');
+      const service = entry.slice(0, at).trim();
+      if (at <= 0 || !(PIPELINE_STAGES as readonly string[]).includes(service)) throw new Error(`BENCH_NODE_FLAGS takes service:flags entries separated by semicolons (services: ${PIPELINE_STAGES.join(', ')}), got ${JSON.stringify(entry)}`);
+      return [service, entry.slice(at + 1).trim().split(/\s+/).filter(Boolean)];
+    }),
+);
+
 /** A cohort of at least `count` events (≈ 6 events per patient-hour), cut to `count`. */
 function cohortOf(seed: number, count: number): RawEvent[] {
   const hours = 48;
@@ -288,9 +305,9 @@ async function main(): Promise<void> {
       partitions: PARTITIONS,
       env,
       // The profile is written when the process exits (the SIGTERM the run's stop sends).
-      ...(PROFILE ? { nodeFlags: (i) => ['--cpu-prof', '--cpu-prof-dir', join(profileDir, i.name)] } : {}),
+      nodeFlags: (i) => [...(EXTRA_NODE_FLAGS.get(i.service) ?? []), ...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, i.name)] : [])],
     });
-    say(`pipeline up on ${brokers} (${PARTITIONS} partitions, model ${modelPath}, SINK_FLUSH_MS=${SINK_FLUSH_MS}, KAFKA_COMPRESSION=${COMPRESSION ?? 'default'}${PROFILE ? ', profiled' : ''})`);
+    say(`pipeline up on ${brokers} (${PARTITIONS} partitions, model ${modelPath}, SINK_FLUSH_MS=${SINK_FLUSH_MS}, KAFKA_COMPRESSION=${COMPRESSION ?? 'default'}${PROFILE ? ', profiled' : ''}${EXTRA_NODE_FLAGS.size ? `, node flags ${[...EXTRA_NODE_FLAGS].map(([s, f]) => `${s}: ${f.join(' ')}`).join('; ')}` : ''})`);
 
     const a = await phase(run, broker, 'saturation', saturationEvents, null);
     const saturationIds = new Set(saturationEvents.map((e) => e.eventId));
@@ -313,7 +330,7 @@ async function main(): Promise<void> {
       // Its own cohort (other event ids) on its own topics and groups: nothing of the first run is reread.
       const events = cohortOf(303, EVENTS);
       warehouse = await benchWarehouse();
-      run = await startPipeline({ ...warehouse.target, brokers, runId: `bench-scale-${process.pid}-${Date.now()}`, modelPath, partitions: SCALE_PARTITIONS, replicas: SCALE_REPLICAS, env });
+      run = await startPipeline({ ...warehouse.target, brokers, runId: `bench-scale-${process.pid}-${Date.now()}`, modelPath, partitions: SCALE_PARTITIONS, replicas: SCALE_REPLICAS, env, nodeFlags: (i) => EXTRA_NODE_FLAGS.get(i.service) ?? [] });
       say(`scaled out: ${run.stack.instances.map((i) => i.name).join(', ')} on ${SCALE_PARTITIONS} partitions`);
       const times = await phase(run, broker, 'scale-out saturation', events, null);
       const consumedBy = await consumedByInstance(run);
