@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { AjvCompiler, type Options as AjvOptions } from '@fastify/ajv-compiler';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { Histogram, type Registry } from 'prom-client';
 import { ConfigError } from './config.js';
@@ -66,6 +67,25 @@ function serverOptions(http: Partial<HttpConfig>) {
 }
 
 /**
+ * Fastify's validators, except that a JSON body is checked as it came, never coerced. Fastify
+ * coerces to the schema's types (`coerceTypes: 'array'`), which query strings need (`?limit=5`
+ * is text), but a body's JSON has its own types, and in a union Ajv coerces within the first
+ * branch it tries: `{"respiratory_rate": null}` against `number | null` became 0 in POST
+ * /score (a missing vital scored as a respiration rate of 0, NEWS2 3), and `"120"` passed as
+ * 120. Query strings, path parameters and headers keep Fastify's coercion.
+ */
+function bodiesUncoerced() {
+  const pool = AjvCompiler();
+  type Factory = ReturnType<typeof AjvCompiler>;
+  // Fastify passes its `ajv` server option (Ajv's own options under customOptions, never JTD here).
+  return (externalSchemas: Parameters<Factory>[0], ajvOptions: { customOptions?: AjvOptions; plugins?: unknown[] } = {}) => {
+    const coercing = pool(externalSchemas, ajvOptions as Parameters<Factory>[1]);
+    const asSent = pool(externalSchemas, { ...ajvOptions, customOptions: { ...ajvOptions.customOptions, coerceTypes: false } } as Parameters<Factory>[1]);
+    return (route: Parameters<ReturnType<Factory>>[0]) => (route.httpPart === 'body' ? asSent(route) : coercing(route));
+  };
+}
+
+/**
  * The Fastify instance every service starts from: `/health/live`, `/health/ready`,
  * `/metrics`, request timing, request logs that never contain URLs with ids, a Host
  * allow-list (421 otherwise) and request, header and keep-alive timeouts; HTTPS with
@@ -90,6 +110,7 @@ export function createServiceApp(options: ServiceAppOptions): FastifyInstance {
     // was ignored. Refused instead (400, naming it); the rest of Fastify's defaults stay
     // (query strings coerced to the schema's types, defaults filled in).
     ajv: { customOptions: { removeAdditional: false, ...options.fastify?.ajv?.customOptions }, ...(options.fastify?.ajv?.plugins ? { plugins: options.fastify.ajv.plugins } : {}) },
+    schemaController: { compilersFactory: { buildValidator: bodiesUncoerced() } },
   };
   // With `https` Fastify types the instance over https.Server; every route and hook is the same.
   const app = Fastify(settings as FastifyServerOptions) as unknown as FastifyInstance;

@@ -82,6 +82,27 @@ describe('service app', () => {
     expect([fine.statusCode, fine.json()]).toEqual([200, { query: { severity: 'high', limit: 5 } }]);
   });
 
+  it('checks a JSON body as it came: null stays null in a number-or-null union, a number sent as text is refused', async () => {
+    const { app } = build();
+    const body = {
+      type: 'object',
+      properties: { features: { type: 'object', additionalProperties: { anyOf: [{ type: 'number' }, { type: 'null' }] } }, flag: { type: 'boolean' } },
+      additionalProperties: false,
+    } as const;
+    app.post('/score', { schema: { body } }, async (request) => ({ body: request.body }));
+    app.get('/page', { schema: { querystring: { type: 'object', properties: { limit: { type: 'integer' }, open: { type: 'boolean' } } } } }, async (request) => ({ query: request.query }));
+    // With Fastify's coercion, Ajv tried the number branch first and made the null a 0: a
+    // missing respiration rate scored as 0 breaths a minute in POST /score.
+    const missing = await app.inject({ method: 'POST', url: '/score', payload: { features: { respiratory_rate: null, heart_rate: 88 } } });
+    expect([missing.statusCode, missing.json()]).toEqual([200, { body: { features: { respiratory_rate: null, heart_rate: 88 } } }]);
+    const text = await app.inject({ method: 'POST', url: '/score', payload: { features: { heart_rate: '120' } } });
+    expect(text.statusCode).toBe(400);
+    expect((await app.inject({ method: 'POST', url: '/score', payload: { flag: 'true' } })).statusCode).toBe(400);
+    // Query strings are text: still coerced to the schema's types.
+    const page = await app.inject({ method: 'GET', url: '/page?limit=5&open=true' });
+    expect([page.statusCode, page.json()]).toEqual([200, { query: { limit: 5, open: true } }]);
+  });
+
   it('exposes its own metrics registry in Prometheus text', async () => {
     const { app, metrics } = build();
     new Counter({ name: 'ehr_things_total', help: 'things', registers: [metrics] }).inc(3);
