@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { news2OfFeatures } from '../src/index.js';
+import { buildTrainingRows, createRandom, FEATURE_NAMES, news2FromSnapshotVitals, news2OfFeatures, news2Problems, type RawEvent } from '../src/index.js';
+import { admission, vital } from './helpers.js';
 
 describe('news2OfFeatures (the NEWS2 a vector carries, for scores)', () => {
   it('reads the total and bands it with its parts: a single parameter at 3 is low-medium', () => {
@@ -11,5 +12,57 @@ describe('news2OfFeatures (the NEWS2 a vector carries, for scores)', () => {
   it('is null when not one parameter was scored, or the total is missing', () => {
     expect(news2OfFeatures({ news2_total: 0 })).toEqual({ total: null, band: null });
     expect(news2OfFeatures({ news2_heart_rate: 1, news2_total: null })).toEqual({ total: null, band: null });
+  });
+});
+
+describe('news2Problems: a NEWS2 that cannot be one', () => {
+  const parts = { news2_respiratory_rate: 2, news2_spo2: 0, news2_air_or_oxygen: 0, news2_systolic_bp: 2, news2_heart_rate: 2, news2_consciousness: null, news2_temperature: 2 };
+
+  it('refuses a total that is not the sum of the parts given, or missing beside them', () => {
+    expect(news2Problems({ ...parts, news2_total: 8 })).toEqual([]);
+    expect(news2Problems({ ...parts, news2_total: 0 })).toEqual([{ path: 'payload.features.news2_total', message: 'news2_total 0 is not the sum of the NEWS2 parts given (8)' }]);
+    expect(news2Problems({ ...parts, news2_total: 10 })[0]?.message).toContain('not the sum');
+    expect(news2Problems({ ...parts, news2_total: null })[0]?.message).toBe('news2_total is missing, but 6 of its parts are given (they sum to 8)');
+    // A total alone (no parts) is what a caller may know; nothing to hold it against.
+    expect(news2Problems({ news2_total: 6 })).toEqual([]);
+  });
+
+  it('accepts every vector the feature code makes', async () => {
+    const vectors: Record<string, number | null>[] = [];
+    // Six patients, a vital sign of a random kind and value every half hour, some never measured.
+    const rng = createRandom(7);
+    const kinds = ['heart_rate', 'respiratory_rate', 'spo2', 'systolic_bp', 'temperature'] as const;
+    const ranges = { heart_rate: [30, 180], respiratory_rate: [5, 40], spo2: [80, 100], systolic_bp: [60, 230], temperature: [34, 41] } as const;
+    const events: RawEvent[] = [];
+    for (let p = 0; p < 6; p++) {
+      events.push(admission(`P${p}`, 0));
+      for (let h = 1; h < 48; h++) {
+        const kind = kinds[rng.int(0, p % 2 === 0 ? 4 : 2)]!;
+        events.push(vital(`P${p}`, kind, ranges[kind][0] + rng.next() * (ranges[kind][1] - ranges[kind][0]), h / 2, { id: `P${p}-${h}` }));
+      }
+    }
+    await buildTrainingRows(events, { onVector: (draft) => vectors.push(Object.fromEntries(FEATURE_NAMES.map((n, i) => [n, Number.isFinite(draft.values[i]!) ? draft.values[i]! : null]))) });
+    expect(vectors.length).toBeGreaterThan(100);
+    expect(vectors.flatMap((v) => news2Problems(v))).toEqual([]);
+  });
+});
+
+describe('news2FromSnapshotVitals: NEWS2 for POST /score from the vital signs given', () => {
+  it('works the parts and the total out as the feature service does', () => {
+    const { features, issues } = news2FromSnapshotVitals({ respiratory_rate: 30, systolic_bp: 85, heart_rate: 140, temperature: null });
+    expect(issues).toEqual([]);
+    expect(features).toMatchObject({ news2_respiratory_rate: 3, news2_systolic_bp: 3, news2_heart_rate: 3, news2_total: 9 });
+    expect(features).not.toHaveProperty('news2_temperature');
+    // Consciousness has no vital of its own: its part counts as given.
+    expect(news2FromSnapshotVitals({ heart_rate: 80, news2_consciousness: 3 }).features.news2_total).toBe(3);
+    // On oxygen (2 points), and SpO2 on scale 2 scored for a patient on oxygen.
+    expect(news2FromSnapshotVitals({ spo2: 97, on_oxygen: 1, news2_spo2_scale: 2 }).features).toMatchObject({ news2_air_or_oxygen: 2, news2_spo2: 3, news2_total: 5 });
+  });
+
+  it('names each NEWS2 feature the vitals contradict, and leaves a snapshot without vitals as it came', () => {
+    const { issues } = news2FromSnapshotVitals({ respiratory_rate: 30, news2_respiratory_rate: 0, heart_rate: 80, news2_heart_rate: 0, news2_total: 0 });
+    expect(issues).toEqual([{ path: 'payload.features.news2_respiratory_rate', message: 'news2_respiratory_rate 0 disagrees with respiratory_rate 30, which NEWS2 scores 3' }]);
+    expect(news2FromSnapshotVitals({ heart_rate: 80, news2_total: 4 }).issues).toEqual([{ path: 'payload.features.news2_total', message: 'news2_total 4 disagrees with the vital signs given, which NEWS2 scores 0' }]);
+    expect(news2FromSnapshotVitals({ news2_total: 6, age: 70 })).toEqual({ features: { news2_total: 6, age: 70 }, issues: [] });
   });
 });

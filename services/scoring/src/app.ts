@@ -1,4 +1,4 @@
-import { FEATURE_SET_VERSION, FeatureValues, FeatureVectorEvent, vectorAfterEvents, vectorFromSnapshot, type FeatureVectorEvent as FeatureVector } from '@ehr/features';
+import { FEATURE_SET_VERSION, FeatureValues, FeatureVectorEvent, news2FromSnapshotVitals, vectorAfterEvents, vectorFromSnapshot, type FeatureVectorEvent as FeatureVector } from '@ehr/features';
 import { modelCard } from '@ehr/model';
 import { createServiceApp, problemResponses, sendProblem, type Authenticator, type ServiceAppDeps } from '@ehr/runtime';
 import { Type, type TSchema } from '@sinclair/typebox';
@@ -200,7 +200,7 @@ export function buildApp(deps: ScoringAppDeps): FastifyInstance {
           tags: ['scoring'],
           body: ScoreRequest,
           security: [{ bearer: [] }],
-          response: problemResponses({ 422: 'the features cannot be scored: unknown names (`unknown`), a feature set mismatch (`issues`), a NEWS2 total or part out of its range (`issues`), or events that featurize to nothing' }),
+          response: problemResponses({ 422: 'the features cannot be scored: unknown names (`unknown`), a feature set mismatch (`issues`), a NEWS2 total or part out of its range, a total that is not the sum of its parts, or NEWS2 features that disagree with the vital signs given (`issues`), or events that featurize to nothing' }),
         },
       },
       async (request, reply) => {
@@ -220,7 +220,13 @@ export function buildApp(deps: ScoringAppDeps): FastifyInstance {
           if (unknown.length > 0) {
             return sendProblem(reply, 422, { type: 'unknown-features', title: 'Unknown feature names', detail: `unknown feature name(s): ${unknown.slice(0, 20).join(', ')}`, unknown: unknown.slice(0, 100) });
           }
-          vector = vectorFromSnapshot(body, now());
+          // NEWS2 from the snapshot's vital signs, as the feature service would have worked it out:
+          // the served band's floor must not rest on a NEWS2 the vitals contradict, or on none.
+          const news2 = news2FromSnapshotVitals(body.features);
+          if (news2.issues.length > 0) {
+            return sendProblem(reply, 422, { type: 'implausible-news2', title: 'The NEWS2 of the features is not a NEWS2', detail: `implausible NEWS2: ${news2.issues.map((i) => i.message).join('; ')}`.slice(0, 1000), issues: news2.issues });
+          }
+          vector = vectorFromSnapshot({ ...body, features: news2.features }, now());
         }
         const implausible = news2Implausible(vector);
         if (implausible) return sendProblem(reply, 422, { type: 'implausible-news2', title: 'The NEWS2 of the features is not a NEWS2', detail: implausible.error, issues: implausible.issues });

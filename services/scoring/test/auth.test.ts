@@ -7,7 +7,7 @@ import { MemoryBus } from '@ehr/bus';
 import { createLogger } from '@ehr/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createScoringService, loadConfig } from '../src/index.js';
-import { syntheticFeatures } from './fixtures.js';
+import { snapshotFeatures } from './fixtures.js';
 
 const logger = createLogger({ service: 'scoring', level: 'silent' });
 const READ = 'read-0123456789abcdef0123456789abcdef0123';
@@ -33,7 +33,7 @@ describe('scoring doors', () => {
   it('POST /score needs a read (or admin) token once tokens are configured', async () => {
     const service = await started({ AUTH_READ_TOKENS: READ, AUTH_INGEST_TOKENS: INGEST, AUTH_ADMIN_TOKENS: ADMIN });
     const score = (token?: string) =>
-      service.app.inject({ method: 'POST', url: '/score', payload: { features: syntheticFeatures(1, false) }, headers: token ? { authorization: `Bearer ${token}` } : {} });
+      service.app.inject({ method: 'POST', url: '/score', payload: { features: snapshotFeatures(1, false) }, headers: token ? { authorization: `Bearer ${token}` } : {} });
     const none = await score();
     expect(none.statusCode).toBe(401);
     expect(none.headers['www-authenticate']).toBe('Bearer realm="scoring", scope="read"');
@@ -46,7 +46,8 @@ describe('scoring doors', () => {
 
   it('POST /score is open on loopback without AUTH_* tokens, even with SCORING_ADMIN_TOKEN set', async () => {
     const service = await started({ SCORING_ADMIN_TOKEN: ADMIN });
-    expect((await service.app.inject({ method: 'POST', url: '/score', payload: { features: syntheticFeatures(2, false) } })).statusCode).toBe(200);
+    const res = await service.app.inject({ method: 'POST', url: '/score', payload: { features: snapshotFeatures(2, false) } });
+    expect(res.statusCode, res.body).toBe(200);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { Bus, Subscription } from '@ehr/bus';
-import { createRandom, decodeSeverityScore, FEATURE_NAMES, FEATURE_SET_VERSION, NEWS2_PART_FEATURES, type FeatureValues, type FeatureVectorEvent, type SeverityScoreEvent } from '@ehr/features';
+import { createRandom, decodeSeverityScore, FEATURE_NAMES, FEATURE_SET_VERSION, news2FromSnapshotVitals, NEWS2_PART_FEATURES, type FeatureValues, type FeatureVectorEvent, type SeverityScoreEvent } from '@ehr/features';
 import { saveModelArtifact, trainSeverityModel, type ModelArtifact } from '@ehr/model';
 
 /** Feature values where severity follows heart rate and NEWS2, the rest noise or missing. */
@@ -17,7 +17,21 @@ export function syntheticFeatures(seed: number, severe: boolean): FeatureValues 
     const v = features[name];
     if (typeof v === 'number') features[name] = Math.min(3, Math.round(Math.abs(v)));
   }
+  // The total is the sum of the parts scored, as the feature service makes it (scoring refuses
+  // a total that is not: the served band's floor reads it). The draw above stays, unused, so
+  // that the draws after it stay as they were.
+  features.news2_total = NEWS2_PART_FEATURES.reduce((sum, [name]) => sum + (features[name] ?? 0), 0);
   return features;
+}
+
+/**
+ * syntheticFeatures as a POST /score snapshot: its NEWS2 parts worked out from its vital signs
+ * (scoring refuses a snapshot whose NEWS2 disagrees with them), consciousness as drawn.
+ */
+export function snapshotFeatures(seed: number, severe: boolean): FeatureValues {
+  const features = syntheticFeatures(seed, severe);
+  for (const name of ['news2_total', 'news2_respiratory_rate', 'news2_spo2', 'news2_air_or_oxygen', 'news2_systolic_bp', 'news2_heart_rate', 'news2_temperature']) delete features[name];
+  return news2FromSnapshotVitals(features).features;
 }
 
 /** A small, real model trained on the served feature list. */

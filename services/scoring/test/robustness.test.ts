@@ -91,6 +91,35 @@ describe('scoring: refuses what it cannot score correctly', () => {
     expect(snapshot.statusCode).toBe(422);
   });
 
+  it('never serves a band calmer than the NEWS2 the features carry: a total that is not the sum of its parts is refused, a snapshot gets NEWS2 from its vital signs', async () => {
+    const { bus, service, scores, dl } = await scoringWithCollectors();
+    const parts = { news2_respiratory_rate: 2, news2_spo2: 0, news2_air_or_oxygen: 0, news2_systolic_bp: 2, news2_heart_rate: 2, news2_consciousness: 0, news2_temperature: 2 };
+    // Parts that sum to 8 (emergency response) under a total of 0: the floor read the total.
+    const understated = vectorEvent('P-4', { ...syntheticFeatures(4, false), ...parts, news2_total: 0 });
+    const consistent = vectorEvent('P-4', { ...syntheticFeatures(4, false), ...parts, news2_total: 8 });
+    await bus.produce(TOPICS.features, [understated, consistent].map((v) => ({ key: v.patientId, value: JSON.stringify(v) })));
+    await waitFor(() => scores.records.length === 1 && dl.records.length === 1, 'a score and a dead letter', 15_000);
+    const [letter] = letters(dl.records);
+    expect([letter!.reason, letter!.originalEventId]).toEqual(['implausible_value', understated.eventId]);
+    expect(letter!.details).toEqual([{ path: 'payload.features.news2_total', message: 'news2_total 0 is not the sum of the NEWS2 parts given (8)' }]);
+    const served = decodeSeverityScore(scores.records[0]!.value);
+    expect(served.ok && [served.value.payload.news2, served.value.payload.band]).toEqual([8, 'high']);
+
+    const post = (features: Record<string, number | null>) => service.app.inject({ method: 'POST', url: '/score', payload: { features } });
+    const refused = await post({ ...parts, news2_total: 0 });
+    expect([refused.statusCode, refused.json().type, refused.json().issues[0].path]).toEqual([422, 'tag:ehr-pipeline,2026:problem:implausible-news2', 'payload.features.news2_total']);
+    // Vital signs and no NEWS2: served "low, NEWS2 not available" before; NEWS2 scores them 9.
+    const vitals = await post({ respiratory_rate: 30, systolic_bp: 85, heart_rate: 140 });
+    expect(vitals.statusCode).toBe(200);
+    expect(vitals.json()).toMatchObject({ news2: 9, news2Band: 'high', band: 'high' });
+    // NEWS2 that the vitals beside it contradict is refused, naming the part.
+    const contradicted = await post({ respiratory_rate: 30, news2_respiratory_rate: 0, news2_total: 0 });
+    expect([contradicted.statusCode, contradicted.json().issues.map((i: { path: string }) => i.path)]).toEqual([422, ['payload.features.news2_respiratory_rate']]);
+    // A vital sent as null is missing, not 0 (Fastify's coercion made it 0: NEWS2 3 for a respiration rate never taken).
+    const missing = await post({ respiratory_rate: null, heart_rate: 88 });
+    expect([missing.statusCode, missing.json().news2]).toEqual([200, 0]);
+  });
+
   it('POST /score answers 422 naming unknown feature names (and a vector of another set), instead of scoring them as missing', async () => {
     const bus = new MemoryBus();
     const service = createScoringService({ config: loadConfig({ MODEL_PATH: modelPath, MODEL_WATCH: 'false' }), logger, bus });

@@ -236,10 +236,10 @@ export function rawEventCases(tag: string, at: string, now: number): PoisonCase[
   return cases;
 }
 
-/** A valid feature vector of the served set (every name, some values), for the features topic. */
+/** A valid feature vector of the served set (every name, some values; its NEWS2 total the sum of its parts), for the features topic. */
 export function validVector(tag: string, n: number, at: string): FeatureVectorEvent {
   const features: Record<string, number | null> = Object.fromEntries(FEATURE_NAMES.map((name) => [name, null]));
-  Object.assign(features, { heart_rate: 70 + (n % 40), respiratory_rate: 14 + (n % 10), news2_total: n % 8, news2_heart_rate: n % 3, news2_respiratory_rate: 0 });
+  Object.assign(features, { heart_rate: 70 + (n % 40), respiratory_rate: 14 + (n % 10), news2_total: n % 3, news2_heart_rate: n % 3, news2_respiratory_rate: 0 });
   return {
     schema: 'feature_vector',
     schemaVersion: 1,
@@ -291,6 +291,9 @@ export function vectorCases(tag: string, at: string): PoisonCase[] {
   add('vector: a feature named "constructor"', bytes(JSON.stringify(v()).replace('"features":{', '"features":{"constructor":1,')), 'feature_set_mismatch');
   add('vector: one feature missing', json(withFeatures((f) => delete f.heart_rate)), 'feature_set_mismatch');
   add('vector: an extreme feature value (1e308)', json(withFeatures((f) => (f.heart_rate = 1e308))), 'scored');
+  add('vector: NEWS2 total 999', json(withFeatures((f) => (f.news2_total = 999))), 'implausible_value');
+  // Parts summing to 8 (emergency) under a total of 0: the served band's floor reads the total.
+  add('vector: a NEWS2 total below its parts', json(withFeatures((f) => Object.assign(f, { news2_respiratory_rate: 3, news2_systolic_bp: 3, news2_heart_rate: 2, news2_total: 0 }))), 'implausible_value');
   return cases;
 }
 

@@ -1,7 +1,7 @@
 import type { ValidationIssue } from '../schemas/dead-letter.js';
 import type { FeatureValues } from '../schemas/feature-vector.js';
 import type { News2Band } from '../schemas/severity-score.js';
-import { news2Band, type News2Parts } from './news2.js';
+import { news2, news2Band, type News2Parts } from './news2.js';
 
 // The feature service publishes NEWS2 and each of its parts among the features, so the
 // score's NEWS2 is exactly the one the model saw.
@@ -44,17 +44,103 @@ const TOTAL_MAX = 20;
  * one: a total outside 0–20 or a part outside 0–3, or not a whole number. The vector schema
  * lets any number through; a score made from such a one broke the score's own schema
  * (`news2` 0–20) and was dead-lettered downstream, with the vector that caused it unnamed.
- * Missing values are fine (NEWS2 is then null).
+ * Also a total that is not the sum of the parts given (the feature service's total counts
+ * every part it scored, and a missing part adds 0): the served band's floor reads the total,
+ * so `news2_total: 0` beside parts summing to 8 was served `low`, calmer than NEWS2's own
+ * emergency tier. Missing values are fine (NEWS2 is then null).
  */
 export function news2Problems(features: Readonly<FeatureValues>): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
+  const valueOf = (name: string) => (Object.hasOwn(features, name) ? features[name] : null);
   const check = (name: string, max: number) => {
-    const v = Object.hasOwn(features, name) ? features[name] : null;
+    const v = valueOf(name);
     if (typeof v === 'number' && Number.isFinite(v) && !(Number.isInteger(v) && v >= 0 && v <= max)) {
       issues.push({ path: `payload.features.${name}`, message: `${v} is not a NEWS2 ${name === 'news2_total' ? 'total' : 'part'} (a whole number from 0 to ${max})` });
     }
   };
   check('news2_total', TOTAL_MAX);
   for (const name of Object.values(PART_FEATURES)) check(name, PART_MAX);
+  if (issues.length > 0) return issues;
+  let sum = 0;
+  let given = 0;
+  for (const name of Object.values(PART_FEATURES)) {
+    const v = valueOf(name);
+    if (typeof v === 'number' && Number.isFinite(v)) {
+      sum += v;
+      given++;
+    }
+  }
+  if (given === 0) return issues;
+  const total = valueOf('news2_total');
+  if (typeof total !== 'number' || !Number.isFinite(total)) {
+    issues.push({ path: 'payload.features.news2_total', message: `news2_total is missing, but ${given} of its parts are given (they sum to ${sum})` });
+  } else if (total !== sum) {
+    issues.push({ path: 'payload.features.news2_total', message: `news2_total ${total} is not the sum of the NEWS2 parts given (${sum})` });
+  }
   return issues;
+}
+
+/** The vital signs a snapshot names and the NEWS2 parts the feature service scores from them. */
+const VITAL_PARTS = [
+  ['respiratory_rate', 'news2_respiratory_rate'],
+  ['spo2', 'news2_spo2'],
+  ['on_oxygen', 'news2_air_or_oxygen'],
+  ['systolic_bp', 'news2_systolic_bp'],
+  ['heart_rate', 'news2_heart_rate'],
+  ['temperature', 'news2_temperature'],
+] as const;
+
+/**
+ * A snapshot's features (POST /score with named values) with NEWS2 worked out from its vital
+ * signs, as the feature service does from the same latest values: a caller who sends
+ * `respiratory_rate: 30, systolic_bp: 85, heart_rate: 140` and no NEWS2 had the band served
+ * `low` ("NEWS2 not available") where NEWS2 scores 9. Consciousness has no vital of its own
+ * in a snapshot: its part is taken as given. NEWS2 features the caller did give must agree
+ * with the vitals (issues name each one that does not); a snapshot without any of the vitals
+ * keeps its NEWS2 features as given (news2Problems still checks them).
+ */
+export function news2FromSnapshotVitals(features: Readonly<Record<string, number | null>>): { features: Record<string, number | null>; issues: ValidationIssue[] } {
+  const valueOf = (name: string): number | null => {
+    const v = Object.hasOwn(features, name) ? features[name] : null;
+    return typeof v === 'number' && Number.isFinite(v) ? v : null;
+  };
+  if (VITAL_PARTS.every(([vital]) => valueOf(vital) === null)) return { features: { ...features }, issues: [] };
+  const onOxygen = valueOf('on_oxygen');
+  const scored = news2({
+    respiratoryRate: valueOf('respiratory_rate'),
+    spo2: valueOf('spo2'),
+    spo2Scale: valueOf('news2_spo2_scale') === 2 ? 2 : 1,
+    onOxygen: onOxygen === null ? null : onOxygen > 0,
+    systolicBp: valueOf('systolic_bp'),
+    heartRate: valueOf('heart_rate'),
+    temperature: valueOf('temperature'),
+  });
+  const out: Record<string, number | null> = { ...features };
+  const issues: ValidationIssue[] = [];
+  const parts: Record<string, number | null> = {
+    news2_respiratory_rate: scored.parts.respiratoryRate,
+    news2_spo2: scored.parts.spo2,
+    news2_air_or_oxygen: scored.parts.airOrOxygen,
+    news2_systolic_bp: scored.parts.systolicBp,
+    news2_heart_rate: scored.parts.heartRate,
+    news2_temperature: scored.parts.temperature,
+  };
+  for (const [vital, part] of VITAL_PARTS) {
+    const computed = parts[part]!;
+    if (computed === null) continue;
+    const given = valueOf(part);
+    if (given !== null && given !== computed) issues.push({ path: `payload.features.${part}`, message: `${part} ${given} disagrees with ${vital} ${valueOf(vital)}, which NEWS2 scores ${computed}` });
+    out[part] = computed;
+  }
+  let total = 0;
+  for (const name of Object.values(PART_FEATURES)) {
+    const v = out[name];
+    if (typeof v === 'number' && Number.isFinite(v)) total += v;
+  }
+  const givenTotal = valueOf('news2_total');
+  if (givenTotal !== null && givenTotal !== total && issues.length === 0) {
+    issues.push({ path: 'payload.features.news2_total', message: `news2_total ${givenTotal} disagrees with the vital signs given, which NEWS2 scores ${total}` });
+  }
+  out.news2_total = total;
+  return { features: out, issues };
 }
