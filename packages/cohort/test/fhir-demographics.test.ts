@@ -86,6 +86,33 @@ describe('FHIR Bundle demographics: Patient and Encounter beside the Observation
     expect(events[0]).toMatchObject({ payload: { gender: 'U' } });
   });
 
+  it('an Encounter is refused when its request is not a POST or PUT, or it starts on a day that does not exist', () => {
+    const encounter = (period: Record<string, string>, method = 'POST', status = 'in-progress') => ({ resource: { resourceType: 'Encounter', id: 'e3', status, subject: { reference: 'Patient/p9' }, period }, request: { method, url: 'Encounter' } });
+    // A DELETE was taken as the admission; 2026-02-30 as an admission on 2 March.
+    const r = mapBundle({ resourceType: 'Bundle', type: 'batch', entry: [encounter({ start: '2026-02-10T10:00:00Z' }, 'DELETE'), encounter({ start: '2026-02-30T10:00:00Z' }), { resource: { resourceType: 'Patient', id: 'p9' }, request: { method: 'DELETE', url: 'Patient/p9' } }] });
+    expect(r.entries.map((e) => [e.mapping.valid, e.mapping.events.length])).toEqual([
+      [false, 0],
+      [false, 0],
+      [false, 0],
+    ]);
+    expect(r.entries[0]!.mapping.issues[0]).toMatchObject({ severity: 'error', expression: 'Bundle.entry[0].request.method' });
+    expect(r.entries[1]!.mapping.issues[0]).toMatchObject({ severity: 'error', expression: 'Bundle.entry[1].resource.period.start', diagnostics: expect.stringContaining('no such day') });
+  });
+
+  it('a finished Encounter whose end makes no discharge says so (the admission is kept)', () => {
+    const finished = (period: Record<string, string>) => ({ resource: { resourceType: 'Encounter', id: 'e4', status: 'finished', subject: { reference: 'Patient/p9' }, period }, request: { method: 'POST', url: 'Encounter' } });
+    const r = mapBundle({
+      resourceType: 'Bundle',
+      type: 'batch',
+      entry: [finished({ start: '2026-01-01T00:00:00Z' }), finished({ start: '2026-01-01T00:00:00Z', end: '2026-01-02' }), finished({ start: '2026-01-05T00:00:00Z', end: '2026-01-02T00:00:00Z' }), finished({ start: '2026-01-01T00:00:00Z', end: '2026-02-30T00:00:00Z' })],
+    });
+    for (const [i, why] of ['has no period.end', 'not a dateTime', 'before period.start', 'does not exist'].entries()) {
+      const m = r.entries[i]!.mapping;
+      expect(m.events.map((e) => e.schema), why).toEqual(['admission']);
+      expect(m.issues.find((x) => x.expression.endsWith('period.end')), why).toMatchObject({ severity: 'warning', diagnostics: expect.stringContaining(why) });
+    }
+  });
+
   it('a Patient that no Encounter refers to is reported, not silently dropped', () => {
     const r = mapBundle({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'Patient', id: 'lonely', gender: 'male' } }] });
     expect(r.entries[0]!.mapping.issues[0]).toMatchObject({ severity: 'warning', code: 'not-supported' });

@@ -4,6 +4,7 @@
 // when it is part of a longer Encounter in the same Bundle); a finished one also a discharge.
 import { deterministicId, type DischargeOutcome, type RawEvent } from '@ehr/features';
 import { iso } from '../time.js';
+import { realDay } from './day.js';
 import type { FhirIssue, ObservationMapping } from './types.js';
 
 type Json = Record<string, unknown>;
@@ -90,6 +91,8 @@ export function mapDemographicEntries(entries: readonly BundleResource[], receiv
     const startText = period && typeof period.start === 'string' ? period.start : null;
     if (!startText || !DATE_TIME.test(startText) || Number.isNaN(Date.parse(startText))) {
       issues.push({ severity: 'error', code: startText ? 'value' : 'required', expression: `${path}.period.start`, diagnostics: 'when the stay began (a dateTime with a time zone) is required' });
+    } else if (!realDay(startText)) {
+      issues.push({ severity: 'error', code: 'value', expression: `${path}.period.start`, diagnostics: `no such day: ${JSON.stringify(startText).slice(0, 80)}` });
     }
     if (issues.length > 0) {
       fail();
@@ -140,7 +143,21 @@ export function mapDemographicEntries(entries: readonly BundleResource[], receiv
     ];
     if (!patient) issues.push({ severity: 'information', code: 'informational', expression: `${path}.subject`, diagnostics: 'no Patient for this subject in the Bundle: sex and age unknown' });
     const endText = period && typeof period.end === 'string' ? period.end : null;
-    if (status === 'finished' && endText && DATE_TIME.test(endText) && Date.parse(endText) >= start) {
+    // A finished stay whose end cannot be read makes no discharge: say so, or the stay stays open unremarked.
+    const endProblem =
+      status !== 'finished'
+        ? null
+        : !endText
+          ? 'the stay is finished but has no period.end'
+          : !DATE_TIME.test(endText) || Number.isNaN(Date.parse(endText))
+            ? 'period.end is not a dateTime with a time zone'
+            : !realDay(endText)
+              ? 'period.end is a day that does not exist'
+              : Date.parse(endText) < start
+                ? 'period.end is before period.start'
+                : null;
+    if (endProblem) issues.push({ severity: 'warning', code: 'value', expression: `${path}.period.end`, diagnostics: `${endProblem}: no discharge event (the admission is kept)` });
+    if (status === 'finished' && !endProblem && endText) {
       const hosp = isObject(r.hospitalization) ? r.hospitalization : null;
       const code = hosp && isObject(hosp.dischargeDisposition) && Array.isArray(hosp.dischargeDisposition.coding) ? hosp.dischargeDisposition.coding.find(isObject)?.code : undefined;
       const outcome = (typeof code === 'string' ? DISPOSITIONS.get(code) : undefined) ?? 'other';

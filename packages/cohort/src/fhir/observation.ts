@@ -6,6 +6,7 @@ import type { FhirIssue, ObservationMapping, UnsupportedCode } from './types.js'
 import { deterministicId, type RawEvent } from '@ehr/features';
 import { BP_PANEL_LOINC, LOINC_SIGNALS, type SignalRef } from '../codes.js';
 import { iso } from '../time.js';
+import { realDay } from './day.js';
 import { mapDemographicEntries, type BundleResource } from './encounter.js';
 
 export const LOINC_SYSTEM = 'http://loinc.org';
@@ -27,14 +28,6 @@ export interface MapObservationOptions {
   path?: string;
   /** When the server received it: the events' `producedAt`. */
   receivedAt?: Date;
-}
-
-/** Parses an R4 dateTime/instant: a full timestamp with offset, or a date (taken as 00:00 UTC, with a warning). */
-function realDay(value: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
-  if (!m) return true; // not a date at all: the format checks below say so
-  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
 function parseEffective(value: unknown, expression: string, issues: FhirIssue[]): number | null {
@@ -280,6 +273,15 @@ export function mapBundle(resource: unknown, options: { receivedAt?: Date; maxEn
     const e = entry as BundleEntry | undefined;
     const r: unknown = isObject(e) ? e.resource : undefined;
     const resourceType = isObject(r) && typeof r.resourceType === 'string' ? r.resourceType : null;
+    const request = isObject(e) ? e.request : undefined;
+    if ((type === 'transaction' || type === 'batch') && request !== undefined) {
+      const method = isObject(request) ? request.method : undefined;
+      if (method !== 'POST' && method !== 'PUT') {
+        // Whatever the resource: a DELETE of an Encounter was taken as its admission.
+        const issue: FhirIssue = { severity: 'error', code: 'not-supported', expression: `${path}.request.method`, diagnostics: `only POST (or PUT) of an Observation, Patient or Encounter is accepted, got ${JSON.stringify(method)}` };
+        return { index, resourceType, mapping: { valid: false, events: [], issues: [issue], unsupported: [] } };
+      }
+    }
     const demographic = demographics.get(index);
     if (demographic) return { index, resourceType, mapping: demographic };
     if (resourceType !== null && resourceType !== 'Observation') {
@@ -287,15 +289,6 @@ export function mapBundle(resource: unknown, options: { receivedAt?: Date; maxEn
       return { index, resourceType, mapping: { valid: true, events: [], issues: [issue], unsupported: [] } };
     }
     const mapping = mapObservation(r, { path: `${path}.resource`, ...(options.receivedAt ? { receivedAt: options.receivedAt } : {}) });
-    const request = isObject(e) ? e.request : undefined;
-    if ((type === 'transaction' || type === 'batch') && request !== undefined) {
-      const method = isObject(request) ? request.method : undefined;
-      if (method !== 'POST' && method !== 'PUT') {
-        mapping.issues.push({ severity: 'error', code: 'not-supported', expression: `${path}.request.method`, diagnostics: `only POST (or PUT) of an Observation is accepted, got ${JSON.stringify(method)}` });
-        mapping.valid = false;
-        mapping.events = [];
-      }
-    }
     return { index, resourceType, mapping };
   });
   return { type, issues, entries };
