@@ -20,6 +20,26 @@ describe('FHIR: the PhysioNet variables by LOINC', () => {
     expect(m.events[0]).toMatchObject({ schema: 'lab_result', payload: { kind: 'ph', value: 7.28 } });
   });
 
+  it("a result's later version is an event of its own, not a duplicate of the first; a retry of one version is one event", () => {
+    const hr = (status: string, value: number) => observation('8867-4', value, '/min', { id: 'hr-1', status });
+    const [final, retry, amended, corrected] = [hr('final', 72), hr('final', 72), hr('amended', 145), hr('corrected', 140)].map((o) => mapObservation(o));
+    // The same id, patient and code gave the amendment the first value's event id: the feature service dropped it as a duplicate.
+    expect(final!.events[0]!.eventId).toBe(retry!.events[0]!.eventId);
+    expect(new Set([final, amended, corrected].map((m) => m!.events[0]!.eventId)).size).toBe(3);
+    expect(amended!.events[0]).toMatchObject({ payload: { kind: 'heart_rate', value: 145 } });
+    expect(amended!.issues).toEqual([expect.objectContaining({ severity: 'information', expression: 'Observation.status', diagnostics: expect.stringContaining('not retracted') })]);
+    expect(mapObservation(hr('preliminary', 72)).events[0]!.eventId).not.toBe(final!.events[0]!.eventId);
+  });
+
+  it('a value with a comparator (<, >, <=, >=) is a bound, not a measurement: refused, naming it', () => {
+    for (const comparator of ['<', '>', '<=', '>=']) {
+      const m = mapObservation(observation('2524-7', 0.5, 'mmol/L', { valueQuantity: { value: 0.5, comparator, unit: 'mmol/L', code: 'mmol/L' } }));
+      expect([m.valid, m.events.length], comparator).toEqual([false, 0]);
+      expect(m.issues[0]).toMatchObject({ severity: 'error', expression: 'Observation.valueQuantity.comparator' });
+    }
+    expect(mapObservation(observation('2524-7', 0.5, 'mmol/L')).events).toHaveLength(1);
+  });
+
   it('2708-6 is SpO2, unless the Observation is a laboratory one (then SaO2 from a blood gas)', () => {
     expect(mapObservation(observation('2708-6', 95, '%')).events[0]).toMatchObject({ schema: 'vital_sign', payload: { kind: 'spo2' } });
     const lab = mapObservation(observation('2708-6', 93, '%', { category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] }] }));

@@ -104,6 +104,12 @@ function quantity(holder: Json, expression: string, issues: FhirIssue[], require
     issues.push({ severity: 'error', code: 'value', expression: `${expression}.valueQuantity.value`, diagnostics: `must be a number, got ${JSON.stringify(q.value) ?? 'nothing'}` });
     return null;
   }
+  // `<0.5` or `>20` is a bound the instrument could not get past, not a measurement: taken as
+  // the number it would read as exact (a lactate `>20` as 20) in the features and the score.
+  if (q.comparator !== undefined) {
+    issues.push({ severity: 'error', code: 'value', expression: `${expression}.valueQuantity.comparator`, diagnostics: `a value with comparator ${JSON.stringify(q.comparator).slice(0, 16)} is a bound, not a measurement: no event` });
+    return null;
+  }
   const unit = typeof q.code === 'string' && q.code ? q.code : typeof q.unit === 'string' && q.unit ? q.unit : null;
   if (!unit || unit.length > 32) {
     issues.push({ severity: 'error', code: 'required', expression: `${expression}.valueQuantity.code`, diagnostics: unit ? 'unit longer than 32 characters' : 'a measurement needs its unit (UCUM code or unit)' });
@@ -199,10 +205,18 @@ export function mapObservation(resource: unknown, options: MapObservationOptions
 
   const receivedAt = iso(Math.floor((options.receivedAt ?? new Date()).getTime() / 1000) * 1000);
   const identity = typeof resource.id === 'string' ? `id:${resource.id}` : `json:${deterministicId('fhir-json', JSON.stringify(resource))}`;
+  // A result's id stays the same through its versions (preliminary → final → amended): the
+  // status and the value are part of the event's id, so that a correction is an event of its
+  // own and not a duplicate of the value it corrects (which the feature service dropped, with
+  // a 202 to the sender), while a retry of the same version is still one event.
+  const status = resource.status as string;
+  if (status === 'amended' || status === 'corrected') {
+    issues.push({ severity: 'information', code: 'informational', expression: `${path}.status`, diagnostics: `status ${status}: its value is added beside the earlier version's, which is not retracted: both readings are kept` });
+  }
   const events: RawEvent[] = measured.map((m) => {
     const envelope = {
       schemaVersion: 1 as const,
-      eventId: deterministicId('fhir', patientId!, identity, m.part),
+      eventId: deterministicId('fhir', patientId!, identity, m.part, status, String(m.value.value), m.value.unit),
       patientId: patientId!,
       encounterId,
       occurredAt: iso(effective!),
