@@ -31,6 +31,37 @@ describe('FHIR: the PhysioNet variables by LOINC', () => {
     expect(mapObservation(hr('preliminary', 72)).events[0]!.eventId).not.toBe(final!.events[0]!.eventId);
   });
 
+  it('a subject by identifier is keyed by its system and value, and refused without a system', () => {
+    const bySubject = (subject: unknown) => mapObservation(observation('8867-4', 80, '/min', { subject }));
+    const a = bySubject({ identifier: { system: 'urn:oid:1.2.3.hospital-a.mrn', value: '1001' } });
+    const b = bySubject({ identifier: { system: 'urn:oid:1.2.3.hospital-b.mrn', value: '1001' } });
+    const byId = bySubject({ reference: 'Patient/1001' });
+    // All three were patient "1001": two hospitals' patients (and a third) merged into one.
+    const ids = [a, b, byId].map((m) => m.events[0]?.patientId);
+    expect(new Set(ids).size).toBe(3);
+    expect(ids[0]).toMatch(/^[0-9a-f]{8}:1001$/);
+    expect(bySubject({ identifier: { system: 'urn:oid:1.2.3.hospital-a.mrn', value: '1001' } }).events[0]?.patientId).toBe(ids[0]);
+    const noSystem = bySubject({ identifier: { value: '1001' } });
+    expect([noSystem.valid, noSystem.issues[0]?.expression]).toEqual([false, 'Observation.subject']);
+    expect(validateRawEvent(a.events[0]).ok).toBe(true);
+  });
+
+  it('a Patient named by its urn:uuid and by its id in one Bundle is one patient', () => {
+    const uuid = '6c3d2f0a-8b1e-4c5d-9e7f-0a1b2c3d4e5f';
+    const r = mapBundle({
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [
+        { fullUrl: `urn:uuid:${uuid}`, resource: { resourceType: 'Patient', id: 'p123', gender: 'male' } },
+        { resource: { resourceType: 'Encounter', id: 'e5', status: 'in-progress', subject: { reference: `urn:uuid:${uuid}` }, period: { start: '2026-01-05T08:00:00Z' } } },
+        { resource: observation('8867-4', 90, '/min', { subject: { reference: `urn:uuid:${uuid}` } }) },
+        { resource: observation('8867-4', 95, '/min', { subject: { reference: 'Patient/p123' }, effectiveDateTime: '2026-01-05T11:00:00Z' }) },
+      ],
+    });
+    expect(r.entries.slice(1).map((e) => e.mapping.events[0]?.patientId)).toEqual(['p123', 'p123', 'p123']);
+    expect(r.entries[1]!.mapping.events[0]).toMatchObject({ payload: { gender: 'M' } });
+  });
+
   it('a value with a comparator (<, >, <=, >=) is a bound, not a measurement: refused, naming it', () => {
     for (const comparator of ['<', '>', '<=', '>=']) {
       const m = mapObservation(observation('2524-7', 0.5, 'mmol/L', { valueQuantity: { value: 0.5, comparator, unit: 'mmol/L', code: 'mmol/L' } }));

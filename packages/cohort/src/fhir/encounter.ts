@@ -20,11 +20,11 @@ export interface BundleResource {
 }
 
 /** `Patient/123`, `…/Patient/123`, or `urn:uuid:…` → the id (the same rule as Observation.subject). */
-function refId(ref: unknown, type: string): string | null {
+function refId(ref: unknown, type: string, aliases?: ReadonlyMap<string, string>): string | null {
   if (!isObject(ref) || typeof ref.reference !== 'string') return null;
   const r = ref.reference;
   const urn = /^urn:uuid:([0-9a-fA-F-]{36})$/.exec(r);
-  if (urn) return urn[1]!.toLowerCase();
+  if (urn) return aliases?.get(urn[1]!.toLowerCase()) ?? urn[1]!.toLowerCase();
   const m = new RegExp(`(?:^|/)${type}/([^/]+)(?:/_history/[^/]+)?$`).exec(r);
   return m && FHIR_ID.test(m[1]!) ? m[1]! : null;
 }
@@ -69,7 +69,7 @@ const DISPOSITIONS = new Map<string, DischargeOutcome>([
  * A Patient yields no event of its own: its gender and birth date go on the admission of
  * every Encounter whose subject it is.
  */
-export function mapDemographicEntries(entries: readonly BundleResource[], receivedAt: Date = new Date()): Map<number, ObservationMapping> {
+export function mapDemographicEntries(entries: readonly BundleResource[], receivedAt: Date = new Date(), patientAliases?: ReadonlyMap<string, string>): Map<number, ObservationMapping> {
   const out = new Map<number, ObservationMapping>();
   const patients = new Map<string, Json>();
   const encounters = new Map<string, Json>();
@@ -85,7 +85,7 @@ export function mapDemographicEntries(entries: readonly BundleResource[], receiv
     const r = e.resource;
     const issues: FhirIssue[] = [];
     const fail = () => out.set(e.index, { valid: false, events: [], issues, unsupported: [] });
-    const patientId = refId(r.subject, 'Patient');
+    const patientId = refId(r.subject, 'Patient', patientAliases);
     if (!patientId) issues.push({ severity: 'error', code: 'required', expression: `${path}.subject`, diagnostics: 'subject must reference a Patient (Patient/<id> or urn:uuid:<uuid>)' });
     const period = isObject(r.period) ? r.period : null;
     const startText = period && typeof period.start === 'string' ? period.start : null;

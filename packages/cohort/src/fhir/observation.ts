@@ -28,6 +28,8 @@ export interface MapObservationOptions {
   path?: string;
   /** When the server received it: the events' `producedAt`. */
   receivedAt?: Date;
+  /** In a Bundle: a Patient entry's `urn:uuid` (lower case) → its id, so both references name one patient. */
+  patientAliases?: ReadonlyMap<string, string>;
 }
 
 function parseEffective(value: unknown, expression: string, issues: FhirIssue[]): number | null {
@@ -49,19 +51,31 @@ function parseEffective(value: unknown, expression: string, issues: FhirIssue[])
   return null;
 }
 
-/** `Patient/123`, `https://host/fhir/Patient/123`, or `urn:uuid:…` (a Patient in the same transaction) → the id. */
-function referenceId(ref: unknown, type: string): string | null {
+/**
+ * `Patient/123`, `https://host/fhir/Patient/123`, `urn:uuid:…` (a Patient in the same
+ * Bundle: its id when the Bundle gives it one, `aliases`), or an identifier with its system
+ * → the id. An identifier's value is only unique within its system: `1001` of one hospital's
+ * MRNs and `1001` of another's were one patient. It is keyed by both (a tag of the system,
+ * then the value), and refused without a system.
+ */
+function referenceId(ref: unknown, type: string, aliases?: ReadonlyMap<string, string>): string | null {
   if (!isObject(ref)) return null;
   if (typeof ref.reference === 'string') {
     const r = ref.reference;
     const urn = /^urn:uuid:([0-9a-fA-F-]{36})$/.exec(r);
-    if (urn) return urn[1]!.toLowerCase();
+    if (urn) return aliases?.get(urn[1]!.toLowerCase()) ?? urn[1]!.toLowerCase();
     const m = new RegExp(`(?:^|/)${type}/([^/]+)(?:/_history/[^/]+)?$`).exec(r);
     return m && FHIR_ID.test(m[1]!) ? m[1]! : null;
   }
-  if (isObject(ref.identifier) && typeof ref.identifier.value === 'string' && /^[A-Za-z0-9._:-]{1,64}$/.test(ref.identifier.value)) return ref.identifier.value;
+  const identifier = ref.identifier;
+  if (isObject(identifier) && typeof identifier.system === 'string' && identifier.system.length > 0 && identifier.system.length <= 1024 && typeof identifier.value === 'string' && IDENTIFIER_VALUE.test(identifier.value)) {
+    return `${deterministicId('fhir-identifier-system', identifier.system).slice(0, 8)}:${identifier.value}`;
+  }
   return null;
 }
+
+/** An identifier's value as a patient id takes (55 characters: the system's tag and a colon make 64). */
+const IDENTIFIER_VALUE = /^[A-Za-z0-9._:-]{1,55}$/;
 
 function codings(concept: unknown): { system: string | null; code: string | null; display: string | null }[] {
   if (!isObject(concept) || !Array.isArray(concept.coding)) return [];
@@ -138,9 +152,9 @@ export function mapObservation(resource: unknown, options: MapObservationOptions
   if (!isObject(resource.code) || codings(resource.code).length === 0) {
     issues.push({ severity: 'error', code: 'required', expression: `${path}.code`, diagnostics: 'code with at least one coding is required' });
   }
-  const patientId = referenceId(resource.subject, 'Patient');
+  const patientId = referenceId(resource.subject, 'Patient', options.patientAliases);
   if (!patientId) {
-    issues.push({ severity: 'error', code: resource.subject === undefined ? 'required' : 'value', expression: `${path}.subject`, diagnostics: 'subject must reference a Patient (Patient/<id>, urn:uuid:<uuid>, or an identifier)' });
+    issues.push({ severity: 'error', code: resource.subject === undefined ? 'required' : 'value', expression: `${path}.subject`, diagnostics: 'subject must reference a Patient (Patient/<id>, urn:uuid:<uuid>, or an identifier with its system and a value of at most 55 characters)' });
   }
   const encounterId = resource.encounter === undefined ? null : referenceId(resource.encounter, 'Encounter');
   if (resource.encounter !== undefined && !encounterId) {
@@ -274,14 +288,19 @@ export function mapBundle(resource: unknown, options: { receivedAt?: Date; maxEn
     issues.push({ severity: 'error', code: 'too-costly', expression: 'Bundle.entry', diagnostics: `at most ${options.maxEntries} entries per Bundle (got ${raw.length})` });
     return { type, issues, entries: [] };
   }
-  const demographics = mapDemographicEntries(
-    (raw as unknown[]).flatMap((entry, index): BundleResource[] => {
-      const r: unknown = isObject(entry) ? entry.resource : undefined;
-      if (!isObject(r) || (r.resourceType !== 'Patient' && r.resourceType !== 'Encounter')) return [];
-      return [{ index, fullUrl: isObject(entry) && typeof entry.fullUrl === 'string' ? entry.fullUrl : null, resource: r }];
-    }),
-    options.receivedAt,
-  );
+  const demographicEntries = (raw as unknown[]).flatMap((entry, index): BundleResource[] => {
+    const r: unknown = isObject(entry) ? entry.resource : undefined;
+    if (!isObject(r) || (r.resourceType !== 'Patient' && r.resourceType !== 'Encounter')) return [];
+    return [{ index, fullUrl: isObject(entry) && typeof entry.fullUrl === 'string' ? entry.fullUrl : null, resource: r }];
+  });
+  // A Patient the Bundle names both by `urn:uuid:X` (its fullUrl) and by `Patient/123` (its id)
+  // is one patient: references by the uuid take the id. Before, its data landed under two ids.
+  const patientAliases = new Map<string, string>();
+  for (const e of demographicEntries) {
+    const urn = e.fullUrl ? /^urn:uuid:([0-9a-fA-F-]{36})$/.exec(e.fullUrl) : null;
+    if (e.resource.resourceType === 'Patient' && urn && typeof e.resource.id === 'string' && FHIR_ID.test(e.resource.id)) patientAliases.set(urn[1]!.toLowerCase(), e.resource.id);
+  }
+  const demographics = mapDemographicEntries(demographicEntries, options.receivedAt, patientAliases);
   const entries = (raw as unknown[]).map((entry, index): BundleEntryResult => {
     const path = `Bundle.entry[${index}]`;
     const e = entry as BundleEntry | undefined;
@@ -302,7 +321,7 @@ export function mapBundle(resource: unknown, options: { receivedAt?: Date; maxEn
       const issue: FhirIssue = { severity: 'warning', code: 'not-supported', expression: `${path}.resource`, diagnostics: `${resourceType} is not ingested (only Observation, Patient and Encounter): ignored` };
       return { index, resourceType, mapping: { valid: true, events: [], issues: [issue], unsupported: [] } };
     }
-    const mapping = mapObservation(r, { path: `${path}.resource`, ...(options.receivedAt ? { receivedAt: options.receivedAt } : {}) });
+    const mapping = mapObservation(r, { path: `${path}.resource`, patientAliases, ...(options.receivedAt ? { receivedAt: options.receivedAt } : {}) });
     return { index, resourceType, mapping };
   });
   return { type, issues, entries };
