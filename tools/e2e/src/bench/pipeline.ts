@@ -67,34 +67,32 @@ const PROFILE = process.env.BENCH_PROFILE === '1';
 // snowflake-sdk.
 const WAREHOUSE = process.env.BENCH_WAREHOUSE?.trim() || 'duckdb';
 if (WAREHOUSE !== 'duckdb' && WAREHOUSE !== 'snowflake') throw new Error(`BENCH_WAREHOUSE is duckdb or snowflake, got ${JSON.stringify(WAREHOUSE)}`);
-/** BENCH_ENV=NAME=value,NAME=value: more variables for every service (A/B runs of a setting). */
-const EXTRA_ENV: Record<string, string> = Object.fromEntries(
-  (process.env.BENCH_ENV ?? '')
-    .split(',')
-    .map((pair) => pair.trim())
+/** `variable`'s entries (split at `separator`), each cut at its first `mark` into a name and the rest. */
+function namedEntries(variable: string, separator: string, mark: string, accepts: (name: string) => boolean, shape: string): [string, string][] {
+  return (process.env[variable] ?? '')
+    .split(separator)
+    .map((entry) => entry.trim())
     .filter(Boolean)
-    .map((pair) => {
-      const at = pair.indexOf('=');
-      if (at <= 0) throw new Error(`BENCH_ENV takes NAME=value pairs separated by commas, got ${JSON.stringify(pair)}`);
-      return [pair.slice(0, at), pair.slice(at + 1)];
-    }),
-);
+    .map((entry) => {
+      const at = entry.indexOf(mark);
+      const name = entry.slice(0, at).trim();
+      if (at <= 0 || !accepts(name)) throw new Error(`${variable} takes ${shape}, got ${JSON.stringify(entry)}`);
+      return [name, entry.slice(at + 1)];
+    });
+}
+
+/** BENCH_ENV=NAME=value,NAME=value: more variables for every service (A/B runs of a setting). */
+const EXTRA_ENV: Record<string, string> = Object.fromEntries(namedEntries('BENCH_ENV', ',', '=', () => true, 'NAME=value pairs separated by commas'));
 
 /**
  * BENCH_NODE_FLAGS=service:flag flag;service:flag: more Node flags for one service's processes
  * (after its manifest's, so they win): A/B runs of a heap or GC setting in the pipeline itself.
  */
 const EXTRA_NODE_FLAGS: Map<string, string[]> = new Map(
-  (process.env.BENCH_NODE_FLAGS ?? '')
-    .split(';')
-    .map((entry) => entry.trim())
-    .filter(Boolean)
-    .map((entry) => {
-      const at = entry.indexOf(':');
-      const service = entry.slice(0, at).trim();
-      if (at <= 0 || !(PIPELINE_STAGES as readonly string[]).includes(service)) throw new Error(`BENCH_NODE_FLAGS takes service:flags entries separated by semicolons (services: ${PIPELINE_STAGES.join(', ')}), got ${JSON.stringify(entry)}`);
-      return [service, entry.slice(at + 1).trim().split(/\s+/).filter(Boolean)];
-    }),
+  namedEntries('BENCH_NODE_FLAGS', ';', ':', (service) => (PIPELINE_STAGES as readonly string[]).includes(service), `service:flags entries separated by semicolons (services: ${PIPELINE_STAGES.join(', ')})`).map(([service, flags]) => [
+    service,
+    flags.trim().split(/\s+/).filter(Boolean),
+  ]),
 );
 
 /** A cohort of at least `count` events (≈ 6 events per patient-hour), cut to `count`. */
