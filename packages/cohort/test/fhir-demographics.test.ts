@@ -20,7 +20,7 @@ describe('FHIR: the PhysioNet variables by LOINC', () => {
     expect(m.events[0]).toMatchObject({ schema: 'lab_result', payload: { kind: 'ph', value: 7.28 } });
   });
 
-  it("a result's later version is an event of its own, not a duplicate of the first; a retry of one version is one event", () => {
+  it("a result's later version with a new value is an event of its own, not a duplicate of the first; the same value again is one event", () => {
     const hr = (status: string, value: number) => observation('8867-4', value, '/min', { id: 'hr-1', status });
     const [final, retry, amended, corrected] = [hr('final', 72), hr('final', 72), hr('amended', 145), hr('corrected', 140)].map((o) => mapObservation(o));
     // The same id, patient and code gave the amendment the first value's event id: the feature service dropped it as a duplicate.
@@ -28,7 +28,9 @@ describe('FHIR: the PhysioNet variables by LOINC', () => {
     expect(new Set([final, amended, corrected].map((m) => m!.events[0]!.eventId)).size).toBe(3);
     expect(amended!.events[0]).toMatchObject({ payload: { kind: 'heart_rate', value: 145 } });
     expect(amended!.issues).toEqual([expect.objectContaining({ severity: 'information', expression: 'Observation.status', diagnostics: expect.stringContaining('not retracted') })]);
-    expect(mapObservation(hr('preliminary', 72)).events[0]!.eventId).not.toBe(final!.events[0]!.eventId);
+    // A final that confirms the preliminary value is the same event (counted once); one that changes it is not.
+    expect(mapObservation(hr('preliminary', 72)).events[0]!.eventId).toBe(final!.events[0]!.eventId);
+    expect(mapObservation(hr('preliminary', 70)).events[0]!.eventId).not.toBe(final!.events[0]!.eventId);
   });
 
   it('a subject by identifier is keyed by its system and value, and refused without a system', () => {

@@ -220,17 +220,18 @@ export function mapObservation(resource: unknown, options: MapObservationOptions
   const receivedAt = iso(Math.floor((options.receivedAt ?? new Date()).getTime() / 1000) * 1000);
   const identity = typeof resource.id === 'string' ? `id:${resource.id}` : `json:${deterministicId('fhir-json', JSON.stringify(resource))}`;
   // A result's id stays the same through its versions (preliminary → final → amended): the
-  // status and the value are part of the event's id, so that a correction is an event of its
-  // own and not a duplicate of the value it corrects (which the feature service dropped, with
-  // a 202 to the sender), while a retry of the same version is still one event.
+  // value is part of the event's id, so that a correction is an event of its own and not a
+  // duplicate of the value it corrects (which the feature service dropped, with a 202 to the
+  // sender), while a retry, or a final that confirms the preliminary value, is still one event
+  // (the status is not: an unchanged value counted twice would inflate the counts).
   const status = resource.status as string;
   if (status === 'amended' || status === 'corrected') {
-    issues.push({ severity: 'information', code: 'informational', expression: `${path}.status`, diagnostics: `status ${status}: its value is added beside the earlier version's, which is not retracted: both readings are kept` });
+    issues.push({ severity: 'information', code: 'informational', expression: `${path}.status`, diagnostics: `status ${status}: a changed value is added beside the earlier version's, which is not retracted (both readings are kept); an unchanged one is the same event` });
   }
   const events: RawEvent[] = measured.map((m) => {
     const envelope = {
       schemaVersion: 1 as const,
-      eventId: deterministicId('fhir', patientId!, identity, m.part, status, String(m.value.value), m.value.unit),
+      eventId: deterministicId('fhir', patientId!, identity, m.part, String(m.value.value), m.value.unit),
       patientId: patientId!,
       encounterId,
       occurredAt: iso(effective!),
