@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Challenger } from './challenger.js';
 import type { DriftMonitor } from './drift.js';
 import { ModelRejectedError, type ModelHolder } from './model-holder.js';
-import { featureSetMismatch, news2Implausible, scoreVector, unknownFeatureNames } from './scorer.js';
+import { featureSetMismatch, news2Implausible, news2Refusal, scoreVector, unknownFeatureNames } from './scorer.js';
 
 export interface ScoringAppDeps extends ServiceAppDeps {
   models: ModelHolder;
@@ -223,9 +223,8 @@ export function buildApp(deps: ScoringAppDeps): FastifyInstance {
           // NEWS2 from the snapshot's vital signs, as the feature service would have worked it out:
           // the served band's floor must not rest on a NEWS2 the vitals contradict, or on none.
           const news2 = news2FromSnapshotVitals(body.features);
-          if (news2.issues.length > 0) {
-            return sendProblem(reply, 422, { type: 'implausible-news2', title: 'The NEWS2 of the features is not a NEWS2', detail: `implausible NEWS2: ${news2.issues.map((i) => i.message).join('; ')}`.slice(0, 1000), issues: news2.issues });
-          }
+          const contradicted = news2Refusal(news2.issues);
+          if (contradicted) return sendProblem(reply, 422, { type: 'implausible-news2', title: 'The NEWS2 of the features is not a NEWS2', detail: contradicted.error, issues: contradicted.issues });
           vector = vectorFromSnapshot({ ...body, features: news2.features }, now());
         }
         const implausible = news2Implausible(vector);

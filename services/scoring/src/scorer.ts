@@ -66,15 +66,20 @@ export function featureSetMismatch(vector: FeatureVectorEvent, expectedVersion: 
   return null;
 }
 
+/** NEWS2 issues as a refusal (a dead letter's error, a 422's detail), or null when there are none. */
+export function news2Refusal(issues: FeatureSetMismatch['issues']): FeatureSetMismatch | null {
+  if (issues.length === 0) return null;
+  return { error: `implausible NEWS2: ${issues.map((i) => i.message).join('; ')}`.slice(0, 1000), issues };
+}
+
 /**
- * Why a vector's NEWS2 cannot be one (a total outside 0–20, a part outside 0–3): a vector
- * that claims it is corrupt, and its score would carry it (and the floor it sets) on.
+ * Why a vector's NEWS2 cannot be one (a total outside 0–20, a part outside 0–3, a total that
+ * is not the sum of its parts): a vector that claims it is corrupt, and its score would carry
+ * it (and the floor it sets) on.
  */
 export function news2Implausible(vector: FeatureVectorEvent): FeatureSetMismatch | null {
   const catalogue = catalogueOf(vector.payload);
-  const issues = news2Problems(catalogue ? pickFeatures(catalogue.values, NEWS2_FEATURE_NAMES) : vector.payload.features);
-  if (issues.length === 0) return null;
-  return { error: `implausible NEWS2: ${issues.map((i) => i.message).join('; ')}`.slice(0, 1000), issues };
+  return news2Refusal(news2Problems(catalogue ? pickFeatures(catalogue.values, NEWS2_FEATURE_NAMES) : vector.payload.features));
 }
 
 /** `served`: the score the ward sees (ehr.scores.v1); `shadow`: a challenger's, for comparison only. */
