@@ -19,8 +19,11 @@ export interface BundleResource {
   resource: Json;
 }
 
-/** `Patient/123`, `…/Patient/123`, or `urn:uuid:…` → the id (the same rule as Observation.subject). */
-function refId(ref: unknown, type: string, aliases?: ReadonlyMap<string, string>): string | null {
+/**
+ * `Patient/123`, `…/Patient/123`, or `urn:uuid:…` → the id; a uuid the Bundle gives an id
+ * (`aliases`) → that id. Observation.subject and .encounter read references by this rule too.
+ */
+export function refId(ref: unknown, type: string, aliases?: ReadonlyMap<string, string>): string | null {
   if (!isObject(ref) || typeof ref.reference !== 'string') return null;
   const r = ref.reference;
   const urn = /^urn:uuid:([0-9a-fA-F-]{36})$/.exec(r);

@@ -7,7 +7,7 @@ import { deterministicId, type RawEvent } from '@ehr/features';
 import { BP_PANEL_LOINC, LOINC_SIGNALS, type SignalRef } from '../codes.js';
 import { iso } from '../time.js';
 import { realDay } from './day.js';
-import { mapDemographicEntries, type BundleResource } from './encounter.js';
+import { mapDemographicEntries, refId, type BundleResource } from './encounter.js';
 
 export const LOINC_SYSTEM = 'http://loinc.org';
 
@@ -60,13 +60,7 @@ function parseEffective(value: unknown, expression: string, issues: FhirIssue[])
  */
 function referenceId(ref: unknown, type: string, aliases?: ReadonlyMap<string, string>): string | null {
   if (!isObject(ref)) return null;
-  if (typeof ref.reference === 'string') {
-    const r = ref.reference;
-    const urn = /^urn:uuid:([0-9a-fA-F-]{36})$/.exec(r);
-    if (urn) return aliases?.get(urn[1]!.toLowerCase()) ?? urn[1]!.toLowerCase();
-    const m = new RegExp(`(?:^|/)${type}/([^/]+)(?:/_history/[^/]+)?$`).exec(r);
-    return m && FHIR_ID.test(m[1]!) ? m[1]! : null;
-  }
+  if (typeof ref.reference === 'string') return refId(ref, type, aliases);
   const identifier = ref.identifier;
   if (isObject(identifier) && typeof identifier.system === 'string' && identifier.system.length > 0 && identifier.system.length <= 1024 && typeof identifier.value === 'string' && IDENTIFIER_VALUE.test(identifier.value)) {
     return `${deterministicId('fhir-identifier-system', identifier.system).slice(0, 8)}:${identifier.value}`;
