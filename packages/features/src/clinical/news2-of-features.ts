@@ -80,15 +80,15 @@ export function news2Problems(features: Readonly<FeatureValues>): ValidationIssu
   return issues;
 }
 
-/** The vital signs a snapshot names and the NEWS2 parts the feature service scores from them. */
-const VITAL_PARTS = [
-  ['respiratory_rate', 'news2_respiratory_rate'],
-  ['spo2', 'news2_spo2'],
-  ['on_oxygen', 'news2_air_or_oxygen'],
-  ['systolic_bp', 'news2_systolic_bp'],
-  ['heart_rate', 'news2_heart_rate'],
-  ['temperature', 'news2_temperature'],
-] as const;
+/** The vital sign (as a snapshot names it) each NEWS2 part is scored from; consciousness has none. */
+const VITAL_OF_PART: Readonly<Partial<Record<keyof News2Parts, string>>> = {
+  respiratoryRate: 'respiratory_rate',
+  spo2: 'spo2',
+  airOrOxygen: 'on_oxygen',
+  systolicBp: 'systolic_bp',
+  heartRate: 'heart_rate',
+  temperature: 'temperature',
+};
 
 /**
  * A snapshot's features (POST /score with named values) with NEWS2 worked out from its vital
@@ -104,7 +104,8 @@ export function news2FromSnapshotVitals(features: Readonly<Record<string, number
     const v = Object.hasOwn(features, name) ? features[name] : null;
     return typeof v === 'number' && Number.isFinite(v) ? v : null;
   };
-  if (VITAL_PARTS.every(([vital]) => valueOf(vital) === null)) return { features: { ...features }, issues: [] };
+  const vitals = Object.entries(VITAL_OF_PART) as [keyof News2Parts, string][];
+  if (vitals.every(([, vital]) => valueOf(vital) === null)) return { features: { ...features }, issues: [] };
   const onOxygen = valueOf('on_oxygen');
   const scored = news2({
     respiratoryRate: valueOf('respiratory_rate'),
@@ -117,20 +118,13 @@ export function news2FromSnapshotVitals(features: Readonly<Record<string, number
   });
   const out: Record<string, number | null> = { ...features };
   const issues: ValidationIssue[] = [];
-  const parts: Record<string, number | null> = {
-    news2_respiratory_rate: scored.parts.respiratoryRate,
-    news2_spo2: scored.parts.spo2,
-    news2_air_or_oxygen: scored.parts.airOrOxygen,
-    news2_systolic_bp: scored.parts.systolicBp,
-    news2_heart_rate: scored.parts.heartRate,
-    news2_temperature: scored.parts.temperature,
-  };
-  for (const [vital, part] of VITAL_PARTS) {
-    const computed = parts[part]!;
+  for (const [part, vital] of vitals) {
+    const computed = scored.parts[part];
     if (computed === null) continue;
-    const given = valueOf(part);
-    if (given !== null && given !== computed) issues.push({ path: `payload.features.${part}`, message: `${part} ${given} disagrees with ${vital} ${valueOf(vital)}, which NEWS2 scores ${computed}` });
-    out[part] = computed;
+    const name = PART_FEATURES[part];
+    const given = valueOf(name);
+    if (given !== null && given !== computed) issues.push({ path: `payload.features.${name}`, message: `${name} ${given} disagrees with ${vital} ${valueOf(vital)}, which NEWS2 scores ${computed}` });
+    out[name] = computed;
   }
   let total = 0;
   for (const name of Object.values(PART_FEATURES)) {
