@@ -191,3 +191,31 @@ describe('mapped events are checked against the contract at the door', () => {
     expect(r.body).toContain('future_event');
   });
 });
+
+describe('POST /fhir: a batch of hostile entries beside a good one', () => {
+  it('refuses each hostile entry with its reason and lands the good one, under the right patient', async () => {
+    const obs = (subject: unknown, extra: Record<string, unknown> = {}) => ({
+      resource: { resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] }, subject, effectiveDateTime: '2026-01-05T10:00:00Z', valueQuantity: { value: 88, unit: '/min', code: '/min' }, ...extra },
+      request: { method: 'POST', url: 'Observation' },
+    });
+    const encounter = (method: string, start: string) => ({ resource: { resourceType: 'Encounter', id: 'e1', status: 'in-progress', subject: { reference: 'Patient/p1' }, period: { start } }, request: { method, url: 'Encounter' } });
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'batch',
+      entry: [
+        encounter('DELETE', '2026-01-05T08:00:00Z'),
+        encounter('POST', '2026-02-30T08:00:00Z'),
+        obs({ identifier: { value: '__proto__' } }),
+        obs({ reference: 'Patient/p1' }, { valueQuantity: { value: 0.5, comparator: '<', unit: '/min', code: '/min' } }),
+        obs({ identifier: { system: 'urn:oid:1.2.3', value: '__proto__' } }),
+      ],
+    };
+    const r = await post('/fhir', bundle);
+    expect(r.statusCode, r.body).toBe(200);
+    const statuses = r.json().entry.map((e: { response: { status: string } }) => e.response.status);
+    expect(statuses).toEqual(['400 Bad Request', '400 Bad Request', '400 Bad Request', '400 Bad Request', '202 Accepted']);
+    const [landed] = await drain(producer.bus, 1);
+    expect(landed!.event).toMatchObject({ schema: 'vital_sign', payload: { kind: 'heart_rate', value: 88 } });
+    expect(landed!.event.patientId).toMatch(/^[0-9a-f]{8}:__proto__$/);
+  });
+});
