@@ -72,6 +72,17 @@ describe('GET /fhir/RiskAssessment', () => {
     });
   });
 
+  it('names a patient or encounter whose id is no FHIR id (a FHIR identifier\'s `<tag>:<value>`) by identifier, not by a reference no server could resolve', async () => {
+    const s = service();
+    const patientId = '3f2a9c1e:MRN_1001';
+    s.ward.apply(makeScore({ patientId, t: T0, band: 'low', news2: 1 }), T0);
+    const r = await get(s, `/fhir/RiskAssessment?subject=${encodeURIComponent(`Patient/${patientId}`)}`);
+    expect(r.statusCode).toBe(200);
+    const { resource } = r.json().entry[0];
+    expect(resource.subject).toEqual({ type: 'Patient', identifier: { system: 'tag:ehr-pipeline,2026:patient-id', value: patientId } });
+    expect(resource.encounter).toEqual({ type: 'Encounter', identifier: { system: 'tag:ehr-pipeline,2026:encounter-id', value: `enc-${patientId}` } });
+  });
+
   it('takes subject=<id>, patient=<id> and a full Patient URL alike', async () => {
     const s = service();
     for (const query of ['subject=P-7', 'patient=P-7', 'patient=Patient/P-7', 'subject=https://ehr.example.org/fhir/Patient/P-7']) {

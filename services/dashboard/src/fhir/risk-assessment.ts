@@ -1,6 +1,6 @@
 // A score as a FHIR R4 RiskAssessment (http://hl7.org/fhir/R4/riskassessment.html), so that
 // an EHR can pull scores in its own format. Pure mapping from what the ward keeps per score.
-import type { Bundle, CodeableConcept, RiskAssessment, RiskAssessmentPrediction } from 'fhir/r4.js';
+import type { Bundle, CodeableConcept, Reference, RiskAssessment, RiskAssessmentPrediction } from 'fhir/r4.js';
 import type { ScoreRecord } from '../ward.js';
 
 /** Identifier systems of our own ids (non-dereferenceable tag: URIs). */
@@ -8,6 +8,20 @@ export const SCORE_ID_SYSTEM = 'tag:ehr-pipeline,2026:score-id';
 export const EVENT_ID_SYSTEM = 'tag:ehr-pipeline,2026:event-id';
 export const MODEL_SYSTEM = 'tag:ehr-pipeline,2026:model';
 export const OUTCOME_SYSTEM = 'tag:ehr-pipeline,2026:outcome';
+export const PATIENT_ID_SYSTEM = 'tag:ehr-pipeline,2026:patient-id';
+export const ENCOUNTER_ID_SYSTEM = 'tag:ehr-pipeline,2026:encounter-id';
+
+/** FHIR R4's id type (http://hl7.org/fhir/R4/datatypes.html#id): what may follow `Patient/` in a literal reference. */
+const FHIR_ID = /^[A-Za-z0-9.-]{1,64}$/;
+
+/**
+ * A reference to the pipeline's patient or encounter: literal (`Patient/<id>`) when the id is
+ * a FHIR id, else logical, by identifier. The pipeline's ids may hold ':' and '_' (a FHIR
+ * subject named by identifier becomes `<tag of its system>:<value>`), which no FHIR id can.
+ */
+function referenceTo(type: 'Patient' | 'Encounter', id: string, system: string): Reference {
+  return FHIR_ID.test(id) ? { reference: `${type}/${id}` } : { type, identifier: { system, value: id } };
+}
 
 /** HL7's qualitative risk codes: the band (and NEWS2's band) in words an EHR knows. */
 const RISK_PROBABILITY = 'http://terminology.hl7.org/CodeSystem/risk-probability';
@@ -60,8 +74,8 @@ export function toRiskAssessment(patientId: string, record: ScoreRecord): RiskAs
     id: record.scoreId,
     identifier: [{ system: SCORE_ID_SYSTEM, value: record.scoreId }],
     status: 'final',
-    subject: { reference: `Patient/${patientId}` },
-    ...(record.encounterId ? { encounter: { reference: `Encounter/${record.encounterId}` } } : {}),
+    subject: referenceTo('Patient', patientId, PATIENT_ID_SYSTEM),
+    ...(record.encounterId ? { encounter: referenceTo('Encounter', record.encounterId, ENCOUNTER_ID_SYSTEM) } : {}),
     occurrenceDateTime: new Date(record.t).toISOString(),
     method: method(record),
     // A logical reference: the event id of the Observation (or other event) whose arrival made this score.
