@@ -5,11 +5,14 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { PatientAlertState } from './alert-state.js';
 import type { BudgetUse } from './budget.js';
 
-const Time = Type.Number();
-const NullableTime = Type.Union([Type.Number(), Type.Null()]);
+// Epoch milliseconds within the years the contracts accept (1900-9999): a time outside them
+// is no clock's (`new Date(1e300)` cannot be printed), and one such alert read back would
+// fail every list and every event that shows it.
+const Time = Type.Number({ minimum: Date.UTC(1900, 0, 1), maximum: Date.UTC(9999, 11, 31, 23, 59, 59, 999) });
+const NullableTime = Type.Union([Time, Type.Null()]);
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
-const Overdue = Type.Object({ lastObservationAt: Time, dueAt: Time, intervalHours: Type.Number() }, { additionalProperties: false });
+const Overdue = Type.Object({ lastObservationAt: Time, dueAt: Time, intervalHours: Type.Number({ exclusiveMinimum: 0, maximum: 24 * 366 }) }, { additionalProperties: false });
 
 const StoredState = Type.Object(
   {

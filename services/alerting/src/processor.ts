@@ -89,18 +89,23 @@ export function createAlertingProcessor({ bus, logger, metrics, engine, policy, 
     }
   }
 
-  /** Alert events first, then the state that already includes them; rolls the engine back if either fails. */
+  /**
+   * Alert events first, then the state that already includes them; rolls the engine back if
+   * building or writing either fails (a throw left outside would keep the applied offset, and
+   * the redelivered batch would be skipped with its events never published).
+   */
   async function publish(transitions: readonly Transition[], changed: Iterable<string>, evicted: readonly string[], before: EngineSnapshot, budgetChanged: boolean): Promise<AlertEvent[]> {
-    const produced = now();
-    const alertEvents = transitions.map((t) => toAlertEvent(t, policy, produced));
-    const state: OutgoingRecord[] = [];
-    for (const id of new Set(changed)) {
-      const s = engine.state(id);
-      state.push(s ? stateRecord(s) : evictedRecord(id));
-    }
-    for (const id of evicted) state.push(evictedRecord(id));
-    if (budgetChanged) for (const use of engine.budget.entries()) state.push(budgetRecord(use));
+    let alertEvents: AlertEvent[];
     try {
+      const produced = now();
+      alertEvents = transitions.map((t) => toAlertEvent(t, policy, produced));
+      const state: OutgoingRecord[] = [];
+      for (const id of new Set(changed)) {
+        const s = engine.state(id);
+        state.push(s ? stateRecord(s) : evictedRecord(id));
+      }
+      for (const id of evicted) state.push(evictedRecord(id));
+      if (budgetChanged) for (const use of engine.budget.entries()) state.push(budgetRecord(use));
       if (alertEvents.length > 0) await bus.produce(TOPICS.alerts, alertEvents.map((e) => ({ key: e.patientId, value: JSON.stringify(e) })));
       if (state.length > 0) await bus.produce(TOPICS.alertState, state);
     } catch (err) {

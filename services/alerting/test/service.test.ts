@@ -312,6 +312,28 @@ describe('alerting service', () => {
     expect((await service.app.inject('/metrics')).body).toMatch(/^ehr_alerting_changelog_unreadable_total\{[^}]*\} 0$/m);
   });
 
+  it('skips a changelog state whose times no clock can hold (raised at 1e300 ms), so that one record cannot fail the alert list for every patient', async () => {
+    const broker = new MemoryBroker();
+    const clock = fakeClock(T0 + 5 * MIN);
+    const { events, send } = await watch(broker);
+    const first = await start(broker, clock);
+    await send({ patient: 'p1', minute: 0, p: 0.3 }, { patient: 'p1', minute: 1, p: 0.3 });
+    await waitFor(() => events.length === 1, 'the raised event');
+    const before = (await first.app.inject('/alerts')).json();
+    await first.stop();
+    const hostile = {
+      v: 1, patientId: 'P9', encounterId: null, unit: null, streak: 0, episode: false, lastAlert: null, latest: null, overdueFor: null, closed: [], applied: null,
+      alerts: [{ alertId: 'a1', kind: 'deterioration', severity: 'high', status: 'open', raisedAt: 1e300, escalateAt: null, escalatedAt: null, acknowledgedAt: null, acknowledgedBy: null, scoreId: null, level: null, probability: null, news2: null, unit: null, reason: 'x', overdue: null }],
+    };
+    await new MemoryBus({ broker }).produce(TOPICS.alertState, [{ key: 'P9', value: JSON.stringify(hostile) }]);
+
+    const second = await start(broker, clock);
+    const list = await second.app.inject('/alerts');
+    expect(list.statusCode).toBe(200);
+    expect(list.json().alerts).toEqual(before.alerts);
+    expect((await second.app.inject('/metrics')).body).toMatch(/^ehr_alerting_changelog_unreadable_total\{[^}]*\} 1$/m);
+  });
+
   it('dead-letters a score whose applying keeps throwing after 3 deliveries, and publishes what the scores before it in the batch raised', async () => {
     const broker = new MemoryBroker();
     const clock = fakeClock(T0 + 5 * MIN);
