@@ -13,6 +13,8 @@ import {
   FEATURE_COUNT,
   FEATURE_NAMES,
   FEATURE_SET_VERSION,
+  MODEL_NAME_MAX,
+  MODEL_VERSION_MAX,
   type FeatureDraft,
   type FeatureVectorEvent,
   isFrame,
@@ -164,6 +166,15 @@ describe('severity score on the wire', () => {
         [FEATURE_NAMES[1]!]: plain.payload.features[FEATURE_NAMES[1]!],
       });
     }
+  });
+
+  it('refuses a model name, version or top feature longer than the contract bounds (every reader keeps them per score)', () => {
+    const score = scoreOf(toFeatureVectorEvent(drafts()[0]!, when), 'model');
+    const at = (payload: Partial<SeverityScoreEvent['payload']>) => reasonOf(decodeSeverityScore(encodeSeverityScore({ ...score, payload: { ...score.payload, ...payload } })));
+    expect(at({ model: { name: 'm'.repeat(MODEL_NAME_MAX), version: 'v'.repeat(MODEL_VERSION_MAX) } })).toBe('ok');
+    expect(at({ model: { name: 'm'.repeat(MODEL_NAME_MAX + 1), version: '1' } })).toBe('schema_invalid');
+    expect(at({ model: { name: 'rf', version: 'v'.repeat(MODEL_VERSION_MAX + 1) } })).toBe('schema_invalid');
+    expect(at({ topFeatures: [{ feature: 'f'.repeat(97), value: 1, contribution: 0.1 }] })).toBe('schema_invalid');
   });
 
   it('still reads the JSON with names already on a topic (upgrade)', () => {

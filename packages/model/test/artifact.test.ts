@@ -165,6 +165,8 @@ describe('save / load', () => {
     expect(await problemsOf((a) => { (a.calibration as Record<string, unknown>).method = 'magic'; })).toMatch(/calibration.method: expected 'none' or 'platt' or 'isotonic', got "magic"/);
     expect(await problemsOf((a) => { (a.hyperparameters as Record<string, unknown>).nTrees = 2.5; })).toMatch(/hyperparameters.nTrees: expected a whole number, got 2.5/);
     expect(await problemsOf((a) => { (a.featureNames as string[])[3] = ''; })).toMatch(/featureNames\[3\]: expected a non-empty string/);
+    // Every score carries the name: one the score contract would refuse is refused at load instead.
+    expect(await problemsOf((a) => { a.name = 'n'.repeat(129); })).toMatch(/- name: expected at most 128 characters, got 129/);
     expect(await problemsOf((a) => { a.label = { name: 'SepsisLabel', description: 'x', horizonHours: -6 }; })).toMatch(/label.horizonHours: must be >= 0, got -6/);
     // content edited without re-hashing
     expect(await problemsOf((a) => { a.name = 'tampered'; }, false)).toMatch(/contentHash: the file says [0-9a-f]{64} but its content hashes to/);

@@ -72,6 +72,9 @@ export interface PatientView {
 
 export type PatientWire = PatientView & { add?: Point[]; hist?: Point[] };
 
+/** Models (and NEWS2-only scoring) the ward lists at most: a champion, a challenger and their recent predecessors fit many times over. */
+export const MAX_MODELS_LISTED = 16;
+
 export interface ModelSeen {
   mode: 'model' | 'news2_only';
   name: string | null;
@@ -335,12 +338,20 @@ export class WardState {
   }
 
   private noteModel(mode: 'model' | 'news2_only', model: { name: string; version: string } | null, scoredAt: number): void {
-    const key = `${mode}|${model?.name ?? ''}|${model?.version ?? ''}`;
+    // As a JSON array: no name or version can make two models one key.
+    const key = JSON.stringify([mode, model?.name ?? null, model?.version ?? null]);
     const seen = this.models.get(key);
     if (seen) {
       seen.scores++;
       seen.lastScoredAt = Math.max(seen.lastScoredAt, scoredAt);
       return;
+    }
+    // Every page gets the whole list when it changes: a stream of scores each naming another
+    // version must not grow it (and each push) without end. The least recently scored goes.
+    if (this.models.size >= MAX_MODELS_LISTED) {
+      let stalest: [string, ModelSeen] | null = null;
+      for (const entry of this.models) if (!stalest || entry[1].lastScoredAt < stalest[1].lastScoredAt) stalest = entry;
+      if (stalest) this.models.delete(stalest[0]);
     }
     this.models.set(key, { mode, name: model?.name ?? null, version: model?.version ?? null, lastScoredAt: scoredAt, scores: 1 });
     this.modelsChanged = true;

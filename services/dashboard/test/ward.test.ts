@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { VitalExtractor, WardState, type WardOptions } from '../src/index.js';
 import { makeScore } from './fixtures.js';
+import { MAX_MODELS_LISTED } from '../src/ward.js';
 
 const T0 = Date.parse('2026-03-01T08:00:00Z');
 const options = (over: Partial<WardOptions> = {}): WardOptions => ({
@@ -111,6 +112,14 @@ describe('ward state', () => {
     expect(ward.sweep(now)).toBe(1);
     expect(ward.size).toBe(1);
     expect(ward.drain(10)!.removed).toEqual(['a']);
+  });
+
+  it('lists at most MAX_MODELS_LISTED models, dropping the least recently scored: scores each naming another version cannot grow the list', () => {
+    const ward = new WardState(options());
+    for (let i = 0; i < 100; i++) ward.apply(makeScore({ patientId: `p${i}`, t: T0 + i * 1000, band: 'low', model: { name: 'm', version: `v${i}` } }));
+    const listed = ward.snapshot(5).models;
+    expect(listed).toHaveLength(MAX_MODELS_LISTED);
+    expect(listed.map((m) => m.version)).toEqual(Array.from({ length: MAX_MODELS_LISTED }, (_, i) => `v${100 - MAX_MODELS_LISTED + i}`));
   });
 
   it('lists the models it has seen, and NEWS2-only scoring', () => {

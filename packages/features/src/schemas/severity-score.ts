@@ -9,9 +9,14 @@ export type SeverityBand = Static<typeof SeverityBand>;
 export const News2Band = Type.Union([Type.Literal('low'), Type.Literal('low_medium'), Type.Literal('medium'), Type.Literal('high')]);
 export type News2Band = Static<typeof News2Band>;
 
+/** Longest model name and version a score carries (the model artifact refuses longer ones). */
+export const MODEL_NAME_MAX = 128;
+export const MODEL_VERSION_MAX = 64;
+
 export const TopFeature = Type.Object(
   {
-    feature: Type.String(),
+    // A catalogue name (FeatureValues' keys are as long at most).
+    feature: Type.String({ maxLength: 96 }),
     value: Type.Union([Type.Number(), Type.Null()]),
     contribution: Type.Number({ description: 'Change in probability of severe attributed to this feature (tree-path attribution)' }),
   },
@@ -51,7 +56,8 @@ export const SeverityScorePayload = Type.Object(
     bandReason: Type.Optional(Type.String({ maxLength: 240, description: 'one line: why this band' })),
     news2: Type.Union([Type.Integer({ minimum: 0, maximum: 20 }), Type.Null()]),
     news2Band: Type.Union([News2Band, Type.Null()]),
-    model: Type.Union([Type.Object({ name: Type.String(), version: Type.String() }, { additionalProperties: false }), Type.Null()]),
+    // Bounded as the model artifact bounds them: every reader keeps these per score.
+    model: Type.Union([Type.Object({ name: Type.String({ maxLength: MODEL_NAME_MAX }), version: Type.String({ maxLength: MODEL_VERSION_MAX }) }, { additionalProperties: false }), Type.Null()]),
     features: FeatureValues,
     topFeatures: Type.Array(TopFeature, { maxItems: 50 }),
     latencyMs: Type.Number({ minimum: 0 }),

@@ -2,6 +2,7 @@
 // it validates a document (readModelArtifact) and gives its static type. Nested reports
 // whose types live with the code that computes them (calibration, bands, metrics, drift)
 // keep those types here through Type.Unsafe, and are still checked at run time.
+import { MODEL_NAME_MAX, MODEL_VERSION_MAX } from '@ehr/features';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { BandThresholds } from '../bands.js';
 import type { Calibration } from '../calibration.js';
@@ -166,9 +167,10 @@ export type SeenPatients = Static<typeof SeenPatientsSchema>;
 export const ModelArtifactSchema = Type.Object({
   schema: Type.Literal(ARTIFACT_SCHEMA),
   schemaVersion: Type.Literal(ARTIFACT_SCHEMA_VERSION),
-  name: NonEmpty,
+  /** Every score carries it: a model whose scores the contract would refuse is refused here, at load. */
+  name: Type.String({ minLength: 1, maxLength: MODEL_NAME_MAX }),
   /** First VERSION_LENGTH hex digits of contentHash. */
-  version: Type.String({ pattern: '^[0-9a-f]+$' }),
+  version: Type.String({ pattern: '^[0-9a-f]+$', maxLength: MODEL_VERSION_MAX }),
   /** sha256 (hex) of the canonical content (everything except createdAt, version, contentHash). */
   contentHash: Hex64,
   /** ISO time: SOURCE_DATE_EPOCH when set, else the time of training. Not hashed. */

@@ -54,6 +54,8 @@ function describe(e: ValueError): string {
       return `'${String(e.value)}' does not match ${String(e.schema.pattern)}`;
     case ValueErrorType.StringMinLength:
       return 'expected a non-empty string';
+    case ValueErrorType.StringMaxLength:
+      return `expected at most ${String(e.schema.maxLength)} characters, got ${String(e.value).length}`;
     case ValueErrorType.ArrayMinItems:
       return `expected at least ${String(e.schema.minItems)} values`;
     case ValueErrorType.Integer:
