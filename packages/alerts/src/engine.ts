@@ -146,6 +146,25 @@ export class AlertEngine {
     this.budget.reset(snapshot.budget);
   }
 
+  /**
+   * The patients to let go while more than `max` are held: those with no open alert, least
+   * recently scored first, down to 98 % of `max` (so the sweep is not repeated on every new
+   * patient). A patient with an open alert is never among them, so a ward with more open
+   * alerts than `max` stays above it.
+   */
+  overCap(max: number): string[] {
+    if (this.states.size <= max) return [];
+    const excess = this.states.size - Math.floor(max * 0.98);
+    const quiet = [...this.states.values()].filter((s) => s.alerts.length === 0);
+    quiet.sort((a, b) => (a.latest?.at ?? -Infinity) - (b.latest?.at ?? -Infinity));
+    return quiet.slice(0, excess).map((s) => s.patientId);
+  }
+
+  /** Drops these patients' state (the cap's choice, after a snapshot that can put them back). */
+  forget(patientIds: readonly string[]): void {
+    for (const id of patientIds) this.drop(id);
+  }
+
   /** Every patient with state (the service's restart test compares them). */
   patientIds(): string[] {
     return [...this.states.keys()];

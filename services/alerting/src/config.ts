@@ -17,6 +17,11 @@ export const AlertingEnv = Type.Composite([
     ALERTING_TICK_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000, description: 'how often the clock checks escalations, overdue observations and patients who left' }),
     ALERTING_RESTORE_TIMEOUT_MS: Type.Integer({ minimum: 1_000, default: 120_000, description: 'deadline for reading the alert state changelog at start' }),
     ALERTING_BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 16 * 1024, description: 'largest accepted HTTP request body' }),
+    ALERTING_MAX_PATIENTS: Type.Integer({
+      minimum: 1,
+      default: 50_000,
+      description: 'patients whose alert state is held; past it the least recently scored without an open alert are let go (their next score starts afresh)',
+    }),
   }),
 ]);
 export type AlertingConfig = Static<typeof AlertingEnv>;

@@ -22,11 +22,13 @@ export interface AlertingProcessorDeps {
    * RecordIsolation with 3 attempts).
    */
   isolation?: RecordIsolation;
+  /** Patients held at most (ALERTING_MAX_PATIENTS); default unbounded. */
+  maxPatients?: number;
 }
 
 export type CommandResult = { kind: 'applied' | 'unchanged'; event: AlertEvent } | Exclude<CommandOutcome, { kind: 'applied' | 'unchanged' }>;
 
-export function createAlertingProcessor({ bus, logger, metrics, engine, policy, now, isolation = new RecordIsolation({ logger, metrics }) }: AlertingProcessorDeps) {
+export function createAlertingProcessor({ bus, logger, metrics, engine, policy, now, isolation = new RecordIsolation({ logger, metrics }), maxPatients = Infinity }: AlertingProcessorDeps) {
   const scores = new Counter({ name: 'ehr_alerting_scores_total', help: 'severity scores consumed, by outcome (applied, redelivered)', labelNames: ['outcome'], registers: [metrics] });
   const deadLetters = new Counter({ name: 'ehr_alerting_dead_letters_total', help: 'scores rejected, by reason', labelNames: ['reason'], registers: [metrics] });
   const events = new Counter({ name: 'ehr_alerting_alert_events_total', help: 'alert events published, by type, kind and severity', labelNames: ['type', 'kind', 'severity'], registers: [metrics] });
@@ -40,6 +42,8 @@ export function createAlertingProcessor({ bus, logger, metrics, engine, policy, 
     buckets: [30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400],
     registers: [metrics],
   });
+  const capped = new Counter({ name: 'ehr_alerting_capped_patients_total', help: 'patients without an open alert let go past ALERTING_MAX_PATIENTS (their next score starts afresh)', registers: [metrics] });
+  let capWarnedAt = 0;
   let closedTotal = 0;
   let closedAcknowledged = 0;
   new Gauge({
@@ -116,6 +120,23 @@ export function createAlertingProcessor({ bus, logger, metrics, engine, policy, 
     return alertEvents;
   }
 
+  /**
+   * Past the cap, lets the quietest patients go (a stream of new patient ids must not grow the
+   * state, and every tick's walk over it, without end). They join `before`, so a failed
+   * publish puts them back with the rest; the changelog forgets them with the batch.
+   */
+  function overCap(before: EngineSnapshot): string[] {
+    const letGo = engine.overCap(maxPatients);
+    if (letGo.length === 0) return [];
+    for (const [id, state] of engine.snapshot(letGo).states) if (!before.states.has(id)) before.states.set(id, state);
+    engine.forget(letGo);
+    if (Date.now() - capWarnedAt > 60_000) {
+      capWarnedAt = Date.now();
+      logger.warn({ maxPatients, held: engine.patients, letGo: letGo.length }, 'the patient cap (ALERTING_MAX_PATIENTS) bites: the least recently scored patients without an open alert were let go');
+    }
+    return letGo;
+  }
+
   const raisesDeterioration = (ts: readonly Transition[]) => ts.some((t) => t.type === 'raised' && t.kind === 'deterioration');
 
   return {
@@ -157,7 +178,11 @@ export function createAlertingProcessor({ bus, logger, metrics, engine, policy, 
           for (const d of letters) deadLetters.inc({ reason: d.reason });
           logger.warn({ count: letters.length, topic: batch.topic, partition: batch.partition }, 'dead-lettered scores');
         }
-        if (changed.size > 0) await publish(transitions, changed, [], before, raisesDeterioration(transitions));
+        if (changed.size > 0) {
+          const letGo = overCap(before);
+          await publish(transitions, changed, letGo, before, raisesDeterioration(transitions));
+          capped.inc(letGo.length);
+        }
         isolation.settled(batch.records);
         for (const c of counted) {
           scores.inc({ outcome: c.applied ? 'applied' : 'redelivered' });

@@ -10,7 +10,7 @@ import { createAlertingProcessor, type AlertingProcessor } from './processor.js'
 
 export interface AlertingServiceDeps {
   config: Pick<AlertingConfig, 'ALERTING_GROUP_ID' | 'ALERTING_POLICY' | 'ALERTING_TICK_MS' | 'ALERTING_RESTORE_TIMEOUT_MS' | 'ALERTING_BODY_LIMIT_BYTES' | 'KAFKA_TOPIC_PARTITIONS'> &
-    Partial<Pick<AlertingConfig, 'HOST' | 'ALLOW_INSECURE' | 'AUTH_INGEST_TOKENS' | 'AUTH_READ_TOKENS' | 'AUTH_ADMIN_TOKENS'>> &
+    Partial<Pick<AlertingConfig, 'HOST' | 'ALLOW_INSECURE' | 'AUTH_INGEST_TOKENS' | 'AUTH_READ_TOKENS' | 'AUTH_ADMIN_TOKENS' | 'ALERTING_MAX_PATIENTS'>> &
     Partial<HttpConfig>;
   logger: Logger;
   bus: Bus;
@@ -46,7 +46,7 @@ export function createAlertingService({ config, logger, bus, cwd = process.cwd()
   const lag = new Gauge({ name: 'ehr_alerting_consumer_lag_records', help: 'scores behind the head of the topic', registers: [metrics] });
   const unreadable = new Counter({ name: 'ehr_alerting_changelog_unreadable_total', help: 'changelog records a restore could not read (that patient or unit started afresh; logged with its position)', registers: [metrics] });
 
-  const processor = createAlertingProcessor({ bus, logger, metrics, engine, policy, now });
+  const processor = createAlertingProcessor({ bus, logger, metrics, engine, policy, now, ...(config.ALERTING_MAX_PATIENTS ? { maxPatients: config.ALERTING_MAX_PATIENTS } : {}) });
   // Open alerts name patients: their doors need the read scope (open only on loopback without tokens).
   const auth = new Authenticator({ ALLOW_INSECURE: config.ALLOW_INSECURE ?? false, ...config }, { service: 'alerting', host: config.HOST ?? '127.0.0.1', logger, doors: ['read'] });
   const app = buildApp({ logger, metrics, readiness, engine, policy, processor, bodyLimit: config.ALERTING_BODY_LIMIT_BYTES, now, auth, http: config });

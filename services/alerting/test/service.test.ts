@@ -35,8 +35,8 @@ describe('alerting service', () => {
   });
 
   /** A service on the broker, with a fake clock and a hand-turned tick. */
-  async function start(broker: MemoryBroker, clock: ReturnType<typeof fakeClock>, bus: Bus = new MemoryBus({ broker })): Promise<Service> {
-    const config = loadConfig({ ALERTING_POLICY: policyPath, ALERTING_TICK_MS: '1000', KAFKA_TOPIC_PARTITIONS: '3' });
+  async function start(broker: MemoryBroker, clock: ReturnType<typeof fakeClock>, bus: Bus = new MemoryBus({ broker }), env: Record<string, string> = {}): Promise<Service> {
+    const config = loadConfig({ ALERTING_POLICY: policyPath, ALERTING_TICK_MS: '1000', KAFKA_TOPIC_PARTITIONS: '3', ...env });
     const service = createAlertingService({ config, logger, bus, now: clock.now, manualClock: true });
     await service.start();
     let stopped = false;
@@ -332,6 +332,31 @@ describe('alerting service', () => {
     expect(list.statusCode).toBe(200);
     expect(list.json().alerts).toEqual(before.alerts);
     expect((await second.app.inject('/metrics')).body).toMatch(/^ehr_alerting_changelog_unreadable_total\{[^}]*\} 1$/m);
+  });
+
+  it('holds at most ALERTING_MAX_PATIENTS patients: a flood of new ids lets the least recently scored go, never one with an open alert, and the changelog forgets them too', async () => {
+    const broker = new MemoryBroker();
+    const clock = fakeClock(T0 + 90 * MIN);
+    const { events, send } = await watch(broker);
+    const cap = { ALERTING_MAX_PATIENTS: '10' };
+    const first = await start(broker, clock, new MemoryBus({ broker }), cap);
+    await send({ patient: 'hot', minute: 0, p: 0.3 }, { patient: 'hot', minute: 1, p: 0.3 });
+    await waitFor(() => events.length === 1, 'the raised event');
+    const flood = Array.from({ length: 40 }, (_, i) => ({ patient: `flood-${i}`, minute: 2 + i, p: 0.01 }));
+    await send(...flood);
+    const metric = (body: string, name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(body)?.[1]);
+    await waitFor(async () => metric((await first.app.inject('/metrics')).body, 'ehr_alerting_scores_total') >= 42, 'every score applied');
+    const body = (await first.app.inject('/metrics')).body;
+    expect(metric(body, 'ehr_alerting_patients')).toBeLessThanOrEqual(10);
+    expect(metric(body, 'ehr_alerting_capped_patients_total')).toBeGreaterThanOrEqual(32);
+    const open = (await first.app.inject('/alerts')).json().alerts;
+    expect(open.map((a: { patientId: string }) => a.patientId)).toEqual(['hot']);
+    await first.stop();
+
+    // A restart reads back what was held, not every id the flood named.
+    const second = await start(broker, clock, new MemoryBus({ broker }), cap);
+    expect(metric((await second.app.inject('/metrics')).body, 'ehr_alerting_patients')).toBeLessThanOrEqual(10);
+    expect((await second.app.inject('/alerts')).json().alerts).toEqual(open);
   });
 
   it('dead-letters a score whose applying keeps throwing after 3 deliveries, and publishes what the scores before it in the batch raised', async () => {
