@@ -5,6 +5,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   ArtifactError,
   artifactTimestamp,
+  artifactProblems,
   canonicalJson,
   contentHashOf,
   loadModelArtifact,
@@ -64,6 +65,16 @@ describe('content hash', () => {
 
   it('canonical JSON sorts keys at every level', () => {
     expect(canonicalJson({ b: 1, a: { d: [3, { f: 1, e: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[3,{"e":2,"f":1}]},"b":1}');
+  });
+
+  it('canonical JSON keeps a "__proto__" member a file holds (else two files would share one content hash)', () => {
+    expect(canonicalJson(JSON.parse('{"b":1,"__proto__":{"x":2}}'))).toBe('{"__proto__":{"x":2},"b":1}');
+  });
+
+  it('tells at most 50 problems, and a file of 100,000 bad values is refused as one of a few', () => {
+    const problems = artifactProblems({ ...JSON.parse(JSON.stringify(trained.artifact)), featureImportance: new Array(100_000).fill(null) });
+    expect(problems).toHaveLength(50);
+    expect(problems[0]).toBe('featureImportance[0]: expected a number, got null');
   });
 });
 
@@ -166,6 +177,8 @@ describe('save / load', () => {
     expect(await problemsOf((a) => { (a.hyperparameters as Record<string, unknown>).nTrees = 2.5; })).toMatch(/hyperparameters.nTrees: expected a whole number, got 2.5/);
     expect(await problemsOf((a) => { (a.featureNames as string[])[3] = ''; })).toMatch(/featureNames\[3\]: expected a non-empty string/);
     // Every score carries the name: one the score contract would refuse is refused at load instead.
+    // A calibration that maps to no probability (every score it made would be refused downstream).
+    expect(await problemsOf((a) => { a.calibration = { method: 'isotonic', x: [0, 1], y: [-0.1, 1.2] }; })).toMatch(/calibration.y\[0\]: must be >= 0, got -0.1\n\s+- calibration.y\[1\]: must be <= 1, got 1.2/);
     expect(await problemsOf((a) => { a.name = 'n'.repeat(129); })).toMatch(/- name: expected at most 128 characters, got 129/);
     expect(await problemsOf((a) => { a.label = { name: 'SepsisLabel', description: 'x', horizonHours: -6 }; })).toMatch(/label.horizonHours: must be >= 0, got -6/);
     // content edited without re-hashing

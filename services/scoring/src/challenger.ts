@@ -23,12 +23,14 @@ export interface ChallengerDeps {
   policy: AlertPolicy;
   topK: number;
   now: () => Date;
+  /** Largest artifact loaded (MODEL_MAX_BYTES; default a sixth of the heap). */
+  maxBytes?: number;
 }
 
 /** How long a challenger that threw keeps readiness degraded after its last failure. */
 const FAILURE_MEMORY_MS = 5 * 60_000;
 
-export function createChallenger({ path, bus, logger, metrics, window, policy, topK, now }: ChallengerDeps) {
+export function createChallenger({ path, bus, logger, metrics, window, policy, topK, now, maxBytes }: ChallengerDeps) {
   const log = logger.child({ model: 'challenger' });
   const outcomes = new Counter({
     name: 'ehr_scoring_challenger_scores_total',
@@ -38,7 +40,7 @@ export function createChallenger({ path, bus, logger, metrics, window, policy, t
   });
   const loads = new Counter({ name: 'ehr_scoring_challenger_loads_total', help: 'challenger model load attempts, by result', labelNames: ['result'], registers: [metrics] });
   const comparison = createChallengerComparison(window, policy);
-  const holder = new ModelHolder(path, log, (event) => loads.inc({ result: event.kind }), 'the challenger is skipped');
+  const holder = new ModelHolder(path, log, (event) => loads.inc({ result: event.kind }), 'the challenger is skipped', maxBytes);
   let lastFailure: { at: number; error: string; count: number } | null = null;
 
   // Computed at scrape time from the window, so the gauges always say what GET /model says.

@@ -13,6 +13,12 @@ export const ScoringEnv = Type.Composite([
     MODEL_PATH: Type.String({ minLength: 1, default: 'data/model/severity-model.json', description: 'model artifact to load (and watch)' }),
     MODEL_WATCH: Type.Boolean({ default: true, description: 'reload the model when the artifact file changes' }),
     MODEL_WATCH_INTERVAL_MS: Type.Integer({ minimum: 100, default: 2_000, description: 'how often the artifact file is checked for changes' }),
+    MODEL_MAX_BYTES: Type.Optional(
+      Type.Integer({
+        minimum: 1024 * 1024,
+        description: 'largest model artifact (on disk, and its JSON once decompressed) loaded; default a sixth of the heap (44 MB at the manifest\'s 256 MiB), since a file the heap cannot hold would end the process',
+      }),
+    ),
     SCORING_ADMIN_TOKEN: Type.Optional(
       Type.String({ minLength: 16, description: 'bearer token for POST /model/reload; admin endpoints are refused while unset' }),
     ),

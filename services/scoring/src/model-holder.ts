@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { getHeapStatistics } from 'node:v8';
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@ehr/features';
 import { loadModelArtifact, type SeverityModel } from '@ehr/model';
 import type { Logger } from '@ehr/runtime';
@@ -35,6 +36,15 @@ export function incompatibilities(model: Pick<SeverityModel, 'featureNames' | 'f
   return reasons;
 }
 
+/**
+ * The largest artifact this process loads by default: a sixth of its heap. Loading takes
+ * about five times the artifact's JSON in heap (the served PhysioNet model, 31.5 MB, needs
+ * about 170 MiB), and a file past what the heap holds would not be refused but would end the
+ * process (V8's out-of-memory is fatal), again at every restart. 256 MiB of heap (the
+ * manifest's) loads artifacts up to 44 MB.
+ */
+export const defaultModelMaxBytes = (): number => Math.floor(getHeapStatistics().heap_size_limit / 6);
+
 export interface ModelEvent {
   kind: 'loaded' | 'refused' | 'missing';
   path: string;
@@ -60,6 +70,8 @@ export class ModelHolder {
     private readonly onEvent: (event: ModelEvent) => void = () => undefined,
     /** What scores without it: NEWS2 for the served model; nothing for a challenger, which is skipped. */
     private readonly without = 'scoring with NEWS2 only',
+    /** Larger files (on disk, or once decompressed) are refused before they are parsed (MODEL_MAX_BYTES). */
+    private readonly maxBytes = defaultModelMaxBytes(),
   ) {}
 
   get current(): SeverityModel | null {
@@ -100,7 +112,7 @@ export class ModelHolder {
     this.lastSeen = await signatureOf(path);
     let next: SeverityModel;
     try {
-      next = await loadModelArtifact(path);
+      next = await loadModelArtifact(path, { fileBytes: this.maxBytes, jsonBytes: this.maxBytes });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw err;
       const reasons = [(err as Error).message];

@@ -27,7 +27,7 @@ export interface ScoringServiceDeps {
   > &
     Partial<HttpConfig> &
     Partial<Pick<ScoringConfig, 'AUTH_INGEST_TOKENS' | 'AUTH_READ_TOKENS' | 'AUTH_ADMIN_TOKENS'>> &
-    Partial<Pick<ScoringConfig, 'CONSUMER_MAX_ATTEMPTS' | 'CONSUMER_STALL_SECONDS' | 'CHALLENGER_MODEL_PATH' | 'SCORING_CONCURRENT_PARTITIONS'>>;
+    Partial<Pick<ScoringConfig, 'CONSUMER_MAX_ATTEMPTS' | 'CONSUMER_STALL_SECONDS' | 'CHALLENGER_MODEL_PATH' | 'SCORING_CONCURRENT_PARTITIONS' | 'MODEL_MAX_BYTES'>>;
   logger: Logger;
   bus: Bus;
   now?: () => Date;
@@ -46,7 +46,7 @@ export function createScoringService({ config, logger, bus, now }: ScoringServic
       modelInfo.reset();
       modelInfo.set({ name: models.current.name, version: models.current.version, mode: 'model' }, 1);
     }
-  });
+  }, undefined, config.MODEL_MAX_BYTES);
   modelInfo.set({ name: 'news2', version: 'none', mode: 'news2_only' }, 1);
 
   const readiness = new Readiness('scoring').register('bus', () => bus.status());
@@ -65,6 +65,7 @@ export function createScoringService({ config, logger, bus, now }: ScoringServic
   const challenger = config.CHALLENGER_MODEL_PATH
     ? createChallenger({
         path: config.CHALLENGER_MODEL_PATH,
+        ...(config.MODEL_MAX_BYTES ? { maxBytes: config.MODEL_MAX_BYTES } : {}),
         bus,
         logger,
         metrics,

@@ -96,6 +96,30 @@ describe('scoring service', () => {
     expect((await service.app.inject('/model')).json().version).toBe(versionB);
   });
 
+  it('without a file at MODEL_PATH scores on NEWS2, counts the model as missing (not refused), and a reload answers 404', async () => {
+    const { service } = await started({ MODEL_PATH: join(dir, 'not-there.json'), MODEL_WATCH: 'false', SCORING_ADMIN_TOKEN: TOKEN });
+    expect(service.models.current).toBeNull();
+    const metrics = (await service.app.inject('/metrics')).body;
+    expect(metrics).toMatch(/^ehr_scoring_model_loads_total\{[^}]*result="missing"[^}]*\} 1$/m);
+    expect(metrics).not.toMatch(/result="refused"/);
+    const reload = await service.app.inject({ method: 'POST', url: '/model/reload', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect([reload.statusCode, reload.json().type]).toEqual([404, 'tag:ehr-pipeline,2026:problem:model-missing']);
+  });
+
+  it('refuses an artifact larger than MODEL_MAX_BYTES before parsing it, and keeps serving the model it has', async () => {
+    const fs = await import('node:fs');
+    const path = join(dir, 'bounded.json');
+    fs.copyFileSync(modelA, path);
+    const { service } = await started({ MODEL_PATH: path, MODEL_WATCH: 'false', SCORING_ADMIN_TOKEN: TOKEN, MODEL_MAX_BYTES: String(2 * 1024 * 1024) });
+    expect(service.models.current?.version).toBe(versionA);
+    // Valid JSON, and the same model, but past the bound: a file the heap could not hold is refused the same way.
+    fs.writeFileSync(path, fs.readFileSync(modelA, 'utf8') + ' '.repeat(2 * 1024 * 1024));
+    const refused = await service.app.inject({ method: 'POST', url: '/model/reload', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json().reasons.join()).toMatch(/more than the 2097152 an artifact may have/);
+    expect(service.models.current?.version).toBe(versionA);
+  });
+
   it('refuses admin calls when no token is configured', async () => {
     const { service } = await started({ MODEL_PATH: modelA });
     const r = await service.app.inject({ method: 'POST', url: '/model/reload', headers: { authorization: 'Bearer anything-at-all-here' } });

@@ -14,7 +14,8 @@ import { VERSION_LENGTH, type ArtifactContent, type EncodedForest, type ModelArt
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
-      const sorted: Record<string, unknown> = {};
+      // No prototype: a "__proto__" member is hashed as the member it is, not taken as one.
+      const sorted = Object.create(null) as Record<string, unknown>;
       for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
       return sorted;
     }

@@ -37,7 +37,7 @@ export async function readArtifactJson(path: string, limits: ArtifactLimits = AR
     bytes = await readFile(path);
   } catch (err) {
     if (err instanceof ArtifactError) throw err;
-    throw new ArtifactError(path, [`cannot read the file: ${(err as Error).message}`]);
+    throw new ArtifactError(path, [`cannot read the file: ${(err as Error).message}`], (err as NodeJS.ErrnoException).code);
   }
   if (bytes.length > limits.fileBytes) throw new ArtifactError(path, [`the file is ${bytes.length} bytes, more than the ${limits.fileBytes} an artifact may have`]);
   let text: string;

@@ -87,7 +87,10 @@ export const SplitMetricsSchema = Type.Object({
 });
 export type SplitMetrics = Static<typeof SplitMetricsSchema>;
 
-const NonDecreasing = Type.Array(Type.Number(), { minItems: 1 });
+// Isotonic knots map a forest probability to a probability: both ends lie in [0, 1]. A y of
+// 1.2 would be served as a probability every reader of the score contract refuses (each score
+// a dead letter, no alert at all), so such a model is refused at load instead.
+const NonDecreasing = Type.Array(Probability, { minItems: 1 });
 export const CalibrationSchema = Type.Unsafe<Calibration>(
   Type.Union([
     Type.Object({ method: Type.Literal('none') }),

@@ -9,10 +9,13 @@ import { ARTIFACT_SCHEMA_VERSION, ModelArtifactSchema, type ModelArtifact } from
 
 export class ArtifactError extends Error {
   readonly problems: string[];
-  constructor(where: string, problems: string[]) {
+  /** The file system's code when the file could not be read (`ENOENT`: there is no model, rather than a bad one). */
+  readonly code: string | undefined;
+  constructor(where: string, problems: string[], code?: string) {
     super(`invalid model artifact ${where}:\n  - ${problems.join('\n  - ')}`);
     this.name = 'ArtifactError';
     this.problems = problems;
+    this.code = code;
   }
 }
 
@@ -101,7 +104,16 @@ export function artifactProblems(doc: unknown): string[] {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return ['$: expected a JSON object'];
   const problems: string[] = [];
   collect(ModelArtifactSchema, doc, '', problems, new Set());
-  return problems.length > 0 ? problems.slice(0, 50) : crossFieldProblems(doc as ModelArtifact);
+  return problems.length > 0 ? problems.slice(0, MAX_PROBLEMS) : crossFieldProblems(doc as ModelArtifact);
+}
+
+/** Problems told at most: a file of a million bad values is refused as quickly as one of fifty. */
+const MAX_PROBLEMS = 50;
+
+/** Whether `path` or a place above it (`/a` of `/a/3`) was already told. */
+function toldAbove(path: string, seen: ReadonlySet<string>): boolean {
+  for (let at = path.indexOf('/', 1); at > 0; at = path.indexOf('/', at + 1)) if (seen.has(path.slice(0, at))) return true;
+  return seen.has(path);
 }
 
 /** The property every branch of a union of objects fixes to a literal (`method` of a calibration). */
@@ -130,14 +142,17 @@ function branchFor(schema: TSchema, value: unknown): TSchema | { problem: string
 
 /** One problem per place; a union's failure is told in the terms of the branch the value was meant for. */
 function collect(schema: TSchema, value: unknown, prefix: string, problems: string[], seen: Set<string>): void {
+  // Value.Errors is lazy: stopping at the cap stops the walk, and each error costs the depth of
+  // its path (not a scan of every place told before, which made a long bad array quadratic).
   for (const e of Value.Errors(schema, value)) {
+    if (problems.length >= MAX_PROBLEMS) return;
     const path = prefix + e.path;
-    if ([...seen].some((s) => path === s || path.startsWith(`${s}/`))) continue;
-    seen.add(path);
+    if (toldAbove(path, seen)) continue;
     const branch = e.type === ValueErrorType.Union ? branchFor(e.schema, e.value) : null;
     if (branch && 'problem' in branch) problems.push(`${dotted(path + branch.at)}: ${branch.problem}`);
-    else if (branch) collect(branch, e.value, path, problems, new Set([...seen].filter((s) => s !== path)));
+    else if (branch) collect(branch, e.value, path, problems, seen);
     else problems.push(`${dotted(path)}: ${describe({ ...e, path })}`);
+    seen.add(path);
   }
 }
 
