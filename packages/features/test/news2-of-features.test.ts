@@ -53,10 +53,22 @@ describe('news2FromSnapshotVitals: NEWS2 for POST /score from the vital signs gi
     expect(issues).toEqual([]);
     expect(features).toMatchObject({ news2_respiratory_rate: 3, news2_systolic_bp: 3, news2_heart_rate: 3, news2_total: 9 });
     expect(features).not.toHaveProperty('news2_temperature');
-    // Consciousness has no vital of its own: its part counts as given.
+    // Without avpu or gcs, a given consciousness part counts as given.
     expect(news2FromSnapshotVitals({ heart_rate: 80, news2_consciousness: 3 }).features.news2_total).toBe(3);
     // On oxygen (2 points), and SpO2 on scale 2 scored for a patient on oxygen.
     expect(news2FromSnapshotVitals({ spo2: 97, on_oxygen: 1, news2_spo2_scale: 2 }).features).toMatchObject({ news2_air_or_oxygen: 2, news2_spo2: 3, news2_total: 5 });
+  });
+
+  it('scores consciousness from avpu or gcs (the worse of the two: a snapshot has no times)', () => {
+    // Unresponsive alone: NEWS2 3, a single parameter at 3.
+    expect(news2FromSnapshotVitals({ avpu: 4 }).features).toMatchObject({ news2_consciousness: 3, news2_total: 3 });
+    expect(news2FromSnapshotVitals({ avpu: 0 }).features).toMatchObject({ news2_consciousness: 0, news2_total: 0 });
+    expect(news2FromSnapshotVitals({ respiratory_rate: 20, heart_rate: 100, systolic_bp: 105, gcs: 8 }).features).toMatchObject({ news2_consciousness: 3, news2_total: 5 });
+    expect(news2FromSnapshotVitals({ gcs: 15, avpu: 1 }).features.news2_consciousness).toBe(3);
+    expect(news2FromSnapshotVitals({ gcs: 15, avpu: 0 }).features.news2_consciousness).toBe(0);
+    expect(news2FromSnapshotVitals({ avpu: 3, news2_consciousness: 0 }).issues).toEqual([
+      { path: 'payload.features.news2_consciousness', message: 'news2_consciousness 0 disagrees with avpu 3, which NEWS2 scores 3' },
+    ]);
   });
 
   it('names each NEWS2 feature the vitals contradict, and leaves a snapshot without vitals as it came', () => {

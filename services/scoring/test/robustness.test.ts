@@ -115,6 +115,10 @@ describe('scoring: refuses what it cannot score correctly', () => {
     // NEWS2 that the vitals beside it contradict is refused, naming the part.
     const contradicted = await post({ respiratory_rate: 30, news2_respiratory_rate: 0, news2_total: 0 });
     expect([contradicted.statusCode, contradicted.json().issues.map((i: { path: string }) => i.path)]).toEqual([422, ['payload.features.news2_respiratory_rate']]);
+    // Unresponsive (ACVPU 4) alone: consciousness was left unscored, "NEWS2 not available", low.
+    const unresponsive = await post({ avpu: 4 });
+    expect(unresponsive.json()).toMatchObject({ news2: 3, news2Band: 'low_medium' });
+    expect(unresponsive.json().band).not.toBe('low');
     // A vital sent as null is missing, not 0 (Fastify's coercion made it 0: NEWS2 3 for a respiration rate never taken).
     const missing = await post({ respiratory_rate: null, heart_rate: 88 });
     expect([missing.statusCode, missing.json().news2]).toEqual([200, 0]);

@@ -1,7 +1,8 @@
 import type { ValidationIssue } from '../schemas/dead-letter.js';
 import type { FeatureValues } from '../schemas/feature-vector.js';
 import type { News2Band } from '../schemas/severity-score.js';
-import { news2, news2Band, type News2Parts } from './news2.js';
+import { consciousnessScore, news2, news2Band, type News2Parts } from './news2.js';
+import { AVPU_LEVELS, type Consciousness } from './signals.js';
 
 // The feature service publishes NEWS2 and each of its parts among the features, so the
 // score's NEWS2 is exactly the one the model saw.
@@ -80,7 +81,7 @@ export function news2Problems(features: Readonly<FeatureValues>): ValidationIssu
   return issues;
 }
 
-/** The vital sign (as a snapshot names it) each NEWS2 part is scored from; consciousness has none. */
+/** The vital sign (as a snapshot names it) each NEWS2 part is scored from; consciousness is scored from `avpu` or `gcs`. */
 const VITAL_OF_PART: Readonly<Partial<Record<keyof News2Parts, string>>> = {
   respiratoryRate: 'respiratory_rate',
   spo2: 'spo2',
@@ -91,11 +92,23 @@ const VITAL_OF_PART: Readonly<Partial<Record<keyof News2Parts, string>>> = {
 };
 
 /**
+ * The consciousness level of a snapshot's `avpu` (0 alert … 4 unresponsive) and `gcs` (15
+ * alert, below it new confusion), as the feature service reads them. The feature service
+ * takes the more recent of the two; a snapshot has no times, so the worse one counts.
+ */
+function snapshotConsciousness(avpu: number | null, gcs: number | null): Consciousness | null {
+  const ofAvpu = avpu === null ? null : (AVPU_LEVELS[Math.round(avpu)] ?? null);
+  const ofGcs: Consciousness | null = gcs === null ? null : Math.round(gcs) >= 15 ? 'alert' : 'new_confusion';
+  if (ofAvpu === null || ofGcs === null) return ofAvpu ?? ofGcs;
+  return consciousnessScore(ofGcs) > consciousnessScore(ofAvpu) ? ofGcs : ofAvpu;
+}
+
+/**
  * A snapshot's features (POST /score with named values) with NEWS2 worked out from its vital
  * signs, as the feature service does from the same latest values: a caller who sends
  * `respiratory_rate: 30, systolic_bp: 85, heart_rate: 140` and no NEWS2 had the band served
- * `low` ("NEWS2 not available") where NEWS2 scores 9. Consciousness has no vital of its own
- * in a snapshot: its part is taken as given. NEWS2 features the caller did give must agree
+ * `low` ("NEWS2 not available") where NEWS2 scores 9, and one who sends `avpu: 4`
+ * (unresponsive) had consciousness unscored. NEWS2 features the caller did give must agree
  * with the vitals (issues name each one that does not); a snapshot without any of the vitals
  * keeps its NEWS2 features as given (news2Problems still checks them).
  */
@@ -104,7 +117,7 @@ export function news2FromSnapshotVitals(features: Readonly<Record<string, number
     const v = Object.hasOwn(features, name) ? features[name] : null;
     return typeof v === 'number' && Number.isFinite(v) ? v : null;
   };
-  const vitals = Object.entries(VITAL_OF_PART) as [keyof News2Parts, string][];
+  const vitals = [...(Object.entries(VITAL_OF_PART) as [keyof News2Parts, string][]), ['consciousness', 'avpu'], ['consciousness', 'gcs']] as [keyof News2Parts, string][];
   if (vitals.every(([, vital]) => valueOf(vital) === null)) return { features: { ...features }, issues: [] };
   const onOxygen = valueOf('on_oxygen');
   const scored = news2({
@@ -114,16 +127,20 @@ export function news2FromSnapshotVitals(features: Readonly<Record<string, number
     onOxygen: onOxygen === null ? null : onOxygen > 0,
     systolicBp: valueOf('systolic_bp'),
     heartRate: valueOf('heart_rate'),
+    consciousness: snapshotConsciousness(valueOf('avpu'), valueOf('gcs')),
     temperature: valueOf('temperature'),
   });
   const out: Record<string, number | null> = { ...features };
   const issues: ValidationIssue[] = [];
+  const told = new Set<keyof News2Parts>();
   for (const [part, vital] of vitals) {
     const computed = scored.parts[part];
-    if (computed === null) continue;
+    if (computed === null || told.has(part)) continue;
+    told.add(part);
     const name = PART_FEATURES[part];
     const given = valueOf(name);
-    if (given !== null && given !== computed) issues.push({ path: `payload.features.${name}`, message: `${name} ${given} disagrees with ${vital} ${valueOf(vital)}, which NEWS2 scores ${computed}` });
+    const from = part === 'consciousness' ? ['avpu', 'gcs'].filter((v) => valueOf(v) !== null).map((v) => `${v} ${valueOf(v)}`).join(' and ') : `${vital} ${valueOf(vital)}`;
+    if (given !== null && given !== computed) issues.push({ path: `payload.features.${name}`, message: `${name} ${given} disagrees with ${from}, which NEWS2 scores ${computed}` });
     out[name] = computed;
   }
   let total = 0;
