@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildTrainingRows, createRandom, FEATURE_NAMES, news2FromSnapshotVitals, news2OfFeatures, news2Problems, type RawEvent } from '../src/index.js';
-import { admission, vital } from './helpers.js';
+import { admission, transfer, vital } from './helpers.js';
 
 describe('news2OfFeatures (the NEWS2 a vector carries, for scores)', () => {
   it('reads the total and bands it with its parts: a single parameter at 3 is low-medium', () => {
@@ -18,6 +18,22 @@ describe('news2OfFeatures (the NEWS2 a vector carries, for scores)', () => {
 describe('news2Problems: a NEWS2 that cannot be one', () => {
   const parts = { news2_respiratory_rate: 2, news2_spo2: 0, news2_air_or_oxygen: 0, news2_systolic_bp: 2, news2_heart_rate: 2, news2_consciousness: null, news2_temperature: 2 };
 
+  it('refuses parts the vital signs beside them contradict, or vitals beside no part (consciousness: either of avpu and gcs)', () => {
+    expect(news2Problems({ respiratory_rate: 30, systolic_bp: 85, heart_rate: 140 })).toEqual([
+      { path: 'payload.features.news2_respiratory_rate', message: 'news2_respiratory_rate is missing, but respiratory_rate 30 is given (NEWS2 scores it 3)' },
+      { path: 'payload.features.news2_systolic_bp', message: 'news2_systolic_bp is missing, but systolic_bp 85 is given (NEWS2 scores it 3)' },
+      { path: 'payload.features.news2_heart_rate', message: 'news2_heart_rate is missing, but heart_rate 140 is given (NEWS2 scores it 3)' },
+    ]);
+    expect(news2Problems({ respiratory_rate: 30, news2_respiratory_rate: 0, news2_total: 0 })).toEqual([
+      { path: 'payload.features.news2_respiratory_rate', message: 'news2_respiratory_rate 0 disagrees with respiratory_rate 30, which NEWS2 scores 3' },
+    ]);
+    expect(news2Problems({ respiratory_rate: 30, news2_respiratory_rate: 3, news2_total: 3 })).toEqual([]);
+    // The feature service read the more recent of the two: either one's part is a NEWS2.
+    expect(news2Problems({ avpu: 3, gcs: 15, news2_consciousness: 0, news2_total: 0 })).toEqual([]);
+    expect(news2Problems({ avpu: 3, gcs: 15, news2_consciousness: 3, news2_total: 3 })).toEqual([]);
+    expect(news2Problems({ avpu: 3, news2_consciousness: 0, news2_total: 0 })[0]?.message).toBe('news2_consciousness 0 disagrees with avpu 3, which NEWS2 scores 3');
+  });
+
   it('refuses a total that is not the sum of the parts given, or missing beside them', () => {
     expect(news2Problems({ ...parts, news2_total: 8 })).toEqual([]);
     expect(news2Problems({ ...parts, news2_total: 0 })).toEqual([{ path: 'payload.features.news2_total', message: 'news2_total 0 is not the sum of the NEWS2 parts given (8)' }]);
@@ -27,22 +43,30 @@ describe('news2Problems: a NEWS2 that cannot be one', () => {
     expect(news2Problems({ news2_total: 6 })).toEqual([]);
   });
 
-  it('accepts every vector the feature code makes', async () => {
+  it('accepts every vector the feature code makes (parts, total, and the vital signs beside them)', async () => {
     const vectors: Record<string, number | null>[] = [];
-    // Six patients, a vital sign of a random kind and value every half hour, some never measured.
+    // Eight patients, a vital sign of a random kind and value every half hour, some never
+    // measured; consciousness by ACVPU and GCS in turn (the more recent counts), oxygen on and
+    // off, and two patients on SpO2 scale 2.
     const rng = createRandom(7);
-    const kinds = ['heart_rate', 'respiratory_rate', 'spo2', 'systolic_bp', 'temperature'] as const;
-    const ranges = { heart_rate: [30, 180], respiratory_rate: [5, 40], spo2: [80, 100], systolic_bp: [60, 230], temperature: [34, 41] } as const;
+    const kinds = ['heart_rate', 'respiratory_rate', 'spo2', 'systolic_bp', 'temperature', 'avpu', 'gcs', 'fio2', 'supplemental_o2'] as const;
+    const ranges = { heart_rate: [30, 180], respiratory_rate: [5, 40], spo2: [80, 100], systolic_bp: [60, 230], temperature: [34, 41], avpu: [0, 4], gcs: [3, 15], fio2: [0.21, 0.6], supplemental_o2: [0, 1] } as const;
+    const whole = new Set(['avpu', 'gcs', 'supplemental_o2']);
     const events: RawEvent[] = [];
-    for (let p = 0; p < 6; p++) {
+    for (let p = 0; p < 8; p++) {
       events.push(admission(`P${p}`, 0));
+      if (p >= 6) events.push(transfer(`P${p}`, 0.1, 'Respiratory Ward', false, 2));
       for (let h = 1; h < 48; h++) {
-        const kind = kinds[rng.int(0, p % 2 === 0 ? 4 : 2)]!;
-        events.push(vital(`P${p}`, kind, ranges[kind][0] + rng.next() * (ranges[kind][1] - ranges[kind][0]), h / 2, { id: `P${p}-${h}` }));
+        const kind = kinds[rng.int(0, p % 2 === 0 ? kinds.length - 1 : 2)]!;
+        const raw = ranges[kind][0] + rng.next() * (ranges[kind][1] - ranges[kind][0]);
+        events.push(vital(`P${p}`, kind, whole.has(kind) ? Math.round(raw) : raw, h / 2, { id: `P${p}-${h}` }));
       }
     }
     await buildTrainingRows(events, { onVector: (draft) => vectors.push(Object.fromEntries(FEATURE_NAMES.map((n, i) => [n, Number.isFinite(draft.values[i]!) ? draft.values[i]! : null]))) });
     expect(vectors.length).toBeGreaterThan(100);
+    // The vectors hold what the check reads: both consciousness sources, oxygen either way, scale 2.
+    const seen = (name: string, test: (v: number) => boolean) => vectors.some((v) => typeof v[name] === 'number' && test(v[name]));
+    expect([seen('avpu', (v) => v > 0), seen('gcs', (v) => v < 15), seen('on_oxygen', (v) => v === 1), seen('on_oxygen', (v) => v === 0), seen('news2_spo2_scale', (v) => v === 2)]).toEqual([true, true, true, true, true]);
     expect(vectors.flatMap((v) => news2Problems(v))).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import type { Bus, Subscription } from '@ehr/bus';
-import { createRandom, decodeSeverityScore, FEATURE_NAMES, FEATURE_SET_VERSION, news2FromSnapshotVitals, NEWS2_PART_FEATURES, type FeatureValues, type FeatureVectorEvent, type SeverityScoreEvent } from '@ehr/features';
+import { createRandom, decodeSeverityScore, FEATURE_NAMES, FEATURE_SET_VERSION, news2FromSnapshotVitals, NEWS2_PART_FEATURES, NEWS2_VITAL_FEATURES, type FeatureValues, type FeatureVectorEvent, type SeverityScoreEvent } from '@ehr/features';
 import { saveModelArtifact, trainSeverityModel, type ModelArtifact } from '@ehr/model';
 
 /** Feature values where severity follows heart rate and NEWS2, the rest noise or missing. */
@@ -21,7 +21,22 @@ export function syntheticFeatures(seed: number, severe: boolean): FeatureValues 
   // a total that is not: the served band's floor reads it). The draw above stays, unused, so
   // that the draws after it stay as they were.
   features.news2_total = NEWS2_PART_FEATURES.reduce((sum, [name]) => sum + (features[name] ?? 0), 0);
-  return features;
+  // And each part with a vital sign beside it is the part NEWS2 scores that vital (scoring
+  // refuses a vector whose parts its own vitals contradict), the total their sum again.
+  return withNews2OfVitals(features);
+}
+
+/** The features with each NEWS2 part that has a vital sign beside it (and the total) as NEWS2 scores the vitals. */
+export const withNews2OfVitals = (features: FeatureValues): FeatureValues => news2FromSnapshotVitals(features).features;
+
+/**
+ * The features without the vital signs NEWS2's parts are scored from, so that parts a test
+ * sets itself stand alone (scoring refuses parts that the vitals beside them contradict).
+ */
+export function withoutNews2Vitals(features: FeatureValues): FeatureValues {
+  const out = { ...features };
+  for (const name of NEWS2_VITAL_FEATURES) if (name !== 'news2_spo2_scale') out[name] = null;
+  return out;
 }
 
 /**

@@ -10,7 +10,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDriftMonitor } from '../src/drift.js';
 import { createScoringProcessor, createScoringService, loadConfig } from '../src/index.js';
 import type { ModelHolder } from '../src/model-holder.js';
-import { syntheticFeatures, trainTestModel, vectorEvent, waitFor } from './fixtures.js';
+import { syntheticFeatures, trainTestModel, vectorEvent, waitFor, withNews2OfVitals, withoutNews2Vitals } from './fixtures.js';
 
 const logger = createLogger({ service: 'scoring', level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'scoring-robust-'));
@@ -95,8 +95,8 @@ describe('scoring: refuses what it cannot score correctly', () => {
     const { bus, service, scores, dl } = await scoringWithCollectors();
     const parts = { news2_respiratory_rate: 2, news2_spo2: 0, news2_air_or_oxygen: 0, news2_systolic_bp: 2, news2_heart_rate: 2, news2_consciousness: 0, news2_temperature: 2 };
     // Parts that sum to 8 (emergency response) under a total of 0: the floor read the total.
-    const understated = vectorEvent('P-4', { ...syntheticFeatures(4, false), ...parts, news2_total: 0 });
-    const consistent = vectorEvent('P-4', { ...syntheticFeatures(4, false), ...parts, news2_total: 8 });
+    const understated = vectorEvent('P-4', { ...withoutNews2Vitals(syntheticFeatures(4, false)), ...parts, news2_total: 0 });
+    const consistent = vectorEvent('P-4', { ...withoutNews2Vitals(syntheticFeatures(4, false)), ...parts, news2_total: 8 });
     await bus.produce(TOPICS.features, [understated, consistent].map((v) => ({ key: v.patientId, value: JSON.stringify(v) })));
     await waitFor(() => scores.records.length === 1 && dl.records.length === 1, 'a score and a dead letter', 15_000);
     const [letter] = letters(dl.records);
@@ -143,6 +143,28 @@ describe('scoring: refuses what it cannot score correctly', () => {
     expect((await service.app.inject({ method: 'POST', url: '/score', payload: { features: { heart_rate: 120 } } })).statusCode).toBe(200);
   });
 
+  it('refuses a vector whose NEWS2 parts its own vital signs contradict (on the bus and in POST /score\'s feature_vector form), and scores the consistent one', async () => {
+    const { bus, service, scores, dl } = await scoringWithCollectors();
+    const zeros = { news2_respiratory_rate: 0, news2_spo2: null, news2_air_or_oxygen: null, news2_systolic_bp: 0, news2_heart_rate: 0, news2_consciousness: null, news2_temperature: null, news2_total: 0 };
+    // NEWS2 scores these vitals 9 (emergency): parts of 0 beside them were served low.
+    const vitals = { ...withoutNews2Vitals(syntheticFeatures(6, false)), respiratory_rate: 30, systolic_bp: 85, heart_rate: 140 };
+    const understated = vectorEvent('P-6', { ...vitals, ...zeros });
+    const consistent = vectorEvent('P-6', withNews2OfVitals({ ...vitals, ...zeros }));
+    await bus.produce(TOPICS.features, [understated, consistent].map((v) => ({ key: v.patientId, value: JSON.stringify(v) })));
+    await waitFor(() => scores.records.length === 1 && dl.records.length === 1, 'a score and a dead letter', 15_000);
+    const [letter] = letters(dl.records);
+    expect([letter!.reason, letter!.originalEventId]).toEqual(['implausible_value', understated.eventId]);
+    expect(letter!.details.map((d) => d.message)).toEqual([
+      'news2_respiratory_rate 0 disagrees with respiratory_rate 30, which NEWS2 scores 3',
+      'news2_systolic_bp 0 disagrees with systolic_bp 85, which NEWS2 scores 3',
+      'news2_heart_rate 0 disagrees with heart_rate 140, which NEWS2 scores 3',
+    ]);
+    const served = decodeSeverityScore(scores.records[0]!.value);
+    expect(served.ok && [served.value.payload.news2, served.value.payload.band]).toEqual([9, 'high']);
+    const posted = await service.app.inject({ method: 'POST', url: '/score', payload: understated });
+    expect([posted.statusCode, posted.json().type, posted.json().issues.length]).toEqual([422, 'tag:ehr-pipeline,2026:problem:implausible-news2', 3]);
+  });
+
   it('a vector whose scoring throws is redelivered 3 times, then dead-lettered as processing_error; the partition moves on', async () => {
     const bus = new MemoryBus({ defaultPartitions: 1 });
     const real = await loadModelArtifact(modelPath);
@@ -173,7 +195,7 @@ describe('scoring: refuses what it cannot score correctly', () => {
     const scores = await collect(bus, TOPICS.scores);
     const dl = await collect(bus, TOPICS.deadLetter);
     cleanup.push(() => sub.stop(), () => scores.stop(), () => dl.stop());
-    const poison = vectorEvent('P-3', { ...syntheticFeatures(3, false), heart_rate: 999 });
+    const poison = vectorEvent('P-3', withNews2OfVitals({ ...syntheticFeatures(3, false), heart_rate: 999 }));
     const vectors = [vectorEvent('P-1', syntheticFeatures(4, false)), poison, ...Array.from({ length: 10 }, (_, i) => vectorEvent(`P-${i}`, syntheticFeatures(10 + i, i % 2 === 0)))];
     await bus.produce(TOPICS.features, vectors.map((v) => ({ key: v.patientId, value: JSON.stringify(v) })));
     await waitFor(() => scores.records.length >= 11 && dl.records.length === 1, 'the vectors behind the poison', 15_000);

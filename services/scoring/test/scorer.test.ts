@@ -5,7 +5,7 @@ import { decodeFeatureVector, encodeFeatureVector, encodeSeverityScore } from '@
 import { loadModelArtifact, modelFromArtifact, type SeverityModel } from '@ehr/model';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scoreVector } from '../src/index.js';
-import { syntheticFeatures, trainTestModel, vectorEvent } from './fixtures.js';
+import { syntheticFeatures, trainTestModel, vectorEvent, withoutNews2Vitals } from './fixtures.js';
 
 let model: SeverityModel;
 const now = () => new Date('2026-01-01T12:00:00Z');
@@ -25,7 +25,8 @@ describe('the served band (never calmer than NEWS2)', () => {
   });
 
   it("raises a calm model band to NEWS2's tier: a single parameter at 3 is at least medium", () => {
-    const features = { ...syntheticFeatures(12, false), heart_rate: 72, news2_total: 3, news2_respiratory_rate: 3, news2_heart_rate: 0 };
+    const parts = { news2_respiratory_rate: 3, news2_spo2: null, news2_air_or_oxygen: null, news2_systolic_bp: null, news2_heart_rate: 0, news2_consciousness: null, news2_temperature: null };
+    const features = { ...withoutNews2Vitals(syntheticFeatures(12, false)), heart_rate: 72, respiratory_rate: 7, ...parts, news2_total: 3 };
     const { score } = scoreVector(vectorEvent('p1', features), model, { topK: 3, now });
     expect(model.band(score.payload.probability!)).toBe('low');
     expect(score.payload).toMatchObject({ band: 'medium', bandSource: 'news2' });

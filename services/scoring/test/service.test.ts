@@ -6,7 +6,7 @@ import { decodeDeadLetter, TOPICS, type SeverityScoreEvent } from '@ehr/features
 import { createLogger } from '@ehr/runtime';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createScoringService, loadConfig } from '../src/index.js';
-import { collectScores, snapshotFeatures, syntheticFeatures, trainTestModel, vectorEvent, waitFor } from './fixtures.js';
+import { collectScores, snapshotFeatures, syntheticFeatures, trainTestModel, vectorEvent, waitFor, withoutNews2Vitals } from './fixtures.js';
 
 const logger = createLogger({ service: 'scoring', level: 'silent' });
 const TOKEN = 'test-admin-token-0123456789';
@@ -48,7 +48,7 @@ describe('scoring service', () => {
     expect([ready.statusCode, ready.json().status]).toEqual([200, 'degraded']);
     expect(ready.json().dependencies.model.state).toBe('degraded');
 
-    const features = { ...syntheticFeatures(5, true), news2_respiratory_rate: 3, news2_spo2: 0, news2_air_or_oxygen: 0, news2_systolic_bp: 2, news2_heart_rate: 2, news2_consciousness: 0, news2_temperature: 0, news2_total: 7 };
+    const features = { ...withoutNews2Vitals(syntheticFeatures(5, true)), news2_respiratory_rate: 3, news2_spo2: 0, news2_air_or_oxygen: 0, news2_systolic_bp: 2, news2_heart_rate: 2, news2_consciousness: 0, news2_temperature: 0, news2_total: 7 };
     await bus.produce(TOPICS.features, [{ key: 'p1', value: JSON.stringify(vectorEvent('p1', features)) }]);
     await waitFor(() => scores.length === 1, 'a score');
     expect(scores[0]!.payload).toMatchObject({ mode: 'news2_only', probability: null, model: null, news2: 7, news2Band: 'high', band: 'high', topFeatures: [] });

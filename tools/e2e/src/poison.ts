@@ -3,7 +3,7 @@
 // Observations, and records for the downstream topics (feature vectors, scores, dead
 // letters). The expected outcome is written down by hand from the contract, never computed
 // by the code under test: a dead-letter reason, `scored`, or `duplicate`.
-import { buildDeadLetter, FEATURE_NAMES, FEATURE_SET_VERSION, type DeadLetter, type DeadLetterReason, type FeatureVectorEvent, type SeverityScoreEvent } from '@ehr/features';
+import { buildDeadLetter, FEATURE_NAMES, FEATURE_SET_VERSION, news2FromSnapshotVitals, type DeadLetter, type DeadLetterReason, type FeatureVectorEvent, type SeverityScoreEvent } from '@ehr/features';
 import { scoreVector } from '@ehr/scoring';
 
 export type Outcome = 'scored' | 'duplicate' | DeadLetterReason;
@@ -236,10 +236,14 @@ export function rawEventCases(tag: string, at: string, now: number): PoisonCase[
   return cases;
 }
 
-/** A valid feature vector of the served set (every name, some values; its NEWS2 total the sum of its parts), for the features topic. */
+/**
+ * A valid feature vector of the served set (every name, some values; its NEWS2 parts what
+ * NEWS2 scores its vital signs, the total their sum), for the features topic.
+ */
 export function validVector(tag: string, n: number, at: string): FeatureVectorEvent {
-  const features: Record<string, number | null> = Object.fromEntries(FEATURE_NAMES.map((name) => [name, null]));
-  Object.assign(features, { heart_rate: 70 + (n % 40), respiratory_rate: 14 + (n % 10), news2_total: n % 3, news2_heart_rate: n % 3, news2_respiratory_rate: 0 });
+  const named: Record<string, number | null> = Object.fromEntries(FEATURE_NAMES.map((name) => [name, null]));
+  Object.assign(named, { heart_rate: 70 + (n % 40), respiratory_rate: 14 + (n % 10) });
+  const features = news2FromSnapshotVitals(named).features;
   return {
     schema: 'feature_vector',
     schemaVersion: 1,
@@ -290,7 +294,9 @@ export function vectorCases(tag: string, at: string): PoisonCase[] {
   add('vector: a feature named "__proto__"', bytes(JSON.stringify(v()).replace('"features":{', '"features":{"__proto__":1,')), 'feature_set_mismatch');
   add('vector: a feature named "constructor"', bytes(JSON.stringify(v()).replace('"features":{', '"features":{"constructor":1,')), 'feature_set_mismatch');
   add('vector: one feature missing', json(withFeatures((f) => delete f.heart_rate)), 'feature_set_mismatch');
-  add('vector: an extreme feature value (1e308)', json(withFeatures((f) => (f.heart_rate = 1e308))), 'scored');
+  add('vector: an extreme feature value (1e308)', json(withFeatures((f) => (f.shock_index = 1e308))), 'scored');
+  // NEWS2 parts of 0 beside vitals NEWS2 scores 9: served low before.
+  add('vector: NEWS2 parts its own vitals contradict', json(withFeatures((f) => Object.assign(f, { respiratory_rate: 30, systolic_bp: 85, heart_rate: 140, news2_respiratory_rate: 0, news2_systolic_bp: 0, news2_heart_rate: 0, news2_total: 0 }))), 'implausible_value');
   add('vector: NEWS2 total 999', json(withFeatures((f) => (f.news2_total = 999))), 'implausible_value');
   // Parts summing to 8 (emergency) under a total of 0: the served band's floor reads the total.
   add('vector: a NEWS2 total below its parts', json(withFeatures((f) => Object.assign(f, { news2_respiratory_rate: 3, news2_systolic_bp: 3, news2_heart_rate: 2, news2_total: 0 }))), 'implausible_value');

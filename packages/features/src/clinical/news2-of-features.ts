@@ -71,12 +71,36 @@ export function news2Problems(features: Readonly<FeatureValues>): ValidationIssu
       given++;
     }
   }
-  if (given === 0) return issues;
-  const total = valueOf('news2_total');
-  if (typeof total !== 'number' || !Number.isFinite(total)) {
-    issues.push({ path: 'payload.features.news2_total', message: `news2_total is missing, but ${given} of its parts are given (they sum to ${sum})` });
-  } else if (total !== sum) {
-    issues.push({ path: 'payload.features.news2_total', message: `news2_total ${total} is not the sum of the NEWS2 parts given (${sum})` });
+  if (given > 0) {
+    const total = valueOf('news2_total');
+    if (typeof total !== 'number' || !Number.isFinite(total)) {
+      issues.push({ path: 'payload.features.news2_total', message: `news2_total is missing, but ${given} of its parts are given (they sum to ${sum})` });
+    } else if (total !== sum) {
+      issues.push({ path: 'payload.features.news2_total', message: `news2_total ${total} is not the sum of the NEWS2 parts given (${sum})` });
+    }
+  }
+  return [...issues, ...partsAgainstVitals(features)];
+}
+
+/**
+ * The parts held against the vital signs beside them: the feature service scores each part
+ * from exactly the values it publishes, so a vector with `respiratory_rate: 30` and
+ * `news2_respiratory_rate` 0 (or none), or vitals beside no NEWS2 at all, was made by
+ * something else, and the served band's floor would rest on a NEWS2 calmer than the
+ * patient's. Consciousness: the feature service reads the more recent of `avpu` and `gcs`,
+ * and a vector carries no times, so a part either of them scores is accepted.
+ */
+function partsAgainstVitals(features: Readonly<Record<string, number | null>>): ValidationIssue[] {
+  const valueOf = finiteValueOf(features);
+  const scored = scoreVitals(valueOf, { consciousness: 'either' });
+  const issues: ValidationIssue[] = [];
+  for (const [part, name] of Object.entries(PART_FEATURES) as [keyof News2Parts, string][]) {
+    const computed = scored.parts[part];
+    if (computed.length === 0) continue;
+    const given = valueOf(name);
+    const from = vitalsOf(part, valueOf);
+    if (given === null) issues.push({ path: `payload.features.${name}`, message: `${name} is missing, but ${from} is given (NEWS2 scores it ${computed.join(' or ')})` });
+    else if (!computed.includes(given)) issues.push({ path: `payload.features.${name}`, message: `${name} ${given} disagrees with ${from}, which NEWS2 scores ${computed.join(' or ')}` });
   }
   return issues;
 }
@@ -91,16 +115,55 @@ const VITAL_OF_PART: Readonly<Partial<Record<keyof News2Parts, string>>> = {
   temperature: 'temperature',
 };
 
+/** The vital signs a NEWS2 check reads, besides NEWS2's own features (what a vector's check must be handed). */
+export const NEWS2_VITAL_FEATURES: readonly string[] = [...Object.values(VITAL_OF_PART), 'avpu', 'gcs', 'news2_spo2_scale'];
+
+const finiteValueOf =
+  (features: Readonly<Record<string, number | null>>) =>
+  (name: string): number | null => {
+    const v = Object.hasOwn(features, name) ? features[name] : null;
+    return typeof v === 'number' && Number.isFinite(v) ? v : null;
+  };
+
+/** The consciousness level of `avpu` (0 alert … 4 unresponsive) and of `gcs` (15 alert, below it new confusion), as the feature service reads them. */
+const levelOfAvpu = (avpu: number | null): Consciousness | null => (avpu === null ? null : (AVPU_LEVELS[Math.round(avpu)] ?? null));
+const levelOfGcs = (gcs: number | null): Consciousness | null => (gcs === null ? null : Math.round(gcs) >= 15 ? 'alert' : 'new_confusion');
+
+/** `avpu 3 and gcs 15`, `respiratory_rate 30`: the values a part was scored from, for a message. */
+function vitalsOf(part: keyof News2Parts, valueOf: (name: string) => number | null): string {
+  const names = part === 'consciousness' ? ['avpu', 'gcs'] : [VITAL_OF_PART[part]!];
+  return names
+    .filter((n) => valueOf(n) !== null)
+    .map((n) => `${n} ${valueOf(n)}`)
+    .join(' and ');
+}
+
 /**
- * The consciousness level of a snapshot's `avpu` (0 alert … 4 unresponsive) and `gcs` (15
- * alert, below it new confusion), as the feature service reads them. The feature service
- * takes the more recent of the two; a snapshot has no times, so the worse one counts.
+ * Each part NEWS2 scores from the vital signs given, as the scores it may be (empty: no vital
+ * for it). Consciousness from both `avpu` and `gcs`: `worse` takes the worse one (a snapshot),
+ * `either` accepts either one (a vector, whose feature service took the more recent).
  */
-function snapshotConsciousness(avpu: number | null, gcs: number | null): Consciousness | null {
-  const ofAvpu = avpu === null ? null : (AVPU_LEVELS[Math.round(avpu)] ?? null);
-  const ofGcs: Consciousness | null = gcs === null ? null : Math.round(gcs) >= 15 ? 'alert' : 'new_confusion';
-  if (ofAvpu === null || ofGcs === null) return ofAvpu ?? ofGcs;
-  return consciousnessScore(ofGcs) > consciousnessScore(ofAvpu) ? ofGcs : ofAvpu;
+function scoreVitals(valueOf: (name: string) => number | null, options: { consciousness: 'worse' | 'either' }): { parts: Record<keyof News2Parts, number[]> } {
+  const onOxygen = valueOf('on_oxygen');
+  const input = {
+    respiratoryRate: valueOf('respiratory_rate'),
+    spo2: valueOf('spo2'),
+    spo2Scale: valueOf('news2_spo2_scale') === 2 ? (2 as const) : (1 as const),
+    onOxygen: onOxygen === null ? null : onOxygen > 0,
+    systolicBp: valueOf('systolic_bp'),
+    heartRate: valueOf('heart_rate'),
+    temperature: valueOf('temperature'),
+  };
+  const scored = news2(input);
+  const parts = {} as Record<keyof News2Parts, number[]>;
+  for (const part of Object.keys(PART_FEATURES) as (keyof News2Parts)[]) {
+    const v = scored.parts[part];
+    parts[part] = v === null ? [] : [v];
+  }
+  const levels = [levelOfAvpu(valueOf('avpu')), levelOfGcs(valueOf('gcs'))].filter((l): l is Consciousness => l !== null);
+  const scores = [...new Set(levels.map(consciousnessScore))];
+  parts.consciousness = options.consciousness === 'either' || scores.length === 0 ? scores : [Math.max(...scores)];
+  return { parts };
 }
 
 /**
@@ -108,39 +171,22 @@ function snapshotConsciousness(avpu: number | null, gcs: number | null): Conscio
  * signs, as the feature service does from the same latest values: a caller who sends
  * `respiratory_rate: 30, systolic_bp: 85, heart_rate: 140` and no NEWS2 had the band served
  * `low` ("NEWS2 not available") where NEWS2 scores 9, and one who sends `avpu: 4`
- * (unresponsive) had consciousness unscored. NEWS2 features the caller did give must agree
- * with the vitals (issues name each one that does not); a snapshot without any of the vitals
- * keeps its NEWS2 features as given (news2Problems still checks them).
+ * (unresponsive) had consciousness unscored. A snapshot has no times: of `avpu` and `gcs`, the
+ * worse counts. NEWS2 features the caller did give must agree with the vitals (issues name
+ * each one that does not); a snapshot without any of the vitals keeps its NEWS2 features as
+ * given (news2Problems still checks them).
  */
 export function news2FromSnapshotVitals(features: Readonly<Record<string, number | null>>): { features: Record<string, number | null>; issues: ValidationIssue[] } {
-  const valueOf = (name: string): number | null => {
-    const v = Object.hasOwn(features, name) ? features[name] : null;
-    return typeof v === 'number' && Number.isFinite(v) ? v : null;
-  };
-  const vitals = [...(Object.entries(VITAL_OF_PART) as [keyof News2Parts, string][]), ['consciousness', 'avpu'], ['consciousness', 'gcs']] as [keyof News2Parts, string][];
-  if (vitals.every(([, vital]) => valueOf(vital) === null)) return { features: { ...features }, issues: [] };
-  const onOxygen = valueOf('on_oxygen');
-  const scored = news2({
-    respiratoryRate: valueOf('respiratory_rate'),
-    spo2: valueOf('spo2'),
-    spo2Scale: valueOf('news2_spo2_scale') === 2 ? 2 : 1,
-    onOxygen: onOxygen === null ? null : onOxygen > 0,
-    systolicBp: valueOf('systolic_bp'),
-    heartRate: valueOf('heart_rate'),
-    consciousness: snapshotConsciousness(valueOf('avpu'), valueOf('gcs')),
-    temperature: valueOf('temperature'),
-  });
+  const valueOf = finiteValueOf(features);
+  if (NEWS2_VITAL_FEATURES.every((name) => name === 'news2_spo2_scale' || valueOf(name) === null)) return { features: { ...features }, issues: [] };
+  const scored = scoreVitals(valueOf, { consciousness: 'worse' });
   const out: Record<string, number | null> = { ...features };
   const issues: ValidationIssue[] = [];
-  const told = new Set<keyof News2Parts>();
-  for (const [part, vital] of vitals) {
-    const computed = scored.parts[part];
-    if (computed === null || told.has(part)) continue;
-    told.add(part);
-    const name = PART_FEATURES[part];
+  for (const [part, name] of Object.entries(PART_FEATURES) as [keyof News2Parts, string][]) {
+    const computed = scored.parts[part][0];
+    if (computed === undefined) continue;
     const given = valueOf(name);
-    const from = part === 'consciousness' ? ['avpu', 'gcs'].filter((v) => valueOf(v) !== null).map((v) => `${v} ${valueOf(v)}`).join(' and ') : `${vital} ${valueOf(vital)}`;
-    if (given !== null && given !== computed) issues.push({ path: `payload.features.${name}`, message: `${name} ${given} disagrees with ${from}, which NEWS2 scores ${computed}` });
+    if (given !== null && given !== computed) issues.push({ path: `payload.features.${name}`, message: `${name} ${given} disagrees with ${vitalsOf(part, valueOf)}, which NEWS2 scores ${computed}` });
     out[name] = computed;
   }
   let total = 0;
