@@ -40,4 +40,4 @@ export { WireError } from './wire/bytes.js';
 export { WIRE_VERSION, MAX_HEADER_BYTES, isFrame, jsonPartOf } from './wire/frame.js';
 export * from './wire/vector.js';
 export * from './wire/score.js';
-export { isDecodedCatalogue, catalogueOf, withCatalogueFeatures, pickFeatures, type CatalogueValues } from './wire/contract.js';
+export { isDecodedCatalogue, catalogueOf, withCatalogueFeatures, pickFeatures, featureLookup, type CatalogueValues } from './wire/contract.js';

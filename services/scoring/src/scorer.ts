@@ -6,7 +6,7 @@ import {
   NEWS2_PART_FEATURES,
   news2OfFeatures,
   news2Problems,
-  NEWS2_VITAL_FEATURES,
+  featureLookup,
   news2TierOf,
   pickFeatures,
   servedBand,
@@ -81,7 +81,7 @@ export function news2Refusal(issues: FeatureSetMismatch['issues']): FeatureSetMi
  */
 export function news2Implausible(vector: FeatureVectorEvent): FeatureSetMismatch | null {
   const catalogue = catalogueOf(vector.payload);
-  return news2Refusal(news2Problems(catalogue ? pickFeatures(catalogue.values, NEWS2_CHECKED_NAMES) : vector.payload.features));
+  return news2Refusal(news2Problems(catalogue ? featureLookup(catalogue.values) : vector.payload.features));
 }
 
 /** `served`: the score the ward sees (ehr.scores.v1); `shadow`: a challenger's, for comparison only. */
@@ -159,8 +159,6 @@ const EMPTY = Object.freeze({});
 
 /** What NEWS2 and its response tier read of a vector. */
 const NEWS2_FEATURE_NAMES: readonly string[] = ['news2_total', ...NEWS2_PART_FEATURES.map(([name]) => name)];
-/** What the check of a vector's NEWS2 reads: NEWS2's own features and the vital signs its parts are scored from. */
-const NEWS2_CHECKED_NAMES: readonly string[] = [...NEWS2_FEATURE_NAMES, ...NEWS2_VITAL_FEATURES];
 
 /**
  * Where each of a model's features sits in the catalogue, per model (null: the catalogue's own

@@ -50,9 +50,9 @@ const TOTAL_MAX = 20;
  * so `news2_total: 0` beside parts summing to 8 was served `low`, calmer than NEWS2's own
  * emergency tier. Missing values are fine (NEWS2 is then null).
  */
-export function news2Problems(features: Readonly<FeatureValues>): ValidationIssue[] {
+export function news2Problems(features: Readonly<FeatureValues> | FeatureLookup): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
-  const valueOf = (name: string) => (Object.hasOwn(features, name) ? features[name] : null);
+  const valueOf: FeatureLookup = typeof features === 'function' ? features : finiteValueOf(features);
   const check = (name: string, max: number) => {
     const v = valueOf(name);
     if (typeof v === 'number' && Number.isFinite(v) && !(Number.isInteger(v) && v >= 0 && v <= max)) {
@@ -79,8 +79,11 @@ export function news2Problems(features: Readonly<FeatureValues>): ValidationIssu
       issues.push({ path: 'payload.features.news2_total', message: `news2_total ${total} is not the sum of the NEWS2 parts given (${sum})` });
     }
   }
-  return [...issues, ...partsAgainstVitals(features)];
+  return [...issues, ...partsAgainstVitals(valueOf)];
 }
+
+/** A feature's value by name (null: missing, or not finite): a record's, or a frame's values read in place. */
+export type FeatureLookup = (name: string) => number | null;
 
 /**
  * The parts held against the vital signs beside them: the feature service scores each part
@@ -90,19 +93,32 @@ export function news2Problems(features: Readonly<FeatureValues>): ValidationIssu
  * patient's. Consciousness: the feature service reads the more recent of `avpu` and `gcs`,
  * and a vector carries no times, so a part either of them scores is accepted.
  */
-function partsAgainstVitals(features: Readonly<Record<string, number | null>>): ValidationIssue[] {
-  const valueOf = finiteValueOf(features);
-  const scored = scoreVitals(valueOf, { consciousness: 'either' });
-  const issues: ValidationIssue[] = [];
-  for (const [part, name] of Object.entries(PART_FEATURES) as [keyof News2Parts, string][]) {
+function partsAgainstVitals(valueOf: FeatureLookup): ValidationIssue[] {
+  // On every vector scoring reads: module-level tables, no array or set per call.
+  const scored = news2(vitalsInput(valueOf));
+  let issues: ValidationIssue[] | null = null;
+  const tell = (part: keyof News2Parts, name: string, given: number | null, scores: string) =>
+    (issues ??= []).push({
+      path: `payload.features.${name}`,
+      message: given === null ? `${name} is missing, but ${vitalsOf(part, valueOf)} is given (NEWS2 scores it ${scores})` : `${name} ${given} disagrees with ${vitalsOf(part, valueOf)}, which NEWS2 scores ${scores}`,
+    });
+  for (const [part, name] of VITAL_PARTS) {
     const computed = scored.parts[part];
-    if (computed.length === 0) continue;
+    if (computed === null) continue;
     const given = valueOf(name);
-    const from = vitalsOf(part, valueOf);
-    if (given === null) issues.push({ path: `payload.features.${name}`, message: `${name} is missing, but ${from} is given (NEWS2 scores it ${computed.join(' or ')})` });
-    else if (!computed.includes(given)) issues.push({ path: `payload.features.${name}`, message: `${name} ${given} disagrees with ${from}, which NEWS2 scores ${computed.join(' or ')}` });
+    if (given !== computed) tell(part, name, given, String(computed));
   }
-  return issues;
+  const avpu = levelOfAvpu(valueOf('avpu'));
+  const gcs = levelOfGcs(valueOf('gcs'));
+  if (avpu !== null || gcs !== null) {
+    const ofAvpu = avpu === null ? null : consciousnessScore(avpu);
+    const ofGcs = gcs === null ? null : consciousnessScore(gcs);
+    const given = valueOf(PART_FEATURES.consciousness);
+    if (given === null || (given !== ofAvpu && given !== ofGcs)) {
+      tell('consciousness', PART_FEATURES.consciousness, given, ofAvpu !== null && ofGcs !== null && ofAvpu !== ofGcs ? `${ofAvpu} or ${ofGcs}` : String(ofAvpu ?? ofGcs));
+    }
+  }
+  return issues ?? [];
 }
 
 /** The vital sign (as a snapshot names it) each NEWS2 part is scored from; consciousness is scored from `avpu` or `gcs`. */
@@ -119,7 +135,7 @@ const VITAL_OF_PART: Readonly<Partial<Record<keyof News2Parts, string>>> = {
 export const NEWS2_VITAL_FEATURES: readonly string[] = [...Object.values(VITAL_OF_PART), 'avpu', 'gcs', 'news2_spo2_scale'];
 
 const finiteValueOf =
-  (features: Readonly<Record<string, number | null>>) =>
+  (features: Readonly<Record<string, number | null>>): FeatureLookup =>
   (name: string): number | null => {
     const v = Object.hasOwn(features, name) ? features[name] : null;
     return typeof v === 'number' && Number.isFinite(v) ? v : null;
@@ -138,14 +154,10 @@ function vitalsOf(part: keyof News2Parts, valueOf: (name: string) => number | nu
     .join(' and ');
 }
 
-/**
- * Each part NEWS2 scores from the vital signs given, as the scores it may be (empty: no vital
- * for it). Consciousness from both `avpu` and `gcs`: `worse` takes the worse one (a snapshot),
- * `either` accepts either one (a vector, whose feature service took the more recent).
- */
-function scoreVitals(valueOf: (name: string) => number | null, options: { consciousness: 'worse' | 'either' }): { parts: Record<keyof News2Parts, number[]> } {
+/** NEWS2's input from the vital signs given (consciousness apart: it is read from `avpu` and `gcs`). */
+function vitalsInput(valueOf: (name: string) => number | null) {
   const onOxygen = valueOf('on_oxygen');
-  const input = {
+  return {
     respiratoryRate: valueOf('respiratory_rate'),
     spo2: valueOf('spo2'),
     spo2Scale: valueOf('news2_spo2_scale') === 2 ? (2 as const) : (1 as const),
@@ -154,17 +166,10 @@ function scoreVitals(valueOf: (name: string) => number | null, options: { consci
     heartRate: valueOf('heart_rate'),
     temperature: valueOf('temperature'),
   };
-  const scored = news2(input);
-  const parts = {} as Record<keyof News2Parts, number[]>;
-  for (const part of Object.keys(PART_FEATURES) as (keyof News2Parts)[]) {
-    const v = scored.parts[part];
-    parts[part] = v === null ? [] : [v];
-  }
-  const levels = [levelOfAvpu(valueOf('avpu')), levelOfGcs(valueOf('gcs'))].filter((l): l is Consciousness => l !== null);
-  const scores = [...new Set(levels.map(consciousnessScore))];
-  parts.consciousness = options.consciousness === 'either' || scores.length === 0 ? scores : [Math.max(...scores)];
-  return { parts };
 }
+
+/** The parts scored from one vital sign each, with their feature names. */
+const VITAL_PARTS = (Object.entries(PART_FEATURES) as [keyof News2Parts, string][]).filter(([part]) => part !== 'consciousness');
 
 /**
  * A snapshot's features (POST /score with named values) with NEWS2 worked out from its vital
@@ -179,12 +184,15 @@ function scoreVitals(valueOf: (name: string) => number | null, options: { consci
 export function news2FromSnapshotVitals(features: Readonly<Record<string, number | null>>): { features: Record<string, number | null>; issues: ValidationIssue[] } {
   const valueOf = finiteValueOf(features);
   if (NEWS2_VITAL_FEATURES.every((name) => name === 'news2_spo2_scale' || valueOf(name) === null)) return { features: { ...features }, issues: [] };
-  const scored = scoreVitals(valueOf, { consciousness: 'worse' });
+  // A snapshot has no times: of avpu and gcs, the worse level counts.
+  const levels = [levelOfAvpu(valueOf('avpu')), levelOfGcs(valueOf('gcs'))].filter((l): l is Consciousness => l !== null);
+  const consciousness = levels.length === 0 ? null : levels.reduce((a, b) => (consciousnessScore(b) > consciousnessScore(a) ? b : a));
+  const scored = news2({ ...vitalsInput(valueOf), consciousness });
   const out: Record<string, number | null> = { ...features };
   const issues: ValidationIssue[] = [];
   for (const [part, name] of Object.entries(PART_FEATURES) as [keyof News2Parts, string][]) {
-    const computed = scored.parts[part][0];
-    if (computed === undefined) continue;
+    const computed = scored.parts[part];
+    if (computed === null) continue;
     const given = valueOf(name);
     if (given !== null && given !== computed) issues.push({ path: `payload.features.${name}`, message: `${name} ${given} disagrees with ${vitalsOf(part, valueOf)}, which NEWS2 scores ${computed}` });
     out[name] = computed;

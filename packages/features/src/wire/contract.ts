@@ -71,6 +71,16 @@ const FEATURE_INDEX = new Map(FEATURE_NAMES.map((n, i) => [n, i]));
  * (names outside the catalogue are left out): what a reader of a few names (NEWS2) needs,
  * without the 211-name record.
  */
+/** A frame's values read by name in place (null: missing, or a name the catalogue does not have), with no record built. */
+export function featureLookup(values: Float64Array): (name: string) => number | null {
+  return (name) => {
+    const i = FEATURE_INDEX.get(name);
+    if (i === undefined) return null;
+    const v = values[i]!;
+    return Number.isFinite(v) ? v : null;
+  };
+}
+
 export function pickFeatures(values: Float64Array, names: readonly string[]): FeatureValues {
   const record: FeatureValues = {};
   for (const name of names) {
