@@ -48,7 +48,9 @@ const TOTAL_MAX = 20;
  * Also a total that is not the sum of the parts given (the feature service's total counts
  * every part it scored, and a missing part adds 0): the served band's floor reads the total,
  * so `news2_total: 0` beside parts summing to 8 was served `low`, calmer than NEWS2's own
- * emergency tier. Missing values are fine (NEWS2 is then null).
+ * emergency tier. And a part the vital sign beside it contradicts, or a vital sign beside no
+ * part (`partsAgainstVitals`). Missing values are fine otherwise (NEWS2 is then null).
+ * `features` is a record, or a frame's values read by name (`featureLookup`).
  */
 export function news2Problems(features: Readonly<FeatureValues> | FeatureLookup): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
