@@ -67,6 +67,17 @@ export function embeddedBroker(partitions: number): MemoryBroker {
 }
 
 /**
+ * What `npm start` sets unless told otherwise, on the in-memory bus only. Intake's produce
+ * deadline: on Kafka a produce past 1.5 s means a broker that does not confirm, but here it
+ * means the stages are 24 MiB behind, and the produce lands as soon as they catch up. A 503
+ * then had the client post the same events again after its Retry-After, each a duplicate the
+ * feature service reads and drops: in the 2,000-stay replay 139 answers of 503 put 617,572
+ * events on the bus for 482,572 (every stage through in 244 s); waiting up to 10 s, none, in
+ * 235 s (`npm run bench -w @ehr/pipeline`, 2026-12-07, one run each, load 1.4 and 2.4).
+ */
+export const EMBEDDED_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({ PRODUCER_PUBLISH_TIMEOUT_MS: '10000' });
+
+/**
  * Runs every service of the list in one process. Each keeps its own bus client, registry
  * and logger, exactly as it would alone; on the in-memory bus they share one broker.
  */
@@ -75,7 +86,8 @@ export async function startPipeline({ env, say, logDestination, defaultModel = f
   const base = SERVICES[0].checkConfig({ ...env, PORT: '0' });
   const memoryBroker = env.KAFKA_BROKERS ? undefined : embeddedBroker(base.KAFKA_TOPIC_PARTITIONS);
   const loggerFor = (service: string): Logger => createLogger({ service, level, destination: logDestination ?? process.stderr });
-  const envFor = (name: string, port: number): Env => ({ ...env, PORT: env[portVariableOf(name)] ?? String(port), LOG_LEVEL: level });
+  const defaults = memoryBroker ? EMBEDDED_DEFAULTS : {};
+  const envFor = (name: string, port: number): Env => ({ ...defaults, ...env, PORT: env[portVariableOf(name)] ?? String(port), LOG_LEVEL: level });
   const wiring = { cwd: process.cwd(), logLevel: level, logDestination: logDestination ?? process.stderr, ...(memoryBroker ? { memoryBroker } : {}) };
   const spool = resolve(spoolDir ?? 'data/spool');
 

@@ -31,6 +31,9 @@ describe('npm start pipeline', () => {
         // Without a model scoring serves NEWS2 alone and says so.
         expect(body.status, name).toBe(name === 'scoring' ? 'degraded' : 'ready');
       }
+      // On the in-memory bus intake waits for the stages up to 10 s before a 503 (EMBEDDED_DEFAULTS).
+      const intake = (await readiness(pipeline.urls.producer!)).body as unknown as { dependencies: Record<string, { detail?: string }> };
+      expect(intake.dependencies.intake?.detail).toBe('produce deadline 10000 ms');
     } finally {
       await pipeline.stop();
     }

@@ -14,7 +14,7 @@ export const ProducerEnv = Type.Composite([
       minimum: 100,
       maximum: 60_000,
       default: 1_500,
-      description: 'deadline of one ingest request\'s produce: past it (or while earlier ones are still unconfirmed) intake answers 503 with Retry-After',
+      description: 'deadline of one ingest request\'s produce: past it (or while earlier ones are still unconfirmed) intake answers 503 with Retry-After (npm start on its in-memory bus: 10000 unless set)',
     }),
     PRODUCER_MAX_CONCURRENT_REQUESTS: Type.Integer({
       minimum: 1,
