@@ -23,7 +23,7 @@ export function evaluateClinicalRows({ model, data, rows, columns, alarmThreshol
   return evaluateClinically({
     y: labelsOf(data.y, rows),
     patientOf: Uint32Array.from({ length: rows.length }, (_, k) => data.patientOf[rows[k]!]!),
-    hourOf: hourOf ? Uint16Array.from({ length: rows.length }, (_, k) => hourOf[rows[k]!]!) : null,
+    hourOf: hourOf ? Uint32Array.from({ length: rows.length }, (_, k) => hourOf[rows[k]!]!) : null,
     probability: predictRows(model, data.X, data.cols, rows, columns),
     news2: column(data.X, data.cols, rows, 'news2_total'),
     qsofa: column(data.X, data.cols, rows, 'qsofa'),

@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_HORIZON_HOURS, parquetColumnNames } from '@ehr/cohort';
 import { featureIndex } from '@ehr/features';
-import { loadModelArtifact, sawPatient, type SeverityModel } from '@ehr/model';
+import { loadModelArtifact, type SeverityModel } from '@ehr/model';
 import type { ClinicalEvaluation, Subgroup } from './clinical-evaluation.js';
 import { evaluateClinicalRows } from './clinical-rows.js';
 import type { TrainingProgress } from './fit.js';
@@ -17,7 +17,8 @@ import { buildDataset } from './dataset.js';
 import { loadPhysioNetDataset } from './physionet-data.js';
 import { writeJson, writeText } from './outputs.js';
 import { AGE_BANDS, ageBand, demographicSubgroups } from './real-data.js';
-import { allRows, modelColumns } from './rows.js';
+import { modelColumns } from './rows.js';
+import { unseenNote, unseenRows, type UnseenRows } from './unseen.js';
 
 export type DataKind = 'physionet' | 'meds';
 
@@ -69,6 +70,11 @@ export interface EvaluateDataResult {
   json: unknown;
 }
 
+/** An artifact that does not say whom it saw cannot be evaluated on unseen patients only: said, not refused. */
+function warnUnlisted(unseen: UnseenRows, warn: ((message: string) => void) | undefined): void {
+  if (!unseen.known) warn?.(unseenNote(unseen));
+}
+
 export async function evaluateOnData(options: EvaluateDataOptions): Promise<EvaluateDataResult> {
   const model = await loadModelArtifact(options.model);
   const kind = options.kind ?? (await detectDataKind(options.data));
@@ -81,16 +87,9 @@ export async function evaluateOnData(options: EvaluateDataOptions): Promise<Eval
     stage('reading and featurizing (PhysioNet)');
     const data = await loadPhysioNetDataset(options.data, { ...(options.warn ? { warn: options.warn } : {}), ...(options.progress?.stays ? { onProgress: options.progress.stays } : {}) });
     if (!data.hasLabels) throw new Error(`${options.data}: no SepsisLabel column, nothing to evaluate against`);
-    const seen = model.artifact.seenPatients;
-    const keep: number[] = [];
-    const excluded = new Set<number>();
-    for (let i = 0; i < data.rows; i++) {
-      const p = data.patientOf[i]!;
-      if (excluded.has(p)) continue;
-      if (sawPatient(seen, data.patients[p]!)) excluded.add(p);
-      else keep.push(i);
-    }
-    if (keep.length === 0) throw new Error(`every patient in ${options.data} was used to train or tune model ${model.version}: nothing left to evaluate`);
+    const unseen = unseenRows(model, data, options.data);
+    warnUnlisted(unseen, options.warn);
+    const { rows: keep, excluded } = unseen;
     stage('scoring and evaluating');
     const evaluation = evaluateClinicalRows({
       model,
@@ -115,6 +114,8 @@ export async function evaluateOnData(options: EvaluateDataOptions): Promise<Eval
     stage('reading and featurizing (MEDS)');
     const horizon = options.horizonHours ?? DEFAULT_HORIZON_HOURS;
     const data = await buildDataset({ kind: 'meds', file: options.data }, { kind: 'outcome', horizonHours: horizon, icuTransfer: options.deathOnly !== true }, { onEvents: options.progress?.events });
+    const unseen = unseenRows(model, data, options.data);
+    warnUnlisted(unseen, options.warn);
     stage('scoring and evaluating');
     const first = new Map<number, number>();
     for (let i = 0; i < data.rows; i++) if (!first.has(data.patientOf[i]!)) first.set(data.patientOf[i]!, i);
@@ -126,19 +127,20 @@ export async function evaluateOnData(options: EvaluateDataOptions): Promise<Eval
     const evaluation = evaluateClinicalRows({
       model,
       data,
-      rows: allRows(data.rows),
+      rows: unseen.rows,
       columns: modelColumns(model, data.featureNames, data.featureSetVersion),
       alarmThreshold: model.artifact.alarm?.threshold ?? null,
       subgroups,
       bootstrap,
       seed,
     });
+    const patients = new Set(unseen.rows.map((i) => data.patientOf[i]!)).size;
     result = {
       evaluation,
-      excludedPatients: 0,
-      rows: data.rows,
-      patients: data.patients.length,
-      evaluatedOn: `every labelled feature vector of ${data.sourceDescription}: ${data.rows} vectors (one per accepted event) of ${data.patients.length} patients`,
+      excludedPatients: unseen.excluded.size,
+      rows: unseen.rows.length,
+      patients,
+      evaluatedOn: `every labelled feature vector of ${data.sourceDescription} of a patient the model never saw: ${unseen.rows.length} vectors (one per accepted event) of ${patients} patients${unseen.excluded.size ? ` (${unseen.excluded.size} patients the model was trained or tuned on left out)` : ''}`,
       labelDescription: data.labelDescription,
     };
   }

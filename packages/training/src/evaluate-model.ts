@@ -1,6 +1,6 @@
 // `npm run train -- --evaluate <model>`: an existing artifact scored on every labelled row of
-// an event source (e.g. the synthetic default on the MIMIC-IV demo) against NEWS2, with the
-// event-row report.
+// an event source (e.g. the synthetic default on the MIMIC-IV demo) of a patient it never saw,
+// against NEWS2, with the event-row report.
 import { performance } from 'node:perf_hooks';
 import { loadModelArtifact, type SeverityModel } from '@ehr/model';
 import { DEFAULT_LABEL, labelledDataset, type DataSource, type Dataset, type LabelSpec } from './dataset.js';
@@ -9,7 +9,8 @@ import { secondsSince, type TrainingProgress } from './fit.js';
 import { writeText } from './outputs.js';
 import { renderReport } from './report.js';
 import { featuresTiming, fewPatientsNote, reportData, reportModel } from './report-input.js';
-import { allRows, column, modelColumns, predictRows } from './rows.js';
+import { column, labelsOf, modelColumns, predictRows } from './rows.js';
+import { unseenNote, unseenRows } from './unseen.js';
 
 export interface EvaluateOptions {
   source: DataSource;
@@ -39,25 +40,30 @@ export async function evaluateModel(options: EvaluateOptions): Promise<EvaluateR
   const data = await labelledDataset(options.source, label, progress.events, options.dataset);
   // The model's columns, in its order, from the served feature set.
   const columns = modelColumns(model, data.featureNames, data.featureSetVersion);
-  const rows = allRows(data.rows);
+  // Only patients the model never saw: `--evaluate` on the source it was trained on reports
+  // its held-out patients, not figures partly learnt from the answers.
+  const unseen = unseenRows(model, data, data.sourceDescription);
+  const rows = unseen.rows;
+  const patients = new Set(rows.map((i) => data.patientOf[i]!)).size;
   progress.stage?.('evaluating');
   const t0 = performance.now();
   const evaluation = evaluate({
-    y: data.y,
+    y: labelsOf(data.y, rows),
     probability: predictRows(model, data.X, data.cols, rows, columns),
     rawProbability: predictRows(model, data.X, data.cols, rows, columns, true),
     news2: column(data.X, data.cols, rows, 'news2_total'),
-    patientOf: data.patientOf,
+    patientOf: Uint32Array.from(rows, (i) => data.patientOf[i]!),
     bands: model.bands,
     news2Validation: null,
     bootstrap: options.bootstrap ?? 1000,
     seed: options.seed ?? 0,
   });
-  const positives = data.y.reduce((a, b) => a + b, 0);
+  let positives = 0;
+  for (const i of rows) positives += data.y[i]!;
   const notes = [
-    `The model was trained elsewhere (${model.artifact.training.rows} rows); every labelled row here is a test row (${data.rows} rows of ${data.patients.length} patients).`,
+    `The model was trained on ${model.artifact.training.rows} rows; every labelled row here of a patient it never saw is a test row (${rows.length} rows of ${patients} patients). ${unseenNote(unseen)}`,
     'NEWS2\'s event-rate mapping is fitted on these same rows (in-sample), which favours NEWS2 on Brier score and ECE; the model\'s calibration comes from its own validation data.',
-    ...fewPatientsNote(data.patients.length, evaluation.patientsWithPositives, 200),
+    ...fewPatientsNote(patients, evaluation.patientsWithPositives, 200),
   ];
   if (label.kind === 'threshold') notes.unshift('Threshold labels: the forest relearns the rule from the same vitals; these figures say nothing about outcomes.');
   await writeText(
@@ -65,8 +71,8 @@ export async function evaluateModel(options: EvaluateOptions): Promise<EvaluateR
     renderReport({
       title: 'Severity model: external evaluation',
       model: reportModel(model.artifact, model),
-      data: reportData(data, [{ name: 'evaluated (all)', rows: data.rows, patients: data.patients.length, positives }]),
-      evaluatedOn: `every labelled row of ${data.sourceDescription}`,
+      data: reportData(data, [{ name: unseen.excluded.size ? 'evaluated (patients the model never saw)' : 'evaluated (all)', rows: rows.length, patients, positives }]),
+      evaluatedOn: `every labelled row of ${data.sourceDescription}${unseen.excluded.size ? ` of a patient the model never saw (${unseen.excluded.size} left out)` : ''}`,
       evaluation,
       timings: [featuresTiming(data), { label: 'evaluation (bootstrap)', seconds: secondsSince(t0) }],
       notes,

@@ -21,3 +21,4 @@ export * from './physionet-path.js';
 export * from './evaluate-data.js';
 export * from './forest-tuning.js';
 export * from './clinical-summary.js';
+export * from './unseen.js';

@@ -20,7 +20,7 @@ export interface HourlyDataset {
   /** Index into `patients` of each row's stay. */
   patientOf: Uint32Array;
   /** Row position within its stay (the Challenge's time index t). */
-  hourOf: Uint16Array;
+  hourOf: Uint32Array;
   /** The Challenge's ids (file names), one per stay. */
   patients: string[];
   demographics: PhysioNetDemographics[];
@@ -69,7 +69,7 @@ export async function loadPhysioNetDataset(path: string, options: PhysioNetLoadO
     { expectedRows, ...(options.onProgress ? { onStay: (done: number) => options.onProgress!(done, chosen.length) } : {}) },
   );
   const y = new Uint8Array(built.rows);
-  const hourOf = new Uint16Array(built.rows);
+  const hourOf = new Uint32Array(built.rows); // a stay past 65,535 hours wrapped in 16 bits
   let previous = -1;
   let h = 0;
   for (let i = 0; i < built.rows; i++) {

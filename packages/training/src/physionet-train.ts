@@ -142,7 +142,7 @@ export async function trainOnPhysioNet(options: PhysioNetTrainingOptions): Promi
 
   // The alarm threshold: best Challenge utility on the validation patients.
   const valP = trained.model.predictProbaBatch(validation.data);
-  const valUtility = rowUtilities(validationY, Uint32Array.from(split.validation, (i) => data.patientOf[i]!), Uint16Array.from(split.validation, (i) => data.hourOf[i]!));
+  const valUtility = rowUtilities(validationY, Uint32Array.from(split.validation, (i) => data.patientOf[i]!), Uint32Array.from(split.validation, (i) => data.hourOf[i]!));
   const alarm = bestUtilityThreshold(valUtility, valP);
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   const { artifact, model } = completeArtifact(

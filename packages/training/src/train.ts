@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ArtifactLabel, ArtifactProvenance, BandRule, CalibrationMethod, ModelArtifact, SeverityModel } from '@ehr/model';
-import { DEFAULT_LABEL, labelledDataset, type DataSource, type Dataset, type LabelSpec } from './dataset.js';
+import { DEFAULT_LABEL, describeSource, labelledDataset, type DataSource, type Dataset, type LabelSpec } from './dataset.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import { completeArtifact, DEFAULT_MODEL_NAME, fitModel, secondsSince, splitPatients, type ForestSettings, type Timings, type TrainingProgress } from './fit.js';
 import { besideModel, outputPath, writeModelOutputs } from './outputs.js';
@@ -60,7 +60,9 @@ export interface TrainingResult {
 
 /** Where the rows came from, for the artifact (file name and hash, never the machine's path). */
 export async function provenanceOf(source: DataSource, data: Dataset): Promise<ArtifactProvenance> {
-  const base = { description: data.sourceDescription, patients: data.patients.length, rows: data.rows, split: null };
+  // The description names the file, not where it sat on the machine that trained.
+  const named: DataSource = source.kind === 'meds' ? { ...source, file: basename(source.file) } : source.kind === 'cohort' ? { ...source, dir: basename(source.dir) } : source;
+  const base = { description: describeSource(named), patients: data.patients.length, rows: data.rows, split: null };
   if (source.kind === 'meds') return { ...base, source: 'meds', file: basename(source.file), sha256: createHash('sha256').update(await readFile(source.file)).digest('hex') };
   if (source.kind === 'cohort') return { ...base, source: 'cohort', file: basename(source.dir), sha256: null };
   return { ...base, source: 'synthetic', file: null, sha256: null };
