@@ -24,6 +24,15 @@ export const STATE_FORMAT_HEADER = 'ehr-state-format';
 const PLAIN_MAX_BYTES = 256 * 1024;
 /** Each record stays well under the broker's 1 MB message limit. */
 export const PART_MAX_BYTES = 512 * 1024;
+/**
+ * The largest state read back: 64 parts (32 MiB gzipped), and 64 MiB of JSON once unzipped. A
+ * patient's state is bounded far below that (8,192 points a signal, 20,000 event ids); the
+ * bound is for a record that claims more, which would otherwise be believed: a manifest of
+ * 999,999 parts built that many key names before it noticed they were missing (the 192 MiB
+ * heap ran out, on every start), and 400 KB of gzip unzipped to 400 MiB.
+ */
+export const MAX_STATE_PARTS = 64;
+export const MAX_STATE_JSON_BYTES = 64 * 1024 * 1024;
 
 export const offsetKey = (inputPartition: number) => `${OFFSET_PREFIX}${inputPartition}`;
 const partKey = (patientId: string, version: string, index: number) => `${PART_PREFIX}${patientId}/${version}/${index}`;
@@ -86,7 +95,9 @@ export interface ChangelogContents {
   skipped: { kind: SkipKind; why: string; partition: number; offset: string }[];
 }
 
-const isDecimal = (v: unknown): v is string => typeof v === 'string' && /^\d{1,19}$/.test(v);
+const INT64_MAX = 2n ** 63n - 1n;
+/** A Kafka offset as the service writes it: decimal digits within int64. */
+const isDecimal = (v: unknown): v is string => typeof v === 'string' && /^\d{1,19}$/.test(v) && BigInt(v) <= INT64_MAX;
 const isPartition = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 1_000_000;
 
 function readOffset(value: Buffer): { partition: number; nextOffset: bigint } | null {
@@ -105,10 +116,29 @@ function readManifest(value: Buffer): Manifest | null {
   try {
     const m = JSON.parse(value.toString()) as Partial<Manifest> | null;
     if (typeof m !== 'object' || m === null) return null;
-    const ok = typeof m.version === 'string' && /^[0-9a-f]{16}$/.test(m.version) && isPartition(m.parts) && m.parts > 0 && isPartition(m.bytes) && typeof m.sha256 === 'string';
+    const ok =
+      typeof m.version === 'string' &&
+      /^[0-9a-f]{16}$/.test(m.version) &&
+      typeof m.bytes === 'number' &&
+      Number.isInteger(m.bytes) &&
+      m.bytes > 0 &&
+      m.bytes <= MAX_STATE_PARTS * PART_MAX_BYTES &&
+      // As encodePatient cuts them: anything else is not a manifest this service wrote.
+      m.parts === Math.ceil(m.bytes / PART_MAX_BYTES) &&
+      typeof m.sha256 === 'string';
     return ok ? (m as Manifest) : null;
   } catch {
     return null;
+  }
+}
+
+/** A gzipped state, refused past MAX_STATE_JSON_BYTES (zlib stops there instead of filling memory). */
+function unzipState(zipped: Buffer): Buffer {
+  try {
+    return gunzipSync(zipped, { maxOutputLength: MAX_STATE_JSON_BYTES });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new Error(`state unzips to more than ${MAX_STATE_JSON_BYTES} bytes`);
+    throw err;
   }
 }
 
@@ -153,7 +183,7 @@ export function readChangelog(latest: ReadonlyMap<string, BusRecord>): Changelog
     let json: Buffer;
     try {
       if (format === 'json') json = record.value;
-      else if (format === 'gzip') json = gunzipSync(record.value);
+      else if (format === 'gzip') json = unzipState(record.value);
       else if (format === 'parts') {
         const manifest = readManifest(record.value);
         if (!manifest) throw new Error('unreadable manifest');
@@ -163,7 +193,7 @@ export function readChangelog(latest: ReadonlyMap<string, BusRecord>): Changelog
         keys.forEach((k) => used.add(k));
         const zipped = Buffer.concat(keys.map((k) => parts.get(k)!));
         if (zipped.length !== manifest.bytes || createHash('sha256').update(zipped).digest('hex') !== manifest.sha256) throw new Error('parts do not match their manifest');
-        json = gunzipSync(zipped);
+        json = unzipState(zipped);
         out.stored.set(patientId, { version: manifest.version, count: manifest.parts });
       } else throw new Error(`unknown format ${JSON.stringify(format.slice(0, 40))}`);
       const { state, meta } = decodeState(json);

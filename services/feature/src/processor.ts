@@ -68,6 +68,7 @@ export function createFeatureProcessor({ bus, logger, metrics, options, isolatio
   const deadLetters = new Counter({ name: 'ehr_feature_dead_letters_total', help: 'raw events rejected, by reason', labelNames: ['reason'], registers });
   const corrections = new Counter({ name: 'ehr_feature_corrections_total', help: 'values repaired while cleaning, by kind', labelNames: ['kind'], registers });
   const skipped = new Counter({ name: 'ehr_feature_replayed_skipped_total', help: 'redelivered records the restored state already included', registers });
+  const offsetsDistrusted = new Counter({ name: 'ehr_feature_changelog_offsets_distrusted_total', help: 'stored input offsets at or past their partition\'s end, not believed (topic recreated, or a changelog written by hand)', registers });
   const restores = new Counter({ name: 'ehr_feature_state_restores_total', help: 'state restores from the changelog', registers });
   const checkpoints = new Counter({ name: 'ehr_feature_checkpoints_total', help: 'partition checkpoints (changelog written, offset committed)', registers });
   const changelogRecords = new Counter({ name: 'ehr_feature_changelog_records_total', help: 'patient snapshots and evictions written to the changelog', registers });
@@ -295,10 +296,27 @@ export function createFeatureProcessor({ bus, logger, metrics, options, isolatio
     return state.eventsSinceCheckpoint >= options.checkpointMaxEvents || Date.now() - state.lastCheckpointAt >= options.checkpointIntervalMs;
   }
 
+  /**
+   * A stored offset at or past the partition's end was never applied here: the events topic
+   * was recreated (its offsets start at 0 again) or the changelog was written by hand. Trusted,
+   * every record would count as already included and be dropped, with nothing dead-lettered
+   * and readiness still up. The patients' states stay; their event ids still drop true copies.
+   */
+  function distrustOffsetPastEnd(state: PartitionState, highWatermark: string): void {
+    if (state.lastApplied === null || !/^\d{1,19}$/.test(highWatermark) || state.lastApplied < BigInt(highWatermark)) return;
+    logger.warn(
+      { partition: state.partition, lastApplied: String(state.lastApplied), highWatermark },
+      'the changelog says this partition was applied past its end (topic recreated, or a changelog written by hand): reading it from where the group is',
+    );
+    offsetsDistrusted.inc();
+    state.lastApplied = null;
+  }
+
   async function handleBatch(batch: RecordBatch, context: HandlerContext): Promise<void> {
     syncAssignment();
     if (batch.records.length === 0) return;
     const state = await partitionFor(batch.partition, BigInt(batch.records[0]!.offset), context);
+    distrustOffsetPastEnd(state, batch.highWatermark);
     const from = state.lastApplied;
     // A batch is in offset order: when its first record is new, all are (no BigInt per record).
     const records = from === null || BigInt(batch.records[0]!.offset) > from ? batch.records : batch.records.filter((r) => BigInt(r.offset) > from);

@@ -1,8 +1,10 @@
 // A patient's state as bytes, for the feature service's compacted changelog. Typed
 // arrays travel as base64 of their little-endian bytes (exact, and fast to encode).
 // Version 2 adds the weights of downsampled points and the deduplication floor; version 1
-// (written before) still decodes. Decoding checks the shape: a changelog is input too.
+// (written before) still decodes. Decoding checks the shape, and that every time is an event
+// time (restored-shape.ts): a changelog is input too.
 import { createPatientState, offerFirst, seriesFor, SIGNALS, type PatientState } from './patient-state.js';
+import { checkRestoredFacts, checkRestoredTimes } from './restored-shape.js';
 import { Series } from './series.js';
 
 export const STATE_CODEC_VERSION = 2;
@@ -81,6 +83,7 @@ export function decodeState(text: string | Buffer): { state: PatientState; meta:
   const s = e.state;
   if (typeof e.patientId !== 'string' || typeof s !== 'object' || s === null) throw new Error('patient state: no patientId or state');
   if (!Array.isArray(s.series) || !Array.isArray(s.ledger) || !Array.isArray(s.notes)) throw new Error('patient state: series, ledger and notes must be arrays');
+  checkRestoredFacts(s);
   const state = createPatientState(e.patientId);
   state.encounter = s.encounter;
   state.admission = s.admission && { ...s.admission, age: s.admission.age ?? NaN, hospitalAdmitTime: s.admission.hospitalAdmitTime ?? NaN };
@@ -99,15 +102,21 @@ export function decodeState(text: string | Buffer): { state: PatientState; meta:
     const values = f64(v);
     const weights = w === undefined ? null : f64(w);
     if (values.length !== times.length || (weights && weights.length !== times.length)) throw new Error('patient state: series arrays of different lengths');
+    checkRestoredTimes(times, `series ${i}`);
     seriesFor(state, i);
     state.series[i] = Series.from(times, values, weights);
   }
-  state.ledger = Series.from(f64(s.ledger[0]), f64(s.ledger[1]));
+  const ledgerTimes = f64(s.ledger[0]);
+  const ledgerHashes = f64(s.ledger[1]);
+  if (ledgerHashes.length !== ledgerTimes.length) throw new Error('patient state: ledger arrays of different lengths');
+  checkRestoredTimes(ledgerTimes, 'the event-id ledger');
+  state.ledger = Series.from(ledgerTimes, ledgerHashes);
   state.notes = s.notes.map((n) => ({ ...n, avgWordLength: n.avgWordLength ?? NaN }));
   if (Array.isArray(s.first)) {
     const times = f64(s.first[0]);
     const values = f64(s.first[1]);
     if (values.length !== times.length) throw new Error('patient state: baseline arrays of different lengths');
+    checkRestoredTimes(times.filter((t) => !Number.isNaN(t)), 'the stay baseline');
     // Signals appended since the state was written have no baseline yet; a NaN slot is none.
     for (let i = 0; i < Math.min(times.length, SIGNALS.length); i++) if (!Number.isNaN(times[i]!)) offerFirst(state.first, i, times[i]!, values[i]!);
   } else {
