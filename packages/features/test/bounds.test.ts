@@ -105,6 +105,24 @@ describe('bounded per-patient state', () => {
     expect(last[featureIndex('note_risk_terms')]).toBeGreaterThan(0);
   });
 
+  it('readings of one instant (distinct ids) are held to the cap too: the last value and the count stay exact', () => {
+    const o = { ...options, maxPointsPerSignal: 256 };
+    const values = Array.from({ length: 5000 }, (_, i) => 60 + ((i * 37) % 90));
+    const { store, last } = feed(values.map((v, i) => vital('instant', 'heart_rate', v, 1, { id: `i-${i}` })), o);
+    const series = store.get('instant')!.series[SIGNAL_INDEX.heart_rate]!;
+    expect(series.length).toBeLessThanOrEqual(256);
+    // Sorted by (time, value): the last of one instant is its highest.
+    expect(last[featureIndex('heart_rate')]).toBe(Math.max(...values));
+    expect(last[featureIndex('heart_rate_max_1h')]).toBe(Math.max(...values));
+    expect(last[featureIndex('heart_rate_min_1h')]).toBe(Math.min(...values));
+    expect(last[featureIndex('heart_rate_count_24h')]).toBe(5000);
+    const notes = Array.from({ length: 2000 }, (_, i) => note('instant-notes', i === 7 ? 'Febrile and confused.' : 'Settled.', 1, { id: `n-${i}` }));
+    const fed = feed(notes, o);
+    expect(fed.store.get('instant-notes')!.notes.length).toBeLessThanOrEqual(256);
+    expect(fed.last[featureIndex('notes_count_24h')]).toBe(2000);
+    expect(fed.last[featureIndex('note_risk_terms')]).toBeGreaterThan(0);
+  });
+
   it('decodes the version-1 form written before, and refuses malformed states', () => {
     const { store } = feed([...denseHeartRate('old', 1, 10 * MIN)]);
     const encoded = JSON.parse(encodeState(store.get('old')!)) as { v: number; state: Record<string, unknown> };

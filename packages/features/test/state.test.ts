@@ -114,6 +114,18 @@ describe('the per-patient reducer', () => {
     expect(r.outcomes[5]!.kind === 'rejected' && r.outcomes[5]!.error).toMatch(/after the stay was closed/);
   });
 
+  it('once a new stay has begun, a copy of the closed stay\'s event is still a duplicate, and its unknown events are late', () => {
+    const early = vital('p8', 'heart_rate', 150, 1, { id: 'early' });
+    const r = run([admission('p8', 0), early, discharge('p8', 2), vital('p8', 'heart_rate', 70, 3, { id: 'new-stay' }), early, vital('p8', 'heart_rate', 160, 1.5, { id: 'old-stay' })]);
+    expect(r.kinds).toEqual(['featurized', 'featurized', 'featurized', 'featurized', 'duplicate', 'rejected']);
+    expect(r.outcomes[5]!.kind === 'rejected' && r.outcomes[5]!.error).toMatch(/the discharge that closed this patient's previous stay/);
+    // The new stay is its own: one reading, starting after the discharge, its baseline its own.
+    const state = r.store.get('p8')!;
+    expect(state.stayCounts.vitals).toBe(1);
+    expect(state.firstTime).toBe(T0 + 3 * H);
+    expect(state.series[SIGNAL_INDEX.heart_rate]!.length).toBe(1);
+  });
+
   it('evicts discharged stubs and silent patients once the event-time watermark has passed them', () => {
     const r = run([vital('a', 'heart_rate', 80, 0), discharge('a', 1), vital('b', 'heart_rate', 80, 0), vital('c', 'heart_rate', 80, 100)]);
     const o = { ...options, stubRetentionMs: 48 * H, idleRetentionMs: 72 * H };

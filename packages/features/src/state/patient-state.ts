@@ -208,7 +208,10 @@ export function judge(state: PatientState | undefined, event: RawEvent, options:
     return { kind: 'late', error: `event at ${event.occurredAt} arrived after the stay was closed by a discharge at ${iso(state.dischargedAt)}` };
   }
   if (time <= state.dedupFloor) {
-    return { kind: 'late', error: `event at ${event.occurredAt} is older than the oldest event id this patient's deduplication still holds (${iso(state.dedupFloor)}; at most ${options.maxDedupIds ?? DEFAULT_MAX_DEDUP_IDS} ids): it cannot be told from a duplicate` };
+    return {
+      kind: 'late',
+      error: `event at ${event.occurredAt} is at or before ${iso(state.dedupFloor)}: the discharge that closed this patient's previous stay, or the oldest event id deduplication still holds (at most ${options.maxDedupIds ?? DEFAULT_MAX_DEDUP_IDS} ids); it cannot be told from a duplicate`,
+    };
   }
   if (time < state.maxTime - options.latenessMs) {
     const hours = (state.maxTime - time) / HOUR_MS;
@@ -320,6 +323,10 @@ function boundSeries(s: Series, maxTime: number, maxPoints: number): void {
     bucket *= 2;
     s.downsampleBefore(recent, bucket);
   }
+  // The latest points are kept as they are, but only as far as their times differ: a feed of
+  // 20,000 readings at one instant (distinct ids) held them all, 1.4 MB in one patient, past
+  // the cap. Points of one millisecond are cut to their extremes, whose last is still the last.
+  if (s.length > maxPoints) s.downsampleBefore(Infinity, 1);
 }
 
 /** Merges older notes per minute: the latest of each minute stands for it, with the count and every term seen. */
@@ -339,6 +346,19 @@ function boundNotes(state: PatientState, maxPoints: number): void {
     state.notes = merged;
     bucket *= 2;
   } while (state.notes.length > (maxPoints * 3) / 4 && bucket < MAX_WINDOW_MS);
+  // As for series: notes of one instant are merged whatever their age, once over the cap.
+  if (state.notes.length > maxPoints) state.notes = mergeSameInstant(state.notes);
+}
+
+/** Notes sorted by (time, hash), those of one millisecond merged into the last of them. */
+function mergeSameInstant(notes: readonly NoteRecord[]): NoteRecord[] {
+  const merged: NoteRecord[] = [];
+  for (const note of notes) {
+    const last = merged[merged.length - 1];
+    if (last && last.time === note.time) merged[merged.length - 1] = { ...note, affirmed: note.affirmed | last.affirmed, negated: note.negated | last.negated, count: (note.count ?? 1) + (last.count ?? 1) };
+    else merged.push(note);
+  }
+  return merged;
 }
 
 /**
@@ -359,9 +379,19 @@ export function closeStay(state: PatientState, dischargedAt: number): void {
   state.first = emptyBaseline();
 }
 
-/** A fresh stay for a patient seen before (after a discharge): nothing carries over. */
+/**
+ * A fresh stay for a patient seen before (after a discharge): the picture starts afresh, but
+ * the event ids stay, so a client's retried copy of the closed stay's event is still a
+ * duplicate; and nothing at or before the discharge joins the new stay (the deduplication
+ * floor moves up to it): it belongs to the stay that was closed. Starting from nothing
+ * counted such a copy as a new reading and moved the new stay's start, and its baseline, back
+ * into the old one.
+ */
 export function reopen(state: PatientState): PatientState {
-  return createPatientState(state.patientId);
+  const fresh = createPatientState(state.patientId);
+  fresh.ledger = state.ledger;
+  fresh.dedupFloor = Number.isNaN(state.dischargedAt) ? state.dedupFloor : Math.max(state.dedupFloor, state.dischargedAt);
+  return fresh;
 }
 
 /** Approximate bytes held by one patient's state (typed arrays, notes, fixed overhead). */
