@@ -8,6 +8,7 @@ import { allocatorEnv } from '@ehr/runtime';
 // allocator.ts): with KAFKA_BROKERS set, this process is every service's Kafka client at once.
 Object.assign(process.env, allocatorEnv(process.env));
 const { describeCounts, startPipeline } = await import('./pipeline.js');
+const { describeSpoolDamage } = await import('./spool.js');
 
 // No flags: the pipeline is configured by the environment. Parsed first, so --help and a
 // stray flag never start anything.
@@ -52,6 +53,8 @@ const pipeline = await startPipeline({ env, say, defaultModel: true, summary, sp
   process.stderr.write(`pipeline failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });
+// A damaged spool was moved aside so that this start could go on: say what that cost.
+for (const damage of pipeline.resumed.damaged ?? []) say(describeSpoolDamage(damage));
 
 let signals = 0;
 const stop = (signal: string) => {

@@ -82,7 +82,7 @@ export const EMBEDDED_DEFAULTS: Readonly<Record<string, string>> = Object.freeze
  * and logger, exactly as it would alone; on the in-memory bus they share one broker.
  */
 export async function startPipeline({ env, say, logDestination, defaultModel = false, summary, spoolDir }: PipelineOptions): Promise<RunningPipeline> {
-  const level = env.LOG_LEVEL ?? 'warn';
+  const level = env.LOG_LEVEL || 'warn';
   const base = SERVICES[0].checkConfig({ ...env, PORT: '0' });
   const memoryBroker = env.KAFKA_BROKERS ? undefined : embeddedBroker(base.KAFKA_TOPIC_PARTITIONS);
   const loggerFor = (service: string): Logger => createLogger({ service, level, destination: logDestination ?? process.stderr });

@@ -13,10 +13,20 @@ export interface SummaryOptions {
   sinkUrl?: string;
   /** A patient leaves the count after this long without a new score (wall clock). */
   patientTtlMs?: number;
+  /** Patients remembered at most (default SUMMARY_MAX_PATIENTS); past it the one scored longest ago is forgotten. */
+  maxPatients?: number;
   now?: () => number;
   /** Told once, the moment the first score lands (npm start prints it before the first summary). */
   onFirstScore?: (line: string) => void;
 }
+
+/**
+ * The summary keeps each patient's latest band until the TTL, and walks them all on every
+ * tick. A flood of new patient ids within the TTL (a replay, a broken producer) would grow
+ * that without bound, so it holds at most this many, forgetting the one scored longest ago
+ * first: far more than any ward or hospital has at once, and cheap to walk every 2 s.
+ */
+export const SUMMARY_MAX_PATIENTS = 50_000;
 
 export interface WardSummary {
   eventsPerSecond: number;
@@ -55,7 +65,14 @@ async function warehouseRows(sinkUrl: string | undefined): Promise<number | null
 export async function startSummary(options: SummaryOptions): Promise<{ stop(): Promise<void>; current(): Promise<WardSummary> }> {
   const now = options.now ?? Date.now;
   const ttl = options.patientTtlMs ?? 15 * 60_000;
+  const maxPatients = options.maxPatients ?? SUMMARY_MAX_PATIENTS;
+  // In order of each patient's last score, oldest first: a patient scored again moves to the end.
   const latest = new Map<string, { band: SeverityBand; at: number }>();
+  const remember = (patient: string, band: SeverityBand) => {
+    latest.delete(patient);
+    latest.set(patient, { band, at: now() });
+    if (latest.size > maxPatients) latest.delete(latest.keys().next().value!);
+  };
   let events = 0;
   let scores = 0;
   let windowStart = now();
@@ -83,7 +100,7 @@ export async function startSummary(options: SummaryOptions): Promise<{ stop(): P
           if (!s.ok) continue;
           scores++;
           if (scores === 1) options.onFirstScore?.(formatFirstScore(s.value.payload, (now() - startedAt) / 1000));
-          latest.set(s.value.patientId, { band: s.value.payload.band, at: now() });
+          remember(s.value.patientId, s.value.payload.band);
         }
       },
     }),

@@ -4,7 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { Histogram, type Registry } from 'prom-client';
 import { ConfigError } from './config.js';
 import { HostAllowList } from './hosts.js';
-import type { HttpConfig } from './http-env.js';
+import { trustedProxies, trustProxyProblem, type HttpConfig } from './http-env.js';
 import { registerErrorHandlers } from './http-errors.js';
 import type { Logger } from './logger.js';
 import { registerOpenApi, type OpenApiInfo } from './openapi.js';
@@ -54,6 +54,12 @@ function serverOptions(http: Partial<HttpConfig>) {
     const message = 'is required: TLS needs both TLS_CERT_FILE and TLS_KEY_FILE';
     throw new ConfigError(`invalid configuration:\n  ${variable}: ${message}`, [{ variable, message }]);
   }
+  // readConfig has checked it; a caller handing settings in directly gets the same error, not Fastify's TypeError.
+  const proxyProblem = http.TRUST_PROXY ? trustProxyProblem(http.TRUST_PROXY) : null;
+  if (proxyProblem) {
+    const message = `must be comma-separated IP addresses or CIDR ranges: ${proxyProblem} (got ${JSON.stringify(http.TRUST_PROXY)})`;
+    throw new ConfigError(`invalid configuration:\n  TRUST_PROXY: ${message}`, [{ variable: 'TRUST_PROXY', message }]);
+  }
   // Node enforces the header and request deadlines on a periodic sweep (30 s by default): sweep
   // often enough that a slow client is cut close to its deadline.
   const node = { headersTimeout: t.HTTP_HEADERS_TIMEOUT_MS, requestTimeout: t.HTTP_REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000 };
@@ -62,7 +68,7 @@ function serverOptions(http: Partial<HttpConfig>) {
     ...(tls ? { https: { ...node, ...tls } } : { http: node }),
     requestTimeout: t.HTTP_REQUEST_TIMEOUT_MS,
     keepAliveTimeout: t.HTTP_KEEP_ALIVE_TIMEOUT_MS,
-    ...(http.TRUST_PROXY ? { trustProxy: http.TRUST_PROXY.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+    ...(http.TRUST_PROXY ? { trustProxy: trustedProxies(http.TRUST_PROXY) } : {}),
   };
 }
 

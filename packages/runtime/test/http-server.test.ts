@@ -45,6 +45,18 @@ describe('HTTP server settings', () => {
     expect(() => build({ HTTP_REQUEST_TIMEOUT_MS: 2_000, HTTP_HEADERS_TIMEOUT_MS: 5_000 })).toThrow(ConfigError);
   });
 
+  it('believes the TRUST_PROXY addresses readConfig takes, and refuses any other with a ConfigError naming it, not Fastify\'s TypeError', async () => {
+    for (const TRUST_PROXY of ['10.0.0.1', '10.0.0.0/8, ::1', 'fd00::/8', '::ffff:10.0.0.0/104', '192.168.0.0/255.255.0.0']) {
+      const app = build({ TRUST_PROXY });
+      apps.push(app);
+      await app.ready();
+    }
+    for (const TRUST_PROXY of ['ffff', '10.0.0.0/99']) {
+      expect(() => build({ TRUST_PROXY }), TRUST_PROXY).toThrow(ConfigError);
+      expect(() => build({ TRUST_PROXY }), TRUST_PROXY).toThrow(/TRUST_PROXY: must be comma-separated IP addresses or CIDR ranges/);
+    }
+  });
+
   it('cuts off a client that never finishes its headers (slowloris)', async () => {
     const app = build({ HTTP_HEADERS_TIMEOUT_MS: 1_000, HTTP_REQUEST_TIMEOUT_MS: 2_000 });
     apps.push(app);
