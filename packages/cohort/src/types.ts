@@ -66,4 +66,5 @@ export interface Label {
   eventType: SevereOutcomeType | null;
 }
 
-export type SevereOutcomeType = 'death' | 'icu_transfer' | 'deterioration';
+export const SEVERE_OUTCOME_TYPES = ['death', 'icu_transfer', 'deterioration'] as const;
+export type SevereOutcomeType = (typeof SEVERE_OUTCOME_TYPES)[number];

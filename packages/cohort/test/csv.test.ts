@@ -80,6 +80,70 @@ describe('cohort CSV files', () => {
   });
 });
 
+describe('patients.csv and labels.csv values', () => {
+  const patientsHeader = 'patient_id,encounter_id,gender,age,admission_type,unit,department,spo2_scale,admit_time,course,onset_time,event_time,outcome,outcome_time';
+  const good: Record<string, string> = {
+    patient_id: 'p1',
+    encounter_id: 'e1',
+    gender: 'F',
+    age: '55',
+    admission_type: 'urgent',
+    unit: 'MED-A',
+    department: 'medicine',
+    spo2_scale: '1',
+    admit_time: '2026-01-05T00:00:00Z',
+    course: 'sepsis',
+    onset_time: '2026-01-05T04:00:00Z',
+    event_time: '2026-01-05T10:00:00Z',
+    outcome: 'died',
+    outcome_time: '2026-01-05T14:00:00Z',
+  };
+  const withPatient = (change: Record<string, string>) => {
+    const dir = tmp();
+    const row = { ...good, ...change };
+    const line = patientsHeader.split(',').map((c) => row[c]).join(',');
+    writeFileSync(join(dir, 'patients.csv'), `${patientsHeader}\n${line}\n`);
+    writeFileSync(join(dir, 'vitals.csv'), 'event_id,patient_id,encounter_id,time,kind,value,unit\nv1,p1,e1,2026-01-05T01:00:00Z,heart_rate,80,/min\n');
+    return dir;
+  };
+
+  it('reads the values the format documents', async () => {
+    const { patients } = await readCohort(withPatient({}));
+    expect(patients[0]).toMatchObject({ gender: 'F', spo2Scale: 1, course: 'sepsis', outcome: 'died', eventTime: '2026-01-05T10:00:00Z' });
+  });
+
+  // Each was read without error: a zombie course, spo2_scale 7 as 1, `Died` as a stay that did not end in death (label 0 four hours before it), `soon` failing only in labelling.
+  it.each([
+    ['course', 'zombie'],
+    ['gender', 'X'],
+    ['admit_time', 'not-a-time'],
+    ['spo2_scale', '7'],
+    ['outcome', 'Died'],
+    ['outcome', 'death'],
+    ['event_time', 'soon'],
+    ['onset_time', '2026-02-30T00:00:00Z'],
+    ['outcome_time', 'later'],
+    ['age', '-4'],
+    ['patient_id', ''],
+  ])('%s=%j fails naming patients.csv, the line and the column', async (column, value) => {
+    const read = readCohort(withPatient({ [column]: value }));
+    await expect(read).rejects.toThrow(CohortFormatError);
+    await expect(read).rejects.toThrow(new RegExp(`patients\\.csv:2: ${column}: `));
+  });
+
+  it('a label that is not 0 or 1, or an event type or time the format does not have, fails naming labels.csv and the line', async () => {
+    for (const [row, column] of [
+      ['p1,e1,2026-01-05T01:00:00Z,yes,,', 'label'],
+      ['p1,e1,2026-01-05T01:00:00Z,1,3,Death', 'event_type'],
+      ['p1,e1,01/05/2026 01:00,0,,', 'time'],
+    ] as const) {
+      const dir = withPatient({});
+      writeFileSync(join(dir, 'labels.csv'), `patient_id,encounter_id,time,label,hours_to_event,event_type\np1,e1,2026-01-05T00:00:00Z,1,10,deterioration\n${row}\n`);
+      await expect(readCohort(dir), column).rejects.toThrow(new RegExp(`labels\\.csv:3: ${column}: `));
+    }
+  });
+});
+
 describe('a cohort directory written by hand', () => {
   it('reads without cohort.json, patients, labels or seq: files merged by delivery time, source csv', async () => {
     const dir = tmp();

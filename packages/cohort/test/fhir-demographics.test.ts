@@ -166,6 +166,32 @@ describe('FHIR Bundle demographics: Patient and Encounter beside the Observation
     }
   });
 
+  it("an Encounter named by its urn:uuid is one stay: the admission and the Observations referring to the uuid carry one encounterId", () => {
+    const patientUuid = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+    const stayUuid = '11111111-2222-3333-4444-555555555555';
+    const transaction = (encounterId?: string, partOf?: string) => ({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        { fullUrl: `urn:uuid:${patientUuid}`, resource: { resourceType: 'Patient', id: 'pat1', gender: 'female' }, request: { method: 'POST', url: 'Patient' } },
+        {
+          fullUrl: `urn:uuid:${stayUuid.toUpperCase()}`,
+          resource: { resourceType: 'Encounter', ...(encounterId ? { id: encounterId } : {}), status: 'in-progress', subject: { reference: `urn:uuid:${patientUuid}` }, period: { start: '2026-01-05T08:00:00Z' } },
+          request: { method: 'POST', url: 'Encounter' },
+        },
+        { resource: observation('8867-4', 90, '/min', { subject: { reference: `urn:uuid:${patientUuid}` }, encounter: { reference: `urn:uuid:${stayUuid}` } }), request: { method: 'POST', url: 'Observation' } },
+        ...(partOf ? [{ resource: { resourceType: 'Encounter', id: 'icu9', status: 'in-progress', subject: { reference: 'Patient/pat1' }, partOf: { reference: partOf }, period: { start: '2026-01-05T09:00:00Z' } }, request: { method: 'POST', url: 'Encounter' } }] : []),
+      ],
+    });
+    const encounterIds = (b: unknown) => mapBundle(b, { receivedAt: new Date('2026-01-05T12:00:00Z') }).entries.slice(1, 3).map((e) => e.mapping.events[0]?.encounterId);
+    // The admission had null (no id) or enc1 while the vital sign had the uuid: one stay, two ids.
+    expect(encounterIds(transaction())).toEqual([stayUuid, stayUuid]);
+    expect(encounterIds(transaction('enc1'))).toEqual(['enc1', 'enc1']);
+    const withPart = mapBundle(transaction('enc1', `urn:uuid:${stayUuid}`));
+    expect(withPart.entries[3]!.mapping.events[0]).toMatchObject({ encounterId: 'icu9', payload: { hospitalAdmitTime: '2026-01-05T08:00:00Z' } });
+    for (const e of withPart.entries) for (const ev of e.mapping.events) expect(validateRawEvent(ev).ok).toBe(true);
+  });
+
   it('a Patient that no Encounter refers to is reported, not silently dropped', () => {
     const r = mapBundle({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'Patient', id: 'lonely', gender: 'male' } }] });
     expect(r.entries[0]!.mapping.issues[0]).toMatchObject({ severity: 'warning', code: 'not-supported' });

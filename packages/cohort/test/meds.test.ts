@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { validateRawEvent, type RawEvent } from '@ehr/features';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mapMeds, MEDS_DEMO_RELATIVE_PATH, readMeds, roundFloat32, shiftMedsTimeline, type MedsData } from '../src/index.js';
+import { mapMeds, MEDS_DEMO_RELATIVE_PATH, readMeds, roundFloat32, shiftMedsTimeline, usedMedsRows, type MedsData, type MedsRow } from '../src/index.js';
 
 // The MIMIC-IV demo sits beside the checkout (../shared), never inside it.
 const file = fileURLToPath(new URL(`../../../${MEDS_DEMO_RELATIVE_PATH}`, import.meta.url));
@@ -30,6 +30,120 @@ describe('MEDS discharge codes', () => {
       expect(validateRawEvent(discharge).ok, location).toBe(true);
       expect(discharge.payload, location).toMatchObject({ outcome: location === 'HOME' ? 'home' : 'other' });
     }
+  });
+});
+
+const H = 3_600_000;
+const T0 = Date.parse('2150-01-01T00:00:00Z');
+const row = (time: number | null, code: string, value: number | null = null, subjectId = 1): MedsRow => ({ subjectId, time, code, value });
+
+describe('MEDS admissions of one subject', () => {
+  it('ties each event to the stay whose window holds it: from the ED registration to the discharge, ICU stays closed latest first', () => {
+    const rows = [
+      row(T0 + 5 * H, 'HOSPITAL_DISCHARGE//HOME'),
+      row(T0 - 2 * H, 'ED_REGISTRATION//'),
+      row(T0 - H, 'LAB//220045//bpm', 90),
+      row(T0, 'HOSPITAL_ADMISSION//EW EMER.'),
+      row(T0 + H, 'ICU_ADMISSION//MICU'),
+      row(T0 + 2 * H, 'ICU_ADMISSION//SICU'),
+      row(T0 + 3 * H, 'ICU_DISCHARGE//SICU'),
+      row(T0 + 3 * H, 'TRANSFER_TO//transfer//MICU'),
+      row(T0 + 4 * H, 'ICU_DISCHARGE//MICU'),
+      row(T0 + 5 * H, 'LAB//220045//bpm', 80),
+      row(T0 + 10 * H, 'LAB//220045//bpm', 70),
+      row(T0 + 20 * H, 'HOSPITAL_ADMISSION//URGENT'),
+      row(T0 + 21 * H, 'LAB//220045//bpm', 100),
+    ];
+    const data = mapMeds(rows);
+    const [first, second] = data.patients[0]!.admissions;
+    expect(first!.icuStays).toEqual([
+      { unit: 'MICU', inTime: '2150-01-01T01:00:00Z', outTime: '2150-01-01T04:00:00Z' },
+      { unit: 'SICU', inTime: '2150-01-01T02:00:00Z', outTime: '2150-01-01T03:00:00Z' },
+    ]);
+    const hr = data.events.filter((e) => e.schema === 'vital_sign').map((e) => [e.occurredAt, e.encounterId]);
+    expect(hr).toEqual([
+      ['2149-12-31T23:00:00Z', first!.encounterId],
+      ['2150-01-01T05:00:00Z', first!.encounterId],
+      ['2150-01-01T21:00:00Z', second!.encounterId],
+    ]);
+    expect(data.stats.outsideAdmission).toBe(1);
+    const leaving = data.events.filter((e) => e.schema === 'transfer' && !e.payload.icu).map((e) => e.schema === 'transfer' && [e.payload.fromUnit, e.payload.toUnit]);
+    expect(leaving).toEqual([
+      ['SICU', 'MICU'],
+      ['MICU', 'ward'],
+    ]);
+  });
+
+  it("maps thousands of one subject's stays reading each row a bounded number of times (each ICU discharge rescanned the subject's rows)", () => {
+    const n = 5_000;
+    let timeReads = 0;
+    const counted = (time: number, code: string, value: number | null = null): MedsRow => ({
+      subjectId: 1,
+      get time() {
+        timeReads++;
+        return time;
+      },
+      code,
+      value,
+    });
+    const rows: MedsRow[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = T0 + i * 10 * H;
+      rows.push(counted(t, 'HOSPITAL_ADMISSION//EW EMER.'), counted(t + H, 'ICU_ADMISSION//MICU'), counted(t + 2 * H, 'LAB//220045//bpm', 80));
+      rows.push(counted(t + 3 * H, 'ICU_DISCHARGE//MICU'), counted(t + 3 * H, `TRANSFER_TO//transfer//Ward ${i}`), counted(t + 4 * H, 'HOSPITAL_DISCHARGE//HOME'));
+    }
+    const data = mapMeds(rows);
+    // Sorting reads each time about 2 log2(rows) ≈ 30 times; a rescan per ICU discharge thousands of times.
+    expect(timeReads / rows.length).toBeLessThan(100);
+    const admissions = data.patients[0]!.admissions;
+    expect(admissions).toHaveLength(n);
+    const hr = data.events.filter((e) => e.schema === 'vital_sign');
+    expect(hr.every((e, i) => e.encounterId === admissions[i]!.encounterId)).toBe(true);
+    const leaving = data.events.filter((e) => e.schema === 'transfer' && !e.payload.icu);
+    expect(leaving.every((e, i) => e.schema === 'transfer' && e.payload.toUnit === `Ward ${i}` && e.encounterId === admissions[i]!.encounterId)).toBe(true);
+    expect(admissions.every((a) => a.icuStays.length === 1 && a.icuStays[0]!.outTime !== null)).toBe(true);
+  });
+});
+
+describe('MEDS rows that cannot be read', () => {
+  it('are skipped, counted and warned once per reason (with the row), instead of a RangeError or a merged subject', () => {
+    const warnings: string[] = [];
+    const rows = [
+      row(T0, 'HOSPITAL_ADMISSION//EW EMER.'),
+      row(NaN, 'LAB//220045//bpm', 80),
+      row(T0 + H, 'LAB//220045//bpm', 80, 2 ** 60),
+      { ...row(T0 + H, 'LAB//220045//bpm', 80), code: null as unknown as string },
+      row(T0 + H, 'LAB//220045//bpm', NaN),
+      row(NaN, 'LAB//220045//bpm', 81),
+      row(T0 + 2 * H, 'LAB//220045//bpm', 82),
+    ];
+    const data = mapMeds(rows, { warn: (m) => warnings.push(m) });
+    expect(data.events.map((e) => e.schema)).toEqual(['admission', 'vital_sign']);
+    expect(data.patients.map((p) => p.subjectId)).toEqual([1]);
+    expect(data.stats.skippedRows).toBe(5);
+    expect(warnings).toHaveLength(4);
+    expect(warnings[0]).toBe('MEDS rows: 2 row(s) skipped: time is not a valid epoch-ms timestamp (first at row index 1)');
+  });
+
+  it('in the parquet columns: no code, no subject or one past 2^53, an invalid time, a value that is not a number', () => {
+    const warnings: string[] = [];
+    const at = new Date(T0);
+    const columns = {
+      subject_id: [1n, 1n, null, 2n ** 53n + 1n, 1n, 1n, null, 9_007_199_254_740_993n],
+      time: [at, at, at, at, new Date(NaN), at, at, at],
+      code: ['HOSPITAL_ADMISSION//EW EMER.', null, 'LAB//220045//bpm', 'LAB//220045//bpm', 'LAB//220045//bpm', 'LAB//220045//bpm', 'MEDICATION//x', 'LAB//220045//bpm'],
+      value: [null, null, 80, 80, 80, 'eighty', null, 81],
+    };
+    const { rows, skipped } = usedMedsRows(columns, 'events.parquet', (m) => warnings.push(m));
+    // Number(null) made subject 0, and 2^53 + 1 became 2^53: someone else's events.
+    expect(rows).toEqual([{ subjectId: 1, time: T0, code: 'HOSPITAL_ADMISSION//EW EMER.', value: null }]);
+    expect(skipped).toBe(6);
+    expect(warnings).toEqual([
+      'events.parquet: 1 row(s) skipped: code missing or not text (first at row index 1)',
+      'events.parquet: 3 row(s) skipped: subject_id missing or not an integer below 2^53 (first at row index 2)',
+      'events.parquet: 1 row(s) skipped: time is not a valid timestamp (first at row index 4)',
+      'events.parquet: 1 row(s) skipped: value is not a finite number (first at row index 5)',
+    ]);
   });
 });
 

@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateRawEvent, type RawEvent } from '@ehr/features';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PHYSIONET_MEASUREMENTS, PHYSIONET_RELATIVE_DIR, readPhysioNet, stayEvents, type PhysioNetTable } from '../src/index.js';
+import { PHYSIONET_MEASUREMENTS, PHYSIONET_RELATIVE_DIR, readPhysioNet, stayEvents, TABLE_COLUMNS, type PhysioNetTable } from '../src/index.js';
 
 // The data sits beside the checkout (../shared), never inside it.
 const dir = fileURLToPath(new URL(`../../../${PHYSIONET_RELATIVE_DIR}`, import.meta.url));
@@ -64,6 +64,50 @@ describe('PhysioNet .psv files (written here)', () => {
   });
 });
 
+describe('PhysioNet cells that cannot be read', () => {
+  const stayDir = (name: string, files: Record<string, string>) => {
+    const d = join(tmp, name);
+    rmSync(d, { recursive: true, force: true });
+    mkdirSync(d);
+    for (const [file, text] of Object.entries(files)) writeFileSync(join(d, file), text);
+    return d;
+  };
+
+  it('a cell that is not a number is read as missing, counted per file and column, and warned naming the line', async () => {
+    // A decimal comma, a stray space, text: each was a missing value with no warning.
+    const d = stayDir('unreadable', {
+      'p000001.psv': 'HR|O2Sat|Temp|ICULOS|SepsisLabel\n80|97|36,9|1|0\n\n82|9 7|37.0|2|0\nabc|96|37,1|3|1\n',
+      'p000002.psv': 'HR|O2Sat|Temp|ICULOS|SepsisLabel\n80|97|NaN||0\n',
+    });
+    const warnings: string[] = [];
+    const t = await readPhysioNet(d, { warn: (m) => warnings.push(m) });
+    expect(Array.from(t.columns.get('Temp')!.subarray(0, 3))).toEqual([NaN, 37, NaN]);
+    const file = join(d, 'p000001.psv');
+    expect(t.unreadableCells).toEqual([
+      { file, column: 'Temp', count: 2, first: 'line 2', example: '36,9' },
+      { file, column: 'O2Sat', count: 1, first: 'line 4', example: '9 7' },
+      { file, column: 'HR', count: 1, first: 'line 5', example: 'abc' },
+    ]);
+    expect(warnings.filter((w) => w.includes('not numbers'))).toEqual([`${file}: 4 cell(s) that are not numbers, read as missing: Temp ×2 (first at line 2: "36,9"), O2Sat ×1 (first at line 4: "9 7"), HR ×1 (first at line 5: "abc")`]);
+  });
+
+  it.each([
+    ['ICULOS', 'HR|ICULOS\n80|1\n81|1e12\n', ':3: ICULOS 1000000000000 is out of range'],
+    ['ICULOS', 'HR|ICULOS\n80|-3\n', ':2: ICULOS -3 is out of range'],
+    ['HospAdmTime', 'HR|HospAdmTime|ICULOS\n80|-1e12|1\n', ':2: HospAdmTime -1000000000000 is out of range'],
+  ])('%s out of range fails naming the file and line, not a bare RangeError later', async (_, text, message) => {
+    const d = stayDir('time-range', { 'p9.psv': text });
+    await expect(readPhysioNet(d)).rejects.toThrow(`${join(d, 'p9.psv')}${message}`);
+  });
+
+  it('a table whose ICULOS gives no time fails naming the stay and row when mapped', () => {
+    const columns = new Map(TABLE_COLUMNS.map((c) => [c, new Float64Array([NaN, NaN])]));
+    columns.get('ICULOS')!.set([1, 1e12]);
+    const table: PhysioNetTable = { source: { kind: 'psv', path: 'x', sha256: '', files: 1 }, rows: 2, columns, stays: [{ patientId: 'p7', start: 0, end: 2 }], unknownColumns: [], missingColumns: [], hasLabels: false, unreadableCells: [] };
+    expect(() => stayEvents(table, 0)).toThrow('PhysioNet stay p7, row 2: ICULOS 1000000000000');
+  });
+});
+
 describe.skipIf(!existsSync(sample) || !existsSync(parquet))(existsSync(parquet) ? 'PhysioNet data beside the checkout' : `PhysioNet: SKIPPED, the data is not at ${dir}`, () => {
   let psv: PhysioNetTable;
   let packed: PhysioNetTable;
@@ -73,6 +117,7 @@ describe.skipIf(!existsSync(sample) || !existsSync(parquet))(existsSync(parquet)
     expect(packed.stays).toHaveLength(18000);
     expect(packed.rows).toBe(685270);
     expect(packed.unknownColumns).toEqual([]);
+    expect([packed.unreadableCells, psv.unreadableCells]).toEqual([[], []]);
     expect(packed.source.sha256).toBe('0520cbcc1948ccebc2c39bc129049296652fb29a7b1fa164f972c6d3beda7ade');
     expect(psv.stays).toHaveLength(20);
     const index = new Map(packed.stays.map((s, i) => [s.patientId, i]));

@@ -2,8 +2,8 @@
 // Every event row carries event_id, patient_id, encounter_id, time (when it happened),
 // available_time (when the source delivered it), artefact and seq (its position in the
 // stream, by which the reader merges the files back into one stream). See README.md.
-import type { ClinicalNoteEvent, LabResultEvent, RawEvent, VitalSignEvent } from '@ehr/features';
-import type { CohortEvent, Label, PatientRecord } from '../types.js';
+import { isEventTimestamp, type ClinicalNoteEvent, type LabResultEvent, type RawEvent, type VitalSignEvent } from '@ehr/features';
+import { COURSES, OUTCOMES, SEVERE_OUTCOME_TYPES, type CohortEvent, type Label, type PatientRecord } from '../types.js';
 
 export const FILES = {
   meta: 'cohort.json',
@@ -171,22 +171,42 @@ export function patientToRow(p: PatientRecord): Row {
   };
 }
 
+// The ground truth labels are made from: a value read loosely (`Died`, `spo2_scale=7`, an
+// event time of `soon`) became a wrong label, or a failure far from the file. Values are
+// exactly as README.md documents them (case-sensitive), times RFC 3339 with an offset.
+const oneOf = <T extends string>(v: string | undefined, allowed: readonly T[], what: string): T => {
+  if (v === undefined || !(allowed as readonly string[]).includes(v)) throw new Error(`${what}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+  return v as T;
+};
+const timestamp = (v: string | undefined, what: string): string => {
+  if (v === undefined || !isEventTimestamp(v)) throw new Error(`${what}: not an RFC 3339 time with an offset (2026-01-05T06:13:00Z): ${JSON.stringify(v)}`);
+  return v;
+};
+const optTimestamp = (v: string | undefined, what: string): string | null => (opt(v) === undefined ? null : timestamp(v, what));
+const required = (v: string | undefined, what: string): string => {
+  if (!v) throw new Error(`${what}: required`);
+  return v;
+};
+const MAX_AGE = 130;
+
 export function rowToPatient(row: Row): PatientRecord {
+  const age = num(row.age, 'age');
+  if (age < 0 || age > MAX_AGE) throw new Error(`age: expected 0 to ${MAX_AGE} years, got ${age}`);
   return {
-    patientId: row.patient_id ?? '',
-    encounterId: row.encounter_id ?? '',
-    gender: row.gender as 'F' | 'M',
-    age: num(row.age, 'age'),
+    patientId: required(row.patient_id, 'patient_id'),
+    encounterId: required(row.encounter_id, 'encounter_id'),
+    gender: oneOf(row.gender, ['F', 'M'], 'gender'),
+    age,
     admissionType: row.admission_type ?? '',
     unit: row.unit ?? '',
     department: row.department ?? '',
-    spo2Scale: num(row.spo2_scale, 'spo2_scale') === 2 ? 2 : 1,
-    admitTime: row.admit_time ?? '',
-    course: row.course as PatientRecord['course'],
-    onsetTime: opt(row.onset_time) ?? null,
-    eventTime: opt(row.event_time) ?? null,
-    outcome: row.outcome as PatientRecord['outcome'],
-    outcomeTime: opt(row.outcome_time) ?? null,
+    spo2Scale: oneOf(row.spo2_scale, ['1', '2'], 'spo2_scale') === '2' ? 2 : 1,
+    admitTime: timestamp(row.admit_time, 'admit_time'),
+    course: oneOf(row.course, COURSES, 'course'),
+    onsetTime: optTimestamp(row.onset_time, 'onset_time'),
+    eventTime: optTimestamp(row.event_time, 'event_time'),
+    outcome: oneOf(row.outcome, OUTCOMES, 'outcome'),
+    outcomeTime: optTimestamp(row.outcome_time, 'outcome_time'),
   };
 }
 
@@ -198,9 +218,10 @@ export function rowToLabel(row: Row): Label {
   return {
     patientId: row.patient_id ?? '',
     encounterId: row.encounter_id ?? '',
-    time: row.time ?? '',
-    label: row.label === '1' ? 1 : 0,
+    time: timestamp(row.time, 'time'),
+    // Anything but `1` was a 0: a `yes` or `2` became a negative example.
+    label: oneOf(row.label, ['0', '1'], 'label') === '1' ? 1 : 0,
     hoursToEvent: optNum(row.hours_to_event, 'hours_to_event') ?? null,
-    eventType: (opt(row.event_type) as Label['eventType']) ?? null,
+    eventType: opt(row.event_type) === undefined ? null : oneOf(row.event_type, SEVERE_OUTCOME_TYPES, 'event_type'),
   };
 }

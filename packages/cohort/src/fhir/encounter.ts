@@ -32,13 +32,42 @@ export function refId(ref: unknown, type: string, aliases?: ReadonlyMap<string, 
   return m && FHIR_ID.test(m[1]!) ? m[1]! : null;
 }
 
+/** The uuid (lower case) of a `urn:uuid:…` fullUrl, else null. */
+export function fullUrlUuid(fullUrl: string | null): string | null {
+  const urn = fullUrl ? /^urn:uuid:([0-9a-fA-F-]{36})$/.exec(fullUrl) : null;
+  return urn ? urn[1]!.toLowerCase() : null;
+}
+
 /** The ids a resource answers to inside the Bundle: its id, and its fullUrl's uuid. */
 function idsOf(r: BundleResource): string[] {
   const ids: string[] = [];
   if (typeof r.resource.id === 'string') ids.push(r.resource.id);
-  const urn = r.fullUrl ? /^urn:uuid:([0-9a-fA-F-]{36})$/.exec(r.fullUrl) : null;
-  if (urn) ids.push(urn[1]!.toLowerCase());
+  const uuid = fullUrlUuid(r.fullUrl);
+  if (uuid) ids.push(uuid);
   return ids;
+}
+
+/**
+ * The `urn:uuid` (lower case) → id of every entry of one resource type that has both, so that
+ * a reference by the uuid and one by the id name the same resource.
+ */
+export function bundleAliases(entries: readonly BundleResource[], resourceType: string): Map<string, string> {
+  const aliases = new Map<string, string>();
+  for (const e of entries) {
+    const uuid = fullUrlUuid(e.fullUrl);
+    if (e.resource.resourceType === resourceType && uuid && typeof e.resource.id === 'string' && FHIR_ID.test(e.resource.id)) aliases.set(uuid, e.resource.id);
+  }
+  return aliases;
+}
+
+/**
+ * The encounterId an Encounter's events carry: its id, else what its fullUrl names (the uuid
+ * of `urn:uuid:…`, the id of `…/Encounter/123`) — what an Observation's reference to it by
+ * that fullUrl resolves to, so one stay keeps one id.
+ */
+function encounterIdOf(e: BundleResource): string | null {
+  const id = e.resource.id;
+  return typeof id === 'string' && FHIR_ID.test(id) ? id : refId({ reference: e.fullUrl }, 'Encounter');
 }
 
 const text = (concept: unknown): string | null => {
@@ -72,7 +101,12 @@ const DISPOSITIONS = new Map<string, DischargeOutcome>([
  * A Patient yields no event of its own: its gender and birth date go on the admission of
  * every Encounter whose subject it is.
  */
-export function mapDemographicEntries(entries: readonly BundleResource[], receivedAt: Date = new Date(), patientAliases?: ReadonlyMap<string, string>): Map<number, ObservationMapping> {
+export function mapDemographicEntries(
+  entries: readonly BundleResource[],
+  receivedAt: Date = new Date(),
+  patientAliases?: ReadonlyMap<string, string>,
+  encounterAliases?: ReadonlyMap<string, string>,
+): Map<number, ObservationMapping> {
   const out = new Map<number, ObservationMapping>();
   const patients = new Map<string, Json>();
   const encounters = new Map<string, Json>();
@@ -116,11 +150,11 @@ export function mapDemographicEntries(entries: readonly BundleResource[], receiv
     const unit = category(text(locations[0]?.location) ?? text(r.serviceProvider)) || 'UNKNOWN';
     const admissionType = category(text(r.class) ?? text(Array.isArray(r.type) ? r.type[0] : null)) || 'unknown';
     const department = category(text(r.serviceType));
-    const parentId = refId(r.partOf, 'Encounter');
+    const parentId = refId(r.partOf, 'Encounter', encounterAliases);
     const parent = parentId ? encounters.get(parentId) : undefined;
     const parentStart = parent && isObject(parent.period) && typeof parent.period.start === 'string' ? Date.parse(parent.period.start) : NaN;
-    const encounterId = typeof r.id === 'string' && FHIR_ID.test(r.id) ? r.id : null;
-    const identity = encounterId ?? deterministicId('fhir-json', JSON.stringify(r));
+    const encounterId = encounterIdOf(e);
+    const identity = typeof r.id === 'string' && FHIR_ID.test(r.id) ? r.id : deterministicId('fhir-json', JSON.stringify(r));
     const envelope = (t: number, part: string) => ({
       schemaVersion: 1 as const,
       eventId: deterministicId('fhir', patientId!, `encounter:${identity}`, part),

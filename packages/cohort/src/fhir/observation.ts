@@ -7,7 +7,7 @@ import { deterministicId, type RawEvent } from '@ehr/features';
 import { BP_PANEL_LOINC, LOINC_SIGNALS, type SignalRef } from '../codes.js';
 import { iso } from '../time.js';
 import { realDay } from './day.js';
-import { mapDemographicEntries, refId, type BundleResource } from './encounter.js';
+import { bundleAliases, mapDemographicEntries, refId, type BundleResource } from './encounter.js';
 
 export const LOINC_SYSTEM = 'http://loinc.org';
 
@@ -16,7 +16,6 @@ export type { FhirIssue, IssueSeverity, ObservationMapping, UnsupportedCode } fr
 const STATUSES = new Set(['registered', 'preliminary', 'final', 'amended', 'corrected', 'cancelled', 'entered-in-error', 'unknown']);
 // Results a clinician may act on; the rest are not measurements (yet, or any more).
 const RESULT_STATUSES = new Set(['preliminary', 'final', 'amended', 'corrected']);
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
@@ -30,6 +29,8 @@ export interface MapObservationOptions {
   receivedAt?: Date;
   /** In a Bundle: a Patient entry's `urn:uuid` (lower case) → its id, so both references name one patient. */
   patientAliases?: ReadonlyMap<string, string>;
+  /** In a Bundle: an Encounter entry's `urn:uuid` (lower case) → its id, so both references name one stay. */
+  encounterAliases?: ReadonlyMap<string, string>;
 }
 
 function parseEffective(value: unknown, expression: string, issues: FhirIssue[]): number | null {
@@ -150,7 +151,7 @@ export function mapObservation(resource: unknown, options: MapObservationOptions
   if (!patientId) {
     issues.push({ severity: 'error', code: resource.subject === undefined ? 'required' : 'value', expression: `${path}.subject`, diagnostics: 'subject must reference a Patient (Patient/<id>, urn:uuid:<uuid>, or an identifier with its system and a value of at most 55 characters)' });
   }
-  const encounterId = resource.encounter === undefined ? null : referenceId(resource.encounter, 'Encounter');
+  const encounterId = resource.encounter === undefined ? null : referenceId(resource.encounter, 'Encounter', options.encounterAliases);
   if (resource.encounter !== undefined && !encounterId) {
     issues.push({ severity: 'error', code: 'value', expression: `${path}.encounter`, diagnostics: 'encounter must reference an Encounter (Encounter/<id>)' });
   }
@@ -288,14 +289,11 @@ export function mapBundle(resource: unknown, options: { receivedAt?: Date; maxEn
     if (!isObject(r) || (r.resourceType !== 'Patient' && r.resourceType !== 'Encounter')) return [];
     return [{ index, fullUrl: isObject(entry) && typeof entry.fullUrl === 'string' ? entry.fullUrl : null, resource: r }];
   });
-  // A Patient the Bundle names both by `urn:uuid:X` (its fullUrl) and by `Patient/123` (its id)
-  // is one patient: references by the uuid take the id. Before, its data landed under two ids.
-  const patientAliases = new Map<string, string>();
-  for (const e of demographicEntries) {
-    const urn = e.fullUrl ? /^urn:uuid:([0-9a-fA-F-]{36})$/.exec(e.fullUrl) : null;
-    if (e.resource.resourceType === 'Patient' && urn && typeof e.resource.id === 'string' && FHIR_ID.test(e.resource.id)) patientAliases.set(urn[1]!.toLowerCase(), e.resource.id);
-  }
-  const demographics = mapDemographicEntries(demographicEntries, options.receivedAt, patientAliases);
+  // A Patient or Encounter the Bundle names both by `urn:uuid:X` (its fullUrl) and by its id is
+  // one resource: references by the uuid take the id. Before, its data landed under two ids.
+  const patientAliases = bundleAliases(demographicEntries, 'Patient');
+  const encounterAliases = bundleAliases(demographicEntries, 'Encounter');
+  const demographics = mapDemographicEntries(demographicEntries, options.receivedAt, patientAliases, encounterAliases);
   const entries = (raw as unknown[]).map((entry, index): BundleEntryResult => {
     const path = `Bundle.entry[${index}]`;
     const e = entry as BundleEntry | undefined;
@@ -316,7 +314,7 @@ export function mapBundle(resource: unknown, options: { receivedAt?: Date; maxEn
       const issue: FhirIssue = { severity: 'warning', code: 'not-supported', expression: `${path}.resource`, diagnostics: `${resourceType} is not ingested (only Observation, Patient and Encounter): ignored` };
       return { index, resourceType, mapping: { valid: true, events: [], issues: [issue], unsupported: [] } };
     }
-    const mapping = mapObservation(r, { path: `${path}.resource`, patientAliases, ...(options.receivedAt ? { receivedAt: options.receivedAt } : {}) });
+    const mapping = mapObservation(r, { path: `${path}.resource`, patientAliases, encounterAliases, ...(options.receivedAt ? { receivedAt: options.receivedAt } : {}) });
     return { index, resourceType, mapping };
   });
   return { type, issues, entries };

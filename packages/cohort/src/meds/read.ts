@@ -50,6 +50,13 @@ export interface MedsStats {
   outsideAdmission: number;
   /** GCS charted without all three components at one time. */
   incompleteGcs: number;
+  /** Rows of a used code skipped because a cell cannot be read (no subject, an impossible time, …); warned once per reason. */
+  skippedRows: number;
+}
+
+export interface ReadMedsOptions {
+  /** Called once per reason rows were skipped, with how many and the first such row. */
+  warn?: (message: string) => void;
 }
 
 export interface MedsData {
@@ -80,8 +87,64 @@ function relevant(code: string): boolean {
   return /^(HOSPITAL_|ICU_|TRANSFER_TO\/\/|ED_REGISTRATION|GENDER|MEDS_BIRTH|MEDS_DEATH)/.test(code);
 }
 
+/** Rows skipped, by reason, so that each reason is warned once (with the first row) rather than per row. */
+class SkippedRows {
+  total = 0;
+  private readonly reasons = new Map<string, { count: number; first: number }>();
+
+  add(reason: string, row: number): void {
+    this.total++;
+    const r = this.reasons.get(reason);
+    if (r) r.count++;
+    else this.reasons.set(reason, { count: 1, first: row });
+  }
+
+  report(where: string, warn: ((message: string) => void) | undefined): void {
+    for (const [reason, { count, first }] of this.reasons) warn?.(`${where}: ${count} row(s) skipped: ${reason} (first at row index ${first})`);
+  }
+}
+
+// The range a Date can hold: a time outside it cannot be written as an event's time.
+const MAX_TIME_MS = 8.64e15;
+const isTime = (t: unknown): t is number => typeof t === 'number' && Number.isFinite(t) && Math.abs(t) <= MAX_TIME_MS;
+
+/** subject_id as a number, or null when it is missing or too large to stay exact (two subjects would merge). */
+function subjectOf(v: unknown): number | null {
+  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : null;
+  return typeof v === 'number' && Number.isSafeInteger(v) ? v : null;
+}
+
+/** Why a parquet row of a used code cannot be read, or null when it can. */
+function rawRowProblem(subject: unknown, time: unknown, value: unknown): string | null {
+  if (subjectOf(subject) === null) return 'subject_id missing or not an integer below 2^53';
+  if (time !== null && time !== undefined && !(time instanceof Date && isTime(time.getTime()))) return 'time is not a valid timestamp';
+  if (value !== null && value !== undefined && !(typeof value === 'number' && Number.isFinite(value))) return 'value is not a finite number';
+  return null;
+}
+
+/** Why a MedsRow handed to mapMeds cannot be mapped, or null when it can. */
+function rowProblem(row: MedsRow): string | null {
+  if (!Number.isSafeInteger(row.subjectId)) return 'subjectId is not a safe integer';
+  if (typeof row.code !== 'string') return 'code is not a string';
+  if (row.time !== null && !isTime(row.time)) return 'time is not a valid epoch-ms timestamp';
+  if (row.value !== null && !(typeof row.value === 'number' && Number.isFinite(row.value))) return 'value is not a finite number';
+  return null;
+}
+
 /** The rows of a MEDS parquet file that the mapping uses (read column-wise: most of the file is medications and diagnoses). */
-export async function readMedsRows(file: string): Promise<MedsRow[]> {
+export async function readMedsRows(file: string, options: ReadMedsOptions = {}): Promise<MedsRow[]> {
+  return usedMedsRows(await readMedsColumns(file), file, options.warn).rows;
+}
+
+/** The four MEDS columns as the parquet reader gives them: whatever types the writer put there. */
+export interface MedsColumns {
+  subject_id: readonly unknown[];
+  time: readonly unknown[];
+  code: readonly unknown[];
+  value: readonly unknown[];
+}
+
+async function readMedsColumns(file: string): Promise<MedsColumns> {
   if (!existsSync(file)) throw new Error(`MEDS file not found: ${file}`);
   const buffer = await asyncBufferFromFile(file);
   const columns = new Map<string, { rowStart: number; data: ArrayLike<unknown> }[]>();
@@ -101,21 +164,40 @@ export async function readMedsRows(file: string): Promise<MedsRow[]> {
     for (const c of (columns.get(name) ?? []).sort((a, b) => a.rowStart - b.rowStart)) for (let i = 0; i < c.data.length; i++) out[c.rowStart + i] = c.data[i];
     return out;
   };
-  const codes = column('code') as string[];
-  const subjects = column('subject_id') as (bigint | number)[];
-  const times = column('time') as (Date | null | undefined)[];
-  const values = column('value') as (number | null | undefined)[];
+  return { subject_id: column('subject_id'), time: column('time'), code: column('code'), value: column('value') };
+}
+
+/**
+ * The rows of the codes the mapping uses. A row whose cells cannot be read (no code, no
+ * subject or one past 2^53, an invalid time, a value that is not a number) is skipped,
+ * counted and warned once per reason, naming `file` and the first row index: passed on, it
+ * crashed the mapping without context or merged subjects.
+ */
+export function usedMedsRows(columns: MedsColumns, file: string, warn?: (message: string) => void): { rows: MedsRow[]; skipped: number } {
+  const { code: codes, subject_id: subjects, time: times, value: values } = columns;
   const keep = new Map<string, boolean>();
   const rows: MedsRow[] = [];
+  const skipped = new SkippedRows();
   for (let i = 0; i < codes.length; i++) {
-    const code = codes[i]!;
+    const code = codes[i];
+    // Without a code there is no telling whether the row was one the mapping uses.
+    if (typeof code !== 'string') {
+      skipped.add('code missing or not text', i);
+      continue;
+    }
     let k = keep.get(code);
     if (k === undefined) keep.set(code, (k = relevant(code)));
     if (!k) continue;
-    const time = times[i];
-    rows.push({ subjectId: Number(subjects[i]), time: time ? time.getTime() : null, code, value: values[i] ?? null });
+    const problem = rawRowProblem(subjects[i], times[i], values[i]);
+    if (problem) {
+      skipped.add(problem, i);
+      continue;
+    }
+    const time = times[i] as Date | null | undefined;
+    rows.push({ subjectId: subjectOf(subjects[i])!, time: time ? time.getTime() : null, code, value: (values[i] as number | null | undefined) ?? null });
   }
-  return rows;
+  skipped.report(file, warn);
+  return { rows, skipped: skipped.total };
 }
 
 /** Keyed by the discharge location of a MEDS code: a Map, since `toString` or `__proto__` is a code a file can hold. */
@@ -140,22 +222,59 @@ interface Window {
   to: number;
 }
 
-/** Maps MEDS rows to raw events; rows of one subject may come in any order. */
-export function mapMeds(rows: readonly MedsRow[]): MedsData {
+/**
+ * The admission whose window holds a time: the first window, in admission order, with
+ * from ≤ t ≤ to. Asked in time order (a subject's rows are sorted), and `from` never
+ * decreases from one admission to the next, so a window that ended before t is passed for
+ * good: linear in rows plus admissions, where scanning every window per row was quadratic.
+ */
+function windowFinder(windows: readonly Window[]): (t: number) => Window | null {
+  let first = 0;
+  let previous = -Infinity;
+  return (t) => {
+    // Out of order (not how mapSubject asks): start again rather than answer wrongly.
+    if (t < previous) first = 0;
+    previous = t;
+    while (first < windows.length && windows[first]!.to < t) first++;
+    const w = windows[first];
+    return w && w.from <= t ? w : null;
+  };
+}
+
+/** Where the patient went when leaving intensive care at a time: the `TRANSFER_TO//…//<unit>` row of that time, if any. */
+function transfersByTime(list: readonly { row: MedsRow }[]): Map<number, string | undefined> {
+  const out = new Map<number, string | undefined>();
+  for (const { row } of list) {
+    if (row.time !== null && row.code.startsWith('TRANSFER_TO//') && !out.has(row.time)) out.set(row.time, row.code.split('//')[2]);
+  }
+  return out;
+}
+
+/**
+ * Maps MEDS rows to raw events; rows of one subject may come in any order. A row that cannot
+ * be mapped (no safe subject id, an impossible time, …) is skipped, counted in
+ * `stats.skippedRows` and warned once per reason.
+ */
+export function mapMeds(rows: readonly MedsRow[], options: ReadMedsOptions = {}): MedsData {
   const bySubject = new Map<number, { row: MedsRow; index: number }[]>();
+  const skipped = new SkippedRows();
   rows.forEach((row, index) => {
+    const problem = rowProblem(row);
+    if (problem) return skipped.add(problem, index);
     const list = bySubject.get(row.subjectId) ?? [];
     list.push({ row, index });
     bySubject.set(row.subjectId, list);
   });
-  const stats: MedsStats = { rows: rows.length, mapped: 0, withoutValue: 0, outsideAdmission: 0, incompleteGcs: 0 };
+  skipped.report('MEDS rows', options.warn);
+  const stats: MedsStats = { rows: rows.length, mapped: 0, withoutValue: 0, outsideAdmission: 0, incompleteGcs: 0, skippedRows: skipped.total };
   const patients: MedsPatient[] = [];
   const events: RawEvent[] = [];
   for (const [subjectId, list] of [...bySubject].sort((a, b) => a[0] - b[0])) {
     list.sort((a, b) => (a.row.time ?? -Infinity) - (b.row.time ?? -Infinity) || a.index - b.index);
     const { patient, events: mapped } = mapSubject(subjectId, list, stats);
     patients.push(patient);
-    events.push(...mapped);
+    // Not push(...mapped): one subject's hundreds of thousands of events overflow the call stack.
+    for (const e of mapped) events.push(e);
   }
   stats.mapped = events.length;
   return { patients, events, stats };
@@ -165,6 +284,7 @@ function mapSubject(subjectId: number, list: { row: MedsRow; index: number }[], 
   const patientId = `mimic-${subjectId}`;
   const patient: MedsPatient = { subjectId, patientId, gender: 'U', birthTime: null, deathTime: null, admissions: [] };
   const windows: Window[] = [];
+  const admissionAt = new Map<number, MedsAdmission>();
   // Where a stay starts before its admission row: the emergency department, or a
   // same-day surgical patient moved between units before being formally admitted.
   let preAdmitSince: number | null = null;
@@ -185,6 +305,7 @@ function mapSubject(subjectId: number, list: { row: MedsRow; index: number }[], 
       const from = preAdmitSince !== null && preAdmitSince <= t && t - preAdmitSince <= 24 * HOUR ? preAdmitSince : t;
       open = { admission, from, to: Infinity };
       windows.push(open);
+      if (!admissionAt.has(t)) admissionAt.set(t, admission);
       patient.admissions.push(admission);
     } else if (head === 'HOSPITAL_DISCHARGE' && open) {
       open.admission.dischargeTime = iso(t);
@@ -195,20 +316,26 @@ function mapSubject(subjectId: number, list: { row: MedsRow; index: number }[], 
       preAdmitSince = null;
     }
   }
-  const windowAt = (t: number) => windows.find((w) => t >= w.from && t <= w.to) ?? null;
 
   // Pass 1b: first care unit and ICU stays of each admission.
+  const stayWindowAt = windowFinder(windows);
+  // The ICU stays still open, latest last: an ICU_DISCHARGE closes the latest.
+  const openIcu = new Map<MedsAdmission, MedsAdmission['icuStays']>();
   for (const { row } of list) {
     const t = row.time;
-    const w = t === null ? null : windowAt(t);
+    const w = t === null ? null : stayWindowAt(t);
     if (t === null || !w) continue;
     const [head, a = '', b = ''] = row.code.split('//');
     if (head === 'TRANSFER_TO' && a === 'admit' && !w.admission.unit && b !== 'Discharge Lounge') w.admission.unit = category(b);
     else if (head === 'ICU_ADMISSION') {
-      w.admission.icuStays.push({ unit: category(a), inTime: iso(t), outTime: null });
+      const stay = { unit: category(a), inTime: iso(t), outTime: null };
+      w.admission.icuStays.push(stay);
+      const stillOpen = openIcu.get(w.admission) ?? [];
+      stillOpen.push(stay);
+      openIcu.set(w.admission, stillOpen);
       if (!w.admission.unit) w.admission.unit = category(a);
     } else if (head === 'ICU_DISCHARGE') {
-      const stay = w.admission.icuStays.findLast((s) => s.outTime === null);
+      const stay = openIcu.get(w.admission)?.pop();
       if (stay) stay.outTime = iso(t);
     }
   }
@@ -227,6 +354,8 @@ function mapSubject(subjectId: number, list: { row: MedsRow; index: number }[], 
     producedAt: iso(t),
     source: 'meds' as const,
   });
+  const windowAt = windowFinder(windows);
+  const transferTo = transfersByTime(list);
   const gcs = new Map<number, { parts: Partial<Record<'eye' | 'verbal' | 'motor', number>>; index: number; encounterId: string }>();
   const currentUnit = new Map<string, string>();
 
@@ -236,7 +365,7 @@ function mapSubject(subjectId: number, list: { row: MedsRow; index: number }[], 
     const [head, a = ''] = row.code.split('//');
     const w = windowAt(t);
     if (head === 'HOSPITAL_ADMISSION') {
-      const adm = windows.find((x) => x.admission.admitTime === iso(t))!.admission;
+      const adm = admissionAt.get(t)!;
       currentUnit.set(adm.encounterId, adm.unit);
       const years = age(t);
       events.push({
@@ -258,7 +387,7 @@ function mapSubject(subjectId: number, list: { row: MedsRow; index: number }[], 
       events.push({ schema: 'transfer', ...envelope(index, t, encounterId), payload: { ...(from && from !== category(a) ? { fromUnit: from } : {}), toUnit: category(a), icu: true } });
       currentUnit.set(encounterId, category(a));
     } else if (head === 'ICU_DISCHARGE') {
-      const next = list.find((x) => x.row.time === t && x.row.code.startsWith('TRANSFER_TO//'))?.row.code.split('//')[2];
+      const next = transferTo.get(t);
       const toUnit = category(next && next !== 'UNK' ? next : 'ward');
       events.push({ schema: 'transfer', ...envelope(index, t, encounterId), payload: { fromUnit: category(a), toUnit, icu: false } });
       currentUnit.set(encounterId, toUnit);
@@ -321,8 +450,11 @@ function mapSubject(subjectId: number, list: { row: MedsRow; index: number }[], 
 }
 
 /** Reads and maps a MEDS parquet file (e.g. the MIMIC-IV demo). */
-export async function readMeds(file: string): Promise<MedsData> {
-  return mapMeds(await readMedsRows(file));
+export async function readMeds(file: string, options: ReadMedsOptions = {}): Promise<MedsData> {
+  const { rows, skipped } = usedMedsRows(await readMedsColumns(file), file, options.warn);
+  const data = mapMeds(rows, options);
+  data.stats.skippedRows += skipped;
+  return data;
 }
 
 export interface ReplayShift {

@@ -52,6 +52,17 @@ export const PHYSIONET_DEMOGRAPHICS = ['Age', 'Gender', 'Unit1', 'Unit2', 'HospA
 /** Hours since ICU admission: the time axis. */
 export const ICULOS_COLUMN = 'ICULOS';
 export const LABEL_COLUMN = 'SepsisLabel';
+
+const YEAR_HOURS = 8766;
+/**
+ * What the time columns may hold: beyond it an event time is past what a Date can hold (an
+ * ICULOS of 1e12 was a bare RangeError far from the file), or no stay lasts that long. The
+ * data: ICULOS 1–336, HospAdmTime −3398–0.
+ */
+export const TIME_COLUMN_BOUNDS: ReadonlyMap<string, { min: number; max: number; meaning: string }> = new Map([
+  [ICULOS_COLUMN, { min: 0, max: 100 * 24, meaning: 'hours since ICU admission: 0 to 2400, 100 days' }],
+  ['HospAdmTime', { min: -10 * YEAR_HOURS, max: 10 * YEAR_HOURS, meaning: 'hours from hospital to ICU admission: within ±87660, 10 years' }],
+]);
 /** Identity columns of the packed parquet (a .psv's patient is its file name; its hour its row). */
 export const ID_COLUMNS = ['patient_id', 'hour'] as const;
 

@@ -48,11 +48,17 @@ const firstValue = (a: Float64Array, start: number, end: number): number => {
   return NaN;
 };
 
+// The range of a Date: past it iso() threw a bare RangeError, with no stay or row named.
+const MAX_TIME_MS = 8.64e15;
+const isTime = (ms: number) => Number.isFinite(ms) && Math.abs(ms) <= MAX_TIME_MS;
+
 export function stayStartMs(index: number, options: PhysioNetReplayOptions = {}): number {
   const start = options.start ?? PHYSIONET_DEFAULT_START;
   const base = typeof start === 'number' ? start : Date.parse(start);
-  if (!Number.isFinite(base)) throw new Error(`PhysioNet replay start is not a time: ${String(start)}`);
-  return base + index * (options.staggerMinutes ?? 0) * 60_000;
+  if (!isTime(base)) throw new Error(`PhysioNet replay start is not a time: ${String(start)}`);
+  const ms = base + index * (options.staggerMinutes ?? 0) * 60_000;
+  if (!isTime(ms)) throw new Error(`PhysioNet replay: stay ${index} would start at ${ms} ms, not a time (start ${String(start)}, stagger ${String(options.staggerMinutes)} min)`);
+  return ms;
 }
 
 export function stayDemographics(table: PhysioNetTable, index: number): PhysioNetDemographics {
@@ -72,7 +78,7 @@ export function stayDemographics(table: PhysioNetTable, index: number): PhysioNe
 
 /** Row times: start + ICULOS hours (a missing ICULOS continues an hour after the previous row). */
 export function stayRowTimes(table: PhysioNetTable, index: number, startMs: number): Float64Array {
-  const { start, end } = table.stays[index]!;
+  const { start, end, patientId } = table.stays[index]!;
   const iculos = table.columns.get(ICULOS_COLUMN)!;
   const out = new Float64Array(end - start);
   let previous = 0;
@@ -80,6 +86,7 @@ export function stayRowTimes(table: PhysioNetTable, index: number, startMs: numb
     const h = iculos[start + r]!;
     const hours = Number.isNaN(h) ? (r === 0 ? 1 : previous + 1) : h;
     out[r] = startMs + hours * HOUR;
+    if (!isTime(out[r]!)) throw new Error(`PhysioNet stay ${patientId}, row ${r + 1}: ICULOS ${h} from ${startMs} ms is not a time`);
     previous = hours;
   }
   return out;
@@ -92,6 +99,8 @@ export function stayEvents(table: PhysioNetTable, index: number, options: Physio
   const encounterId = `${patientId}-icu`;
   const t0 = stayStartMs(index, options);
   const demographics = stayDemographics(table, index);
+  const hospitalAdmit = demographics.hoursBeforeIcu === null ? null : Math.round(t0 - demographics.hoursBeforeIcu * HOUR);
+  if (hospitalAdmit !== null && !isTime(hospitalAdmit)) throw new Error(`PhysioNet stay ${stay.patientId}: HospAdmTime ${-demographics.hoursBeforeIcu!} h before ${t0} ms is not a time`);
   const rowTimes = stayRowTimes(table, index, t0);
   // One hash per stay, then `<stay id>:<row>:<column>`: deterministic and unique without a
   // sha256 per event (which cost more than the rest of the mapping), and no patient id in clear.
@@ -110,7 +119,7 @@ export function stayEvents(table: PhysioNetTable, index: number, options: Physio
       ...(demographics.unit === 'MICU' ? { department: 'medicine' } : demographics.unit === 'SICU' ? { department: 'surgery' } : {}),
       gender: demographics.gender,
       ...(demographics.age === null ? {} : { age: demographics.age }),
-      ...(demographics.hoursBeforeIcu === null ? {} : { hospitalAdmitTime: iso(Math.round(t0 - demographics.hoursBeforeIcu * HOUR)) }),
+      ...(hospitalAdmit === null ? {} : { hospitalAdmitTime: iso(hospitalAdmit) }),
     },
   });
   const columns = PHYSIONET_MEASUREMENTS.map((m) => ({ m, values: table.columns.get(m.column)! }));

@@ -8,7 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
-import { KNOWN_COLUMNS, LABEL_COLUMN, TABLE_COLUMNS } from './columns.js';
+import { KNOWN_COLUMNS, LABEL_COLUMN, TABLE_COLUMNS, TIME_COLUMN_BOUNDS } from './columns.js';
 
 /** Where the data lives beside a checkout (relative to the repository root), unless PHYSIONET_PATH says otherwise. */
 export const PHYSIONET_RELATIVE_DIR = '../shared/data/physionet-2019-sepsis';
@@ -34,12 +34,28 @@ export interface PhysioNetTable {
   missingColumns: string[];
   /** False when no file has SepsisLabel (then the data can be scored, not evaluated). */
   hasLabels: boolean;
+  /** Cells that held something other than a number or missing (`36,9`, `abc`): read as missing, and reported. */
+  unreadableCells: UnreadableCells[];
+}
+
+/** The cells of one column of one file that could not be read as numbers. */
+export interface UnreadableCells {
+  file: string;
+  column: string;
+  count: number;
+  /** Where the first one is: `line 3` of a .psv, `row index 2` of the parquet. */
+  first: string;
+  /** The first one's text, as in the file (cut to 40 characters). */
+  example: string;
 }
 
 export interface ReadPhysioNetOptions {
-  /** Called once with a warning line (unknown or missing columns). */
+  /** Called with each warning line (unknown or missing columns, cells that are not numbers). */
   warn?: (message: string) => void;
 }
+
+/** Files named one by one in the warnings about unreadable cells; the rest are summed up (all are in the table). */
+const UNREADABLE_FILES_WARNED = 10;
 
 /** Reads a packed parquet file, a directory of `.psv` files, or one `.psv` file. */
 export async function readPhysioNet(path: string, options: ReadPhysioNetOptions = {}): Promise<PhysioNetTable> {
@@ -51,7 +67,57 @@ export async function readPhysioNet(path: string, options: ReadPhysioNetOptions 
     options.warn?.(`${path}: ${table.unknownColumns.length} column(s) the PhysioNet mapping does not know, not used: ${table.unknownColumns.join(', ')}`);
   }
   if (table.missingColumns.length > 0) options.warn?.(`${path}: column(s) absent, read as missing: ${table.missingColumns.join(', ')}`);
+  if (options.warn) warnUnreadable(table.unreadableCells, options.warn);
   return table;
+}
+
+/** One warning per file with cells that are not numbers (up to UNREADABLE_FILES_WARNED files, then a count of the rest). */
+function warnUnreadable(cells: readonly UnreadableCells[], warn: (message: string) => void): void {
+  const byFile = new Map<string, UnreadableCells[]>();
+  for (const c of cells) {
+    const list = byFile.get(c.file) ?? [];
+    list.push(c);
+    byFile.set(c.file, list);
+  }
+  let shown = 0;
+  for (const [file, list] of byFile) {
+    if (shown++ === UNREADABLE_FILES_WARNED) {
+      warn(`${byFile.size - UNREADABLE_FILES_WARNED} more file(s) with cells that are not numbers, read as missing (listed in unreadableCells)`);
+      return;
+    }
+    const total = list.reduce((n, c) => n + c.count, 0);
+    warn(`${file}: ${total} cell(s) that are not numbers, read as missing: ${list.map((c) => `${c.column} ×${c.count} (first at ${c.first}: ${JSON.stringify(c.example)})`).join(', ')}`);
+  }
+}
+
+/** Unreadable cells by file and column, each with its first place and text. */
+class UnreadableTally {
+  readonly list: UnreadableCells[] = [];
+  private readonly byKey = new Map<string, UnreadableCells>();
+
+  add(file: string, column: string, first: string, text: string): void {
+    const key = `${file}\u0000${column}`;
+    const known = this.byKey.get(key);
+    if (known) {
+      known.count++;
+      return;
+    }
+    const entry = { file, column, count: 1, first, example: text.slice(0, 40) };
+    this.byKey.set(key, entry);
+    this.list.push(entry);
+  }
+}
+
+/**
+ * For a time column (ICULOS, HospAdmTime): a check that throws, naming the place, when a
+ * value is one no stay can have (NaN, missing, passes). Null for the other columns.
+ */
+function timeCheck(column: string): ((value: number, where: () => string) => void) | null {
+  const bounds = TIME_COLUMN_BOUNDS.get(column);
+  if (!bounds) return null;
+  return (value, where) => {
+    if (value < bounds.min || value > bounds.max) throw new Error(`${where()}: ${column} ${value} is out of range (${bounds.meaning})`);
+  };
 }
 
 async function sha256File(path: string): Promise<string> {
@@ -76,14 +142,20 @@ async function readParquet(path: string): Promise<PhysioNetTable> {
   for (const c of ids) rows = Math.max(rows, c.rowStart + c.data.length);
   const patientOfRow: string[] = new Array<string>(rows);
   for (const c of ids) for (let i = 0; i < c.data.length; i++) patientOfRow[c.rowStart + i] = String(c.data[i]);
+  const unreadable = new UnreadableTally();
   const numeric = (name: string): Float64Array | null => {
     const list = chunks.get(name);
     if (!list) return null;
     const out = new Float64Array(rows).fill(NaN);
+    const check = timeCheck(name);
     for (const c of list) {
       for (let i = 0; i < c.data.length; i++) {
         const v = c.data[i];
-        out[c.rowStart + i] = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : NaN;
+        const n = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : NaN;
+        // null is missing; a string or a boolean is a value that is not a number.
+        if (v !== null && v !== undefined && typeof v !== 'number' && typeof v !== 'bigint') unreadable.add(path, name, `row index ${c.rowStart + i}`, typeof v === 'string' ? v : (JSON.stringify(v) ?? typeof v));
+        check?.(n, () => `${path}: row index ${c.rowStart + i}`);
+        out[c.rowStart + i] = n;
       }
     }
     return out;
@@ -123,6 +195,7 @@ async function readParquet(path: string): Promise<PhysioNetTable> {
     unknownColumns,
     missingColumns,
     hasLabels: !missingColumns.includes(LABEL_COLUMN),
+    unreadableCells: unreadable.list,
   };
 }
 
@@ -147,13 +220,21 @@ class ColumnBuilder {
   }
 }
 
-/** A value of a .psv cell: a number, or NaN for `NaN`, empty or anything unreadable. */
-function cell(text: string | undefined): number {
-  if (text === undefined) return NaN;
+/** A value of a .psv cell: a number, NaN when missing (`NaN` or empty), null when it is not a number (`36,9`, `abc`). */
+function cell(text: string): number | null {
   const t = text.trim();
   if (t === '' || t === 'NaN' || t === 'nan') return NaN;
   const v = Number(t);
-  return Number.isFinite(v) ? v : NaN;
+  return Number.isFinite(v) ? v : null;
+}
+
+/** The lines of a file that are not blank, with their line numbers (1-based), so errors can name them. */
+function numberedLines(text: string): { line: number; text: string }[] {
+  const out: { line: number; text: string }[] = [];
+  text.split(/\r?\n/).forEach((t, i) => {
+    if (t.trim() !== '') out.push({ line: i + 1, text: t });
+  });
+  return out;
 }
 
 async function readPsv(path: string): Promise<PhysioNetTable> {
@@ -165,13 +246,15 @@ async function readPsv(path: string): Promise<PhysioNetTable> {
   const stays: PhysioNetStay[] = [];
   const unknown = new Set<string>();
   const seen = new Set<string>();
+  const unreadable = new UnreadableTally();
   const hash = createHash('sha256');
   for (const name of files) {
-    const bytes = await readFile(join(dir, name));
+    const file = join(dir, name);
+    const bytes = await readFile(file);
     hash.update(name).update('\u0000').update(bytes);
-    const lines = bytes.toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.trim() !== '');
+    const lines = numberedLines(bytes.toString('utf8').replace(/^\uFEFF/, ''));
     if (lines.length === 0) continue;
-    const header = lines[0]!.split('|').map((h) => h.trim());
+    const header = lines[0]!.text.split('|').map((h) => h.trim());
     for (const h of header) {
       if (KNOWN_COLUMNS.has(h)) seen.add(h);
       else unknown.add(h);
@@ -180,11 +263,19 @@ async function readPsv(path: string): Promise<PhysioNetTable> {
     builder.reserve(n);
     // After reserve: growing replaces the arrays.
     const targets = header.map((h) => builder.data.get(h) ?? null);
+    const checks = header.map(timeCheck);
     for (let r = 0; r < n; r++) {
-      const parts = lines[r + 1]!.split('|');
+      const { line, text } = lines[r + 1]!;
+      const parts = text.split('|');
       for (let c = 0; c < header.length; c++) {
         const column = targets[c];
-        if (column) column[builder.rows + r] = cell(parts[c]);
+        if (!column) continue;
+        // A short row's absent fields are not missing values: the line is cut or mis-separated.
+        const raw = parts[c];
+        const v = raw === undefined ? null : cell(raw);
+        if (v === null) unreadable.add(file, header[c]!, `line ${line}`, raw ?? '(no field)');
+        else checks[c]?.(v, () => `${file}:${line}`);
+        column[builder.rows + r] = v ?? NaN;
       }
     }
     stays.push({ patientId: name.replace(/\.psv$/i, ''), start: builder.rows, end: builder.rows + n });
@@ -199,6 +290,7 @@ async function readPsv(path: string): Promise<PhysioNetTable> {
     unknownColumns: [...unknown],
     missingColumns,
     hasLabels: seen.has(LABEL_COLUMN),
+    unreadableCells: unreadable.list,
   };
 }
 
