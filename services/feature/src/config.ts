@@ -51,6 +51,12 @@ export const FeatureEnv = Type.Composite([
       default: 60_000,
       description: 'active patients held by one instance (about 1.6 KB each; the default fits the 192 MiB heap the service runs with); past it the least recently seen are evicted (metric and warning)',
     }),
+    FEATURE_MAX_STATE_BYTES: Type.Integer({
+      minimum: 65_536,
+      default: 96 * 1024 * 1024,
+      description:
+        'bytes of patient state held by one instance (as ehr_feature_state_bytes counts them; the default is FEATURE_MAX_PATIENTS of typical patients): past it the least recently seen are evicted, however few they are (metric and warning)',
+    }),
   }),
 ]);
 export type FeatureConfig = Static<typeof FeatureEnv>;
@@ -73,6 +79,7 @@ export function processorOptions(config: FeatureConfig, changelog: boolean): Fea
     restoreTimeoutMs: config.FEATURE_RESTORE_TIMEOUT_MS,
     maxFutureSkewMs: config.MAX_FUTURE_SKEW * 1000,
     maxPatients: config.FEATURE_MAX_PATIENTS,
+    maxStateBytes: config.FEATURE_MAX_STATE_BYTES,
   };
 }
 

@@ -57,6 +57,16 @@ export class PartitionState {
     return n;
   }
 
+  /** Drops the least recently touched patient; returns the bytes it held (the state budget). */
+  evictOldest(): number {
+    const oldest = this.states.entries().next();
+    if (oldest.done) return 0;
+    const [id, state] = oldest.value;
+    this.states.delete(id);
+    this.dirty.add(id);
+    return stateBytes(state);
+  }
+
   bytes(): number {
     let total = 0;
     for (const s of this.states.values()) total += stateBytes(s);

@@ -29,6 +29,8 @@ export interface FeatureProcessorOptions {
   maxFutureSkewMs: number;
   /** Active patients held by this instance; past it the least recently touched are evicted. */
   maxPatients: number;
+  /** Bytes of state held by this instance (`stateBytes`); past it the least recently touched are evicted. Default: no bound. */
+  maxStateBytes?: number;
 }
 
 export interface FeatureProcessorDeps {
@@ -72,9 +74,11 @@ export function createFeatureProcessor({ bus, logger, metrics, options, isolatio
   const restores = new Counter({ name: 'ehr_feature_state_restores_total', help: 'state restores from the changelog', registers });
   const checkpoints = new Counter({ name: 'ehr_feature_checkpoints_total', help: 'partition checkpoints (changelog written, offset committed)', registers });
   const changelogRecords = new Counter({ name: 'ehr_feature_changelog_records_total', help: 'patient snapshots and evictions written to the changelog', registers });
-  const evicted = new Counter({ name: 'ehr_feature_evicted_patients_total', help: 'patient states dropped: discharged long enough ago, or silent (reason retention); past FEATURE_MAX_PATIENTS (reason cap)', labelNames: ['reason'], registers });
+  const evicted = new Counter({ name: 'ehr_feature_evicted_patients_total', help: 'patient states dropped: discharged long enough ago, or silent (reason retention); past FEATURE_MAX_PATIENTS (reason cap); past FEATURE_MAX_STATE_BYTES (reason bytes)', labelNames: ['reason'], registers });
   const changelogSkipped = new Counter({ name: 'ehr_feature_changelog_skipped_total', help: 'changelog records that did not check out on restore and were skipped, by kind', labelNames: ['kind'], registers });
   let capWarnedAt = 0;
+  let budgetCheckedAt = 0;
+  let budgetWarnedAt = 0;
   /** Part records no state points at (found on restore): removed by the next checkpoint. */
   let orphanParts: string[] = [];
 
@@ -260,6 +264,37 @@ export function createFeatureProcessor({ bus, logger, metrics, options, isolatio
     }
   }
 
+  /**
+   * Held state over the byte budget: the least recently touched go, from the partitions
+   * holding the most. The patient cap counts patients, and a few of them fed thousands of
+   * readings each (up to 8,192 points a signal, 20,000 event ids) held megabytes apiece: a
+   * hundred such filled the heap long before the cap. Walking every patient's size costs
+   * about a millisecond per 10,000, so it is checked at most once a second.
+   */
+  function enforceStateBudget(): void {
+    const budget = options.maxStateBytes;
+    if (budget === undefined || Date.now() - budgetCheckedAt < 1_000) return;
+    budgetCheckedAt = Date.now();
+    const held = [...partitions.values()].map((p) => ({ p, bytes: p.bytes() }));
+    let total = held.reduce((n, h) => n + h.bytes, 0);
+    if (total <= budget) return;
+    const before = total;
+    // Well below the budget, so that the sweep is not repeated on every batch.
+    const target = Math.floor(budget * 0.9);
+    let dropped = 0;
+    for (const h of held.sort((a, b) => b.bytes - a.bytes)) {
+      while (total > target && h.p.states.size > 0) {
+        total -= h.p.evictOldest();
+        dropped++;
+      }
+    }
+    evicted.inc({ reason: 'bytes' }, dropped);
+    if (Date.now() - budgetWarnedAt > 60_000) {
+      budgetWarnedAt = Date.now();
+      logger.warn({ maxStateBytes: budget, heldBytes: before, evicted: dropped }, 'the state budget (FEATURE_MAX_STATE_BYTES) bites: the least recently seen patients were evicted; their next event starts a new state');
+    }
+  }
+
   const vectorScratch = new Float64Array(FEATURE_COUNT);
 
   /** One record through decode, the time bound and the engine; what comes of it is pushed to `out`/`letters`. */
@@ -365,6 +400,7 @@ export function createFeatureProcessor({ bus, logger, metrics, options, isolatio
       evicted.inc({ reason: 'retention' }, state.evict(options.engine));
     }
     if (added > 0) enforcePatientCap();
+    enforceStateBudget();
 
     if (checkpointDue(state)) {
       try {

@@ -179,6 +179,29 @@ describe('feature service: poison, time and size bounds', () => {
     expect(lines.some((l) => l.level === 'warn' && String(l.msg).includes('FEATURE_MAX_PATIENTS'))).toBe(true);
   });
 
+  it('holds the state to FEATURE_MAX_STATE_BYTES however few patients fill it, evicting the least recently seen, with a metric and a warning', async () => {
+    const bus = new MemoryBus({ defaultPartitions: 1 });
+    const { lines, logger } = capture();
+    const service = createFeatureService({ config: loadConfig({ KAFKA_TOPIC_PARTITIONS: '1', FEATURE_MAX_STATE_BYTES: '65536' }), logger, bus });
+    running.push(service);
+    await service.start();
+    // Ten patients, well under the patient cap, of 600 heart rates each: some 20 KB of state apiece.
+    const events = Array.from({ length: 10 }, (_, p) => Array.from({ length: 600 }, (_, i) => record(hr(`P-${p}`, 600 - i, 60 + (i % 40))))).flat();
+    await bus.produce(TOPICS.events, events);
+    const processed = () => metric(service, 'ehr_feature_events_total');
+    await waitFor('every event', async () => (await processed()) === events.length, 15_000);
+    // The budget is looked at once a second: one more event after that.
+    await new Promise((r) => setTimeout(r, 1_100));
+    await bus.produce(TOPICS.events, [record(hr('P-last', 1))]);
+    await waitFor('the last event', async () => (await processed()) === events.length + 1, 15_000);
+    const partition = service.processor.partitions.get(0)!;
+    expect(partition.bytes()).toBeLessThanOrEqual(65_536);
+    expect(partition.states.has('P-last')).toBe(true);
+    expect(partition.states.has('P-0')).toBe(false);
+    expect(await metric(service, 'ehr_feature_evicted_patients_total', 'reason="bytes"')).toBeGreaterThan(0);
+    expect(lines.some((l) => l.level === 'warn' && String(l.msg).includes('FEATURE_MAX_STATE_BYTES'))).toBe(true);
+  });
+
   it('patient ids that look like internal keys cannot break a restore; bad internal records are skipped and counted', async () => {
     const broker = new MemoryBroker({ defaultPartitions: 1 });
     const env = { FEATURE_STATE_CHANGELOG: 'on', FEATURE_CHECKPOINT_INTERVAL_MS: '0' };
