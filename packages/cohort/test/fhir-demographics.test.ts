@@ -1,4 +1,4 @@
-import { validateRawEvent } from '@ehr/features';
+import { DEFAULT_ENGINE_OPTIONS, processEvent, SIGNAL_INDEX, validateRawEvent, type PatientState } from '@ehr/features';
 import { describe, expect, it } from 'vitest';
 import { LOINC_SIGNALS, mapBundle, mapObservation } from '../src/index.js';
 
@@ -31,6 +31,31 @@ describe('FHIR: the PhysioNet variables by LOINC', () => {
     // A final that confirms the preliminary value is the same event (counted once); one that changes it is not.
     expect(mapObservation(hr('preliminary', 72)).events[0]!.eventId).toBe(final!.events[0]!.eventId);
     expect(mapObservation(hr('preliminary', 70)).events[0]!.eventId).not.toBe(final!.events[0]!.eventId);
+  });
+
+  it('entered-in-error withdraws the reading of that id and value, which then leaves the patient\'s picture', () => {
+    const hr = (status: string, value: number, extra: Record<string, unknown> = { id: 'hr-9' }) => observation('8867-4', value, '/min', { status, ...extra });
+    const reading = mapObservation(hr('final', 190)).events[0]!;
+    const withdrawal = mapObservation(hr('entered-in-error', 190));
+    expect(withdrawal.events).toHaveLength(1);
+    const event = withdrawal.events[0]!;
+    expect(event).toMatchObject({ schema: 'vital_sign', occurredAt: reading.occurredAt, payload: { kind: 'heart_rate', value: 190, retracts: reading.eventId } });
+    expect(event.eventId).not.toBe(reading.eventId);
+    expect(validateRawEvent(event).ok).toBe(true);
+    expect(withdrawal.issues).toEqual([expect.objectContaining({ severity: 'information', diagnostics: expect.stringContaining('withdraws the reading') })]);
+    // Through the feature engine, in either order: no heart rate of 190 is left.
+    const options = { ...DEFAULT_ENGINE_OPTIONS, triggers: new Set<never>() };
+    for (const order of [[reading, event], [event, reading]]) {
+      const store = new Map<string, PatientState>();
+      for (const e of order) processEvent(store, e, options);
+      expect(store.get(reading.patientId)!.series[SIGNAL_INDEX.heart_rate]?.values ?? []).toEqual([]);
+    }
+    // Without an id or a value there is no telling which reading it was: no event, and a warning saying so.
+    for (const nameless of [hr('entered-in-error', 190, {}), { ...hr('entered-in-error', 190), valueQuantity: undefined, dataAbsentReason: { text: 'error' } }]) {
+      const m = mapObservation(nameless);
+      expect(m.events).toEqual([]);
+      expect(m.issues).toContainEqual(expect.objectContaining({ severity: 'warning', diagnostics: expect.stringContaining('cannot be named') }));
+    }
   });
 
   it('a subject by identifier is keyed by its system and value, and refused without a system', () => {

@@ -126,6 +126,37 @@ describe('the per-patient reducer', () => {
     expect(state.series[SIGNAL_INDEX.heart_rate]!.length).toBe(1);
   });
 
+  it('a reading withdrawn as entered in error leaves the picture, or never enters it if the withdrawal comes first', () => {
+    const wrong = vital('p9', 'temperature', 104, 2, { id: 'wrong', unit: '[degF]' });
+    const withdrawal = { ...vital('p9', 'temperature', 104, 2, { id: 'withdrawal', unit: '[degF]' }), payload: { kind: 'temperature', value: 104, unit: '[degF]', retracts: 'wrong' } } as RawEvent;
+    const before = [admission('p9', 0), vital('p9', 'temperature', 37.1, 1), vital('p9', 'heart_rate', 80, 1)];
+    const TEMP = featureIndex('temperature');
+    const applied = run([...before, wrong, withdrawal]);
+    expect(applied.kinds).toEqual(['featurized', 'featurized', 'featurized', 'featurized', 'featurized']);
+    const last = applied.outcomes[4]!;
+    // 104 °F was 40 °C: withdrawn, the last temperature is 37.1 again.
+    expect(last.kind === 'featurized' && last.vector?.values[TEMP]).toBe(37.1);
+    const first = run([...before, withdrawal, wrong]);
+    expect(first.kinds.slice(3)).toEqual(['featurized', 'duplicate']);
+    for (const r of [applied, first]) {
+      const state = r.store.get('p9')!;
+      expect(state.series[SIGNAL_INDEX.temperature]!.values).toEqual([37.1]);
+      expect(state.stayCounts.vitals).toBe(2);
+      expect(state.firstTime).toBe(T0);
+    }
+    // The same picture either way, ledger included: a copy of either event is a duplicate.
+    const picture = (s: PatientState) => ({ series: s.series, ledger: s.ledger, first: s.first, counts: s.stayCounts, encounter: s.encounter?.id, maxTime: s.maxTime });
+    expect(picture(applied.store.get('p9')!)).toEqual(picture(first.store.get('p9')!));
+    expect(processEvent(applied.store, wrong, options).kind).toBe('duplicate');
+  });
+
+  it('a withdrawn baseline gives way to the earliest reading still held', () => {
+    const wrong = vital('p10', 'heart_rate', 190, 1, { id: 'wrong-hr' });
+    const withdrawal = { ...vital('p10', 'heart_rate', 190, 1, { id: 'withdraw-hr' }), payload: { kind: 'heart_rate', value: 190, unit: '/min', retracts: 'wrong-hr' } } as RawEvent;
+    const r = run([wrong, vital('p10', 'heart_rate', 90, 2), withdrawal]);
+    expect(firstValue(r.store.get('p10')!, SIGNAL_INDEX.heart_rate)).toBe(90);
+  });
+
   it('evicts discharged stubs and silent patients once the event-time watermark has passed them', () => {
     const r = run([vital('a', 'heart_rate', 80, 0), discharge('a', 1), vital('b', 'heart_rate', 80, 0), vital('c', 'heart_rate', 80, 100)]);
     const o = { ...options, stubRetentionMs: 48 * H, idleRetentionMs: 72 * H };

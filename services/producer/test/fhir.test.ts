@@ -61,6 +61,16 @@ describe('POST /fhir/Observation with the official HL7 R4 examples', () => {
     expect(records[0]!.event.eventId).toBe(records[1]!.event.eventId);
   });
 
+  it('the same Observation entered-in-error becomes a withdrawal naming the reading\'s event id', async () => {
+    await post('/fhir/Observation', example('Observation-heart-rate'));
+    const r = await post('/fhir/Observation', { ...example('Observation-heart-rate'), status: 'entered-in-error' });
+    expect(r.statusCode, r.body).toBe(202);
+    expect(r.json().issue).toEqual(expect.arrayContaining([expect.objectContaining({ severity: 'information', diagnostics: expect.stringContaining('withdraws the reading') })]));
+    const [reading, withdrawal] = await drain(producer.bus, 2);
+    expect(withdrawal!.event).toMatchObject({ schema: 'vital_sign', occurredAt: reading!.event.occurredAt, payload: { kind: 'heart_rate', value: 44, retracts: reading!.event.eventId } });
+    expect(withdrawal!.key).toBe(reading!.key);
+  });
+
   it('reports codes the pipeline does not use instead of dropping them silently', async () => {
     const r = await post('/fhir/Observation', example('Observation-example')); // body weight, LOINC 29463-7
     expect(r.statusCode).toBe(200);

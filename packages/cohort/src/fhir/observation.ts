@@ -207,9 +207,20 @@ export function mapObservation(resource: unknown, options: MapObservationOptions
   }
 
   if (issues.some((i) => i.severity === 'error' || i.severity === 'fatal')) return fail();
-  if (!RESULT_STATUSES.has(resource.status as string)) {
+  const withdrawn = resource.status === 'entered-in-error';
+  if (!RESULT_STATUSES.has(resource.status as string) && !withdrawn) {
     issues.push({ severity: 'warning', code: 'informational', expression: `${path}.status`, diagnostics: `status ${String(resource.status)} is not a result: no event` });
     return { valid: true, events: [], issues, unsupported };
+  }
+  if (withdrawn) {
+    // The withdrawal names the reading's event by the id it was given: the resource's id and
+    // the value. Without either there is no telling which reading it was.
+    const why = typeof resource.id !== 'string' ? 'without an id' : measured.length === 0 ? 'without its value' : null;
+    if (why) {
+      issues.push({ severity: 'warning', code: 'informational', expression: `${path}.status`, diagnostics: `status entered-in-error ${why}: the reading it withdraws cannot be named, no event (send it with the id and value it was entered with)` });
+      return { valid: true, events: [], issues, unsupported };
+    }
+    issues.push({ severity: 'information', code: 'informational', expression: `${path}.status`, diagnostics: 'status entered-in-error: withdraws the reading of this id and value (it leaves the patient\'s picture, or never enters it)' });
   }
 
   const receivedAt = iso(Math.floor((options.receivedAt ?? new Date()).getTime() / 1000) * 1000);
@@ -221,12 +232,14 @@ export function mapObservation(resource: unknown, options: MapObservationOptions
   // (the status is not: an unchanged value counted twice would inflate the counts).
   const status = resource.status as string;
   if (status === 'amended' || status === 'corrected') {
-    issues.push({ severity: 'information', code: 'informational', expression: `${path}.status`, diagnostics: `status ${status}: a changed value is added beside the earlier version's, which is not retracted (both readings are kept); an unchanged one is the same event` });
+    issues.push({ severity: 'information', code: 'informational', expression: `${path}.status`, diagnostics: `status ${status}: a changed value is added beside the earlier version's, which is not retracted (both readings are kept: the earlier value is not in this version; send the earlier version as entered-in-error to withdraw it); an unchanged one is the same event` });
   }
   const events: RawEvent[] = measured.map((m) => {
+    const reading = deterministicId('fhir', patientId!, identity, m.part, String(m.value.value), m.value.unit);
+    const withdrawal = withdrawn ? { retracts: reading } : {};
     const envelope = {
       schemaVersion: 1 as const,
-      eventId: deterministicId('fhir', patientId!, identity, m.part, String(m.value.value), m.value.unit),
+      eventId: withdrawn ? deterministicId('fhir-withdrawal', reading) : reading,
       patientId: patientId!,
       encounterId,
       occurredAt: iso(effective!),
@@ -234,8 +247,8 @@ export function mapObservation(resource: unknown, options: MapObservationOptions
       source: 'fhir' as const,
     };
     return m.signal.type === 'vital'
-      ? { schema: 'vital_sign', ...envelope, payload: { kind: m.signal.kind, value: m.value.value, unit: m.value.unit } }
-      : { schema: 'lab_result', ...envelope, payload: { kind: m.signal.kind, value: m.value.value, unit: m.value.unit, loinc: m.part } };
+      ? { schema: 'vital_sign', ...envelope, payload: { kind: m.signal.kind, value: m.value.value, unit: m.value.unit, ...withdrawal } }
+      : { schema: 'lab_result', ...envelope, payload: { kind: m.signal.kind, value: m.value.value, unit: m.value.unit, loinc: m.part, ...withdrawal } };
   });
   return { valid: true, events, issues, unsupported };
 }

@@ -1,6 +1,6 @@
 import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
 import { LAB_KINDS, VITAL_KINDS } from '../clinical/signals.js';
-import { DateTime, FiniteNumber, Spo2Scale } from './common.js';
+import { DateTime, EventId, FiniteNumber, Spo2Scale } from './common.js';
 
 // Generic over T so the static type keeps the literal union (VitalKind, not string).
 const literals = <T extends string>(values: readonly T[], description: string): TUnion<TLiteral<T>[]> =>
@@ -8,6 +8,13 @@ const literals = <T extends string>(values: readonly T[], description: string): 
     values.map((v) => Type.Literal(v)),
     { description },
   );
+
+/**
+ * A reading entered in error (FHIR `entered-in-error`) is withdrawn by an event of its own: the
+ * same kind, value, unit and time, naming the withdrawn event's id here. The reading leaves the
+ * patient's picture, or never enters it if it comes later.
+ */
+const Retracts = EventId;
 
 export const VitalKindSchema = literals(VITAL_KINDS, 'Which vital sign');
 export const LabKindSchema = literals(LAB_KINDS, 'Which laboratory test');
@@ -18,6 +25,7 @@ export const VitalSignPayload = Type.Object(
     value: FiniteNumber,
     unit: Type.String({ minLength: 1, maxLength: 32, description: 'UCUM unit as sent; normalised by the feature service' }),
     method: Type.Optional(Type.String({ maxLength: 64 })),
+    retracts: Type.Optional(Retracts),
   },
   { additionalProperties: false },
 );
@@ -30,6 +38,7 @@ export const LabResultPayload = Type.Object(
     unit: Type.String({ minLength: 1, maxLength: 32 }),
     loinc: Type.Optional(Type.String({ maxLength: 16 })),
     itemId: Type.Optional(Type.Integer()),
+    retracts: Type.Optional(Retracts),
   },
   { additionalProperties: false },
 );

@@ -228,12 +228,18 @@ const iso = (ms: number) => new Date(ms).toISOString();
  */
 export function applyEvent(state: PatientState, event: RawEvent, time: number, hash: number, options: StateOptions): void {
   state.ledger.insert(time, hash);
-  if (time < state.firstTime) state.firstTime = time;
+  // A withdrawal is not a reading: it does not start a stay.
+  const withdrawal = (event.schema === 'vital_sign' || event.schema === 'lab_result') && event.payload.retracts !== undefined;
+  if (time < state.firstTime && !withdrawal) state.firstTime = time;
   if (event.encounterId !== null && later({ time, hash }, state.encounter)) state.encounter = { time, hash, id: event.encounterId };
   switch (event.schema) {
     case 'vital_sign':
     case 'lab_result': {
       const i = SIGNAL_INDEX[event.payload.kind];
+      if (event.payload.retracts !== undefined) {
+        retract(state, i, time, event.payload.value, idHash(event.payload.retracts), event.schema);
+        break;
+      }
       seriesFor(state, i).insert(time, event.payload.value);
       offerFirst(state.first, i, time, event.payload.value);
       if (event.schema === 'vital_sign') state.stayCounts.vitals++;
@@ -281,6 +287,31 @@ export function applyEvent(state: PatientState, event: RawEvent, time: number, h
   } else {
     // A late event's own series may now hold an extra stale point: prune keeps the form canonical.
     prune(state, options);
+  }
+}
+
+/**
+ * Withdraws a reading entered in error (its event's id hash `target`, at `time` with `value`,
+ * as cleaned: in the canonical unit, so it matches what was kept). Applied: the point leaves
+ * its series, and the stay's counts and baseline with it. Not seen yet: its id joins the
+ * ledger, so when it comes it is a duplicate and never enters the picture. Either order ends
+ * with the same state. A point already merged into a downsampled minute (a dense feed, hours
+ * back) stands for others too and stays.
+ */
+function retract(state: PatientState, i: number, time: number, value: number, target: number, schema: 'vital_sign' | 'lab_result'): void {
+  if (!state.ledger.hasValue(target)) {
+    state.ledger.insert(time, target);
+    return;
+  }
+  const series = state.series[i];
+  if (!series?.remove(time, value)) return;
+  if (schema === 'vital_sign') state.stayCounts.vitals = Math.max(0, state.stayCounts.vitals - 1);
+  else state.stayCounts.labs = Math.max(0, state.stayCounts.labs - 1);
+  // The baseline was this reading: the earliest still held stands in (older ones may be pruned).
+  if (state.first.times[i] === time && state.first.values[i] === value) {
+    state.first.times[i] = NaN;
+    state.first.values[i] = NaN;
+    if (series.length > 0) offerFirst(state.first, i, series.times[0]!, series.values[0]!);
   }
 }
 

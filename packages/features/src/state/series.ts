@@ -57,6 +57,22 @@ export class Series {
     this.index?.add(value);
   }
 
+  /**
+   * Removes one observation at exactly (time, value) that stands for itself alone (a point
+   * downsampled into a bucket's extremes stands for others too, and stays). True when one was.
+   */
+  remove(time: number, value: number): boolean {
+    for (let i = lowerBound(this.times, this.length, time); i < this.length && this.times[i] === time; i++) {
+      if (this.values[i] !== value || (this.weights !== null && this.weights[i] !== 1)) continue;
+      this.times.splice(i, 1);
+      this.values.splice(i, 1);
+      this.weights?.splice(i, 1);
+      this.index = null; // another point may hold the same value: rebuilt on next use
+      return true;
+    }
+    return false;
+  }
+
   /** Is `value` among the values (O(1) on long series: a set built on first use). */
   hasValue(value: number): boolean {
     if (this.index === null && this.length <= 64) return this.values.includes(value);
