@@ -63,7 +63,7 @@ export async function openSource(spec: SourceSpec, now: number = Date.now()): Pr
     }
     case 'meds': {
       if (!spec.file) throw new Error('the meds source needs a file (the MEDS parquet)');
-      const data = await readMeds(spec.file);
+      const data = await readMeds(spec.file, spec.warn ? { warn: spec.warn } : {});
       const pace = replayPace();
       if (spec.shift === false) {
         const events = [...data.events].sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt));
