@@ -8,7 +8,9 @@
 //   validation score t such that sensitivity (share of positives with p >= t) is at least
 //   the target — "medium or above catches ≥ 80 % of patients who deteriorate".
 // - 'alertRate': each threshold is the LOWEST validation score t such that the share of
-//   validation rows with p >= t is at most the target — "at most 5 % of patients are high".
+//   validation rows with p >= t is at most the target — "at most 5 % of patients are high";
+//   when the rows tied at the top score alone exceed it, the top score (those rows, over the
+//   target: the validation matrices say by how much).
 import { confusionMatrix, type ConfusionMatrix } from './metrics.js';
 
 export type Band = 'low' | 'medium' | 'high';
@@ -61,8 +63,11 @@ function thresholdFor(c: ReturnType<typeof cumulative>, n: number, rule: BandRul
     if (c.flagged[i]! / n <= target) best = c.t[i]!;
     else break;
   }
-  // Nothing fits the budget: just above the top score (a probability stays ≤ 1, so at the top a score of 1 still flags).
-  return best === Infinity ? Math.min(1, c.t[0]! + Number.EPSILON) : best;
+  // Nothing fits the budget: the rows tied at the top score are more than it allows (an
+  // isotonic calibration maps its top block to one value). The band is those rows, over the
+  // budget by what the validation matrices show, whatever the top score is: "just above the
+  // top score" made the band empty below a top of 1 (no alert ever) and over the budget at 1.
+  return best === Infinity ? c.t[0]! : best;
 }
 
 export function chooseBands(y: ArrayLike<number>, p: ArrayLike<number>, rule: BandRule = DEFAULT_BAND_RULE): BandThresholds {

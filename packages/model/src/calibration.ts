@@ -154,7 +154,13 @@ export function strictIsotonic(fit: { x: number[]; y: number[] }): { x: number[]
 export function fitCalibration(method: CalibrationMethod, scores: ArrayLike<number>, labels: ArrayLike<number>, options: { strict?: boolean } = {}): Calibration {
   switch (method) {
     case 'none': return { method: 'none' };
-    case 'platt': return { method: 'platt', ...fitPlatt(scores, labels) };
+    case 'platt': {
+      // On validation scores that run against the labels the fit is a falling curve, which
+      // would report the highest forest probability as the lowest risk: refused, not served.
+      const fit = fitPlatt(scores, labels);
+      if (!(fit.a > 0)) throw new RangeError(`Platt calibration fitted a slope of ${fit.a.toPrecision(3)}: the validation scores do not rise with the outcome, so the model ranks them no better than chance or the wrong way round (use more data, or --calibration isotonic)`);
+      return { method: 'platt', ...fit };
+    }
     case 'isotonic': {
       const fit = fitIsotonic(scores, labels);
       return { method: 'isotonic', ...(options.strict ? strictIsotonic(fit) : fit) };

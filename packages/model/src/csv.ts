@@ -19,6 +19,12 @@ export function parseTrainingCsv(text: string, source = 'csv'): CsvDataset {
   const header = lines[0]!.split(',').map((h) => h.trim());
   if (header[header.length - 1] !== 'label') throw new Error(`${source}: the last column must be 'label', got '${header[header.length - 1]}'`);
   const cols = header.length - 1;
+  const seen = new Set<string>();
+  header.slice(0, cols).forEach((name, f) => {
+    if (name === '') throw new Error(`${source}: column ${f + 1} of the header has no name`);
+    if (seen.has(name)) throw new Error(`${source}: the header names '${name}' twice`);
+    seen.add(name);
+  });
   const rows = lines.length - 1;
   const data = new Float64Array(rows * cols);
   const y = new Uint8Array(rows);

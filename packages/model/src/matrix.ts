@@ -22,6 +22,12 @@ export interface ColumnMatrix {
 }
 
 /** Column-major copy with missing → MISSING_SENTINEL. */
+/**
+ * An infinite value is no measurement (NaN, null and undefined are missing): kept, it became a
+ * split threshold, and the finished forest was refused when sealed, naming no row or column.
+ */
+const infinite = (row: number, column: number) => new RangeError(`training matrix row ${row}, column ${column}: an infinite value (a measurement is finite; a missing one is NaN or null)`);
+
 export function toColumnMajor(x: MatrixInput): ColumnMatrix {
   if (isDense(x)) {
     const { rows, cols, data } = x;
@@ -30,6 +36,7 @@ export function toColumnMajor(x: MatrixInput): ColumnMatrix {
     for (let i = 0; i < rows; i++) {
       for (let f = 0; f < cols; f++) {
         const v = data[i * cols + f]!;
+        if (v === Infinity || v === -Infinity) throw infinite(i, f);
         columns[f * rows + i] = v > MISSING_SENTINEL ? v : MISSING_SENTINEL;
       }
     }
@@ -45,6 +52,7 @@ export function toColumnMajor(x: MatrixInput): ColumnMatrix {
     if (r.length !== cols) throw new RangeError(`row ${i} has ${r.length} values, row 0 has ${cols}`);
     for (let f = 0; f < cols; f++) {
       const v = r[f];
+      if (v === Infinity || v === -Infinity) throw infinite(i, f);
       columns[f * rows + i] = v === null || v === undefined || !(v > MISSING_SENTINEL) ? MISSING_SENTINEL : v;
     }
   }

@@ -182,6 +182,9 @@ export async function trainForestColumns(matrix: ColumnMatrix, y: ArrayLike<numb
   const mtry = resolveMaxFeatures(maxFeatures, cols);
   const names = options.featureNames ?? Array.from({ length: cols }, (_, f) => `f${f}`);
   if (names.length !== cols) throw new RangeError(`featureNames has ${names.length} names for ${cols} features`);
+  // Checked now, as the artifact will be: a repeated or empty name trained for minutes, then the model could not be loaded.
+  const repeated = names.find((n, i) => n === '' || names.indexOf(n) !== i);
+  if (repeated !== undefined) throw new RangeError(repeated === '' ? 'featureNames: a feature without a name' : `featureNames: '${repeated}' names two features`);
 
   const params: TreeParams = {
     maxDepth,

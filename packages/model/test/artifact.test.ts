@@ -179,6 +179,8 @@ describe('save / load', () => {
     // Every score carries the name: one the score contract would refuse is refused at load instead.
     // A calibration that maps to no probability (every score it made would be refused downstream).
     expect(await problemsOf((a) => { a.calibration = { method: 'isotonic', x: [0, 1], y: [-0.1, 1.2] }; })).toMatch(/calibration.y\[0\]: must be >= 0, got -0.1\n\s+- calibration.y\[1\]: must be <= 1, got 1.2/);
+    // A falling Platt curve reports the sickest as the calmest.
+    expect(await problemsOf((a) => { a.calibration = { method: 'platt', a: -9.3, b: 4.6 }; })).toMatch(/calibration.a: -9.3 must be above 0/);
     expect(await problemsOf((a) => { a.name = 'n'.repeat(129); })).toMatch(/- name: expected at most 128 characters, got 129/);
     expect(await problemsOf((a) => { a.label = { name: 'SepsisLabel', description: 'x', horizonHours: -6 }; })).toMatch(/label.horizonHours: must be >= 0, got -6/);
     // content edited without re-hashing

@@ -5,6 +5,7 @@ import {
   bandOf,
   chooseBands,
   featureDistribution,
+  fitCalibration,
   fitIsotonic,
   fitPlatt,
   liveCounts,
@@ -42,6 +43,16 @@ describe('calibration', () => {
   });
 });
 
+describe('a calibration never reverses the forest\'s order', () => {
+  it('refuses a Platt fit whose slope falls (validation scores running against the labels)', () => {
+    const s = [0.1, 0.1, 0.1, 0.9, 0.9, 0.9, 0.12, 0.88];
+    const y = [1, 1, 1, 0, 0, 0, 1, 0];
+    expect(fitPlatt(s, y).a).toBeLessThan(0);
+    expect(() => fitCalibration('platt', s, y)).toThrow(/Platt calibration fitted a slope of -/);
+    expect(fitCalibration('platt', [0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1])).toMatchObject({ method: 'platt', a: expect.any(Number) });
+  });
+});
+
 describe('bands', () => {
   // 10 positives with scores 0.91..1.0 spread among negatives
   const p = [0.05, 0.1, 0.2, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
@@ -65,6 +76,18 @@ describe('bands', () => {
     expect(b.high).toBe(0.8); // 3 of 12
     expect(b.validation.high.alertRate).toBe(0.25);
     expect(() => chooseBands(y, p, { rule: 'alertRate', medium: 0.1, high: 0.5 })).toThrow(/must not exceed/);
+  });
+
+  it('alert-rate rule: rows tied at the top beyond the target are the band, whatever the top score (never an empty band)', () => {
+    // 10 % of rows tied at the top score, against targets of 8 % and 5 %.
+    const labels = Array.from({ length: 100 }, (_, i) => (i < 10 || i % 9 === 0 ? 1 : 0));
+    for (const top of [1, 0.97]) {
+      const scores = Array.from({ length: 100 }, (_, i) => (i < 10 ? top : 0.5 - i / 1000));
+      const b = chooseBands(labels, scores, { rule: 'alertRate', medium: 0.08, high: 0.05 });
+      expect(b.high, `top ${top}`).toBe(top);
+      expect(b.validation.high.alertRate, `top ${top}`).toBe(0.1);
+      expect(bandOf(top, b)).toBe('high');
+    }
   });
 });
 

@@ -4,6 +4,7 @@ import {
   binOf,
   ForestPredictor,
   MISSING_SENTINEL,
+  parseTrainingCsv,
   quantileCuts,
   resolveMaxFeatures,
   trainForest,
@@ -161,5 +162,29 @@ describe('contributions (Saabas)', () => {
     // bias is the mean root value: close to the bootstrap positive rate
     const rate = d.y.reduce((a, b) => a + b, 0) / d.y.length;
     expect(pred.explain(d.X[0]!).bias).toBeCloseTo(rate, 1);
+  });
+});
+
+describe('training input is checked before the work, not after', () => {
+  it('refuses an infinite value naming its row and column (it became a threshold the sealed forest refused)', async () => {
+    const X = [
+      [1, 2],
+      [3, Infinity],
+      [5, 6],
+      [7, 8],
+    ];
+    await expect(trainForest(X, [0, 1, 0, 1], { nTrees: 2, seed: 1, workers: 0 })).rejects.toThrow(/row 1, column 1: an infinite value/);
+    await expect(trainForest({ rows: 2, cols: 1, data: Float64Array.of(-Infinity, 1) }, [0, 1], { nTrees: 2, seed: 1, workers: 0 })).rejects.toThrow(/row 0, column 0: an infinite value/);
+  });
+
+  it('refuses repeated or empty feature names (the artifact would not load)', async () => {
+    const X = [
+      [1, 2],
+      [3, 4],
+    ];
+    await expect(trainForest(X, [0, 1], { nTrees: 2, seed: 1, workers: 0, featureNames: ['a', 'a'] })).rejects.toThrow(/'a' names two features/);
+    await expect(trainForest(X, [0, 1], { nTrees: 2, seed: 1, workers: 0, featureNames: ['a', ''] })).rejects.toThrow(/a feature without a name/);
+    expect(() => parseTrainingCsv('a,a,label\n1,2,0\n', 'x.csv')).toThrow(/x.csv: the header names 'a' twice/);
+    expect(() => parseTrainingCsv('a,,label\n1,2,0\n', 'x.csv')).toThrow(/column 2 of the header has no name/);
   });
 });

@@ -1,6 +1,6 @@
 // Where the PhysioNet data is: PHYSIONET_PATH (a file or a directory), else beside the
 // checkout at ../shared/data/physionet-2019-sepsis/ (relative to the repository root).
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PHYSIONET_PARQUET_NAME, PHYSIONET_RELATIVE_DIR } from '@ehr/cohort';
 
@@ -18,10 +18,22 @@ export function findPhysioNetData(env: Readonly<Record<string, string | undefine
   const fromEnv = env.PHYSIONET_PATH;
   if (fromEnv !== undefined && fromEnv.trim() !== '') {
     const p = physionetFileIn(resolve(root, fromEnv));
-    return existsSync(p) ? p : null;
+    return holdsData(p) ? p : null;
   }
   const shared = physionetFileIn(resolve(root, PHYSIONET_RELATIVE_DIR));
   return existsSync(shared) && shared.endsWith('.parquet') ? shared : null;
+}
+
+/**
+ * A file, or a directory with a .psv in it. A directory alone is not data: compose mounts the
+ * data at PHYSIONET_PATH, and Docker creates an empty directory where the host has none, so
+ * the default model's step trained on nothing and failed ("no .psv files") instead of falling
+ * back to synthetic patients, and scoring, waiting on that step, never started.
+ */
+function holdsData(path: string): boolean {
+  if (!existsSync(path)) return false;
+  if (!statSync(path).isDirectory()) return true;
+  return readdirSync(path).some((name) => name.toLowerCase().endsWith('.psv'));
 }
 
 export function resolvePhysioNetArg(arg: string, env: Readonly<Record<string, string | undefined>>, root = process.cwd()): string {

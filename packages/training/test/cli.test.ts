@@ -2,7 +2,7 @@
 // arguments are read (exit 2 naming the option, before any data is built), options that do
 // not go together named the same way, and progress as bars on a terminal, JSON lines in a log.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -55,7 +55,10 @@ describe('training command lines', () => {
   });
 
   it('parses values into what the pipelines take (the same options as before)', () => {
-    const c = parseTrainArgs(['--split', '3,1,1', '--max-features', '0.25', '--balanced', 'none', '--physionet', '--tune'], { PHYSIONET_PATH: fileURLToPath(new URL('.', import.meta.url)) });
+    // A directory of .psv files (an empty one is no data).
+    const psv = mkdtempSync(join(tmpdir(), 'cli-psv-'));
+    writeFileSync(join(psv, 'p000001.psv'), 'HR|SepsisLabel\n80|0\n');
+    const c = parseTrainArgs(['--split', '3,1,1', '--max-features', '0.25', '--balanced', 'none', '--physionet', '--tune'], { PHYSIONET_PATH: psv });
     expect(c).toMatchObject({ mode: 'train-physionet', options: { split: { train: 0.6, validation: 0.2, test: 0.2 }, forest: { maxFeatures: 0.25, balancedBootstrap: null }, tune: {} } });
     expect(parseTrainArgs(['--max-features', '40', '--workers', '1'])).toMatchObject({ mode: 'train', options: { forest: { maxFeatures: 40, workers: 1 } } });
     expect(parseTrainArgs(['--help'])).toEqual({ mode: 'help' });

@@ -24,6 +24,11 @@ describe('what npm run evaluate is given', () => {
     expect(physionetFileIn(psv)).toBe(psv);
     expect(findPhysioNetData({ PHYSIONET_PATH: shared }, dir)).toBe(join(shared, 'physionet2019_setB_train.parquet'));
     expect(findPhysioNetData({ PHYSIONET_PATH: join(dir, 'nowhere') }, dir)).toBeNull();
+    expect(findPhysioNetData({ PHYSIONET_PATH: psv }, dir)).toBe(psv);
+    // An empty directory (what Docker mounts where the host has no data) is no data: the default model falls back to synthetic.
+    const empty = join(dir, 'empty');
+    mkdirSync(empty, { recursive: true });
+    expect(findPhysioNetData({ PHYSIONET_PATH: empty }, dir)).toBeNull();
   });
 
   const meds = join(root, MEDS_DEMO_RELATIVE_PATH);

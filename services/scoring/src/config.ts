@@ -23,14 +23,18 @@ export const ScoringEnv = Type.Composite([
       Type.String({ minLength: 16, description: 'bearer token for POST /model/reload; admin endpoints are refused while unset' }),
     ),
     SCORING_TOP_FEATURES: Type.Integer({ minimum: 0, maximum: 50, default: 5, description: 'contributing features kept per score' }),
-    SCORING_DRIFT_WINDOW: Type.Integer({ minimum: 100, default: 5_000, description: 'live feature vectors per drift (PSI) window' }),
+    // Both windows are held in memory: the drift window as a column of doubles per model
+    // feature (211 × 20,000 × 8 bytes = 34 MB at its maximum), the challenger's as about 160
+    // bytes of heap a vector (16 MB at 100,000). At 1,000,000 the challenger window alone would
+    // outgrow the 256 MiB heap hours in, when it filled, and restart the service over and over.
+    SCORING_DRIFT_WINDOW: Type.Integer({ minimum: 100, maximum: 20_000, default: 5_000, description: 'live feature vectors per drift (PSI) window' }),
     CHALLENGER_MODEL_PATH: Type.Optional(
       Type.String({
         minLength: 1,
         description: 'a second model artifact scored silently beside the served one (watched like MODEL_PATH); its scores go to ehr.shadow-scores.v1, never to the ward',
       }),
     ),
-    SCORING_CHALLENGER_WINDOW: Type.Integer({ minimum: 10, maximum: 1_000_000, default: 5_000, description: 'latest scored vectors the challenger comparison (GET /model) is computed over' }),
+    SCORING_CHALLENGER_WINDOW: Type.Integer({ minimum: 10, maximum: 100_000, default: 5_000, description: 'latest scored vectors the challenger comparison (GET /model) is computed over' }),
     SCORING_CONCURRENT_PARTITIONS: Type.Integer({
       minimum: 1,
       maximum: 64,

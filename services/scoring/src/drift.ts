@@ -19,19 +19,21 @@ export function createDriftMonitor(metrics: Registry, window: number) {
   let filled = 0;
   let latest: Record<string, number> = {};
 
+  // A new model starts with no drift figures: the last window's were against the old one's
+  // training data, and kept they went on firing a drift alert for a whole window after a swap.
   const reset = (next: SeverityModel | null) => {
     model = next;
     columns = next ? next.featureNames.map(() => new Float64Array(window).fill(NaN)) : [];
     filled = 0;
+    latest = {};
+    psiGauge.reset();
+    maxGauge.reset();
   };
 
   return {
     /** One scored row, in the model's feature order (NaN = missing), as the model read it. */
     observe(current: SeverityModel | null, row: ArrayLike<number> | null): void {
-      if (current !== model) {
-        reset(current);
-        psiGauge.reset();
-      }
+      if (current !== model) reset(current);
       if (!model || !row) return;
       // By index: looking 211 names up in the vector's record was 7 % of scoring's CPU (issue 18).
       for (let i = 0; i < columns.length; i++) columns[i]![filled] = row[i]!;

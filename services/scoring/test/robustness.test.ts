@@ -26,6 +26,29 @@ async function collect(bus: MemoryBus, topic: string): Promise<{ records: BusRec
 }
 const letters = (records: BusRecord[]): DeadLetter[] => records.map((r) => decodeDeadLetter(r.value)).map((d) => (d.ok ? d.value : (null as never)));
 
+describe('the in-memory windows are bounded by configuration', () => {
+  it('refuses a drift or challenger window too large for the heap', () => {
+    expect(() => loadConfig({ SCORING_CHALLENGER_WINDOW: '1000000' })).toThrow(/SCORING_CHALLENGER_WINDOW/);
+    expect(() => loadConfig({ SCORING_DRIFT_WINDOW: '1000000' })).toThrow(/SCORING_DRIFT_WINDOW/);
+    expect(loadConfig({ SCORING_CHALLENGER_WINDOW: '100000', SCORING_DRIFT_WINDOW: '20000' })).toMatchObject({ SCORING_CHALLENGER_WINDOW: 100_000, SCORING_DRIFT_WINDOW: 20_000 });
+  });
+});
+
+describe('drift after a model swap', () => {
+  it('starts afresh: the last window\'s PSI was against the old model\'s training data', async () => {
+    const metrics = createMetricsRegistry();
+    const drift = createDriftMonitor(metrics, 10);
+    const a = await loadModelArtifact(modelPath);
+    const far = Array.from(a.featureNames, () => 1e6);
+    for (let i = 0; i < 10; i++) drift.observe(a, far);
+    expect(Math.max(...Object.values(drift.latest()))).toBeGreaterThan(1);
+    const b = await loadModelArtifact(modelPath);
+    drift.observe(b, far);
+    expect(drift.latest()).toEqual({});
+    expect(await metrics.getSingleMetricAsString('ehr_scoring_feature_psi_max')).toMatch(/ehr_scoring_feature_psi_max(\{[^}]*\})? 0$/m);
+  });
+});
+
 describe('scoring: refuses what it cannot score correctly', () => {
   const cleanup: (() => Promise<unknown>)[] = [];
   afterEach(async () => {

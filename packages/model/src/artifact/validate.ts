@@ -86,6 +86,8 @@ function crossFieldProblems(a: ModelArtifact): string[] {
       if (!(cal.y[i]! >= cal.y[i - 1]!)) p.push(`calibration.y[${i}]: y must be non-decreasing`);
     }
   }
+  // A calibration must keep the forest's order: a falling one reports the sickest as the calmest.
+  if (cal.method === 'platt' && !(cal.a > 0)) p.push(`calibration.a: ${cal.a} must be above 0 (a Platt slope at or below 0 reverses or flattens the risk order)`);
   if (a.bands && a.bands.high < a.bands.medium) p.push(`bands: high (${a.bands.high}) is below medium (${a.bands.medium})`);
   if (a.trainingDistribution.length !== nF) p.push(`trainingDistribution: expected ${nF} features, got ${a.trainingDistribution.length}`);
   a.trainingDistribution.forEach((d, i) => {
