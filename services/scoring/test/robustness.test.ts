@@ -36,7 +36,7 @@ describe('the in-memory windows are bounded by configuration', () => {
 
 describe('drift after a model swap', () => {
   it('starts afresh: the last window\'s PSI was against the old model\'s training data', async () => {
-    const metrics = createMetricsRegistry();
+    const metrics = createMetricsRegistry('scoring-test', { defaultMetrics: false });
     const drift = createDriftMonitor(metrics, 10);
     const a = await loadModelArtifact(modelPath);
     const far = Array.from(a.featureNames, () => 1e6);
