@@ -25,6 +25,9 @@ export function iso(ms: number): string {
   return `${cachedPrefix}${pad(Math.floor(s / 3600))}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}Z`;
 }
 
+/** The range of a Date (±8.64e15 ms): a time outside it cannot be written as an event's time. */
+export const isDateMs = (ms: number): boolean => Number.isFinite(ms) && Math.abs(ms) <= 8.64e15;
+
 /** Milliseconds since the epoch of an RFC 3339 timestamp, failing loudly on garbage. */
 export function toMs(value: string | number | Date, what = 'time'): number {
   const ms = typeof value === 'number' ? value : value instanceof Date ? value.getTime() : Date.parse(value);

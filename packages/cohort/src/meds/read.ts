@@ -6,7 +6,7 @@ import { asyncBufferFromFile, parquetRead } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { deterministicId, LAB_UNITS, VITAL_UNITS, type DischargeOutcome, type RawEvent } from '@ehr/features';
 import { LAB_LOINC, MIMIC_GCS_ITEMS, MIMIC_ITEMS } from '../codes.js';
-import { HOUR, iso } from '../time.js';
+import { HOUR, isDateMs, iso } from '../time.js';
 
 /** Where the MIMIC-IV demo lives beside a checkout (tests and CLIs resolve it from the repo root). */
 export const MEDS_DEMO_RELATIVE_PATH = '../shared/data/mimic-iv-demo-meds/mimic_iv_demo_meds_events.parquet';
@@ -104,9 +104,6 @@ class SkippedRows {
   }
 }
 
-// The range a Date can hold: a time outside it cannot be written as an event's time.
-const MAX_TIME_MS = 8.64e15;
-const isTime = (t: unknown): t is number => typeof t === 'number' && Number.isFinite(t) && Math.abs(t) <= MAX_TIME_MS;
 
 /** subject_id as a number, or null when it is missing or too large to stay exact (two subjects would merge). */
 function subjectOf(v: unknown): number | null {
@@ -117,7 +114,7 @@ function subjectOf(v: unknown): number | null {
 /** Why a parquet row of a used code cannot be read, or null when it can. */
 function rawRowProblem(subject: unknown, time: unknown, value: unknown): string | null {
   if (subjectOf(subject) === null) return 'subject_id missing or not an integer below 2^53';
-  if (time !== null && time !== undefined && !(time instanceof Date && isTime(time.getTime()))) return 'time is not a valid timestamp';
+  if (time !== null && time !== undefined && !(time instanceof Date && isDateMs(time.getTime()))) return 'time is not a valid timestamp';
   if (value !== null && value !== undefined && !(typeof value === 'number' && Number.isFinite(value))) return 'value is not a finite number';
   return null;
 }
@@ -126,7 +123,7 @@ function rawRowProblem(subject: unknown, time: unknown, value: unknown): string 
 function rowProblem(row: MedsRow): string | null {
   if (!Number.isSafeInteger(row.subjectId)) return 'subjectId is not a safe integer';
   if (typeof row.code !== 'string') return 'code is not a string';
-  if (row.time !== null && !isTime(row.time)) return 'time is not a valid epoch-ms timestamp';
+  if (row.time !== null && !isDateMs(row.time)) return 'time is not a valid epoch-ms timestamp';
   if (row.value !== null && !(typeof row.value === 'number' && Number.isFinite(row.value))) return 'value is not a finite number';
   return null;
 }

@@ -3,7 +3,7 @@
 // at `start + ICULOS h`, then a discharge an hour after the last row. Also the hour of
 // every row (the times a model is scored at) and its SepsisLabel.
 import { deterministicId, type RawEvent } from '@ehr/features';
-import { HOUR, iso } from '../time.js';
+import { HOUR, isDateMs, iso } from '../time.js';
 import { ICULOS_COLUMN, LABEL_COLUMN, PHYSIONET_MEASUREMENTS } from './columns.js';
 import type { PhysioNetTable } from './read.js';
 
@@ -48,16 +48,13 @@ const firstValue = (a: Float64Array, start: number, end: number): number => {
   return NaN;
 };
 
-// The range of a Date: past it iso() threw a bare RangeError, with no stay or row named.
-const MAX_TIME_MS = 8.64e15;
-const isTime = (ms: number) => Number.isFinite(ms) && Math.abs(ms) <= MAX_TIME_MS;
 
 export function stayStartMs(index: number, options: PhysioNetReplayOptions = {}): number {
   const start = options.start ?? PHYSIONET_DEFAULT_START;
   const base = typeof start === 'number' ? start : Date.parse(start);
-  if (!isTime(base)) throw new Error(`PhysioNet replay start is not a time: ${String(start)}`);
+  if (!isDateMs(base)) throw new Error(`PhysioNet replay start is not a time: ${String(start)}`);
   const ms = base + index * (options.staggerMinutes ?? 0) * 60_000;
-  if (!isTime(ms)) throw new Error(`PhysioNet replay: stay ${index} would start at ${ms} ms, not a time (start ${String(start)}, stagger ${String(options.staggerMinutes)} min)`);
+  if (!isDateMs(ms)) throw new Error(`PhysioNet replay: stay ${index} would start at ${ms} ms, not a time (start ${String(start)}, stagger ${String(options.staggerMinutes)} min)`);
   return ms;
 }
 
@@ -86,7 +83,7 @@ export function stayRowTimes(table: PhysioNetTable, index: number, startMs: numb
     const h = iculos[start + r]!;
     const hours = Number.isNaN(h) ? (r === 0 ? 1 : previous + 1) : h;
     out[r] = startMs + hours * HOUR;
-    if (!isTime(out[r]!)) throw new Error(`PhysioNet stay ${patientId}, row ${r + 1}: ICULOS ${h} from ${startMs} ms is not a time`);
+    if (!isDateMs(out[r]!)) throw new Error(`PhysioNet stay ${patientId}, row ${r + 1}: ICULOS ${h} from ${startMs} ms is not a time`);
     previous = hours;
   }
   return out;
@@ -100,7 +97,7 @@ export function stayEvents(table: PhysioNetTable, index: number, options: Physio
   const t0 = stayStartMs(index, options);
   const demographics = stayDemographics(table, index);
   const hospitalAdmit = demographics.hoursBeforeIcu === null ? null : Math.round(t0 - demographics.hoursBeforeIcu * HOUR);
-  if (hospitalAdmit !== null && !isTime(hospitalAdmit)) throw new Error(`PhysioNet stay ${stay.patientId}: HospAdmTime ${-demographics.hoursBeforeIcu!} h before ${t0} ms is not a time`);
+  if (hospitalAdmit !== null && !isDateMs(hospitalAdmit)) throw new Error(`PhysioNet stay ${stay.patientId}: HospAdmTime ${-demographics.hoursBeforeIcu!} h before ${t0} ms is not a time`);
   const rowTimes = stayRowTimes(table, index, t0);
   // One hash per stay, then `<stay id>:<row>:<column>`: deterministic and unique without a
   // sha256 per event (which cost more than the rest of the mapping), and no patient id in clear.
