@@ -116,39 +116,6 @@ const sampler = setInterval(() => {
       () => undefined,
     );
 }, 2_000);
-let accepted = 0;
-const pushback: Record<string, number> = {};
-async function poster(events: readonly RawEvent[]): Promise<void> {
-  for (let next = 0; next < events.length; next += BATCH) {
-    const batch = events.slice(next, next + BATCH);
-    for (;;) {
-      // A reset connection (a keep-alive socket the server closed as it was reused, on a loaded
-      // machine) may or may not have been accepted: sending the same ids again is safe.
-      const res = await fetch(`${pipeline.urls.producer}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch) }).catch(
-        (err: unknown) => {
-          if (child.exitCode !== null) throw err;
-          return null;
-        },
-      );
-      if (res === null) {
-        pushback.reset = (pushback.reset ?? 0) + 1;
-        await new Promise((r) => setTimeout(r, 1_000));
-        continue;
-      }
-      if (res.status === 202) break;
-      // 503/429 (intake pushing back): wait as the Retry-After says, then send the same ids again.
-      // 408: the body did not arrive in time (a loaded machine); nothing was accepted, so the same.
-      if (res.status !== 503 && res.status !== 429 && res.status !== 408) throw new Error(`POST /events answered ${res.status}: ${await res.text()}`);
-      pushback[res.status] = (pushback[res.status] ?? 0) + 1;
-      await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? 1) * 1000));
-    }
-    accepted += batch.length;
-  }
-}
-await Promise.all(shares.map(poster));
-const postedSeconds = (performance.now() - started) / 1000;
-say(`posted ${accepted} events in ${postedSeconds.toFixed(1)} s (pushback: ${JSON.stringify(pushback)})`);
-
 // Landed: every stage has been through everything on its input topic. Counting what each
 // stage emitted against what the next one consumed (or, for the sink, the warehouse offsets
 // it committed) is the topics' own arithmetic: a record on a topic is counted once by its
@@ -198,6 +165,48 @@ const through = (c: StageCounts) =>
   c.scoringConsumed >= c.vectors &&
   c.sinkCommittedScores >= c.scores &&
   c.sinkCommittedDeadLetters >= c.featureDeadLetters + c.scoringDeadLetters;
+// Where the backlog sits over the run: each stage's own counters every 2 s (a stage behind
+// the one before it is the one holding the pipeline back).
+const progress: ({ t: number } & StageCounts)[] = [];
+const progressSampler = setInterval(() => {
+  stageCounts().then(
+    (c) => progress.push({ t: Math.round((performance.now() - started) / 1000), ...c }),
+    () => undefined,
+  );
+}, 2_000);
+let accepted = 0;
+const pushback: Record<string, number> = {};
+async function poster(events: readonly RawEvent[]): Promise<void> {
+  for (let next = 0; next < events.length; next += BATCH) {
+    const batch = events.slice(next, next + BATCH);
+    for (;;) {
+      // A reset connection (a keep-alive socket the server closed as it was reused, on a loaded
+      // machine) may or may not have been accepted: sending the same ids again is safe.
+      const res = await fetch(`${pipeline.urls.producer}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch) }).catch(
+        (err: unknown) => {
+          if (child.exitCode !== null) throw err;
+          return null;
+        },
+      );
+      if (res === null) {
+        pushback.reset = (pushback.reset ?? 0) + 1;
+        await new Promise((r) => setTimeout(r, 1_000));
+        continue;
+      }
+      if (res.status === 202) break;
+      // 503/429 (intake pushing back): wait as the Retry-After says, then send the same ids again.
+      // 408: the body did not arrive in time (a loaded machine); nothing was accepted, so the same.
+      if (res.status !== 503 && res.status !== 429 && res.status !== 408) throw new Error(`POST /events answered ${res.status}: ${await res.text()}`);
+      pushback[res.status] = (pushback[res.status] ?? 0) + 1;
+      await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? 1) * 1000));
+    }
+    accepted += batch.length;
+  }
+}
+await Promise.all(shares.map(poster));
+const postedSeconds = (performance.now() - started) / 1000;
+say(`posted ${accepted} events in ${postedSeconds.toFixed(1)} s (pushback: ${JSON.stringify(pushback)})`);
+
 let landedSeconds = NaN;
 let counts = await stageCounts();
 const deadline = started + 15 * 60_000;
@@ -216,6 +225,7 @@ for (;;) {
 }
 const peakRssMiB = Math.round(peakRss() / MiB);
 clearInterval(sampler);
+clearInterval(progressSampler);
 /** CPU seconds so far (user + system) of npm start, all its threads or the main one: the stages share that one. */
 const cpuSeconds = (stat: string) => {
   const fields = readFileSync(stat, 'utf8').slice(readFileSync(stat, 'utf8').lastIndexOf(')') + 2).split(' ');
@@ -259,6 +269,8 @@ const result = {
   // Peaks of the samples (every 2 s), and every 10th sample: what the resident memory is made of.
   memory: { peaks: { rssMiB: peakOf('rssMiB'), heapTotalMiB: peakOf('heapTotalMiB'), heapUsedMiB: peakOf('heapUsedMiB'), externalMiB: peakOf('externalMiB') }, samples: memory.filter((_, i) => i % 10 === 0) },
   stages: counts,
+  // Every stage's counters every 2 s: where the backlog sat.
+  progress,
   warehouse: held,
   targets: { landedSeconds: 240, peakRssMiB: 1024 },
   met: landedSeconds <= 240 && peakRssMiB <= 1024,

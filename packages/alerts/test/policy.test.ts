@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { catalogueOf, decodeSeverityScore, encodeSeverityScore, FEATURE_NAMES, type SeverityScoreEvent } from '@ehr/features';
 import { describe, expect, it } from 'vitest';
 import { observationIntervalHours } from '../src/observation-frequency.js';
 import { loadPolicy, PolicyError, SHIPPED_POLICIES, validatePolicy } from '../src/policy.js';
@@ -85,5 +86,27 @@ describe('observations', () => {
       },
     });
     expect(input).toEqual({ scoreId: 's-1', patientId: 'p-9', encounterId: null, at: Date.parse('2026-03-02T12:00:00Z'), probability: 0.12, news2: 5, news2Band: 'medium', band: 'medium', unit: 'MICU', observedAt: Date.parse('2026-03-02T11:00:00Z') });
+  });
+
+  it('reads a score off the wire (its features by catalogue index) as it reads the same score with names', () => {
+    const hours: Record<string, number | null> = { respiratory_rate_hours_since: 0.5, spo2_hours_since: 1.5, systolic_bp_hours_since: null, heart_rate_hours_since: 0 };
+    const features = Object.fromEntries(FEATURE_NAMES.map((name, i) => [name, name in hours ? hours[name]! : i % 3 === 0 ? null : i]));
+    const score: SeverityScoreEvent = {
+      schema: 'severity_score',
+      schemaVersion: 1,
+      eventId: 's-2',
+      patientId: 'p-9',
+      encounterId: 'e-1',
+      occurredAt: '2026-03-02T12:00:00.000Z',
+      producedAt: '2026-03-02T12:00:01.000Z',
+      source: 'scoring-service',
+      payload: { scoreId: 's-2', featureEventId: 'f-2', eventTime: '2026-03-02T12:00:00.000Z', scoredAt: '2026-03-02T12:00:01.000Z', mode: 'model', probability: 0.4, band: 'high', news2: 7, news2Band: 'high', model: { name: 'm', version: '1' }, features, topFeatures: [], latencyMs: 1 },
+    };
+    const decoded = decodeSeverityScore(encodeSeverityScore(score));
+    if (!decoded.ok) throw new Error(decoded.error);
+    expect(catalogueOf(decoded.value.payload)).toBeDefined();
+    const input = scoreInputOf(decoded.value);
+    expect(input).toEqual(scoreInputOf(score));
+    expect(input.observedAt).toBe(Date.parse('2026-03-02T10:30:00Z'));
   });
 });

@@ -177,6 +177,28 @@ describe('severity score on the wire', () => {
     expect(at({ topFeatures: [{ feature: 'f'.repeat(97), value: 1, contribution: 0.1 }] })).toBe('schema_invalid');
   });
 
+  it('decodes a message once: every reader of the same bytes shares one score, frozen deep so that none can change it for the next', () => {
+    const score = scoreOf(toFeatureVectorEvent(drafts()[0]!, when), 'model');
+    const bytes = encodeSeverityScore(score);
+    const first = ok(decodeSeverityScore(bytes));
+    expect(ok(decodeSeverityScore(bytes))).toBe(first);
+    expect(first).toEqual(JSON.parse(JSON.stringify(score)));
+    expect(Object.isFrozen(first) && Object.isFrozen(first.payload) && Object.isFrozen(first.payload.topFeatures)).toBe(true);
+    expect(() => ((first.payload as { band: string }).band = 'low')).toThrow(TypeError);
+    expect(() => (first.payload.topFeatures as unknown[]).push({ feature: 'x', value: 1, contribution: 1 })).toThrow(TypeError);
+    expect(() => ((first.payload.topFeatures[0] as { contribution: number }).contribution = 0)).toThrow(TypeError);
+    expect(() => ((first.payload.features as Record<string, number | null>)[FEATURE_NAMES[0]!] = 1)).toThrow(TypeError);
+    // The features are still the frame's values, read by index or by name.
+    expect(catalogueOf(first.payload)?.values).toHaveLength(FEATURE_COUNT);
+    // Other bytes of the same message are decoded on their own; a refusal is remembered as it was.
+    expect(ok(decodeSeverityScore(Buffer.from(bytes)))).not.toBe(first);
+    const damaged = bytes.subarray(0, bytes.length - 1);
+    expect(decodeSeverityScore(damaged)).toBe(decodeSeverityScore(damaged));
+    expect(reasonOf(decodeSeverityScore(damaged))).toBe('unparseable');
+    // The JSON of before is frozen too.
+    expect(Object.isFrozen(ok(decodeSeverityScore(JSON.stringify(score))).payload)).toBe(true);
+  });
+
   it('still reads the JSON with names already on a topic (upgrade)', () => {
     const score = scoreOf(toFeatureVectorEvent(drafts()[1]!, when), 'model');
     expect(ok(decodeSeverityScore(Buffer.from(JSON.stringify(score))))).toEqual(ok(decodeSeverityScore(encodeSeverityScore(score))));

@@ -163,7 +163,7 @@ export class WardState {
   apply(score: SeverityScoreEvent, receivedAt = this.now()): 'new' | 'updated' | 'late' {
     const p = score.payload;
     const t = Date.parse(p.eventTime);
-    const vitals = this.vitals.extract(p.features);
+    const vitals = this.vitals.extractFrom(p);
     for (const { key } of KEY_VITALS) vitals[key] = round(vitals[key], 1);
     const probability = round(p.probability, 4);
     const point: Point = [t, probability, p.news2, ...KEY_VITALS.map(({ key }) => vitals[key])];

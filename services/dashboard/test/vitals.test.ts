@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { catalogueOf, decodeSeverityScore, encodeSeverityScore, FEATURE_NAMES } from '@ehr/features';
 import { declaredFeatureNames, resolveVitalFeatures, VitalExtractor } from '../src/index.js';
+import { makeScore } from './fixtures.js';
 
 describe('key vitals from feature names', () => {
   it('prefers the exact signal or its latest value over derived features', () => {
@@ -17,5 +19,19 @@ describe('key vitals from feature names', () => {
     expect(declaredFeatureNames({ FEATURE_NAMES: ['hr_now', 'rr_now'] })).toEqual(['hr_now', 'rr_now']);
     const extractor = new VitalExtractor(['hr', 'rr']);
     expect(extractor.extract({ hr: 70, rr: 20 })).toMatchObject({ hr: 70, rr: 20 });
+  });
+
+  it('reads the vitals of a score off the wire by catalogue index, as from the same score with names', () => {
+    const features = Object.fromEntries(FEATURE_NAMES.map((name, i) => [name, i % 4 === 0 ? null : i + 0.5]));
+    const score = makeScore({ patientId: 'p-1', t: Date.parse('2026-03-02T12:00:00Z'), band: 'medium' });
+    score.payload.features = features;
+    const decoded = decodeSeverityScore(encodeSeverityScore(score));
+    if (!decoded.ok) throw new Error(decoded.error);
+    expect(catalogueOf(decoded.value.payload)).toBeDefined();
+    for (const extractor of [new VitalExtractor(), new VitalExtractor(null), new VitalExtractor(['heart_rate_last', 'spo2_last'])]) {
+      const vitals = extractor.extractFrom(decoded.value.payload);
+      expect(vitals).toEqual(extractor.extract(features));
+      expect(Object.values(vitals).filter((v) => v !== null).length).toBeGreaterThanOrEqual(3);
+    }
   });
 });

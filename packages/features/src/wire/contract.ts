@@ -66,11 +66,6 @@ export function withCatalogueFeatures<P extends object>(payload: P, catalogue: C
 
 const FEATURE_INDEX = new Map(FEATURE_NAMES.map((n, i) => [n, i]));
 
-/**
- * Some features of a catalogue-ordered vector, by name, as toFeatureValues would give them
- * (names outside the catalogue are left out): what a reader of a few names (NEWS2) needs,
- * without the 211-name record.
- */
 /** A frame's values read by name in place (null: missing, or a name the catalogue does not have), with no record built. */
 export function featureLookup(values: Float64Array): (name: string) => number | null {
   return (name) => {
@@ -81,6 +76,11 @@ export function featureLookup(values: Float64Array): (name: string) => number | 
   };
 }
 
+/**
+ * Some features of a catalogue-ordered vector, by name, as toFeatureValues would give them
+ * (names outside the catalogue are left out): what a reader of a few names (NEWS2) needs,
+ * without the 211-name record.
+ */
 export function pickFeatures(values: Float64Array, names: readonly string[]): FeatureValues {
   const record: FeatureValues = {};
   for (const name of names) {
