@@ -188,7 +188,8 @@ describe('severity score on the wire', () => {
     expect(() => (first.payload.topFeatures as unknown[]).push({ feature: 'x', value: 1, contribution: 1 })).toThrow(TypeError);
     expect(() => ((first.payload.topFeatures[0] as { contribution: number }).contribution = 0)).toThrow(TypeError);
     expect(() => ((first.payload.features as Record<string, number | null>)[FEATURE_NAMES[0]!] = 1)).toThrow(TypeError);
-    // The features are still the frame's values, read by index or by name.
+    // Replacing the features fails, and leaves them the frame's values for every reader.
+    expect(() => ((first.payload as { features: unknown }).features = {})).toThrow(TypeError);
     expect(catalogueOf(first.payload)?.values).toHaveLength(FEATURE_COUNT);
     // Other bytes of the same message are decoded on their own; a refusal is remembered as it was.
     expect(ok(decodeSeverityScore(Buffer.from(bytes)))).not.toBe(first);

@@ -63,6 +63,8 @@ export function frameSource(templates: readonly SeverityScoreEvent[]): { key: (n
  */
 export const decodeScoreAsBefore = (bytes: Uint8Array | string): Validation<SeverityScoreEvent> => {
   const decoded = decodeSeverityScore(bytes);
-  if (decoded.ok) decoded.value.payload.features = { ...decoded.value.payload.features };
-  return decoded;
+  if (!decoded.ok) return decoded;
+  // A copy: the decoded score is shared by every reader of the message, and frozen.
+  const { value } = decoded;
+  return { ok: true, value: { ...value, payload: { ...value.payload, features: { ...value.payload.features } } } };
 };

@@ -108,7 +108,9 @@ for (let from = 0, b = 0; from < ROWS; from += BATCH, b++) {
     records,
   );
   convertMs += performance.now() - c0;
-  if (converted.toTopic.length > 0 || converted.outOfBounds > 0) throw new Error(`bench frames did not convert: ${converted.toTopic[0]?.error ?? 'out of bounds'}`);
+  if (converted.toTopic.length > 0 || converted.outOfBounds > 0 || converted.processingErrors > 0) {
+    throw new Error(`bench frames did not convert: ${converted.toTopic[0]?.error ?? (converted.outOfBounds > 0 ? 'out of bounds' : `${converted.processingErrors} kept failing (dead-lettered as processing_error)`)}`);
+  }
   if (lander) {
     held.push({ partition, items: converted.items });
     while (held.length >= HELD) await landOldest();

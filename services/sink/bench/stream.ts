@@ -112,6 +112,9 @@ if (options.rate === 0) {
 const deadline = Date.now() + 300_000;
 while (landed < options.total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 const seconds = (performance.now() - started) / 1000;
+// Every bench score is valid: one dead-lettered instead of landed means the run measured something else.
+const deadLettered = /^ehr_sink_dead_letters_total\{[^}]*\} [1-9]/m.exec((await service.app.inject({ method: 'GET', url: '/metrics' })).body);
+if (deadLettered) throw new Error(`the bench's scores were dead-lettered, not landed (${deadLettered[0]}): the run measures nothing`);
 const cpu = process.cpuUsage(cpuAtStart);
 sample();
 clearInterval(sampler);

@@ -56,8 +56,10 @@ export function withCatalogueFeatures<P extends object>(payload: P, catalogue: C
       return built;
     },
     set(this: P, value: unknown) {
-      cataloguePayloads.delete(this);
+      // Replaced first: on a frozen payload (a decoded score, shared by its readers) this
+      // throws, and the payload keeps its frame's values for every reader.
       Object.defineProperty(this, 'features', { value, writable: true, enumerable: true, configurable: true });
+      cataloguePayloads.delete(this);
     },
   });
   cataloguePayloads.set(payload, catalogue);
