@@ -5,7 +5,8 @@ import { catalogueOf, decodeSeverityScore, encodeSeverityScore, FEATURE_NAMES, t
 import { describe, expect, it } from 'vitest';
 import { observationIntervalHours } from '../src/observation-frequency.js';
 import { loadPolicy, PolicyError, SHIPPED_POLICIES, validatePolicy } from '../src/policy.js';
-import { observationSetAt, scoreInputOf } from '../src/score-input.js';
+import { applyScore } from '../src/machine.js';
+import { observationSetAt, scoreInputOf, type ScoreInput } from '../src/score-input.js';
 import { testPolicy } from './helpers.js';
 
 describe('policies', () => {
@@ -15,6 +16,31 @@ describe('policies', () => {
       expect(p.name).toBe(name);
     }
     expect((await loadPolicy('news2-ge5')).deterioration).toMatchObject({ signal: 'news2', enter: 5, exit: 5, persistence: 1 });
+  });
+
+  it('the shipped default never reads calmer than NEWS2: its emergency tier (7 and over) alerts whatever the model says, until NEWS2 falls below 5', async () => {
+    const policy = await loadPolicy('default');
+    const budget = { allows: () => true };
+    const at = (h: number, news2: number, p = 0.012): ScoreInput => ({
+      scoreId: `s-${h}`,
+      patientId: 'p-1',
+      encounterId: 'e-1',
+      at: Date.parse('2026-01-05T00:00:00Z') + h * 3_600_000,
+      probability: p,
+      news2,
+      news2Band: news2 >= 7 ? 'high' : news2 >= 5 ? 'medium' : 'low',
+      band: news2 >= 7 ? 'high' : news2 >= 5 ? 'medium' : 'low',
+      unit: 'MICU',
+      observedAt: Date.parse('2026-01-05T00:00:00Z') + h * 3_600_000,
+    });
+    // The model far below its threshold (p 0.012 against 0.0195) while NEWS2 is 9.
+    let state = applyScore(undefined, at(0, 9), policy, budget).state;
+    const open = () => state.alerts.filter((a) => a.kind === 'deterioration').length;
+    expect(open()).toBe(1);
+    state = applyScore(state, at(1, 5), policy, budget).state;
+    expect(open()).toBe(1);
+    state = applyScore(state, at(2, 4), policy, budget).state;
+    expect(open()).toBe(0);
   });
 
   it('refuses what the schema or the rules forbid, naming the field', async () => {

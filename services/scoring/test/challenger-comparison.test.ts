@@ -3,7 +3,7 @@ import type { SeverityBand, SeverityScoreEvent } from '@ehr/features';
 import { describe, expect, it } from 'vitest';
 import { createChallengerComparison } from '../src/challenger-comparison.js';
 
-const policy = loadPolicySync('default'); // enter 0.0195, clear below 0.0146; a new alert in an episode only on a rise of 0.0195 within 48 h
+const policy = loadPolicySync('default'); // enter 0.0195, clear below 0.0146; a new alert in an episode only on a rise of 0.0195 within 48 h; NEWS2 ≥ 7 alerts whatever the model (every score here has NEWS2 1)
 
 let n = 0;
 function score(patientId: string, hour: number, probability: number | null, band: SeverityBand, version: string): SeverityScoreEvent {
@@ -46,7 +46,7 @@ describe('challenger comparison', () => {
     c.observe(score('p2', 0, 0.0, 'low', 'A'), score('p2', 0, 0.3, 'high', 'B'));
     c.observe(score('p2', 1, 0.01, 'low', 'A'), score('p2', 1, 0.01, 'low', 'B'));
     const s = c.summary();
-    expect(s).toMatchObject({ scored: 4, window: 100, withProbabilities: 4, alerts: { policy: 'default@2', served: 1, challenger: 2 } });
+    expect(s).toMatchObject({ scored: 4, window: 100, withProbabilities: 4, alerts: { policy: 'default@3', served: 1, challenger: 2 } });
     expect(s.bandAgreement).toBeCloseTo(2 / 4, 12);
     expect(s.meanAbsDeltaProbability).toBeCloseTo((0.02 + 0.01 + 0.3 + 0) / 4, 12);
     // x = [0.01, 0.05, 0, 0.01], y = [0.03, 0.04, 0.3, 0.01], worked by hand.

@@ -82,7 +82,7 @@ describe('silent challenger', () => {
     expect(model.version).toBe(versionServed);
     expect(model.challenger).toMatchObject({ configured: true, loaded: true, name: 'challenger', version: versionChallenger, card: { name: 'challenger', trees: 20 } });
     const c = model.challenger.comparison;
-    expect(c).toMatchObject({ scored: 24, window: 100, withProbabilities: 24, alerts: { policy: 'default@2' } });
+    expect(c).toMatchObject({ scored: 24, window: 100, withProbabilities: 24, alerts: { policy: 'default@3' } });
     expect(c.bandAgreement).toBeCloseTo(agreement, 12);
     expect(c.meanAbsDeltaProbability).toBeCloseTo(mean(deltas), 12);
     expect(c.meanAbsDeltaProbability).toBeGreaterThan(0); // two different models
