@@ -1,9 +1,10 @@
 // The evaluation a clinical reviewer asks for, on patients the model never saw: the model,
 // NEWS2 and qSOFA on the same rows, per scored hour and per stay (stay score = its maximum,
 // stay label = ever positive), with patient-bootstrap intervals; the Challenge's utility;
-// operating points at NEWS2's alert rates; calibration; subgroups.
-import { auprc, auroc, brierScore, expectedCalibrationError, median, round4 as r4 } from '@ehr/model';
-import { createRandom } from '@ehr/features';
+// operating points at NEWS2's alert rates — the model's own band, and the band the ward is
+// served (never calmer than NEWS2's tier) — calibration; subgroups.
+import { auprc, auroc, bandOf, brierScore, expectedCalibrationError, median, round4 as r4 } from '@ehr/model';
+import { createRandom, news2Tier, news2TierOf, servedBand, type FeatureValues, type SeverityBand } from '@ehr/features';
 import { LABEL_LEAD_HOURS, normalizedUtility, rowUtilities, type RowUtilities } from './challenge-utility.js';
 import { equalCountBins, weightedRanking, type Interval } from './evaluate.js';
 
@@ -35,6 +36,14 @@ export interface ClinicalEvaluationInput {
   alarmThreshold: number | null;
   /** Model thresholds matched on validation to NEWS2 ≥ 5's and NEWS2 ≥ 7's alert rates. */
   bands: { medium: number; high: number } | null;
+  /**
+   * NEWS2 of row i as a feature vector carries it (`news2_total` and the `news2_*` parameter
+   * points, null when not measured; news2FeaturesOf reads them from a feature matrix). With
+   * `bands`, each row's served band — servedBand of @ehr/features, as the scoring service
+   * computes it: the model's band, never calmer than NEWS2's response tier — is evaluated
+   * beside the model's own band. Without it, no served figures (`served` and `servedBand` null).
+   */
+  news2Features?: ((row: number) => Readonly<FeatureValues>) | null;
   subgroups?: readonly Subgroup[];
   bootstrap?: number;
   seed?: number;
@@ -50,6 +59,7 @@ export interface Discrimination {
 
 export interface OperatingStats {
   label: string;
+  /** On the rule's score: a probability, NEWS2 or qSOFA points; for the served band its rank (1 = medium, 2 = high). */
   threshold: number;
   /** Share of scored hours flagged. */
   alertRate: number;
@@ -67,6 +77,71 @@ export interface OperatingStats {
   /** Normalised Challenge utility of these alarms (null without hourly data). */
   utility: number | null;
   utilityCi: Interval | null;
+}
+
+export interface OperatingPoint {
+  budget: string;
+  news2: OperatingStats;
+  /** The model's own band, before the NEWS2 floor: no ward is served this. */
+  model: OperatingStats;
+  /** The served band, what the ward sees (the model's band never calmer than NEWS2's tier). */
+  served: OperatingStats | null;
+}
+
+/** Hours whose served band is above the model's own: NEWS2's response tier set it. */
+export interface ServedFloor {
+  /** Served band above the model's band. */
+  hoursRaised: number;
+  /** Of all scored hours. */
+  shareRaised: number;
+  lowToMedium: number;
+  lowToHigh: number;
+  mediumToHigh: number;
+  /** Raised hours that only a single parameter scoring 3 raised (the aggregate alone would not have). */
+  bySingleParameterThree: number;
+  servedHours: Record<SeverityBand, number>;
+  modelHours: Record<SeverityBand, number>;
+}
+
+export interface ServedBands {
+  /** The model's band of each row, as a rank (0 low, 1 medium, 2 high). */
+  model: Uint8Array;
+  /** The served band of each row (same ranks). */
+  served: Uint8Array;
+  floor: ServedFloor;
+}
+
+const RANK: Readonly<Record<SeverityBand, number>> = { low: 0, medium: 1, high: 2 };
+
+/**
+ * Each row's band as the scoring service serves it: `servedBand({ modelBand, probability,
+ * news2: news2TierOf(features) })` of @ehr/features, with the model's band from its thresholds.
+ */
+export function servedBandsOf(probability: ArrayLike<number>, bands: { medium: number; high: number }, news2Features: (row: number) => Readonly<FeatureValues>): ServedBands {
+  const n = probability.length;
+  const model = new Uint8Array(n);
+  const served = new Uint8Array(n);
+  const floor: ServedFloor = { hoursRaised: 0, shareRaised: 0, lowToMedium: 0, lowToHigh: 0, mediumToHigh: 0, bySingleParameterThree: 0, servedHours: { low: 0, medium: 0, high: 0 }, modelHours: { low: 0, medium: 0, high: 0 } };
+  for (let i = 0; i < n; i++) {
+    const p = probability[i]!;
+    const modelBand = bandOf(p, bands);
+    const tier = news2TierOf(news2Features(i));
+    const s = servedBand({ modelBand, probability: p, news2: tier });
+    model[i] = RANK[modelBand];
+    served[i] = RANK[s.band];
+    floor.modelHours[modelBand]++;
+    floor.servedHours[s.band]++;
+    if (served[i]! > model[i]!) {
+      floor.hoursRaised++;
+      if (modelBand === 'medium') floor.mediumToHigh++;
+      else if (s.band === 'high') floor.lowToHigh++;
+      else floor.lowToMedium++;
+      // The tier without its parameters at 3 would not have raised it.
+      if (RANK[news2Tier(tier.total).band] <= model[i]!) floor.bySingleParameterThree++;
+    }
+  }
+  floor.shareRaised = r4(n > 0 ? floor.hoursRaised / n : NaN);
+  return { model, served, floor };
 }
 
 export interface CalibrationFit {
@@ -100,8 +175,14 @@ export interface ClinicalEvaluation {
   aurocDifference: { value: number; ci: Interval | null };
   /** Model at its alarm threshold, NEWS2 ≥ 5 and ≥ 7, qSOFA ≥ 2. */
   alarms: OperatingStats[];
-  /** At NEWS2 ≥ 5's and NEWS2 ≥ 7's alert rates: NEWS2 and the model side by side. */
-  operatingPoints: { budget: string; news2: OperatingStats; model: OperatingStats }[];
+  /**
+   * At NEWS2 ≥ 5's and NEWS2 ≥ 7's alert rates: NEWS2; the model's own band (≥ medium, = high)
+   * before the NEWS2 floor; and `served`, the band the ward sees (served band ≥ medium, = high;
+   * null without `news2Features`).
+   */
+  operatingPoints: OperatingPoint[];
+  /** How often NEWS2's floor raised the model's band (null without `news2Features` or bands). */
+  servedBand: ServedFloor | null;
   calibration: CalibrationFit;
   subgroups: SubgroupRow[];
   bootstrap: { resamples: number; unit: 'patient'; seed: number };
@@ -218,15 +299,32 @@ export function evaluateClinically(input: ClinicalEvaluationInput): ClinicalEval
   const utilities: RowUtilities | null = hourOf ? rowUtilities(y, patientOf, hourOf) : null;
   const onsets = hourOf ? onsetHours(y, patientOf, hourOf) : null;
 
-  // Alarms at fixed thresholds and the rate-matched operating points.
-  const opAt = (label: string, score: ArrayLike<number>, threshold: number): OperatingStats => operating(label, y, score, threshold, byPatient, hourOf, onsets, utilities, leadWindow);
+  // Alarms at fixed thresholds and the rate-matched operating points; each rule's score kept
+  // for its bootstrap utility.
+  const scoreOf = new Map<OperatingStats, ArrayLike<number>>();
+  const opAt = (label: string, score: ArrayLike<number>, threshold: number): OperatingStats => {
+    const o = operating(label, y, score, threshold, byPatient, hourOf, onsets, utilities, leadWindow);
+    scoreOf.set(o, score);
+    return o;
+  };
   const alarms: OperatingStats[] = [];
   if (input.alarmThreshold !== null) alarms.push(opAt('model at its alarm threshold (best utility on validation)', probability, input.alarmThreshold));
   alarms.push(opAt('NEWS2 ≥ 5', input.news2, 5), opAt('NEWS2 ≥ 7', input.news2, 7), opAt('qSOFA ≥ 2', input.qsofa, 2));
-  const operatingPoints = input.bands
+  const served = input.bands && input.news2Features ? servedBandsOf(probability, input.bands, input.news2Features) : null;
+  const operatingPoints: OperatingPoint[] = input.bands
     ? [
-        { budget: 'alert rate of NEWS2 ≥ 5 (medium band)', news2: opAt('NEWS2 ≥ 5', input.news2, 5), model: opAt('model ≥ medium threshold', probability, input.bands.medium) },
-        { budget: 'alert rate of NEWS2 ≥ 7 (high band)', news2: opAt('NEWS2 ≥ 7', input.news2, 7), model: opAt('model ≥ high threshold', probability, input.bands.high) },
+        {
+          budget: 'alert rate of NEWS2 ≥ 5 (medium band)',
+          news2: opAt('NEWS2 ≥ 5', input.news2, 5),
+          model: opAt('model ≥ medium threshold (the model alone, before the NEWS2 floor)', probability, input.bands.medium),
+          served: served ? opAt("served band ≥ medium (what the ward sees: the model's band, never below NEWS2's tier)", served.served, RANK.medium) : null,
+        },
+        {
+          budget: 'alert rate of NEWS2 ≥ 7 (high band)',
+          news2: opAt('NEWS2 ≥ 7', input.news2, 7),
+          model: opAt('model ≥ high threshold (the model alone, before the NEWS2 floor)', probability, input.bands.high),
+          served: served ? opAt("served band = high (what the ward sees: the model's band, never below NEWS2's tier)", served.served, RANK.high) : null,
+        },
       ]
     : [];
 
@@ -270,8 +368,8 @@ export function evaluateClinically(input: ClinicalEvaluationInput): ClinicalEval
     const sw = new Float64Array(patients.length);
     const gw = new Float64Array(n);
     // Per-patient utility parts of every alarm rule, for resampled sums.
-    const rules = [...alarms, ...operatingPoints.flatMap((o) => [o.news2, o.model])];
-    const ruleScores = rules.map((r) => (r.label.startsWith('NEWS2') ? input.news2 : r.label.startsWith('qSOFA') ? input.qsofa : probability));
+    const rules = [...alarms, ...operatingPoints.flatMap((o) => (o.served ? [o.news2, o.model, o.served] : [o.news2, o.model]))];
+    const ruleScores = rules.map((r) => scoreOf.get(r)!);
     const parts = utilities
       ? rules.map((r, k) => patients.map((p) => {
           let obs = 0;
@@ -357,6 +455,7 @@ export function evaluateClinically(input: ClinicalEvaluationInput): ClinicalEval
     aurocDifference: { value: r4(hourly.model.auroc - hourly.news2.auroc), ci: acc.has('diff') ? percentileInterval(acc.get('diff')!) : null },
     alarms,
     operatingPoints,
+    servedBand: served ? served.floor : null,
     calibration: { ...cal, ece: safe(() => expectedCalibrationError(y, probability)), brier: safe(() => brierScore(y, probability)), reliability: equalCountBins(y, probability, 10) },
     subgroups,
     bootstrap: { resamples, unit: 'patient', seed },

@@ -4,6 +4,7 @@ import type { ModelArtifact } from '@ehr/model';
 import type { ClinicalEvaluation, Discrimination, OperatingStats } from './clinical-evaluation.js';
 import type { Interval } from './evaluate.js';
 import { PLOT_STYLE, reportHead, TEXT_STYLE } from './report-page.js';
+import { floorLine } from './clinical-summary.js';
 import { barChart, escapeHtml, linePlot } from './svg.js';
 
 export interface ClinicalReportInput {
@@ -34,8 +35,11 @@ function discRow(name: string, d: Discrimination): string {
   return `<tr><th>${e(name)}</th><td>${f3(d.auroc)}${ci(d.ci?.auroc)}</td><td>${f3(d.auprc)}${ci(d.ci?.auprc)}</td></tr>`;
 }
 
+const SERVED_RANK = ['low', 'medium', 'high'];
+
 function opRow(o: OperatingStats): string {
-  return `<tr><th>${e(o.label)}</th><td>${o.label.startsWith('model') ? o.threshold.toPrecision(3) : o.threshold}</td><td>${o.utility === null ? '–' : f3(o.utility)}${ci(o.utilityCi)}</td><td>${pct(o.sensitivity)}</td><td>${pct(o.ppv)}</td><td>${pct(o.alertRate)}</td><td>${o.alertHoursPerPatientDay.toFixed(2)}</td><td>${o.newAlertsPerPatientDay.toFixed(2)}</td><td>${o.staysAlertedBeforeOnset} / ${o.eventStays}</td><td>${o.medianLeadHours === null ? '–' : o.medianLeadHours.toFixed(1)}</td></tr>`;
+  const threshold = o.label.startsWith('model') ? o.threshold.toPrecision(3) : o.label.startsWith('served') ? `band ${o.threshold >= 2 ? '=' : '≥'} ${SERVED_RANK[o.threshold] ?? o.threshold}` : String(o.threshold);
+  return `<tr><th>${e(o.label)}</th><td>${e(threshold)}</td><td>${o.utility === null ? '–' : f3(o.utility)}${ci(o.utilityCi)}</td><td>${pct(o.sensitivity)}</td><td>${pct(o.ppv)}</td><td>${pct(o.alertRate)}</td><td>${o.alertHoursPerPatientDay.toFixed(2)}</td><td>${o.newAlertsPerPatientDay.toFixed(2)}</td><td>${o.staysAlertedBeforeOnset} / ${o.eventStays}</td><td>${o.medianLeadHours === null ? '–' : o.medianLeadHours.toFixed(1)}</td></tr>`;
 }
 
 const OP_HEAD = '<thead><tr><th></th><th>threshold</th><th>utility (normalised)</th><th>sensitivity (hours)</th><th>PPV (hours)</th><th>alert rate (hours)</th><th>alert hours / patient-day</th><th>new alerts / patient-day</th><th>event stays alerted before onset</th><th>median lead (h)</th></tr></thead>';
@@ -71,7 +75,12 @@ export function renderClinicalReport(r: ClinicalReportInput): string {
   const groups = v.subgroups
     .map((g) => `<tr><th>${e(g.group)}</th><td>${e(g.value)}</td><td>${g.patients}</td><td>${g.rows}</td><td>${g.positives}</td><td>${f3(g.model.auroc)}${ci(g.model.ci?.auroc)}</td><td>${f3(g.news2.auroc)}${ci(g.news2.ci?.auroc)}</td><td>${f3(g.model.auprc)}${ci(g.model.ci?.auprc)}</td><td>${f3(g.news2.auprc)}${ci(g.news2.ci?.auprc)}</td></tr>`)
     .join('\n');
-  const ops = v.operatingPoints.map((o) => `<tr class="budget"><td colspan="10">${e(o.budget)}</td></tr>${opRow(o.news2)}${opRow(o.model)}`).join('\n');
+  const ops = v.operatingPoints.map((o) => `<tr class="budget"><td colspan="10">${e(o.budget)}</td></tr>${opRow(o.news2)}${opRow(o.model)}${o.served ? opRow(o.served) : ''}`).join('\n');
+  const floor = v.servedBand
+    ? `<p id="served-band">The served band is what the ward sees: the scoring service serves the model's band never calmer than NEWS2's response tier (≥ 7 high; ≥ 5, or 3 in any one parameter, medium). The "model" rows are the model alone, before that floor. ${e(floorLine(v.servedBand, v.rows))}.</p>`
+    : v.operatingPoints.length
+      ? '<p class="small">The "model" rows are the model alone, before the NEWS2 floor the scoring service applies; no served-band figures here (no NEWS2 parameters given).</p>'
+      : '';
   return `${reportHead(r.title, STYLE)}
 <body>
 <h1>${e(r.title)}</h1>
@@ -103,6 +112,7 @@ ${v.alarms.map(opRow).join('\n')}
 <table id="operating-points">${OP_HEAD}<tbody>
 ${ops}
 </tbody></table>
+${floor}
 
 <h2>Calibration</h2>
 <p>Calibration slope ${f3(v.calibration.slope)}, intercept ${f3(v.calibration.intercept)} (logistic recalibration; 1 and 0 are perfect), ECE ${f3(v.calibration.ece)} (10 equal-width bins), Brier ${v.calibration.brier.toFixed(4)}.</p>

@@ -1,9 +1,10 @@
 // The clinical evaluation of a model on chosen rows of a data set (the test patients after
 // training; the patients it never saw in `npm run evaluate`): its predictions, NEWS2 and
-// qSOFA read from the same vectors, at its own alarm and band thresholds.
+// qSOFA read from the same vectors, at its own alarm and band thresholds, and the band the
+// ward is served (the model's, never calmer than NEWS2's tier from the same vectors).
 import type { SeverityModel } from '@ehr/model';
 import { evaluateClinically, type ClinicalEvaluation, type Subgroup } from './clinical-evaluation.js';
-import { column, labelsOf, predictRows } from './rows.js';
+import { column, labelsOf, news2FeaturesOf, predictRows } from './rows.js';
 
 export interface ClinicalRowsInput {
   model: SeverityModel;
@@ -29,6 +30,7 @@ export function evaluateClinicalRows({ model, data, rows, columns, alarmThreshol
     qsofa: column(data.X, data.cols, rows, 'qsofa'),
     alarmThreshold,
     bands: model.bands,
+    news2Features: news2FeaturesOf(data.X, data.cols, rows),
     subgroups,
     bootstrap,
     seed,

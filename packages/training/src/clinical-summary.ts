@@ -1,5 +1,5 @@
 // A few terminal lines of a clinical evaluation (the CLIs print them; the report has the rest).
-import type { ClinicalEvaluation, Discrimination, OperatingStats } from './clinical-evaluation.js';
+import type { ClinicalEvaluation, Discrimination, OperatingStats, ServedFloor } from './clinical-evaluation.js';
 
 const f3 = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(3) : '–');
 const ci = (d: Discrimination, k: 'auroc' | 'auprc') => (d.ci ? ` [${f3(d.ci[k].low)}, ${f3(d.ci[k].high)}]` : '');
@@ -7,6 +7,11 @@ const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : '
 
 function op(o: OperatingStats): string {
   return `${o.label}: utility ${f3(o.utility)}${o.utilityCi ? ` [${f3(o.utilityCi.low)}, ${f3(o.utilityCi.high)}]` : ''}, sensitivity ${pct(o.sensitivity)}, PPV ${pct(o.ppv)}, alert rate ${pct(o.alertRate)}, ${o.newAlertsPerPatientDay.toFixed(2)} new alerts/patient-day, median lead ${o.medianLeadHours === null ? '–' : `${o.medianLeadHours.toFixed(1)} h`}`;
+}
+
+/** How often NEWS2's floor raised the model's band, in one line. */
+export function floorLine(f: ServedFloor, rows: number): string {
+  return `NEWS2 floor raised ${f.hoursRaised} of ${rows} scored rows (${pct(rows > 0 ? f.hoursRaised / rows : NaN)}) above the model's band: ${f.lowToMedium} low → medium, ${f.lowToHigh} low → high, ${f.mediumToHigh} medium → high; ${f.bySingleParameterThree} by a single parameter scoring 3 alone`;
 }
 
 export function formatClinicalSummary(e: ClinicalEvaluation): string {
@@ -19,7 +24,8 @@ export function formatClinicalSummary(e: ClinicalEvaluation): string {
     line('qSOFA', e.hourly.qsofa, e.stay.qsofa),
     `  model − NEWS2 per-row AUROC ${f3(e.aurocDifference.value)}${e.aurocDifference.ci ? ` [${f3(e.aurocDifference.ci.low)}, ${f3(e.aurocDifference.ci.high)}]` : ''}`,
     ...e.alarms.map((o) => `  ${op(o)}`),
-    ...e.operatingPoints.flatMap((o) => [`  at ${o.budget}:`, `    ${op(o.news2)}`, `    ${op(o.model)}`]),
+    ...e.operatingPoints.flatMap((o) => [`  at ${o.budget}:`, `    ${op(o.news2)}`, `    ${op(o.model)}`, ...(o.served ? [`    ${op(o.served)}`] : [])]),
+    ...(e.servedBand ? [`  ${floorLine(e.servedBand, e.rows)}`] : []),
     `  calibration: slope ${f3(e.calibration.slope)}, intercept ${f3(e.calibration.intercept)}, ECE ${f3(e.calibration.ece)}, Brier ${e.calibration.brier.toFixed(4)}`,
   ].join('\n');
 }

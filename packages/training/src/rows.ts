@@ -1,6 +1,7 @@
 // Rows of a row-major feature matrix (Float32 hourly PhysioNet rows or Float64 event rows)
 // as the model's Float64 input, single named columns (NEWS2, qSOFA), and the model's
 // predictions on them: what every pipeline, training or evaluating, reads its rows with.
+import { NEWS2_PART_FEATURES, type FeatureValues } from '@ehr/features';
 import type { SeverityModel } from '@ehr/model';
 import { featureIndex } from './real-data-types.js';
 
@@ -31,6 +32,24 @@ export function labelsOf(y: ArrayLike<number>, index: ArrayLike<number>): Uint8A
 export function column(X: Float32Array | Float64Array, cols: number, index: ArrayLike<number>, name: string): Float64Array {
   const c = featureIndex(name);
   return Float64Array.from({ length: index.length }, (_, k) => X[index[k]! * cols + c]!);
+}
+
+/**
+ * NEWS2 of rows `index` as a feature vector carries it (`news2_total` and the seven `news2_*`
+ * parameter points; NaN read as null, not measured): what news2TierOf and the served band read.
+ */
+export function news2FeaturesOf(X: Float32Array | Float64Array, cols: number, index: ArrayLike<number>): (k: number) => FeatureValues {
+  const names = ['news2_total', ...NEWS2_PART_FEATURES.map(([name]) => name)];
+  const at = names.map((name) => featureIndex(name));
+  return (k) => {
+    const base = index[k]! * cols;
+    const f: FeatureValues = {};
+    names.forEach((name, j) => {
+      const v = X[base + at[j]!]!;
+      f[name] = Number.isNaN(v) ? null : v;
+    });
+    return f;
+  };
 }
 
 /** The model's columns in the data's feature set; throws naming a feature the data lacks. */

@@ -127,6 +127,26 @@ describe('training and evaluating on PhysioNet-format data (120 generated stays)
     expect(JSON.parse(readFileSync(result.jsonPath!, 'utf8')).evaluation.alarms.length).toBe(4);
   });
 
+  it('the served band (never calmer than NEWS2) beside the model alone: in the evaluation, its JSON and the report', () => {
+    const e = result.evaluation;
+    const json = JSON.parse(readFileSync(result.jsonPath!, 'utf8')) as { evaluation: typeof e };
+    expect(json.evaluation.servedBand).toEqual(e.servedBand);
+    expect(json.evaluation.operatingPoints.map((o) => o.served)).toEqual(e.operatingPoints.map((o) => o.served));
+    for (const o of e.operatingPoints) {
+      // The floor only adds alerts: at least as many hours and positive hours flagged as the model alone.
+      expect(o.served!.alertRate).toBeGreaterThanOrEqual(o.model.alertRate);
+      expect(o.served!.sensitivity).toBeGreaterThanOrEqual(o.model.sensitivity);
+    }
+    const f = e.servedBand!;
+    expect(f.hoursRaised).toBe(f.lowToMedium + f.lowToHigh + f.mediumToHigh);
+    expect(f.servedHours.low + f.servedHours.medium + f.servedHours.high).toBe(e.rows);
+    expect(e.operatingPoints[0]!.served!.alertRate).toBeCloseTo((f.servedHours.medium + f.servedHours.high) / e.rows, 4);
+    const html = readFileSync(result.reportPath!, 'utf8');
+    expect(html).toContain('served band ≥ medium');
+    expect(html).toContain('before the NEWS2 floor');
+    expect(html).toContain('id="served-band"');
+  });
+
   it('same data and seed, same artifact', async () => {
     const again = await trainOnPhysioNet({ path: data, out: join(dir, 'again.json'), seed: 3, forest: { nTrees: 20, workers: 1 }, bootstrap: 0, report: null, json: null, createdAt: '2026-01-01T00:00:00.000Z' });
     expect(again.artifact.contentHash).toBe(result.artifact.contentHash);
