@@ -4,7 +4,7 @@
 // operating points at NEWS2's alert rates — the model's own band, and the band the ward is
 // served (never calmer than NEWS2's tier) — calibration; subgroups.
 import { auprc, auroc, bandOf, brierScore, expectedCalibrationError, median, round4 as r4 } from '@ehr/model';
-import { createRandom, news2Tier, news2TierOf, servedBand, type FeatureValues, type SeverityBand } from '@ehr/features';
+import { createRandom, NEWS2_PART_FEATURES, news2Tier, news2TierOf, servedBand, type FeatureValues, type SeverityBand } from '@ehr/features';
 import { LABEL_LEAD_HOURS, normalizedUtility, rowUtilities, type RowUtilities } from './challenge-utility.js';
 import { equalCountBins, weightedRanking, type Interval } from './evaluate.js';
 
@@ -163,6 +163,33 @@ export interface SubgroupRow {
   news2: Discrimination;
 }
 
+/** Discrimination on a subset of the evaluated rows, the same resamples as every other interval. */
+export interface SubsetDiscrimination {
+  /** Which rows, in words. */
+  rule: string;
+  rows: number;
+  patients: number;
+  positives: number;
+  /** Stays with a positive row in the subset. */
+  eventPatients: number;
+  /** Evaluated rows not in the subset. */
+  rowsLeftOut: number;
+  model: Discrimination;
+  news2: Discrimination;
+  qsofa: Discrimination;
+  /** Model − NEWS2 AUROC on the subset, paired over the same patient resamples. */
+  aurocDifference: { value: number; ci: Interval | null };
+}
+
+/**
+ * The NEWS2 parameters a row must have measured to be in `completeNews2`: all but consciousness
+ * (PhysioNet records no GCS, so consciousness is missing on every hour).
+ */
+export const NEWS2_OBSERVED_PARTS: readonly string[] = NEWS2_PART_FEATURES.map(([name]) => name).filter((name) => name !== 'news2_consciousness');
+
+export const PRE_ONSET_RULE = `before onset: rows of stays never labelled, and rows of septic stays strictly before onset (onset = first positive label + ${LABEL_LEAD_HOURS} h, as the Challenge utility has it); septic stays' rows from onset on left out`;
+export const COMPLETE_NEWS2_RULE = `NEWS2 complete but consciousness: rows with every NEWS2 parameter but consciousness measured (${NEWS2_OBSERVED_PARTS.join(', ')} not null)`;
+
 export interface ClinicalEvaluation {
   rows: number;
   patients: number;
@@ -187,6 +214,17 @@ export interface ClinicalEvaluation {
   subgroups: SubgroupRow[];
   bootstrap: { resamples: number; unit: 'patient'; seed: number };
   leadWindowHours: number;
+  /**
+   * Prediction, not detection: the rows before each septic stay's onset (PRE_ONSET_RULE; null
+   * without hourly data). The label is positive from 6 h before onset to the end of the stay, so
+   * the per-row figures above mix hours before onset with hours at and after it.
+   */
+  preOnset: SubsetDiscrimination | null;
+  /**
+   * NEWS2 not handicapped by missing parameters (a missing part adds 0): the rows with every
+   * parameter but consciousness measured (COMPLETE_NEWS2_RULE; null without `news2Features`).
+   */
+  completeNews2: SubsetDiscrimination | null;
 }
 
 function percentileInterval(values: number[]): Interval {
@@ -299,6 +337,11 @@ export function evaluateClinically(input: ClinicalEvaluationInput): ClinicalEval
   const utilities: RowUtilities | null = hourOf ? rowUtilities(y, patientOf, hourOf) : null;
   const onsets = hourOf ? onsetHours(y, patientOf, hourOf) : null;
 
+  // The subsets: rows before onset; rows with NEWS2 complete but consciousness.
+  const subsetMasks: { key: 'preOnset' | 'completeNews2'; rule: string; rows: Uint8Array }[] = [];
+  if (hourOf && onsets) subsetMasks.push({ key: 'preOnset', rule: PRE_ONSET_RULE, rows: preOnsetRows(patientOf, hourOf, onsets) });
+  if (input.news2Features) subsetMasks.push({ key: 'completeNews2', rule: COMPLETE_NEWS2_RULE, rows: completeNews2Rows(n, input.news2Features) });
+
   // Alarms at fixed thresholds and the rate-matched operating points; each rule's score kept
   // for its bootstrap utility.
   const scoreOf = new Map<OperatingStats, ArrayLike<number>>();
@@ -399,6 +442,16 @@ export function evaluateClinically(input: ClinicalEvaluationInput): ClinicalEval
         push(`stay.${s}.auroc`, st.auroc);
         push(`stay.${s}.auprc`, st.auprc);
       }
+      for (const sub of subsetMasks) {
+        for (let i = 0; i < n; i++) gw[i] = sub.rows[i] ? w[i]! : 0;
+        const sm = weightedRanking(sorted.model, y, gw);
+        for (const s of ['model', 'news2', 'qsofa'] as const) {
+          const r = s === 'model' ? sm : weightedRanking(sorted[s], y, gw);
+          push(`${sub.key}.${s}.auroc`, r.auroc);
+          push(`${sub.key}.${s}.auprc`, r.auprc);
+          if (s === 'news2') push(`${sub.key}.diff`, sm.auroc - r.auroc);
+        }
+      }
       groupRows.forEach((g, k) => {
         for (let i = 0; i < n; i++) gw[i] = g.rows[i] ? w[i]! : 0;
         const gm = weightedRanking(sorted.model, y, gw);
@@ -443,6 +496,35 @@ export function evaluateClinically(input: ClinicalEvaluationInput): ClinicalEval
     };
     return { group: g.group, value: g.value, patients: g.stays.reduce((a, b) => a + b, 0), rows: idx.length, positives: gy.reduce((a, b) => a + b, 0), model: disc('model'), news2: disc('news2') };
   });
+  const subsets: Record<'preOnset' | 'completeNews2', SubsetDiscrimination | null> = { preOnset: null, completeNews2: null };
+  for (const sub of subsetMasks) {
+    const idx: number[] = [];
+    for (let i = 0; i < n; i++) if (sub.rows[i]) idx.push(i);
+    const sy = idx.map((i) => y[i]!);
+    const ci = (key: string) => (acc.has(key) ? percentileInterval(acc.get(key)!) : null);
+    const disc = (s: 'model' | 'news2' | 'qsofa'): Discrimination => {
+      const sc = idx.map((i) => scorers[s][i]!);
+      const lo = ci(`${sub.key}.${s}.auroc`);
+      const lp = ci(`${sub.key}.${s}.auprc`);
+      return { auroc: safe(() => auroc(sy, sc)), auprc: safe(() => auprc(sy, sc)), ci: lo && lp ? { auroc: lo, auprc: lp } : null };
+    };
+    const model = disc('model');
+    const news2 = disc('news2');
+    const stays = new Set(idx.map((i) => patientOf[i]!));
+    const eventStays = new Set(idx.filter((i) => y[i] === 1).map((i) => patientOf[i]!));
+    subsets[sub.key] = {
+      rule: sub.rule,
+      rows: idx.length,
+      patients: stays.size,
+      positives: sy.reduce((a, b) => a + b, 0),
+      eventPatients: eventStays.size,
+      rowsLeftOut: n - idx.length,
+      model,
+      news2,
+      qsofa: disc('qsofa'),
+      aurocDifference: { value: r4(model.auroc - news2.auroc), ci: ci(`${sub.key}.diff`) },
+    };
+  }
   const cal = calibrationSlope(y, probability);
   return {
     rows: n,
@@ -460,7 +542,31 @@ export function evaluateClinically(input: ClinicalEvaluationInput): ClinicalEval
     subgroups,
     bootstrap: { resamples, unit: 'patient', seed },
     leadWindowHours: leadWindow,
+    preOnset: subsets.preOnset,
+    completeNews2: subsets.completeNews2,
   };
+}
+
+/**
+ * Rows before onset (1 = kept): every row of a stay never labelled, and a septic stay's rows at
+ * hours strictly before its onset (first positive label + LABEL_LEAD_HOURS, as `onsetHours` and
+ * the Challenge utility define it). The positive rows kept are those of the 6 h the label leads
+ * onset by; a septic stay's rows from onset on (detection, not prediction) are left out.
+ */
+function preOnsetRows(patientOf: ArrayLike<number>, hourOf: ArrayLike<number>, onsets: ReadonlyMap<number, number>): Uint8Array {
+  const keep = new Uint8Array(patientOf.length);
+  for (let i = 0; i < patientOf.length; i++) keep[i] = hourOf[i]! < onsets.get(patientOf[i]!)! ? 1 : 0;
+  return keep;
+}
+
+/** Rows (1 = kept) whose NEWS2 parameters NEWS2_OBSERVED_PARTS are all measured (a number, not null). */
+function completeNews2Rows(n: number, news2Features: (row: number) => Readonly<FeatureValues>): Uint8Array {
+  const keep = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const f = news2Features(i);
+    keep[i] = NEWS2_OBSERVED_PARTS.every((name) => typeof f[name] === 'number' && Number.isFinite(f[name])) ? 1 : 0;
+  }
+  return keep;
 }
 
 /** Onset hour (first label + 6) per patient, Infinity when never positive. */

@@ -1,7 +1,7 @@
 // The real-data report: one self-contained HTML file (inline CSS and SVG, no script) with
 // the model, NEWS2 and qSOFA side by side on patients the model never saw.
 import type { ModelArtifact } from '@ehr/model';
-import type { ClinicalEvaluation, Discrimination, OperatingStats } from './clinical-evaluation.js';
+import type { ClinicalEvaluation, Discrimination, OperatingStats, SubsetDiscrimination } from './clinical-evaluation.js';
 import type { Interval } from './evaluate.js';
 import { PLOT_STYLE, reportHead, TEXT_STYLE } from './report-page.js';
 import { floorLine } from './clinical-summary.js';
@@ -33,6 +33,16 @@ code { background: #f3f3f3; padding: 1px 4px; }`;
 
 function discRow(name: string, d: Discrimination): string {
   return `<tr><th>${e(name)}</th><td>${f3(d.auroc)}${ci(d.ci?.auroc)}</td><td>${f3(d.auprc)}${ci(d.ci?.auprc)}</td></tr>`;
+}
+
+function subsetTable(id: string, caption: string, s: SubsetDiscrimination): string {
+  const d = s.aurocDifference;
+  return `<table id="${id}"><thead><tr><th>${e(caption)} (${s.rows} rows of ${s.patients} stays, ${s.eventPatients} with an event, ${s.positives} positive; ${s.rowsLeftOut} rows left out)</th><th>AUROC</th><th>AUPRC</th></tr></thead><tbody>
+${discRow('Random Forest', s.model)}
+${discRow('NEWS2', s.news2)}
+${discRow('qSOFA', s.qsofa)}
+<tr><th>model − NEWS2 (paired)</th><td>${f3(d.value)}${ci(d.ci)}</td><td></td></tr>
+</tbody></table>`;
 }
 
 const SERVED_RANK = ['low', 'medium', 'high'];
@@ -75,6 +85,14 @@ export function renderClinicalReport(r: ClinicalReportInput): string {
   const groups = v.subgroups
     .map((g) => `<tr><th>${e(g.group)}</th><td>${e(g.value)}</td><td>${g.patients}</td><td>${g.rows}</td><td>${g.positives}</td><td>${f3(g.model.auroc)}${ci(g.model.ci?.auroc)}</td><td>${f3(g.news2.auroc)}${ci(g.news2.ci?.auroc)}</td><td>${f3(g.model.auprc)}${ci(g.model.ci?.auprc)}</td><td>${f3(g.news2.auprc)}${ci(g.news2.ci?.auprc)}</td></tr>`)
     .join('\n');
+  const subsets =
+    v.preOnset || v.completeNews2
+      ? `<h2>Before onset, and NEWS2 with its observations complete</h2>
+${v.preOnset ? `<p class="small">Prediction, not detection: the label is positive from 6 h before onset to the end of the stay, so the figures above mix hours before onset with hours at and after it. Here only ${e(v.preOnset.rule)}.</p>\n${subsetTable('pre-onset', 'per row before onset', v.preOnset)}` : ''}
+${v.completeNews2 ? `<p class="small">A missing NEWS2 parameter adds 0 points, which handicaps NEWS2 where observations are sparse. Here only the ${e(v.completeNews2.rule.replace(/^NEWS2 complete but consciousness: /, ''))} — ${pct(v.completeNews2.rows / Math.max(1, v.rows))} of the rows; consciousness is not required, since the data may have none.</p>\n${subsetTable('complete-news2', 'per row, NEWS2 complete but consciousness', v.completeNews2)}` : ''}
+<p class="small">Same patient resamples as every interval above; the difference is paired (model and NEWS2 on each resample).</p>
+`
+      : '';
   const ops = v.operatingPoints.map((o) => `<tr class="budget"><td colspan="10">${e(o.budget)}</td></tr>${opRow(o.news2)}${opRow(o.model)}${o.served ? opRow(o.served) : ''}`).join('\n');
   const floor = v.servedBand
     ? `<p id="served-band">The served band is what the ward sees: the scoring service serves the model's band never calmer than NEWS2's response tier (≥ 7 high; ≥ 5, or 3 in any one parameter, medium). The "model" rows are the model alone, before that floor. ${e(floorLine(v.servedBand, v.rows))}.</p>`
@@ -100,7 +118,7 @@ ${discRow('NEWS2', v.stay.news2)}
 ${discRow('qSOFA', v.stay.qsofa)}
 </tbody></table>
 <p class="small">Brackets: 95 % intervals from ${v.bootstrap.resamples} resamples of whole patients (seed ${v.bootstrap.seed}). Hourly prevalence ${pct(v.positives / Math.max(1, v.rows))}.</p>
-
+${subsets}
 <h2>Alarms: the Challenge utility and what a ward would see</h2>
 <table id="alarms">${OP_HEAD}<tbody>
 ${v.alarms.map(opRow).join('\n')}

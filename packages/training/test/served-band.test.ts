@@ -75,8 +75,10 @@ describe('the served band (NEWS2 floor) in the clinical evaluation', () => {
     const without = evaluate(false);
     expect(without.servedBand).toBeNull();
     expect(without.operatingPoints.map((o) => o.served)).toEqual([null, null]);
-    const { servedBand: _s, operatingPoints: a, ...rest } = evaluate(true);
-    const { servedBand: _t, operatingPoints: b, ...restWithout } = without;
+    // The NEWS2-complete subset needs the parameters too.
+    expect(without.completeNews2).toBeNull();
+    const { servedBand: _s, operatingPoints: a, completeNews2: _c, ...rest } = evaluate(true);
+    const { servedBand: _t, operatingPoints: b, completeNews2: _d, ...restWithout } = without;
     expect(rest).toEqual(restWithout);
     expect(a.map((o) => [o.news2, o.model])).toEqual(b.map((o) => [o.news2, o.model]));
   });
