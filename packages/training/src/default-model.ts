@@ -23,7 +23,7 @@ export const DEFAULT_MODEL_ARGS: readonly string[] = ['--synthetic', '--seed', '
 
 /**
  * The real-data default (without --physionet's path and --out): 3,000 of the 18,000 stays
- * (seeded), 200 trees, PHYSIONET_FOREST otherwise. Measured (README.md): round 2 (282 features,
+ * (seeded, drawn inside the full data's split so its test patients are the full model's), 200 trees, PHYSIONET_FOREST otherwise. Measured (README.md): round 2 (282 features,
  * 28 per split) 16.4 s at load 7, 24.6 s with both cores held by busy loops on top of that;
  * 4,000 stays took 43.6 s busy in round 1, too near 45 s.
  */

@@ -19,7 +19,7 @@ import {
   type TrainedModel,
 } from '@ehr/model';
 import { denseRows, labelsOf, type DenseRows } from './rows.js';
-import { splitByPatient, type PatientSplit, type SplitFractions } from './split.js';
+import { splitByParts, splitByPatient, type PatientSplit, type SplitFractions } from './split.js';
 
 export const DEFAULT_MODEL_NAME = 'severity-rf';
 
@@ -60,9 +60,9 @@ export interface SplitPart {
   eventPatients: number;
 }
 
-/** The seeded patient split and a summary of each part. */
-export function splitPatients(data: LabelledRows, fractions: SplitFractions, seed: number): { split: PatientSplit; parts: SplitPart[] } {
-  const split = splitByPatient(data.patientOf, data.y, data.patients.length, fractions, seed);
+/** The seeded patient split (or the one `part` gives, 0 train, 1 validation, 2 test per patient) and a summary of each part. */
+export function splitPatients(data: LabelledRows, fractions: SplitFractions, seed: number, part?: ArrayLike<number>): { split: PatientSplit; parts: SplitPart[] } {
+  const split = part ? splitByParts(data.patientOf, part) : splitByPatient(data.patientOf, data.y, data.patients.length, fractions, seed);
   const parts = (['train', 'validation', 'test'] as const).map((name): SplitPart => {
     const rows = split[name];
     let positives = 0;
@@ -126,8 +126,12 @@ export async function fitModel(input: FitInput): Promise<Fit> {
 /** What only the pipeline knows about its model: where the data came from, what the label means, its alarm. */
 export type PipelineFields = { provenance: Omit<ArtifactProvenance, 'split'> | ArtifactProvenance; label: NonNullable<ModelArtifact['label']> } & Partial<Pick<ModelArtifact, 'alarm' | 'bandBudget'>>;
 
-/** The artifact with the pipeline's fields, its split and the patients it was trained or calibrated on (so an evaluation can leave them out). */
-export function completeArtifact(artifact: ModelArtifact, fields: PipelineFields, data: Pick<LabelledRows, 'patients'>, split: PatientSplit, seed: number): { artifact: ModelArtifact; model: SeverityModel } {
+/**
+ * The artifact with the pipeline's fields, its split and the patients it was trained or
+ * calibrated on, with `choicePatients` (those another choice was made on: a subset's full
+ * split), so an evaluation can leave them all out.
+ */
+export function completeArtifact(artifact: ModelArtifact, fields: PipelineFields, data: Pick<LabelledRows, 'patients'>, split: PatientSplit, seed: number, choicePatients: readonly string[] = []): { artifact: ModelArtifact; model: SeverityModel } {
   const { provenance, label, alarm, bandBudget } = fields;
   const complete = withArtifactFields(artifact, {
     // The split keeps its place among the provenance's keys, so the saved bytes stay the same.
@@ -135,7 +139,7 @@ export function completeArtifact(artifact: ModelArtifact, fields: PipelineFields
     label,
     ...(alarm ? { alarm } : {}),
     ...(bandBudget ? { bandBudget } : {}),
-    seenPatients: seenPatientsOf([...split.patients.train, ...split.patients.validation].map((p) => data.patients[p]!)),
+    seenPatients: seenPatientsOf([...[...split.patients.train, ...split.patients.validation].map((p) => data.patients[p]!), ...choicePatients]),
   });
   return { artifact: complete, model: modelFromArtifact(complete) };
 }

@@ -12,6 +12,7 @@ export * from './args.js';
 export * from './default-model.js';
 export * from './bench-set.js';
 export * from './physionet-data.js';
+export * from './physionet-subset.js';
 export * from './challenge-utility.js';
 export * from './clinical-evaluation.js';
 export * from './rows.js';

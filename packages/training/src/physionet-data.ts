@@ -4,7 +4,9 @@
 // row's SepsisLabel. Float32 rows: all 18,000 stays (685k rows) fit in about 0.7 GB.
 import { performance } from 'node:perf_hooks';
 import { physionetStays, readPhysioNet, type PhysioNetDemographics, type PhysioNetTable } from '@ehr/cohort';
-import { buildSampledRows, createRandom } from '@ehr/features';
+import { buildSampledRows } from '@ehr/features';
+import { nestedSample, PHYSIONET_REFERENCE_SEED, PHYSIONET_SPLIT, tableSplit, type ReferenceSplit } from './physionet-subset.js';
+import type { SplitFractions } from './split.js';
 
 export interface HourlyDataset {
   source: PhysioNetTable['source'];
@@ -24,34 +26,28 @@ export interface HourlyDataset {
   /** The Challenge's ids (file names), one per stay. */
   patients: string[];
   demographics: PhysioNetDemographics[];
+  /** A subset's place in the full data's split (`stays`): train on it, never re-split. Absent for the whole data. */
+  reference?: ReferenceSplit;
   stats: { events: number; rejected: number; rejectedBy: Record<string, number>; unknownColumns: string[]; readSeconds: number; featureSeconds: number };
 }
 
 export interface PhysioNetLoadOptions {
-  /** Use a seeded random subset of this many stays (default: all). */
+  /** Use a seeded random subset of this many stays (default: all), drawn part by part inside the full data's split (physionet-subset.ts). */
   stays?: number;
   seed?: number;
+  /** The subset's shares of the full split's training, validation and test patients (default PHYSIONET_SPLIT). */
+  split?: SplitFractions;
   warn?: (message: string) => void;
   onProgress?: (stays: number, total: number) => void;
-}
-
-/** Seeded subset of stay indices, ascending. */
-export function sampleStays(total: number, count: number, seed: number): number[] {
-  const idx = Array.from({ length: total }, (_, i) => i);
-  if (count >= total) return idx;
-  const rng = createRandom(seed >>> 0).fork('physionet-stays');
-  for (let i = 0; i < count; i++) {
-    const j = i + Math.floor(rng.next() * (total - i));
-    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
-  }
-  return idx.slice(0, count).sort((a, b) => a - b);
 }
 
 export async function loadPhysioNetDataset(path: string, options: PhysioNetLoadOptions = {}): Promise<HourlyDataset> {
   const t0 = performance.now();
   const table = await readPhysioNet(path, options.warn ? { warn: options.warn } : {});
   const readSeconds = (performance.now() - t0) / 1000;
-  const chosen = options.stays !== undefined ? sampleStays(table.stays.length, options.stays, options.seed ?? 0) : table.stays.map((_, i) => i);
+  const subset = options.stays !== undefined && options.stays < table.stays.length;
+  const full = subset ? tableSplit(table, PHYSIONET_SPLIT, PHYSIONET_REFERENCE_SEED) : null;
+  const chosen = full ? nestedSample(full.part, full.positive, options.stays!, options.split ?? PHYSIONET_SPLIT, options.seed ?? 0) : table.stays.map((_, i) => i);
   const labels: Uint8Array[] = [];
   const demographics: PhysioNetDemographics[] = [];
   const patients: string[] = [];
@@ -98,6 +94,16 @@ export async function loadPhysioNetDataset(path: string, options: PhysioNetLoadO
     hourOf,
     patients,
     demographics,
+    ...(full
+      ? {
+          reference: {
+            seed: PHYSIONET_REFERENCE_SEED,
+            fractions: PHYSIONET_SPLIT,
+            part: Int8Array.from(chosen, (i) => full.part[i]!),
+            choicePatients: table.stays.filter((_, i) => full.part[i] !== 2).map((s) => s.patientId),
+          },
+        }
+      : {}),
     stats: { events: built.stats.events, rejected, rejectedBy, unknownColumns: table.unknownColumns, readSeconds, featureSeconds: (performance.now() - t1) / 1000 },
   };
 }

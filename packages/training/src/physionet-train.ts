@@ -11,11 +11,12 @@ import { evaluateClinicalRows } from './clinical-rows.js';
 import { bestUtilityThreshold, rowUtilities } from './challenge-utility.js';
 import { completeArtifact, DEFAULT_MODEL_NAME, fitModel, secondsSince, splitPatients, type ForestSettings, type SplitPart, type Timings, type TrainingProgress } from './fit.js';
 import { loadPhysioNetDataset, type HourlyDataset } from './physionet-data.js';
+import { PHYSIONET_REFERENCE_SEED, PHYSIONET_SPLIT } from './physionet-subset.js';
 import { outputPath, writeModelOutputs } from './outputs.js';
 import { demographicSubgroups } from './real-data.js';
 import { renderClinicalReport } from './clinical-report.js';
 import { column } from './rows.js';
-import type { SplitFractions } from './split.js';
+import type { PatientSplit, SplitFractions } from './split.js';
 import { describeCandidate, tuneForest, type ForestCandidate, type TuningResult } from './forest-tuning.js';
 
 /**
@@ -25,7 +26,6 @@ import { describeCandidate, tuneForest, type ForestCandidate, type TuningResult 
  * without --tune grows this one.
  */
 export const PHYSIONET_FOREST: ForestSettings = { nTrees: 500, maxDepth: 28, maxFeatures: 0.1, minSamplesLeaf: 10, classWeight: null, balancedBootstrap: 3 };
-export const PHYSIONET_SPLIT: SplitFractions = { train: 0.6, validation: 0.2, test: 0.2 };
 export const SEPSIS_LABEL = { name: 'SepsisLabel', description: 'PhysioNet/CinC 2019 SepsisLabel: 1 from 6 h before the clinical onset of sepsis (Sepsis-3) onward', horizonHours: 6 } as const;
 
 export interface PhysioNetTrainingOptions {
@@ -38,7 +38,7 @@ export interface PhysioNetTrainingOptions {
   json?: string | null;
   /** Seeds the stay subset, the split and the forest (default 1). */
   seed?: number;
-  /** A seeded subset of this many stays (default all). */
+  /** A seeded subset of this many stays (default all), drawn inside the full data's seed-1 split (physionet-subset.ts). */
   stays?: number;
   split?: SplitFractions;
   forest?: ForestSettings;
@@ -66,6 +66,8 @@ export interface PhysioNetTrainingResult {
   jsonPath: string | null;
   evaluation: ClinicalEvaluation;
   dataset: HourlyDataset;
+  /** The patient split the model was fitted and scored on (indices into dataset.patients). */
+  split: PatientSplit;
   splits: SplitPart[];
   timings: Timings;
 }
@@ -74,6 +76,13 @@ function rate(values: Float64Array, threshold: number): number {
   let n = 0;
   for (const v of values) if (v >= threshold) n++;
   return n / Math.max(1, values.length);
+}
+
+/** What the test patients are besides unseen: a subset's are the full model's test patients; a whole-data split at another seed mixes in patients the full model's choices were made on. */
+function splitCaveat(data: HourlyDataset, seed: number): string {
+  if (data.reference) return ` (test patients of the full data's seed-${data.reference.seed} split too, so no choice behind this model was made on them)`;
+  if (seed === PHYSIONET_REFERENCE_SEED) return '';
+  return ` (split with seed ${seed}: on the Challenge's training set B, whose seed-${PHYSIONET_REFERENCE_SEED} split the forest's settings, the feature set and the calibration were chosen on, some of these patients are ones a choice was made on)`;
 }
 
 export async function trainOnPhysioNet(options: PhysioNetTrainingOptions): Promise<PhysioNetTrainingResult> {
@@ -87,6 +96,7 @@ export async function trainOnPhysioNet(options: PhysioNetTrainingOptions): Promi
     (await loadPhysioNetDataset(options.path, {
       seed,
       ...(options.stays !== undefined ? { stays: options.stays } : {}),
+      ...(options.split ? { split: options.split } : {}),
       ...(options.warn ? { warn: options.warn } : {}),
       ...(progress.stays ? { onProgress: progress.stays } : {}),
     }));
@@ -94,7 +104,9 @@ export async function trainOnPhysioNet(options: PhysioNetTrainingOptions): Promi
   timings.push({ label: `read (${data.source.kind}, ${data.patients.length} stays)`, seconds: data.stats.readSeconds });
   timings.push({ label: `features (${data.stats.events} events → ${data.rows} hourly rows × ${data.cols})`, seconds: data.stats.featureSeconds });
 
-  const { split, parts: splits } = splitPatients(data, options.split ?? PHYSIONET_SPLIT, seed);
+  // A subset keeps its patients' parts of the full split (physionet-subset.ts): re-split, its
+  // test set would hold patients the full model's choices were made on.
+  const { split, parts: splits } = splitPatients(data, options.split ?? PHYSIONET_SPLIT, seed, data.reference?.part);
   for (const s of splits) if (s.positives === 0) throw new Error(`the ${s.name} split has no positive hour (${data.patients.length} stays): use more stays`);
 
   // Band budgets: NEWS2's alert rates on the validation patients.
@@ -150,7 +162,7 @@ export async function trainOnPhysioNet(options: PhysioNetTrainingOptions): Promi
     {
       provenance: {
         source: 'physionet',
-        description: `PhysioNet/CinC 2019 training set B (${data.source.kind === 'parquet' ? 'packed parquet' : `${data.source.files} .psv files`}), ${data.patients.length} stays${options.stays !== undefined ? ` (seeded subset, seed ${seed})` : ''}`,
+        description: `PhysioNet/CinC 2019 training set B (${data.source.kind === 'parquet' ? 'packed parquet' : `${data.source.files} .psv files`}), ${data.patients.length} stays${data.reference ? ` (seeded subset, seed ${seed}, drawn inside the full data's seed-${data.reference.seed} split: its test patients are test patients of the full-data model)` : ''}`,
         file: basename(data.source.path),
         sha256: data.source.sha256,
         patients: data.patients.length,
@@ -162,7 +174,8 @@ export async function trainOnPhysioNet(options: PhysioNetTrainingOptions): Promi
     },
     data,
     split,
-    seed,
+    data.reference?.seed ?? seed,
+    data.reference?.choicePatients,
   );
 
   progress.stage?.('evaluating on the test patients');
@@ -182,7 +195,7 @@ export async function trainOnPhysioNet(options: PhysioNetTrainingOptions): Promi
   progress.stage?.('writing');
   const reportPath = outputPath(options.report, options.out, 'report.html');
   const jsonPath = outputPath(options.json, options.out, 'evaluation.json');
-  const evaluatedOn = `test split: ${split.test.length} hours of ${split.patients.test.length} patients never seen in training or validation`;
+  const evaluatedOn = `test split: ${split.test.length} hours of ${split.patients.test.length} patients never seen in training or validation${splitCaveat(data, seed)}`;
   const summary = { model: { name: artifact.name, version: artifact.version, contentHash: artifact.contentHash }, provenance: artifact.provenance, label: artifact.label, alarm: artifact.alarm, bands: { medium: artifact.bands?.medium, high: artifact.bands?.high, budget: artifact.bandBudget }, hyperparameters: artifact.hyperparameters, tuning, evaluatedOn, splits, timings, evaluation };
   await writeModelOutputs({
     modelPath: options.out,
@@ -211,5 +224,5 @@ export async function trainOnPhysioNet(options: PhysioNetTrainingOptions): Promi
         }
       : null,
   });
-  return { artifact, model, modelPath: options.out, reportPath, jsonPath, evaluation, dataset: data, splits, timings, tuning };
+  return { artifact, model, modelPath: options.out, reportPath, jsonPath, evaluation, dataset: data, split, splits, timings, tuning };
 }

@@ -49,10 +49,15 @@ export function splitByPatient(patientOf: ArrayLike<number>, y: ArrayLike<number
       part[p] = k < nTest ? 2 : k < nTest + nVal ? 1 : 0;
     });
   }
+  return splitByParts(patientOf, part);
+}
+
+/** The split that gives patient p the part `part[p]` (0 train, 1 validation, 2 test). */
+export function splitByParts(patientOf: ArrayLike<number>, part: ArrayLike<number>): PatientSplit {
   const rows: number[][] = [[], [], []];
   for (let i = 0; i < patientOf.length; i++) rows[part[patientOf[i]!]!]!.push(i);
   const patients: number[][] = [[], [], []];
-  for (let p = 0; p < nPatients; p++) patients[part[p]!]!.push(p);
+  for (let p = 0; p < part.length; p++) patients[part[p]!]!.push(p);
   return {
     train: Uint32Array.from(rows[0]!),
     validation: Uint32Array.from(rows[1]!),

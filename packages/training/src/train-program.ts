@@ -27,7 +27,7 @@ export function trainProgram(output?: CommandOutput): Command {
   add('--data <dir>', "source: cohort CSVs (npm run generate's files; outcomes from patients.csv)");
   add('--meds <parquet>', 'source: a MEDS file, e.g. the MIMIC-IV demo (label: death in hospital or ICU transfer; --label death: death only)');
   add('--physionet [path]', 'source: real ICU stays, PhysioNet/CinC 2019 (the packed parquet or a directory of .psv files; default PHYSIONET_PATH, else ../shared/data/physionet-2019-sepsis/): hourly rows, label SepsisLabel, report and evaluation.json on the test patients');
-  add('--stays <n>', '--physionet: a seeded subset of this many stays', integer({ min: 1 }));
+  add('--stays <n>', '--physionet: a seeded subset of this many stays, drawn inside the full data\'s seed-1 split (its test patients are the full model\'s)', integer({ min: 1 }));
   add('--balanced <ratio|none>', '--physionet: balanced bootstrap, this many negatives per positive (default 3)', noneOr(decimal({ min: 0, exclusiveMin: true })));
   add('--tune', '--physionet: features per split, depth, leaf size and ratio by 3-fold cross-validation on the training patients');
   add('--json <file|none>', '--physionet: evaluation JSON (default evaluation.json beside the model)');

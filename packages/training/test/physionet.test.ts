@@ -14,7 +14,9 @@ import {
   normalizedUtility,
   parseTrainArgs,
   rowUtilities,
-  sampleStays,
+  nestedSample,
+  PHYSIONET_SPLIT,
+  splitByPatient,
   trainOnPhysioNet,
   type PhysioNetTrainingResult,
 } from '../src/index.js';
@@ -108,8 +110,13 @@ describe('training and evaluating on PhysioNet-format data (120 generated stays)
     expect(d.hourOf[0]).toBe(0);
     expect(d.y.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     expect(d.demographics[0]).toMatchObject({ unit: 'MICU', gender: 'F' });
-    expect(sampleStays(100, 10, 1)).toEqual(sampleStays(100, 10, 1));
-    expect(sampleStays(100, 10, 1)).not.toEqual(sampleStays(100, 10, 2));
+    const part = Int8Array.from({ length: 100 }, (_, p) => (p % 5 === 0 ? 2 : p % 5 === 1 ? 1 : 0));
+    const positive = Uint8Array.from({ length: 100 }, (_, p) => (p % 3 === 0 ? 1 : 0));
+    const drawn = nestedSample(part, positive, 10, PHYSIONET_SPLIT, 1);
+    expect(drawn).toEqual(nestedSample(part, positive, 10, PHYSIONET_SPLIT, 1));
+    expect(drawn).not.toEqual(nestedSample(part, positive, 10, PHYSIONET_SPLIT, 2));
+    expect(drawn.map((p) => part[p])).toEqual(expect.arrayContaining([2, 2, 1, 1, 0]));
+    expect(drawn.filter((p) => part[p] === 2)).toHaveLength(2);
   });
 
   it('the artifact names its data, label, alarm threshold, NEWS2-matched bands, and the patients it saw', () => {
@@ -161,6 +168,26 @@ describe('training and evaluating on PhysioNet-format data (120 generated stays)
     expect(r.evaluation.hourly.model.auroc).toBe(result.evaluation.hourly.model.auroc);
     expect(sawPatient(model.artifact.seenPatients, 'p900000') || sawPatient(model.artifact.seenPatients, 'p900001')).toBe(true);
     expect(existsSync(join(dir, 'eval.html'))).toBe(true);
+  }, 120_000);
+
+  it('a subset (--stays) is drawn inside the full split: its test patients are test patients of the full model, and no choice was made on them', async () => {
+    const full = await loadPhysioNetDataset(data);
+    const fullSplit = splitByPatient(full.patientOf, full.y, full.patients.length, PHYSIONET_SPLIT, 1);
+    const fullTest = new Set(fullSplit.patients.test.map((p) => full.patients[p]!));
+    const sub = await trainOnPhysioNet({ path: data, out: join(dir, 'subset.json'), stays: 40, seed: 5, forest: { nTrees: 10, workers: 1 }, bootstrap: 0, report: null, json: null, createdAt: '2026-01-01T00:00:00.000Z' });
+    const ids = (part: 'train' | 'validation' | 'test') => sub.split.patients[part].map((p) => sub.dataset.patients[p]!);
+    expect(sub.dataset.patients).toHaveLength(40);
+    expect(sub.splits.map((s) => s.patients)).toEqual([24, 8, 8]);
+    expect(ids('test').every((id) => fullTest.has(id))).toBe(true);
+    expect([...ids('train'), ...ids('validation')].some((id) => fullTest.has(id))).toBe(false);
+    // Every patient a choice was made on is listed as seen; none of the full test patients is.
+    expect(sub.artifact.seenPatients!.count).toBe(96);
+    expect(full.patients.every((id) => sawPatient(sub.artifact.seenPatients, id) !== fullTest.has(id))).toBe(true);
+    expect(sub.artifact.provenance).toMatchObject({ patients: 40, split: { seed: 1, train: 24, validation: 8, test: 8 } });
+    expect(sub.artifact.provenance!.description).toMatch(/drawn inside the full data's seed-1 split/);
+    const r = await evaluateOnData({ model: sub.modelPath, data, json: null, report: null, bootstrap: 0 });
+    expect(r.excludedPatients).toBe(96);
+    expect(r.evaluation.patients).toBe(24);
   }, 120_000);
 
   it('parses npm run train -- --physionet with a path, or the default data', () => {

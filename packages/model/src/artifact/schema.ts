@@ -224,7 +224,7 @@ export const ModelArtifactSchema = Type.Object({
   alarm: Type.Optional(ArtifactAlarmSchema),
   /** How the band thresholds were set, in words a ward understands. */
   bandBudget: Type.Optional(Type.Object({ medium: Type.String(), high: Type.String(), validationRates: Type.Object({ medium: Type.Number(), high: Type.Number() }) })),
-  /** Patients the model was trained or tuned on, so an evaluation can leave them out. */
+  /** Patients the model was trained or tuned on, or that any choice behind it was made on (a subset model lists its full split's training and validation patients), so an evaluation can leave them out. */
   seenPatients: Type.Optional(SeenPatientsSchema),
 });
 export type ModelArtifact = Static<typeof ModelArtifactSchema>;

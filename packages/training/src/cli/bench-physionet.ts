@@ -18,7 +18,7 @@ const round = (x: number) => Math.round(x * 100) / 100;
 const program = createCommand('bench:physionet', 'Featurizes PhysioNet stays with the feature service\'s engine and trains the real-data forest, timing each stage (wall and CPU seconds, with the load average), then prints one JSON line.')
   .usage('[options]   (npm run bench:physionet -w @ehr/training -- …)')
   .option('--data <path>', 'PhysioNet data (default PHYSIONET_PATH, else ../shared/data/physionet-2019-sepsis/)')
-  .option('--stays <n>', 'a seeded subset of this many stays (default all)', integer({ min: 1 }))
+  .option('--stays <n>', 'a seeded subset of this many stays, drawn inside the full data\'s seed-1 split (default all)', integer({ min: 1 }))
   .option('--out <dir>', 'model, report and evaluation JSON', 'bench-results/physionet')
   .option('--seed <n>', 'subset, split and forest seed', integer({ min: 0, max: 4_294_967_295 }), 1)
   .option('--trees <n>', 'trees (default 500)', integer({ min: 1 }));
