@@ -42,6 +42,10 @@ export function commandProgress(stream: NodeJS.WriteStream = process.stderr, now
     trees(done, total) {
       track('growing trees', 'trees', done, total);
     },
+    warn(message) {
+      end();
+      stream.write(stream.isTTY ? `warning: ${message}\n` : `${JSON.stringify({ level: 'warn', time: new Date(now()).toISOString(), msg: message })}\n`);
+    },
     done: end,
   };
 }

@@ -34,7 +34,7 @@ export async function crossValidate(options: CrossValidationOptions): Promise<Cr
   const seed = options.seed ?? 0;
   const k = options.folds;
   progress.stage?.('reading and featurizing');
-  const data = await labelledDataset(options.source, label, progress.events, options.dataset);
+  const data = await labelledDataset(options.source, label, progress, options.dataset);
   const fold = patientFolds(data.patientOf, data.y, data.patients.length, k, seed);
   const probability = new Float64Array(data.rows);
   const rawProbability = new Float64Array(data.rows);

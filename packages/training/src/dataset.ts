@@ -4,6 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { cohortPatients, cohortStream, DEFAULT_HORIZON_HOURS, readCohort, readMeds, type CohortOptions } from '@ehr/cohort';
 import { buildTrainingRows, type RawEvent, type TrainingRowMeta } from '@ehr/features';
+import type { TrainingProgress } from './fit.js';
 import { cohortOutcomeLabeler, describeThresholdRule, medsDeathLabeler, medsDeathOrIcuLabeler, thresholdLabeler, type ThresholdRule } from './labels.js';
 
 export type DataSource =
@@ -44,6 +45,8 @@ export interface Dataset {
 export interface DatasetProgress {
   /** Called every few thousand events with the count so far (and the total when known). */
   onEvents?: (events: number, total: number | null) => void;
+  /** A MEDS file's rows skipped, once per reason with the first row (the reader counts them; without this the user never hears why). */
+  warn?: (message: string) => void;
 }
 
 export function describeSource(source: DataSource): string {
@@ -103,7 +106,7 @@ export async function buildDataset(source: DataSource, label: LabelSpec = DEFAUL
     outcome = cohortOutcomeLabeler(cohort.patients, horizon);
     events = cohort.events;
   } else {
-    const meds = await readMeds(source.file);
+    const meds = await readMeds(source.file, progress.warn ? { warn: progress.warn } : {});
     outcome = label.kind === 'outcome' && label.icuTransfer ? medsDeathOrIcuLabeler(meds.patients, horizon) : medsDeathLabeler(meds.patients, horizon);
     // Patients come one after another with their own (shifted) years: in time order the
     // event-time watermark only moves forward, as on a partition, so no stay is evicted early.
@@ -177,8 +180,8 @@ export function selectRows(data: Pick<Dataset, 'X' | 'y' | 'cols'>, index: Array
 }
 
 /** The rows a pipeline works on: `given` (already built) or the source read and featurized; never empty. */
-export async function labelledDataset(source: DataSource, label: LabelSpec, onEvents: DatasetProgress['onEvents'], given?: Dataset): Promise<Dataset> {
-  const data = given ?? (await buildDataset(source, label, { onEvents }));
+export async function labelledDataset(source: DataSource, label: LabelSpec, progress: Pick<TrainingProgress, 'events' | 'warn'>, given?: Dataset): Promise<Dataset> {
+  const data = given ?? (await buildDataset(source, label, { onEvents: progress.events, warn: progress.warn }));
   if (data.rows === 0) throw new Error(`no labelled rows from ${data.sourceDescription}`);
   return data;
 }

@@ -113,7 +113,7 @@ export async function evaluateOnData(options: EvaluateDataOptions): Promise<Eval
   } else {
     stage('reading and featurizing (MEDS)');
     const horizon = options.horizonHours ?? DEFAULT_HORIZON_HOURS;
-    const data = await buildDataset({ kind: 'meds', file: options.data }, { kind: 'outcome', horizonHours: horizon, icuTransfer: options.deathOnly !== true }, { onEvents: options.progress?.events });
+    const data = await buildDataset({ kind: 'meds', file: options.data }, { kind: 'outcome', horizonHours: horizon, icuTransfer: options.deathOnly !== true }, { onEvents: options.progress?.events, warn: options.warn });
     const unseen = unseenRows(model, data, options.data);
     warnUnlisted(unseen, options.warn);
     stage('scoring and evaluating');

@@ -37,7 +37,7 @@ export async function evaluateModel(options: EvaluateOptions): Promise<EvaluateR
   const label = options.label ?? DEFAULT_LABEL;
   const model = await loadModelArtifact(options.model);
   progress.stage?.('reading and featurizing');
-  const data = await labelledDataset(options.source, label, progress.events, options.dataset);
+  const data = await labelledDataset(options.source, label, progress, options.dataset);
   // The model's columns, in its order, from the served feature set.
   const columns = modelColumns(model, data.featureNames, data.featureSetVersion);
   // Only patients the model never saw: `--evaluate` on the source it was trained on reports

@@ -32,6 +32,8 @@ export interface TrainingProgress {
   /** PhysioNet: stays featurized. */
   stays?: (done: number, total: number) => void;
   trees?: (done: number, total: number) => void;
+  /** A warning about the data (MEDS rows skipped, with the reason). */
+  warn?: (message: string) => void;
 }
 
 export type Timings = { label: string; seconds: number }[];

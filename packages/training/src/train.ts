@@ -85,7 +85,7 @@ export async function trainModel(options: TrainingOptions): Promise<TrainingResu
   const timings: Timings = [];
 
   progress.stage?.('reading and featurizing');
-  const data = await labelledDataset(options.source, label, progress.events, options.dataset);
+  const data = await labelledDataset(options.source, label, progress, options.dataset);
   timings.push(featuresTiming(data));
 
   const { split, parts: splits } = splitPatients(data, options.split ?? DEFAULT_SPLIT, seed);

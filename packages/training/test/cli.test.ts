@@ -92,9 +92,11 @@ describe('training progress on a command line', () => {
     p.stage('training');
     for (let t = 1; t <= 10; t++) p.trees(t, 10);
     p.events(5000, null);
+    p.warn('MEDS rows: 1 row(s) skipped: no code (first at row index 3)');
     p.done();
-    const lines = s.text().trim().split('\n').map((l) => JSON.parse(l) as { msg: string; done?: number });
-    expect(lines.map((l) => l.msg)).toEqual(['training', 'growing trees: done']);
+    const lines = s.text().trim().split('\n').map((l) => JSON.parse(l) as { level: string; msg: string; done?: number });
+    expect(lines.map((l) => l.msg)).toEqual(['training', 'growing trees: done', 'MEDS rows: 1 row(s) skipped: no code (first at row index 3)']);
+    expect(lines[2]!.level).toBe('warn');
     expect(lines[1]!.done).toBe(10);
     expect(s.text()).not.toContain('\r');
   });

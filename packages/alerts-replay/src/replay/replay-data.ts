@@ -111,7 +111,7 @@ export async function loadReplayData(options: ReplayDataOptions): Promise<Replay
   if (splits.some((s) => s !== 'test')) throw new Error('--split validation needs the data the model was trained on (PhysioNet); a MEDS file is replayed on patients the model never saw');
   stage('reading and featurizing (MEDS)');
   const horizon = options.horizonHours ?? 12;
-  const data = await buildDataset({ kind: 'meds', file: options.data }, { kind: 'outcome', horizonHours: horizon, icuTransfer: options.deathOnly !== true });
+  const data = await buildDataset({ kind: 'meds', file: options.data }, { kind: 'outcome', horizonHours: horizon, icuTransfer: options.deathOnly !== true }, options.warn ? { warn: options.warn } : {});
   const unseen = new Set<number>();
   for (let p = 0; p < data.patients.length; p++) if (!sawPatient(model.artifact.seenPatients, data.patients[p]!)) unseen.add(p);
   const all: number[] = [];
