@@ -27,10 +27,35 @@ describe('FHIR: the PhysioNet variables by LOINC', () => {
     expect(final!.events[0]!.eventId).toBe(retry!.events[0]!.eventId);
     expect(new Set([final, amended, corrected].map((m) => m!.events[0]!.eventId)).size).toBe(3);
     expect(amended!.events[0]).toMatchObject({ payload: { kind: 'heart_rate', value: 145 } });
-    expect(amended!.issues).toEqual([expect.objectContaining({ severity: 'information', expression: 'Observation.status', diagnostics: expect.stringContaining('not retracted') })]);
+    expect(amended!.issues).toEqual([expect.objectContaining({ severity: 'information', expression: 'Observation.status', diagnostics: expect.stringContaining('replaces the value of an earlier version') })]);
     // A final that confirms the preliminary value is the same event (counted once); one that changes it is not.
     expect(mapObservation(hr('preliminary', 72)).events[0]!.eventId).toBe(final!.events[0]!.eventId);
     expect(mapObservation(hr('preliminary', 70)).events[0]!.eventId).not.toBe(final!.events[0]!.eventId);
+  });
+
+  it("a result's versions name the result and when each was made; through the feature engine the latest stands, in any order", () => {
+    const k = (status: string, value: number, lastUpdated?: string, extra: Record<string, unknown> = {}) =>
+      mapObservation(observation('2823-3', value, 'mmol/L', { id: 'k-7', status, ...(lastUpdated ? { meta: { lastUpdated } } : {}), ...extra })).events[0]!;
+    const preliminary = k('preliminary', 6.8, '2026-03-01T08:05:00Z');
+    const final = k('final', 6.5, '2026-03-01T08:30:00Z');
+    const corrected = k('corrected', 4.1, '2026-03-01T11:00:00+01:00');
+    for (const e of [preliminary, final, corrected]) expect(validateRawEvent(e).ok).toBe(true);
+    expect(new Set([preliminary, final, corrected].map((e) => e.schema === 'lab_result' && e.payload.result?.id)).size).toBe(1);
+    expect(corrected).toMatchObject({ payload: { result: { at: '2026-03-01T10:00:00Z' } } });
+    // issued stands in for meta.lastUpdated; neither: the time it was received; one that is not an instant: a warning.
+    expect(mapObservation(observation('2823-3', 4, 'mmol/L', { id: 'k-8', issued: '2026-03-01T09:00:00Z' })).events[0]).toMatchObject({ payload: { result: { at: '2026-03-01T09:00:00Z' } } });
+    const received = mapObservation(observation('2823-3', 4, 'mmol/L', { id: 'k-8' }), { receivedAt: new Date('2026-03-02T00:00:00.400Z') }).events[0]!;
+    expect(received).toMatchObject({ payload: { result: { at: '2026-03-02T00:00:00Z' } } });
+    const badly = mapObservation(observation('2823-3', 4, 'mmol/L', { id: 'k-8', meta: { lastUpdated: '2026-03-01' } }));
+    expect(badly.issues).toEqual([expect.objectContaining({ severity: 'warning', expression: 'Observation.meta.lastUpdated' })]);
+    // Without an id no version can be matched: no result.
+    expect(mapObservation(observation('2823-3', 4, 'mmol/L', {})).events[0]).not.toHaveProperty('payload.result');
+    const options = { ...DEFAULT_ENGINE_OPTIONS, triggers: new Set<never>() };
+    for (const order of [[preliminary, final, corrected], [corrected, preliminary, final], [final, corrected, preliminary]]) {
+      const store = new Map<string, PatientState>();
+      for (const e of order) processEvent(store, e, options);
+      expect(store.get(final.patientId)!.series[SIGNAL_INDEX.potassium]!.values).toEqual([4.1]);
+    }
   });
 
   it('entered-in-error withdraws the reading of that id and value, which then leaves the patient\'s picture', () => {

@@ -150,6 +150,47 @@ describe('the per-patient reducer', () => {
     expect(processEvent(applied.store, wrong, options).kind).toBe('duplicate');
   });
 
+  it('versions of one result (preliminary → final → amended): the latest version stands, whatever order they came in', () => {
+    const version = (id: string, value: number, at: string, hour = 2): RawEvent => {
+      const e = lab('p11', 'potassium', value, hour, { id });
+      return { ...e, payload: { ...e.payload, result: { id: 'K-result-1', at } } } as RawEvent;
+    };
+    const K = featureIndex('potassium');
+    const preliminary = version('k-pre', 6.5, '2150-01-01T03:00:00Z');
+    const final = version('k-final', 6.1, '2150-01-01T04:00:00Z');
+    const amended = version('k-amended', 4.0, '2150-01-01T09:00:00Z');
+    const other = lab('p11', 'potassium', 4.4, 1, { id: 'k-earlier' });
+    const before = [admission('p11', 0), other];
+    const orders = [
+      [preliminary, final, amended],
+      [amended, final, preliminary],
+      [final, amended, preliminary],
+    ];
+    const runs = orders.map((o) => run([...before, ...o]));
+    for (const r of runs) {
+      const state = r.store.get('p11')!;
+      // The earlier reading of another result stays; of this result only the amended value.
+      expect(state.series[SIGNAL_INDEX.potassium]!.values).toEqual([4.4, 4.0]);
+      expect(state.stayCounts.labs).toBe(2);
+      expect(r.kinds.slice(2)).toEqual(['featurized', 'featurized', 'featurized']);
+    }
+    const last = runs[0]!.outcomes.at(-1)!;
+    expect(last.kind === 'featurized' && last.vector?.values[K]).toBe(4.0);
+    // Without the result, both values stood (and which was "last" at one instant was the id hash's choice).
+    const unversioned = run([...before, lab('p11', 'potassium', 6.5, 2, { id: 'k-pre' }), lab('p11', 'potassium', 4.0, 2, { id: 'k-amended' })]);
+    expect(unversioned.store.get('p11')!.series[SIGNAL_INDEX.potassium]!.values).toHaveLength(3);
+    const picture = (s: PatientState) => ({ series: s.series, ledger: s.ledger, first: s.first, counts: s.stayCounts, versions: s.versions });
+    expect(picture(runs[1]!.store.get('p11')!)).toEqual(picture(runs[0]!.store.get('p11')!));
+    expect(picture(runs[2]!.store.get('p11')!)).toEqual(picture(runs[0]!.store.get('p11')!));
+    // A copy of any version is a duplicate; the standing version survives the changelog.
+    expect(processEvent(runs[1]!.store, preliminary, options).kind).toBe('duplicate');
+    const restored = decodeState(encodeState(runs[0]!.store.get('p11')!)).state;
+    expect(restored.versions).toEqual(runs[0]!.store.get('p11')!.versions);
+    const again = new Map([['p11', restored]]);
+    processEvent(again, version('k-corrected', 4.2, '2150-01-01T10:00:00Z'), options);
+    expect(again.get('p11')!.series[SIGNAL_INDEX.potassium]!.values).toEqual([4.4, 4.2]);
+  });
+
   it('a withdrawn baseline gives way to the earliest reading still held', () => {
     const wrong = vital('p10', 'heart_rate', 190, 1, { id: 'wrong-hr' });
     const withdrawal = { ...vital('p10', 'heart_rate', 190, 1, { id: 'withdraw-hr' }), payload: { kind: 'heart_rate', value: 190, unit: '/min', retracts: 'wrong-hr' } } as RawEvent;

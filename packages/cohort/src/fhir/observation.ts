@@ -18,6 +18,8 @@ const STATUSES = new Set(['registered', 'preliminary', 'final', 'amended', 'corr
 const RESULT_STATUSES = new Set(['preliminary', 'final', 'amended', 'corrected']);
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+/** A FHIR instant: seconds and a zone required. */
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -50,6 +52,21 @@ function parseEffective(value: unknown, expression: string, issues: FhirIssue[])
   if (DATE_TIME.test(value) && !Number.isNaN(Date.parse(value))) return Date.parse(value);
   issues.push({ severity: 'error', code: 'value', expression, diagnostics: `not a FHIR dateTime with a time zone, or a date: ${JSON.stringify(value).slice(0, 80)}` });
   return null;
+}
+
+/**
+ * When this version of a result was made: `meta.lastUpdated`, else `issued` (both FHIR
+ * instants), else when it was received. One that is not an instant is not guessed at: a
+ * warning, and the next in line.
+ */
+function versionTime(resource: Record<string, unknown>, path: string, receivedAt: string, issues: FhirIssue[]): string {
+  const meta = isObject(resource.meta) ? resource.meta : {};
+  for (const [value, expression] of [[meta.lastUpdated, `${path}.meta.lastUpdated`], [resource.issued, `${path}.issued`]] as const) {
+    if (value === undefined) continue;
+    if (typeof value === 'string' && INSTANT.test(value) && realDay(value) && !Number.isNaN(Date.parse(value))) return iso(Date.parse(value));
+    issues.push({ severity: 'warning', code: 'value', expression, diagnostics: `not a FHIR instant (${JSON.stringify(value).slice(0, 80)}): not used to order this result's versions` });
+  }
+  return receivedAt;
 }
 
 /**
@@ -231,12 +248,17 @@ export function mapObservation(resource: unknown, options: MapObservationOptions
   // sender), while a retry, or a final that confirms the preliminary value, is still one event
   // (the status is not: an unchanged value counted twice would inflate the counts).
   const status = resource.status as string;
-  if (status === 'amended' || status === 'corrected') {
-    issues.push({ severity: 'information', code: 'informational', expression: `${path}.status`, diagnostics: `status ${status}: a changed value is added beside the earlier version's, which is not retracted (both readings are kept: the earlier value is not in this version; send the earlier version as entered-in-error to withdraw it); an unchanged one is the same event` });
+  // Every version of a result (by its id) names the result and when the version was made: the
+  // feature service keeps the latest version's value and takes an earlier one's out of the
+  // patient's picture, in whatever order they come. Without an id, no version can be matched.
+  const version = typeof resource.id === 'string' && !withdrawn ? versionTime(resource, path, receivedAt, issues) : null;
+  if (version !== null && (status === 'amended' || status === 'corrected')) {
+    issues.push({ severity: 'information', code: 'informational', expression: `${path}.status`, diagnostics: `status ${status}: replaces the value of an earlier version of this id (dated ${version}) in the patient's picture; an unchanged value is the same event` });
   }
   const events: RawEvent[] = measured.map((m) => {
     const reading = deterministicId('fhir', patientId!, identity, m.part, String(m.value.value), m.value.unit);
     const withdrawal = withdrawn ? { retracts: reading } : {};
+    const result = version !== null ? { result: { id: deterministicId('fhir-result', patientId!, identity, m.part), at: version } } : {};
     const envelope = {
       schemaVersion: 1 as const,
       eventId: withdrawn ? deterministicId('fhir-withdrawal', reading) : reading,
@@ -247,8 +269,8 @@ export function mapObservation(resource: unknown, options: MapObservationOptions
       source: 'fhir' as const,
     };
     return m.signal.type === 'vital'
-      ? { schema: 'vital_sign', ...envelope, payload: { kind: m.signal.kind, value: m.value.value, unit: m.value.unit, ...withdrawal } }
-      : { schema: 'lab_result', ...envelope, payload: { kind: m.signal.kind, value: m.value.value, unit: m.value.unit, loinc: m.part, ...withdrawal } };
+      ? { schema: 'vital_sign', ...envelope, payload: { kind: m.signal.kind, value: m.value.value, unit: m.value.unit, ...withdrawal, ...result } }
+      : { schema: 'lab_result', ...envelope, payload: { kind: m.signal.kind, value: m.value.value, unit: m.value.unit, loinc: m.part, ...withdrawal, ...result } };
   });
   return { valid: true, events, issues, unsupported };
 }

@@ -16,6 +16,22 @@ const literals = <T extends string>(values: readonly T[], description: string): 
  */
 const Retracts = EventId;
 
+/**
+ * One result through its versions (FHIR: an Observation's id and code, through preliminary,
+ * final, amended and corrected): `id` is the same for every version of the result, `at` is when
+ * this version was made (FHIR `meta.lastUpdated`, else `issued`, else when it was received). Of
+ * the versions the feature service holds, the latest by `at` stands in the patient's picture and
+ * the others leave it, whatever order they came in. Without it a reading stands on its own.
+ */
+export const ResultVersion = Type.Object(
+  {
+    id: EventId,
+    at: DateTime,
+  },
+  { additionalProperties: false, description: 'The result this reading is a version of, and when the version was made' },
+);
+export type ResultVersion = Static<typeof ResultVersion>;
+
 export const VitalKindSchema = literals(VITAL_KINDS, 'Which vital sign');
 export const LabKindSchema = literals(LAB_KINDS, 'Which laboratory test');
 
@@ -26,6 +42,7 @@ export const VitalSignPayload = Type.Object(
     unit: Type.String({ minLength: 1, maxLength: 32, description: 'UCUM unit as sent; normalised by the feature service' }),
     method: Type.Optional(Type.String({ maxLength: 64 })),
     retracts: Type.Optional(Retracts),
+    result: Type.Optional(ResultVersion),
   },
   { additionalProperties: false },
 );
@@ -39,6 +56,7 @@ export const LabResultPayload = Type.Object(
     loinc: Type.Optional(Type.String({ maxLength: 16 })),
     itemId: Type.Optional(Type.Integer()),
     retracts: Type.Optional(Retracts),
+    result: Type.Optional(ResultVersion),
   },
   { additionalProperties: false },
 );

@@ -1,7 +1,8 @@
 // A patient's state as bytes, for the feature service's compacted changelog. Typed
 // arrays travel as base64 of their little-endian bytes (exact, and fast to encode).
 // Version 2 adds the weights of downsampled points and the deduplication floor; version 1
-// (written before) still decodes. Decoding checks the shape, and that every time is an event
+// (written before) still decodes. Standing result versions (`versions`) are an optional field
+// of version 2: a state written before them decodes with none, and an older decoder ignores it. Decoding checks the shape, and that every time is an event
 // time (restored-shape.ts): a changelog is input too.
 import { createPatientState, offerFirst, seriesFor, SIGNALS, type PatientState } from './patient-state.js';
 import { checkRestoredFacts, checkRestoredTimes } from './restored-shape.js';
@@ -33,7 +34,7 @@ interface Encoded {
   v: number;
   patientId: string;
   meta: Record<string, number>;
-  state: Omit<PatientState, 'series' | 'ledger' | 'maxTime' | 'dischargedAt' | 'lastEmittedAt' | 'notes' | 'dedupFloor' | 'stayCounts' | 'firstTime' | 'first'> & {
+  state: Omit<PatientState, 'series' | 'ledger' | 'maxTime' | 'dischargedAt' | 'lastEmittedAt' | 'notes' | 'dedupFloor' | 'stayCounts' | 'firstTime' | 'first' | 'versions'> & {
     /** Absent in states written before stay counts existed. */
     stayCounts?: PatientState['stayCounts'];
     firstTime?: number | null;
@@ -47,6 +48,8 @@ interface Encoded {
     notes: PatientState['notes'];
     /** The stay's first values [times, values]; absent in states written before feature set 2.1.0. */
     first?: [string, string];
+    /** Standing result versions: [result id hash, version time, event id hash, signal index, event time, value, 1 = vital]; absent before they existed. */
+    versions?: [number, number, number, number, number, number, number][];
   };
 }
 
@@ -71,6 +74,8 @@ export function encodeState(state: PatientState, meta: Record<string, number> = 
       ledger: [b64(state.ledger.times), b64(state.ledger.values)],
       notes: state.notes.map((n) => ({ ...n, avgWordLength: num(n.avgWordLength) as number })),
       first: [b64(state.first.times), b64(state.first.values)],
+      // Only when there are any, so a state without FHIR versions encodes to the same bytes as before.
+      versions: state.versions.size > 0 ? [...state.versions].map(([key, r]) => [key, r.at, r.hash, r.signal, r.time, r.value, r.vital ? 1 : 0]) : undefined,
     },
   };
   return JSON.stringify(encoded);
@@ -124,6 +129,16 @@ export function decodeState(text: string | Buffer): { state: PatientState; meta:
     state.series.forEach((series, i) => {
       if (series && series.length > 0) offerFirst(state.first, i, series.times[0]!, series.values[0]!);
     });
+  }
+  if (s.versions !== undefined) {
+    if (!Array.isArray(s.versions)) throw new Error('patient state: versions must be an array');
+    for (const entry of s.versions as unknown[]) {
+      if (!Array.isArray(entry) || entry.length !== 7 || !entry.every((x) => typeof x === 'number' && Number.isFinite(x))) throw new Error('patient state: a result version is not seven finite numbers');
+      const [key, at, hash, signal, time, value, vital] = entry as number[];
+      if (!Number.isInteger(signal) || signal! < 0 || signal! >= SIGNALS.length) throw new Error(`patient state: unknown signal index ${signal} in a result version`);
+      checkRestoredTimes(Float64Array.of(time!), 'a result version');
+      state.versions.set(key!, { at: at!, hash: hash!, signal: signal!, time: time!, value: value!, vital: vital === 1 });
+    }
   }
   return { state, meta: typeof e.meta === 'object' && e.meta !== null ? e.meta : {} };
 }

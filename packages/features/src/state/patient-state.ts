@@ -112,6 +112,24 @@ export interface PatientState {
    * changes during the stay are measured against.
    */
   first: StayBaseline;
+  /** Standing versions of results, by the id hash of `payload.result.id` (a Map: the key comes from a message). */
+  versions: Map<number, ResultRecord>;
+}
+
+/**
+ * The standing version of a result (a reading whose payload names its `result`): the latest by
+ * (version time, event id hash), kept while its reading is within retention, so that the next
+ * version can take its reading out of the picture.
+ */
+export interface ResultRecord {
+  /** When this version was made (epoch ms) and its event's id hash. */
+  at: number;
+  hash: number;
+  /** Its reading: SIGNALS index, event time and value (as cleaned: what the series holds). */
+  signal: number;
+  time: number;
+  value: number;
+  vital: boolean;
 }
 
 /**
@@ -176,6 +194,7 @@ export function createPatientState(patientId: string): PatientState {
     stayCounts: { vitals: 0, labs: 0 },
     firstTime: Infinity,
     first: emptyBaseline(),
+    versions: new Map(),
   };
 }
 
@@ -187,6 +206,8 @@ export function clonePatientState(s: PatientState): PatientState {
     notes: s.notes.slice(),
     stayCounts: { ...s.stayCounts },
     first: { times: s.first.times.slice(), values: s.first.values.slice() },
+    // Records are replaced, never changed: a shallow copy of the map is enough.
+    versions: new Map(s.versions),
   };
 }
 
@@ -240,6 +261,8 @@ export function applyEvent(state: PatientState, event: RawEvent, time: number, h
         retract(state, i, time, event.payload.value, idHash(event.payload.retracts), event.schema);
         break;
       }
+      const version = event.payload.result;
+      if (version !== undefined && !standsOver(state, idHash(version.id), { at: finiteOr(Date.parse(version.at), time), hash, signal: i, time, value: event.payload.value, vital: event.schema === 'vital_sign' })) break;
       seriesFor(state, i).insert(time, event.payload.value);
       offerFirst(state.first, i, time, event.payload.value);
       if (event.schema === 'vital_sign') state.stayCounts.vitals++;
@@ -303,9 +326,33 @@ function retract(state: PatientState, i: number, time: number, value: number, ta
     state.ledger.insert(time, target);
     return;
   }
+  removeReading(state, i, time, value, schema === 'vital_sign');
+}
+
+/**
+ * A version of a result (FHIR: preliminary → final → amended) arrives. The first of its result
+ * stands; a later one (by version time, then id hash) takes the standing one's reading out of
+ * the picture and stands instead; an earlier one was superseded before it came and never enters.
+ * Either order ends with the same state. Returns whether the reading enters the picture.
+ */
+function standsOver(state: PatientState, key: number, version: ResultRecord): boolean {
+  const standing = state.versions.get(key);
+  if (standing !== undefined) {
+    if (!(version.at > standing.at || (version.at === standing.at && version.hash > standing.hash))) return false;
+    removeReading(state, standing.signal, standing.time, standing.value, standing.vital);
+  }
+  state.versions.set(key, version);
+  return true;
+}
+
+/** The version's time, or the reading's when it cannot be read (the schema checks the format; a changelog needs a number). */
+const finiteOr = (ms: number, fallback: number) => (Number.isFinite(ms) ? ms : fallback);
+
+/** Takes one reading out of its series, the stay's counts and the baseline (when it is still there). */
+function removeReading(state: PatientState, i: number, time: number, value: number, vital: boolean): void {
   const series = state.series[i];
   if (!series?.remove(time, value)) return;
-  if (schema === 'vital_sign') state.stayCounts.vitals = Math.max(0, state.stayCounts.vitals - 1);
+  if (vital) state.stayCounts.vitals = Math.max(0, state.stayCounts.vitals - 1);
   else state.stayCounts.labs = Math.max(0, state.stayCounts.labs - 1);
   // The baseline was this reading: the earliest still held stands in (older ones may be pruned).
   if (state.first.times[i] === time && state.first.values[i] === value) {
@@ -338,6 +385,12 @@ function prune(state: PatientState, options: StateOptions): void {
     const drop = ledger.length - maxIds;
     state.dedupFloor = Math.max(state.dedupFloor, ledger.times[drop - 1]!);
     ledger.dropFirst(drop);
+  }
+  // A version older than retention could only be followed by a late event (dead-lettered).
+  for (const [key, r] of state.versions) if (r.time < cutoff) state.versions.delete(key);
+  if (state.versions.size > maxIds) {
+    const oldest = [...state.versions].sort((a, b) => a[1].time - b[1].time).slice(0, state.versions.size - maxIds);
+    for (const [key] of oldest) state.versions.delete(key);
   }
   let drop = 0;
   while (drop < state.notes.length - 1 && state.notes[drop]!.time < cutoff) drop++;
@@ -408,6 +461,7 @@ export function closeStay(state: PatientState, dischargedAt: number): void {
   state.spo2Scale = null;
   state.stayCounts = { vitals: 0, labs: 0 };
   state.first = emptyBaseline();
+  state.versions = new Map();
 }
 
 /**
@@ -427,7 +481,7 @@ export function reopen(state: PatientState): PatientState {
 
 /** Approximate bytes held by one patient's state (typed arrays, notes, fixed overhead). */
 export function stateBytes(state: PatientState): number {
-  let bytes = 400 + 16 * state.first.times.length + state.ledger.bytes + state.notes.length * 120;
+  let bytes = 400 + 16 * state.first.times.length + state.ledger.bytes + state.notes.length * 120 + state.versions.size * 120;
   for (const s of state.series) if (s) bytes += s.bytes + 64;
   return bytes;
 }
