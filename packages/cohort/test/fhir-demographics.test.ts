@@ -58,6 +58,21 @@ describe('FHIR: the PhysioNet variables by LOINC', () => {
     }
   });
 
+  it('a version re-dated with the same value is a new reading that moves it, not a duplicate dropped after a 202', () => {
+    const rr = (effectiveDateTime: string, lastUpdated: string) => mapObservation(observation('9279-1', 30, '/min', { id: 'rr-3', effectiveDateTime, meta: { lastUpdated } })).events[0]!;
+    const first = rr('2026-01-05T07:00:00Z', '2026-01-05T07:01:00Z');
+    const redated = rr('2026-01-05T09:50:00Z', '2026-01-05T09:52:00Z');
+    expect(redated.eventId).not.toBe(first.eventId);
+    const options = { ...DEFAULT_ENGINE_OPTIONS, latenessMs: 4 * 3_600_000, triggers: new Set<never>() };
+    for (const order of [[first, redated], [redated, first]]) {
+      const store = new Map<string, PatientState>();
+      const kinds = order.map((e) => processEvent(store, e, options).kind);
+      expect(kinds).not.toContain('duplicate');
+      const series = store.get(first.patientId)!.series[SIGNAL_INDEX.respiratory_rate]!;
+      expect([...series.times.slice(0, series.length)]).toEqual([Date.parse('2026-01-05T09:50:00Z')]);
+    }
+  });
+
   it('entered-in-error withdraws the reading of that id and value, which then leaves the patient\'s picture', () => {
     const hr = (status: string, value: number, extra: Record<string, unknown> = { id: 'hr-9' }) => observation('8867-4', value, '/min', { status, ...extra });
     const reading = mapObservation(hr('final', 190)).events[0]!;

@@ -17,6 +17,13 @@ export interface ProducerAppDeps extends ServiceAppDeps {
   clock: IntakeClock;
 }
 
+/** JSON with keys sorted at every level: the same event written with its keys in another order is the same event. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
 interface EventError {
   index: number;
   reason: string;
@@ -57,7 +64,7 @@ export function buildApp(deps: ProducerAppDeps): FastifyInstance {
           response: {
             202: acceptedSchema,
             ...problemResponses({
-              400: 'the body is not a batch, or some events are invalid (none accepted): `errors` has one entry per invalid event {index, reason, issues}',
+              400: 'the body is not a batch, or some events are invalid (none accepted): `errors` has one entry per invalid event {index, reason, issues}; two different events with one `eventId` in a request are `duplicate_id_conflict`',
               413: `more events than MAX_BATCH_EVENTS, or a body past the body limit`,
               429: `too many ingest requests in flight: retry after Retry-After (${RETRY_AFTER_OVERLOADED_S} s)`,
               503: `the broker did not confirm in time or is down: retry the same events after Retry-After (${RETRY_AFTER_UNAVAILABLE_S} s); duplicates are dropped`,
@@ -78,10 +85,20 @@ export function buildApp(deps: ProducerAppDeps): FastifyInstance {
         }
         const events: RawEvent[] = [];
         const errors: EventError[] = [];
+        const byId = new Map<string, { index: number; content: string }>();
         list.forEach((item, index) => {
           const result = checkEvent(item, deps.clock);
-          if (result.ok) events.push(result.value);
-          else errors.push({ index, reason: result.reason, issues: result.issues });
+          if (!result.ok) return void errors.push({ index, reason: result.reason, issues: result.issues });
+          // One id, two different events: downstream the second would be dropped as a retry of
+          // the first after this 202. The same event twice is a retry, and harmless.
+          const content = canonicalJson(result.value);
+          const first = byId.get(result.value.eventId);
+          if (first && first.content !== content) {
+            const message = `eventId ${JSON.stringify(result.value.eventId)} is also events[${first.index}]'s, with different content: an event id names one event`;
+            return void errors.push({ index, reason: 'duplicate_id_conflict', issues: [{ path: 'eventId', message }] });
+          }
+          if (!first) byId.set(result.value.eventId, { index, content });
+          events.push(result.value);
         });
         if (errors.length > 0) {
           return sendProblem(reply, 400, { type: 'invalid-events', title: 'Some events are invalid; none were accepted', detail: `${errors.length} of ${list.length} events are invalid; none were accepted`, errors });

@@ -86,3 +86,23 @@ describe('OpenAPI', () => {
     expect([r.statusCode, r.headers['content-type']]).toEqual([200, 'text/html; charset=utf-8']);
   });
 });
+
+describe('one event id, two events', () => {
+  it('refuses a request with two different events under one eventId (the second would be dropped as a retry after a 202), and takes the same event twice', async () => {
+    const own = await startProducer();
+    try {
+      const at = new Date(Date.now() - 60_000).toISOString();
+      const vital = (kind: string, value: number, unit: string) => ({ schemaVersion: 1, eventId: 'same-id', patientId: 'P-1', encounterId: null, occurredAt: at, producedAt: at, source: 'synthetic', schema: 'vital_sign', payload: { kind, value, unit } });
+      const hr = vital('heart_rate', 60, '/min');
+      const conflict = await own.service.app.inject({ method: 'POST', url: '/events', payload: [hr, vital('respiratory_rate', 35, '/min')] });
+      expect(conflict.statusCode).toBe(400);
+      expect(conflict.json()).toMatchObject({ type: 'tag:ehr-pipeline,2026:problem:invalid-events', errors: [{ index: 1, reason: 'duplicate_id_conflict', issues: [{ path: 'eventId', message: expect.stringContaining("also events[0]'s") }] }] });
+      // Its keys in another order: the same event, a retry within the request.
+      const reordered = Object.fromEntries(Object.entries(hr).reverse());
+      const same = await own.service.app.inject({ method: 'POST', url: '/events', payload: [hr, reordered] });
+      expect([same.statusCode, same.json()]).toEqual([202, { accepted: 2 }]);
+    } finally {
+      await own.stop();
+    }
+  });
+});

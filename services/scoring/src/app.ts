@@ -1,4 +1,4 @@
-import { FEATURE_SET_VERSION, FeatureValues, FeatureVectorEvent, news2FromSnapshotVitals, vectorAfterEvents, vectorFromSnapshot, type FeatureVectorEvent as FeatureVector } from '@ehr/features';
+import { DEFAULT_MAX_FUTURE_SKEW_SECONDS, FEATURE_SET_VERSION, FeatureValues, FeatureVectorEvent, futureEventProblem, isEventTimestamp, news2FromSnapshotVitals, vectorAfterEvents, vectorFromSnapshot, type FeatureVectorEvent as FeatureVector } from '@ehr/features';
 import { modelCard } from '@ehr/model';
 import { createServiceApp, problemResponses, sendProblem, type Authenticator, type ServiceAppDeps } from '@ehr/runtime';
 import { Type, type TSchema } from '@sinclair/typebox';
@@ -49,6 +49,17 @@ const EventsSnapshot = Type.Object(
 const ScoreRequest = Type.Union([plain(FeatureVectorEvent), Snapshot, EventsSnapshot], {
   description: "A feature_vector message, named feature values, or one patient's raw events",
 });
+
+/** The first event dated ahead of the clock (by more than the default skew), naming its index. */
+function firstFutureEvent(events: readonly unknown[], now: Date): { error: string; issues: { path: string; message: string }[] } | null {
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i] as { occurredAt?: unknown } | null;
+    if (typeof e !== 'object' || e === null || typeof e.occurredAt !== 'string') continue;
+    const problem = futureEventProblem(e.occurredAt, now.getTime(), DEFAULT_MAX_FUTURE_SKEW_SECONDS * 1000);
+    if (problem) return { error: `events[${i}]: ${problem.error}`, issues: [{ path: `events/${i}/occurredAt`, message: problem.error }] };
+  }
+  return null;
+}
 
 /** The scoring service's HTTP face: health, metrics, the model, synchronous scoring. Never listens. */
 export function buildApp(deps: ScoringAppDeps): FastifyInstance {
@@ -200,11 +211,11 @@ export function buildApp(deps: ScoringAppDeps): FastifyInstance {
           tags: ['scoring'],
           body: ScoreRequest,
           security: [{ bearer: [] }],
-          response: problemResponses({ 422: 'the features cannot be scored: unknown names (`unknown`), a feature set mismatch (`issues`), a NEWS2 total or part out of its range, a total that is not the sum of its parts, or NEWS2 features that disagree with the vital signs given (`issues`), or events that featurize to nothing' }),
+          response: problemResponses({ 422: 'the features cannot be scored: unknown names (`unknown`), a feature set mismatch (`issues`), a NEWS2 total or part out of its range, a total that is not the sum of its parts, or NEWS2 features that disagree with the vital signs given (`issues`), or events that featurize to nothing; an event or `asOf` dated ahead of the clock (`future-event`)', 400: 'a body that is not one of the three forms, or an `asOf` that is not an event time (`invalid-as-of`)' }),
         },
       },
       async (request, reply) => {
-        const body = request.body as FeatureVector | { features: Record<string, number | null> } | { events: unknown[] };
+        const body = request.body as FeatureVector | { features: Record<string, number | null>; asOf?: string } | { events: unknown[] };
         let vector: FeatureVector;
         if ('schema' in body) {
           // A name the model does not know would be scored as if it were missing: refuse, naming it.
@@ -212,10 +223,20 @@ export function buildApp(deps: ScoringAppDeps): FastifyInstance {
           if (mismatch) return sendProblem(reply, 422, { type: 'feature-set-mismatch', title: 'The feature vector does not match the served feature set', detail: mismatch.error, issues: mismatch.issues });
           vector = body;
         } else if ('events' in body) {
+          // As the producer and the feature service refuse them: an event dated ahead of the clock.
+          const ahead = firstFutureEvent(body.events, now());
+          if (ahead) return sendProblem(reply, 422, { type: 'future-event', title: 'An event is dated in the future', detail: ahead.error, issues: ahead.issues });
           const built = await vectorAfterEvents(body.events, now());
           if ('error' in built) return sendProblem(reply, 422, { type: 'no-features', title: 'The events give no feature vector', detail: built.error });
           vector = built.vector;
         } else {
+          // The score's event time: a time the contract takes (Ajv's date-time let 23:59:60, a
+          // space for the T and year 0001 through), and not ahead of the clock.
+          if (body.asOf !== undefined) {
+            if (!isEventTimestamp(body.asOf)) return sendProblem(reply, 400, { type: 'invalid-as-of', title: 'asOf is not an event time', detail: `asOf ${JSON.stringify(body.asOf.slice(0, 40))} is not an RFC 3339 time with seconds and an offset on a real day (year 1900 or later)` });
+            const ahead = futureEventProblem(body.asOf, now().getTime(), DEFAULT_MAX_FUTURE_SKEW_SECONDS * 1000);
+            if (ahead) return sendProblem(reply, 422, { type: 'future-event', title: 'asOf is in the future', detail: ahead.error.replace(/^occurredAt/, 'asOf'), issues: [{ path: 'asOf', message: ahead.error.replace(/^occurredAt/, 'asOf') }] });
+          }
           const unknown = unknownFeatureNames(body.features);
           if (unknown.length > 0) {
             return sendProblem(reply, 422, { type: 'unknown-features', title: 'Unknown feature names', detail: `unknown feature name(s): ${unknown.slice(0, 20).join(', ')}`, unknown: unknown.slice(0, 100) });

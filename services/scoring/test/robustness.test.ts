@@ -166,6 +166,27 @@ describe('scoring: refuses what it cannot score correctly', () => {
     expect((await service.app.inject({ method: 'POST', url: '/score', payload: { features: { heart_rate: 120 } } })).statusCode).toBe(200);
   });
 
+  it('POST /score refuses an asOf the score contract would refuse (400) or one ahead of the clock, and events dated ahead of it (422)', async () => {
+    const bus = new MemoryBus();
+    const service = createScoringService({ config: loadConfig({ MODEL_PATH: modelPath, MODEL_WATCH: 'false' }), logger, bus });
+    cleanup.push(() => service.app.close(), () => service.stop());
+    await service.start();
+    const score = (payload: object) => service.app.inject({ method: 'POST', url: '/score', payload });
+    for (const asOf of ['2026-06-30T23:59:60Z', '2026-01-01 10:00:00z', '0001-01-01T00:00:00Z']) {
+      const r = await score({ features: { heart_rate: 120 }, asOf });
+      expect([asOf, r.statusCode, r.json().type]).toEqual([asOf, 400, 'tag:ehr-pipeline,2026:problem:invalid-as-of']);
+    }
+    const ahead = await score({ features: { heart_rate: 120 }, asOf: '2099-01-01T00:00:00Z' });
+    expect([ahead.statusCode, ahead.json().type, ahead.json().detail]).toEqual([422, 'tag:ehr-pipeline,2026:problem:future-event', expect.stringMatching(/^asOf 2099-01-01T00:00:00Z is \d+ days ahead/)]);
+    const good = await score({ features: { heart_rate: 120 }, asOf: new Date(Date.now() - 60_000).toISOString() });
+    expect(good.statusCode).toBe(200);
+    const event = (occurredAt: string) => ({ schemaVersion: 1, eventId: `e-${occurredAt}`, patientId: 'P-9', encounterId: null, occurredAt, producedAt: occurredAt, source: 'synthetic', schema: 'vital_sign', payload: { kind: 'heart_rate', value: 120, unit: '/min' } });
+    const now = new Date(Date.now() - 60_000).toISOString();
+    const future = await score({ events: [event(now), event('2099-01-01T00:00:00Z')] });
+    expect([future.statusCode, future.json().type, future.json().detail]).toEqual([422, 'tag:ehr-pipeline,2026:problem:future-event', expect.stringContaining('events[1]: occurredAt 2099-01-01T00:00:00Z')]);
+    expect((await score({ events: [event(now)] })).statusCode).toBe(200);
+  });
+
   it('refuses a vector whose NEWS2 parts its own vital signs contradict (on the bus and in POST /score\'s feature_vector form), and scores the consistent one', async () => {
     const { bus, service, scores, dl } = await scoringWithCollectors();
     const zeros = { news2_respiratory_rate: 0, news2_spo2: null, news2_air_or_oxygen: null, news2_systolic_bp: 0, news2_heart_rate: 0, news2_consciousness: null, news2_temperature: null, news2_total: 0 };

@@ -256,7 +256,9 @@ export function mapObservation(resource: unknown, options: MapObservationOptions
     issues.push({ severity: 'information', code: 'informational', expression: `${path}.status`, diagnostics: `status ${status}: replaces the value of an earlier version of this id (dated ${version}) in the patient's picture; an unchanged value is the same event` });
   }
   const events: RawEvent[] = measured.map((m) => {
-    const reading = deterministicId('fhir', patientId!, identity, m.part, String(m.value.value), m.value.unit);
+    // The time is part of the reading: a version re-dated (the same value, charted at the wrong
+    // time first) is a new reading, not a duplicate the feature service would drop after a 202.
+    const reading = deterministicId('fhir', patientId!, identity, m.part, String(m.value.value), m.value.unit, iso(effective!));
     const withdrawal = withdrawn ? { retracts: reading } : {};
     const result = version !== null ? { result: { id: deterministicId('fhir-result', patientId!, identity, m.part), at: version } } : {};
     const envelope = {
