@@ -11,7 +11,7 @@ export function createEventPublisher(bus: Bus, metrics: Registry) {
     labelNames: ['source'],
     registers: [metrics],
   });
-  const refused = new Counter({ name: 'ehr_producer_dead_letters_total', help: 'streamed events dead-lettered by the producer, by reason', labelNames: ['reason'], registers: [metrics] });
+  const refused = new Counter({ name: 'ehr_producer_dead_letters_total', help: 'streamed events and source rows dead-lettered by the producer, by reason', labelNames: ['reason'], registers: [metrics] });
   const publisher = {
     async publish(events: readonly RawEvent[]): Promise<void> {
       if (events.length === 0) return;
@@ -37,11 +37,15 @@ export function createEventPublisher(bus: Bus, metrics: Registry) {
           letters.push(buildDeadLetter(message, { service: 'producer', ...future, patientId: e.patientId, originalEventId: e.eventId }));
         }
       }
-      if (letters.length > 0) {
-        await bus.produce(TOPICS.deadLetter, letters.map((d) => ({ key: d.patientId ?? 'unknown', value: JSON.stringify(d) })));
-        refused.inc({ reason: 'future_event' }, letters.length);
-      }
+      await publisher.deadLetter(letters);
       await publisher.publish(ok);
+    },
+
+    /** Dead letters the producer writes for what its streamed sources refuse (a CSV row it cannot read), counted by reason. */
+    async deadLetter(letters: readonly DeadLetter[]): Promise<void> {
+      if (letters.length === 0) return;
+      await bus.produce(TOPICS.deadLetter, letters.map((d) => ({ key: d.patientId ?? 'unknown', value: JSON.stringify(d) })));
+      for (const d of letters) refused.inc({ reason: d.reason });
     },
   };
   return publisher;

@@ -79,7 +79,8 @@ export function createProducerService({ config, logger, bus, now = Date.now }: P
   let running: Promise<void> | null = null;
 
   async function runSource(source: SourceSpec): Promise<void> {
-    const opened = await openSource(source, now());
+    // A source's refused records (a cohort CSV row it cannot read) are dead-lettered, and it goes on.
+    const opened = await openSource({ ...source, deadLetter: (letters) => publisher.deadLetter(letters) }, now());
     const detail = `${opened.description}, ${describePace(opened.pace)}`;
     logger.info({ source: source.kind }, `streaming ${detail}`);
     setSource?.({ state: 'up', detail: `streaming ${detail}` });

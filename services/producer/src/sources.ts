@@ -1,8 +1,9 @@
 // What the producer can stream: a synthetic ward (continuous admissions and discharges),
 // a MEDS file (the MIMIC-IV demo) with times moved to now, a cohort CSV directory, or
 // PhysioNet/CinC 2019 ICU stays (the packed parquet or a directory of .psv files).
-import type { RawEvent } from '@ehr/features';
+import type { DeadLetter, RawEvent } from '@ehr/features';
 import { physionetStays, readCohort, readMeds, readPhysioNet, shiftMedsTimeline, wardStream } from '@ehr/cohort';
+import { csvRejects } from './csv-rejects.js';
 import { parseSpeed, type Pace } from './stream.js';
 
 export type SourceKind = 'synthetic' | 'meds' | 'csv' | 'physionet';
@@ -14,6 +15,12 @@ export interface SourceSpec {
   /** physionet: how many stays (the first ones; default 100) and minutes between their starts (default 30). */
   stays?: number;
   staggerMinutes?: number;
+  /**
+   * csv: where the rows the reader refuses go, as dead letters naming the file and line
+   * (awaited; the replay goes on with the next row). Without it the first such row fails
+   * the source, naming the file and line.
+   */
+  deadLetter?: (letters: DeadLetter[]) => Promise<void>;
   /** Where warnings go (physionet: columns the mapping does not know). */
   warn?: (message: string) => void;
   /** synthetic: seed, beds, artefact rate, and how many simulated hours (default: endless). */
@@ -90,9 +97,15 @@ export async function openSource(spec: SourceSpec, now: number = Date.now()): Pr
     }
     case 'csv': {
       if (!spec.file) throw new Error('the csv source needs a cohort directory');
-      const cohort = await readCohort(spec.file, { source: 'csv' });
+      // A bad row is dead-lettered (given where) and the replay goes on; patients.csv and labels.csv rows are read here.
+      const rejects = spec.deadLetter ? csvRejects(spec.deadLetter) : null;
+      const cohort = await readCohort(spec.file, { source: 'csv', ...(rejects ? { onRejectedRow: (r) => rejects.reject(r) } : {}) });
+      await rejects?.flush();
       const pace = replayPace();
-      return { events: cohort.events, pace, ...(spec.shift === false ? {} : { shiftTo: await replayStart(cohort.events, pace, now) }), description: `cohort CSV replay (${cohort.patients.length} patients)` };
+      const timing = () => replayStart(cohort.events, pace, now);
+      const shiftTo = spec.shift === false ? undefined : await (rejects ? rejects.scan(timing) : timing());
+      const events = rejects ? rejects.around(cohort.events) : cohort.events;
+      return { events, pace, ...(shiftTo === undefined ? {} : { shiftTo }), description: `cohort CSV replay (${cohort.patients.length} patients)` };
     }
   }
 }

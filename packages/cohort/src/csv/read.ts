@@ -1,7 +1,8 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse } from 'csv-parse';
+import { pipeline } from 'node:stream';
+import { parse, type CsvError } from 'csv-parse';
 import { validateRawEvent, type RawEvent } from '@ehr/features';
 import { MinHeap } from '../merge.js';
 import { toMs } from '../time.js';
@@ -21,6 +22,14 @@ export interface ReadCohortOptions {
   withoutArtefacts?: boolean;
   /** The `source` of the events (default: cohort.json's, else `csv`). */
   source?: RawEvent['source'];
+  /**
+   * Where a row that cannot be read goes (a value that is not a number, an event that fails
+   * its schema, a field too many, a stray quote), awaited, and the read goes on with the
+   * next row. Without it (the default) such a row ends the read with a CohortFormatError
+   * naming the file and line. A file csv-parse cannot go on reading (a quote never closed,
+   * a row over MAX_ROW_BYTES) fails either way, naming the file and line.
+   */
+  onRejectedRow?: (rejection: CohortRowRejection) => void | Promise<void>;
 }
 
 export interface CohortFiles {
@@ -34,37 +43,163 @@ export interface CohortFiles {
   records: AsyncIterable<CohortEvent>;
 }
 
-async function* rows(path: string): AsyncGenerator<{ row: Row; line: number }> {
-  const parser = createReadStream(path).pipe(parse({ columns: true, skip_empty_lines: true, relax_column_count: false, info: true }));
-  for await (const { record, info } of parser as AsyncIterable<{ record: Row; info: { lines: number } }>) yield { row: record, line: info.lines };
+/**
+ * A row the reader could not take: its bytes are not a row of the header's columns
+ * (`unparseable`), or its values are not a valid event, patient or label (`invalid`).
+ */
+export interface CohortRowRejection {
+  /** The file's path. */
+  file: string;
+  /** The line the row starts on (the header is line 1). */
+  line: number;
+  /** The line it ends on: more than `line` for a quoted field with line breaks, or rows run together by a stray quote. */
+  endLine: number;
+  kind: 'unparseable' | 'invalid';
+  /** Why, without the file and line (at most MAX_REJECTION_REASON_CHARS). */
+  reason: string;
+  /** The row as written, its first MAX_REJECTED_ROW_CHARS characters. */
+  raw: string;
+  /** How many characters the row had (more than `raw` holds when it was cut). */
+  rawLength: number;
+  /** What could be read of its ids (`patient_id`, `event_id`), for the audit trail. */
+  patientId: string | null;
+  eventId: string | null;
 }
 
-async function readAll<T>(path: string, map: (row: Row) => T): Promise<T[]> {
+export const MAX_REJECTED_ROW_CHARS = 2000;
+export const MAX_REJECTION_REASON_CHARS = 1000;
+/**
+ * Largest row the reader takes, in bytes. A file without line breaks (or a field whose
+ * quote never closes) would otherwise be held in memory whole; past this the file fails
+ * naming the line, since csv-parse cannot go on reading rows after it.
+ */
+export const MAX_ROW_BYTES = 8 * 1024 * 1024;
+
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+/** A record's text as written: without the blank lines before it or the line break that ends it. */
+const rowText = (raw: string) => raw.replace(/^[\r\n]+/, '').replace(/(?:\r\n|\r|\n)$/, '');
+/** csv-parse counts lines up to the end of a record (each CR and LF of a CRLF inside quotes as one): where it starts. */
+const startLine = (endLine: number, raw: string) => endLine - (rowText(raw).match(/[\r\n]/g)?.length ?? 0);
+
+function rejection(file: string, line: number, endLine: number, kind: CohortRowRejection['kind'], reason: string, raw: string, row?: Row): CohortRowRejection {
+  const text = rowText(raw);
+  const id = (v: string | undefined) => (v ? v.slice(0, 256) : null);
+  return {
+    file,
+    line,
+    endLine,
+    kind,
+    reason: clip(reason, MAX_REJECTION_REASON_CHARS),
+    raw: text.slice(0, MAX_REJECTED_ROW_CHARS),
+    rawLength: text.length,
+    patientId: id(row?.patient_id),
+    eventId: id(row?.event_id),
+  };
+}
+
+type Item = { row: Row; line: number; endLine: number; raw: string; rejected?: never } | { rejected: CohortRowRejection };
+
+/**
+ * The rows of a file in order, and in their place each row csv-parse cannot read (a field
+ * too many or too few, a stray quote): csv-parse skips it and goes on with the next row.
+ * Where it cannot go on (a quote never closed, so the rest of the file is one field; a row
+ * over MAX_ROW_BYTES) the file fails naming the line.
+ */
+async function* rows(path: string): AsyncGenerator<Item> {
+  const skipped: CohortRowRejection[] = [];
+  const onSkip = (err: CsvError | undefined, raw: string | undefined): undefined => {
+    if (!err) return;
+    const end = typeof err.lines === 'number' ? err.lines : 0;
+    const text = raw ?? '';
+    const line = startLine(end, text);
+    // One record can be skipped for several errors (a bad closing quote, then its length): one rejection, with the first reason.
+    const last = skipped.at(-1);
+    const earlier = last?.line === line ? last : undefined;
+    if (err.code === 'CSV_QUOTE_NOT_CLOSED') {
+      const because = earlier ? `${earlier.reason}; ` : '';
+      throw new CohortFormatError(path, line, clip(`${because}a quote opened in this row is never closed, so the rest of the file (lines ${line} to ${end}) cannot be read as rows`, MAX_REJECTION_REASON_CHARS));
+    }
+    if (err.code === 'CSV_MAX_RECORD_SIZE') throw new CohortFormatError(path, line, `a row of more than ${MAX_ROW_BYTES} bytes: the rest of the file cannot be read as rows`);
+    const r = rejection(path, line, Math.max(end, earlier?.endLine ?? 0), 'unparseable', earlier?.reason ?? err.message, text);
+    if (earlier) skipped[skipped.length - 1] = r;
+    else skipped.push(r);
+  };
+  const parser = parse({
+    columns: true,
+    skip_empty_lines: true,
+    relax_column_count: false,
+    info: true,
+    raw: true,
+    max_record_size: MAX_ROW_BYTES,
+    skip_records_with_error: true,
+    on_skip: onSkip,
+  });
+  // pipeline: an error reading the file ends the parser too (a pipe would leave it waiting).
+  pipeline(createReadStream(path), parser, () => {});
+  try {
+    for await (const { record, info, raw } of parser as AsyncIterable<{ record: Row; info: { lines: number }; raw: string }>) {
+      const line = startLine(info.lines, raw);
+      while (skipped.length > 0 && skipped[0]!.line < line) yield { rejected: skipped.shift()! };
+      yield { row: record, line, endLine: info.lines, raw };
+    }
+  } catch (err) {
+    if (err instanceof CohortFormatError) throw err;
+    const e = err as Partial<CsvError>;
+    if (typeof e.lines === 'number') throw new CohortFormatError(path, e.lines, clip(String(e.message), MAX_REJECTION_REASON_CHARS));
+    throw err;
+  }
+  while (skipped.length > 0) yield { rejected: skipped.shift()! };
+}
+
+type OnRejected = ReadCohortOptions['onRejectedRow'];
+
+/** A rejected row to the caller's handler, or (without one) the error that ends the read. */
+async function reject(r: CohortRowRejection, onRejected: OnRejected): Promise<void> {
+  if (!onRejected) throw new CohortFormatError(r.file, r.line, r.reason);
+  await onRejected(r);
+}
+
+async function readAll<T>(path: string, map: (row: Row) => T, onRejected: OnRejected): Promise<T[]> {
   const out: T[] = [];
   if (!existsSync(path)) return out;
-  for await (const { row, line } of rows(path)) {
+  for await (const item of rows(path)) {
+    if (item.rejected) {
+      await reject(item.rejected, onRejected);
+      continue;
+    }
     try {
-      out.push(map(row));
+      out.push(map(item.row));
     } catch (err) {
-      throw new CohortFormatError(path, line, (err as Error).message);
+      await reject(rejection(path, item.line, item.endLine, 'invalid', (err as Error).message, item.raw, item.row), onRejected);
     }
   }
   return out;
 }
 
-async function* fileEvents(dir: string, file: EventFile, options: Required<Pick<ReadCohortOptions, 'validate' | 'source'>>): AsyncGenerator<{ record: CohortEvent; seq: number }> {
+type ReadOptions = Required<Pick<ReadCohortOptions, 'validate' | 'source' | 'withoutArtefacts'>> & Pick<ReadCohortOptions, 'onRejectedRow'>;
+
+async function* fileEvents(dir: string, file: EventFile, options: ReadOptions): AsyncGenerator<{ record: CohortEvent; seq: number }> {
   const path = join(dir, FILES[file]);
   if (!existsSync(path)) return;
-  for await (const { row, line } of rows(path)) {
+  for await (const item of rows(path)) {
+    if (item.rejected) {
+      await reject(item.rejected, options.onRejectedRow);
+      continue;
+    }
+    const { row, line, endLine, raw } = item;
     let parsed: { record: CohortEvent; seq: number };
     try {
       parsed = rowToEvent(file, row, options.source);
     } catch (err) {
-      throw new CohortFormatError(path, line, (err as Error).message);
+      await reject(rejection(path, line, endLine, 'invalid', (err as Error).message, raw, row), options.onRejectedRow);
+      continue;
     }
     if (options.validate) {
       const v = validateRawEvent(parsed.record.event);
-      if (!v.ok) throw new CohortFormatError(path, line, v.error);
+      if (!v.ok) {
+        await reject(rejection(path, line, endLine, 'invalid', v.error, raw, row), options.onRejectedRow);
+        continue;
+      }
     }
     yield parsed;
   }
@@ -74,7 +209,7 @@ async function* fileEvents(dir: string, file: EventFile, options: Required<Pick<
  * The event files merged back into one stream by `seq` (files are each in stream order).
  * Files written by hand without `seq` are merged by delivery time, each file in time order.
  */
-async function* merged(dir: string, options: Required<Pick<ReadCohortOptions, 'validate' | 'source' | 'withoutArtefacts'>>): AsyncGenerator<CohortEvent> {
+async function* merged(dir: string, options: ReadOptions): AsyncGenerator<CohortEvent> {
   type Head = { seq: number; at: number; record: CohortEvent; it: AsyncIterator<{ record: CohortEvent; seq: number }>; file: number };
   const heap = new MinHeap<Head>((a, b) => a.seq < b.seq || (a.seq === b.seq && (a.at < b.at || (a.at === b.at && a.file < b.file))));
   const head = (value: { record: CohortEvent; seq: number }, it: Head['it'], file: number): Head => ({
@@ -110,13 +245,14 @@ export async function readCohort(dir: string, options: ReadCohortOptions = {}): 
   if (!meta && !EVENT_FILES.some((f) => existsSync(join(dir, FILES[f])))) {
     throw new Error(`${dir}: not a cohort directory (no ${FILES.meta} and none of ${EVENT_FILES.map((f) => FILES[f]).join(', ')})`);
   }
-  const opts = {
+  const opts: ReadOptions = {
     validate: options.validate ?? true,
     source: options.source ?? (meta?.source === 'synthetic' ? 'synthetic' : 'csv'),
     withoutArtefacts: options.withoutArtefacts ?? false,
-  } as const;
-  const patients = await readAll(join(dir, FILES.patients), rowToPatient);
-  const labels = await readAll(join(dir, FILES.labels), rowToLabel);
+    ...(options.onRejectedRow ? { onRejectedRow: options.onRejectedRow } : {}),
+  };
+  const patients = await readAll(join(dir, FILES.patients), rowToPatient, opts.onRejectedRow);
+  const labels = await readAll(join(dir, FILES.labels), rowToLabel, opts.onRejectedRow);
 
   const records: AsyncIterable<CohortEvent> =
     options.order === 'event'
