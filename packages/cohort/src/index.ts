@@ -19,7 +19,7 @@ export {
 } from './synthetic/cohort.js';
 export { COLUMNS, CohortFormatError, FILES } from './csv/format.js';
 export { writeCohort, type WriteCohortInput, type WriteCohortResult } from './csv/write.js';
-export { readCohort, type CohortFiles, type ReadCohortOptions } from './csv/read.js';
+export { readCohort, type CohortFiles, type CohortRowRejection, type ReadCohortOptions } from './csv/read.js';
 export * from './meds/read.js';
 export * from './physionet/columns.js';
 export * from './physionet/read.js';

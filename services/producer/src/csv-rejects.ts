@@ -1,10 +1,8 @@
 // The rows of a cohort CSV replay that the reader refuses (a value that is not a number, an
 // event that fails its schema, a field too many, a stray quote): each becomes a dead letter
 // naming the file and line, and the replay goes on with the next row.
-import type { ReadCohortOptions } from '@ehr/cohort';
+import type { CohortRowRejection } from '@ehr/cohort';
 import { buildDeadLetter, deterministicId, type DeadLetter, type RawEvent } from '@ehr/features';
-
-type CohortRowRejection = Parameters<NonNullable<ReadCohortOptions['onRejectedRow']>>[0];
 
 /** The dead letters' source (`sourceTopic`), as `producer:<source>` for the streamed events it refuses. */
 export const CSV_SOURCE_TOPIC = 'producer:csv';
