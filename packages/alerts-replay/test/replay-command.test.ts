@@ -5,12 +5,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRandom } from '@ehr/features';
-import { loadModelArtifact, sawPatient } from '@ehr/model';
+import { loadModelArtifact, saveModelArtifact, sawPatient, sealArtifact } from '@ehr/model';
 import { trainOnPhysioNet } from '@ehr/training';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPolicy } from '@ehr/alerts';
 import { replayCommand, runReplay } from '../src/replay/replay-command.js';
 import { loadReplayData } from '../src/replay/replay-data.js';
+import { excludedNote } from '../src/replay/replay-report.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'alerts-replay-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -65,6 +66,29 @@ describe('npm run alerts:replay', () => {
     expect(test!.stays.every((s) => s.rows.every((row, h) => h === 0 || row.at - s.rows[h - 1]!.at === 3_600_000))).toBe(true);
     expect(test!.stays.some((s) => s.onset !== null)).toBe(true);
   });
+
+  it('a subset model (--stays, npm start\'s default): its recorded draw is redrawn from the whole data, and its validation patients replayed', async () => {
+    const subsetModel = join(dir, 'subset', 'model.json');
+    const sub = await trainOnPhysioNet({ path: data, out: subsetModel, stays: 40, seed: 5, forest: { nTrees: 10, workers: 1 }, bootstrap: 0, report: null, json: null, createdAt: '2026-01-01T00:00:00.000Z' });
+    const [validation, test] = await loadReplayData({ model: subsetModel, data, splits: ['validation', 'test'] });
+    const expected = sub.split.patients.validation.map((p) => sub.dataset.patients[p]!);
+    expect(validation!.stays.map((s) => s.id).sort()).toEqual([...expected].sort());
+    expect(validation!.excluded).toBe(80 - expected.length);
+    // The test patients: every patient not listed as seen (the subset's and the full split's test patients).
+    expect(test!.stays.length).toBe(80 - sub.artifact.seenPatients!.count);
+    expect(excludedNote(test!)).toBe(`${sub.artifact.seenPatients!.count} stays the model was trained or tuned on, or that a choice behind it was made on, left out`);
+
+    // An artifact that does not record its draw (the previous default) is refused, saying why.
+    const { createdAt, version: _v, contentHash: _h, provenance, ...content } = (await loadModelArtifact(subsetModel)).artifact;
+    const { subset: _s, ...unrecorded } = provenance!;
+    const old = join(dir, 'subset', 'old.json');
+    await saveModelArtifact(old, sealArtifact({ ...content, provenance: unrecorded }, createdAt));
+    await expect(loadReplayData({ model: old, data, splits: ['validation'] })).rejects.toThrow(/is a seeded subset of 40 of these 80 stays that does not record its draw \(no provenance\.subset.*\), so its validation patients cannot be redrawn/);
+    // The draw checked against the seen patients: another seed draws other patients.
+    const other = join(dir, 'subset', 'other.json');
+    await saveModelArtifact(other, sealArtifact({ ...content, provenance: { ...provenance!, subset: { ...provenance!.subset!, seed: 6 } } }, createdAt));
+    await expect(loadReplayData({ model: other, data, splits: ['validation'] })).rejects.toThrow(/subset \(40 stays, seed 6\) could not be redrawn from this data/);
+  }, 120_000);
 
   it('tunes on validation, writes a valid policy, replays it and NEWS2 ≥ 5 and ≥ 7 on the test patients, and writes JSON and HTML', async () => {
     const lines: string[] = [];

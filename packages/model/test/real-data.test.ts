@@ -139,4 +139,18 @@ describe('artifact: what the model learned from, and whom it saw', () => {
     expect(card).toMatchObject({ data: { source: 'physionet', patients: 3 }, label: { name: 'SepsisLabel', horizonHours: 6 }, alarm: { threshold: 0.2 } });
     expect(modelCard(artifact).data.source).toBe('unknown');
   });
+
+  it('a subset records its draw (provenance.subset, optional): checked when present, absent in older artifacts', async () => {
+    const { X, y } = nonlinearProblem(300, 2);
+    const { artifact } = await trainSeverityModel({ name: 't', X, y, featureNames: X[0]!.map((_, i) => `f${i}`), forest: { nTrees: 3, workers: 1 }, seed: 1 });
+    const split = { train: 0.6, validation: 0.2, test: 0.2 };
+    const provenance = { source: 'physionet', description: 'test', file: 'x.parquet', sha256: 'ab'.repeat(32), patients: 3, rows: 300, split: { seed: 1, train: 1, validation: 1, test: 1 } };
+    const subset = { stays: 3, seed: 5, fractions: split, referenceSeed: 1, referenceFractions: split, referenceSha256: 'ab'.repeat(32) };
+    const withSubset = withArtifactFields(artifact, { provenance: { ...provenance, subset } });
+    expect(validateArtifact(JSON.parse(JSON.stringify(withSubset))).provenance!.subset).toEqual(subset);
+    expect(validateArtifact(JSON.parse(JSON.stringify(withArtifactFields(artifact, { provenance })))).provenance!.subset).toBeUndefined();
+    const bad = JSON.parse(JSON.stringify(withSubset));
+    bad.provenance.subset = { ...subset, stays: 0, referenceSha256: 'not a hash' };
+    expect(() => validateArtifact(bad)).toThrow(/provenance\.subset\.stays: must be >= 1[\s\S]*provenance\.subset\.referenceSha256/);
+  });
 });

@@ -7,9 +7,10 @@ import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { FEATURE_SET_VERSION } from '@ehr/features';
-import { modelCard, readModelArtifact, type ModelCard } from '@ehr/model';
+import { modelCard, readModelArtifact, type ModelArtifact, type ModelCard } from '@ehr/model';
 import { parseTrainArgs, trainCommand } from './args.js';
 import { findPhysioNetData } from './physionet-path.js';
+import { isReferenceData, PHYSIONET_REFERENCE_DATA } from './physionet-subset.js';
 import { trainOnPhysioNet, type PhysioNetTrainingResult } from './physionet-train.js';
 import { lineProgress } from './progress.js';
 import { trainModel, type TrainingResult } from './train.js';
@@ -63,28 +64,59 @@ export interface EnsuredModel {
   command?: string;
 }
 
+/**
+ * Why an artifact is a PhysioNet subset drawn the old way, or null. Before 2026-12-08 a
+ * `--stays` subset (the default model) drew its patients with a split of its own, so its test
+ * patients, and the stays `npm run evaluate` scores as unseen, mix in patients the shipped
+ * choices were made on; those artifacts record no `provenance.subset`. Known by having fewer
+ * patients than the reference file's stays, or by the description's "seeded subset".
+ */
+export function unrecordedSubset(artifact: ModelArtifact): string | null {
+  const p = artifact.provenance;
+  if (!p || p.source !== 'physionet' || p.subset) return null;
+  const fewer = isReferenceData(p.sha256) && p.patients < PHYSIONET_REFERENCE_DATA.stays;
+  if (!fewer && !/seeded subset/.test(p.description)) return null;
+  // The first default drawn inside the full split (2026-12-08) did not record its draw yet.
+  if (/drawn inside the full data's/.test(p.description)) {
+    return `is a PhysioNet subset of ${p.patients} stays that does not record its draw (no provenance.subset): its validation patients cannot be redrawn (alerts:replay --split validation, --tune)`;
+  }
+  return (
+    `is a PhysioNet subset of ${p.patients} stays drawn with a split of its own, before subsets were drawn inside the full data's split (no provenance.subset): ` +
+    `its test patients, and the stays npm run evaluate scores as unseen, mix in patients the shipped forest settings, feature set and calibration were chosen on`
+  );
+}
+
 const labelOf = (card: ModelCard | null) => (card?.label ? `${card.label.name}: ${card.label.description}` : 'not recorded in the artifact');
 
 /**
  * Trains and saves the default model unless a file exists at `path`. An existing model built
  * for another feature set is replaced: the scoring service would refuse it, and a pipeline
- * started after a feature-set change would score nothing.
+ * started after a feature-set change would score nothing. So is a PhysioNet subset drawn the
+ * old way (unrecordedSubset): the previous default, whose figures mix in patients choices were
+ * made on.
  */
 export async function ensureDefaultModel(options: EnsureDefaultModelOptions): Promise<EnsuredModel> {
   const { path, say } = options;
   const env = options.env ?? process.env;
   if (existsSync(path)) {
     let card: ModelCard | null = null;
+    let stale: string | null = null;
     try {
-      card = modelCard(await readModelArtifact(path));
+      const artifact = await readModelArtifact(path);
+      card = modelCard(artifact);
+      stale = unrecordedSubset(artifact);
     } catch {
       card = null; // the scoring service reports an unreadable artifact itself
     }
-    if (card === null || card.featureSchemaVersion === FEATURE_SET_VERSION) {
+    if (card === null || (card.featureSchemaVersion === FEATURE_SET_VERSION && stale === null)) {
       const source = card?.data.source ?? 'unknown';
       return { path, trained: false, source: 'existing', label: labelOf(card), reason: `existing model at ${path} (data: ${card ? card.data.description : source})`, card };
     }
-    say(`the model at ${path} was built for feature set ${card.featureSchemaVersion}; the feature service serves ${FEATURE_SET_VERSION}: training a new default model in its place`);
+    say(
+      card.featureSchemaVersion !== FEATURE_SET_VERSION
+        ? `the model at ${path} was built for feature set ${card.featureSchemaVersion}; the feature service serves ${FEATURE_SET_VERSION}: training a new default model in its place`
+        : `the model at ${path} (${card.version}) ${stale}: training a new default model in its place`,
+    );
   }
   // createdAt is the one field outside the content hash: fix it so the command below gives the same bytes.
   const fromEnv = env.SOURCE_DATE_EPOCH;

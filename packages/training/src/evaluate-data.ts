@@ -1,5 +1,6 @@
 // `npm run evaluate`: an existing model on a data file, always on patients it never saw
-// (the artifact lists the patients it was trained or tuned on; their rows are left out),
+// (the artifact lists the patients it was trained or tuned on, or that a choice behind it was
+// made on; their rows are left out),
 // against NEWS2 and qSOFA on the same rows, written as JSON and as the HTML report.
 // PhysioNet data (parquet or .psv directory) is labelled with SepsisLabel and scored every
 // hour; a MEDS file (the MIMIC-IV demo) with death or ICU transfer within the horizon and
@@ -63,7 +64,7 @@ export interface EvaluateDataResult {
   model: SeverityModel;
   kind: DataKind;
   evaluation: ClinicalEvaluation;
-  /** Patients left out because the model was trained or tuned on them. */
+  /** Patients left out because the model was trained or tuned on them, or a choice behind it was made on them (the artifact's seenPatients). */
   excludedPatients: number;
   evaluatedOn: string;
   labelDescription: string;
@@ -107,7 +108,7 @@ export async function evaluateOnData(options: EvaluateDataOptions): Promise<Eval
       excludedPatients: excluded.size,
       rows: keep.length,
       patients,
-      evaluatedOn: `${keep.length} hours of ${patients} stays in ${options.data}${excluded.size ? ` (${excluded.size} stays the model was trained or tuned on left out)` : ''}`,
+      evaluatedOn: `${keep.length} hours of ${patients} stays in ${options.data}${excluded.size ? ` (${excluded.size} stays the model was trained or tuned on, or that a choice behind it was made on, left out)` : ''}`,
       labelDescription: 'SepsisLabel (PhysioNet/CinC 2019): 1 from 6 h before the onset of sepsis',
     };
   } else {
@@ -140,7 +141,7 @@ export async function evaluateOnData(options: EvaluateDataOptions): Promise<Eval
       excludedPatients: unseen.excluded.size,
       rows: unseen.rows.length,
       patients,
-      evaluatedOn: `every labelled feature vector of ${data.sourceDescription} of a patient the model never saw: ${unseen.rows.length} vectors (one per accepted event) of ${patients} patients${unseen.excluded.size ? ` (${unseen.excluded.size} patients the model was trained or tuned on left out)` : ''}`,
+      evaluatedOn: `every labelled feature vector of ${data.sourceDescription} of a patient the model never saw: ${unseen.rows.length} vectors (one per accepted event) of ${patients} patients${unseen.excluded.size ? ` (${unseen.excluded.size} patients the model was trained or tuned on, or that a choice behind it was made on, left out)` : ''}`,
       labelDescription: data.labelDescription,
     };
   }

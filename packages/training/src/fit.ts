@@ -134,10 +134,11 @@ export type PipelineFields = { provenance: Omit<ArtifactProvenance, 'split'> | A
  * split), so an evaluation can leave them all out.
  */
 export function completeArtifact(artifact: ModelArtifact, fields: PipelineFields, data: Pick<LabelledRows, 'patients'>, split: PatientSplit, seed: number, choicePatients: readonly string[] = []): { artifact: ModelArtifact; model: SeverityModel } {
-  const { provenance, label, alarm, bandBudget } = fields;
+  const { provenance: given, label, alarm, bandBudget } = fields;
+  const { subset, ...provenance } = given;
   const complete = withArtifactFields(artifact, {
-    // The split keeps its place among the provenance's keys, so the saved bytes stay the same.
-    provenance: { ...provenance, split: { seed, train: split.patients.train.length, validation: split.patients.validation.length, test: split.patients.test.length } },
+    // The split keeps its place among the provenance's keys, so the saved bytes stay the same; a subset's draw follows it.
+    provenance: { ...provenance, split: { seed, train: split.patients.train.length, validation: split.patients.validation.length, test: split.patients.test.length }, ...(subset ? { subset } : {}) },
     label,
     ...(alarm ? { alarm } : {}),
     ...(bandBudget ? { bandBudget } : {}),

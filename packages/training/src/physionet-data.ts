@@ -101,6 +101,7 @@ export async function loadPhysioNetDataset(path: string, options: PhysioNetLoadO
             fractions: PHYSIONET_SPLIT,
             part: Int8Array.from(chosen, (i) => full.part[i]!),
             choicePatients: table.stays.filter((_, i) => full.part[i] !== 2).map((s) => s.patientId),
+            draw: { stays: options.stays!, seed: options.seed ?? 0, fractions: options.split ?? PHYSIONET_SPLIT },
           },
         }
       : {}),

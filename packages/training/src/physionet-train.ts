@@ -11,7 +11,7 @@ import { evaluateClinicalRows } from './clinical-rows.js';
 import { bestUtilityThreshold, rowUtilities } from './challenge-utility.js';
 import { completeArtifact, DEFAULT_MODEL_NAME, fitModel, secondsSince, splitPatients, type ForestSettings, type SplitPart, type Timings, type TrainingProgress } from './fit.js';
 import { loadPhysioNetDataset, type HourlyDataset } from './physionet-data.js';
-import { PHYSIONET_REFERENCE_SEED, PHYSIONET_SPLIT } from './physionet-subset.js';
+import { isReferenceData, isReferenceSplit, PHYSIONET_REFERENCE_DATA, PHYSIONET_REFERENCE_SEED, PHYSIONET_SPLIT } from './physionet-subset.js';
 import { outputPath, writeModelOutputs } from './outputs.js';
 import { demographicSubgroups } from './real-data.js';
 import { renderClinicalReport } from './clinical-report.js';
@@ -78,11 +78,37 @@ function rate(values: Float64Array, threshold: number): number {
   return n / Math.max(1, values.length);
 }
 
-/** What the test patients are besides unseen: a subset's are the full model's test patients; a whole-data split at another seed mixes in patients the full model's choices were made on. */
-function splitCaveat(data: HourlyDataset, seed: number): string {
-  if (data.reference) return ` (test patients of the full data's seed-${data.reference.seed} split too, so no choice behind this model was made on them)`;
-  if (seed === PHYSIONET_REFERENCE_SEED) return '';
-  return ` (split with seed ${seed}: on the Challenge's training set B, whose seed-${PHYSIONET_REFERENCE_SEED} split the forest's settings, the feature set and the calibration were chosen on, some of these patients are ones a choice was made on)`;
+const THE_CHOICES = 'the forest\'s settings (PHYSIONET_FOREST), the feature set and the calibration';
+
+/**
+ * What the test patients are besides unseen. The shipped choices were made on the training and
+ * validation patients of one file's seed-1 split (PHYSIONET_REFERENCE_DATA): a subset drawn
+ * inside that split has the full model's test patients, on which no choice was made; a subset of
+ * other data is drawn inside that data's own seed-1 split; a whole-data split of the reference
+ * file other than the reference split (another seed or other fractions) mixes in patients a
+ * choice was made on.
+ */
+export function splitCaveat(data: Pick<HourlyDataset, 'reference' | 'source'>, fractions: SplitFractions, seed: number): string {
+  const reference = isReferenceData(data.source.sha256);
+  if (data.reference) {
+    return reference
+      ? ` (test patients of the full data's seed-${data.reference.seed} split too, so no choice behind this model was made on them)`
+      : ` (test patients of this data's own seed-${data.reference.seed} split too; ${THE_CHOICES} were chosen on ${PHYSIONET_REFERENCE_DATA.name}, not on this data)`;
+  }
+  if (!reference || isReferenceSplit(fractions, seed)) return '';
+  return ` (split with seed ${seed}, train/validation/test ${formatFractions(fractions)}: ${THE_CHOICES} were chosen on the training and validation patients of this file's seed-${PHYSIONET_REFERENCE_SEED} ${formatFractions(PHYSIONET_SPLIT)} split, so some of these test patients are ones a choice was made on)`;
+}
+
+const formatFractions = (f: SplitFractions) => [f.train, f.validation, f.test].map((x) => String(Math.round(x * 1000) / 1000)).join('/');
+
+/** The provenance's description of a subset (empty for the whole data). */
+export function subsetDescription(data: Pick<HourlyDataset, 'reference' | 'source'>): string {
+  const r = data.reference;
+  if (!r) return '';
+  const drawn = `seeded subset of ${r.draw.stays} stays, seed ${r.draw.seed}`;
+  return isReferenceData(data.source.sha256)
+    ? ` (${drawn}, drawn inside the full data's seed-${r.seed} split: its test patients are test patients of the full-data model, and no choice behind it was made on them)`
+    : ` (${drawn}, drawn inside this data's own seed-${r.seed} split; ${THE_CHOICES} were chosen on ${PHYSIONET_REFERENCE_DATA.name}, not on this data)`;
 }
 
 export async function trainOnPhysioNet(options: PhysioNetTrainingOptions): Promise<PhysioNetTrainingResult> {
@@ -162,11 +188,15 @@ export async function trainOnPhysioNet(options: PhysioNetTrainingOptions): Promi
     {
       provenance: {
         source: 'physionet',
-        description: `PhysioNet/CinC 2019 training set B (${data.source.kind === 'parquet' ? 'packed parquet' : `${data.source.files} .psv files`}), ${data.patients.length} stays${data.reference ? ` (seeded subset, seed ${seed}, drawn inside the full data's seed-${data.reference.seed} split: its test patients are test patients of the full-data model)` : ''}`,
+        description: `PhysioNet/CinC 2019 training set B (${data.source.kind === 'parquet' ? 'packed parquet' : `${data.source.files} .psv files`}), ${data.patients.length} stays${subsetDescription(data)}`,
         file: basename(data.source.path),
         sha256: data.source.sha256,
         patients: data.patients.length,
         rows: data.rows,
+        // What redraws the subset (its patients and parts) from the same file: alerts:replay's --split validation.
+        ...(data.reference
+          ? { subset: { ...data.reference.draw, referenceSeed: data.reference.seed, referenceFractions: data.reference.fractions, referenceSha256: data.source.sha256 } }
+          : {}),
       },
       label: { ...SEPSIS_LABEL },
       alarm: { threshold: alarm.threshold, rule: 'highest normalised Challenge utility on the validation patients', validationUtility: Math.round(alarm.utility.normalized * 10000) / 10000 },
@@ -195,7 +225,7 @@ export async function trainOnPhysioNet(options: PhysioNetTrainingOptions): Promi
   progress.stage?.('writing');
   const reportPath = outputPath(options.report, options.out, 'report.html');
   const jsonPath = outputPath(options.json, options.out, 'evaluation.json');
-  const evaluatedOn = `test split: ${split.test.length} hours of ${split.patients.test.length} patients never seen in training or validation${splitCaveat(data, seed)}`;
+  const evaluatedOn = `test split: ${split.test.length} hours of ${split.patients.test.length} patients never seen in training or validation${splitCaveat(data, options.split ?? PHYSIONET_SPLIT, seed)}`;
   const summary = { model: { name: artifact.name, version: artifact.version, contentHash: artifact.contentHash }, provenance: artifact.provenance, label: artifact.label, alarm: artifact.alarm, bands: { medium: artifact.bands?.medium, high: artifact.bands?.high, budget: artifact.bandBudget }, hyperparameters: artifact.hyperparameters, tuning, evaluatedOn, splits, timings, evaluation };
   await writeModelOutputs({
     modelPath: options.out,

@@ -1,6 +1,8 @@
 // The rows an evaluation may report on: those of patients the model never saw. An artifact
-// lists the patients it was trained or tuned on (`seenPatients`); evaluating it on a source
-// that holds some of them would report figures partly learnt from the answers.
+// lists the patients it was trained or tuned on, or that a choice behind it was made on
+// (`seenPatients`: a subset model lists its full split's training and validation patients);
+// evaluating it on a source that holds some of them would report figures partly learnt from
+// the answers.
 import { sawPatient, type SeverityModel } from '@ehr/model';
 
 export interface UnseenRows {
@@ -31,5 +33,5 @@ export function unseenRows(model: SeverityModel, data: { rows: number; patientOf
 /** The sentence a report gives about what was left out. */
 export function unseenNote(unseen: UnseenRows): string {
   if (!unseen.known) return 'The artifact does not list the patients it was trained on (it predates that record): the data may hold some of them, so these figures may be optimistic.';
-  return unseen.excluded.size > 0 ? `${unseen.excluded.size} patients the model was trained or tuned on were left out.` : 'None of these patients was used to train or tune the model.';
+  return unseen.excluded.size > 0 ? `${unseen.excluded.size} patients the model was trained or tuned on, or that a choice behind it was made on, were left out.` : 'None of these patients was used to train or tune the model, nor was any choice behind it made on them.';
 }

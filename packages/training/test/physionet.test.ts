@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRandom } from '@ehr/features';
-import { loadModelArtifact, sawPatient } from '@ehr/model';
+import { loadModelArtifact, readModelArtifact, saveModelArtifact, sawPatient, sealArtifact } from '@ehr/model';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   bestUtilityThreshold,
@@ -15,9 +15,14 @@ import {
   parseTrainArgs,
   rowUtilities,
   nestedSample,
+  PHYSIONET_REFERENCE_DATA,
   PHYSIONET_SPLIT,
   splitByPatient,
+  splitCaveat,
+  subsetDescription,
+  subsetOfRows,
   trainOnPhysioNet,
+  unrecordedSubset,
   type PhysioNetTrainingResult,
 } from '../src/index.js';
 import { SMALL_ARGS, tempDir, writeFakePhysioNet } from './helpers.js';
@@ -184,11 +189,45 @@ describe('training and evaluating on PhysioNet-format data (120 generated stays)
     expect(sub.artifact.seenPatients!.count).toBe(96);
     expect(full.patients.every((id) => sawPatient(sub.artifact.seenPatients, id) !== fullTest.has(id))).toBe(true);
     expect(sub.artifact.provenance).toMatchObject({ patients: 40, split: { seed: 1, train: 24, validation: 8, test: 8 } });
-    expect(sub.artifact.provenance!.description).toMatch(/drawn inside the full data's seed-1 split/);
+    // Not the Challenge's set B: drawn inside this data's own split, no claim about the shipped choices' patients.
+    expect(sub.artifact.provenance!.description).toMatch(/seeded subset of 40 stays, seed 5, drawn inside this data's own seed-1 split; .* chosen on the Challenge's training set B .*, not on this data/);
+    expect(sub.artifact.provenance!.description).not.toMatch(/full-data model/);
     const r = await evaluateOnData({ model: sub.modelPath, data, json: null, report: null, bootstrap: 0 });
     expect(r.excludedPatients).toBe(96);
     expect(r.evaluation.patients).toBe(24);
+    expect(r.evaluatedOn).toMatch(/\(96 stays the model was trained or tuned on, or that a choice behind it was made on, left out\)$/);
   }, 120_000);
+
+  it('a subset artifact records its draw (provenance.subset), and the draw redraws its patients and their parts from the whole data', async () => {
+    const sub = await trainOnPhysioNet({ path: data, out: join(dir, 'subset-draw.json'), stays: 40, seed: 5, forest: { nTrees: 10, workers: 1 }, bootstrap: 0, report: null, json: null, createdAt: '2026-01-01T00:00:00.000Z' });
+    const saved = (await loadModelArtifact(sub.modelPath)).artifact;
+    expect(saved.provenance!.subset).toEqual({ stays: 40, seed: 5, fractions: PHYSIONET_SPLIT, referenceSeed: 1, referenceFractions: PHYSIONET_SPLIT, referenceSha256: sub.dataset.source.sha256 });
+    // The split seed is still the reference's; the draw's seed is the subset's.
+    expect(saved.provenance!.split!.seed).toBe(1);
+    const full = await loadPhysioNetDataset(data);
+    const redrawn = subsetOfRows(full, saved.provenance!.subset!);
+    expect(redrawn.stays.map((p) => full.patients[p])).toEqual(sub.dataset.patients);
+    expect([...redrawn.part]).toEqual([...sub.dataset.reference!.part]);
+    // The whole data records none.
+    expect(result.artifact.provenance!.subset).toBeUndefined();
+  }, 120_000);
+
+  it('the claim that no choice was made on the test patients is made only on the Challenge\'s set B; a whole-data split other than the reference is flagged there', () => {
+    const setB = { source: { kind: 'parquet', path: 'x', sha256: PHYSIONET_REFERENCE_DATA.sha256, files: 1 } } as const;
+    const other = { source: { ...setB.source, sha256: 'ab'.repeat(32) } };
+    const reference = { seed: 1, fractions: PHYSIONET_SPLIT, part: new Int8Array(0), choicePatients: [], draw: { stays: 3000, seed: 2, fractions: PHYSIONET_SPLIT } };
+    expect(splitCaveat({ ...setB, reference }, PHYSIONET_SPLIT, 2)).toMatch(/test patients of the full data's seed-1 split too, so no choice behind this model was made on them/);
+    expect(subsetDescription({ ...setB, reference })).toMatch(/seeded subset of 3000 stays, seed 2, drawn inside the full data's seed-1 split: its test patients are test patients of the full-data model/);
+    expect(splitCaveat({ ...other, reference }, PHYSIONET_SPLIT, 2)).toMatch(/test patients of this data's own seed-1 split too; .* chosen on the Challenge's training set B .*, not on this data\)$/);
+    expect(splitCaveat({ ...other, reference }, PHYSIONET_SPLIT, 2)).not.toMatch(/no choice/);
+    expect(subsetDescription({ ...other, reference })).toMatch(/drawn inside this data's own seed-1 split/);
+    // The whole of set B: the reference split says nothing; another seed, or other fractions at seed 1, mix in choice patients.
+    expect(splitCaveat(setB, PHYSIONET_SPLIT, 1)).toBe('');
+    expect(splitCaveat(setB, PHYSIONET_SPLIT, 3)).toMatch(/split with seed 3, train\/validation\/test 0.6\/0.2\/0.2: .* some of these test patients are ones a choice was made on/);
+    expect(splitCaveat(setB, { train: 0.5, validation: 0.2, test: 0.3 }, 1)).toMatch(/split with seed 1, train\/validation\/test 0.5\/0.2\/0.3: .* some of these test patients are ones a choice was made on/);
+    // Other data: no choice was made on any of its patients.
+    expect(splitCaveat(other, { train: 0.5, validation: 0.2, test: 0.3 }, 3)).toBe('');
+  });
 
   it('parses npm run train -- --physionet with a path, or the default data', () => {
     const c = parseTrainArgs(['--physionet', data, '--stays', '50', '--trees', '10']);
@@ -211,11 +250,41 @@ describe('training and evaluating on PhysioNet-format data (120 generated stays)
     const existing = await ensureDefaultModel({ path, say: () => undefined });
     expect(existing).toMatchObject({ trained: false, source: 'existing' });
     expect(existing.card!.data.source).toBe('physionet');
+    const current = await readModelArtifact(path);
+    // 120 stays, fewer than --stays 3000: the whole data, no subset.
+    expect(current.provenance!.subset).toBeUndefined();
+    expect(unrecordedSubset(current)).toBeNull();
+
+    // A default drawn the old way (no provenance.subset) is replaced, saying why, like one of another feature set.
+    const { createdAt, version: _v, contentHash: _h, provenance, ...content } = current;
+    const { subset: _s, ...unrecorded } = provenance!;
+    const old = sealArtifact({ ...content, provenance: { ...unrecorded, description: 'PhysioNet/CinC 2019 training set B (120 .psv files), 3000 stays (seeded subset, seed 1)' } }, createdAt);
+    await saveModelArtifact(path, old);
+    const replaced: string[] = [];
+    const again = await ensureDefaultModel({ path, say: (l) => replaced.push(l), env: { PHYSIONET_PATH: data, SOURCE_DATE_EPOCH: '1767225600' }, realData: true, root: dir });
+    expect(again).toMatchObject({ trained: true, source: 'physionet' });
+    expect(replaced[0]).toMatch(new RegExp(`^the model at .* \\(${old.version}\\) is a PhysioNet subset of 120 stays drawn with a split of its own, .*: training a new default model in its place$`));
+    expect((await readModelArtifact(path)).contentHash).toBe(current.contentHash);
     rmSync(path);
     const fallback = await ensureDefaultModel({ path, say: () => undefined, env: { PHYSIONET_PATH: join(dir, 'nowhere') }, realData: true, fallbackArgs: SMALL_ARGS.filter((a) => a !== '--bootstrap' && a !== '50'), root: dir });
     expect(fallback).toMatchObject({ trained: true, source: 'synthetic' });
     expect(fallback.reason).toMatch(/no PhysioNet data/);
   }, 120_000);
+});
+
+describe('a default model drawn the old way is known (unrecordedSubset)', () => {
+  const base = { source: 'physionet', description: 'PhysioNet/CinC 2019 training set B (packed parquet), 18000 stays', file: 'x.parquet', sha256: PHYSIONET_REFERENCE_DATA.sha256, patients: 18_000, rows: 1, split: { seed: 1, train: 1, validation: 1, test: 1 } };
+  const of = (provenance: Record<string, unknown> | undefined) => unrecordedSubset({ provenance } as never);
+  it('a PhysioNet subset without provenance.subset: fewer stays than set B, or "seeded subset" in its description', () => {
+    expect(of(base)).toBeNull();
+    expect(of(undefined)).toBeNull();
+    expect(of({ ...base, patients: 3000 })).toMatch(/drawn with a split of its own/);
+    expect(of({ ...base, sha256: 'ab'.repeat(32), patients: 3000, description: 'x, 3000 stays (seeded subset, seed 1)' })).toMatch(/subset of 3000 stays/);
+    expect(of({ ...base, patients: 3000, description: "x (seeded subset, seed 1, drawn inside the full data's seed-1 split: …)" })).toMatch(/does not record its draw/);
+    expect(of({ ...base, sha256: 'ab'.repeat(32), patients: 3000 })).toBeNull();
+    expect(of({ ...base, patients: 3000, subset: { stays: 3000 } })).toBeNull();
+    expect(of({ ...base, source: 'meds', patients: 3000 })).toBeNull();
+  });
 });
 
 describe('forest tuning by cross-validation on training patients', () => {

@@ -1,5 +1,5 @@
 // An evaluation reports only on patients the model never saw (the artifact lists those it
-// was trained or tuned on): evaluating on the training source must give the held-out
+// was trained or tuned on, or that a choice behind it was made on): evaluating on the training source must give the held-out
 // patients' figures, not figures partly learnt from the answers.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { MEDS_DEMO_RELATIVE_PATH } from '@ehr/cohort';
 import { seenPatientsOf, type SeverityModel } from '@ehr/model';
 import { describe, expect, it } from 'vitest';
-import { buildDataset, evaluateModel, evaluateOnData, parseTrainArgs, trainModel, unseenRows } from '../src/index.js';
+import { buildDataset, evaluateModel, evaluateOnData, parseTrainArgs, trainModel, unseenNote, unseenRows } from '../src/index.js';
 import { SMALL_ARGS, tempDir } from './helpers.js';
 
 const dir = tempDir('unseen');
@@ -22,6 +22,11 @@ describe('unseenRows', () => {
     expect(r.rows).toEqual([1, 3, 4]);
     expect([...r.excluded]).toEqual([0]);
     expect(r.known).toBe(true);
+  });
+
+  it('says what was left out: patients trained or tuned on, or that a choice behind the model was made on (a subset model lists its full split)', () => {
+    expect(unseenNote(unseenRows(modelSeeing(['a', 'x']), data, 'here'))).toBe('1 patients the model was trained or tuned on, or that a choice behind it was made on, were left out.');
+    expect(unseenNote(unseenRows(modelSeeing(['x']), data, 'here'))).toMatch(/nor was any choice behind it made on them/);
   });
 
   it('refuses when every patient was seen, and says when the artifact keeps no list', () => {
@@ -65,6 +70,6 @@ describe('npm run evaluate on the MEDS file the model was trained on (the MIMIC-
     const r = await evaluateOnData({ model: out, data: meds, bootstrap: 0 });
     expect(r.excludedPatients).toBe(dataset.patients.length - test.patients);
     expect(r.evaluation.patients).toBe(test.patients);
-    expect(r.evaluatedOn).toMatch(/of a patient the model never saw: \d+ vectors .* of 20 patients \(80 patients the model was trained or tuned on left out\)/);
+    expect(r.evaluatedOn).toMatch(/of a patient the model never saw: \d+ vectors .* of 20 patients \(80 patients the model was trained or tuned on, or that a choice behind it was made on, left out\)/);
   }, 300_000);
 });

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { CommandFailure, createCommand, decimal, Option, runCommand, type Command, type CommandOutput, type Progress } from '@ehr/cli';
 import { loadPolicy, type AlertPolicy } from '@ehr/alerts';
 import { loadReplayData, type ReplayData, type ReplaySplit } from './replay-data.js';
-import { renderReplayReport, type CurveSeries } from './replay-report.js';
+import { excludedNote, renderReplayReport, type CurveSeries } from './replay-report.js';
 import { replayPolicy, type ReplayResult } from './replay.js';
 import { policyCurve, tunePolicy, type TuningResult } from './tune.js';
 
@@ -155,7 +155,7 @@ export async function runReplay(v: ReplayOptions, io: ReplayCommandIo, argv: rea
     await mkdir(dirname(report), { recursive: true });
     await writeFile(report, renderReplayReport({ data, results, curves, tuning, command }));
   }
-  io.write(`model ${data.model.name}@${data.model.version} on ${data.description}`);
+  io.write(`model ${data.model.name}@${data.model.version} on ${data.description}${data.excluded ? ` (${excludedNote(data)})` : ''}`);
   io.write(`outcome: ${data.label}`);
   for (const r of results) io.write(formatReplayRow(r));
   io.write(`replay: ${out}${report ? `\nreport: ${report}` : ''}\nin ${json.seconds} s`);

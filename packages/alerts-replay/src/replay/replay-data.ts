@@ -1,11 +1,12 @@
 // Real stays as the alerting service would have seen them, hour by hour: the model's
 // probability (the artifact given), NEWS2 and its band, the served band (never calmer than
 // NEWS2's tier, as scoring serves it), and when the last set of observations was complete.
-// Only patients the model never saw, and the validation patients on request: the artifact's
-// recorded split is rebuilt and checked against its list of seen patients.
+// Only patients the model never saw (it was not trained or tuned on them, nor was any choice
+// behind it made on them), and the validation patients on request: the artifact's recorded
+// split (a subset's recorded draw) is rebuilt and checked against its list of seen patients.
 import { featureIndex, news2OfFeatures, news2TierOf, servedBand, type FeatureValues } from '@ehr/features';
 import { loadModelArtifact, sawPatient, type SeverityModel } from '@ehr/model';
-import { buildDataset, detectDataKind, loadPhysioNetDataset, modelColumns, PHYSIONET_SPLIT, predictRows, splitByPatient } from '@ehr/training';
+import { buildDataset, detectDataKind, loadPhysioNetDataset, modelColumns, PHYSIONET_SPLIT, predictRows, splitByPatient, subsetOfRows } from '@ehr/training';
 import { observationSetAt, OBSERVATION_SET_FEATURES, type ScoreReadings } from '@ehr/alerts';
 
 const HOUR = 3_600_000;
@@ -36,7 +37,7 @@ export interface ReplayData {
   split: ReplaySplit;
   model: { name: string; version: string; contentHash: string };
   stays: ReplayStay[];
-  /** Stays left out (the model saw them, or they belong to the other split). */
+  /** Stays left out: the model was trained or tuned on them, or a choice behind it was made on them (its seen patients), or they belong to the other split. */
   excluded: number;
 }
 
@@ -148,10 +149,14 @@ export async function loadReplayData(options: ReplayDataOptions): Promise<Replay
 
 /**
  * The patients to replay. Test: every patient the artifact does not list as seen. Validation:
- * the artifact's own split rebuilt (same data, seed and fractions), and checked: its train and
- * validation patients must be exactly the ones it lists as seen.
+ * the artifact's own split rebuilt and checked against its list of seen patients. A model of
+ * the whole data: its split rebuilt (same data, seed and fractions), its train and validation
+ * patients exactly the ones it lists as seen. A subset model (`--stays`, npm start's default):
+ * its draw redrawn from the whole data (provenance.subset: stays, seed, reference split), its
+ * train and validation patients all listed as seen, its test patients none of them, and its
+ * row counts those the artifact records.
  */
-function choosePatients(model: SeverityModel, patients: readonly string[], patientOf: Uint32Array, y: Uint8Array, split: ReplaySplit, sha256: string | null): Set<number> {
+export function choosePatients(model: SeverityModel, patients: readonly string[], patientOf: Uint32Array, y: Uint8Array, split: ReplaySplit, sha256: string | null): Set<number> {
   const seen = model.artifact.seenPatients;
   if (split === 'test') {
     const unseen = new Set<number>();
@@ -159,10 +164,46 @@ function choosePatients(model: SeverityModel, patients: readonly string[], patie
     if (unseen.size === 0) throw new Error(`the model saw every patient in this data: nothing held out to replay`);
     return unseen;
   }
-  const recorded = model.artifact.provenance?.split;
-  if (!seen || !recorded || model.artifact.provenance?.source !== 'physionet') throw new Error('--split validation needs a PhysioNet model that records its split and seen patients');
-  if (model.artifact.provenance.patients !== patients.length || (sha256 !== null && model.artifact.provenance.sha256 !== null && model.artifact.provenance.sha256 !== sha256)) {
-    throw new Error(`--split validation needs the very data the model was trained on (${model.artifact.provenance.patients} stays, sha256 ${model.artifact.provenance.sha256?.slice(0, 12) ?? '?'}); this has ${patients.length}`);
+  const provenance = model.artifact.provenance;
+  const recorded = provenance?.split;
+  if (!seen || !provenance || !recorded || provenance.source !== 'physionet') throw new Error('--split validation needs a PhysioNet model that records its split and seen patients');
+  const sameFile = sha256 === null || provenance.sha256 === null || provenance.sha256 === sha256;
+  const file = (h: string | null) => `sha256 ${h?.slice(0, 12) ?? '?'}`;
+  const subset = provenance.subset;
+  if (subset) {
+    if (!sameFile || (sha256 !== null && subset.referenceSha256 !== sha256)) {
+      throw new Error(`--split validation needs the data model ${model.version}'s subset was drawn from (${file(subset.referenceSha256)}); this is ${file(sha256)} (${patients.length} stays)`);
+    }
+    const drawn = subsetOfRows({ patientOf, y, patients }, subset);
+    const ids = (k: number) => drawn.stays.filter((_, i) => drawn.part[i] === k);
+    const [train, validation, test] = [ids(0), ids(1), ids(2)];
+    // Any draw inside the reference split agrees with the seen list (it lists the whole split's
+    // training and validation patients): the row counts tell this draw's patients.
+    const rowsOf = new Uint32Array(patients.length);
+    for (const p of patientOf) rowsOf[p]!++;
+    const rows = (ps: readonly number[]) => ps.reduce((n, p) => n + rowsOf[p]!, 0);
+    const agrees =
+      drawn.stays.length === provenance.patients &&
+      rows(drawn.stays) === provenance.rows &&
+      rows(train) === model.artifact.training.rows &&
+      rows(validation) === model.artifact.training.validationRows &&
+      train.length === recorded.train &&
+      validation.length === recorded.validation &&
+      test.length === recorded.test &&
+      [...train, ...validation].every((p) => sawPatient(seen, patients[p]!)) &&
+      test.every((p) => !sawPatient(seen, patients[p]!));
+    if (!agrees) throw new Error(`model ${model.version}'s subset (${subset.stays} stays, seed ${subset.seed}) could not be redrawn from this data (its seen patients or row counts do not match): cannot tell its validation patients`);
+    return new Set(validation);
+  }
+  if (provenance.patients !== patients.length || !sameFile) {
+    const stale = sameFile && provenance.patients < patients.length;
+    if (stale) {
+      throw new Error(
+        `model ${model.version} is a seeded subset of ${provenance.patients} of these ${patients.length} stays that does not record its draw (no provenance.subset: trained before subsets recorded it), ` +
+          'so its validation patients cannot be redrawn: retrain it (npm start retrains the default model in its place), or replay a model of the whole data',
+      );
+    }
+    throw new Error(`--split validation needs the very data the model was trained on (${provenance.patients} stays, ${file(provenance.sha256)}); this has ${patients.length} stays, ${file(sha256)}`);
   }
   const s = splitByPatient(patientOf, y, patients.length, PHYSIONET_SPLIT, recorded.seed);
   const agrees =

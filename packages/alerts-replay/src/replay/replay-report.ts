@@ -6,6 +6,14 @@ import type { ReplayData } from './replay-data.js';
 import type { ReplayCounts, ReplayResult } from './replay.js';
 import type { TuningResult } from './tune.js';
 
+/** What was left out, in words (empty when nothing was). */
+export function excludedNote(data: Pick<ReplayData, 'excluded' | 'split'>): string {
+  if (!data.excluded) return '';
+  return data.split === 'test'
+    ? `${data.excluded} stays the model was trained or tuned on, or that a choice behind it was made on, left out`
+    : `${data.excluded} stays other than the model's validation patients left out: those it was trained on or that a choice behind it was made on, and its test patients`;
+}
+
 export interface CurveSeries {
   name: string;
   color: string;
@@ -97,7 +105,7 @@ tr.chosen{background:#fff5cc}small{color:#5b6570}
 .grid{stroke:#e5e9ee}.frame{fill:none;stroke:#8a949e}.tick,.legend{font-size:11px;fill:#333}.axis{font-size:12px;fill:#333}.plot-title{font-size:13px;font-weight:600}
 </style></head><body>
 <h1>Alert policy replay</h1>
-<p>Model <b>${esc(r.data.model.name)}@${esc(r.data.model.version)}</b> on ${esc(r.data.description)}${r.data.excluded ? ` (${r.data.excluded} stays left out)` : ''}. Outcome: ${esc(r.data.label)}.</p>
+<p>Model <b>${esc(r.data.model.name)}@${esc(r.data.model.version)}</b> on ${esc(r.data.description)}${r.data.excluded ? ` (${esc(excludedNote(r.data))})` : ''}. Outcome: ${esc(r.data.label)}.</p>
 <p>Each policy runs through the alerting service's own state machine, hour by hour (the clock ticks before each hour's score). An alert is <i>in time</i> when it is raised up to 48 h before onset; sensitivity is per stay with the outcome (alerted in time at least once); PPV is alerts in time over all alerts; lead time is from a stay's first in-time alert to onset (median over alerted stays). Removed: alerts the plain threshold (every rise through enter) would have raised that persistence, hysteresis, the re-alert rule and the budget took away, in that order (negative: the part added alerts).${r.data.realDates ? '' : ' The data has no dates (every stay starts at the same instant), so a unit\'s daily budget is not replayed.'} The last column counts overdue-observation alerts (the same for every policy: they follow NEWS2 and the charting, not the model).</p>
 <table><thead><tr><th>policy</th><th>alerts / patient-day</th><th>sensitivity per stay</th><th>PPV</th><th>median lead (h)</th><th>alerts</th><th>threshold only</th><th>− persistence</th><th>− hysteresis</th><th>− re-alert rule</th><th>− budget</th><th>overdue alerts / patient-day</th></tr></thead>
 <tbody>${r.results.map(resultRow).join('\n')}</tbody></table>

@@ -125,6 +125,23 @@ export const FeatureDistributionSchema = Type.Unsafe<FeatureDistribution>(
   Type.Object({ feature: NonEmpty, edges: Type.Array(Type.Number()), proportions: Type.Array(Type.Number()), missingRate: Probability }),
 );
 
+const SplitFractionsSchema = Type.Object({ train: Probability, validation: Probability, test: Probability });
+
+export const ArtifactSubsetSchema = Type.Object({
+  /** Stays asked for (`--stays`); `patients` is how many were drawn (fewer when a part ran out). */
+  stays: Count(1),
+  /** The seed of the draw (`--seed`). */
+  seed: Type.Integer(),
+  /** The subset's shares of the reference split's training, validation and test patients. */
+  fractions: SplitFractionsSchema,
+  /** The seed and fractions of the whole data's split the subset is drawn inside. */
+  referenceSeed: Type.Integer(),
+  referenceFractions: SplitFractionsSchema,
+  /** sha256 of the data the reference split was made on (the file the subset is drawn from). */
+  referenceSha256: Hex64,
+});
+export type ArtifactSubset = Static<typeof ArtifactSubsetSchema>;
+
 export const ArtifactProvenanceSchema = Type.Object({
   /** physionet, meds, synthetic or cohort. */
   source: NonEmpty,
@@ -138,6 +155,12 @@ export const ArtifactProvenanceSchema = Type.Object({
   rows: Count(),
   /** How the patients were split. */
   split: Nullable(Type.Object({ seed: Type.Integer(), train: Count(), validation: Count(), test: Count() })),
+  /**
+   * A seeded subset of the data (`--stays`), drawn inside the data's own reference split: what
+   * redraws it (its patients and their parts) from the file of `referenceSha256`. Absent for the
+   * whole data, and in subset artifacts written before it was recorded.
+   */
+  subset: Type.Optional(ArtifactSubsetSchema),
 });
 export type ArtifactProvenance = Static<typeof ArtifactProvenanceSchema>;
 

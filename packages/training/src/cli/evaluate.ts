@@ -8,7 +8,7 @@ import { evaluateOnData, type DataKind } from '../evaluate-data.js';
 
 const program = createCommand(
   'evaluate',
-  'Scores an existing model on PhysioNet/CinC 2019 data (the packed parquet, a directory of .psv files, or one .psv; label SepsisLabel, every hour scored) or a MEDS parquet such as the MIMIC-IV demo (label: death or ICU transfer within --horizon hours; every feature vector scored), against NEWS2 and qSOFA. Patients the model was trained or tuned on (listed in the artifact) are left out and counted.',
+  'Scores an existing model on PhysioNet/CinC 2019 data (the packed parquet, a directory of .psv files, or one .psv; label SepsisLabel, every hour scored) or a MEDS parquet such as the MIMIC-IV demo (label: death or ICU transfer within --horizon hours; every feature vector scored), against NEWS2 and qSOFA. Patients the model was trained or tuned on, or that a choice behind it was made on (listed in the artifact), are left out and counted.',
 )
   .usage('--model <artifact.json> --data <path> [options]   (npm run evaluate -- …)')
   .option('--model <artifact>', 'the model artifact (.json or .json.gz); required')
