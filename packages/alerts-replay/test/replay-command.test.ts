@@ -94,8 +94,16 @@ describe('npm run alerts:replay', () => {
     const lines: string[] = [];
     const out = join(dir, 'out', 'replay.json');
     const tuned = join(dir, 'out', 'tuned.json');
-    const r = await runReplay({ model, data, policy: 'default', tune: true, writePolicy: tuned, out, horizon: 12, label: 'death-or-icu' }, { write: (l) => lines.push(l), say: () => undefined });
+    const said: string[] = [];
+    const r = await runReplay({ model, data, policy: 'default', tune: true, writePolicy: tuned, out, horizon: 12, label: 'death-or-icu' }, { write: (l) => lines.push(l), say: (l) => said.push(l) });
     expect(r.results.map((x) => x.policy.name)).toEqual(['default', 'news2-ge5', 'news2-ge7']);
+    // The tuned policy names the model its thresholds belong to; the shipped one, replayed on this model, is warned about.
+    const about = JSON.parse(readFileSync(out, 'utf8')).model as { name: string; version: string };
+    expect((await loadPolicy(tuned)).tunedFor).toEqual({ name: about.name, version: about.version });
+    expect(said.filter((l) => l.includes('its probability thresholds are another model'))).toEqual([]);
+    const shipped: string[] = [];
+    await runReplay({ model, data, policy: 'default', writePolicy: join(dir, 'out', 'unused.json'), out: join(dir, 'out', 'shipped.json'), report: 'none', horizon: 12, label: 'death-or-icu' }, { write: () => undefined, say: (l) => shipped.push(l) });
+    expect(shipped).toContainEqual(expect.stringMatching(/^warning: policy default@3 was tuned for severity-rf-physionet@babcd3ef6717; this model is .+: its probability thresholds are another model's/));
     expect(r.tuning!.best.counts.alertsPerPatientDay).toBeLessThanOrEqual(r.tuning!.bound.alertsPerPatientDay + 1e-9);
     expect((await loadPolicy(tuned)).deterioration.enter).toBe(r.policy.deterioration.enter);
     const json = JSON.parse(readFileSync(out, 'utf8'));

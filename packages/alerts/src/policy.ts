@@ -14,6 +14,12 @@ export const AlertPolicy = Type.Object(
     name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' }),
     version: Type.String({ minLength: 1, maxLength: 32 }),
     description: Type.String({ maxLength: 4000 }),
+    tunedFor: Type.Optional(
+      Type.Object(
+        { name: Type.String({ minLength: 1, maxLength: 128 }), version: Type.String({ minLength: 1, maxLength: 64 }) },
+        { additionalProperties: false, description: "the model whose probabilities `enter` and `exit` are (a probability threshold means nothing for another model): alerting warns when scores come from another" },
+      ),
+    ),
     deterioration: Type.Object(
       {
         signal: Type.Union([Type.Literal('probability'), Type.Literal('news2')], { description: "what the thresholds apply to: the model's probability or the NEWS2 total" }),

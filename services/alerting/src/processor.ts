@@ -42,6 +42,27 @@ export function createAlertingProcessor({ bus, logger, metrics, engine, policy, 
     buckets: [30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400],
     registers: [metrics],
   });
+  const otherModel = new Counter({ name: 'ehr_alerting_scores_other_model_total', help: "model scores from another model than the one the policy's probability thresholds were tuned for (policy.tunedFor): their enter and exit mean something else", registers: [metrics] });
+  const warnedModels = new Set<string>();
+  /**
+   * A probability threshold is a probability of one model: scores of another are alerted on
+   * thresholds that mean something else (npm start serves a 3,000-stay default, the shipped
+   * policy was tuned for the full model). Said once per model (a few; the name comes from a
+   * message, so the set is capped), and counted.
+   */
+  function checkModel(score: { mode: string; model: { name: string; version: string } | null }): void {
+    const tuned = policy.tunedFor;
+    if (!tuned || policy.deterioration.signal !== 'probability' || score.mode !== 'model' || !score.model) return;
+    if (score.model.name === tuned.name && score.model.version === tuned.version) return;
+    otherModel.inc();
+    const key = `${score.model.name}@${score.model.version}`;
+    if (warnedModels.has(key) || warnedModels.size >= 16) return;
+    warnedModels.add(key);
+    logger.warn(
+      { policy: `${policy.name}@${policy.version}`, tunedFor: `${tuned.name}@${tuned.version}`, scoredBy: key },
+      'the alert policy\'s probability thresholds were tuned for another model than the one scoring: re-tune it for this model (npm run alerts:replay -- --tune) or serve the model it was tuned for',
+    );
+  }
   const capped = new Counter({ name: 'ehr_alerting_capped_patients_total', help: 'patients without an open alert let go past ALERTING_MAX_PATIENTS (their next score starts afresh)', registers: [metrics] });
   let capWarnedAt = 0;
   let closedTotal = 0;
@@ -151,6 +172,7 @@ export function createAlertingProcessor({ bus, logger, metrics, engine, policy, 
         const counted: { applied: boolean; held: string | null }[] = [];
         try {
           for (const { record, value } of accepted) {
+            checkModel(value.payload);
             const verdict = isolation.verdict(record);
             if (verdict.isolate) {
               letters.push(buildDeadLetter(record, { service: 'alerting', reason: 'processing_error', error: `threw on each of ${verdict.attempts} attempts: ${verdict.error}`, patientId: value.patientId, originalEventId: value.eventId }));

@@ -4,6 +4,7 @@
 import { MemoryBroker, MemoryBus } from '@ehr/bus';
 import { TOPICS } from '@ehr/features';
 import { createLogger } from '@ehr/runtime';
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAlertingService, loadConfig } from '../src/index.js';
 import { fakeClock, MIN, scoreEvent, T0, waitFor } from './fixtures.js';
@@ -61,5 +62,32 @@ describe('acknowledgement metrics', () => {
     expect(sample(text, 'ehr_alerting_alerts_closed_total', { acknowledged: 'true' })).toBe(1);
     expect(sample(text, 'ehr_alerting_alerts_closed_total', { acknowledged: 'false' })).toBe(1);
     expect(sample(text, 'ehr_alerting_time_to_acknowledge_seconds_count', { kind: 'deterioration' })).toBe(1);
+  });
+});
+
+describe('scores from another model than the policy was tuned for', () => {
+  it("warn once per model and are counted: the policy's probability thresholds are another model's", async () => {
+    let logs = '';
+    const captured = createLogger({ service: 'alerting', level: 'warn', destination: new Writable({ write: (c: Buffer, _e, done) => void ((logs += c.toString()), done()) }) });
+    const broker = new MemoryBroker();
+    const service = createAlertingService({ config: loadConfig({ ALERTING_POLICY: 'default', KAFKA_TOPIC_PARTITIONS: '1' }), logger: captured, bus: new MemoryBus({ broker }), now: fakeClock(T0).now, manualClock: true });
+    await service.start();
+    try {
+      expect((await service.app.inject('/policy')).json().tunedFor).toEqual({ name: 'severity-rf-physionet', version: 'babcd3ef6717' });
+      // The fixtures' scores come from test-model@1; NEWS2-only scores (p null) have no model to compare.
+      await new MemoryBus({ broker }).produce(
+        TOPICS.scores,
+        [0, 60, 120].map((minute) => ({ key: 'p1', value: JSON.stringify(scoreEvent({ patient: 'p1', minute, p: 0.01 })) })).concat([{ key: 'p2', value: JSON.stringify(scoreEvent({ patient: 'p2', minute: 0, p: null })) }]),
+      );
+      const text = async () => (await service.app.inject('/metrics')).body;
+      await waitFor(async () => sample(await text(), 'ehr_alerting_scores_total', { outcome: 'applied' }) === 4, 'four scores applied');
+      expect(sample(await text(), 'ehr_alerting_scores_other_model_total')).toBe(3);
+      const warnings = logs.split('\n').filter((l) => l.includes('tuned for another model'));
+      expect(warnings).toHaveLength(1);
+      expect(JSON.parse(warnings[0]!)).toMatchObject({ level: 'warn', tunedFor: 'severity-rf-physionet@babcd3ef6717', scoredBy: 'test-model@1', policy: 'default@3' });
+    } finally {
+      await service.stop();
+      await service.app.close();
+    }
   });
 });

@@ -122,7 +122,8 @@ export async function runReplay(v: ReplayOptions, io: ReplayCommandIo, argv: rea
       else if (done % 20 === 0 || done === total) io.say(`  ${done}/${total} candidates`);
     });
     bar?.stop();
-    policy = { ...tuned.policy, version: `tuned-${data.model.version.slice(0, 12)}` };
+    // Its thresholds are this model's probabilities: alerting warns when another model scores.
+    policy = { ...tuned.policy, version: `tuned-${data.model.version.slice(0, 12)}`, tunedFor: { name: data.model.name, version: data.model.version } };
     tunedPolicy = v.writePolicy;
     await mkdir(dirname(tunedPolicy), { recursive: true });
     await writeFile(tunedPolicy, `${JSON.stringify(policy, null, 2)}\n`);
@@ -130,6 +131,10 @@ export async function runReplay(v: ReplayOptions, io: ReplayCommandIo, argv: rea
     tuning = { ...tuned, policy, description: validation.description };
   }
 
+  const tunedFor = policy.tunedFor;
+  if (tunedFor && policy.deterioration.signal === 'probability' && (tunedFor.name !== data.model.name || tunedFor.version !== data.model.version)) {
+    io.say(`warning: policy ${policy.name}@${policy.version} was tuned for ${tunedFor.name}@${tunedFor.version}; this model is ${data.model.name}@${data.model.version}: its probability thresholds are another model's (--tune for this one)`);
+  }
   io.say(`replaying ${policy.name}, NEWS2 ≥ 5 and NEWS2 ≥ 7 on ${data.stays.length} stays…`);
   const results = [policy, news2Ge5, news2Ge7].map((p) => replayPolicy(data.stays, p, { budget: data.realDates }));
   const curves = curvesFor(data.stays, policy, news2Ge5);
