@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { shippedPolicyFor } from '@ehr/alerting';
 import { createBus, listenService, MemoryBroker, MemoryBus, readyLineOf, type Bus, type Env, type ListeningService } from '@ehr/bus';
 import { TOPICS } from '@ehr/features';
 import { prepareDefaultModel } from '@ehr/init';
@@ -81,6 +82,11 @@ export const EMBEDDED_DEFAULTS: Readonly<Record<string, string>> = Object.freeze
  * Runs every service of the list in one process. Each keeps its own bus client, registry
  * and logger, exactly as it would alone; on the in-memory bus they share one broker.
  */
+/** The shipped alert policy tuned for the served model, when there is one (a policy's thresholds are one model's probabilities). */
+function policyForModel(card: { name: string; version: string } | null): string | null {
+  return card ? shippedPolicyFor(card) : null;
+}
+
 export async function startPipeline({ env, say, logDestination, defaultModel = false, summary, spoolDir }: PipelineOptions): Promise<RunningPipeline> {
   const level = env.LOG_LEVEL || 'warn';
   const base = SERVICES[0].checkConfig({ ...env, PORT: '0' });
@@ -100,8 +106,16 @@ export async function startPipeline({ env, say, logDestination, defaultModel = f
     return topics.map((topic) => ({ stage: manifest.name, topic, groupId: String(config[variable]) }));
   });
 
-  // A one-shot step before any service starts, so scoring loads the model at once.
-  if (defaultModel) await prepareDefaultModel(env, say);
+  // A one-shot step before any service starts, so scoring loads the model at once; alerting
+  // then gets the shipped policy tuned for that model, unless ALERTING_POLICY says otherwise.
+  if (defaultModel) {
+    const ensured = await prepareDefaultModel(env, say);
+    const policy = env.ALERTING_POLICY ? null : policyForModel(ensured.card);
+    if (policy) {
+      env = { ...env, ALERTING_POLICY: policy };
+      say(`alert policy: ${policy} (tuned for model ${ensured.card!.version})`);
+    }
+  }
 
   // What the last stop could not drain goes back on the bus before anything consumes it.
   const resumed: SpoolReport = memoryBroker ? await resumeSpool(memoryBroker, spool, base.KAFKA_TOPIC_PARTITIONS) : { counts: {}, total: 0, path: null };

@@ -24,6 +24,9 @@ describe('npm start default model', () => {
       expect(reproduce).toBeLessThan(lines.findIndex((l) => l.startsWith('producer ready')));
       const model = (await (await fetch(`${pipeline.urls.scoring}/model`)).json()) as { loaded: boolean; trees: number };
       expect(model).toMatchObject({ loaded: true, trees: 100 });
+      // No shipped policy was tuned for a synthetic model: the default stays (and alerting warns).
+      expect(lines.some((l) => l.startsWith('alert policy:'))).toBe(false);
+      expect(await (await fetch(`${pipeline.urls.alerting}/policy`)).json()).toMatchObject({ name: 'default' });
     } finally {
       await pipeline.stop();
     }
@@ -47,6 +50,11 @@ describe('npm start default model', () => {
         expect(lines.join('\n')).toMatch(/default model: trained on real ICU stays found at .*physionet2019_setB_train\.parquet/);
         const model = (await (await fetch(`${pipeline.urls.scoring}/model`)).json()) as { loaded: boolean; realData: boolean; data: { source: string; patients: number }; label: { name: string } };
         expect(model).toMatchObject({ loaded: true, realData: true, data: { source: 'physionet', patients: 3000 }, label: { name: 'SepsisLabel' } });
+        // The shipped policy tuned for this very model alerts on it: a change to training that
+        // moves the default model's version fails here, until its policy is re-tuned.
+        const { version } = (await (await fetch(`${pipeline.urls.scoring}/model`)).json()) as { version: string };
+        expect(lines).toContain(`alert policy: default-3000 (tuned for model ${version})`);
+        expect(await (await fetch(`${pipeline.urls.alerting}/policy`)).json()).toMatchObject({ name: 'default-3000', tunedFor: { name: 'severity-rf-physionet', version } });
       } finally {
         await pipeline.stop();
       }

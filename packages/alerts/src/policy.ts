@@ -117,7 +117,7 @@ export function validatePolicy(value: unknown, label = 'policy'): AlertPolicy {
 }
 
 /** The policies shipped with this package (JSON files in policies/). */
-export const SHIPPED_POLICIES = ['default', 'news2-ge5', 'news2-ge7'] as const;
+export const SHIPPED_POLICIES = ['default', 'default-3000', 'news2-ge5', 'news2-ge7'] as const;
 export type ShippedPolicy = (typeof SHIPPED_POLICIES)[number];
 
 export const isShippedPolicy = (name: string): name is ShippedPolicy => SHIPPED_POLICIES.some((p) => p === name);
@@ -125,7 +125,19 @@ export const isShippedPolicy = (name: string): name is ShippedPolicy => SHIPPED_
 /** Where a shipped policy's file is (beside src/ and dist/ alike). */
 export const shippedPolicyPath = (name: ShippedPolicy): string => fileURLToPath(new URL(`../policies/${name}.json`, import.meta.url));
 
-/** A policy file, or a shipped policy by name ('default', 'news2-ge5', 'news2-ge7'). */
+/**
+ * The shipped policy tuned for this model (its `tunedFor`), if one is: `npm start` serves a
+ * 3,000-stay default model, and `default`'s thresholds are the full model's probabilities.
+ */
+export function shippedPolicyFor(model: { name: string; version: string }): ShippedPolicy | null {
+  for (const name of SHIPPED_POLICIES) {
+    const tuned = loadPolicySync(name).tunedFor;
+    if (tuned && tuned.name === model.name && tuned.version === model.version) return name;
+  }
+  return null;
+}
+
+/** A policy file, or a shipped policy by name ('default', 'default-3000', 'news2-ge5', 'news2-ge7'). */
 export async function loadPolicy(pathOrName: string): Promise<AlertPolicy> {
   const path = isShippedPolicy(pathOrName) ? shippedPolicyPath(pathOrName) : pathOrName;
   let text: string;

@@ -12,7 +12,7 @@ export const AlertingEnv = Type.Composite([
     ALERTING_POLICY: Type.String({
       minLength: 1,
       default: 'default',
-      description: 'alert policy: a JSON file (relative to the working directory) or a shipped policy by name (default, news2-ge5, news2-ge7)',
+      description: 'alert policy: a JSON file (relative to the working directory) or a shipped policy by name (default, default-3000, news2-ge5, news2-ge7); unset under npm start, the shipped policy tuned for the model it serves, if any',
     }),
     ALERTING_TICK_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000, description: 'how often the clock checks escalations, overdue observations and patients who left' }),
     ALERTING_RESTORE_TIMEOUT_MS: Type.Integer({ minimum: 1_000, default: 120_000, description: 'deadline for reading the alert state changelog at start' }),

@@ -22,6 +22,9 @@ export interface AlertingServiceDeps {
   manualClock?: boolean;
 }
 
+/** Which shipped policy was tuned for a model (npm start picks it for the model it serves), or null. */
+export { shippedPolicyFor } from '@ehr/alerts';
+
 /** A shipped policy's name, or a file relative to the working directory. */
 export function policyFrom(setting: string, cwd: string): AlertPolicy {
   return loadPolicySync(isShippedPolicy(setting) || isAbsolute(setting) ? setting : resolve(cwd, setting));
