@@ -92,7 +92,7 @@ export function splitCaveat(data: Pick<HourlyDataset, 'reference' | 'source'>, f
   const reference = isReferenceData(data.source.sha256);
   if (data.reference) {
     return reference
-      ? ` (test patients of the full data's seed-${data.reference.seed} split too, so no choice behind this model was made on them)`
+      ? ` (test patients of the full data's seed-${data.reference.seed} split too, so no choice behind this model was made on them; those patients' figures had been read before, for earlier models: @ehr/training README, "a second look at the test split")`
       : ` (test patients of this data's own seed-${data.reference.seed} split too; ${THE_CHOICES} were chosen on ${PHYSIONET_REFERENCE_DATA.name}, not on this data)`;
   }
   if (!reference || isReferenceSplit(fractions, seed)) return '';
