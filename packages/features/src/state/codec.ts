@@ -75,7 +75,7 @@ export function encodeState(state: PatientState, meta: Record<string, number> = 
       notes: state.notes.map((n) => ({ ...n, avgWordLength: num(n.avgWordLength) as number })),
       first: [b64(state.first.times), b64(state.first.values)],
       // Only when there are any, so a state without FHIR versions encodes to the same bytes as before.
-      versions: state.versions.size > 0 ? [...state.versions].map(([key, r]) => [key, r.at, r.hash, r.signal, r.time, r.value, r.vital ? 1 : 0]) : undefined,
+      versions: state.versions && state.versions.size > 0 ? [...state.versions].map(([key, r]) => [key, r.at, r.hash, r.signal, r.time, r.value, r.vital ? 1 : 0]) : undefined,
     },
   };
   return JSON.stringify(encoded);
@@ -137,7 +137,7 @@ export function decodeState(text: string | Buffer): { state: PatientState; meta:
       const [key, at, hash, signal, time, value, vital] = entry as number[];
       if (!Number.isInteger(signal) || signal! < 0 || signal! >= SIGNALS.length) throw new Error(`patient state: unknown signal index ${signal} in a result version`);
       checkRestoredTimes(Float64Array.of(time!), 'a result version');
-      state.versions.set(key!, { at: at!, hash: hash!, signal: signal!, time: time!, value: value!, vital: vital === 1 });
+      (state.versions ??= new Map()).set(key!, { at: at!, hash: hash!, signal: signal!, time: time!, value: value!, vital: vital === 1 });
     }
   }
   return { state, meta: typeof e.meta === 'object' && e.meta !== null ? e.meta : {} };

@@ -112,8 +112,8 @@ export interface PatientState {
    * changes during the stay are measured against.
    */
   first: StayBaseline;
-  /** Standing versions of results, by the id hash of `payload.result.id` (a Map: the key comes from a message). */
-  versions: Map<number, ResultRecord>;
+  /** Standing versions of results, by the id hash of `payload.result.id` (a Map: the key comes from a message); null until the first (most patients have none: no Map each). */
+  versions: Map<number, ResultRecord> | null;
 }
 
 /**
@@ -194,7 +194,7 @@ export function createPatientState(patientId: string): PatientState {
     stayCounts: { vitals: 0, labs: 0 },
     firstTime: Infinity,
     first: emptyBaseline(),
-    versions: new Map(),
+    versions: null,
   };
 }
 
@@ -207,7 +207,7 @@ export function clonePatientState(s: PatientState): PatientState {
     stayCounts: { ...s.stayCounts },
     first: { times: s.first.times.slice(), values: s.first.values.slice() },
     // Records are replaced, never changed: a shallow copy of the map is enough.
-    versions: new Map(s.versions),
+    versions: s.versions && new Map(s.versions),
   };
 }
 
@@ -336,12 +336,12 @@ function retract(state: PatientState, i: number, time: number, value: number, ta
  * Either order ends with the same state. Returns whether the reading enters the picture.
  */
 function standsOver(state: PatientState, key: number, version: ResultRecord): boolean {
-  const standing = state.versions.get(key);
+  const standing = state.versions?.get(key);
   if (standing !== undefined) {
     if (!(version.at > standing.at || (version.at === standing.at && version.hash > standing.hash))) return false;
     removeReading(state, standing.signal, standing.time, standing.value, standing.vital);
   }
-  state.versions.set(key, version);
+  (state.versions ??= new Map()).set(key, version);
   return true;
 }
 
@@ -387,10 +387,14 @@ function prune(state: PatientState, options: StateOptions): void {
     ledger.dropFirst(drop);
   }
   // A version older than retention could only be followed by a late event (dead-lettered).
-  for (const [key, r] of state.versions) if (r.time < cutoff) state.versions.delete(key);
-  if (state.versions.size > maxIds) {
-    const oldest = [...state.versions].sort((a, b) => a[1].time - b[1].time).slice(0, state.versions.size - maxIds);
-    for (const [key] of oldest) state.versions.delete(key);
+  const { versions } = state;
+  if (versions) {
+    for (const [key, r] of versions) if (r.time < cutoff) versions.delete(key);
+    if (versions.size > maxIds) {
+      const oldest = [...versions].sort((a, b) => a[1].time - b[1].time).slice(0, versions.size - maxIds);
+      for (const [key] of oldest) versions.delete(key);
+    }
+    if (versions.size === 0) state.versions = null;
   }
   let drop = 0;
   while (drop < state.notes.length - 1 && state.notes[drop]!.time < cutoff) drop++;
@@ -461,7 +465,7 @@ export function closeStay(state: PatientState, dischargedAt: number): void {
   state.spo2Scale = null;
   state.stayCounts = { vitals: 0, labs: 0 };
   state.first = emptyBaseline();
-  state.versions = new Map();
+  state.versions = null;
 }
 
 /**
@@ -481,7 +485,7 @@ export function reopen(state: PatientState): PatientState {
 
 /** Approximate bytes held by one patient's state (typed arrays, notes, fixed overhead). */
 export function stateBytes(state: PatientState): number {
-  let bytes = 400 + 16 * state.first.times.length + state.ledger.bytes + state.notes.length * 120 + state.versions.size * 120;
+  let bytes = 400 + 16 * state.first.times.length + state.ledger.bytes + state.notes.length * 120 + (state.versions?.size ?? 0) * 120;
   for (const s of state.series) if (s) bytes += s.bytes + 64;
   return bytes;
 }
