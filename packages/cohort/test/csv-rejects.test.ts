@@ -129,3 +129,20 @@ describe('a row whose values are not a valid event', () => {
     expect(rejected).toEqual([expect.objectContaining({ file: join(dir, 'patients.csv'), line: 3, kind: 'invalid', patientId: 'p2', reason: expect.stringMatching(/^course: /) })]);
   });
 });
+
+describe('a file of unreadable rows', () => {
+  it('hands over thousands of bad rows in order, and fails naming the line once more than MAX_PENDING_REJECTIONS come with no good row between (they get no backpressure)', async () => {
+    const { MAX_PENDING_REJECTIONS } = await import('../src/csv/read.js');
+    // 3,000 bad rows among good ones: every one handed over, the good ones read.
+    const mixed: Record<number, string> = {};
+    for (let i = 0; i < 3000; i++) mixed[2 + 2 * i] = `${vitalRow(2 * i)},extra`;
+    const r = await readAllEvents(cohortDir(6000, mixed).dir);
+    expect(r.rejected).toHaveLength(3000);
+    expect(r.ids).toHaveLength(3000);
+    // A run of bad rows past the bound: the read fails, naming the file and the line.
+    const run: Record<number, string> = {};
+    for (let i = 0; i <= MAX_PENDING_REJECTIONS; i++) run[2 + i] = `${vitalRow(i)},extra`;
+    const { dir, path } = cohortDir(MAX_PENDING_REJECTIONS + 10, run);
+    await expect(readAllEvents(dir)).rejects.toThrow(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${MAX_PENDING_REJECTIONS + 2}: more than ${MAX_PENDING_REJECTIONS} rows in a row`));
+  }, 60_000);
+});

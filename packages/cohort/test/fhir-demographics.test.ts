@@ -1,4 +1,4 @@
-import { DEFAULT_ENGINE_OPTIONS, processEvent, SIGNAL_INDEX, validateRawEvent, type PatientState } from '@ehr/features';
+import { DEFAULT_ENGINE_OPTIONS, processEvent, SIGNAL_INDEX, validateRawEvent, type PatientState, type RawEvent } from '@ehr/features';
 import { describe, expect, it } from 'vitest';
 import { LOINC_SIGNALS, mapBundle, mapObservation } from '../src/index.js';
 
@@ -56,6 +56,26 @@ describe('FHIR: the PhysioNet variables by LOINC', () => {
       for (const e of order) processEvent(store, e, options);
       expect(store.get(final.patientId)!.series[SIGNAL_INDEX.potassium]!.values).toEqual([4.1]);
     }
+  });
+
+  it("versions back to an earlier value, and a withdrawal of the latest, hold in every order of arrival (a 503's retry reorders them)", () => {
+    const k = (status: string, value: number, lastUpdated: string) => mapObservation(observation('2823-3', value, 'mmol/L', { id: 'k-9', status, meta: { lastUpdated } })).events[0]!;
+    const permutations = <T,>(xs: T[]): T[][] => (xs.length <= 1 ? [xs] : xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((rest) => [x, ...rest])));
+    const options = { ...DEFAULT_ENGINE_OPTIONS, triggers: new Set<never>() };
+    const potassium = (order: RawEvent[]) => {
+      const store = new Map<string, PatientState>();
+      const kinds = order.map((e) => processEvent(store, e, options).kind);
+      return { values: [...(store.get(order[0]!.patientId)!.series[SIGNAL_INDEX.potassium]?.values ?? [])], kinds };
+    };
+    // 6.5, then 4.1, then corrected back to 6.5: the third is a version of its own, not a duplicate of the first.
+    const back = [k('preliminary', 6.5, '2026-01-05T10:05:00Z'), k('final', 4.1, '2026-01-05T10:30:00Z'), k('corrected', 6.5, '2026-01-05T13:00:00Z')];
+    expect(new Set(back.map((e) => e.eventId)).size).toBe(3);
+    for (const order of permutations(back)) expect(potassium(order)).toEqual({ values: [6.5], kinds: ['featurized', 'featurized', 'featurized'] });
+    // Withdrawn after a correction: nothing of the result is left, in all six orders.
+    const withdrawn = [k('preliminary', 6.8, '2026-01-05T10:05:00Z'), k('corrected', 4.1, '2026-01-05T11:00:00Z'), k('entered-in-error', 4.1, '2026-01-05T12:00:00Z')];
+    for (const order of permutations(withdrawn)) expect(potassium(order).values).toEqual([]);
+    // A retry of one version (its stated time the same) is still one event.
+    expect(k('final', 4.1, '2026-01-05T10:30:00Z').eventId).toBe(back[1]!.eventId);
   });
 
   it('a version re-dated with the same value is a new reading that moves it, not a duplicate dropped after a 202', () => {

@@ -163,8 +163,11 @@ describe('the per-patient reducer', () => {
     const before = [admission('p11', 0), other];
     const orders = [
       [preliminary, final, amended],
-      [amended, final, preliminary],
+      [preliminary, amended, final],
+      [final, preliminary, amended],
       [final, amended, preliminary],
+      [amended, preliminary, final],
+      [amended, final, preliminary],
     ];
     const runs = orders.map((o) => run([...before, ...o]));
     for (const r of runs) {
@@ -180,15 +183,52 @@ describe('the per-patient reducer', () => {
     const unversioned = run([...before, lab('p11', 'potassium', 6.5, 2, { id: 'k-pre' }), lab('p11', 'potassium', 4.0, 2, { id: 'k-amended' })]);
     expect(unversioned.store.get('p11')!.series[SIGNAL_INDEX.potassium]!.values).toHaveLength(3);
     const picture = (s: PatientState) => ({ series: s.series, ledger: s.ledger, first: s.first, counts: s.stayCounts, versions: s.versions });
-    expect(picture(runs[1]!.store.get('p11')!)).toEqual(picture(runs[0]!.store.get('p11')!));
-    expect(picture(runs[2]!.store.get('p11')!)).toEqual(picture(runs[0]!.store.get('p11')!));
+    for (const r of runs) expect(picture(r.store.get('p11')!)).toEqual(picture(runs[0]!.store.get('p11')!));
     // A copy of any version is a duplicate; the standing version survives the changelog.
-    expect(processEvent(runs[1]!.store, preliminary, options).kind).toBe('duplicate');
+    expect(processEvent(runs[5]!.store, preliminary, options).kind).toBe('duplicate');
     const restored = decodeState(encodeState(runs[0]!.store.get('p11')!)).state;
     expect(restored.versions).toEqual(runs[0]!.store.get('p11')!.versions);
     const again = new Map([['p11', restored]]);
     processEvent(again, version('k-corrected', 4.2, '2150-01-01T10:00:00Z'), options);
     expect(again.get('p11')!.series[SIGNAL_INDEX.potassium]!.values).toEqual([4.4, 4.2]);
+  });
+
+  it('a withdrawal of a versioned result (entered in error) is its latest version: in all six orders nothing of it is left, and no other reading is taken', () => {
+    const version = (id: string, value: number, at: string, withdraws = false): RawEvent => {
+      const e = lab('p12', 'potassium', value, 2, { id });
+      return { ...e, payload: { ...e.payload, ...(withdraws ? { retracts: 'k-x' } : {}), result: { id: 'K-result-2', at } } } as RawEvent;
+    };
+    const preliminary = version('k2-pre', 6.8, '2150-01-01T03:00:00Z');
+    const corrected = version('k2-cor', 4.1, '2150-01-01T04:00:00Z');
+    const withdrawal = version('k2-eie', 4.1, '2150-01-01T05:00:00Z', true);
+    const orders = [
+      [preliminary, corrected, withdrawal],
+      [preliminary, withdrawal, corrected],
+      [corrected, preliminary, withdrawal],
+      [corrected, withdrawal, preliminary],
+      [withdrawal, preliminary, corrected],
+      [withdrawal, corrected, preliminary],
+    ];
+    const pictures = orders.map((o) => {
+      const state = run([admission('p12', 0), ...o]).store.get('p12')!;
+      expect(state.series[SIGNAL_INDEX.potassium]?.values ?? []).toEqual([]);
+      expect(state.stayCounts.labs).toBe(0);
+      return { potassium: [...(state.series[SIGNAL_INDEX.potassium]?.values ?? [])], first: firstValue(state, SIGNAL_INDEX.potassium), counts: state.stayCounts, versions: state.versions };
+    });
+    for (const p of pictures) expect(p).toEqual(pictures[0]);
+    // Another result of equal value is not taken when a later version follows a withdrawal.
+    const other = lab('p12', 'potassium', 5.0, 2, { id: 'k-other' });
+    const v1 = version('k3-1', 5.0, '2150-01-01T03:00:00Z');
+    const eie = version('k3-eie', 5.0, '2150-01-01T04:00:00Z', true);
+    const v3 = version('k3-3', 4.0, '2150-01-01T05:00:00Z');
+    const keyed = (e: RawEvent) => ({ ...e, payload: { ...e.payload, result: { ...(e.payload as { result: { at: string } }).result, id: 'K-result-3' } } }) as RawEvent;
+    const state = run([admission('p12', 0), other, keyed(v1), keyed(eie), keyed(v3)]).store.get('p12')!;
+    expect(state.series[SIGNAL_INDEX.potassium]!.values).toEqual([4.0, 5.0]);
+    expect(state.stayCounts.labs).toBe(2);
+    // The withdrawal survives the changelog: a version older than it still cannot come back.
+    const restored = new Map([['p12', decodeState(encodeState(run([admission('p12', 0), withdrawal]).store.get('p12')!)).state]]);
+    processEvent(restored, corrected, options);
+    expect(restored.get('p12')!.series[SIGNAL_INDEX.potassium]?.values ?? []).toEqual([]);
   });
 
   it('a withdrawn baseline gives way to the earliest reading still held', () => {

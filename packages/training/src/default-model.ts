@@ -108,6 +108,12 @@ export async function ensureDefaultModel(options: EnsureDefaultModelOptions): Pr
     } catch {
       card = null; // the scoring service reports an unreadable artifact itself
     }
+    // An old-style subset is replaced only by its like: without the data to retrain on, a
+    // synthetic model in its place would be worse than the real one it replaces. Kept, saying why.
+    if (card !== null && stale !== null && card.featureSchemaVersion === FEATURE_SET_VERSION && !(options.args === undefined && options.realData === true && findPhysioNetData(env, options.root ?? process.cwd()))) {
+      say(`the model at ${path} (${card.version}) ${stale}; kept: no PhysioNet data to retrain it on (PHYSIONET_PATH unset or missing)`);
+      stale = null;
+    }
     if (card === null || (card.featureSchemaVersion === FEATURE_SET_VERSION && stale === null)) {
       const source = card?.data.source ?? 'unknown';
       return { path, trained: false, source: 'existing', label: labelOf(card), reason: `existing model at ${path} (data: ${card ? card.data.description : source})`, card };

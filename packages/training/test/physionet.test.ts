@@ -260,6 +260,12 @@ describe('training and evaluating on PhysioNet-format data (120 generated stays)
     const { subset: _s, ...unrecorded } = provenance!;
     const old = sealArtifact({ ...content, provenance: { ...unrecorded, description: 'PhysioNet/CinC 2019 training set B (120 .psv files), 3000 stays (seeded subset, seed 1)' } }, createdAt);
     await saveModelArtifact(path, old);
+    // Without the data to retrain on it is kept, saying why: a synthetic model would be worse.
+    const kept: string[] = [];
+    const keep = await ensureDefaultModel({ path, say: (l) => kept.push(l), env: { PHYSIONET_PATH: join(dir, 'nowhere') }, realData: true, fallbackArgs: SMALL_ARGS, root: dir });
+    expect(keep).toMatchObject({ trained: false, source: 'existing' });
+    expect(kept).toEqual([expect.stringMatching(/; kept: no PhysioNet data to retrain it on/)]);
+    expect((await readModelArtifact(path)).contentHash).toBe(old.contentHash);
     const replaced: string[] = [];
     const again = await ensureDefaultModel({ path, say: (l) => replaced.push(l), env: { PHYSIONET_PATH: data, SOURCE_DATE_EPOCH: '1767225600' }, realData: true, root: dir });
     expect(again).toMatchObject({ trained: true, source: 'physionet' });

@@ -211,13 +211,16 @@ export function buildApp(deps: ScoringAppDeps): FastifyInstance {
           tags: ['scoring'],
           body: ScoreRequest,
           security: [{ bearer: [] }],
-          response: problemResponses({ 422: 'the features cannot be scored: unknown names (`unknown`), a feature set mismatch (`issues`), a NEWS2 total or part out of its range, a total that is not the sum of its parts, or NEWS2 features that disagree with the vital signs given (`issues`), or events that featurize to nothing; an event or `asOf` dated ahead of the clock (`future-event`)', 400: 'a body that is not one of the three forms, or an `asOf` that is not an event time (`invalid-as-of`)' }),
+          response: problemResponses({ 422: 'the features cannot be scored: unknown names (`unknown`), a feature set mismatch (`issues`), a NEWS2 total or part out of its range, a total that is not the sum of its parts, or NEWS2 features that disagree with the vital signs given (`issues`), or events that featurize to nothing; an event, `asOf` or feature vector dated ahead of the clock (`future-event`)', 400: 'a body that is not one of the three forms, or an `asOf` that is not an event time (`invalid-as-of`)' }),
         },
       },
       async (request, reply) => {
         const body = request.body as FeatureVector | { features: Record<string, number | null>; asOf?: string } | { events: unknown[] };
         let vector: FeatureVector;
         if ('schema' in body) {
+          // Dated ahead of the clock: what the feature service would never emit.
+          const ahead = futureEventProblem(body.payload.asOf, now().getTime(), DEFAULT_MAX_FUTURE_SKEW_SECONDS * 1000) ?? futureEventProblem(body.occurredAt, now().getTime(), DEFAULT_MAX_FUTURE_SKEW_SECONDS * 1000);
+          if (ahead) return sendProblem(reply, 422, { type: 'future-event', title: 'The feature vector is dated in the future', detail: ahead.error, issues: ahead.issues });
           // A name the model does not know would be scored as if it were missing: refuse, naming it.
           const mismatch = featureSetMismatch(body, deps.models.current?.featureSchemaVersion ?? FEATURE_SET_VERSION, { complete: false });
           if (mismatch) return sendProblem(reply, 422, { type: 'feature-set-mismatch', title: 'The feature vector does not match the served feature set', detail: mismatch.error, issues: mismatch.issues });

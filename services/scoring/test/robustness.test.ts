@@ -185,6 +185,12 @@ describe('scoring: refuses what it cannot score correctly', () => {
     const future = await score({ events: [event(now), event('2099-01-01T00:00:00Z')] });
     expect([future.statusCode, future.json().type, future.json().detail]).toEqual([422, 'tag:ehr-pipeline,2026:problem:future-event', expect.stringContaining('events[1]: occurredAt 2099-01-01T00:00:00Z')]);
     expect((await score({ events: [event(now)] })).statusCode).toBe(200);
+    // The feature_vector form too.
+    const vector = vectorEvent('P-9', syntheticFeatures(2, true));
+    const dated = { ...vector, occurredAt: '2099-01-01T00:00:00Z', payload: { ...vector.payload, asOf: '2099-01-01T00:00:00Z' } };
+    const refused = await score(dated);
+    expect([refused.statusCode, refused.json().type]).toEqual([422, 'tag:ehr-pipeline,2026:problem:future-event']);
+    expect((await score(vector)).statusCode).toBe(200);
   });
 
   it('refuses a vector whose NEWS2 parts its own vital signs contradict (on the bus and in POST /score\'s feature_vector form), and scores the consistent one', async () => {

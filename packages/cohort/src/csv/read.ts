@@ -74,6 +74,8 @@ export const MAX_REJECTION_REASON_CHARS = 1000;
  * naming the line, since csv-parse cannot go on reading rows after it.
  */
 export const MAX_ROW_BYTES = 8 * 1024 * 1024;
+/** Most unreadable rows held between two good ones (each at most a few KiB: MAX_REJECTED_ROW_CHARS). */
+export const MAX_PENDING_REJECTIONS = 10_000;
 
 const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 /** A record's text as written: without the blank lines before it or the line break that ends it. */
@@ -106,14 +108,27 @@ type Item = { row: Row; line: number; endLine: number; raw: string; rejected?: n
  * over MAX_ROW_BYTES) the file fails naming the line.
  */
 async function* rows(path: string): AsyncGenerator<Item> {
-  const skipped: CohortRowRejection[] = [];
+  // Rejections wait here for the next good row (csv-parse hands rows over, not skips), read
+  // from `head` (shift() is O(n) per call: quadratic on a file of bad rows). Bounded: rows
+  // skipped with no good row between them get no backpressure from the reader, so past
+  // MAX_PENDING_REJECTIONS the file is not a cohort file and fails, naming where.
+  let skipped: CohortRowRejection[] = [];
+  let head = 0;
+  const take = (): CohortRowRejection => {
+    const r = skipped[head++]!;
+    if (head === skipped.length) {
+      skipped = [];
+      head = 0;
+    }
+    return r;
+  };
   const onSkip = (err: CsvError | undefined, raw: string | undefined): undefined => {
     if (!err) return;
     const end = typeof err.lines === 'number' ? err.lines : 0;
     const text = raw ?? '';
     const line = startLine(end, text);
     // One record can be skipped for several errors (a bad closing quote, then its length): one rejection, with the first reason.
-    const last = skipped.at(-1);
+    const last = skipped.length > head ? skipped.at(-1) : undefined;
     const earlier = last?.line === line ? last : undefined;
     if (err.code === 'CSV_QUOTE_NOT_CLOSED') {
       const because = earlier ? `${earlier.reason}; ` : '';
@@ -122,6 +137,7 @@ async function* rows(path: string): AsyncGenerator<Item> {
     if (err.code === 'CSV_MAX_RECORD_SIZE') throw new CohortFormatError(path, line, `a row of more than ${MAX_ROW_BYTES} bytes: the rest of the file cannot be read as rows`);
     const r = rejection(path, line, Math.max(end, earlier?.endLine ?? 0), 'unparseable', earlier?.reason ?? err.message, text);
     if (earlier) skipped[skipped.length - 1] = r;
+    else if (skipped.length - head >= MAX_PENDING_REJECTIONS) throw new CohortFormatError(path, line, `more than ${MAX_PENDING_REJECTIONS} rows in a row that are not rows of the header's columns: not read further`);
     else skipped.push(r);
   };
   const parser = parse({
@@ -139,7 +155,7 @@ async function* rows(path: string): AsyncGenerator<Item> {
   try {
     for await (const { record, info, raw } of parser as AsyncIterable<{ record: Row; info: { lines: number }; raw: string }>) {
       const line = startLine(info.lines, raw);
-      while (skipped.length > 0 && skipped[0]!.line < line) yield { rejected: skipped.shift()! };
+      while (skipped.length > head && skipped[head]!.line < line) yield { rejected: take() };
       yield { row: record, line, endLine: info.lines, raw };
     }
   } catch (err) {
@@ -148,7 +164,7 @@ async function* rows(path: string): AsyncGenerator<Item> {
     if (typeof e.lines === 'number') throw new CohortFormatError(path, e.lines, clip(String(e.message), MAX_REJECTION_REASON_CHARS));
     throw err;
   }
-  while (skipped.length > 0) yield { rejected: skipped.shift()! };
+  while (skipped.length > head) yield { rejected: take() };
 }
 
 type OnRejected = ReadCohortOptions['onRejectedRow'];

@@ -59,14 +59,14 @@ function parseEffective(value: unknown, expression: string, issues: FhirIssue[])
  * instants), else when it was received. One that is not an instant is not guessed at: a
  * warning, and the next in line.
  */
-function versionTime(resource: Record<string, unknown>, path: string, receivedAt: string, issues: FhirIssue[]): string {
+function versionTime(resource: Record<string, unknown>, path: string, receivedAt: string, issues: FhirIssue[]): { at: string; stated: boolean } {
   const meta = isObject(resource.meta) ? resource.meta : {};
   for (const [value, expression] of [[meta.lastUpdated, `${path}.meta.lastUpdated`], [resource.issued, `${path}.issued`]] as const) {
     if (value === undefined) continue;
-    if (typeof value === 'string' && INSTANT.test(value) && realDay(value) && !Number.isNaN(Date.parse(value))) return iso(Date.parse(value));
+    if (typeof value === 'string' && INSTANT.test(value) && realDay(value) && !Number.isNaN(Date.parse(value))) return { at: iso(Date.parse(value)), stated: true };
     issues.push({ severity: 'warning', code: 'value', expression, diagnostics: `not a FHIR instant (${JSON.stringify(value).slice(0, 80)}): not used to order this result's versions` });
   }
-  return receivedAt;
+  return { at: receivedAt, stated: false };
 }
 
 /**
@@ -251,19 +251,26 @@ export function mapObservation(resource: unknown, options: MapObservationOptions
   // Every version of a result (by its id) names the result and when the version was made: the
   // feature service keeps the latest version's value and takes an earlier one's out of the
   // patient's picture, in whatever order they come. Without an id, no version can be matched.
-  const version = typeof resource.id === 'string' && !withdrawn ? versionTime(resource, path, receivedAt, issues) : null;
+  // A withdrawal (entered-in-error) is a version too: the latest, with no reading, so that no
+  // earlier version comes back whatever order they arrive in.
+  const version = typeof resource.id === 'string' ? versionTime(resource, path, receivedAt, issues) : null;
   if (version !== null && (status === 'amended' || status === 'corrected')) {
-    issues.push({ severity: 'information', code: 'informational', expression: `${path}.status`, diagnostics: `status ${status}: replaces the value of an earlier version of this id (dated ${version}) in the patient's picture; an unchanged value is the same event` });
+    issues.push({ severity: 'information', code: 'informational', expression: `${path}.status`, diagnostics: `status ${status}: replaces the value of an earlier version of this id (dated ${version.at}) in the patient's picture; an unchanged value is the same event` });
   }
   const events: RawEvent[] = measured.map((m) => {
     // The time is part of the reading: a version re-dated (the same value, charted at the wrong
     // time first) is a new reading, not a duplicate the feature service would drop after a 202.
     const reading = deterministicId('fhir', patientId!, identity, m.part, String(m.value.value), m.value.unit, iso(effective!));
+    // So is the version's own time when the resource states it: a correction back to an earlier
+    // version's value (6.5 → 4.1 → 6.5) is a new version, not a duplicate of the first. A retry
+    // of one version states the same time, so it stays one event. (Without a stated time the
+    // receipt orders the versions but cannot be in the id: a retry would be a new event.)
+    const id = version?.stated ? deterministicId('fhir', reading, 'version', version.at) : reading;
     const withdrawal = withdrawn ? { retracts: reading } : {};
-    const result = version !== null ? { result: { id: deterministicId('fhir-result', patientId!, identity, m.part), at: version } } : {};
+    const result = version !== null ? { result: { id: deterministicId('fhir-result', patientId!, identity, m.part), at: version.at } } : {};
     const envelope = {
       schemaVersion: 1 as const,
-      eventId: withdrawn ? deterministicId('fhir-withdrawal', reading) : reading,
+      eventId: withdrawn ? deterministicId('fhir-withdrawal', id) : id,
       patientId: patientId!,
       encounterId,
       occurredAt: iso(effective!),

@@ -48,7 +48,7 @@ interface Encoded {
     notes: PatientState['notes'];
     /** The stay's first values [times, values]; absent in states written before feature set 2.1.0. */
     first?: [string, string];
-    /** Standing result versions: [result id hash, version time, event id hash, signal index, event time, value, 1 = vital]; absent before they existed. */
+    /** Standing result versions: [result id hash, version time, event id hash, signal index, event time, value, flags (1 vital, 2 withdrawn)]; absent before they existed. */
     versions?: [number, number, number, number, number, number, number][];
   };
 }
@@ -75,7 +75,7 @@ export function encodeState(state: PatientState, meta: Record<string, number> = 
       notes: state.notes.map((n) => ({ ...n, avgWordLength: num(n.avgWordLength) as number })),
       first: [b64(state.first.times), b64(state.first.values)],
       // Only when there are any, so a state without FHIR versions encodes to the same bytes as before.
-      versions: state.versions && state.versions.size > 0 ? [...state.versions].map(([key, r]) => [key, r.at, r.hash, r.signal, r.time, r.value, r.vital ? 1 : 0]) : undefined,
+      versions: state.versions && state.versions.size > 0 ? [...state.versions].map(([key, r]) => [key, r.at, r.hash, r.signal, r.time, r.value, (r.vital ? 1 : 0) | (r.withdrawn ? 2 : 0)]) : undefined,
     },
   };
   return JSON.stringify(encoded);
@@ -134,10 +134,11 @@ export function decodeState(text: string | Buffer): { state: PatientState; meta:
     if (!Array.isArray(s.versions)) throw new Error('patient state: versions must be an array');
     for (const entry of s.versions as unknown[]) {
       if (!Array.isArray(entry) || entry.length !== 7 || !entry.every((x) => typeof x === 'number' && Number.isFinite(x))) throw new Error('patient state: a result version is not seven finite numbers');
-      const [key, at, hash, signal, time, value, vital] = entry as number[];
+      const [key, at, hash, signal, time, value, flags] = entry as number[];
+      if (!Number.isInteger(flags) || flags! < 0 || flags! > 3) throw new Error(`patient state: result version flags ${flags} are not 0 to 3`);
       if (!Number.isInteger(signal) || signal! < 0 || signal! >= SIGNALS.length) throw new Error(`patient state: unknown signal index ${signal} in a result version`);
       checkRestoredTimes(Float64Array.of(time!), 'a result version');
-      (state.versions ??= new Map()).set(key!, { at: at!, hash: hash!, signal: signal!, time: time!, value: value!, vital: vital === 1 });
+      (state.versions ??= new Map()).set(key!, { at: at!, hash: hash!, signal: signal!, time: time!, value: value!, vital: (flags! & 1) === 1, withdrawn: (flags! & 2) === 2 });
     }
   }
   return { state, meta: typeof e.meta === 'object' && e.meta !== null ? e.meta : {} };

@@ -130,6 +130,8 @@ export interface ResultRecord {
   time: number;
   value: number;
   vital: boolean;
+  /** A withdrawal (entered in error): the result stands with no reading, and no earlier version can come back. */
+  withdrawn: boolean;
 }
 
 /**
@@ -257,12 +259,16 @@ export function applyEvent(state: PatientState, event: RawEvent, time: number, h
     case 'vital_sign':
     case 'lab_result': {
       const i = SIGNAL_INDEX[event.payload.kind];
-      if (event.payload.retracts !== undefined) {
-        retract(state, i, time, event.payload.value, idHash(event.payload.retracts), event.schema);
+      const version = event.payload.result;
+      const withdrawn = event.payload.retracts !== undefined;
+      if (version !== undefined) {
+        // A version of a result; a withdrawal of one (entered-in-error) is its latest version, with no reading.
+        const record: ResultRecord = { at: finiteOr(Date.parse(version.at), time), hash, signal: i, time, value: event.payload.value, vital: event.schema === 'vital_sign', withdrawn };
+        if (!standsOver(state, idHash(version.id), record) || withdrawn) break;
+      } else if (withdrawn) {
+        retract(state, i, time, event.payload.value, idHash(event.payload.retracts!), event.schema);
         break;
       }
-      const version = event.payload.result;
-      if (version !== undefined && !standsOver(state, idHash(version.id), { at: finiteOr(Date.parse(version.at), time), hash, signal: i, time, value: event.payload.value, vital: event.schema === 'vital_sign' })) break;
       seriesFor(state, i).insert(time, event.payload.value);
       offerFirst(state.first, i, time, event.payload.value);
       if (event.schema === 'vital_sign') state.stayCounts.vitals++;
@@ -336,14 +342,22 @@ function retract(state: PatientState, i: number, time: number, value: number, ta
  * Either order ends with the same state. Returns whether the reading enters the picture.
  */
 function standsOver(state: PatientState, key: number, version: ResultRecord): boolean {
-  const standing = state.versions?.get(key);
+  const versions = (state.versions ??= new Map<number, ResultRecord>());
+  const standing = versions.get(key);
   if (standing !== undefined) {
-    if (!(version.at > standing.at || (version.at === standing.at && version.hash > standing.hash))) return false;
-    removeReading(state, standing.signal, standing.time, standing.value, standing.vital);
+    if (!laterVersion(version, standing)) return false;
+    // A withdrawn one has no reading left to take out (taking one of equal value would take another result's).
+    if (!standing.withdrawn) removeReading(state, standing.signal, standing.time, standing.value, standing.vital);
+    // Deleted first, so the map stays in arrival order: pruning walks it from the oldest and stops early.
+    versions.delete(key);
   }
-  (state.versions ??= new Map()).set(key, version);
+  versions.set(key, version);
   return true;
 }
+
+/** Later by version time; at one time a withdrawal is later than a reading (entered-in-error comes after the result), then by id hash. */
+const laterVersion = (a: ResultRecord, b: ResultRecord) =>
+  a.at > b.at || (a.at === b.at && (a.withdrawn !== b.withdrawn ? a.withdrawn : a.hash > b.hash));
 
 /** The version's time, or the reading's when it cannot be read (the schema checks the format; a changelog needs a number). */
 const finiteOr = (ms: number, fallback: number) => (Number.isFinite(ms) ? ms : fallback);
@@ -389,10 +403,13 @@ function prune(state: PatientState, options: StateOptions): void {
   // A version older than retention could only be followed by a late event (dead-lettered).
   const { versions } = state;
   if (versions) {
-    for (const [key, r] of versions) if (r.time < cutoff) versions.delete(key);
-    if (versions.size > maxIds) {
-      const oldest = [...versions].sort((a, b) => a[1].time - b[1].time).slice(0, versions.size - maxIds);
-      for (const [key] of oldest) versions.delete(key);
+    // In arrival order, which is event order but for late events (within the lateness
+    // tolerance): walked from the oldest, stopping at the first still within retention, so a
+    // feed of versioned readings costs O(1) per event, not a walk of all of them. A late one
+    // behind a newer record is let go a little later, which costs nothing but its bytes.
+    for (const [key, r] of versions) {
+      if (r.time >= cutoff && versions.size <= maxIds) break;
+      versions.delete(key);
     }
     if (versions.size === 0) state.versions = null;
   }
