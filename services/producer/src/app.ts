@@ -85,19 +85,19 @@ export function buildApp(deps: ProducerAppDeps): FastifyInstance {
         }
         const events: RawEvent[] = [];
         const errors: EventError[] = [];
-        const byId = new Map<string, { index: number; content: string }>();
+        const byId = new Map<string, { index: number; event: RawEvent }>();
         list.forEach((item, index) => {
           const result = checkEvent(item, deps.clock);
           if (!result.ok) return void errors.push({ index, reason: result.reason, issues: result.issues });
           // One id, two different events: downstream the second would be dropped as a retry of
-          // the first after this 202. The same event twice is a retry, and harmless.
-          const content = canonicalJson(result.value);
+          // the first after this 202. The same event twice is a retry, and harmless. (Compared
+          // only when an id repeats: the common request pays one map lookup per event.)
           const first = byId.get(result.value.eventId);
-          if (first && first.content !== content) {
+          if (first && canonicalJson(first.event) !== canonicalJson(result.value)) {
             const message = `eventId ${JSON.stringify(result.value.eventId)} is also events[${first.index}]'s, with different content: an event id names one event`;
             return void errors.push({ index, reason: 'duplicate_id_conflict', issues: [{ path: 'eventId', message }] });
           }
-          if (!first) byId.set(result.value.eventId, { index, content });
+          if (!first) byId.set(result.value.eventId, { index, event: result.value });
           events.push(result.value);
         });
         if (errors.length > 0) {
